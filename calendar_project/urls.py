@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from posts.views.media import media_serve
+
+admin.site.site_header = "Rounds"
+admin.site.site_title = "Rounds"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="posts:calendar", permanent=False)),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("me/", include("people.urls")),
+    path("admin/", admin.site.urls),
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_serve, name="media"),
+    path("", include("posts.urls")),
+]

@@ -1,0 +1,23 @@
+from django.db import migrations
+
+ROLES = [
+    "Editor",
+    "Medical reviewer",
+    "Legal reviewer",
+    "Communications reviewer",
+    "Consent officer",
+    "Governance",
+    "Viewer",
+]
+
+
+def create_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("people", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+
+    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

@@ -1,0 +1,56 @@
+"""The roles of SPEC section 1 and the model permissions each one holds.
+
+Groups are created by a data migration; their permissions are synced after every migrate
+(permissions only exist once all apps have migrated), so this table is the one truth.
+Object permissions per campaign (django-guardian) narrow what Editors and reviewers see.
+"""
+
+EDITOR = "Editor"
+MEDICAL_REVIEWER = "Medical reviewer"
+LEGAL_REVIEWER = "Legal reviewer"
+COMMUNICATIONS_REVIEWER = "Communications reviewer"
+CONSENT_OFFICER = "Consent officer"
+GOVERNANCE = "Governance"
+VIEWER = "Viewer"
+
+ROLES = [
+    EDITOR,
+    MEDICAL_REVIEWER,
+    LEGAL_REVIEWER,
+    COMMUNICATIONS_REVIEWER,
+    CONSENT_OFFICER,
+    GOVERNANCE,
+    VIEWER,
+]
+REVIEWER_ROLES = [MEDICAL_REVIEWER, LEGAL_REVIEWER, COMMUNICATIONS_REVIEWER]
+
+# Roles that see every campaign without being on its team.
+SEE_ALL_ROLES = [GOVERNANCE, VIEWER]
+
+# "app_label.codename" or "app_label.*" for every permission of an app's models.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    EDITOR: [
+        "posts.add_campaign",
+        "posts.add_post",
+        "posts.change_post",
+        "posts.add_media",
+        "posts.change_media",
+        "posts.delete_media",
+        "posts.import_plan",
+    ],
+    MEDICAL_REVIEWER: [],
+    LEGAL_REVIEWER: [],
+    COMMUNICATIONS_REVIEWER: [],
+    CONSENT_OFFICER: [],
+    GOVERNANCE: [
+        "people.*",
+        "audit.view_auditevent",
+        "posts.*",
+        "consent.*",
+        "approvals.*",
+        "auth.view_group",
+        "auth.change_group",
+        "django_q.*",
+    ],
+    VIEWER: ["posts.view_campaign", "posts.view_post"],
+}

@@ -1,0 +1,44 @@
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+
+def _fernet() -> MultiFernet:
+    keys = settings.ROUNDS_CREDENTIALS_KEYS
+    if not keys:
+        raise ImproperlyConfigured(
+            "Set ROUNDS_CREDENTIALS_KEYS to a Fernet key to store platform credentials "
+            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+        )
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON object stored encrypted with Fernet; the database never sees plaintext."""
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> dict[str, Any]:
+        if not value:
+            return {}
+        try:
+            return json.loads(_fernet().decrypt(value.encode()))
+        except InvalidToken as exc:
+            raise ImproperlyConfigured("Stored credentials cannot be decrypted with ROUNDS_CREDENTIALS_KEYS.") from exc
+
+    def to_python(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
+        if not value:
+            return {}
+        return json.loads(value)
+
+    def get_prep_value(self, value: Any) -> str:
+        if not value:
+            return ""
+        return _fernet().encrypt(json.dumps(value, sort_keys=True).encode()).decode()
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return ""  # Never dump credentials into fixtures or exports.

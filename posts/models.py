@@ -1,0 +1,311 @@
+import uuid
+import zoneinfo
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from posts.fields import EncryptedJSONField
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Platform(models.TextChoices):
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    LINKEDIN = "linkedin", "LinkedIn"
+    X = "x", "X"
+    YOUTUBE = "youtube", "YouTube"
+    TIKTOK = "tiktok", "TikTok"
+    WEBHOOK = "webhook", _("Webhook")
+    OUTBOX = "outbox", _("Outbox (folder)")
+
+
+class Connector(models.TextChoices):
+    PLATFORM = "platform", _("Platform API")
+    WEBHOOK = "webhook", _("Webhook")
+    OUTBOX = "outbox", _("Outbox folder")
+
+
+class Purpose(models.TextChoices):
+    EDUCATION = "education", _("Education")
+    MARKETING = "marketing", _("Marketing")
+    FUNDRAISING = "fundraising", _("Fundraising")
+    RECRUITING = "recruiting", _("Recruiting")
+    CRISIS = "crisis", _("Crisis")
+
+
+class ContentType(models.TextChoices):
+    EDUCATION = "education", _("Education")
+    PATIENT_STORY = "patient_story", _("Patient story")
+    BEHIND_THE_SCENES = "behind_the_scenes", _("Behind the scenes")
+    EVENT = "event", _("Event")
+    CRISIS = "crisis", _("Crisis")
+    RECRUITING = "recruiting", _("Recruiting")
+    OTHER = "other", _("Other")
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHED = "published", _("Published")
+    PARTIALLY_PUBLISHED = "partially_published", _("Partially published")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    BLOCKED = "blocked", _("Blocked")
+    FAILED = "failed", _("Failed")
+
+
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
+
+
+class Campaign(models.Model):
+    """A planned series of posts with a goal, a period, an owner and a team."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    goal = models.TextField(_("goal"), blank=True)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    colour = models.CharField(_("colour"), max_length=7, default="#2563eb", validators=[colour_validator])
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_campaigns"
+    )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("team"),
+        blank=True,
+        related_name="campaigns",
+        help_text=_("People who may see and edit this campaign's posts."),
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned reviewers"),
+        blank=True,
+        related_name="reviewed_campaigns",
+        help_text=_("Reviewers who may see and decide on this campaign's posts."),
+    )
+    hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.EDUCATION)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="campaign_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    """One platform channel the organisation publishes to."""
+
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    name = models.CharField(_("name"), max_length=200)
+    handle = models.CharField(_("handle"), max_length=200)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin", choices=time_zone_choices)
+    active = models.BooleanField(_("active"), default=True)
+    connector = models.CharField(
+        _("connector"),
+        max_length=20,
+        choices=Connector.choices,
+        default=Connector.OUTBOX,
+        help_text=_("How posts reach this account: the platform's API, a webhook, or the outbox folder."),
+    )
+    credentials = EncryptedJSONField(_("credentials"), blank=True, default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["platform", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "handle"], name="account_unique_handle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+
+class Post(models.Model):
+    """A piece of content for one or more accounts, planned for one moment."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="posts")
+    title = models.CharField(_("internal title"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    link = models.URLField(_("link"), max_length=2000, blank=True)
+    hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    content_type = models.CharField(
+        _("content type"), max_length=30, choices=ContentType.choices, default=ContentType.EDUCATION
+    )
+    language = models.CharField(_("language"), max_length=8, default="de")
+    sources = models.TextField(_("sources"), blank=True, help_text=_("Citations for medical claims, one per line."))
+    status = models.CharField(
+        _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT, db_index=True
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="posts"
+    )
+    scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True, db_index=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Europe/Berlin",
+        choices=time_zone_choices,
+        help_text=_("The zone the scheduled time was planned in."),
+    )
+    current_revision = models.ForeignKey(
+        "Revision",
+        verbose_name=_("current revision"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_hash = models.CharField(
+        _("approved content hash"),
+        max_length=64,
+        blank=True,
+        help_text=_("Set by the review chain when every stage approved this exact content."),
+    )
+    external_id = models.CharField(_("plan row id"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["scheduled_at", "pk"]
+        permissions = [("import_plan", _("Can import campaign plans"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="post_unique_external_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "scheduled_at"], name="post_campaign_time_idx")]
+
+    def __str__(self) -> str:
+        return self.title or (self.body[:60] + ("…" if len(self.body) > 60 else "")) or f"#{self.pk}"
+
+    @property
+    def content_hash(self) -> str:
+        return self.current_revision.content_hash if self.current_revision_id else ""  # type: ignore[union-attr]
+
+    @property
+    def is_approved_as_is(self) -> bool:
+        """True when the review chain approved exactly the current content."""
+        return bool(self.approved_hash) and self.approved_hash == self.content_hash
+
+
+class PostTarget(models.Model):
+    """One account a post goes to, with optional text written for that account."""
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="targets")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="post_targets"
+    )
+    body_override = models.TextField(_("text for this account"), blank=True)
+
+    class Meta:
+        verbose_name = _("target account")
+        verbose_name_plural = _("target accounts")
+        ordering = ["account__platform", "account__name"]
+        constraints = [models.UniqueConstraint(fields=["post", "account"], name="posttarget_unique_account")]
+
+    def __str__(self) -> str:
+        return str(self.account)
+
+    @property
+    def text(self) -> str:
+        return self.body_override or self.post.body
+
+
+def media_upload_to(instance: "Media", filename: str) -> str:
+    # Our own names: never the uploader's, which may leak patient names.
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"posts/{uuid.uuid4().hex}.{extension}"
+
+
+class MediaKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    VIDEO = "video", _("Video")
+
+
+class Media(models.Model):
+    """An image of a post, as re-encoded by the media pipeline (no metadata, upright)."""
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="media")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=MediaKind.choices, default=MediaKind.PHOTO)
+    file = models.FileField(_("file"), upload_to=media_upload_to, max_length=300)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=media_upload_to, max_length=300)
+    alt_text = models.CharField(_("alt text"), max_length=1000)
+    checksum = models.CharField(_("SHA-256 of the stored file"), max_length=64)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    format = models.CharField(_("format"), max_length=10)
+    byte_size = models.PositiveIntegerField(_("size in bytes"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("media")
+        verbose_name_plural = _("media")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.alt_text[:60]
+
+    @property
+    def aspect_ratio(self) -> float:
+        return self.width / self.height if self.height else 0.0
+
+
+class RevisionQuerySet(models.QuerySet["Revision"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Revisions are immutable.")
+
+
+class Revision(models.Model):
+    """An immutable snapshot of a post's content and the SHA-256 of its canonical form."""
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("number"))
+    content = models.JSONField(_("content"))
+    content_hash = models.CharField(_("content hash"), max_length=64, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="revisions",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["post", "-number"]
+        constraints = [models.UniqueConstraint(fields=["post", "number"], name="revision_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.post} r{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Revisions are immutable.")
+        super().save(*args, **kwargs)

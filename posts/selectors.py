@@ -1,0 +1,72 @@
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from posts.models import Account, Campaign, Media, Post, PostTarget
+
+VIEW_CAMPAIGN = "posts.view_campaign"
+CHANGE_CAMPAIGN = "posts.change_campaign"
+
+
+def campaigns_for_user(*, user: Any, perm: str = VIEW_CAMPAIGN) -> QuerySet[Campaign]:
+    """Return the campaigns the user holds ``perm`` on: globally (Governance, Viewer) or as team."""
+    if not user.is_authenticated or not user.is_active:
+        return Campaign.objects.none()
+    return get_objects_for_user(user, perm, klass=Campaign, accept_global_perms=True, with_superuser=True)
+
+
+def posts_for_user(*, user: Any) -> QuerySet[Post]:
+    """Return the posts of every campaign the user may see."""
+    if user.is_superuser or user.has_perm(VIEW_CAMPAIGN):
+        return Post.objects.all()
+    return Post.objects.filter(campaign__in=campaigns_for_user(user=user).values("pk"))
+
+
+def posts_for_calendar(
+    *,
+    user: Any,
+    start: datetime,
+    end: datetime,
+    campaign_ids: list[int] | None = None,
+    account_ids: list[int] | None = None,
+    platforms: list[str] | None = None,
+    statuses: list[str] | None = None,
+) -> QuerySet[Post]:
+    """Return the visible posts planned in [start, end), with what a calendar card shows."""
+    posts = posts_for_user(user=user).filter(scheduled_at__gte=start, scheduled_at__lt=end)
+    if campaign_ids:
+        posts = posts.filter(campaign_id__in=campaign_ids)
+    if account_ids:
+        posts = posts.filter(targets__account_id__in=account_ids)
+    if platforms:
+        posts = posts.filter(targets__account__platform__in=platforms)
+    if statuses:
+        posts = posts.filter(status__in=statuses)
+    if account_ids or platforms:
+        posts = posts.distinct()
+    return (
+        posts.select_related("campaign")
+        .prefetch_related(
+            Prefetch("targets", queryset=PostTarget.objects.select_related("account").order_by("account__platform"))
+        )
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def post_for_editor(*, user: Any, pk: int) -> Post:
+    """Return one visible post with everything the editor and detail page show; raises DoesNotExist."""
+    return (
+        posts_for_user(user=user)
+        .select_related("campaign", "author", "current_revision")
+        .prefetch_related(
+            Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
+            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
+        )
+        .get(pk=pk)
+    )
+
+
+def accounts_active() -> QuerySet[Account]:
+    return Account.objects.filter(active=True).order_by("platform", "name")

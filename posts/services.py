@@ -1,0 +1,500 @@
+"""Every write to campaigns, accounts and posts. Views, admin, importers and tasks call these."""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+
+from audit.services import event_record
+from posts import platforms
+from posts.content import content_hash, content_snapshot
+from posts.media import ProcessedImage
+from posts.models import Account, Campaign, Media, Post, PostStatus, PostTarget, Revision
+from posts.policy import EDIT, MOVE, SCHEDULE, UNSCHEDULE, WITHDRAW, PostPolicy
+from posts.signals import post_content_changed
+from posts.states import EDIT_RESETS, may_move
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    account: Account
+    body_override: str = ""
+
+
+@dataclass(frozen=True)
+class NewMedia:
+    image: ProcessedImage
+    alt_text: str
+
+
+# Fields of a post an editor writes; everything else moves through a service of its own.
+CONTENT_FIELDS = ("title", "body", "link", "hashtags", "content_type", "language", "sources")
+
+
+# Campaigns ----------------------------------------------------------------------------------
+
+
+def campaign_permissions_sync(*, campaign: Campaign) -> None:
+    """Make guardian's object permissions match the campaign's team and reviewers."""
+    editors = set(campaign.team.all()) | {campaign.owner}
+    viewers = editors | set(campaign.reviewers.all())
+    wanted = {"view_campaign": viewers, "change_campaign": editors}
+    current = get_users_with_perms(campaign, attach_perms=True, with_group_users=False, with_superusers=False)
+    for codename, users in wanted.items():
+        holders = {user for user, perms in current.items() if codename in perms}
+        for user in users - holders:
+            assign_perm(codename, user, campaign)
+        for user in holders - users:
+            remove_perm(codename, user, campaign)
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    actor: Any,
+    name: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    goal: str = "",
+    colour: str = "#2563eb",
+    hashtags: Sequence[str] = (),
+    purpose: str = "education",
+    team: Iterable[Any] = (),
+    reviewers: Iterable[Any] = (),
+) -> Campaign:
+    """Create a campaign owned by ``actor``, who joins its team; returns it."""
+    if not actor.has_perm("posts.add_campaign"):
+        raise PermissionDenied(_("You may not create campaigns."))
+    campaign = Campaign(
+        name=name.strip(),
+        start_date=start_date,
+        end_date=end_date,
+        goal=goal,
+        colour=colour,
+        hashtags=platforms.normalise_hashtags(list(hashtags)),
+        purpose=purpose,
+        owner=actor,
+    )
+    campaign.full_clean()
+    campaign.save()
+    campaign.team.set({*team, actor})
+    campaign.reviewers.set(list(reviewers))
+    campaign_permissions_sync(campaign=campaign)
+    event_record(
+        actor=actor,
+        action="campaign.created",
+        obj=campaign,
+        changes={
+            "name": campaign.name,
+            "start_date": campaign.start_date,
+            "end_date": campaign.end_date,
+            "purpose": campaign.purpose,
+            "team": sorted(user.pk for user in campaign.team.all()),
+        },
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *,
+    campaign: Campaign,
+    actor: Any,
+    data: dict[str, Any],
+    team: Iterable[Any] | None = None,
+    reviewers: Iterable[Any] | None = None,
+) -> Campaign:
+    """Change a campaign's fields and/or people; returns it."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not (actor.has_perm("posts.change_campaign") or actor.has_perm("posts.change_campaign", campaign)):
+        raise PermissionDenied(_("You may not change this campaign."))
+    allowed = {"name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner"}
+    changes: dict[str, Any] = {}
+    for field, value in data.items():
+        if field not in allowed:
+            raise ValueError(f"{field} is not a campaign field")
+        if field == "hashtags":
+            value = platforms.normalise_hashtags(list(value))
+        old = getattr(campaign, field)
+        if old != value:
+            changes[field] = [str(old.pk) if hasattr(old, "pk") else old, str(value.pk) if hasattr(value, "pk") else value]
+            setattr(campaign, field, value)
+    if changes:
+        campaign.full_clean()
+        campaign.save(update_fields=list(changes))
+    for relation, people in (("team", team), ("reviewers", reviewers)):
+        if people is None:
+            continue
+        before = sorted(user.pk for user in getattr(campaign, relation).all())
+        getattr(campaign, relation).set(list(people))
+        after = sorted(user.pk for user in getattr(campaign, relation).all())
+        if before != after:
+            changes[relation] = [before, after]
+    if changes:
+        campaign_permissions_sync(campaign=campaign)
+        event_record(actor=actor, action="campaign.updated", obj=campaign, changes=changes)
+    return campaign
+
+
+# Accounts -----------------------------------------------------------------------------------
+
+
+ACCOUNT_FIELDS = ("platform", "name", "handle", "time_zone", "active", "connector")
+
+
+@transaction.atomic
+def account_save(*, account: Account, actor: Any, credentials: dict[str, Any] | None = None) -> Account:
+    """Create or change a platform account (Governance); secrets are logged only as 'changed'."""
+    is_new = account.pk is None
+    before = {} if is_new else {f: getattr(Account.objects.get(pk=account.pk), f) for f in ACCOUNT_FIELDS}
+    if credentials is not None:
+        account.credentials = credentials
+    account.full_clean()
+    account.save()
+    after = {f: getattr(account, f) for f in ACCOUNT_FIELDS}
+    changes: dict[str, Any] = {f: [before.get(f), after[f]] for f in ACCOUNT_FIELDS if before.get(f) != after[f]}
+    if credentials is not None:
+        changes["credentials"] = "changed"
+    if changes:
+        event_record(actor=actor, action="account.created" if is_new else "account.updated", obj=account, changes=changes)
+    return account
+
+
+# Posts --------------------------------------------------------------------------------------
+
+
+def _ensure(policy: PostPolicy, post: Post, action: str) -> None:
+    if action not in policy.actions(post):
+        raise PermissionDenied(_("You may not do this with this post in its current state."))
+
+
+def post_transition(*, post: Post, to: str, actor: Any, reason: str = "", changes: dict[str, Any] | None = None) -> Post:
+    """Move a locked post to status ``to`` if the life cycle allows it; writes the audit event.
+
+    The caller holds the row lock (``select_for_update``) inside its transaction.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("post_transition must run inside a transaction")
+    if not may_move(post.status, to):
+        raise ValidationError(
+            _("A post cannot go from “%(old)s” to “%(new)s”."),
+            code="invalid_transition",
+            params={"old": PostStatus(post.status).label, "new": PostStatus(to).label},
+        )
+    old = post.status
+    post.status = to
+    post.save(update_fields=["status", "updated_at"])
+    event_record(
+        actor=actor,
+        action="post.status_changed",
+        obj=post,
+        content_hash=post.content_hash,
+        changes={"status": [old, to], "reason": reason, **(changes or {})},
+    )
+    return post
+
+
+def _revision_refresh(*, post: Post, actor: Any) -> Revision | None:
+    """Snapshot the post's content; make a new revision when its hash changed. Returns it or None."""
+    snapshot = content_snapshot(post)
+    digest = content_hash(snapshot)
+    current = post.current_revision
+    if current is not None and current.content_hash == digest:
+        return None
+    number = (current.number + 1) if current is not None else 1
+    revision = Revision.objects.create(post=post, number=number, content=snapshot, content_hash=digest, created_by=actor)
+    post.current_revision = revision
+    post.save(update_fields=["current_revision", "updated_at"])
+    event_record(
+        actor=actor,
+        action="post.revision_created",
+        obj=post,
+        content_hash=digest,
+        changes={"revision": number, "previous_hash": current.content_hash if current else ""},
+    )
+    previous_status = post.status
+    if previous_status in EDIT_RESETS:
+        post_transition(post=post, to=PostStatus.DRAFT, actor=actor, reason="content changed after approval")
+    post_content_changed.send(
+        sender=Post, post=post, revision=revision, actor=actor, previous_status=previous_status
+    )
+    return revision
+
+
+def _clean_content(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(CONTENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not content fields: {sorted(unknown)}")
+    cleaned = dict(data)
+    if "hashtags" in cleaned:
+        cleaned["hashtags"] = platforms.normalise_hashtags(cleaned["hashtags"])
+    return cleaned
+
+
+def _targets_set(*, post: Post, targets: Sequence[TargetSpec]) -> None:
+    seen: set[int] = set()
+    for spec in targets:
+        if spec.account.pk in seen:
+            raise ValidationError(_("%(account)s is listed twice."), params={"account": spec.account}, code="duplicate")
+        if not spec.account.active:
+            raise ValidationError(
+                _("%(account)s is not active."), params={"account": spec.account}, code="inactive_account"
+            )
+        seen.add(spec.account.pk)
+    existing = {target.account_id: target for target in post.targets.all()}
+    for account_id in set(existing) - seen:
+        existing[account_id].delete()
+    for spec in targets:
+        target = existing.get(spec.account.pk)
+        if target is None:
+            PostTarget.objects.create(post=post, account=spec.account, body_override=spec.body_override)
+        elif target.body_override != spec.body_override:
+            target.body_override = spec.body_override
+            target.save(update_fields=["body_override"])
+
+
+def _media_add(*, post: Post, items: Sequence[NewMedia]) -> None:
+    position = max((m.position for m in post.media.all()), default=-1) + 1
+    for item in items:
+        alt_text = item.alt_text.strip()
+        if not alt_text:
+            raise ValidationError(_("Every image needs alt text."), code="alt_text_required")
+        image = item.image
+        media = Media(
+            post=post,
+            position=position,
+            alt_text=alt_text,
+            checksum=image.checksum,
+            width=image.width,
+            height=image.height,
+            format=image.format,
+            byte_size=image.byte_size,
+        )
+        media.file.save(f"image.{image.extension}", ContentFile(image.content), save=False)
+        media.thumbnail.save(f"thumb.{image.thumbnail_extension}", ContentFile(image.thumbnail), save=False)
+        media.save()
+        position += 1
+
+
+def _media_change(
+    *, post: Post, remove: Iterable[int], alt_texts: dict[int, str], order: Sequence[int] | None
+) -> None:
+    media_by_id = {media.pk: media for media in post.media.all()}
+    for media_id in remove:
+        media = media_by_id.pop(media_id, None)
+        if media is not None:
+            files = [media.file.name, media.thumbnail.name]
+            storage = media.file.storage
+            media.delete()
+            # Files go only once the removal is certain.
+            transaction.on_commit(lambda files=files, storage=storage: [storage.delete(name) for name in files])
+    for media_id, alt_text in alt_texts.items():
+        media = media_by_id.get(media_id)
+        if media is None:
+            continue
+        if not alt_text.strip():
+            raise ValidationError(_("Every image needs alt text."), code="alt_text_required")
+        if media.alt_text != alt_text.strip():
+            media.alt_text = alt_text.strip()
+            media.save(update_fields=["alt_text"])
+    if order is not None:
+        for position, media_id in enumerate(order):
+            media = media_by_id.get(media_id)
+            if media is not None and media.position != position:
+                media.position = position
+                media.save(update_fields=["position"])
+
+
+def _schedule_clean(scheduled_at: dt.datetime | None, time_zone: str) -> None:
+    if scheduled_at is not None and timezone.is_naive(scheduled_at):
+        raise ValueError("scheduled_at must be timezone-aware")
+
+
+@transaction.atomic
+def post_create(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    data: dict[str, Any],
+    targets: Sequence[TargetSpec] = (),
+    media: Sequence[NewMedia] = (),
+    scheduled_at: dt.datetime | None = None,
+    time_zone: str | None = None,
+    external_id: str = "",
+) -> Post:
+    """Create a draft post with its first revision; returns it."""
+    policy = PostPolicy(actor)
+    if not policy.may_create_in(campaign):
+        raise PermissionDenied(_("You may not add posts to this campaign."))
+    _schedule_clean(scheduled_at, time_zone or "")
+    post = Post(
+        campaign=campaign,
+        author=actor,
+        scheduled_at=scheduled_at,
+        time_zone=time_zone or getattr(actor, "time_zone", "") or "UTC",
+        external_id=external_id,
+        **_clean_content(data),
+    )
+    post.full_clean(exclude=["current_revision"])
+    post.save()
+    _targets_set(post=post, targets=targets)
+    _media_add(post=post, items=media)
+    event_record(
+        actor=actor,
+        action="post.created",
+        obj=post,
+        changes={"campaign": campaign.pk, "scheduled_at": scheduled_at, "time_zone": post.time_zone},
+    )
+    _revision_refresh(post=post, actor=actor)
+    return post
+
+
+@transaction.atomic
+def post_update(
+    *,
+    post: Post,
+    actor: Any,
+    data: dict[str, Any] | None = None,
+    targets: Sequence[TargetSpec] | None = None,
+    media_add: Sequence[NewMedia] = (),
+    media_remove: Iterable[int] = (),
+    media_alt_texts: dict[int, str] | None = None,
+    media_order: Sequence[int] | None = None,
+    scheduled_at: dt.datetime | None = None,
+    time_zone: str | None = None,
+) -> Post:
+    """Apply an editor's changes in one step: one new revision if the content changed.
+
+    A new time alone keeps the approval; any change of content sends an approved or
+    scheduled post back to draft (the review chain restarts it).
+    """
+    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    _ensure(PostPolicy(actor), post, EDIT)
+    changes: dict[str, Any] = {}
+    for field, value in _clean_content(data or {}).items():
+        if getattr(post, field) != value:
+            setattr(post, field, value)
+            changes[field] = True
+    if changes:
+        post.full_clean(exclude=["current_revision"])
+        post.save(update_fields=[*changes, "updated_at"])
+    if targets is not None:
+        _targets_set(post=post, targets=targets)
+    _media_change(post=post, remove=media_remove, alt_texts=media_alt_texts or {}, order=media_order)
+    _media_add(post=post, items=media_add)
+    if scheduled_at is not None or time_zone is not None:
+        _move(post=post, actor=actor, scheduled_at=scheduled_at or post.scheduled_at, time_zone=time_zone)
+    _revision_refresh(post=post, actor=actor)
+    return post
+
+
+def _move(*, post: Post, actor: Any, scheduled_at: dt.datetime | None, time_zone: str | None = None) -> None:
+    _schedule_clean(scheduled_at, time_zone or "")
+    new_zone = time_zone or post.time_zone
+    if scheduled_at == post.scheduled_at and new_zone == post.time_zone:
+        return
+    if post.status == PostStatus.SCHEDULED and (scheduled_at is None or scheduled_at <= timezone.now()):
+        raise ValidationError(_("A scheduled post can only move to a time in the future."), code="past")
+    old = post.scheduled_at
+    post.scheduled_at = scheduled_at
+    post.time_zone = new_zone
+    post.full_clean(exclude=["current_revision"])
+    post.save(update_fields=["scheduled_at", "time_zone", "updated_at"])
+    event_record(
+        actor=actor,
+        action="post.moved",
+        obj=post,
+        content_hash=post.content_hash,
+        changes={"scheduled_at": [old, scheduled_at], "time_zone": new_zone},
+    )
+
+
+@transaction.atomic
+def post_move(*, post: Post, actor: Any, scheduled_at: dt.datetime, time_zone: str | None = None) -> Post:
+    """Plan a post for another time; its approvals stay, since the content did not change."""
+    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    _ensure(PostPolicy(actor), post, MOVE)
+    _move(post=post, actor=actor, scheduled_at=scheduled_at, time_zone=time_zone)
+    return post
+
+
+def post_findings(*, post: Post) -> dict[int, list[platforms.Finding]]:
+    """Return the platform-rule findings per target account id of a saved post."""
+    media = [
+        platforms.MediaInfo(
+            kind=m.kind, width=m.width, height=m.height, format=m.format, byte_size=m.byte_size, alt_text=m.alt_text
+        )
+        for m in post.media.all()
+    ]
+    return {
+        target.account_id: platforms.findings_for_target(
+            platform=target.account.platform,
+            body=target.body_override or post.body,
+            link=post.link,
+            hashtags=post.hashtags,
+            media=media,
+        )
+        for target in post.targets.select_related("account")
+    }
+
+
+@transaction.atomic
+def post_schedule(*, post: Post, actor: Any) -> Post:
+    """Commit an approved post to its time; refuses if anything would stop it going out."""
+    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    _ensure(PostPolicy(actor), post, SCHEDULE)
+    errors: list[str] = []
+    if not post.is_approved_as_is:
+        errors.append(_("The review chain has not approved this exact content."))
+    if post.scheduled_at is None:
+        errors.append(_("Set a date and time first."))
+    elif post.scheduled_at <= timezone.now():
+        errors.append(_("The scheduled time is in the past."))
+    targets = list(post.targets.select_related("account"))
+    if not targets:
+        errors.append(_("Choose at least one target account."))
+    for target in targets:
+        if not target.account.active:
+            errors.append(_("%(account)s is not active.") % {"account": target.account})
+    for account_id, findings in post_findings(post=post).items():
+        errors.extend(f.message for f in findings if f.severity == platforms.Severity.ERROR)
+    if errors:
+        raise ValidationError(errors, code="not_schedulable")
+    return post_transition(post=post, to=PostStatus.SCHEDULED, actor=actor, reason="scheduled")
+
+
+@transaction.atomic
+def post_unschedule(*, post: Post, actor: Any) -> Post:
+    """Take a scheduled post off the schedule; it stays approved."""
+    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    _ensure(PostPolicy(actor), post, UNSCHEDULE)
+    return post_transition(post=post, to=PostStatus.APPROVED, actor=actor, reason="unscheduled")
+
+
+@transaction.atomic
+def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
+    """Withdraw a post that has not gone out."""
+    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    _ensure(PostPolicy(actor), post, WITHDRAW)
+    return post_transition(post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason or "withdrawn")
+
+
+@transaction.atomic
+def post_approval_record(*, post: Post, approved_hash: str, actor: Any) -> Post:
+    """Record that the review chain approved ``approved_hash``; the approvals app calls this.
+
+    Refuses a hash that is not the post's current content: approval binds to content.
+    """
+    post = Post.objects.select_for_update().select_related("current_revision").get(pk=post.pk)
+    if approved_hash != post.content_hash:
+        raise ValidationError(_("The approved content is no longer the post's content."), code="stale_approval")
+    post.approved_hash = approved_hash
+    post.save(update_fields=["approved_hash", "updated_at"])
+    return post_transition(post=post, to=PostStatus.APPROVED, actor=actor, reason="review chain complete")

@@ -1,0 +1,6 @@
+from django.dispatch import Signal
+
+# Sent inside the transaction that made a new revision of a post's content, with
+# ``post``, ``revision``, ``actor`` and ``previous_status``. The review chain (approvals app)
+# listens to restart review; posts itself never imports approvals.
+post_content_changed = Signal()

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from posts.views import calendar, campaigns, editor
+
+app_name = "posts"
+
+urlpatterns = [
+    path("calendar/", calendar.calendar_view, name="calendar"),
+    path("posts/<int:pk>/move/", calendar.post_move_view, name="post_move"),
+    path("posts/new/", editor.post_create_view, name="post_create"),
+    path("posts/findings/", editor.findings_view, name="findings"),
+    path("posts/<int:pk>/", editor.post_detail_view, name="post_detail"),
+    path("posts/<int:pk>/edit/", editor.post_edit_view, name="post_edit"),
+    path("posts/<int:pk>/schedule/", editor.post_schedule_view, name="post_schedule"),
+    path("posts/<int:pk>/unschedule/", editor.post_unschedule_view, name="post_unschedule"),
+    path("posts/<int:pk>/withdraw/", editor.post_withdraw_view, name="post_withdraw"),
+    path("campaigns/", campaigns.campaign_list_view, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_create_view, name="campaign_create"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail_view, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit_view, name="campaign_edit"),
+]

@@ -1,0 +1,39 @@
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_GET
+
+from posts.models import Media
+from posts.selectors import posts_for_user
+
+# Only what the media pipeline writes; anything else under MEDIA_ROOT is never served.
+SERVED_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@require_GET
+@login_required
+def media_serve(request: HttpRequest, path: str) -> FileResponse:
+    """Serve a post image to someone who may see its post, never sniffable as anything else."""
+    extension = path.rsplit(".", 1)[-1].lower()
+    if extension not in SERVED_TYPES:
+        raise Http404
+    media = (
+        Media.objects.filter(Q(file=path) | Q(thumbnail=path))
+        .filter(post__in=posts_for_user(user=request.user).values("pk"))
+        .first()
+    )
+    if media is None:
+        raise Http404
+    field = media.file if media.file.name == path else media.thumbnail
+    try:
+        handle = field.storage.open(field.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=SERVED_TYPES[extension])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+

@@ -1,0 +1,170 @@
+"""Shared fixtures: people in each role, campaigns, accounts, posts; a shared browser."""
+
+import datetime as dt
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from people import roles
+
+# shared/ sits beside the repository (as in CI); ROUNDS_SHARED_DIR points elsewhere.
+SHARED = Path(os.environ.get("ROUNDS_SHARED_DIR", Path(__file__).resolve().parent.parent.parent / "shared"))
+FIXTURES = SHARED / "fixtures"
+IMAGES = FIXTURES / "images"
+CSV = FIXTURES / "csv"
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip when a local service is missing, except in CI, where it must be there."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return
+    except OSError:
+        if IN_CI:
+            pytest.fail(f"{name} is required in CI but not reachable on {host}:{port}")
+        pytest.skip(f"{name} is not running on {host}:{port}")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+def make_user(username: str, *groups: str, **extra: Any) -> Any:
+    from people.models import User
+
+    user = User.objects.create_user(username=username, password="pw", email=f"{username}@example.org", **extra)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def editor(db: None) -> Any:
+    return make_user("editor", roles.EDITOR)
+
+
+@pytest.fixture
+def other_editor(db: None) -> Any:
+    return make_user("other_editor", roles.EDITOR)
+
+
+@pytest.fixture
+def governance(db: None) -> Any:
+    return make_user("governance", roles.GOVERNANCE, is_staff=True)
+
+
+@pytest.fixture
+def viewer(db: None) -> Any:
+    return make_user("viewer", roles.VIEWER)
+
+
+@pytest.fixture
+def account_factory(db: None) -> Any:
+    from posts.models import Account
+
+    counter = {"n": 0}
+
+    def make(platform: str = "facebook", **fields: Any) -> Account:
+        counter["n"] += 1
+        n = counter["n"]
+        fields.setdefault("name", f"{platform.title()} account {n}")
+        fields.setdefault("handle", f"{platform}_{n}")
+        return Account.objects.create(platform=platform, **fields)
+
+    return make
+
+
+@pytest.fixture
+def accounts(account_factory: Any) -> list[Any]:
+    return [account_factory("facebook"), account_factory("instagram"), account_factory("x")]
+
+
+@pytest.fixture
+def campaign_factory(db: None) -> Any:
+    from posts.services import campaign_create
+
+    counter = {"n": 0}
+
+    def make(owner: Any, **fields: Any) -> Any:
+        counter["n"] += 1
+        today = timezone.localdate()
+        fields.setdefault("name", f"Campaign {counter['n']}")
+        fields.setdefault("start_date", today - dt.timedelta(days=30))
+        fields.setdefault("end_date", today + dt.timedelta(days=60))
+        return campaign_create(actor=owner, **fields)
+
+    return make
+
+
+@pytest.fixture
+def campaign(editor: Any, campaign_factory: Any) -> Any:
+    return campaign_factory(editor, name="Heart health week")
+
+
+@pytest.fixture
+def post_factory(db: None) -> Any:
+    from posts.services import TargetSpec, post_create
+
+    def make(author: Any, campaign: Any, *, targets: list[Any] = (), when: dt.datetime | None = None, **data: Any) -> Any:  # type: ignore[assignment]
+        data.setdefault("body", "Wash your hands: it saves lives.")
+        return post_create(
+            actor=author,
+            campaign=campaign,
+            data=data,
+            targets=[TargetSpec(account=account) for account in targets],
+            scheduled_at=when,
+        )
+
+    return make
+
+
+# Browser ------------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test process, shared by every browser test."""
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail("Chromium is required in CI (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/Berlin")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def browser_login(page: Any, username: str, password: str = "pw") -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
