@@ -5,6 +5,7 @@ ORM broker. Production (the default) is hardened for ``manage.py check --deploy`
 ``DATABASE_URL`` and ``ROUNDS_REDIS_URL`` move it to PostgreSQL and Redis.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -32,7 +33,7 @@ SECRET_KEY = os.environ.get("ROUNDS_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set ROUNDS_SECRET_KEY (or ROUNDS_DEBUG=1 for development).")
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ROUNDS_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("ROUNDS_CSRF_TRUSTED_ORIGINS", "")
@@ -154,6 +155,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROUNDS_MAX_IMAGE_BYTES = 20 * 1024 * 1024
 ROUNDS_MAX_IMAGE_PIXELS = 40_000_000
+
+# Review deadlines fall at least this long before a post's scheduled time.
+ROUNDS_REVIEW_MARGIN = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_MARGIN_HOURS", "2")))
 
 # Credentials of platform accounts are encrypted with Fernet keys from the environment
 # (comma-separated; the first encrypts, all decrypt, so keys can be rotated).

@@ -13,14 +13,10 @@ def time_zone_choices() -> list[tuple[str, str]]:
 class User(AbstractUser):
     """A person using Rounds; sees times in their own zone and the UI in their language."""
 
-    time_zone = models.CharField(
-        _("time zone"), max_length=64, default="Europe/Berlin", choices=time_zone_choices
-    )
-    language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
-    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin", choices=time_zone_choices)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
         swappable = "AUTH_USER_MODEL"
