@@ -1,7 +1,22 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _sync_schedules(**kwargs: Any) -> None:
+    from calendar_project.schedules import schedules_sync
+
+    schedules_sync()
 
 
 class ApprovalsConfig(AppConfig):
     name = "approvals"
     verbose_name = _("Review chains")
+
+    def ready(self) -> None:
+        from approvals import services  # noqa: F401  (connects the review-restart receiver)
+
+        # The top app syncs every declared schedule once all apps (django_q too) have migrated.
+        post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="approvals.sync_schedules")

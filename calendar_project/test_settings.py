@@ -5,13 +5,14 @@ import os
 os.environ.setdefault("ROUNDS_SECRET_KEY", "test-secret-key-" + "x" * 50)
 os.environ.setdefault("ROUNDS_HTTPS", "0")
 
-from calendar_project.settings import *  # noqa: E402,F403
-from calendar_project.settings import BASE_DIR, STORAGES  # noqa: E402
+from calendar_project.settings import *  # noqa: F403
+from calendar_project.settings import BASE_DIR, STORAGES
 
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 ROUNDS_CREDENTIALS_KEYS = ["ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="]
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405  (tasks run inline, after commit)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 _ = BASE_DIR

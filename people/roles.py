@@ -38,9 +38,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "posts.delete_media",
         "posts.import_plan",
     ],
-    MEDICAL_REVIEWER: [],
-    LEGAL_REVIEWER: [],
-    COMMUNICATIONS_REVIEWER: [],
+    MEDICAL_REVIEWER: ["approvals.view_reviewchain"],
+    LEGAL_REVIEWER: ["approvals.view_reviewchain"],
+    COMMUNICATIONS_REVIEWER: ["approvals.view_reviewchain"],
     CONSENT_OFFICER: [],
     GOVERNANCE: [
         "people.*",

@@ -101,9 +101,7 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         ordering = ["-start_date", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end_date__gte=models.F("start_date")), name="campaign_end_after_start"
-            ),
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="campaign_end_after_start"),
         ]
 
     def __str__(self) -> str:

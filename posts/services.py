@@ -3,6 +3,7 @@
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,7 +47,9 @@ def campaign_permissions_sync(*, campaign: Campaign) -> None:
     editors = set(campaign.team.all()) | {campaign.owner}
     viewers = editors | set(campaign.reviewers.all())
     wanted = {"view_campaign": viewers, "change_campaign": editors}
-    current = get_users_with_perms(campaign, attach_perms=True, with_group_users=False, with_superusers=False)
+    current: dict[Any, list[str]] = get_users_with_perms(  # type: ignore[assignment]
+        campaign, attach_perms=True, with_group_users=False, with_superusers=False
+    )
     for codename, users in wanted.items():
         holders = {user for user, perms in current.items() if codename in perms}
         for user in users - holders:
@@ -124,7 +127,10 @@ def campaign_update(
             value = platforms.normalise_hashtags(list(value))
         old = getattr(campaign, field)
         if old != value:
-            changes[field] = [str(old.pk) if hasattr(old, "pk") else old, str(value.pk) if hasattr(value, "pk") else value]
+            changes[field] = [
+                str(old.pk) if hasattr(old, "pk") else old,
+                str(value.pk) if hasattr(value, "pk") else value,
+            ]
             setattr(campaign, field, value)
     if changes:
         campaign.full_clean()
@@ -163,7 +169,9 @@ def account_save(*, account: Account, actor: Any, credentials: dict[str, Any] | 
     if credentials is not None:
         changes["credentials"] = "changed"
     if changes:
-        event_record(actor=actor, action="account.created" if is_new else "account.updated", obj=account, changes=changes)
+        event_record(
+            actor=actor, action="account.created" if is_new else "account.updated", obj=account, changes=changes
+        )
     return account
 
 
@@ -175,7 +183,9 @@ def _ensure(policy: PostPolicy, post: Post, action: str) -> None:
         raise PermissionDenied(_("You may not do this with this post in its current state."))
 
 
-def post_transition(*, post: Post, to: str, actor: Any, reason: str = "", changes: dict[str, Any] | None = None) -> Post:
+def post_transition(
+    *, post: Post, to: str, actor: Any, reason: str = "", changes: dict[str, Any] | None = None
+) -> Post:
     """Move a locked post to status ``to`` if the life cycle allows it; writes the audit event.
 
     The caller holds the row lock (``select_for_update``) inside its transaction.
@@ -209,7 +219,9 @@ def _revision_refresh(*, post: Post, actor: Any) -> Revision | None:
     if current is not None and current.content_hash == digest:
         return None
     number = (current.number + 1) if current is not None else 1
-    revision = Revision.objects.create(post=post, number=number, content=snapshot, content_hash=digest, created_by=actor)
+    revision = Revision.objects.create(
+        post=post, number=number, content=snapshot, content_hash=digest, created_by=actor
+    )
     post.current_revision = revision
     post.save(update_fields=["current_revision", "updated_at"])
     event_record(
@@ -222,9 +234,7 @@ def _revision_refresh(*, post: Post, actor: Any) -> Revision | None:
     previous_status = post.status
     if previous_status in EDIT_RESETS:
         post_transition(post=post, to=PostStatus.DRAFT, actor=actor, reason="content changed after approval")
-    post_content_changed.send(
-        sender=Post, post=post, revision=revision, actor=actor, previous_status=previous_status
-    )
+    post_content_changed.send(sender=Post, post=post, revision=revision, actor=actor, previous_status=previous_status)
     return revision
 
 
@@ -283,9 +293,13 @@ def _media_add(*, post: Post, items: Sequence[NewMedia]) -> None:
         position += 1
 
 
-def _media_change(
-    *, post: Post, remove: Iterable[int], alt_texts: dict[int, str], order: Sequence[int] | None
-) -> None:
+def _files_delete(*, storage: Any, names: list[str]) -> None:
+    for name in names:
+        if name:
+            storage.delete(name)
+
+
+def _media_change(*, post: Post, remove: Iterable[int], alt_texts: dict[int, str], order: Sequence[int] | None) -> None:
     media_by_id = {media.pk: media for media in post.media.all()}
     for media_id in remove:
         media = media_by_id.pop(media_id, None)
@@ -294,7 +308,7 @@ def _media_change(
             storage = media.file.storage
             media.delete()
             # Files go only once the removal is certain.
-            transaction.on_commit(lambda files=files, storage=storage: [storage.delete(name) for name in files])
+            transaction.on_commit(partial(_files_delete, storage=storage, names=files))
     for media_id, alt_text in alt_texts.items():
         media = media_by_id.get(media_id)
         if media is None:
@@ -440,6 +454,7 @@ def post_findings(*, post: Post) -> dict[int, list[platforms.Finding]]:
             link=post.link,
             hashtags=post.hashtags,
             media=media,
+            title=post.title,
         )
         for target in post.targets.select_related("account")
     }
@@ -463,7 +478,7 @@ def post_schedule(*, post: Post, actor: Any) -> Post:
     for target in targets:
         if not target.account.active:
             errors.append(_("%(account)s is not active.") % {"account": target.account})
-    for account_id, findings in post_findings(post=post).items():
+    for findings in post_findings(post=post).values():
         errors.extend(f.message for f in findings if f.severity == platforms.Severity.ERROR)
     if errors:
         raise ValidationError(errors, code="not_schedulable")

@@ -116,7 +116,9 @@ def campaign(editor: Any, campaign_factory: Any) -> Any:
 def post_factory(db: None) -> Any:
     from posts.services import TargetSpec, post_create
 
-    def make(author: Any, campaign: Any, *, targets: list[Any] = (), when: dt.datetime | None = None, **data: Any) -> Any:  # type: ignore[assignment]
+    def make(
+        author: Any, campaign: Any, *, targets: list[Any] = (), when: dt.datetime | None = None, **data: Any
+    ) -> Any:  # type: ignore[assignment]
         data.setdefault("body", "Wash your hands: it saves lives.")
         return post_create(
             actor=author,

@@ -1,4 +1,3 @@
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest
@@ -35,5 +34,3 @@ def media_serve(request: HttpRequest, path: str) -> FileResponse:
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-

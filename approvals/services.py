@@ -1,0 +1,305 @@
+"""Every write of the review workflow: submitting, deciding, restarting, choosing chains."""
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from approvals.models import (
+    ApprovalRule,
+    CampaignChain,
+    Decision,
+    PostChain,
+    ReviewChain,
+    ReviewRound,
+    RoundStatus,
+    StageRun,
+    StageStatus,
+    Verdict,
+)
+from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
+from audit.services import event_record
+from calendar_project.tasks import enqueue_after_commit
+from posts.models import Campaign, ContentType, Post, PostStatus
+from posts.services import post_approval_record, post_findings, post_transition
+from posts.signals import post_content_changed
+
+REFUSALS = {
+    "not_logged_in": gettext_lazy("Log in to review."),
+    "not_current": gettext_lazy("This stage is not open for decisions."),
+    "not_in_review": gettext_lazy("This post is not in review."),
+    "stale": gettext_lazy("The post changed since this round started; review the new version."),
+    "author": gettext_lazy("Authors never decide on their own posts."),
+    "not_in_group": gettext_lazy("Only members of this stage's group decide it."),
+    "cannot_see": gettext_lazy("You are not assigned to this campaign."),
+    "already_decided": gettext_lazy("You have already decided this stage."),
+    "decided_other_stage": gettext_lazy("You decided another stage of this round; one person decides one stage."),
+}
+
+
+def chain_for_post(*, post: Post) -> ReviewChain:
+    """Return the chain a post goes through: its own, the expedited one for crises, its campaign's, the default."""
+    own = PostChain.objects.filter(post=post).select_related("chain").first()
+    if own is not None:
+        return own.chain
+    if post.content_type == ContentType.CRISIS:
+        expedited = ReviewChain.objects.filter(is_expedited=True, active=True).first()
+        if expedited is not None:
+            return expedited
+    campaign_chain = CampaignChain.objects.filter(campaign_id=post.campaign_id).select_related("chain").first()
+    if campaign_chain is not None:
+        return campaign_chain.chain
+    default = ReviewChain.objects.filter(is_default=True, active=True).first()
+    if default is None:
+        raise ValidationError(_("No review chain is set up; Governance must define a default chain."))
+    return default
+
+
+def finding_keys(*, post: Post) -> list[str]:
+    """Return a stable key per platform finding of the post's current content."""
+    return sorted(
+        f"{account_id}:{finding.code}"
+        for account_id, findings in post_findings(post=post).items()
+        for finding in findings
+    )
+
+
+def _deadline(*, start: dt.datetime, turnaround: dt.timedelta, post: Post, after_publication: bool) -> dt.datetime:
+    if after_publication:
+        return (post.scheduled_at or start) + turnaround
+    deadline = start + turnaround
+    if post.scheduled_at is not None:
+        # A review due after the post should go out is no use: cap it before the scheduled time.
+        deadline = min(deadline, post.scheduled_at - settings.ROUNDS_REVIEW_MARGIN)
+    return deadline
+
+
+def _stage_start(*, stage_run: StageRun, post: Post, now: dt.datetime) -> None:
+    stage_run.status = StageStatus.IN_PROGRESS
+    stage_run.started_at = now
+    stage_run.deadline = _deadline(
+        start=now, turnaround=stage_run.stage.turnaround, post=post, after_publication=stage_run.stage.after_publication
+    )
+    stage_run.save(update_fields=["status", "started_at", "deadline"])
+    enqueue_after_commit("approvals.notifications.stage_reached", stage_run_id=stage_run.pk)
+
+
+def _round_open(*, post: Post, actor: Any) -> ReviewRound:
+    chain = chain_for_post(post=post)
+    stages = list(chain.stages.order_by("position"))
+    if not stages:
+        raise ValidationError(_("The review chain “%(chain)s” has no stages.") % {"chain": chain})
+    now = timezone.now()
+    assert post.current_revision is not None, "a saved post always has a revision"
+    review_round = ReviewRound.objects.create(
+        post=post,
+        chain=chain,
+        revision=post.current_revision,
+        content_hash=post.content_hash,
+        submitted_by=actor,
+        submitted_at=now,
+    )
+    runs = StageRun.objects.bulk_create([StageRun(round=review_round, stage=stage) for stage in stages])
+    first = next(run for run in runs if not run.stage.after_publication)
+    _stage_start(stage_run=first, post=post, now=now)
+    event_record(
+        actor=actor,
+        action="review.round_opened",
+        obj=post,
+        content_hash=review_round.content_hash,
+        changes={"round": review_round.pk, "chain": chain.name, "revision": post.current_revision.number},
+    )
+    return review_round
+
+
+def _round_close(*, review_round: ReviewRound, status: str, actor: Any, now: dt.datetime) -> None:
+    review_round.status = status
+    review_round.finished_at = now
+    review_round.save(update_fields=["status", "finished_at"])
+    review_round.stage_runs.filter(status__in=[StageStatus.WAITING, StageStatus.IN_PROGRESS]).update(
+        status=StageStatus.CLOSED, finished_at=now
+    )
+    event_record(
+        actor=actor,
+        action=f"review.round_{status}",
+        obj=review_round.post,
+        content_hash=review_round.content_hash,
+        changes={"round": review_round.pk},
+    )
+
+
+def _lock_post(post: Post) -> Post:
+    return Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+
+
+@transaction.atomic
+def round_submit(*, post: Post, actor: Any) -> ReviewRound:
+    """Freeze the post's current revision and open a round at the chain's first stage."""
+    post = _lock_post(post)
+    if SUBMIT not in review_actions(user=actor, post=post):
+        raise PermissionDenied(_("You may not submit this post for review."))
+    problems = []
+    if not post.targets.exists():
+        problems.append(_("Choose at least one target account."))
+    if not post.body.strip() and not post.media.exists():
+        problems.append(_("Write a text or add media first."))
+    if problems:
+        raise ValidationError(problems)
+    post_transition(post=post, to=PostStatus.IN_REVIEW, actor=actor, reason="submitted for review")
+    return _round_open(post=post, actor=actor)
+
+
+def _rule_met(*, stage_run: StageRun) -> bool:
+    approvals = set(stage_run.decisions.filter(verdict=Verdict.APPROVE).values_list("reviewer_id", flat=True))
+    stage = stage_run.stage
+    if stage.rule == ApprovalRule.ANY:
+        return len(approvals) >= 1
+    if stage.rule == ApprovalRule.COUNT:
+        return len(approvals) >= stage.required_approvals
+    assigned = set(
+        stage_run.round.post.campaign.reviewers.filter(groups=stage.group, is_active=True).values_list("pk", flat=True)
+    )
+    # With nobody assigned, "all assigned" cannot mean "nobody": one member must approve.
+    return assigned <= approvals if assigned else len(approvals) >= 1
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    stage_run: StageRun,
+    reviewer: Any,
+    verdict: str,
+    comment: str = "",
+    acknowledged: Iterable[str] = (),
+) -> Decision:
+    """Record one reviewer's verdict; advance, send back, end or finish the round."""
+    post = _lock_post(stage_run.round.post)
+    stage_run = StageRun.objects.select_for_update().select_related("round__post", "stage__group").get(pk=stage_run.pk)
+    stage_run.round.post = post
+    refusal = decide_refusal(user=reviewer, stage_run=stage_run)
+    if refusal:
+        raise PermissionDenied(str(REFUSALS[refusal]))
+    if verdict not in Verdict.values:
+        raise ValidationError(_("Choose approve, request changes or reject."))
+    comment = comment.strip()
+    if verdict != Verdict.APPROVE and not comment:
+        raise ValidationError({"comment": _("Say what must change (a comment is required).")})
+    acknowledged = sorted(set(acknowledged))
+    if verdict == Verdict.APPROVE and stage_run.stage.must_acknowledge_findings:
+        missing = set(finding_keys(post=post)) - set(acknowledged)
+        if missing:
+            raise ValidationError(_("Acknowledge every finding before approving."), code="unacknowledged")
+    decision = Decision.objects.create(
+        stage_run=stage_run,
+        reviewer=reviewer,
+        verdict=verdict,
+        comment=comment,
+        content_hash=stage_run.round.content_hash,
+        acknowledged_findings=acknowledged,
+    )
+    event_record(
+        actor=reviewer,
+        action=f"review.{verdict}",
+        obj=post,
+        content_hash=decision.content_hash,
+        changes={"stage": stage_run.stage.name, "round": stage_run.round_id, "comment": comment},
+    )
+    _round_advance(stage_run=stage_run, post=post, decision=decision)
+    return decision
+
+
+def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> None:
+    now = timezone.now()
+    review_round = stage_run.round
+    if stage_run.stage.after_publication:
+        if _rule_met(stage_run=stage_run) or decision.verdict != Verdict.APPROVE:
+            stage_run.status = StageStatus.APPROVED if decision.verdict == Verdict.APPROVE else decision.verdict
+            stage_run.finished_at = now
+            stage_run.save(update_fields=["status", "finished_at"])
+        return
+    if decision.verdict == Verdict.REJECT:
+        stage_run.status, stage_run.finished_at = StageStatus.REJECTED, now
+        stage_run.save(update_fields=["status", "finished_at"])
+        _round_close(review_round=review_round, status=RoundStatus.REJECTED, actor=decision.reviewer, now=now)
+        post_transition(post=post, to=PostStatus.REJECTED, actor=decision.reviewer, reason=decision.comment)
+        enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
+        return
+    if decision.verdict == Verdict.REQUEST_CHANGES:
+        stage_run.status, stage_run.finished_at = StageStatus.CHANGES_REQUESTED, now
+        stage_run.save(update_fields=["status", "finished_at"])
+        _round_close(review_round=review_round, status=RoundStatus.CHANGES_REQUESTED, actor=decision.reviewer, now=now)
+        post_transition(post=post, to=PostStatus.CHANGES_REQUESTED, actor=decision.reviewer, reason=decision.comment)
+        enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
+        return
+    if not _rule_met(stage_run=stage_run):
+        return
+    stage_run.status, stage_run.finished_at = StageStatus.APPROVED, now
+    stage_run.save(update_fields=["status", "finished_at"])
+    remaining = list(
+        review_round.stage_runs.select_related("stage").filter(status=StageStatus.WAITING).order_by("stage__position")
+    )
+    before = [run for run in remaining if not run.stage.after_publication]
+    if before:
+        _stage_start(stage_run=before[0], post=post, now=now)
+        return
+    # Every stage before publication approved this content: the round is done.
+    review_round.status, review_round.finished_at = RoundStatus.APPROVED, now
+    review_round.save(update_fields=["status", "finished_at"])
+    event_record(
+        actor=decision.reviewer,
+        action="review.round_approved",
+        obj=post,
+        content_hash=review_round.content_hash,
+        changes={"round": review_round.pk},
+    )
+    post_approval_record(post=post, approved_hash=review_round.content_hash, actor=decision.reviewer)
+    for run in remaining:  # after-publication stages: open now, due after the post goes out
+        _stage_start(stage_run=run, post=post, now=now)
+    enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
+
+
+@receiver(post_content_changed, dispatch_uid="approvals.restart_review")
+def _restart_review_on_change(*, post: Post, revision: Any, actor: Any, previous_status: str, **kwargs: Any) -> None:
+    """An edit after submission supersedes the open round and starts again from the first stage."""
+    now = timezone.now()
+    superseded = False
+    for review_round in ReviewRound.objects.select_for_update().filter(post=post, status=RoundStatus.IN_PROGRESS):
+        _round_close(review_round=review_round, status=RoundStatus.SUPERSEDED, actor=actor, now=now)
+        superseded = True
+    if post.approved_hash:
+        post.approved_hash = ""
+        post.save(update_fields=["approved_hash", "updated_at"])
+    if superseded or previous_status in {PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.BLOCKED}:
+        if post.status == PostStatus.IN_REVIEW:
+            _round_open(post=post, actor=actor)
+        else:
+            post_transition(post=post, to=PostStatus.IN_REVIEW, actor=actor, reason="content changed: review restarts")
+            _round_open(post=post, actor=actor)
+
+
+@transaction.atomic
+def post_chain_set(*, post: Post, chain: ReviewChain, actor: Any) -> PostChain:
+    """Give one post a chain of its own (Governance, before it is submitted)."""
+    post = _lock_post(post)
+    if CHANGE_CHAIN not in review_actions(user=actor, post=post):
+        raise PermissionDenied(_("Only Governance may change a post's chain, before it is submitted."))
+    setting, _created = PostChain.objects.update_or_create(post=post, defaults={"chain": chain})
+    event_record(actor=actor, action="review.post_chain_set", obj=post, changes={"chain": chain.name})
+    return setting
+
+
+@transaction.atomic
+def campaign_chain_set(*, campaign: Campaign, chain: ReviewChain, actor: Any) -> CampaignChain:
+    """Set the chain a campaign's posts go through by default."""
+    if not (actor.has_perm("approvals.change_campaignchain") or actor.has_perm("posts.change_campaign", campaign)):
+        raise PermissionDenied(_("You may not change this campaign's review chain."))
+    setting, _created = CampaignChain.objects.update_or_create(campaign=campaign, defaults={"chain": chain})
+    event_record(actor=actor, action="review.campaign_chain_set", obj=campaign, changes={"chain": chain.name})
+    return setting

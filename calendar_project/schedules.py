@@ -1,0 +1,21 @@
+"""Every periodic job of Rounds, declared in one place and synced to django-q2 after migrate."""
+
+from django_q.models import Schedule
+
+PREFIX = "rounds:"
+
+# name: (dotted function path, minutes between runs)
+SCHEDULES: dict[str, tuple[str, int]] = {
+    "review-reminders": ("approvals.notifications.reminders_send", 5),
+}
+
+
+def schedules_sync() -> None:
+    """Create or update the declared schedules; remove ours that are no longer declared."""
+    names = [PREFIX + name for name in SCHEDULES]
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=PREFIX + name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+        )
+    Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=names).delete()

@@ -1,0 +1,168 @@
+"""Random sequences of edits, submissions, decisions, moves and chain changes keep invariant 1."""
+
+import contextlib
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from approvals.models import ApprovalRule, Decision, ReviewChain, ReviewRound, RoundStatus, Verdict
+from approvals.policy import current_stage_run
+from approvals.services import decision_record, finding_keys, post_chain_set, round_submit
+from posts.models import PostStatus
+from posts.services import post_move, post_schedule, post_update
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_REFUSALS = (PermissionDenied, ValidationError)
+
+
+def approved_by_every_stage(post: Any) -> bool:
+    """The oracle: some round on the current hash has, for every stage before publishing,
+    approvals that meet the stage's rule, by distinct people who are not the author."""
+    for review_round in ReviewRound.objects.filter(post=post, content_hash=post.content_hash):
+        ok = True
+        for run in review_round.stage_runs.select_related("stage"):
+            if run.stage.after_publication:
+                continue
+            approvers = {d.reviewer_id for d in run.decisions.all() if d.verdict == Verdict.APPROVE}
+            need = run.stage.required_approvals if run.stage.rule == ApprovalRule.COUNT else 1
+            if len(approvers) < need:
+                ok = False
+        if ok:
+            return True
+    return False
+
+
+def test_random_review_histories_never_approve_other_content(
+    editor: Any,
+    review_campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    reviewers: dict[str, Any],
+    governance: Any,
+) -> None:
+    people = [editor, governance, *reviewers.values()]
+    accounts = [account_factory("facebook"), account_factory("linkedin")]
+    chains = list(ReviewChain.objects.all())
+    reached: set[str] = set()
+
+    class ReviewMachine(RuleBasedStateMachine):
+        @initialize()
+        def make_post(self) -> None:
+            self.post = post_factory(
+                editor, review_campaign, targets=accounts, when=timezone.now() + dt.timedelta(days=3)
+            )
+
+        def reload(self) -> None:
+            self.post.refresh_from_db()
+
+        @rule(text=st.sampled_from(["Flu shots now.", "Wash hands.", "x" * 3100]))
+        def edit(self, text: str) -> None:
+            with contextlib.suppress(*EXPECTED_REFUSALS):
+                post_update(post=self.post, actor=editor, data={"body": text})
+            self.reload()
+
+        @rule()
+        def submit(self) -> None:
+            with contextlib.suppress(*EXPECTED_REFUSALS):
+                round_submit(post=self.post, actor=editor)
+            self.reload()
+
+        @rule(who=st.integers(0, len(people) - 1), verdict=st.sampled_from(list(Verdict)), ack=st.booleans())
+        def decide(self, who: int, verdict: str, ack: bool) -> None:
+            run = current_stage_run(post=self.post)
+            if run is None:
+                return
+            with contextlib.suppress(*EXPECTED_REFUSALS):
+                decision_record(
+                    stage_run=run,
+                    reviewer=people[who],
+                    verdict=verdict,
+                    comment="" if verdict == Verdict.APPROVE else "Please change.",
+                    acknowledged=finding_keys(post=self.post) if ack else [],
+                )
+            self.reload()
+
+        @rule(
+            pick=st.integers(0, 10),
+            verdict=st.sampled_from([Verdict.APPROVE, Verdict.APPROVE, Verdict.APPROVE, Verdict.REQUEST_CHANGES]),
+        )
+        def decide_by_someone_of_the_stage(self, pick: int, verdict: str) -> None:
+            """Biases histories towards the guarded states: a member of the current stage's group decides."""
+            run = current_stage_run(post=self.post)
+            if run is None:
+                return
+            members = [p for p in people if p.groups.filter(pk=run.stage.group_id).exists()]
+            if not members:
+                return
+            with contextlib.suppress(*EXPECTED_REFUSALS):
+                decision_record(
+                    stage_run=run,
+                    reviewer=members[pick % len(members)],
+                    verdict=verdict,
+                    comment="" if verdict == Verdict.APPROVE else "Please change.",
+                    acknowledged=finding_keys(post=self.post),
+                )
+            self.reload()
+
+        @rule(days=st.integers(1, 20))
+        def move(self, days: int) -> None:
+            with contextlib.suppress(*EXPECTED_REFUSALS):
+                post_move(post=self.post, actor=editor, scheduled_at=timezone.now() + dt.timedelta(days=days))
+            self.reload()
+
+        @rule(index=st.integers(0, len(chains) - 1))
+        def change_chain(self, index: int) -> None:
+            with contextlib.suppress(*EXPECTED_REFUSALS):
+                post_chain_set(post=self.post, chain=chains[index], actor=governance)
+            self.reload()
+
+        @rule()
+        def schedule(self) -> None:
+            with contextlib.suppress(*EXPECTED_REFUSALS):
+                post_schedule(post=self.post, actor=editor)
+            self.reload()
+
+        @invariant()
+        def schedulable_only_if_every_stage_approved_this_content(self) -> None:
+            if not hasattr(self, "post"):
+                return
+            post = self.post
+            reached.add(post.status)
+            if post.status in {PostStatus.APPROVED, PostStatus.SCHEDULED} or post.is_approved_as_is:
+                assert post.approved_hash == post.content_hash
+                assert approved_by_every_stage(post)
+
+        @invariant()
+        def review_rules_hold(self) -> None:
+            if not hasattr(self, "post"):
+                return
+            decisions = Decision.objects.filter(stage_run__round__post=self.post).select_related(
+                "stage_run__stage", "reviewer"
+            )
+            seen: dict[tuple[int, int], int] = {}
+            for decision in decisions:
+                assert decision.reviewer_id != self.post.author_id
+                assert decision.reviewer.groups.filter(pk=decision.stage_run.stage.group_id).exists()
+                key = (decision.stage_run.round_id, decision.reviewer_id)
+                assert seen.setdefault(key, decision.stage_run_id) == decision.stage_run_id
+                assert decision.content_hash == decision.stage_run.round.content_hash
+            assert ReviewRound.objects.filter(post=self.post, status=RoundStatus.IN_PROGRESS).count() <= 1
+
+    run_state_machine_as_test(
+        ReviewMachine,
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
+    )
+    # The property is only worth something if the random histories reach the guarded states.
+    assert {PostStatus.APPROVED, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED} <= reached, reached
