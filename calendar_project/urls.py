@@ -17,5 +17,6 @@ urlpatterns = [
     path("me/", include("people.urls")),
     path("admin/", admin.site.urls),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_serve, name="media"),
+    path("reviews/", include("approvals.urls")),
     path("", include("posts.urls")),
 ]
