@@ -1,0 +1,126 @@
+"""The consent gate: may this content, showing these people, go out on these platforms at this time?
+
+One function answers for submission, every approval, scheduling and the moment of publishing.
+It takes plain values (posts sits above consent and passes what a post shows), so every caller
+asks the same question the same way.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from consent.models import ADULT_AGE, MINOR_OWN_CONSENT_AGE, ConsentRecord, SignerRole, consent_day
+
+# Problem codes, stable for templates and tests.
+NO_CONSENT = "no_consent"
+WRONG_SUBJECT = "wrong_subject"
+NOT_VERIFIED = "not_verified"
+REVOKED = "revoked"
+NOT_YET_SIGNED = "not_yet_signed"
+EXPIRED = "expired"
+PLATFORM = "platform"
+MEDIA_KIND = "media_kind"
+PURPOSE = "purpose"
+SIGNERS = "signers"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """What one post shows of one person, and the consent it relies on."""
+
+    subject_id: int
+    consent_id: int | None
+    media_kinds: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    subject_id: int
+    consent_id: int | None
+    message: str
+
+    @property
+    def key(self) -> str:
+        """Return a stable identifier, e.g. for a reviewer's acknowledgement."""
+        return f"consent:{self.code}:{self.subject_id}:{self.consent_id or 0}"
+
+
+def signer_problem(record: ConsentRecord, *, at: dt.datetime) -> str | None:
+    """Return why the signatures do not suffice for this subject, or None if they do."""
+    subject = record.subject
+    roles = {signer.role for signer in record.signers.all()}
+    if subject.deceased_on is not None and subject.deceased_on <= consent_day(at):
+        # KUG §22 sentence 3, and SPEC: after death the relatives decide, even if the person once signed.
+        if SignerRole.RELATIVE not in roles:
+            return _("A deceased person's consent must be signed by a relative.")
+        return None
+    age = subject.age_on(record.signed_on)
+    if age is not None and age < ADULT_AGE:
+        if SignerRole.GUARDIAN not in roles:
+            return _("A minor's consent must be signed by a parent or guardian.")
+        if age >= MINOR_OWN_CONSENT_AGE and SignerRole.SUBJECT not in roles:
+            return _("A minor aged 8 to 17 must sign too, beside the guardian.")
+        return None
+    if not roles & {SignerRole.SUBJECT, SignerRole.REPRESENTATIVE}:
+        return _("The consent must be signed by the person or their personal representative.")
+    return None
+
+
+def record_problems(
+    *, record: ConsentRecord | None, feature: Feature, platforms: Iterable[str], purpose: str, at: dt.datetime
+) -> list[Problem]:
+    """Return every reason ``record`` does not cover ``feature`` on ``platforms`` for ``purpose`` at ``at``."""
+
+    def problem(code: str, message: str) -> Problem:
+        return Problem(code=code, subject_id=feature.subject_id, consent_id=feature.consent_id, message=message)
+
+    if record is None:
+        return [problem(NO_CONSENT, _("No consent is linked for this person."))]
+    if record.subject_id != feature.subject_id:
+        return [problem(WRONG_SUBJECT, _("The linked consent belongs to someone else."))]
+    problems = []
+    if record.revoked_at is not None:
+        problems.append(problem(REVOKED, _("The consent was revoked.")))
+    if record.verified_at is None:
+        problems.append(problem(NOT_VERIFIED, _("The consent has not been verified by a consent officer.")))
+    day = consent_day(at)
+    if record.signed_on > day:
+        problems.append(problem(NOT_YET_SIGNED, _("The consent was signed after the publishing date.")))
+    if record.expires_on is not None and record.expires_on < day:
+        problems.append(
+            problem(EXPIRED, _("The consent expires on %(date)s, before publishing.") % {"date": record.expires_on})
+        )
+    if not record.all_platforms:
+        for platform in sorted(set(platforms) - set(record.platforms)):
+            problems.append(
+                problem(PLATFORM, _("The consent does not cover the platform %(platform)s.") % {"platform": platform})
+            )
+    for kind in sorted(feature.media_kinds - set(record.media_kinds)):
+        problems.append(problem(MEDIA_KIND, _("The consent does not allow showing: %(kind)s.") % {"kind": kind}))
+    if purpose not in record.purposes:
+        message = _("The consent does not cover the purpose %(purpose)s.") % {"purpose": purpose}
+        problems.append(problem(PURPOSE, message))
+    reason = signer_problem(record, at=at)
+    if reason:
+        problems.append(problem(SIGNERS, reason))
+    return problems
+
+
+def consent_problems(
+    *, features: Sequence[Feature], platforms: Iterable[str], purpose: str, at: dt.datetime
+) -> list[Problem]:
+    """Return every consent problem of content showing ``features``; empty means it may go out."""
+    platforms = list(platforms)
+    ids = {feature.consent_id for feature in features if feature.consent_id is not None}
+    records = {
+        record.pk: record
+        for record in ConsentRecord.objects.filter(pk__in=ids).select_related("subject").prefetch_related("signers")
+    }
+    problems: list[Problem] = []
+    for feature in features:
+        record = records.get(feature.consent_id) if feature.consent_id is not None else None
+        problems.extend(record_problems(record=record, feature=feature, platforms=platforms, purpose=purpose, at=at))
+    return problems

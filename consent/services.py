@@ -1,0 +1,264 @@
+"""Every write to subjects and consent records. Views, admin and tasks call these."""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import IO, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import event_record
+from consent.documents import document_clean
+from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
+from consent.signals import consent_lapsed, consent_revoked
+
+SUBJECT_FIELDS = ("display_name", "reference", "date_of_birth", "deceased_on")
+RECORD_FIELDS = (
+    "media_kinds",
+    "description",
+    "disclosing_organisation",
+    "recipients",
+    "all_platforms",
+    "platforms",
+    "purposes",
+    "expires_on",
+    "expiry_event",
+    "signed_on",
+    "states_right_to_revoke",
+    "states_no_conditioning",
+    "states_redisclosure",
+    "is_remunerated",
+    "states_remuneration",
+    "notes",
+)
+
+
+@dataclass(frozen=True)
+class SignerSpec:
+    role: str
+    name: str
+    authority: str = ""
+
+
+def _require(actor: Any, perm: str, message: str) -> None:
+    if not (actor is not None and actor.is_authenticated and actor.has_perm(perm)):
+        raise PermissionDenied(message)
+
+
+# Subjects -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subject_create(*, actor: Any, data: dict[str, Any]) -> Subject:
+    """Register a person who may appear in content; returns them."""
+    _require(actor, "consent.add_subject", _("You may not register people."))
+    unknown = set(data) - set(SUBJECT_FIELDS)
+    if unknown:
+        raise ValueError(f"not subject fields: {sorted(unknown)}")
+    subject = Subject(created_by=actor, **data)
+    subject.display_name = subject.display_name.strip()
+    subject.reference = subject.reference.strip()
+    subject.full_clean()
+    subject.save()
+    event_record(actor=actor, action="subject.created", obj=subject, changes={"reference": subject.reference})
+    return subject
+
+
+@transaction.atomic
+def subject_update(*, subject: Subject, actor: Any, data: dict[str, Any]) -> Subject:
+    """Change a subject's details; returns them."""
+    _require(actor, "consent.change_subject", _("You may not change people's details."))
+    subject = Subject.objects.select_for_update().get(pk=subject.pk)
+    changes = {}
+    for name, value in data.items():
+        if name not in SUBJECT_FIELDS:
+            raise ValueError(f"{name} is not a subject field")
+        if getattr(subject, name) != value:
+            changes[name] = [getattr(subject, name), value]
+            setattr(subject, name, value)
+    if changes:
+        subject.full_clean()
+        subject.save(update_fields=list(changes))
+        event_record(actor=actor, action="subject.changed", obj=subject, changes=changes)
+    return subject
+
+
+# Consent records ----------------------------------------------------------------------------
+
+
+def _signers_clean(signers: Sequence[SignerSpec]) -> None:
+    if not signers:
+        raise ValidationError(_("Name at least one person who signed."), code="no_signer")
+    for signer in signers:
+        if signer.role not in SignerRole.values:
+            raise ValidationError(_("Unknown signer role."), code="signer_role")
+        if not signer.name.strip():
+            raise ValidationError(_("Every signer needs a name."), code="signer_name")
+        if signer.role != SignerRole.SUBJECT and not signer.authority.strip():
+            raise ValidationError(
+                _("%(name)s signed for someone else: give their authority or relationship.") % {"name": signer.name},
+                code="signer_authority",
+            )
+
+
+@transaction.atomic
+def consent_record_create(
+    *,
+    actor: Any,
+    subject: Subject,
+    data: dict[str, Any],
+    signers: Sequence[SignerSpec],
+    document: IO[bytes] | UploadedFile,
+    document_name: str,
+) -> ConsentRecord:
+    """Record a signed consent form (pending verification by another consent officer); returns it."""
+    _require(actor, "consent.add_consentrecord", _("You may not record consent."))
+    unknown = set(data) - set(RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"not consent fields: {sorted(unknown)}")
+    _signers_clean(signers)
+    clean = document_clean(document)
+    record = ConsentRecord(subject=subject, recorded_by=actor, **data)
+    record.document_name = (document_name or "consent")[:200]
+    record.document_type = clean.content_type
+    record.document_checksum = clean.checksum
+    if record.all_platforms:
+        record.platforms = []
+    if not record.media_kinds:
+        raise ValidationError({"media_kinds": _("Choose what of the person may be shown.")})
+    if not record.purposes:
+        raise ValidationError({"purposes": _("Choose at least one purpose.")})
+    if not record.all_platforms and not record.platforms:
+        raise ValidationError({"platforms": _("Choose the platforms, or all platforms.")})
+    if record.expires_on is not None and record.expires_on < record.signed_on:
+        raise ValidationError({"expires_on": _("The consent cannot expire before it was signed.")})
+    if record.signed_on > consent_day(timezone.now()):
+        raise ValidationError({"signed_on": _("The signing date is in the future.")})
+    record.full_clean(exclude=["document"])
+    record.document.save(f"{clean.checksum[:16]}.{clean.extension}", ContentFile(clean.content), save=False)
+    record.save()
+    ConsentSigner.objects.bulk_create(
+        ConsentSigner(record=record, role=s.role, name=s.name.strip(), authority=s.authority.strip()) for s in signers
+    )
+    event_record(
+        actor=actor,
+        action="consent.recorded",
+        obj=record,
+        content_hash=record.document_checksum,
+        changes={
+            "subject": subject.pk,
+            **{name: getattr(record, name) for name in RECORD_FIELDS if name != "notes"},
+            "signers": [[s.role, s.name] for s in signers],
+        },
+    )
+    return record
+
+
+@transaction.atomic
+def consent_verify(*, record: ConsentRecord, actor: Any) -> ConsentRecord:
+    """Confirm, as a second consent officer, that the form matches the record; returns it."""
+    _require(actor, "consent.verify_consentrecord", _("You may not verify consent."))
+    record = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    if record.recorded_by_id == actor.pk:
+        raise ValidationError(_("Someone other than the person who recorded this consent must verify it."))
+    if record.revoked_at is not None:
+        raise ValidationError(_("A revoked consent cannot be verified."))
+    if record.verified_at is not None:
+        raise ValidationError(_("This consent is already verified."))
+    record.verified_at = timezone.now()
+    record.verified_by = actor
+    record.save(update_fields=["verified_at", "verified_by"])
+    event_record(actor=actor, action="consent.verified", obj=record, content_hash=record.document_checksum)
+    return record
+
+
+@transaction.atomic
+def consent_revoke(
+    *, record: ConsentRecord, actor: Any, received_via: str, reason: str = "", received_at: dt.datetime | None = None
+) -> ConsentRecord:
+    """Record a revocation and stop, in this transaction, everything not yet published that uses it."""
+    _require(actor, "consent.revoke_consentrecord", _("You may not revoke consent."))
+    record = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    if record.revoked_at is not None:
+        raise ValidationError(_("This consent is already revoked."))
+    record.revoked_at = received_at or timezone.now()
+    if record.revoked_at > timezone.now():
+        raise ValidationError(_("A revocation cannot be received in the future."))
+    record.revoked_by = actor
+    record.revocation_received_via = received_via
+    record.revocation_reason = reason.strip()
+    record.full_clean(exclude=["document"])
+    record.save(update_fields=["revoked_at", "revoked_by", "revocation_received_via", "revocation_reason"])
+    event_record(
+        actor=actor,
+        action="consent.revoked",
+        obj=record,
+        content_hash=record.document_checksum,
+        changes={"received_via": received_via, "reason": record.revocation_reason, "revoked_at": record.revoked_at},
+    )
+    consent_revoked.send(sender=ConsentRecord, record=record, actor=actor)
+    return record
+
+
+def consent_expiries_process(*, now: dt.datetime | None = None) -> int:
+    """Apply the cascade to every consent whose expiry date has passed; returns how many. Runs at most once each."""
+    now = now or timezone.now()
+    today = consent_day(now)
+    ids = list(
+        ConsentRecord.objects.filter(
+            expires_on__lt=today, expiry_processed_at__isnull=True, revoked_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    done = 0
+    for pk in ids:
+        with transaction.atomic():
+            # Compare-and-set: a second worker finds nothing to claim.
+            claimed = ConsentRecord.objects.filter(pk=pk, expiry_processed_at__isnull=True).update(
+                expiry_processed_at=now
+            )
+            if not claimed:
+                continue
+            record = ConsentRecord.objects.select_related("subject").get(pk=pk)
+            event_record(actor=None, action="consent.expired", obj=record, content_hash=record.document_checksum)
+            consent_lapsed.send(sender=ConsentRecord, record=record)
+            done += 1
+    return done
+
+
+def consent_expiry_reminders_send(*, now: dt.datetime | None = None) -> int:
+    """Mail consent officers once about each verified consent that expires within 30 days; returns mails sent."""
+    from consent.notifications import expiry_reminder_send
+
+    now = now or timezone.now()
+    today = consent_day(now)
+    ids = list(
+        ConsentRecord.objects.filter(
+            expires_on__gte=today,
+            expires_on__lte=today + EXPIRING_SOON,
+            expiry_reminded_at__isnull=True,
+            revoked_at__isnull=True,
+            verified_at__isnull=False,
+        ).values_list("pk", flat=True)
+    )
+    sent = 0
+    for pk in ids:
+        with transaction.atomic():
+            if not ConsentRecord.objects.filter(pk=pk, expiry_reminded_at__isnull=True).update(expiry_reminded_at=now):
+                continue
+            record = ConsentRecord.objects.select_related("subject").get(pk=pk)
+            event_record(actor=None, action="consent.expiry_reminded", obj=record)
+            transaction.on_commit(partial(expiry_reminder_send, record=record))
+            sent += 1
+    return sent
+
+
+def document_open(*, record: ConsentRecord, actor: Any) -> IO[bytes]:
+    """Open the signed form for ``actor`` (access checked by the caller's policy) and audit the view."""
+    event_record(actor=actor, action="consent.document_viewed", obj=record, content_hash=record.document_checksum)
+    return record.document.open("rb")
