@@ -27,9 +27,10 @@ from approvals.models import (
 from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
 from audit.services import event_record
 from calendar_project.tasks import enqueue_after_commit
+from posts.gates import post_consent_problems
 from posts.models import Campaign, ContentType, Post, PostStatus
 from posts.services import post_approval_record, post_findings, post_transition
-from posts.signals import post_content_changed
+from posts.signals import post_blocked, post_content_changed
 
 REFUSALS = {
     "not_logged_in": gettext_lazy("Log in to review."),
@@ -150,6 +151,7 @@ def round_submit(*, post: Post, actor: Any) -> ReviewRound:
         problems.append(_("Choose at least one target account."))
     if not post.body.strip() and not post.media.exists():
         problems.append(_("Write a text or add media first."))
+    problems.extend(problem.message for problem in post_consent_problems(post=post))
     if problems:
         raise ValidationError(problems)
     post_transition(post=post, to=PostStatus.IN_REVIEW, actor=actor, reason="submitted for review")
@@ -192,6 +194,11 @@ def decision_record(
     if verdict != Verdict.APPROVE and not comment:
         raise ValidationError({"comment": _("Say what must change (a comment is required).")})
     acknowledged = sorted(set(acknowledged))
+    if verdict == Verdict.APPROVE:
+        # The consent gate holds at every approval: no acknowledgement can wave it through.
+        consent = post_consent_problems(post=post)
+        if consent:
+            raise ValidationError([problem.message for problem in consent], code="consent")
     if verdict == Verdict.APPROVE and stage_run.stage.must_acknowledge_findings:
         missing = set(finding_keys(post=post)) - set(acknowledged)
         if missing:
@@ -263,6 +270,13 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
     for run in remaining:  # after-publication stages: open now, due after the post goes out
         _stage_start(stage_run=run, post=post, now=now)
     enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
+
+
+@receiver(post_blocked, dispatch_uid="approvals.cancel_on_block")
+def _cancel_review_on_block(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
+    now = timezone.now()
+    for review_round in ReviewRound.objects.select_for_update().filter(post=post, status=RoundStatus.IN_PROGRESS):
+        _round_close(review_round=review_round, status=RoundStatus.CANCELLED, actor=actor, now=now)
 
 
 @receiver(post_content_changed, dispatch_uid="approvals.restart_review")

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PostsConfig(AppConfig):
     name = "posts"
     verbose_name = _("Editorial calendar")
+
+    def ready(self) -> None:
+        from consent.policy import document_access_register
+        from posts import receivers
+
+        document_access_register("posts.reviewers", receivers.reviewer_may_read_document)

@@ -30,6 +30,14 @@ def content_snapshot(post: Post) -> dict[str, Any]:
             }
             for target in targets
         ],
+        "featured": [
+            {
+                "subject_id": person.subject_id,
+                "consent_id": person.consent_id,
+                "media_kinds": sorted(person.media_kinds),
+            }
+            for person in sorted(post.featured_people.all(), key=lambda person: person.subject_id)
+        ],
     }
 
 

@@ -307,3 +307,63 @@ class Revision(models.Model):
         if self.pk is not None:
             raise TypeError("Revisions are immutable.")
         super().save(*args, **kwargs)
+
+
+class FeaturedPerson(models.Model):
+    """A person a post shows, what it shows of them, and the consent it relies on."""
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="featured_people")
+    subject = models.ForeignKey(
+        "consent.Subject", verbose_name=_("person"), on_delete=models.PROTECT, related_name="featured_in"
+    )
+    consent = models.ForeignKey(
+        "consent.ConsentRecord",
+        verbose_name=_("consent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="featured_in",
+    )
+    media_kinds = models.JSONField(_("shows"), default=list, help_text=_("What of the person this post shows."))
+
+    class Meta:
+        verbose_name = _("featured person")
+        verbose_name_plural = _("featured people")
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["post", "subject"], name="featured_unique_subject")]
+
+    def __str__(self) -> str:
+        return str(self.subject)
+
+
+class TakedownItem(models.Model):
+    """A publication that must come down because the consent it relied on ended."""
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.PROTECT, related_name="takedowns")
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="+")
+    consent = models.ForeignKey(
+        "consent.ConsentRecord", verbose_name=_("consent"), on_delete=models.PROTECT, related_name="takedowns"
+    )
+    url = models.URLField(_("published at"), blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("taken down at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("takedown")
+        verbose_name_plural = _("takedowns")
+        ordering = ["confirmed_at", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "account", "consent"], name="takedown_unique_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} @ {self.account}"

@@ -14,12 +14,26 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import event_record
+from calendar_project.tasks import enqueue_after_commit
 from posts import platforms
 from posts.content import content_hash, content_snapshot
 from posts.media import ProcessedImage
-from posts.models import Account, Campaign, Media, Post, PostStatus, PostTarget, Revision
+from consent.models import ConsentRecord, Subject
+from consent.models import MediaKind as ConsentMediaKind
+from posts.gates import post_consent_problems
+from posts.models import (
+    Account,
+    Campaign,
+    FeaturedPerson,
+    Media,
+    Post,
+    PostStatus,
+    PostTarget,
+    Revision,
+    TakedownItem,
+)
 from posts.policy import EDIT, MOVE, SCHEDULE, UNSCHEDULE, WITHDRAW, PostPolicy
-from posts.signals import post_content_changed
+from posts.signals import post_blocked, post_content_changed
 from posts.states import EDIT_RESETS, may_move
 
 
@@ -27,6 +41,15 @@ from posts.states import EDIT_RESETS, may_move
 class TargetSpec:
     account: Account
     body_override: str = ""
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A person the post shows, what it shows of them, and the consent it relies on."""
+
+    subject: Subject
+    consent: ConsentRecord | None
+    media_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,6 +293,30 @@ def _targets_set(*, post: Post, targets: Sequence[TargetSpec]) -> None:
             target.save(update_fields=["body_override"])
 
 
+def _featured_set(*, post: Post, featured: Sequence[FeatureSpec]) -> None:
+    seen: set[int] = set()
+    for spec in featured:
+        if spec.subject.pk in seen:
+            raise ValidationError(
+                _("%(person)s is listed twice."), params={"person": spec.subject.display_name}, code="duplicate"
+            )
+        seen.add(spec.subject.pk)
+        unknown = set(spec.media_kinds) - set(ConsentMediaKind.values)
+        if unknown:
+            raise ValidationError(_("Unknown kinds of content: %(kinds)s."), params={"kinds": ", ".join(unknown)})
+        if spec.consent is not None and spec.consent.subject_id != spec.subject.pk:
+            raise ValidationError(
+                _("The consent chosen for %(person)s belongs to someone else."),
+                params={"person": spec.subject.display_name},
+                code="wrong_subject",
+            )
+    post.featured_people.all().delete()
+    FeaturedPerson.objects.bulk_create(
+        FeaturedPerson(post=post, subject=spec.subject, consent=spec.consent, media_kinds=sorted(set(spec.media_kinds)))
+        for spec in featured
+    )
+
+
 def _media_add(*, post: Post, items: Sequence[NewMedia]) -> None:
     position = max((m.position for m in post.media.all()), default=-1) + 1
     for item in items:
@@ -339,6 +386,7 @@ def post_create(
     data: dict[str, Any],
     targets: Sequence[TargetSpec] = (),
     media: Sequence[NewMedia] = (),
+    featured: Sequence[FeatureSpec] = (),
     scheduled_at: dt.datetime | None = None,
     time_zone: str | None = None,
     external_id: str = "",
@@ -360,6 +408,7 @@ def post_create(
     post.save()
     _targets_set(post=post, targets=targets)
     _media_add(post=post, items=media)
+    _featured_set(post=post, featured=featured)
     event_record(
         actor=actor,
         action="post.created",
@@ -381,6 +430,7 @@ def post_update(
     media_remove: Iterable[int] = (),
     media_alt_texts: dict[int, str] | None = None,
     media_order: Sequence[int] | None = None,
+    featured: Sequence[FeatureSpec] | None = None,
     scheduled_at: dt.datetime | None = None,
     time_zone: str | None = None,
 ) -> Post:
@@ -403,6 +453,8 @@ def post_update(
         _targets_set(post=post, targets=targets)
     _media_change(post=post, remove=media_remove, alt_texts=media_alt_texts or {}, order=media_order)
     _media_add(post=post, items=media_add)
+    if featured is not None:
+        _featured_set(post=post, featured=featured)
     if scheduled_at is not None or time_zone is not None:
         _move(post=post, actor=actor, scheduled_at=scheduled_at or post.scheduled_at, time_zone=time_zone)
     _revision_refresh(post=post, actor=actor)
@@ -480,6 +532,7 @@ def post_schedule(*, post: Post, actor: Any) -> Post:
             errors.append(_("%(account)s is not active.") % {"account": target.account})
     for findings in post_findings(post=post).values():
         errors.extend(f.message for f in findings if f.severity == platforms.Severity.ERROR)
+    errors.extend(problem.message for problem in post_consent_problems(post=post))
     if errors:
         raise ValidationError(errors, code="not_schedulable")
     return post_transition(post=post, to=PostStatus.SCHEDULED, actor=actor, reason="scheduled")
@@ -513,3 +566,61 @@ def post_approval_record(*, post: Post, approved_hash: str, actor: Any) -> Post:
     post.approved_hash = approved_hash
     post.save(update_fields=["approved_hash", "updated_at"])
     return post_transition(post=post, to=PostStatus.APPROVED, actor=actor, reason="review chain complete")
+
+
+# Consent ------------------------------------------------------------------------------------
+
+UNSTOPPABLE = frozenset({PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED})
+FINISHED = frozenset({PostStatus.REJECTED, PostStatus.WITHDRAWN, PostStatus.BLOCKED})
+
+
+def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[list[int], list[int]]:
+    """Block every post relying on ``record`` that is not out yet; list takedowns for what is out.
+
+    Runs inside the revoking (or expiring) transaction, so the consent never ends half way.
+    Returns the ids of blocked posts and of new takedown items.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("consent_cascade must run inside the consent's transaction")
+    post_ids = sorted(set(FeaturedPerson.objects.filter(consent=record).values_list("post_id", flat=True)))
+    blocked: list[int] = []
+    takedowns: list[int] = []
+    # Locks in id order, as everywhere, so two cascades never deadlock.
+    for post in Post.objects.select_for_update().filter(pk__in=post_ids).order_by("pk"):
+        if post.status in UNSTOPPABLE:
+            for target in post.targets.select_related("account"):
+                item, created = TakedownItem.objects.get_or_create(
+                    post=post, account=target.account, consent=record, defaults={"reason": reason}
+                )
+                if created:
+                    takedowns.append(item.pk)
+                    event_record(
+                        actor=actor,
+                        action="takedown.created",
+                        obj=item,
+                        content_hash=post.content_hash,
+                        changes={"post": post.pk, "account": target.account_id, "reason": reason},
+                    )
+        elif post.status not in FINISHED:
+            post_transition(
+                post=post, to=PostStatus.BLOCKED, actor=actor, reason=reason, changes={"consent": record.pk}
+            )
+            post_blocked.send(sender=Post, post=post, actor=actor, reason=reason)
+            enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason)
+            blocked.append(post.pk)
+    return blocked, takedowns
+
+
+@transaction.atomic
+def takedown_confirm(*, item: TakedownItem, actor: Any) -> TakedownItem:
+    """Record that someone took the publication down; returns the item."""
+    if not actor.has_perm("posts.change_takedownitem") and not PostPolicy(actor).may_create_in(item.post.campaign):
+        raise PermissionDenied(_("You may not confirm takedowns for this campaign."))
+    item = TakedownItem.objects.select_for_update().get(pk=item.pk)
+    if item.confirmed_at is not None:
+        raise ValidationError(_("This publication is already confirmed as taken down."))
+    item.confirmed_at = timezone.now()
+    item.confirmed_by = actor
+    item.save(update_fields=["confirmed_at", "confirmed_by"])
+    event_record(actor=actor, action="takedown.confirmed", obj=item, changes={"post": item.post_id})
+    return item

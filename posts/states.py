@@ -4,9 +4,9 @@ from posts.models import PostStatus as S
 
 # Review (approvals app) and publishing use the same table; nothing sets a status directly.
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
+    S.DRAFT: frozenset({S.IN_REVIEW, S.WITHDRAWN, S.BLOCKED}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.CHANGES_REQUESTED, S.REJECTED, S.DRAFT, S.WITHDRAWN, S.BLOCKED}),
-    S.CHANGES_REQUESTED: frozenset({S.DRAFT, S.IN_REVIEW, S.WITHDRAWN}),
+    S.CHANGES_REQUESTED: frozenset({S.DRAFT, S.IN_REVIEW, S.WITHDRAWN, S.BLOCKED}),
     S.APPROVED: frozenset({S.SCHEDULED, S.DRAFT, S.IN_REVIEW, S.WITHDRAWN, S.BLOCKED}),
     S.SCHEDULED: frozenset(
         {S.APPROVED, S.DRAFT, S.IN_REVIEW, S.PUBLISHED, S.PARTIALLY_PUBLISHED, S.FAILED, S.BLOCKED, S.WITHDRAWN}
