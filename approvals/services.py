@@ -29,7 +29,7 @@ from audit.services import event_record
 from calendar_project.tasks import enqueue_after_commit
 from posts.gates import post_consent_problems
 from posts.models import Campaign, ContentType, Post, PostStatus
-from posts.services import post_approval_record, post_findings, post_transition
+from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
 from posts.signals import post_blocked, post_content_changed
 
 REFUSALS = {
@@ -64,12 +64,17 @@ def chain_for_post(*, post: Post) -> ReviewChain:
 
 
 def finding_keys(*, post: Post) -> list[str]:
-    """Return a stable key per platform finding of the post's current content."""
-    return sorted(
+    """Return a stable key per finding of the post's current content (per account, then post-wide)."""
+    keys = [
         f"{account_id}:{finding.code}"
         for account_id, findings in post_findings(post=post).items()
         for finding in findings
-    )
+    ]
+    counts: dict[str, int] = {}
+    for finding in post_content_findings(post=post):
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+        keys.append(f"post:{finding.code}:{counts[finding.code]}")
+    return sorted(keys)
 
 
 def _deadline(*, start: dt.datetime, turnaround: dt.timedelta, post: Post, after_publication: bool) -> dt.datetime:

@@ -15,15 +15,16 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import event_record
 from calendar_project.tasks import enqueue_after_commit
-from posts import platforms
-from posts.content import content_hash, content_snapshot
-from posts.media import ProcessedImage
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
+from posts import patient_data, platforms
+from posts.content import content_hash, content_snapshot
 from posts.gates import post_consent_problems
+from posts.media import ProcessedImage
 from posts.models import (
     Account,
     Campaign,
+    ContentType,
     FeaturedPerson,
     Media,
     Post,
@@ -512,6 +513,18 @@ def post_findings(*, post: Post) -> dict[int, list[platforms.Finding]]:
     }
 
 
+def post_content_findings(*, post: Post) -> list[platforms.Finding]:
+    """Return the findings about the post as a whole: possible patient data, metadata, missing sources."""
+    targets = list(post.targets.all())
+    return patient_data.content_findings(
+        texts=[post.title, post.body, *(target.body_override for target in targets if target.body_override)],
+        featured_subject_ids={person.subject_id for person in post.featured_people.all()},
+        image_paths=[media.file.path for media in post.media.all() if media.file],
+        claims_need_sources=post.content_type in {ContentType.EDUCATION, ContentType.PATIENT_STORY},
+        sources=post.sources,
+    )
+
+
 @transaction.atomic
 def post_schedule(*, post: Post, actor: Any) -> Post:
     """Commit an approved post to its time; refuses if anything would stop it going out."""
@@ -532,6 +545,7 @@ def post_schedule(*, post: Post, actor: Any) -> Post:
             errors.append(_("%(account)s is not active.") % {"account": target.account})
     for findings in post_findings(post=post).values():
         errors.extend(f.message for f in findings if f.severity == platforms.Severity.ERROR)
+    errors.extend(f.message for f in post_content_findings(post=post) if f.severity == platforms.Severity.ERROR)
     errors.extend(problem.message for problem in post_consent_problems(post=post))
     if errors:
         raise ValidationError(errors, code="not_schedulable")

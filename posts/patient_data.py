@@ -1,0 +1,159 @@
+"""Findings about a post's content as a whole: possible patient data, leftover metadata, missing sources.
+
+These are warnings for reviewers, not proof: a phone number may be the hospital's switchboard.
+Legal acknowledges each one before approving (SPEC section 4).
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from consent.models import Subject
+from posts.platforms import Finding, Severity
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+DATE = re.compile(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+DOB_WORDS = re.compile(
+    r"\b(?:geb(?:oren)?\.?(?:\s+am)?|born(?:\s+on)?|DOB|date of birth|Geburtsdatum|birthday)\b", re.I
+)
+RECORD = re.compile(
+    r"\b(?:MRN|PID|Fall(?:nummer|[- ]?Nr\.?)|Patient(?:en)?(?:nummer|[- ]?ID|[- ]?Nr\.?)|"
+    r"case\s+(?:no\.?|number)|record\s+(?:no\.?|number)|Aktenzeichen)\s*[:#]?\s*[A-Z0-9][\w-]*\d",
+    re.I,
+)
+PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \t/().-]{5,}\d(?!\w)")
+MEDICAL_CLAIM = re.compile(
+    r"\b(?:stud(?:y|ies)|Studie[n]?|reduces?|lowers?|prevents?|cures?|risk|senkt|verringert|verhindert|heilt|"
+    r"Risiko|wirksam|effective|proven|nachgewiesen)\b|\d+\s?%",
+    re.I,
+)
+OLD_DATE_YEARS = 3
+
+
+@dataclass(frozen=True)
+class TextScan:
+    code: str
+    excerpt: str
+
+
+def text_scan(text: str) -> list[TextScan]:
+    """Return what in ``text`` looks like patient data (e-mail, phone, record number, date of birth)."""
+    found: list[TextScan] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(span: tuple[int, int]) -> bool:
+        return all(span[1] <= start or span[0] >= end for start, end in taken)
+
+    for match in EMAIL.finditer(text):
+        found.append(TextScan("patient_data_email", match.group()))
+        taken.append(match.span())
+    for match in RECORD.finditer(text):
+        if free(match.span()):
+            found.append(TextScan("patient_data_record", match.group()))
+            taken.append(match.span())
+    this_year = timezone.localdate().year
+    for match in DATE.finditer(text):
+        taken.append(match.span())
+        year_text = match.group(3) or match.group(4)
+        year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+        before = text[max(0, match.start() - 25) : match.start()]
+        if DOB_WORDS.search(before) or year <= this_year - OLD_DATE_YEARS:
+            found.append(TextScan("patient_data_birth_date", match.group()))
+    for match in PHONE.finditer(text):
+        digits = sum(char.isdigit() for char in match.group())
+        if digits >= 7 and free(match.span()):
+            found.append(TextScan("patient_data_phone", match.group().strip()))
+            taken.append(match.span())
+    return found
+
+
+MESSAGES = {
+    "patient_data_email": lambda excerpt: (
+        _("The text contains an e-mail address (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_phone": lambda excerpt: (
+        _("The text contains what looks like a phone number (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_record": lambda excerpt: (
+        _("The text contains what looks like a record number (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_birth_date": lambda excerpt: (
+        _("The text contains what may be a date of birth (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+}
+
+
+def names_not_featured(texts: Iterable[str], featured_subject_ids: set[int]) -> list[str]:
+    """Return registered people named in ``texts`` whom the post does not feature with consent."""
+    joined = "\n".join(texts)
+    if not joined.strip():
+        return []
+    names = []
+    for name in Subject.objects.exclude(pk__in=featured_subject_ids).values_list("display_name", flat=True):
+        if len(name) >= 3 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", joined, re.I):
+            names.append(name)
+    return sorted(names)
+
+
+def image_has_metadata(path: str) -> bool:
+    """True if a stored image still carries EXIF or XMP (the pipeline removes both; this double-checks)."""
+    try:
+        with Image.open(path) as image:
+            return bool(image.getexif()) or "xmp" in image.info or "exif" in image.info
+    except OSError:
+        return False
+
+
+def content_findings(
+    *,
+    texts: Iterable[str],
+    featured_subject_ids: set[int],
+    image_paths: Iterable[str],
+    claims_need_sources: bool,
+    sources: str,
+) -> list[Finding]:
+    """Return the post-level findings of content (warnings; platform "" = every platform)."""
+    texts = list(texts)
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for text in texts:
+        for scan in text_scan(text):
+            if (scan.code, scan.excerpt) in seen:
+                continue
+            seen.add((scan.code, scan.excerpt))
+            findings.append(Finding(scan.code, Severity.WARNING, MESSAGES[scan.code](scan.excerpt), ""))
+    for name in names_not_featured(texts, featured_subject_ids):
+        findings.append(
+            Finding(
+                "patient_data_name",
+                Severity.WARNING,
+                _("The text names %(name)s, a registered person the post does not feature with consent.")
+                % {"name": name},
+                "",
+            )
+        )
+    for index, path in enumerate(image_paths):
+        if image_has_metadata(path):
+            findings.append(
+                Finding(
+                    "image_metadata",
+                    Severity.ERROR,
+                    _("Image %(number)s still carries metadata.") % {"number": index + 1},
+                    "",
+                    media_index=index,
+                )
+            )
+    if claims_need_sources and not sources.strip() and any(MEDICAL_CLAIM.search(text) for text in texts):
+        findings.append(
+            Finding(
+                "sources_missing",
+                Severity.WARNING,
+                _("The text makes what looks like a medical claim, but no sources are given."),
+                "",
+            )
+        )
+    return findings

@@ -1,0 +1,91 @@
+from typing import Any
+
+import pytest
+
+from posts.patient_data import content_findings, text_scan
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Write to anna.m@example.org for details", "patient_data_email"),
+        ("Call her at +49 170 1234567 tonight", "patient_data_phone"),
+        ("Ruf an: 0170/123 45 67", "patient_data_phone"),
+        ("Patient MRN 00482913 recovered", "patient_data_record"),
+        ("Fall-Nr. A-2024-7781 ist abgeschlossen", "patient_data_record"),
+        ("geboren am 03.04.2016 in Hamburg", "patient_data_birth_date"),
+        ("born on 2019-07-12, now thriving", "patient_data_birth_date"),
+        ("Max (12.05.1961) feiert", "patient_data_birth_date"),
+    ],
+)
+def test_text_scan_finds_patient_data(text: str, code: str) -> None:
+    assert code in {scan.code for scan in text_scan(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Flu shots this week at our clinic, 9 to 5.",
+        "Open day on 14.11.2026 - everyone welcome!",
+        "Over 1,200 vaccinations so far in 2026.",
+    ],
+)
+def test_ordinary_text_has_no_patient_data(text: str) -> None:
+    assert text_scan(text) == []
+
+
+def test_registered_names_not_featured_are_found(db: None, subject_factory: Any) -> None:
+    anna = subject_factory(display_name="Anna Berger")
+    subject_factory(display_name="Jonas Wolf")
+
+    def findings(featured: set[int]) -> list[str]:
+        return [
+            f.code
+            for f in content_findings(
+                texts=["Anna Berger and jonas wolf ran the 5k."],
+                featured_subject_ids=featured,
+                image_paths=[],
+                claims_need_sources=False,
+                sources="",
+            )
+        ]
+
+    assert findings(set()) == ["patient_data_name", "patient_data_name"]
+    assert findings({anna.pk}) == ["patient_data_name"]
+
+
+def test_medical_claim_without_sources_is_flagged(db: None) -> None:
+    def codes(sources: str) -> list[str]:
+        return [
+            f.code
+            for f in content_findings(
+                texts=["Walking 30 minutes a day reduces the risk of stroke by 20 %."],
+                featured_subject_ids=set(),
+                image_paths=[],
+                claims_need_sources=True,
+                sources=sources,
+            )
+        ]
+
+    assert codes("") == ["sources_missing"]
+    assert codes("https://doi.org/10.1161/STROKEAHA.120.031234") == []
+
+
+def test_image_with_exif_is_an_error_and_pipeline_output_is_clean(db: None, tmp_path: Any) -> None:
+    from calendar_project.imaging import image_process
+    from tests.conftest import IMAGES
+
+    raw = IMAGES / "photo_exif_gps_orientation6.jpg"
+    clean = tmp_path / "clean.jpg"
+    with raw.open("rb") as handle:
+        clean.write_bytes(image_process(upload=handle).content)
+
+    findings = content_findings(
+        texts=[""],
+        featured_subject_ids=set(),
+        image_paths=[str(raw), str(clean)],
+        claims_need_sources=False,
+        sources="",
+    )
+
+    assert [(f.code, f.media_index) for f in findings] == [("image_metadata", 0)]
