@@ -1,6 +1,23 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _roles_sync_after_migrate(*, app_config: AppConfig, **kwargs: Any) -> None:
+    from django.contrib.auth.management import create_permissions
+
+    from people.services import role_permissions_sync
+
+    # Receivers run in the order they connected, and this one connects before auth's, so the
+    # sending app's permissions would not exist yet: without this, the last app's (django_q)
+    # never reached the roles.
+    create_permissions(
+        app_config, verbosity=0, using=kwargs.get("using", "default"), apps=kwargs.get("apps", global_apps)
+    )
+    role_permissions_sync()
 
 
 class PeopleConfig(AppConfig):
@@ -8,8 +25,4 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        from people.services import role_permissions_sync
-
-        post_migrate.connect(
-            lambda **kwargs: role_permissions_sync(), dispatch_uid="people.role_permissions_sync", weak=False
-        )
+        post_migrate.connect(_roles_sync_after_migrate, dispatch_uid="people.role_permissions_sync", weak=False)

@@ -70,3 +70,45 @@ def post_for_editor(*, user: Any, pk: int) -> Post:
 
 def accounts_active() -> QuerySet[Account]:
     return Account.objects.filter(active=True).order_by("platform", "name")
+
+
+def posts_for_calendar_cards(
+    *,
+    user: Any,
+    start: datetime,
+    end: datetime,
+    campaign_ids: list[int] | None = None,
+    account_ids: list[int] | None = None,
+    platforms: list[str] | None = None,
+    statuses: list[str] | None = None,
+) -> QuerySet[Post]:
+    """Return ``posts_for_calendar`` with what ``PostPolicy.actions`` reads, in a fixed number of queries."""
+    posts = posts_for_calendar(
+        user=user,
+        start=start,
+        end=end,
+        campaign_ids=campaign_ids,
+        account_ids=account_ids,
+        platforms=platforms,
+        statuses=statuses,
+    )
+    # The policy compares the approved hash with the current revision's; a card never shows
+    # the snapshot itself, and account secrets must not be decrypted once per target.
+    return (
+        posts.select_related("current_revision")
+        .defer("current_revision__content")
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch(
+                "targets",
+                queryset=PostTarget.objects.select_related("account")
+                .defer("account__credentials")
+                .order_by("account__platform", "account__name"),
+            )
+        )
+    )
+
+
+def accounts_for_filter() -> QuerySet[Account]:
+    """Return every account (active or not) for filter choices, without decrypting credentials."""
+    return Account.objects.defer("credentials").order_by("platform", "name")

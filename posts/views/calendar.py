@@ -1,13 +1,396 @@
+"""The editorial calendar (month, week and list) and moving a post to another day."""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from posts.models import Account, Campaign, Platform, Post, PostStatus
+from posts.policy import MOVE, PostPolicy
+from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
+from posts.services import post_move
+
+MONTH = "month"
+WEEK = "week"
+LIST = "list"
+VIEW_LABELS = {MONTH: gettext_lazy("Month"), WEEK: gettext_lazy("Week"), LIST: gettext_lazy("List")}
+
+# Short, language-neutral tags for the platforms of a card; the full name is the <abbr> title.
+PLATFORM_ABBREVIATIONS: dict[str, str] = {
+    Platform.FACEBOOK: "FB",
+    Platform.INSTAGRAM: "IG",
+    Platform.LINKEDIN: "LI",
+    Platform.X: "X",
+    Platform.YOUTUBE: "YT",
+    Platform.TIKTOK: "TT",
+    Platform.WEBHOOK: "WH",
+    Platform.OUTBOX: "OB",
+}
+
+
+@dataclass(frozen=True)
+class PlatformTag:
+    abbreviation: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one post shows in the calendar, with the viewer's rights already decided."""
+
+    post: Post
+    local: dt.datetime
+    platforms: list[PlatformTag]
+    movable: bool
+    move_url: str
+    detail_url: str
+    status_label: str
+
+    @property
+    def sort_key(self) -> int:
+        return int(self.local.timestamp())
+
+    @property
+    def local_date(self) -> str:
+        return self.local.date().isoformat()
+
+    @property
+    def local_time(self) -> str:
+        return self.local.strftime("%H:%M")
+
+    @property
+    def moment(self) -> str:
+        return self.local.isoformat()
+
+
+@dataclass
+class Day:
+    date: dt.date
+    in_period: bool
+    is_today: bool
+    cards: list[Card] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days one calendar page shows (``first`` to ``last`` inclusive) and its neighbours."""
+
+    view: str
+    anchor: dt.date
+    first: dt.date
+    last: dt.date
+    previous: dt.date
+    next: dt.date
+    heading: str
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_for(view: str, anchor: dt.date) -> Period:
+    """Return the days shown for ``view`` around ``anchor``; weeks start on Monday."""
+    if view == WEEK:
+        first = anchor - dt.timedelta(days=anchor.weekday())
+        last = first + dt.timedelta(days=6)
+        heading = _("%(start)s – %(end)s") % {  # noqa: RUF001  (an en dash between dates)
+            "start": formats.date_format(first, "MONTH_DAY_FORMAT"),
+            "end": formats.date_format(last, "DATE_FORMAT"),
+        }
+        return Period(view, anchor, first, last, first - dt.timedelta(days=7), first + dt.timedelta(days=7), heading)
+    month_first = anchor.replace(day=1)
+    month_last = _add_months(month_first, 1) - dt.timedelta(days=1)
+    heading = formats.date_format(month_first, "YEAR_MONTH_FORMAT")
+    previous, following = _add_months(month_first, -1), _add_months(month_first, 1)
+    if view == LIST:
+        return Period(view, anchor, month_first, month_last, previous, following, heading)
+    first = month_first - dt.timedelta(days=month_first.weekday())
+    last = month_last + dt.timedelta(days=6 - month_last.weekday())
+    return Period(view, anchor, first, last, previous, following, heading)
+
+
+def day_start(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    """Return the aware moment ``day`` begins in ``zone``."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+
+class CalendarFilterForm(forms.Form):
+    campaign = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Campaign"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    account = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Account"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    platform = forms.MultipleChoiceField(
+        label=gettext_lazy("Platform"), choices=Platform.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    status = forms.MultipleChoiceField(
+        label=gettext_lazy("Status"), choices=PostStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, data: Any, *, campaigns: Iterable[Campaign], accounts: Iterable[Account]) -> None:
+        super().__init__(data, auto_id="filter-%s")
+        self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]  # type: ignore[attr-defined]
+        self.fields["account"].choices = [(a.pk, str(a)) for a in accounts]  # type: ignore[attr-defined]
+
+    def filters(self) -> dict[str, list[Any]]:
+        """Return the selector's filter arguments; a field with an unknown value is ignored."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {
+            "campaign_ids": cleaned.get("campaign") or [],
+            "account_ids": cleaned.get("account") or [],
+            "platforms": cleaned.get("platform") or [],
+            "statuses": cleaned.get("status") or [],
+        }
+
+
+class MoveForm(forms.Form):
+    date = forms.DateField(label=gettext_lazy("New date"), input_formats=["%Y-%m-%d"])
+    time = forms.TimeField(label=gettext_lazy("Time"), required=False, input_formats=["%H:%M", "%H:%M:%S"])
+
+
+# Labels are resolved once per process and language, not once per card: a calendar page
+# draws hundreds of cards, and Django's get_FOO_display re-hashes every lazy choice per call.
+_STATUS_LABELS: dict[tuple[str, str], str] = {}
+
+
+def status_label(status: str) -> str:
+    key = (get_language() or "", status)
+    if key not in _STATUS_LABELS:
+        _STATUS_LABELS[key] = str(PostStatus(status).label) if status in PostStatus.values else status
+    return _STATUS_LABELS[key]
+
+
+def card_labels() -> dict[str, str]:
+    """Return the words every card shows, translated once per page rather than once per card."""
+    return {"move": _("Move"), "new_date": _("New date"), "time": _("Time")}
+
+
+def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
+    """Return the card of a post loaded by ``posts_for_calendar_cards`` (no further queries)."""
+    tags: dict[str, PlatformTag] = {}
+    for target in post.targets.all():
+        platform = target.account.platform
+        tag = tags.get(platform)
+        names = f"{tag.label}, {target.account.name}" if tag else f"{Platform(platform).label}: {target.account.name}"
+        tags[platform] = PlatformTag(PLATFORM_ABBREVIATIONS.get(platform, platform[:2].upper()), names)
+    assert post.scheduled_at is not None  # the calendar only loads planned posts
+    return Card(
+        post=post,
+        local=timezone.localtime(post.scheduled_at, zone),
+        platforms=list(tags.values()),
+        movable=MOVE in policy.actions(post),
+        move_url=reverse("posts:post_move", args=[post.pk]),
+        detail_url=reverse("posts:post_detail", args=[post.pk]),
+        status_label=status_label(post.status),
+    )
+
+
+def _parse_anchor(value: str | None) -> dt.date:
+    try:
+        anchor = dt.date.fromisoformat(value or "")
+    except ValueError:
+        return timezone.localdate()
+    # The first and last years leave no room for the neighbouring weeks and months.
+    return anchor if dt.MINYEAR < anchor.year < dt.MAXYEAR else timezone.localdate()
+
+
+def _query(request: HttpRequest, **params: str) -> str:
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = value
+    return "?" + query.urlencode()
 
 
 @login_required
+@require_GET
 def calendar_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "posts/calendar.html", {})
+    """Show the visible posts of a month, week or month list in the viewer's time zone."""
+    zone = timezone.get_current_timezone()
+    view = request.GET.get("view", MONTH)
+    if view not in VIEW_LABELS:
+        view = MONTH
+    anchor = _parse_anchor(request.GET.get("date"))
+    period = period_for(view, anchor)
+    today = timezone.localdate()
+
+    campaigns = list(campaigns_for_user(user=request.user).only("pk", "name").order_by("name"))
+    filter_form = CalendarFilterForm(request.GET, campaigns=campaigns, accounts=accounts_for_filter())
+    policy = PostPolicy(request.user)
+    posts = posts_for_calendar_cards(
+        user=request.user,
+        start=day_start(period.first, zone),
+        end=day_start(period.last + dt.timedelta(days=1), zone),
+        **filter_form.filters(),
+    )
+
+    days: dict[dt.date, Day] = {}
+    current = period.first
+    while current <= period.last:
+        in_period = view != MONTH or current.month == anchor.month
+        days[current] = Day(date=current, in_period=in_period, is_today=current == today)
+        current += dt.timedelta(days=1)
+    for post in posts:
+        card = card_for(post, policy=policy, zone=zone)
+        day = days.get(card.local.date())
+        if day is not None:  # where clocks change at midnight, a boundary post may fall outside
+            day.cards.append(card)
+
+    all_days = list(days.values())
+    context = {
+        "nav": "calendar",
+        "view": view,
+        "period": period,
+        "weeks": [all_days[i : i + 7] for i in range(0, len(all_days), 7)],
+        "days_with_cards": [day for day in all_days if day.cards],
+        "filter_form": filter_form,
+        "labels": card_labels(),
+        "filtered": any(filter_form.filters().values()),
+        "may_add": request.user.has_perm("posts.add_post"),
+        "next_url": request.get_full_path(),
+        "previous_url": _query(request, date=period.previous.isoformat()),
+        "next_period_url": _query(request, date=period.next.isoformat()),
+        "today_url": _query(request, date=today.isoformat()),
+        "clear_url": f"?view={view}&date={anchor.isoformat()}",
+        "view_links": [
+            {"label": label, "url": _query(request, view=key), "current": key == view}
+            for key, label in VIEW_LABELS.items()
+        ],
+    }
+    return render(request, "posts/calendar.html", context)
+
+
+class MoveInputError(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(*messages)
+        self.messages = messages
+
+
+def move_target(*, data: Any, post: Post, zone: Any) -> dt.datetime:
+    """Return the aware moment a move form asks for; raises MoveInputError on bad input.
+
+    Dates and times are read in the viewer's zone, not the post's planning zone: the viewer
+    picked a day in a calendar drawn in their zone and sees the time of day in it too.
+    The post keeps its planning zone (``time_zone``); only the moment changes.
+    """
+    form = MoveForm(data)
+    if not form.is_valid():
+        raise MoveInputError(
+            [f"{form.fields[name].label}: {error}" for name, errs in form.errors.items() for error in errs]
+        )
+    day: dt.date = form.cleaned_data["date"]
+    time_of_day: dt.time | None = form.cleaned_data.get("time")
+    if time_of_day is None:
+        if post.scheduled_at is None:
+            raise MoveInputError([_("Enter a time: this post has no time yet.")])
+        # Dragging to a day keeps the time of day the viewer sees on the card.
+        time_of_day = timezone.localtime(post.scheduled_at, zone).time()
+    wall = dt.datetime.combine(day, time_of_day.replace(second=0, microsecond=0))
+    moment = wall.replace(tzinfo=zone)
+    # A wall time skipped by a clock change does not survive the round trip through UTC.
+    # In the repeated hour after clocks go back, fold=0 picks its first (summer-time) occurrence.
+    if moment.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        raise MoveInputError(
+            [
+                _("%(time)s does not exist on %(date)s in %(zone)s (the clocks change). Choose another time.")
+                % {
+                    "time": time_of_day.strftime("%H:%M"),
+                    "date": formats.date_format(day, "DATE_FORMAT"),
+                    "zone": str(zone),
+                }
+            ]
+        )
+    return moment
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("posts:calendar")
+
+
+def _move_failed(request: HttpRequest, errors: list[str], status: int) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"ok": False, "errors": errors}, status=status)
+    for error in errors:
+        messages.error(request, error)
+    return HttpResponseRedirect(_next_url(request))
+
+
+def _error_messages(error: ValidationError | PermissionDenied) -> list[str]:
+    if isinstance(error, ValidationError):
+        return [str(message) for message in error.messages]
+    return [str(error) or _("You may not move this post.")]
 
 
 @login_required
+@require_POST
 def post_move_view(request: HttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    """Plan a visible post for another day (and time); answers JSON to scripts, redirects forms."""
+    zone = timezone.get_current_timezone()
+    try:
+        post = posts_for_user(user=request.user).select_related("campaign", "current_revision").get(pk=pk)
+    except Post.DoesNotExist as exc:
+        raise Http404(_("No such post.")) from exc
+    policy = PostPolicy(request.user)
+    if MOVE not in policy.actions(post):
+        return _move_failed(request, [_("You may not move this post in its current state.")], status=403)
+    try:
+        moment = move_target(data=request.POST, post=post, zone=zone)
+        post = post_move(post=post, actor=request.user, scheduled_at=moment)
+    except MoveInputError as error:
+        return _move_failed(request, error.messages, status=400)
+    except ValidationError as error:
+        return _move_failed(request, _error_messages(error), status=400)
+    except PermissionDenied as error:
+        return _move_failed(request, _error_messages(error), status=403)
+
+    loaded = posts_for_calendar_cards(user=request.user, start=moment, end=moment + dt.timedelta(microseconds=1)).get(
+        pk=post.pk
+    )
+    card = card_for(loaded, policy=policy, zone=zone)
+    message = _("Moved “%(title)s” to %(when)s.") % {
+        "title": post,
+        "when": formats.date_format(card.local, "SHORT_DATETIME_FORMAT"),
+    }
+    if not _wants_json(request):
+        messages.success(request, message)
+        return HttpResponseRedirect(_next_url(request))
+    html = render_to_string(
+        "posts/partials/post_card.html",
+        {"card": card, "labels": card_labels(), "next_url": _next_url(request)},
+        request=request,
+    )
+    return JsonResponse(
+        {
+            "ok": True,
+            "scheduled_at": card.post.scheduled_at.isoformat() if card.post.scheduled_at else None,
+            "date": card.local.date().isoformat(),
+            "time": card.local.strftime("%H:%M"),
+            "message": message,
+            "html": html,
+        }
+    )

@@ -1,17 +1,123 @@
-from django.http import HttpRequest, HttpResponse
+"""Campaign pages: the list, one campaign with its posts, and the create and edit forms."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from posts.forms import CampaignForm, form_errors_add
+from posts.models import Campaign, PostStatus
+from posts.policy import PostPolicy
+from posts.selectors import CHANGE_CAMPAIGN, campaigns_for_user
+from posts.services import campaign_create, campaign_update
+from posts.views.editor import forbidden
 
 
-def campaign_list_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+def _visible_campaign(request: HttpRequest, pk: int) -> Campaign:
+    try:
+        return (
+            campaigns_for_user(user=request.user)
+            .select_related("owner")
+            .prefetch_related("team", "reviewers")
+            .get(pk=pk)
+        )
+    except Campaign.DoesNotExist as exc:
+        raise Http404 from exc
 
 
-def campaign_create_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+def _may_change(request: HttpRequest, campaign: Campaign) -> bool:
+    return campaigns_for_user(user=request.user, perm=CHANGE_CAMPAIGN).filter(pk=campaign.pk).exists()
 
 
-def campaign_detail_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+@login_required
+def campaign_list_view(request: HttpRequest) -> HttpResponse:
+    """List the campaigns the user may see, with their posts counted per status in one query."""
+    counts = {f"count_{status}": Count("posts", filter=Q(posts__status=status)) for status in PostStatus.values}
+    campaigns = campaigns_for_user(user=request.user).annotate(count_all=Count("posts"), **counts)
+    rows = [
+        {
+            "campaign": campaign,
+            "total": campaign.count_all,  # type: ignore[attr-defined]
+            "counts": [
+                (status, label, getattr(campaign, f"count_{status}"))
+                for status, label in PostStatus.choices
+                if getattr(campaign, f"count_{status}")
+            ],
+        }
+        for campaign in campaigns.order_by("-start_date", "name")
+    ]
+    context = {"rows": rows, "may_create": request.user.has_perm("posts.add_campaign"), "nav": "campaigns"}
+    return render(request, "posts/campaign_list.html", context)
 
 
-def campaign_edit_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+@login_required
+def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a campaign, its people and its posts."""
+    campaign = _visible_campaign(request, pk)
+    posts = campaign.posts.order_by(F("scheduled_at").asc(nulls_last=True), "pk")
+    context = {
+        "campaign": campaign,
+        "posts": posts,
+        "may_add_post": PostPolicy(request.user).may_create_in(campaign),
+        "may_change": _may_change(request, campaign),
+        "nav": "campaigns",
+    }
+    return render(request, "posts/campaign_detail.html", context)
+
+
+def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | None) -> HttpResponse:
+    return render(request, "posts/campaign_form.html", {"form": form, "campaign": campaign, "nav": "campaigns"})
+
+
+@login_required
+def campaign_create_view(request: HttpRequest) -> HttpResponse:
+    """Create a campaign owned by the user."""
+    if not request.user.has_perm("posts.add_campaign"):
+        return forbidden(request, _("You may not create campaigns."))
+    if request.method != "POST":
+        return _form_page(request, CampaignForm(), None)
+    form = CampaignForm(request.POST)
+    if form.is_valid():
+        try:
+            campaign = campaign_create(
+                actor=request.user,
+                team=form.cleaned_data["team"],
+                reviewers=form.cleaned_data["reviewers"],
+                **form.campaign_data(),
+            )
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            return forbidden(request, str(error))
+        else:
+            messages.success(request, _("The campaign was created."))
+            return redirect("posts:campaign_detail", pk=campaign.pk)
+    return _form_page(request, form, None)
+
+
+@login_required
+def campaign_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a campaign's fields and people."""
+    campaign = _visible_campaign(request, pk)
+    if not _may_change(request, campaign):
+        return forbidden(request, _("You may not change this campaign."))
+    if request.method != "POST":
+        return _form_page(request, CampaignForm(campaign=campaign), campaign)
+    form = CampaignForm(request.POST, campaign=campaign)
+    if form.is_valid():
+        kwargs: dict[str, Any] = {"team": form.cleaned_data["team"], "reviewers": form.cleaned_data["reviewers"]}
+        try:
+            campaign_update(campaign=campaign, actor=request.user, data=form.campaign_data(), **kwargs)
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            return forbidden(request, str(error))
+        else:
+            messages.success(request, _("The campaign was saved."))
+            return redirect("posts:campaign_detail", pk=campaign.pk)
+    return _form_page(request, form, campaign)

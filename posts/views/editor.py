@@ -1,29 +1,276 @@
-from django.http import HttpRequest, HttpResponse
+"""The post editor, its live findings, the post detail page and the post's state buttons."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from posts import platforms
+from posts.forms import Draft, PostForm, draft_from_data, draft_from_post, editor_accounts, form_errors_add
+from posts.gates import post_consent_problems
+from posts.models import Account, Campaign, Post
+from posts.panels import panels_for
+from posts.policy import EDIT, PostPolicy
+from posts.selectors import post_for_editor
+from posts.services import (
+    post_content_findings,
+    post_create,
+    post_schedule,
+    post_unschedule,
+    post_update,
+    post_withdraw,
+)
 
 
-def post_create_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+@dataclass(frozen=True)
+class TargetPreview:
+    """One target account's text as it will go out, its length, findings and preview pieces."""
+
+    account: Account
+    override: str
+    text: str
+    length: int
+    limit: int | None
+    findings: list[platforms.Finding]
+    thumbnail_url: str
+    thumbnail_alt: str
+    media_count: int
+    link: str
+
+    @property
+    def over_limit(self) -> bool:
+        return self.limit is not None and self.length > self.limit
+
+    @property
+    def has_errors(self) -> bool:
+        return platforms.has_errors(self.findings)
 
 
-def findings_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+def target_previews(draft: Draft) -> list[TargetPreview]:
+    """Return, per target of the draft, the composed text, its count against the limit and the findings."""
+    media = [item.info for item in draft.media]
+    first = draft.media[0] if draft.media else None
+    previews = []
+    for account, override in draft.targets:
+        platform = account.platform
+        body = override or draft.body
+        text = platforms.compose_text(body=body, link=draft.link, hashtags=draft.hashtags, platform=platform)
+        rules = platforms.rules_for(platform)
+        previews.append(
+            TargetPreview(
+                account=account,
+                override=override,
+                text=text,
+                length=platforms.text_length(text, platform),
+                limit=rules.text_limit,
+                findings=platforms.findings_for_target(
+                    platform=platform,
+                    body=body,
+                    link=draft.link,
+                    hashtags=draft.hashtags,
+                    media=media,
+                    title=draft.title,
+                ),
+                thumbnail_url=first.thumbnail_url if first else "",
+                thumbnail_alt=first.info.alt_text if first else "",
+                media_count=len(draft.media),
+                link=draft.link if rules.links_clickable else "",
+            )
+        )
+    return previews
 
 
-def post_detail_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+def _visible_post(request: HttpRequest, pk: int) -> Post:
+    try:
+        return post_for_editor(user=request.user, pk=pk)
+    except Post.DoesNotExist as exc:
+        raise Http404 from exc
 
 
-def post_edit_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """Return a 403 page in the site's layout that says why."""
+    return render(request, "posts/partials/editor_forbidden.html", {"message": message}, status=403)
 
 
-def post_schedule_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+def _editor_page(request: HttpRequest, form: PostForm, post: Post | None) -> HttpResponse:
+    draft = form.draft(files=request.FILES.keys()) if form.is_bound else form.draft()
+    context = {
+        "form": form,
+        "post": post,
+        "previews": target_previews(draft),
+        "rules": platforms.rules_as_json(),
+        "nav": "calendar",
+    }
+    return render(request, "posts/post_form.html", context)
 
 
-def post_unschedule_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+def _create_initial(request: HttpRequest, policy: PostPolicy) -> dict[str, Any]:
+    user = request.user
+    initial: dict[str, Any] = {
+        "time_zone": getattr(user, "time_zone", "") or "UTC",
+        "language": Post._meta.get_field("language").get_default(),
+        "content_type": Post._meta.get_field("content_type").get_default(),
+    }
+    campaign_id = request.GET.get("campaign", "")
+    if campaign_id.isdigit() and int(campaign_id) in policy.editable_campaign_ids:
+        initial["campaign"] = int(campaign_id)
+    try:
+        initial["scheduled_date"] = dt.date.fromisoformat(request.GET.get("date", ""))
+        initial["scheduled_time"] = dt.time(9, 0)
+    except ValueError:
+        pass
+    return initial
 
 
-def post_withdraw_view(request: HttpRequest, pk: int = 0) -> HttpResponse:
-    raise NotImplementedError
+@login_required
+def post_create_view(request: HttpRequest) -> HttpResponse:
+    """Show the empty editor; on "Save draft" create the post and go to its page."""
+    policy = PostPolicy(request.user)
+    if not policy.editable_campaign_ids:
+        return forbidden(request, _("You may not add posts to any campaign."))
+    if request.method != "POST":
+        return _editor_page(request, PostForm(user=request.user, initial=_create_initial(request, policy)), None)
+    form = PostForm(request.POST, request.FILES, user=request.user)
+    if form.is_valid():
+        campaign: Campaign = form.cleaned_data["campaign"]
+        try:
+            post = post_create(
+                actor=request.user,
+                campaign=campaign,
+                data=form.content_data(),
+                targets=form.cleaned_data["target_specs"],
+                media=form.cleaned_data["new_media"],
+                featured=form.cleaned_data["featured_specs"],
+                scheduled_at=form.cleaned_data["scheduled_at"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            form.add_error("campaign", str(error))
+        else:
+            messages.success(request, _("The draft was saved."))
+            return redirect("posts:post_detail", pk=post.pk)
+    return _editor_page(request, form, None)
+
+
+@login_required
+def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the editor for a saved post; on "Save draft" apply the changes in one step."""
+    post = _visible_post(request, pk)
+    if EDIT not in PostPolicy(request.user).actions(post):
+        return forbidden(request, _("You may not edit this post in its current state."))
+    if request.method != "POST":
+        return _editor_page(request, PostForm(user=request.user, post=post), post)
+    form = PostForm(request.POST, request.FILES, user=request.user, post=post)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            post_update(
+                post=post,
+                actor=request.user,
+                data=form.content_data(),
+                targets=data["target_specs"],
+                media_add=data["new_media"],
+                media_remove=data["media_remove"],
+                media_alt_texts=data["media_alt_texts"],
+                media_order=data["media_order"],
+                featured=data["featured_specs"],
+                scheduled_at=data["scheduled_at"],
+                time_zone=data["time_zone"],
+            )
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The draft was saved."))
+            return redirect("posts:post_detail", pk=post.pk)
+    return _editor_page(request, form, post)
+
+
+@require_POST
+@login_required
+def findings_view(request: HttpRequest) -> HttpResponse:
+    """Return the findings and previews fragment for the editor's unsaved input."""
+    policy = PostPolicy(request.user)
+    if not policy.is_editor:
+        raise PermissionDenied
+    post: Post | None = None
+    post_id = request.POST.get("post", "")
+    if post_id.isdigit():
+        post = _visible_post(request, int(post_id))
+    draft = draft_from_data(
+        request.POST,
+        accounts=editor_accounts(post),
+        existing_media=list(post.media.all()) if post is not None else [],
+    )
+    return render(request, "posts/partials/editor_findings.html", {"previews": target_previews(draft)})
+
+
+@login_required
+def post_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show everything about a post, its findings, the actions the user may take and the apps' panels."""
+    post = _visible_post(request, pk)
+    context = {
+        "post": post,
+        "actions": PostPolicy(request.user).actions(post),
+        "previews": target_previews(draft_from_post(post)),
+        "featured": post.featured_people.select_related("subject", "consent"),
+        "consent_problems": post_consent_problems(post=post),
+        "content_findings": post_content_findings(post=post),
+        "panels": panels_for(request=request, post=post),
+        "nav": "calendar",
+    }
+    return render(request, "posts/post_detail.html", context)
+
+
+def _act(request: HttpRequest, pk: int, action: Callable[[Post], Any], done: str) -> HttpResponse:
+    post = _visible_post(request, pk)
+    try:
+        action(post)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not do this."))
+    else:
+        messages.success(request, done)
+    return redirect("posts:post_detail", pk=post.pk)
+
+
+@require_POST
+@login_required
+def post_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda post: post_schedule(post=post, actor=request.user), _("The post is scheduled."))
+
+
+@require_POST
+@login_required
+def post_unschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda post: post_unschedule(post=post, actor=request.user),
+        _("The post was taken off the schedule."),
+    )
+
+
+@require_POST
+@login_required
+def post_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = request.POST.get("reason", "").strip()[:1000]
+    return _act(
+        request,
+        pk,
+        lambda post: post_withdraw(post=post, actor=request.user, reason=reason),
+        _("The post was withdrawn."),
+    )

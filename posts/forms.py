@@ -1,0 +1,655 @@
+"""Forms of the post editor and the campaign pages: they parse and check input; services write."""
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from consent.models import ConsentRecord, Subject
+from consent.models import MediaKind as ConsentMediaKind
+from posts import platforms
+from posts.media import image_process
+from posts.models import Account, Campaign, ContentType, Media, Post, Purpose, colour_validator, time_zone_choices
+from posts.policy import PostPolicy
+from posts.selectors import accounts_active
+from posts.services import FeatureSpec, NewMedia, TargetSpec
+
+# New images per save; more can be added by saving again.
+NEW_MEDIA_SLOTS: Final = 4
+
+_LANGUAGE = RegexValidator(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", gettext_lazy("Enter a language code such as de, en or pt-BR.")
+)
+_SAFE_SCHEMES: Final = ("http", "https")
+
+
+def link_clean(raw: str) -> str:
+    """Return the stripped link, or raise ValidationError unless it is an http(s) web address."""
+    link = raw.strip()
+    if not link:
+        return ""
+    scheme = link.split(":", 1)[0].lower() if ":" in link else ""
+    if scheme not in _SAFE_SCHEMES:
+        raise ValidationError(
+            _("Only web links are allowed: the address must start with http:// or https://."), code="link_scheme"
+        )
+    URLValidator(
+        schemes=list(_SAFE_SCHEMES), message=_("Enter a valid web address, such as https://example.org/page.")
+    )(link)
+    return link
+
+
+def link_or_empty(raw: str) -> str:
+    """Return the link if it is a safe web address, else "" (for previews of unsaved input)."""
+    try:
+        return link_clean(raw)
+    except ValidationError:
+        return ""
+
+
+def hashtags_text(tags: Iterable[str]) -> str:
+    return " ".join(f"#{tag}" for tag in tags)
+
+
+def hashtags_clean(raw: str) -> list[str]:
+    """Return the cleaned tags, or raise ValidationError with one message per unpublishable tag."""
+    tags = platforms.normalise_hashtags(raw)
+    errors = platforms.hashtag_errors(tags)
+    if errors:
+        raise ValidationError(errors, code="hashtag_invalid")
+    return tags
+
+
+def aware_from_local(day: dt.date, time: dt.time, zone_name: str) -> dt.datetime:
+    """Return the UTC moment a wall-clock time names in a zone; refuse one that does not exist or repeats."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    naive = dt.datetime.combine(day, time)
+    first = naive.replace(tzinfo=zone, fold=0)
+    params = {"time": time.strftime("%H:%M"), "date": day.isoformat(), "zone": zone_name}
+    # A time in the spring gap does not survive the trip to UTC and back.
+    if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValidationError(
+            _(
+                "%(time)s does not exist on %(date)s in %(zone)s: the clocks go forward then. "
+                "Choose a time outside the skipped hour."
+            ),
+            code="nonexistent_time",
+            params=params,
+        )
+    if first.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
+        raise ValidationError(
+            _(
+                "%(time)s happens twice on %(date)s in %(zone)s: the clocks go back then. "
+                "Choose a time outside the repeated hour."
+            ),
+            code="ambiguous_time",
+            params=params,
+        )
+    return first.astimezone(dt.UTC)
+
+
+def form_errors_add(form: forms.Form, error: ValidationError) -> None:
+    """Attach a service's ValidationError to the form fields it names, the rest to the whole form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# The post editor ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftMedia:
+    """One image of a post being edited, as the rules and the preview see it."""
+
+    info: platforms.MediaInfo
+    thumbnail_url: str = ""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the editor currently holds, saved or not: enough to compute findings and previews."""
+
+    title: str
+    body: str
+    link: str
+    hashtags: list[str]
+    targets: list[tuple[Account, str]]
+    media: list[DraftMedia]
+
+
+def _media_info(media: Media, alt_text: str | None = None) -> platforms.MediaInfo:
+    return platforms.MediaInfo(
+        kind=media.kind,
+        width=media.width,
+        height=media.height,
+        format=media.format,
+        byte_size=media.byte_size,
+        alt_text=media.alt_text if alt_text is None else alt_text,
+    )
+
+
+def _thumbnail_url(media: Media) -> str:
+    return reverse("media", args=[media.thumbnail.name]) if media.thumbnail else ""
+
+
+def draft_from_post(post: Post) -> Draft:
+    """Return the saved post as a draft; uses its prefetched targets and media."""
+    return Draft(
+        title=post.title,
+        body=post.body,
+        link=post.link,
+        hashtags=list(post.hashtags),
+        targets=[(target.account, target.body_override) for target in post.targets.all()],
+        media=[DraftMedia(_media_info(media), _thumbnail_url(media)) for media in post.media.all()],
+    )
+
+
+def _int(value: str | None, default: int = 0) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return default
+
+
+_MIME_FORMATS: Final = {"image/jpeg": "jpeg", "image/png": "png", "image/webp": "webp"}
+
+
+def _getlist(data: Mapping[str, Any], key: str) -> list[str]:
+    if isinstance(data, QueryDict):
+        return data.getlist(key)
+    value = data.get(key)
+    if value is None:
+        return []
+    return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def draft_from_data(
+    data: Mapping[str, Any],
+    *,
+    accounts: Iterable[Account],
+    existing_media: Sequence[Media],
+    uploads: Iterable[str] = (),
+) -> Draft:
+    """Return the editor's unsaved input as a draft, leniently: bad values are left out, not refused.
+
+    ``uploads`` names the upload slots that hold a file in this request; the editor's script may
+    also describe files it has not sent (``new_media_<slot>_format``, ``_width``, ``_height``, ``_size``).
+    """
+    chosen = set(_getlist(data, "targets"))
+    targets = [
+        (account, data.get(f"override_{account.pk}", "").strip()) for account in accounts if str(account.pk) in chosen
+    ]
+    kept: list[tuple[int, int, DraftMedia]] = []
+    for index, media in enumerate(existing_media):
+        if data.get(f"media_remove_{media.pk}"):
+            continue
+        alt_text = data.get(f"media_alt_{media.pk}", media.alt_text)
+        order = _int(data.get(f"media_order_{media.pk}"), media.position + 1)
+        kept.append((order, index, DraftMedia(_media_info(media, alt_text), _thumbnail_url(media))))
+    media_list = [item for _order, _index, item in sorted(kept, key=lambda entry: entry[:2])]
+    sent = set(uploads)
+    for slot in range(NEW_MEDIA_SLOTS):
+        described = data.get(f"new_media_{slot}_format", "")
+        if f"new_file_{slot}" not in sent and not described:
+            continue
+        media_list.append(
+            DraftMedia(
+                platforms.MediaInfo(
+                    kind="photo",
+                    width=max(_int(data.get(f"new_media_{slot}_width")), 0),
+                    height=max(_int(data.get(f"new_media_{slot}_height")), 0),
+                    format=_MIME_FORMATS.get(described, described if described in _MIME_FORMATS.values() else ""),
+                    byte_size=max(_int(data.get(f"new_media_{slot}_size")), 0),
+                    alt_text=data.get(f"new_alt_{slot}", ""),
+                )
+            )
+        )
+    return Draft(
+        title=data.get("title", ""),
+        body=data.get("body", ""),
+        link=link_or_empty(data.get("link", "")),
+        hashtags=platforms.normalise_hashtags(data.get("hashtags", "")),
+        targets=targets,
+        media=media_list,
+    )
+
+
+def editor_accounts(post: Post | None) -> QuerySet[Account]:
+    """Return the accounts the editor offers: the active ones, and any the post already targets."""
+    if post is None or post.pk is None:
+        return accounts_active()
+    return Account.objects.filter(Q(active=True) | Q(post_targets__post=post)).distinct().order_by("platform", "name")
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One target account checkbox of the editor, with its per-account text field."""
+
+    account: Account
+    checked: bool
+    override: forms.BoundField
+
+
+@dataclass(frozen=True)
+class MediaRow:
+    """One saved image in the editor, with its alt text, removal and order fields."""
+
+    media: Media
+    thumbnail_url: str
+    alt_text: forms.BoundField
+    remove: forms.BoundField
+    order: forms.BoundField
+
+
+@dataclass(frozen=True)
+class UploadSlot:
+    file: forms.BoundField
+    alt_text: forms.BoundField
+
+
+FEATURED_SLOTS = 3
+
+
+class ConsentChoiceField(forms.ModelChoiceField):
+    """Consent records named by person, signing date and state, so editors pick the right one."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return _("%(person)s, signed %(date)s (%(state)s)") % {
+            "person": obj.subject.display_name,
+            "date": obj.signed_on.isoformat(),
+            "state": obj.get_state_display(),
+        }
+
+
+class PostForm(forms.Form):
+    """The editor: a post's content, targets, time and media; ``clean`` prepares every service argument."""
+
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), label=gettext_lazy("Campaign"))
+    title = forms.CharField(
+        label=gettext_lazy("Internal title"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("For the team only; never published."),
+    )
+    body = forms.CharField(label=gettext_lazy("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    link = forms.CharField(
+        label=gettext_lazy("Link"),
+        max_length=2000,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+    hashtags = forms.CharField(
+        label=gettext_lazy("Hashtags"),
+        required=False,
+        max_length=2000,
+        help_text=gettext_lazy("Separated by spaces or commas; the # is optional."),
+    )
+    content_type = forms.ChoiceField(label=gettext_lazy("Content type"), choices=ContentType.choices)
+    language = forms.CharField(label=gettext_lazy("Language"), max_length=8, validators=[_LANGUAGE])
+    sources = forms.CharField(
+        label=gettext_lazy("Sources"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Citations for medical claims, one per line."),
+    )
+    targets = forms.ModelMultipleChoiceField(
+        queryset=Account.objects.none(),
+        required=False,
+        label=gettext_lazy("Target accounts"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    scheduled_date = forms.DateField(
+        label=gettext_lazy("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    scheduled_time = forms.TimeField(
+        label=gettext_lazy("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=time_zone_choices)
+
+    def __init__(self, *args: Any, user: Any, post: Post | None = None, **kwargs: Any) -> None:
+        self.user = user
+        self.post = post
+        self.policy = PostPolicy(user)
+        if post is not None:
+            kwargs.setdefault("initial", {}).update(self._initial_from(post))
+        super().__init__(*args, **kwargs)
+        campaign_field = self.fields["campaign"]
+        assert isinstance(campaign_field, forms.ModelChoiceField)
+        campaigns = Campaign.objects.filter(pk__in=self.policy.editable_campaign_ids)
+        if post is not None:
+            # A post stays in its campaign; its services have no way to move it.
+            campaigns = Campaign.objects.filter(pk=post.campaign_id)
+            campaign_field.disabled = True
+        campaign_field.queryset = campaigns.order_by("name")
+        self.accounts = list(editor_accounts(post))
+        targets_field = self.fields["targets"]
+        assert isinstance(targets_field, forms.ModelMultipleChoiceField)
+        targets_field.queryset = editor_accounts(post)
+        for account in self.accounts:
+            self.fields[f"override_{account.pk}"] = forms.CharField(
+                label=_("Text for %(account)s only") % {"account": account.name},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_("Leave empty to use the post's text."),
+            )
+        self.existing_media: list[Media] = list(post.media.all()) if post is not None else []
+        for media in self.existing_media:
+            self.fields[f"media_alt_{media.pk}"] = forms.CharField(
+                label=_("Alt text"), max_length=1000, required=False, initial=media.alt_text
+            )
+            self.fields[f"media_remove_{media.pk}"] = forms.BooleanField(label=_("Remove"), required=False)
+            self.fields[f"media_order_{media.pk}"] = forms.IntegerField(
+                label=_("Order"), min_value=1, max_value=99, initial=media.position + 1
+            )
+        self._featured_fields_add(post)
+        for slot in range(NEW_MEDIA_SLOTS):
+            self.fields[f"new_file_{slot}"] = forms.FileField(
+                label=_("Image %(number)s") % {"number": slot + 1},
+                required=False,
+                widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+            )
+            self.fields[f"new_alt_{slot}"] = forms.CharField(
+                label=_("Alt text for image %(number)s") % {"number": slot + 1},
+                max_length=1000,
+                required=False,
+                help_text=_("Describe the image for people who cannot see it."),
+            )
+
+    def _featured_fields_add(self, post: Post | None) -> None:
+        """Add a few rows of "who does this post show, with which consent, showing what"."""
+        featured = list(post.featured_people.all()) if post is not None else []
+        subjects = Subject.objects.order_by("display_name", "pk")
+        records = ConsentRecord.objects.select_related("subject").order_by("subject__display_name", "-signed_on")
+        for slot in range(FEATURED_SLOTS):
+            person = featured[slot] if slot < len(featured) else None
+            self.fields[f"featured_subject_{slot}"] = forms.ModelChoiceField(
+                queryset=subjects,
+                required=False,
+                label=_("Person %(number)s") % {"number": slot + 1},
+                initial=person.subject_id if person else None,
+            )
+            self.fields[f"featured_consent_{slot}"] = ConsentChoiceField(
+                queryset=records,
+                required=False,
+                label=_("Consent of person %(number)s") % {"number": slot + 1},
+                initial=person.consent_id if person else None,
+            )
+            self.fields[f"featured_kinds_{slot}"] = forms.MultipleChoiceField(
+                choices=ConsentMediaKind.choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                label=_("What the post shows of person %(number)s") % {"number": slot + 1},
+                initial=person.media_kinds if person else [],
+            )
+
+    def featured_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"featured_subject_{slot}"], self[f"featured_consent_{slot}"], self[f"featured_kinds_{slot}"])
+            for slot in range(FEATURED_SLOTS)
+        ]
+
+    def _clean_featured(self, cleaned: dict[str, Any]) -> None:
+        specs: list[FeatureSpec] = []
+        seen: set[int] = set()
+        for slot in range(FEATURED_SLOTS):
+            subject = cleaned.get(f"featured_subject_{slot}")
+            record = cleaned.get(f"featured_consent_{slot}")
+            kinds = tuple(cleaned.get(f"featured_kinds_{slot}") or ())
+            if subject is None:
+                if record is not None or kinds:
+                    self.add_error(f"featured_subject_{slot}", _("Choose the person this consent and content are for."))
+                continue
+            if subject.pk in seen:
+                self.add_error(f"featured_subject_{slot}", _("This person is listed twice."))
+                continue
+            seen.add(subject.pk)
+            if record is not None and record.subject_id != subject.pk:
+                self.add_error(f"featured_consent_{slot}", _("This consent belongs to someone else."))
+                continue
+            if not kinds:
+                self.add_error(f"featured_kinds_{slot}", _("Say what the post shows of this person."))
+                continue
+            specs.append(FeatureSpec(subject=subject, consent=record, media_kinds=kinds))
+        cleaned["featured_specs"] = specs
+
+    @staticmethod
+    def _initial_from(post: Post) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "campaign": post.campaign_id,
+            "title": post.title,
+            "body": post.body,
+            "link": post.link,
+            "hashtags": hashtags_text(post.hashtags),
+            "content_type": post.content_type,
+            "language": post.language,
+            "sources": post.sources,
+            "time_zone": post.time_zone,
+            "targets": [target.account_id for target in post.targets.all()],
+        }
+        for target in post.targets.all():
+            initial[f"override_{target.account_id}"] = target.body_override
+        if post.scheduled_at is not None:
+            local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(post.time_zone))
+            initial["scheduled_date"] = local.date()
+            initial["scheduled_time"] = local.time().replace(second=0, microsecond=0)
+        return initial
+
+    # Pieces the template lays out ------------------------------------------------------------
+
+    def target_groups(self) -> list[tuple[str, list[TargetRow]]]:
+        """Return the target rows grouped by platform, in the accounts' order."""
+        if self.is_bound:
+            checked = set(_getlist(self.data, "targets"))
+        else:
+            checked = {str(pk) for pk in self.initial.get("targets", [])}
+        groups: dict[str, list[TargetRow]] = {}
+        for account in self.accounts:
+            row = TargetRow(account, str(account.pk) in checked, self[f"override_{account.pk}"])
+            groups.setdefault(account.get_platform_display(), []).append(row)
+        return list(groups.items())
+
+    def media_rows(self) -> list[MediaRow]:
+        return [
+            MediaRow(
+                media=media,
+                thumbnail_url=_thumbnail_url(media),
+                alt_text=self[f"media_alt_{media.pk}"],
+                remove=self[f"media_remove_{media.pk}"],
+                order=self[f"media_order_{media.pk}"],
+            )
+            for media in self.existing_media
+        ]
+
+    def upload_slots(self) -> list[UploadSlot]:
+        return [UploadSlot(self[f"new_file_{slot}"], self[f"new_alt_{slot}"]) for slot in range(NEW_MEDIA_SLOTS)]
+
+    def draft(self, files: Iterable[str] = ()) -> Draft:
+        """Return what the form currently holds, for findings and previews."""
+        if self.is_bound:
+            return draft_from_data(self.data, accounts=self.accounts, existing_media=self.existing_media, uploads=files)
+        if self.post is not None:
+            return draft_from_post(self.post)
+        return Draft(title="", body="", link="", hashtags=[], targets=[], media=[])
+
+    # Checks ----------------------------------------------------------------------------------
+
+    def clean_link(self) -> str:
+        return link_clean(self.cleaned_data.get("link", ""))
+
+    def clean_hashtags(self) -> list[str]:
+        return hashtags_clean(self.cleaned_data.get("hashtags", ""))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self._clean_schedule(cleaned)
+        cleaned["target_specs"] = [
+            TargetSpec(account=account, body_override=(cleaned.get(f"override_{account.pk}") or "").strip())
+            for account in cleaned.get("targets") or []
+        ]
+        self._clean_existing_media(cleaned)
+        self._clean_uploads(cleaned)
+        self._clean_featured(cleaned)
+        return cleaned
+
+    def _clean_schedule(self, cleaned: dict[str, Any]) -> None:
+        day, time, zone = cleaned.get("scheduled_date"), cleaned.get("scheduled_time"), cleaned.get("time_zone")
+        cleaned["scheduled_at"] = None
+        if "scheduled_date" in self.errors or "scheduled_time" in self.errors or not zone:
+            return
+        if day is None and time is None:
+            if self.post is not None and self.post.scheduled_at is not None:
+                self.add_error("scheduled_date", _("This post has a date and time; change them, not clear them."))
+            return
+        if day is None:
+            self.add_error("scheduled_date", _("Give a date for this time."))
+            return
+        if time is None:
+            self.add_error("scheduled_time", _("Give a time for this date."))
+            return
+        try:
+            cleaned["scheduled_at"] = aware_from_local(day, time, zone)
+        except ValidationError as error:
+            self.add_error("scheduled_time", error)
+
+    def _clean_existing_media(self, cleaned: dict[str, Any]) -> None:
+        removals: list[int] = []
+        alt_texts: dict[int, str] = {}
+        order: list[tuple[int, int, int]] = []
+        for index, media in enumerate(self.existing_media):
+            if cleaned.get(f"media_remove_{media.pk}"):
+                removals.append(media.pk)
+                continue
+            alt_text = (cleaned.get(f"media_alt_{media.pk}") or "").strip()
+            if not alt_text and f"media_alt_{media.pk}" not in self.errors:
+                self.add_error(f"media_alt_{media.pk}", _("Every image needs alt text."))
+            alt_texts[media.pk] = alt_text
+            order.append((cleaned.get(f"media_order_{media.pk}") or media.position + 1, index, media.pk))
+        cleaned["media_remove"] = removals
+        cleaned["media_alt_texts"] = alt_texts
+        cleaned["media_order"] = [pk for _position, _index, pk in sorted(order)]
+
+    def _clean_uploads(self, cleaned: dict[str, Any]) -> None:
+        new_media: list[NewMedia] = []
+        for slot in range(NEW_MEDIA_SLOTS):
+            upload = cleaned.get(f"new_file_{slot}")
+            if not upload:
+                continue
+            alt_text = (cleaned.get(f"new_alt_{slot}") or "").strip()
+            if not alt_text and f"new_alt_{slot}" not in self.errors:
+                self.add_error(f"new_alt_{slot}", _("Every image needs alt text: describe this image."))
+            try:
+                image = image_process(upload=upload)
+            except ValidationError as error:
+                self.add_error(f"new_file_{slot}", error)
+                continue
+            if alt_text:
+                new_media.append(NewMedia(image=image, alt_text=alt_text))
+        cleaned["new_media"] = new_media
+
+    def content_data(self) -> dict[str, Any]:
+        """Return the content fields for post_create/post_update."""
+        fields = ("title", "body", "link", "hashtags", "content_type", "language", "sources")
+        return {field: self.cleaned_data[field] for field in fields}
+
+
+# Campaigns ------------------------------------------------------------------------------------
+
+
+def active_users() -> QuerySet[Any]:
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class CampaignForm(forms.Form):
+    """A campaign's fields and people, for campaign_create and campaign_update."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    goal = forms.CharField(label=gettext_lazy("Goal"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    start_date = forms.DateField(
+        label=gettext_lazy("Start date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end_date = forms.DateField(
+        label=gettext_lazy("End date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    colour = forms.CharField(
+        label=gettext_lazy("Colour"),
+        max_length=7,
+        initial="#2563eb",
+        validators=[colour_validator],
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    hashtags = forms.CharField(
+        label=gettext_lazy("Hashtags"),
+        required=False,
+        max_length=2000,
+        help_text=gettext_lazy("Separated by spaces or commas; the # is optional."),
+    )
+    purpose = forms.ChoiceField(label=gettext_lazy("Purpose"), choices=Purpose.choices)
+    team = forms.ModelMultipleChoiceField(
+        queryset=active_users(),
+        required=False,
+        label=gettext_lazy("Team"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("People who may see and edit this campaign's posts."),
+    )
+    reviewers = forms.ModelMultipleChoiceField(
+        queryset=active_users(),
+        required=False,
+        label=gettext_lazy("Assigned reviewers"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Reviewers who may see and decide on this campaign's posts."),
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign | None = None, **kwargs: Any) -> None:
+        if campaign is not None:
+            kwargs.setdefault("initial", {}).update(
+                {
+                    "name": campaign.name,
+                    "goal": campaign.goal,
+                    "start_date": campaign.start_date,
+                    "end_date": campaign.end_date,
+                    "colour": campaign.colour,
+                    "hashtags": hashtags_text(campaign.hashtags),
+                    "purpose": campaign.purpose,
+                    "team": [user.pk for user in campaign.team.all()],
+                    "reviewers": [user.pk for user in campaign.reviewers.all()],
+                }
+            )
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        return str(self.cleaned_data["name"]).strip()
+
+    def clean_hashtags(self) -> list[str]:
+        return hashtags_clean(self.cleaned_data.get("hashtags", ""))
+
+    def clean_colour(self) -> str:
+        return str(self.cleaned_data["colour"]).lower()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date cannot be before the start date."))
+        return cleaned
+
+    def campaign_data(self) -> dict[str, Any]:
+        fields = ("name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose")
+        return {field: self.cleaned_data[field] for field in fields}

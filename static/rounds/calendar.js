@@ -1,0 +1,127 @@
+// Calendar: campaign colours, and drag & drop of movable cards onto days.
+// Every card the user may move also has a "Move" form, the path for keyboards and for no script.
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-calendar]");
+  if (!root) { return; }
+  var live = root.querySelector("[data-cal-live]");
+  var dragged = null;
+
+  function paint(scope) {
+    var elements = scope.querySelectorAll("[data-campaign-colour]");
+    Array.prototype.forEach.call(elements, function (element) {
+      var colour = element.getAttribute("data-campaign-colour");
+      // CSSOM, not a style attribute: allowed under a Content Security Policy without 'unsafe-inline'.
+      if (/^#[0-9a-fA-F]{6}$/.test(colour)) { element.style.setProperty("--campaign-colour", colour); }
+    });
+  }
+
+  function say(text, isError) {
+    if (!live) { return; }
+    live.textContent = text || "";
+    live.classList.toggle("cal-live-error", Boolean(isError));
+  }
+
+  function csrfToken() {
+    var input = root.querySelector("[data-cal-csrf]") || document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function dayOf(element) {
+    return element && element.closest ? element.closest("[data-date]") : null;
+  }
+
+  function clearOver() {
+    Array.prototype.forEach.call(root.querySelectorAll(".cal-drop-over"), function (cell) {
+      cell.classList.remove("cal-drop-over");
+    });
+  }
+
+  function insertSorted(list, item) {
+    var key = Number(item.getAttribute("data-sort"));
+    var before = null;
+    Array.prototype.some.call(list.children, function (other) {
+      if (other !== item && Number(other.getAttribute("data-sort")) > key) { before = other; return true; }
+      return false;
+    });
+    list.insertBefore(item, before);
+  }
+
+  function fromHtml(html) {
+    if (!html) { return null; }
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  function move(item, cell) {
+    var card = item.querySelector("[data-move-url]");
+    var body = new URLSearchParams();
+    body.set("date", cell.getAttribute("data-date"));
+    item.setAttribute("aria-busy", "true");
+    fetch(card.getAttribute("data-move-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: body
+    }).then(function (response) {
+      return response.json().catch(function () { return { ok: false, errors: [] }; });
+    }).then(function (data) {
+      item.removeAttribute("aria-busy");
+      if (!data.ok) {
+        say(data.errors && data.errors.length ? data.errors.join(" ") : root.getAttribute("data-msg-error"), true);
+        return;
+      }
+      var fresh = fromHtml(data.html) || item;
+      var target = root.querySelector('[data-date="' + data.date + '"] .cal-cards');
+      if (target) {
+        insertSorted(target, fresh);
+        paint(fresh);
+      }
+      if (fresh !== item || !target) { item.remove(); }
+      say(data.message, false);
+    }).catch(function () {
+      item.removeAttribute("aria-busy");
+      say(root.getAttribute("data-msg-error"), true);
+    });
+  }
+
+  root.addEventListener("dragstart", function (event) {
+    var card = event.target.closest ? event.target.closest("[data-move-url]") : null;
+    if (!card) { return; }
+    dragged = card.closest(".cal-item");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.getAttribute("data-post-id"));
+    dragged.classList.add("cal-dragging");
+  });
+
+  root.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("cal-dragging"); }
+    dragged = null;
+    clearOver();
+  });
+
+  root.addEventListener("dragover", function (event) {
+    var cell = dayOf(event.target);
+    if (!dragged || !cell) { return; }
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    if (!cell.classList.contains("cal-drop-over")) {
+      clearOver();
+      cell.classList.add("cal-drop-over");
+    }
+  });
+
+  root.addEventListener("drop", function (event) {
+    var cell = dayOf(event.target);
+    var item = dragged;
+    if (!item || !cell) { return; }
+    event.preventDefault();
+    clearOver();
+    if (dayOf(item) === cell) { return; }
+    move(item, cell);
+  });
+
+  paint(root);
+})();

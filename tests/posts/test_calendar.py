@@ -1,0 +1,483 @@
+"""The editorial calendar: which posts show on which local day, filters, rights, moving."""
+
+import datetime as dt
+import json
+import zoneinfo
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from posts.models import Post, PostStatus
+from posts.views.calendar import MONTH, WEEK, period_for
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+class DayCells(HTMLParser):
+    """Collect the post ids shown in each day (``data-date``) and which cards are movable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days: dict[str, list[int]] = {}
+        self.movable: set[int] = set()
+        self.colours: dict[int, str] = {}
+        self._day: str | None = None
+        self._post: int | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in {"td", "section"} and attributes.get("data-date"):
+            self._day = attributes["data-date"]
+            self.days.setdefault(self._day, [])
+        if tag == "li" and attributes.get("data-post-id"):
+            self._post = int(attributes["data-post-id"] or 0)
+            assert self._day is not None, "a card outside any day"
+            self.days[self._day].append(self._post)
+        if tag == "article" and self._post is not None:
+            self.colours[self._post] = attributes.get("data-campaign-colour") or ""
+            if attributes.get("draggable") == "true" and attributes.get("data-move-url"):
+                self.movable.add(self._post)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"td", "section"}:
+            self._day = None
+        if tag == "li":
+            self._post = None
+
+
+def cells(response: Any) -> DayCells:
+    assert response.status_code == 200, response.status_code
+    parser = DayCells()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def day_of(parser: DayCells, post: Any) -> list[str]:
+    return [day for day, ids in parser.days.items() if post.pk in ids]
+
+
+def calendar(client: Any, **params: str) -> Any:
+    return client.get(reverse("posts:calendar"), params)
+
+
+@pytest.fixture
+def editor_client(client: Any, editor: Any) -> Any:
+    client.force_login(editor)
+    return client
+
+
+# Periods ------------------------------------------------------------------------------------
+
+
+def test_month_grid_starts_on_monday_and_covers_whole_weeks() -> None:
+    period = period_for(MONTH, dt.date(2025, 3, 14))
+    assert period.first == dt.date(2025, 2, 24)  # March 2025 begins on a Saturday
+    assert period.last == dt.date(2025, 4, 6)
+    assert period.first.weekday() == 0 and period.last.weekday() == 6
+    assert (period.previous, period.next) == (dt.date(2025, 2, 1), dt.date(2025, 4, 1))
+
+
+def test_week_runs_monday_to_sunday() -> None:
+    period = period_for(WEEK, dt.date(2025, 3, 12))
+    assert (period.first, period.last) == (dt.date(2025, 3, 10), dt.date(2025, 3, 16))
+    assert (period.previous, period.next) == (dt.date(2025, 3, 3), dt.date(2025, 3, 17))
+
+
+# Placement in the viewer's zone -------------------------------------------------------------
+
+
+def test_late_utc_post_shows_on_next_day_for_berlin_viewer(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign, title="Night shift", when=dt.datetime(2025, 3, 14, 23, 30, tzinfo=UTC))
+    response = calendar(editor_client, date="2025-03-10")
+    parsed = cells(response)
+    assert day_of(parsed, post) == ["2025-03-15"]
+    assert "00:30" in response.content.decode()
+
+
+def test_same_post_stays_on_the_utc_day_for_new_york_viewer(
+    client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    editor.time_zone = "America/New_York"
+    editor.save(update_fields=["time_zone"])
+    client.force_login(editor)
+    post = post_factory(editor, campaign, title="Night shift", when=dt.datetime(2025, 3, 14, 23, 30, tzinfo=UTC))
+    response = calendar(client, date="2025-03-10")
+    assert day_of(cells(response), post) == ["2025-03-14"]
+    assert "19:30" in response.content.decode()
+
+
+def test_month_view_shows_boundary_posts_by_local_midnight(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    # Grid of April 2025 in Berlin (CEST, UTC+2): Monday 31 March 00:00 to Monday 5 May 00:00.
+    inside_first = post_factory(editor, campaign, when=dt.datetime(2025, 3, 30, 22, 0, tzinfo=UTC))
+    before_first = post_factory(editor, campaign, when=dt.datetime(2025, 3, 30, 21, 59, tzinfo=UTC))
+    inside_last = post_factory(editor, campaign, when=dt.datetime(2025, 5, 4, 21, 59, tzinfo=UTC))
+    after_last = post_factory(editor, campaign, when=dt.datetime(2025, 5, 4, 22, 0, tzinfo=UTC))
+    parsed = cells(calendar(editor_client, date="2025-04-15"))
+    assert day_of(parsed, inside_first) == ["2025-03-31"]
+    assert day_of(parsed, inside_last) == ["2025-05-04"]
+    assert day_of(parsed, before_first) == []
+    assert day_of(parsed, after_last) == []
+    assert min(parsed.days) == "2025-03-31" and max(parsed.days) == "2025-05-04"
+
+
+def test_week_view_shows_only_that_week(editor_client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
+    inside = post_factory(editor, campaign, when=dt.datetime(2025, 3, 12, 9, 0, tzinfo=UTC))
+    sunday_night = post_factory(editor, campaign, when=dt.datetime(2025, 3, 16, 23, 30, tzinfo=UTC))  # Mon in Berlin
+    parsed = cells(calendar(editor_client, view="week", date="2025-03-13"))
+    assert sorted(parsed.days) == [f"2025-03-{day}" for day in range(10, 17)]
+    assert day_of(parsed, inside) == ["2025-03-12"]
+    assert day_of(parsed, sunday_night) == []
+
+
+def test_list_view_groups_the_month_by_local_day_in_time_order(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    late = post_factory(editor, campaign, title="Late", when=dt.datetime(2025, 3, 5, 17, 0, tzinfo=UTC))
+    early = post_factory(editor, campaign, title="Early", when=dt.datetime(2025, 3, 5, 7, 0, tzinfo=UTC))
+    other_month = post_factory(editor, campaign, when=dt.datetime(2025, 4, 1, 7, 0, tzinfo=UTC))
+    response = calendar(editor_client, view="list", date="2025-03-20")
+    parsed = cells(response)
+    assert parsed.days == {"2025-03-05": [early.pk, late.pk]}
+    assert day_of(parsed, other_month) == []
+
+
+def test_list_view_says_when_the_period_is_empty(editor_client: Any) -> None:
+    response = calendar(editor_client, view="list", date="2025-03-20")
+    assert "No posts in this period." in response.content.decode()
+
+
+def test_card_links_to_detail_and_shows_platforms_badge_and_colour(
+    editor_client: Any, editor: Any, campaign_factory: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    red = campaign_factory(editor, name="Red", colour="#cc0000")
+    post = post_factory(editor, red, title="Flu jab", targets=accounts[:2], when=dt.datetime(2025, 3, 5, 7, tzinfo=UTC))
+    response = calendar(editor_client, date="2025-03-05")
+    html = response.content.decode()
+    assert cells(response).colours[post.pk] == "#cc0000"
+    assert f'href="{reverse("posts:post_detail", args=[post.pk])}"' in html
+    assert '<abbr title="Facebook: ' in html and ">FB</abbr>" in html and ">IG</abbr>" in html
+    assert 'class="badge badge-draft"' in html
+
+
+def test_navigation_links_keep_view_and_filters(editor_client: Any, campaign: Any) -> None:
+    response = calendar(editor_client, view="week", date="2025-03-12", campaign=str(campaign.pk))
+    html = response.content.decode()
+    assert f"?view=week&amp;date=2025-03-03&amp;campaign={campaign.pk}" in html
+    assert f"?view=week&amp;date=2025-03-17&amp;campaign={campaign.pk}" in html
+
+
+@pytest.mark.parametrize("anchor", ["2025-13-45", "0001-01-01", "9999-12-31", "tomorrow"])
+def test_unusable_anchor_falls_back_to_today(editor_client: Any, anchor: str) -> None:
+    response = calendar(editor_client, date=anchor, view="nonsense")
+    assert response.status_code == 200
+    assert response.context["view"] == "month"
+    assert response.context["period"].anchor == timezone.localdate()
+
+
+# Filters and visibility -----------------------------------------------------------------------
+
+
+def test_filters_by_campaign_status_platform_and_account(
+    editor_client: Any, editor: Any, campaign_factory: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    facebook, instagram, _x = accounts
+    first, second = campaign_factory(editor, name="First"), campaign_factory(editor, name="Second")
+    when = dt.datetime(2025, 3, 5, 9, tzinfo=UTC)
+    on_facebook = post_factory(editor, first, targets=[facebook], when=when)
+    on_instagram = post_factory(editor, second, targets=[instagram], when=when)
+    withdrawn = post_factory(editor, second, targets=[instagram], when=when)
+    from posts.services import post_withdraw
+
+    post_withdraw(post=withdrawn, actor=editor)
+
+    def shown(**params: Any) -> set[int]:
+        response = editor_client.get(reverse("posts:calendar"), {"date": "2025-03-05", **params})
+        return {pk for ids in cells(response).days.values() for pk in ids}
+
+    assert shown() == {on_facebook.pk, on_instagram.pk, withdrawn.pk}
+    assert shown(campaign=[first.pk]) == {on_facebook.pk}
+    assert shown(campaign=[first.pk, second.pk]) == {on_facebook.pk, on_instagram.pk, withdrawn.pk}
+    assert shown(status=[PostStatus.WITHDRAWN]) == {withdrawn.pk}
+    assert shown(platform=["facebook"]) == {on_facebook.pk}
+    assert shown(account=[instagram.pk]) == {on_instagram.pk, withdrawn.pk}
+    assert shown(account=[instagram.pk], status=[PostStatus.DRAFT]) == {on_instagram.pk}
+
+
+def test_filter_form_has_visible_labels_and_offers_only_visible_campaigns(
+    editor_client: Any, editor: Any, other_editor: Any, campaign: Any, campaign_factory: Any
+) -> None:
+    campaign_factory(other_editor, name="Secret oncology launch")
+    html = calendar(editor_client, date="2025-03-05").content.decode()
+    for legend in ("Campaign", "Account", "Platform", "Status"):
+        assert f"<legend>{legend}</legend>" in html
+    assert f'<label for="filter-campaign_0"><input type="checkbox" name="campaign" value="{campaign.pk}"' in html
+    assert "Heart health week" in html
+    assert "Secret oncology launch" not in html
+
+
+def test_posts_of_invisible_campaigns_never_show_and_cannot_be_moved(
+    editor_client: Any, editor: Any, other_editor: Any, campaign: Any, campaign_factory: Any, post_factory: Any
+) -> None:
+    hidden_campaign = campaign_factory(other_editor, name="Hidden")
+    when = dt.datetime(2025, 3, 5, 9, tzinfo=UTC)
+    mine = post_factory(editor, campaign, when=when)
+    hidden = post_factory(other_editor, hidden_campaign, title="Hidden post", when=when)
+    for view in ("month", "week", "list"):
+        response = calendar(editor_client, view=view, date="2025-03-05", campaign=str(hidden_campaign.pk))
+        parsed = cells(response)
+        assert day_of(parsed, hidden) == [], view
+        assert "Hidden post" not in response.content.decode()
+    assert day_of(cells(calendar(editor_client, date="2025-03-05")), mine) == ["2025-03-05"]
+
+    url = reverse("posts:post_move", args=[hidden.pk])
+    assert editor_client.post(url, {"date": "2025-03-09"}, **JSON).status_code == 404
+    assert editor_client.post(url, {"date": "2025-03-09"}).status_code == 404
+    hidden.refresh_from_db()
+    assert hidden.scheduled_at == when
+
+
+def test_viewer_sees_every_campaign_but_cannot_move(
+    client: Any, viewer: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    when = dt.datetime(2025, 3, 5, 9, tzinfo=UTC)
+    post = post_factory(editor, campaign, when=when)
+    client.force_login(viewer)
+    response = calendar(client, date="2025-03-05")
+    parsed = cells(response)
+    html = response.content.decode()
+    assert day_of(parsed, post) == ["2025-03-05"]
+    assert parsed.movable == set()
+    assert "New date" not in html
+    assert "New post" not in html
+
+    url = reverse("posts:post_move", args=[post.pk])
+    response = client.post(url, {"date": "2025-03-09"}, **JSON)
+    assert response.status_code == 403
+    assert response.json()["ok"] is False and response.json()["errors"]
+    response = client.post(url, {"date": "2025-03-09"}, follow=True)
+    assert "You may not move this post" in response.content.decode()
+    post.refresh_from_db()
+    assert post.scheduled_at == when
+    assert not AuditEvent.objects.filter(action="post.moved").exists()
+
+
+def test_editor_gets_new_post_link_and_draggable_cards(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, tzinfo=UTC))
+    response = calendar(editor_client, date="2025-03-05")
+    html = response.content.decode()
+    assert f'href="{reverse("posts:post_create")}">New post</a>' in html
+    assert cells(response).movable == {post.pk}
+    assert f'<label for="move-date-{post.pk}">New date</label>' in html
+
+
+def test_published_post_is_shown_but_not_movable(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, tzinfo=UTC))
+    Post.objects.filter(pk=post.pk).update(status=PostStatus.PUBLISHED)  # fixture shortcut: no publish service yet
+    parsed = cells(calendar(editor_client, date="2025-03-05"))
+    assert day_of(parsed, post) == ["2025-03-05"]
+    assert parsed.movable == set()
+
+
+# Query counts -------------------------------------------------------------------------------
+
+
+def _queries(client: Any, **params: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = calendar(client, **params)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize("view", ["month", "week", "list"])
+def test_query_count_is_the_same_for_one_and_fifty_posts(
+    editor_client: Any,
+    editor: Any,
+    campaign: Any,
+    campaign_factory: Any,
+    post_factory: Any,
+    accounts: list[Any],
+    view: str,
+) -> None:
+    second = campaign_factory(editor, name="Second")
+    post_factory(editor, campaign, targets=accounts[:1], when=dt.datetime(2025, 3, 3, 8, tzinfo=UTC))
+    # Warm up per-process caches (content types, permissions) outside the measurement.
+    _queries(editor_client, view=view, date="2025-03-05")
+    one = _queries(editor_client, view=view, date="2025-03-05")
+    for n in range(49):
+        post_factory(
+            editor,
+            second if n % 2 else campaign,
+            targets=accounts[: 1 + n % 3],
+            when=dt.datetime(2025, 3, 3 + n % 7, 8, n, tzinfo=UTC),
+        )
+    shown = {pk for ids in cells(calendar(editor_client, view=view, date="2025-03-05")).days.values() for pk in ids}
+    assert len(shown) == 50
+    fifty = _queries(editor_client, view=view, date="2025-03-05")
+    assert one == fifty
+    assert fifty <= 12
+
+
+def test_query_count_is_the_same_with_filters(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post_factory(editor, campaign, targets=accounts[:1], when=dt.datetime(2025, 3, 3, 8, tzinfo=UTC))
+    params = {"date": "2025-03-05", "platform": "facebook", "campaign": str(campaign.pk)}
+    _queries(editor_client, **params)
+    one = _queries(editor_client, **params)
+    for n in range(49):
+        post_factory(editor, campaign, targets=accounts, when=dt.datetime(2025, 3, 4, 8, n, tzinfo=UTC))
+    assert _queries(editor_client, **params) == one
+
+
+# Moving -------------------------------------------------------------------------------------
+
+
+def test_move_by_json_keeps_local_time_and_records_audit_event(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    # 10:15 in Berlin on 5 March (CET) moved to 2 April (CEST): still 10:15 on the wall clock.
+    post = post_factory(editor, campaign, title="Move me", when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "2025-04-02"}, **JSON)
+    assert response.status_code == 200
+    data = response.json()
+    post.refresh_from_db()
+    assert post.scheduled_at == dt.datetime(2025, 4, 2, 8, 15, tzinfo=UTC)
+    assert post.time_zone == "Europe/Berlin"
+    assert data["ok"] is True
+    assert dt.datetime.fromisoformat(data["scheduled_at"]) == post.scheduled_at
+    assert data["date"] == "2025-04-02" and data["time"] == "10:15"
+    assert f'data-post-id="{post.pk}"' in data["html"] and "Move me" in data["html"]
+    event = AuditEvent.objects.filter(action="post.moved", object_id=str(post.pk)).get()
+    assert event.actor == editor
+    assert dt.datetime.fromisoformat(event.changes["scheduled_at"][1]) == post.scheduled_at
+
+
+def test_move_by_form_with_time_redirects_back_with_message(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign, title="Move me", when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    back = reverse("posts:calendar") + "?view=week&date=2025-03-05"
+    response = editor_client.post(
+        reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07", "time": "18:45", "next": back}
+    )
+    assert response.status_code == 302 and response["Location"] == back
+    post.refresh_from_db()
+    assert post.scheduled_at == dt.datetime(2025, 3, 7, 17, 45, tzinfo=UTC)
+    page = editor_client.get(back)
+    assert "Moved “Move me” to" in page.content.decode()
+    assert day_of(cells(page), post) == ["2025-03-07"]
+
+
+def test_move_ignores_foreign_next_url(editor_client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    response = editor_client.post(
+        reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("posts:calendar")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"date": "07.03.2025"}, {"date": ""}, {"date": "2025-02-30"}, {"date": "2025-03-07", "time": "25:00"}],
+)
+def test_bad_date_gives_400_and_changes_nothing(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any, data: dict[str, str]
+) -> None:
+    when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
+    post = post_factory(editor, campaign, when=when)
+    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), data, **JSON)
+    assert response.status_code == 400
+    assert response.json()["ok"] is False and response.json()["errors"]
+    post.refresh_from_db()
+    assert post.scheduled_at == when
+    assert not AuditEvent.objects.filter(action="post.moved").exists()
+
+
+def test_bad_date_by_form_redirects_with_error_and_changes_nothing(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
+    post = post_factory(editor, campaign, when=when)
+    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "soon"}, follow=True)
+    assert "New date: Enter a valid date." in response.content.decode()
+    post.refresh_from_db()
+    assert post.scheduled_at == when
+
+
+def test_nonexistent_local_time_in_dst_gap_is_refused(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
+    post = post_factory(editor, campaign, when=when)
+    response = editor_client.post(
+        reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-30", "time": "02:30"}, **JSON
+    )
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["errors"][0]
+    post.refresh_from_db()
+    assert post.scheduled_at == when
+
+
+def test_repeated_hour_when_clocks_go_back_takes_the_first_occurrence(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    response = editor_client.post(
+        reverse("posts:post_move", args=[post.pk]), {"date": "2025-10-26", "time": "02:30"}, **JSON
+    )
+    assert response.status_code == 200
+    post.refresh_from_db()
+    assert post.scheduled_at == dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC)  # 02:30 CEST
+
+
+def test_service_refusal_becomes_a_clear_error(
+    editor_client: Any, editor: Any, campaign: Any, post_factory: Any, time_machine: Any
+) -> None:
+    time_machine.move_to(dt.datetime(2025, 3, 1, 12, tzinfo=UTC))
+    when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
+    post = post_factory(editor, campaign, when=when)
+    Post.objects.filter(pk=post.pk).update(status=PostStatus.SCHEDULED)  # fixture shortcut around the review chain
+    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "2025-02-20"}, **JSON)
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["A scheduled post can only move to a time in the future."]
+    post.refresh_from_db()
+    assert post.scheduled_at == when
+
+
+def test_move_requires_post(editor_client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    assert editor_client.get(reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07"}).status_code == 405
+
+
+def test_move_requires_login(client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
+    when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
+    post = post_factory(editor, campaign, when=when)
+    response = client.post(reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07"}, **JSON)
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.scheduled_at == when
+
+
+def test_json_error_payload_is_json(editor_client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "x"}, **JSON)
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == {"ok": False, "errors": ["New date: Enter a valid date."]}

@@ -1,0 +1,205 @@
+"""Campaign pages: the list, one campaign, and the create and edit forms."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit.selectors import events_for_object
+from posts.models import Campaign
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def campaign_data(**extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Stroke awareness",
+        "goal": "Everyone knows FAST.",
+        "start_date": "2026-05-01",
+        "end_date": "2026-05-31",
+        "colour": "#D92D20",
+        "hashtags": "#stroke, FAST",
+        "purpose": "education",
+    }
+    data.update(extra)
+    return data
+
+
+def test_list_shows_only_visible_campaigns_with_post_counts(
+    client: Any, editor: Any, other_editor: Any, campaign_factory: Any, post_factory: Any
+) -> None:
+    mine = campaign_factory(editor, name="Mine")
+    campaign_factory(other_editor, name="Not mine")
+    post_factory(editor, mine)
+    post_factory(editor, mine)
+    client.force_login(editor)
+
+    response = client.get(reverse("posts:campaign_list"))
+
+    assert response.status_code == 200
+    assert [row["campaign"].name for row in response.context["rows"]] == ["Mine"]
+    assert [(status, count) for status, _label, count in response.context["rows"][0]["counts"]] == [("draft", 2)]
+    assert "Not mine" not in response.text
+    assert "Draft: 2" in response.text
+    assert reverse("posts:campaign_create") in response.text
+
+
+def test_viewer_sees_every_campaign_but_no_create_link(
+    client: Any, editor: Any, other_editor: Any, viewer: Any, campaign_factory: Any
+) -> None:
+    campaign_factory(editor, name="First")
+    campaign_factory(other_editor, name="Second")
+    client.force_login(viewer)
+
+    response = client.get(reverse("posts:campaign_list"))
+
+    assert sorted(row["campaign"].name for row in response.context["rows"]) == ["First", "Second"]
+    assert reverse("posts:campaign_create") not in response.text
+
+
+def test_list_query_count_does_not_grow_with_campaigns(
+    client: Any, editor: Any, campaign_factory: Any, post_factory: Any
+) -> None:
+    post_factory(editor, campaign_factory(editor))
+    client.force_login(editor)
+    url = reverse("posts:campaign_list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(49):
+        post_factory(editor, campaign_factory(editor))
+    with CaptureQueriesContext(connection) as fifty:
+        response = client.get(url)
+
+    assert len(response.context["rows"]) == 50
+    assert len(fifty) == len(one)
+
+
+def test_create_makes_the_user_owner_and_writes_audit(client: Any, editor: Any, other_editor: Any) -> None:
+    reviewer = make_user("medic", "Medical reviewer")
+    client.force_login(editor)
+
+    response = client.post(
+        reverse("posts:campaign_create"), campaign_data(team=[other_editor.pk], reviewers=[reviewer.pk])
+    )
+
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("posts:campaign_detail", args=[campaign.pk])
+    assert campaign.owner == editor
+    assert campaign.colour == "#d92d20"
+    assert campaign.hashtags == ["stroke", "FAST"]
+    assert campaign.start_date == dt.date(2026, 5, 1)
+    assert set(campaign.team.all()) == {editor, other_editor}
+    assert list(campaign.reviewers.all()) == [reviewer]
+    event = events_for_object(obj=campaign).get()
+    assert (event.action, event.actor) == ("campaign.created", editor)
+    assert other_editor.has_perm("posts.change_campaign", campaign)
+
+
+def test_edit_changes_fields_and_people_and_writes_audit(
+    client: Any, editor: Any, other_editor: Any, campaign: Any
+) -> None:
+    client.force_login(editor)
+    page = client.get(reverse("posts:campaign_edit", args=[campaign.pk]))
+    assert page.status_code == 200
+    assert page.context["form"].initial["name"] == "Heart health week"
+
+    response = client.post(
+        reverse("posts:campaign_edit", args=[campaign.pk]),
+        campaign_data(name="Heart month", team=[editor.pk, other_editor.pk]),
+    )
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "Heart month"
+    assert set(campaign.team.all()) == {editor, other_editor}
+    event = events_for_object(obj=campaign).filter(action="campaign.updated").get()
+    assert event.changes["name"] == ["Heart health week", "Heart month"]
+    assert "team" in event.changes
+
+
+def test_end_before_start_is_refused(client: Any, editor: Any) -> None:
+    client.force_login(editor)
+
+    response = client.post(
+        reverse("posts:campaign_create"), campaign_data(start_date="2026-05-31", end_date="2026-05-01")
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["end_date"] == ["The end date cannot be before the start date."]
+    assert Campaign.objects.count() == 0
+
+
+def test_duplicate_name_is_reported_on_the_name_field(client: Any, editor: Any, campaign: Any) -> None:
+    client.force_login(editor)
+
+    response = client.post(reverse("posts:campaign_create"), campaign_data(name="Heart health week"))
+
+    assert response.status_code == 200
+    assert "name" in response.context["form"].errors
+    assert Campaign.objects.count() == 1
+
+
+def test_viewer_may_not_create_or_edit(client: Any, viewer: Any, campaign: Any) -> None:
+    client.force_login(viewer)
+
+    assert client.get(reverse("posts:campaign_create")).status_code == 403
+    assert client.post(reverse("posts:campaign_create"), campaign_data()).status_code == 403
+    response = client.post(reverse("posts:campaign_edit", args=[campaign.pk]), campaign_data(name="Taken over"))
+    assert response.status_code == 403
+    assert "You may not change this campaign." in response.text
+    campaign.refresh_from_db()
+    assert campaign.name == "Heart health week"
+    assert Campaign.objects.count() == 1
+
+
+def test_invisible_campaign_is_404(client: Any, other_editor: Any, campaign: Any) -> None:
+    client.force_login(other_editor)
+
+    assert client.get(reverse("posts:campaign_detail", args=[campaign.pk])).status_code == 404
+    assert client.post(reverse("posts:campaign_edit", args=[campaign.pk]), campaign_data()).status_code == 404
+
+
+def test_detail_lists_posts_people_and_new_post_link_for_editors(
+    client: Any, editor: Any, viewer: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign, title="Know your pulse")
+    client.force_login(editor)
+
+    response = client.get(reverse("posts:campaign_detail", args=[campaign.pk]))
+
+    assert response.status_code == 200
+    assert "Know your pulse" in response.text
+    assert reverse("posts:post_detail", args=[post.pk]) in response.text
+    assert 'class="badge badge-draft"' in response.text
+    assert f"{reverse('posts:post_create')}?campaign={campaign.pk}" in response.text
+    assert reverse("posts:campaign_edit", args=[campaign.pk]) in response.text
+
+    client.force_login(viewer)
+    response = client.get(reverse("posts:campaign_detail", args=[campaign.pk]))
+    assert "Know your pulse" in response.text
+    assert reverse("posts:post_create") not in response.text
+    assert reverse("posts:campaign_edit", args=[campaign.pk]) not in response.text
+
+
+def test_detail_query_count_does_not_grow_with_posts(
+    client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post_factory(editor, campaign)
+    client.force_login(editor)
+    url = reverse("posts:campaign_detail", args=[campaign.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(49):
+        post_factory(editor, campaign)
+    with CaptureQueriesContext(connection) as fifty:
+        response = client.get(url)
+
+    assert response.text.count('class="badge badge-draft"') == 50
+    assert len(fifty) == len(one)

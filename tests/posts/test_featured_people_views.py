@@ -1,0 +1,79 @@
+"""Featured people in the editor and on the post page (issue 4, item 4)."""
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from posts.models import FeaturedPerson, Post
+from tests.posts.test_editor_views import errors_of, form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_editor_links_a_person_with_their_consent(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    anna = subject_factory(display_name="Anna Berger")
+    record = record_factory(anna)
+    client.force_login(editor)
+
+    response = client.post(
+        reverse("posts:post_create"),
+        form_data(
+            campaign,
+            [account_factory("facebook")],
+            content_type="patient_story",
+            featured_subject_0=anna.pk,
+            featured_consent_0=record.pk,
+            featured_kinds_0=["photo", "story"],
+        ),
+    )
+
+    assert response.status_code == 302, errors_of(response)
+    post = Post.objects.get()
+    person = FeaturedPerson.objects.get(post=post)
+    assert (person.subject, person.consent, person.media_kinds) == (anna, record, ["photo", "story"])
+    assert any(row["subject_id"] == anna.pk for row in post.current_revision.content["featured"])
+    page = client.get(reverse("posts:post_detail", args=[post.pk])).content.decode()
+    assert "Anna Berger" in page
+    assert "Active" in page
+
+
+def test_consent_of_someone_else_is_refused_and_nothing_saved(
+    client: Any, editor: Any, campaign: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    anna, ben = subject_factory(), subject_factory()
+    client.force_login(editor)
+
+    response = client.post(
+        reverse("posts:post_create"),
+        form_data(
+            campaign, featured_subject_0=anna.pk, featured_consent_0=record_factory(ben).pk, featured_kinds_0=["photo"]
+        ),
+    )
+
+    assert response.status_code == 200
+    assert "featured_consent_0" in errors_of(response)
+    assert Post.objects.count() == 0
+
+
+def test_post_page_shows_consent_problems(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    anna = subject_factory()
+    client.force_login(editor)
+    client.post(
+        reverse("posts:post_create"),
+        form_data(
+            campaign,
+            [account_factory("facebook")],
+            featured_subject_0=anna.pk,
+            featured_consent_0=record_factory(anna, verify=False).pk,
+            featured_kinds_0=["photo"],
+        ),
+    )
+
+    page = client.get(reverse("posts:post_detail", args=[Post.objects.get().pk])).content.decode()
+
+    assert "not been verified" in page
