@@ -1,0 +1,685 @@
+"""``manage.py seed_demo``: the demo data of SPEC section 7, through the real services.
+
+Idempotent: users, accounts and campaigns are found by their unique names, posts by their
+``demo-…`` external ids; whatever exists is left alone, so a second run changes nothing.
+
+Each section is one method of ``DemoSeeder``; each post state is one driver in
+``DemoSeeder.drivers``. Later issues add their sections (consent subjects and records,
+publications) to ``DemoSeeder.sections`` and their states (published, failed, blocked) to
+``drivers``.
+"""
+
+import datetime as dt
+import io
+import os
+import secrets
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
+
+from approvals.models import ReviewChain
+from approvals.policy import current_stage_run
+from approvals.services import decision_record, finding_keys, round_submit
+from audit.services import event_record
+from consent.models import ConsentRecord, Subject
+from consent.services import SignerSpec, consent_record_create, consent_revoke, consent_verify, subject_create
+from people import roles
+from people.models import User
+from posts.media import ProcessedImage, image_process
+from posts.models import Account, Campaign, Connector, ContentType, Platform, Post, PostStatus
+from posts.services import (
+    FeatureSpec,
+    NewMedia,
+    TargetSpec,
+    account_save,
+    campaign_create,
+    post_create,
+    post_schedule,
+    post_withdraw,
+)
+
+PASSWORD_ENV = "ROUNDS_DEMO_PASSWORD"  # noqa: S105  (the variable's name, not a password)
+ACTOR = "seed_demo"
+BERLIN = "Europe/Berlin"
+NEW_YORK = "America/New_York"
+
+# username, group, staff
+DEMO_USERS: list[tuple[str, str, bool]] = [
+    ("editor", roles.EDITOR, False),
+    ("medical", roles.MEDICAL_REVIEWER, False),
+    ("legal", roles.LEGAL_REVIEWER, False),
+    ("comms", roles.COMMUNICATIONS_REVIEWER, False),
+    ("consent", roles.CONSENT_OFFICER, False),
+    ("governance", roles.GOVERNANCE, True),
+    ("viewer", roles.VIEWER, False),
+]
+REVIEWER_USERNAMES = {
+    roles.MEDICAL_REVIEWER: "medical",
+    roles.LEGAL_REVIEWER: "legal",
+    roles.COMMUNICATIONS_REVIEWER: "comms",
+}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    platform: str
+    name: str
+    handle: str
+    time_zone: str
+
+
+# The five accounts the plan fixtures (fixtures/csv/README.md) expect.
+DEMO_ACCOUNTS = [
+    DemoAccount(Platform.INSTAGRAM, "Klinikum Nord Instagram", "@klinikum_nord", BERLIN),
+    DemoAccount(Platform.FACEBOOK, "Klinikum Nord", "klinikum.nord", BERLIN),
+    DemoAccount(Platform.LINKEDIN, "Klinikum Nord Karriere", "klinikum-nord-karriere", BERLIN),
+    DemoAccount(Platform.X, "Northside on X", "@northside_health", NEW_YORK),
+    DemoAccount(Platform.FACEBOOK, "Northside Health", "northsidehealth", NEW_YORK),
+]
+
+
+@dataclass(frozen=True)
+class DemoCampaign:
+    key: str
+    name: str
+    goal: str
+    colour: str
+    hashtags: tuple[str, ...]
+    purpose: str
+    time_zone: str
+    language: str
+
+
+DEMO_CAMPAIGNS = [
+    DemoCampaign(
+        "heart",
+        "Heart health week",
+        "Daily tips for a healthy heart, and nurses for the new cardiology ward.",
+        "#dc2626",
+        ("Herzgesundheit",),
+        "education",
+        BERLIN,
+        "de",
+    ),
+    DemoCampaign(
+        "flu",
+        "Flu vaccination autumn",
+        "More people vaccinated against the flu before winter.",
+        "#2563eb",
+        ("FluShot",),
+        "education",
+        NEW_YORK,
+        "en",
+    ),
+]
+
+# States a post can reach with the apps that exist now. "in_review:<n>" has n stages approved.
+DRAFT = PostStatus.DRAFT.value
+IN_REVIEW_MEDICAL = "in_review:0"
+IN_REVIEW_LEGAL = "in_review:1"
+IN_REVIEW_COMMS = "in_review:2"
+CHANGES_REQUESTED = PostStatus.CHANGES_REQUESTED.value
+REJECTED = PostStatus.REJECTED.value
+APPROVED = PostStatus.APPROVED.value
+SCHEDULED = PostStatus.SCHEDULED.value
+WITHDRAWN = PostStatus.WITHDRAWN.value
+
+
+@dataclass(frozen=True)
+class DemoPost:
+    key: str  # external id "demo-<key>"
+    campaign: str
+    state: str
+    title: str
+    body: str
+    handles: tuple[str, ...]
+    day: int  # days from today (clamped to this and next month)
+    time: dt.time
+    image: bool = False
+    link: str = ""
+    hashtags: tuple[str, ...] = ()
+    content_type: str = ContentType.EDUCATION
+    sources: str = ""
+    comment: str = ""  # the reviewer's comment for changes requested / rejected
+
+    @property
+    def external_id(self) -> str:
+        return f"demo-{self.key}"
+
+
+DEMO_POSTS = [
+    DemoPost(
+        "heart-kickoff",
+        "heart",
+        SCHEDULED,
+        "Kick-off Herzwoche",
+        "Eine Woche lang dreht sich bei uns alles ums Herz. Jeden Tag ein Tipp für ein gesundes Herz.",
+        ("@klinikum_nord", "klinikum.nord"),
+        3,
+        dt.time(9, 30),
+        image=True,
+        link="https://example.org/herzwoche",
+        hashtags=("Herzwoche",),
+    ),
+    DemoPost(
+        "heart-exercise",
+        "heart",
+        APPROVED,
+        "Tipp 1: Bewegung",
+        "150 Minuten moderate Bewegung pro Woche senken das Risiko für Herz-Kreislauf-Erkrankungen.",
+        ("@klinikum_nord",),
+        5,
+        dt.time(12, 0),
+        image=True,
+        sources="WHO guidelines on physical activity and sedentary behaviour, 2020",
+    ),
+    DemoPost(
+        "heart-salt",
+        "heart",
+        IN_REVIEW_MEDICAL,
+        "Tipp 2: Salz",
+        "Weniger als 5 g Salz am Tag: So schonen Sie Ihre Gefäße.",
+        ("klinikum.nord",),
+        7,
+        dt.time(18, 0),
+        sources="WHO fact sheet: Salt reduction, 2023",
+    ),
+    DemoPost(
+        "heart-careers",
+        "heart",
+        IN_REVIEW_LEGAL,
+        "Wir suchen Pflegekräfte",
+        "Unser Herzzentrum wächst: Werden Sie Teil des Teams! Alle Infos unter dem Link.",
+        ("klinikum-nord-karriere",),
+        9,
+        dt.time(10, 0),
+        link="https://example.org/karriere",
+        hashtags=("Pflege", "Jobs"),
+        content_type=ContentType.RECRUITING,
+    ),
+    DemoPost(
+        "heart-symptoms",
+        "heart",
+        IN_REVIEW_COMMS,
+        "Herzinfarkt erkennen",
+        "Brustschmerz, Atemnot, kalter Schweiß: Rufen Sie sofort 112 an.",
+        ("@klinikum_nord", "klinikum.nord"),
+        11,
+        dt.time(8, 0),
+        image=True,
+        sources="Deutsche Herzstiftung: Herzinfarkt-Symptome",
+    ),
+    DemoPost(
+        "heart-tour",
+        "heart",
+        DRAFT,
+        "Blick hinter die Kulissen",
+        "Ein Tag im Herzkatheterlabor, bald hier.",
+        ("klinikum.nord",),
+        -3,
+        dt.time(15, 0),
+        content_type=ContentType.BEHIND_THE_SCENES,
+    ),
+    DemoPost(
+        "heart-lecture",
+        "heart",
+        WITHDRAWN,
+        "Vortrag Bluthochdruck",
+        "Vortrag zum Thema Bluthochdruck im Hörsaal 2 (abgesagt).",
+        ("klinikum.nord",),
+        -5,
+        dt.time(17, 0),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
+        "flu-clinics",
+        "flu",
+        SCHEDULED,
+        "Flu shots are here",
+        "Flu shots are now available at all Northside clinics, walk-ins welcome Monday to Saturday.",
+        ("@northside_health", "northsidehealth"),
+        4,
+        dt.time(8, 0),
+        link="https://example.org/flu",
+        hashtags=("FluShot", "PublicHealth"),
+    ),
+    DemoPost(
+        "flu-myths",
+        "flu",
+        CHANGES_REQUESTED,
+        "Myth vs fact",
+        "Myth: the flu shot gives you the flu. Fact: injected flu vaccines contain no live virus.",
+        ("@northside_health",),
+        -2,
+        dt.time(17, 45),
+        comment="Please cite the source for the vaccine claim.",
+    ),
+    DemoPost(
+        "flu-miracle",
+        "flu",
+        REJECTED,
+        "Never sick again",
+        "One shot and you will never catch a cold again!",
+        ("northsidehealth",),
+        -1,
+        dt.time(11, 0),
+        comment="The flu shot does not prevent colds; this claim cannot be published.",
+    ),
+    DemoPost(
+        "flu-faq",
+        "flu",
+        DRAFT,
+        "Flu FAQ",
+        "Who should get a flu shot this year? Our pharmacists answer your questions.",
+        ("northsidehealth",),
+        14,
+        dt.time(9, 0),
+        image=True,
+    ),
+    DemoPost(
+        "flu-pharmacy",
+        "flu",
+        IN_REVIEW_MEDICAL,
+        "Pharmacy hours",
+        "Our pharmacy now gives flu shots until 8 pm on weekdays.",
+        ("@northside_health",),
+        16,
+        dt.time(12, 30),
+    ),
+    DemoPost(
+        "flu-kids",
+        "flu",
+        APPROVED,
+        "Kids and the flu",
+        "Children from 6 months can get a flu shot. Ask your paediatrician at Northside.",
+        ("northsidehealth", "@northside_health"),
+        20,
+        dt.time(16, 0),
+        image=True,
+        sources="CDC: Children & Influenza (Flu)",
+    ),
+]
+
+
+def demo_image(*, colour: str, label: str) -> ProcessedImage:
+    """Return a square demo picture, drawn in memory and run through the media pipeline."""
+    image = Image.new("RGB", (1080, 1080), colour)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((190, 190, 890, 890), fill="white")
+    font = ImageFont.load_default(size=96)
+    draw.text((540, 540), label, fill=colour, anchor="mm", font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    buffer.seek(0)
+    return image_process(upload=buffer)
+
+
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+@dataclass(frozen=True)
+class DemoConsent:
+    reference: str
+    name: str
+    state: str  # active | expired | revoked
+    signers: tuple[tuple[str, str, str], ...]  # (role, name, authority)
+    born_years_ago: int | None = None
+    story: str = ""  # external id key of a patient story featuring the person
+
+
+DEMO_CONSENTS = [
+    DemoConsent("DEMO-0001", "Anna Berger", "active", (("subject", "Anna Berger", ""),), story="story-anna"),
+    DemoConsent("DEMO-0002", "Jonas Wolf", "expired", (("subject", "Jonas Wolf", ""),)),
+    DemoConsent("DEMO-0003", "Maria Klein", "revoked", (("subject", "Maria Klein", ""),), story="story-maria"),
+    DemoConsent(
+        "DEMO-0004",
+        "Lena H.",
+        "active",
+        (("subject", "Lena H.", ""), ("guardian", "Petra H.", "mother")),
+        born_years_ago=12,
+    ),
+]
+
+
+@dataclass
+class DemoSeeder:
+    """Creates what is missing of the demo data; reports each line through ``write``."""
+
+    write: Callable[[str], None]
+    password: str | None = None
+    generated_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    users: dict[str, User] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    campaigns: dict[str, Campaign] = field(default_factory=dict)
+    created_posts: int = 0
+
+    @property
+    def sections(self) -> list[Callable[[], None]]:
+        return [
+            self.seed_users,
+            self.seed_chains,
+            self.seed_accounts,
+            self.seed_campaigns,
+            self.seed_posts,
+            self.seed_consent,
+        ]
+
+    @property
+    def drivers(self) -> dict[str, Callable[[Post, DemoPost], None]]:
+        return {
+            DRAFT: lambda post, spec: None,
+            IN_REVIEW_MEDICAL: lambda post, spec: self._review(post, approvals=0),
+            IN_REVIEW_LEGAL: lambda post, spec: self._review(post, approvals=1),
+            IN_REVIEW_COMMS: lambda post, spec: self._review(post, approvals=2),
+            APPROVED: lambda post, spec: self._review(post, approvals=None),
+            SCHEDULED: self._schedule,
+            CHANGES_REQUESTED: lambda post, spec: self._review(post, approvals=0, last=("request_changes", spec)),
+            REJECTED: lambda post, spec: self._review(post, approvals=1, last=("reject", spec)),
+            WITHDRAWN: self._withdraw,
+        }
+
+    def run(self) -> None:
+        for section in self.sections:
+            section()
+
+    # People ---------------------------------------------------------------------------------
+
+    def seed_users(self) -> None:
+        self.write("username / password / role")
+        for username, role, staff in DEMO_USERS:
+            try:
+                group = Group.objects.get(name=role)
+            except Group.DoesNotExist:
+                raise CommandError(f"The group {role!r} is missing; run migrate first.") from None
+            with transaction.atomic():
+                user, shown = self._user(username, staff)
+                if not user.groups.filter(pk=group.pk).exists():
+                    user.groups.add(group)
+                    event_record(actor=ACTOR, action="user.updated", obj=user, changes={"groups": {"added": role}})
+            self.users[username] = user
+            self.write(f"{username} / {shown} / {role}")
+
+    def _user(self, username: str, staff: bool) -> tuple[User, str]:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            password = self.password or self.generated_password
+            user = User.objects.create_user(
+                username=username, email=f"{username}@example.org", password=password, is_staff=staff
+            )
+            event_record(actor=ACTOR, action="user.created", obj=user, changes={"username": username})
+            return user, password
+        if staff and not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            event_record(actor=ACTOR, action="user.updated", obj=user, changes={"is_staff": [False, True]})
+        if self.password and not user.check_password(self.password):
+            user.set_password(self.password)
+            user.save(update_fields=["password"])
+            event_record(actor=ACTOR, action="user.password_reset", obj=user, changes={"password": "changed"})
+            return user, self.password
+        return user, "(unchanged)" if not self.password else self.password
+
+    # Review chains --------------------------------------------------------------------------
+
+    def seed_chains(self) -> None:
+
+        # The default and expedited chains come with approvals' migration 0002.
+        for label, lookup in (("default", {"is_default": True}), ("expedited", {"is_expedited": True})):
+            chain = ReviewChain.objects.filter(active=True, **lookup).first()
+            if chain is None:
+                raise CommandError(f"No active {label} review chain; run migrate (approvals 0002).")
+            self.write(f"{label} chain: {chain.name}")
+
+    # Accounts -------------------------------------------------------------------------------
+
+    def seed_accounts(self) -> None:
+        for spec in DEMO_ACCOUNTS:
+            account = Account.objects.filter(platform=spec.platform, handle=spec.handle).first()
+            state = "exists"
+            if account is None:
+                account = account_save(
+                    account=Account(
+                        platform=spec.platform,
+                        name=spec.name,
+                        handle=spec.handle,
+                        time_zone=spec.time_zone,
+                        connector=Connector.OUTBOX,
+                    ),
+                    actor=self.users["governance"],
+                )
+                state = "created"
+            self.accounts[spec.handle] = account
+            self.write(f"account {account} {spec.handle}: {state}")
+
+    # Campaigns ------------------------------------------------------------------------------
+
+    def seed_campaigns(self) -> None:
+        today = timezone.localdate()
+        start, end = _month_start(today), _next_month_end(today)
+        reviewers = [self.users[name] for name in REVIEWER_USERNAMES.values()]
+        for spec in DEMO_CAMPAIGNS:
+            campaign = Campaign.objects.filter(name=spec.name).first()
+            state = "exists"
+            if campaign is None:
+                campaign = campaign_create(
+                    actor=self.users["editor"],
+                    name=spec.name,
+                    goal=spec.goal,
+                    start_date=start,
+                    end_date=end,
+                    colour=spec.colour,
+                    hashtags=spec.hashtags,
+                    purpose=spec.purpose,
+                    team=[self.users["editor"]],
+                    reviewers=reviewers,
+                )
+                state = "created"
+            self.campaigns[spec.key] = campaign
+            self.write(f"campaign {campaign.name}: {state}")
+
+    # Posts ----------------------------------------------------------------------------------
+
+    def seed_posts(self) -> None:
+        existing = set(
+            Post.objects.filter(external_id__in=[spec.external_id for spec in DEMO_POSTS]).values_list(
+                "external_id", flat=True
+            )
+        )
+        for spec in DEMO_POSTS:
+            if spec.external_id in existing:
+                continue
+            try:
+                with transaction.atomic():
+                    post = self._post_create(spec)
+                    self.drivers[spec.state](post, spec)
+            except (ValidationError, PermissionDenied) as exc:
+                # E.g. a demo account deactivated by hand: say which post and why, write nothing of it.
+                problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+                raise CommandError(f"{spec.external_id} cannot be created: {problems}") from exc
+            self.created_posts += 1
+            post.refresh_from_db()
+            self.write(f"post {spec.external_id}: {post.status}{self._stage_note(post)}")
+        self.write(f"{self.created_posts} posts created, {len(existing)} already there.")
+
+    def _stage_note(self, post: Post) -> str:
+
+        run = current_stage_run(post=post) if post.status == PostStatus.IN_REVIEW else None
+        return f" ({run.stage.name})" if run is not None else ""
+
+    def _post_create(self, spec: DemoPost) -> Post:
+        campaign_spec = next(c for c in DEMO_CAMPAIGNS if c.key == spec.campaign)
+        campaign = self.campaigns[spec.campaign]
+        media = []
+        if spec.image:
+            label = "Klinikum Nord" if campaign_spec.time_zone == BERLIN else "Northside"
+            media = [
+                NewMedia(
+                    image=demo_image(colour=campaign_spec.colour, label=label),
+                    alt_text=f"{label}: {spec.title}",
+                )
+            ]
+        return post_create(
+            actor=self.users["editor"],
+            campaign=campaign,
+            data={
+                "title": spec.title,
+                "body": spec.body,
+                "link": spec.link,
+                "hashtags": list(spec.hashtags),
+                "content_type": spec.content_type,
+                "language": campaign_spec.language,
+                "sources": spec.sources,
+            },
+            targets=[TargetSpec(account=self.accounts[handle]) for handle in spec.handles],
+            media=media,
+            scheduled_at=_planned(spec.day, spec.time, campaign_spec.time_zone),
+            time_zone=campaign_spec.time_zone,
+            external_id=spec.external_id,
+        )
+
+    def _review(self, post: Post, *, approvals: int | None, last: tuple[str, DemoPost] | None = None) -> None:
+        """Submit, approve ``approvals`` stages (None: all), then optionally one other verdict."""
+
+        round_submit(post=post, actor=self.users["editor"])
+        done = 0
+        while approvals is None or done < approvals:
+            run = current_stage_run(post=post)
+            if run is None:
+                break
+            decision_record(
+                stage_run=run,
+                reviewer=self._reviewer(run.stage.group.name),
+                verdict="approve",
+                acknowledged=finding_keys(post=post) if run.stage.must_acknowledge_findings else (),
+            )
+            done += 1
+        if last is not None:
+            verdict, spec = last
+            run = current_stage_run(post=post)
+            if run is None:
+                raise CommandError(f"{spec.external_id}: no stage left to {verdict}.")
+            decision_record(
+                stage_run=run, reviewer=self._reviewer(run.stage.group.name), verdict=verdict, comment=spec.comment
+            )
+
+    def _reviewer(self, group_name: str) -> User:
+        username = REVIEWER_USERNAMES.get(group_name)
+        if username is None:
+            raise CommandError(f"No demo reviewer for the stage group {group_name!r}.")
+        return self.users[username]
+
+    # Consent --------------------------------------------------------------------------------
+
+    def seed_consent(self) -> None:
+        """Subjects with an active, an expired and a revoked consent and a minor signed by two.
+
+        Maria's story is scheduled first and then her consent is revoked: the post ends blocked.
+        """
+        officer, second = self.users["consent"], self.users["governance"]
+        today = timezone.localdate()
+        for spec in DEMO_CONSENTS:
+            subject = Subject.objects.filter(reference=spec.reference).first()
+            if subject is not None:
+                self.write(f"subject {spec.reference}: exists")
+                continue
+            with transaction.atomic():
+                born = None
+                if spec.born_years_ago is not None:
+                    born = today.replace(year=today.year - spec.born_years_ago) - dt.timedelta(days=40)
+                subject = subject_create(
+                    actor=officer, data={"display_name": spec.name, "reference": spec.reference, "date_of_birth": born}
+                )
+                expired = spec.state == "expired"
+                record = consent_record_create(
+                    actor=officer,
+                    subject=subject,
+                    data={
+                        "media_kinds": ["photo", "name", "quote", "story", "condition"],
+                        "description": "Foto und Geschichte der Behandlung auf den Kanälen des Klinikums.",
+                        "disclosing_organisation": "Klinikum Nord",
+                        "all_platforms": True,
+                        "purposes": ["education", "marketing"],
+                        "signed_on": today - dt.timedelta(days=400 if expired else 20),
+                        "expires_on": today - dt.timedelta(days=10) if expired else today + dt.timedelta(days=365),
+                        "states_right_to_revoke": True,
+                        "states_no_conditioning": True,
+                        "states_redisclosure": True,
+                    },
+                    signers=[
+                        SignerSpec(role=role, name=name, authority=authority) for role, name, authority in spec.signers
+                    ],
+                    document=io.BytesIO(DEMO_PDF),
+                    document_name=f"{spec.reference}.pdf",
+                )
+                consent_verify(record=record, actor=second)
+                if spec.story:
+                    self._story(spec, subject, record)
+                if spec.state == "revoked":
+                    consent_revoke(
+                        record=record, actor=officer, received_via="letter", reason="Möchte nicht mehr gezeigt werden."
+                    )
+            self.write(f"subject {spec.reference} ({spec.state} consent): created")
+
+    def _story(self, spec: DemoConsent, subject: Subject, record: ConsentRecord) -> None:
+        campaign = self.campaigns["heart"]
+        post = post_create(
+            actor=self.users["editor"],
+            campaign=campaign,
+            data={
+                "title": f"Patientengeschichte: {spec.name}",
+                "body": f"{spec.name} erzählt, wie es nach der Herz-OP weiterging.",
+                "content_type": ContentType.PATIENT_STORY,
+                "language": "de",
+                "sources": "",
+            },
+            targets=[TargetSpec(account=self.accounts["klinikum.nord"])],
+            featured=[FeatureSpec(subject=subject, consent=record, media_kinds=("name", "story"))],
+            scheduled_at=_planned(8, dt.time(11, 0), BERLIN),
+            time_zone=BERLIN,
+            external_id=f"demo-{spec.story}",
+        )
+        self._schedule(post, DEMO_POSTS[0])
+
+    def _withdraw(self, post: Post, spec: DemoPost) -> None:
+        post_withdraw(post=post, actor=self.users["editor"], reason="event cancelled")
+
+    def _schedule(self, post: Post, spec: DemoPost) -> None:
+        self._review(post, approvals=None)
+        post_schedule(post=post, actor=self.users["editor"])
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month_end(day: dt.date) -> dt.date:
+    after_next = (_month_start(day) + dt.timedelta(days=62)).replace(day=1)
+    return after_next - dt.timedelta(days=1)
+
+
+def _planned(offset: int, at: dt.time, zone_name: str) -> dt.datetime:
+    """Return today + offset days at ``at`` in the zone, kept within this and next month."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    today = timezone.localdate(timezone=zone)
+    day = min(max(today + dt.timedelta(days=offset), _month_start(today)), _next_month_end(today))
+    return dt.datetime.combine(day, at, tzinfo=zone)
+
+
+class Command(BaseCommand):
+    help = "Create demo users, accounts, campaigns and posts in every state (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        seeder = DemoSeeder(write=self.stdout.write, password=os.environ.get(PASSWORD_ENV) or None)
+        seeder.run()
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

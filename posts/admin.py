@@ -1,0 +1,336 @@
+"""Governance's view of campaigns, accounts and posts.
+
+Campaigns and accounts are written through the posts services (which record the audit trail);
+posts, their targets, media and revisions are read-only here, since posts are edited in the
+web UI where review is bound to content.
+"""
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from posts.admin_plans import PlanImportExportMixin
+from posts.models import Account, Campaign, FeaturedPerson, Media, Post, PostTarget, Revision, TakedownItem
+from posts.services import ACCOUNT_FIELDS, account_save, campaign_create, campaign_update
+
+HASH_PREFIX = 12
+
+
+def _short(digest: str) -> str:
+    return digest[:HASH_PREFIX]
+
+
+class ReadOnlyAdminMixin:
+    """Nobody adds, changes or deletes these rows in the admin; Governance may look."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Campaigns ----------------------------------------------------------------------------------
+
+CAMPAIGN_DATA_FIELDS = ("name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "start_date", "end_date", "purpose", "owner", "colour")
+    list_filter = ("purpose",)
+    list_select_related = ("owner",)
+    search_fields = ("name", "goal")
+    autocomplete_fields = ("owner", "team", "reviewers")
+    add_fields = ("name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "team", "reviewers")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A new campaign belongs to whoever creates it (campaign_create); the owner changes later.
+        if obj is None:
+            return self.add_fields
+        return ("name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner", "team", "reviewers")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Posts, revisions and the audit trail point at campaigns; they stay.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:
+        data = dict(form.cleaned_data)
+        if data.get("hashtags") is None:  # an empty JSON box means no hashtags
+            data["hashtags"] = []
+        if change:
+            campaign = campaign_update(
+                campaign=obj,
+                actor=request.user,
+                data={field: data[field] for field in CAMPAIGN_DATA_FIELDS if field in data},
+                team=data.get("team"),
+                reviewers=data.get("reviewers"),
+            )
+        else:
+            campaign = campaign_create(
+                actor=request.user,
+                name=data["name"],
+                goal=data.get("goal", ""),
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                colour=data["colour"],
+                hashtags=data["hashtags"],
+                purpose=data["purpose"],
+                team=data.get("team") or [],
+                reviewers=data.get("reviewers") or [],
+            )
+        # The admin logs and redirects with the instance it built; make it the saved one.
+        obj.pk = campaign.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        # Team and reviewers were set by the service, which also syncs the object permissions.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+# Accounts -----------------------------------------------------------------------------------
+
+
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea that never renders a value: secrets typed or stored are not sent back."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
+class AccountAdminForm(forms.ModelForm):
+    new_credentials = forms.CharField(
+        label=_("New credentials (JSON)"),
+        required=False,
+        widget=WriteOnlyTextarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_(
+            'A JSON object, e.g. {"access_token": "…"}. Leave blank to keep the stored credentials; '
+            "they are never shown."
+        ),
+    )
+
+    class Meta:
+        model = Account
+        fields = ACCOUNT_FIELDS
+
+    def clean_new_credentials(self) -> dict[str, Any] | None:
+        text = self.cleaned_data.get("new_credentials", "").strip()
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                _("This is not valid JSON (line %(line)s, column %(column)s)."),
+                code="invalid_json",
+                params={"line": exc.lineno, "column": exc.colno},
+            ) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_('Enter a JSON object, e.g. {"token": "…"}.'), code="not_an_object")
+        return value
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    form = AccountAdminForm
+    fields = (*ACCOUNT_FIELDS, "credentials_stored", "new_credentials")
+    readonly_fields = ("credentials_stored",)
+    list_display = ("name", "platform", "handle", "connector", "time_zone", "active")
+    list_filter = ("platform", "connector", "active")
+    search_fields = ("name", "handle")
+    actions = ("deactivate", "activate")
+
+    @admin.display(description=_("credentials stored"), boolean=True)
+    def credentials_stored(self, obj: Account) -> bool:
+        return bool(obj.credentials) if obj.pk else False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Targets and publications point at accounts: deactivate one instead.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Account, form: forms.ModelForm, change: bool) -> None:
+        account_save(account=obj, actor=request.user, credentials=form.cleaned_data.get("new_credentials"))
+
+    def _set_active(self, request: HttpRequest, queryset: QuerySet[Account], active: bool) -> int:
+        changed = 0
+        for account in queryset.filter(active=not active):
+            account.active = active
+            account_save(account=account, actor=request.user)
+            changed += 1
+        return changed
+
+    @admin.action(description=_("Deactivate selected accounts"), permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        count = self._set_active(request, queryset, active=False)
+        self.message_user(
+            request,
+            ngettext("%(count)d account deactivated.", "%(count)d accounts deactivated.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Activate selected accounts"), permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        count = self._set_active(request, queryset, active=True)
+        self.message_user(
+            request,
+            ngettext("%(count)d account activated.", "%(count)d accounts activated.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+# Posts (read-only) --------------------------------------------------------------------------
+
+
+class PostTargetInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PostTarget
+    fields = ("account", "body_override")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PostTarget]:
+        return super().get_queryset(request).select_related("account")
+
+
+class MediaInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Media
+    fields = ("position", "kind", "alt_text", "width", "height", "format", "byte_size")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Post)
+class PostAdmin(PlanImportExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("__str__", "campaign", "status", "scheduled_at", "author", "content_hash_short", "external_id")
+    list_filter = ("status", "campaign", "content_type", "language")
+    list_select_related = ("campaign", "author", "current_revision")
+    search_fields = ("title", "body", "external_id")
+    fields = (
+        "campaign",
+        "title",
+        "body",
+        "link",
+        "hashtags",
+        "content_type",
+        "language",
+        "sources",
+        "status",
+        "author",
+        "scheduled_at",
+        "time_zone",
+        "current_revision",
+        "content_hash_full",
+        "approved_hash",
+        "external_id",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = (PostTargetInline, MediaInline)
+
+    @admin.display(description=_("content hash"))
+    def content_hash_short(self, obj: Post) -> str:
+        return _short(obj.content_hash)
+
+    @admin.display(description=_("content hash"))
+    def content_hash_full(self, obj: Post) -> str:
+        return obj.content_hash
+
+
+@admin.register(PostTarget)
+class PostTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("post", "account", "post_status", "has_own_text")
+    list_filter = ("post__status", "post__campaign", "account__platform")
+    list_select_related = ("post", "account")
+    search_fields = ("post__title", "account__name", "account__handle")
+    fields = ("post", "account", "body_override")
+    readonly_fields = fields
+
+    @admin.display(description=_("status"), ordering="post__status")
+    def post_status(self, obj: PostTarget) -> str:
+        return obj.post.get_status_display()
+
+    @admin.display(description=_("own text"), boolean=True)
+    def has_own_text(self, obj: PostTarget) -> bool:
+        return bool(obj.body_override)
+
+
+@admin.register(Media)
+class MediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("preview", "alt_text", "post", "kind", "format", "width", "height", "byte_size", "checksum_short")
+    list_filter = ("kind", "format", "post__status", "post__campaign")
+    list_select_related = ("post",)
+    search_fields = ("alt_text", "checksum", "post__title")
+    fields = (
+        "preview",
+        "post",
+        "position",
+        "kind",
+        "alt_text",
+        "file",
+        "thumbnail",
+        "width",
+        "height",
+        "format",
+        "byte_size",
+        "checksum",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj: Media) -> str:
+        if not obj.thumbnail:
+            return ""
+        return format_html('<img src="{}" alt="{}" width="80">', obj.thumbnail.url, obj.alt_text)
+
+    @admin.display(description=_("checksum"))
+    def checksum_short(self, obj: Media) -> str:
+        return _short(obj.checksum)
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("__str__", "number", "content_hash_short", "created_by", "created_at")
+    list_filter = ("post__status", "post__campaign")
+    list_select_related = ("post", "created_by")
+    search_fields = ("content_hash", "post__title", "post__external_id")
+    fields = ("post", "number", "content_hash", "created_by", "created_at", "content_pretty")
+    readonly_fields = fields
+
+    @admin.display(description=_("content hash"), ordering="content_hash")
+    def content_hash_short(self, obj: Revision) -> str:
+        return _short(obj.content_hash)
+
+    @admin.display(description=_("content"))
+    def content_pretty(self, obj: Revision) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.content, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@admin.register(FeaturedPerson)
+class FeaturedPersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("subject", "post", "consent", "media_kinds")
+    list_filter = ("post__status", "post__campaign")
+    list_select_related = ("post", "subject", "consent__subject")
+    search_fields = ("post__title", "post__external_id")
+
+
+@admin.register(TakedownItem)
+class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("post", "account", "reason", "created_at", "confirmed_at", "confirmed_by")
+    list_filter = ("account__platform", "post__campaign")
+    list_select_related = ("post", "account", "confirmed_by")
+    search_fields = ("post__title", "post__external_id", "reason", "url")

@@ -1,0 +1,132 @@
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent
+from audit.selectors import chain_verify, events_for_object
+from audit.services import event_record
+
+pytestmark = pytest.mark.django_db
+
+
+def record_three(actor: Any) -> list[AuditEvent]:
+    return [
+        event_record(actor=actor, action=f"test.step_{n}", obj=actor, changes={"n": n}, content_hash=f"{n:064x}")
+        for n in range(1, 4)
+    ]
+
+
+def raw_sql(sql: str, params: list[Any]) -> None:
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(table=table), params)
+
+
+def verify() -> str:
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    return out.getvalue()
+
+
+def test_event_record_links_each_event_to_the_hash_of_the_one_before(editor: Any) -> None:
+    before = AuditEvent.objects.order_by("-seq").first()
+    events = record_three(editor)
+    previous_hash = before.hash if before else GENESIS_HASH
+    first_seq = before.seq + 1 if before else 1
+    for offset, event in enumerate(events):
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert stored.seq == first_seq + offset
+        assert stored.prev_hash == previous_hash
+        assert stored.hash == stored.compute_hash() == event.hash
+        assert stored.actor == editor and stored.actor_repr == "editor"
+        assert stored.object_type == "people.user" and stored.object_id == str(editor.pk)
+        previous_hash = stored.hash
+    assert len({event.hash for event in events}) == 3
+    assert [e.action for e in events_for_object(obj=editor)][-3:] == ["test.step_1", "test.step_2", "test.step_3"]
+
+
+def test_event_hash_covers_the_content_hash_and_changes(editor: Any) -> None:
+    event = record_three(editor)[0]
+    twin = AuditEvent(**{f.attname: getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields})
+    twin.content_hash = "f" * 64
+    assert twin.compute_hash() != event.hash
+    twin.content_hash, twin.changes = event.content_hash, {"n": 99}
+    assert twin.compute_hash() != event.hash
+
+
+def test_verify_audit_passes_on_an_intact_chain(editor: Any) -> None:
+    record_three(editor)
+    assert chain_verify() is None
+    assert f"Audit trail intact: {AuditEvent.objects.count()} events." in verify()
+
+
+def test_verify_audit_names_the_event_whose_row_was_edited(editor: Any) -> None:
+    events = record_three(editor)
+    raw_sql("UPDATE {table} SET action = %s WHERE seq = %s", ["test.forged", events[1].seq])
+    with pytest.raises(CommandError) as caught:
+        verify()
+    assert caught.value.returncode == 1
+    assert f"event #{events[1].seq}" in str(caught.value)
+    assert "altered" in str(caught.value)
+
+
+def test_verify_audit_catches_an_edit_that_recomputes_the_row_hash(editor: Any) -> None:
+    events = record_three(editor)
+    forged = AuditEvent.objects.get(pk=events[1].pk)
+    forged.changes = {"n": "forged"}
+    new_hash = forged.compute_hash()
+    raw_sql("UPDATE {table} SET changes = %s, hash = %s WHERE seq = %s", ['{"n": "forged"}', new_hash, forged.seq])
+    with pytest.raises(CommandError) as caught:
+        verify()
+    # The edited row is self-consistent now, but the next one no longer follows it.
+    assert f"event #{events[2].seq}" in str(caught.value)
+
+
+def test_verify_audit_names_the_gap_when_a_middle_row_was_deleted(editor: Any) -> None:
+    events = record_three(editor)
+    raw_sql("DELETE FROM {table} WHERE seq = %s", [events[1].seq])
+    with pytest.raises(CommandError) as caught:
+        verify()
+    assert caught.value.returncode == 1
+    assert f"event #{events[1].seq} is missing" in str(caught.value)
+
+
+def test_verify_audit_runs_through_several_batches(editor: Any) -> None:
+    events = [event_record(actor=editor, action="test.batch", obj=editor, changes={"n": n}) for n in range(5)]
+    assert chain_verify(batch_size=2) is None
+    raw_sql("UPDATE {table} SET object_repr = %s WHERE seq = %s", ["forged", events[3].seq])
+    broken = chain_verify(batch_size=2)
+    assert broken is not None and broken.seq == events[3].seq
+
+
+def test_saving_an_existing_event_is_refused(editor: Any) -> None:
+    event = record_three(editor)[0]
+    event.action = "test.forged"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.step_1"
+
+
+def test_deleting_an_event_is_refused(editor: Any) -> None:
+    event = record_three(editor)[0]
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_queryset_update_and_delete_are_refused(editor: Any) -> None:
+    record_three(editor)
+    count = AuditEvent.objects.count()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(action="test.step_2").update(action="test.forged")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.for_object(editor).delete()
+    assert AuditEvent.objects.count() == count
+    assert not AuditEvent.objects.filter(action="test.forged").exists()
+    assert chain_verify() is None

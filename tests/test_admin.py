@@ -1,0 +1,434 @@
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from audit.models import AuditEvent
+from audit.services import event_record
+from people import roles
+from people.models import User
+from posts.media import ProcessedImage, image_process
+from posts.models import Account, Campaign, Media, Post, PostTarget, Revision
+from posts.services import NewMedia, TargetSpec, account_save, campaign_create, post_create
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+OWN_APPS = ("people", "audit", "posts")
+SECRET = "s3cret-token-value"
+
+
+def url(model: Any, view: str, *args: Any) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff(governance: Any) -> Client:
+    assert governance.is_staff and not governance.is_superuser
+    return logged_in(governance)
+
+
+@pytest.fixture(scope="module")
+def picture() -> ProcessedImage:
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 600), "teal").save(buffer, "JPEG")
+    buffer.seek(0)
+    return image_process(upload=buffer)
+
+
+def populate(n: int, *, editor: Any, picture: ProcessedImage, start: int = 0) -> None:
+    """Add n rows of every model of people, audit and posts."""
+    today = timezone.localdate()
+    for i in range(start, start + n):
+        campaign = campaign_create(
+            actor=editor, name=f"Campaign {i}", start_date=today, end_date=today + dt.timedelta(days=30)
+        )
+        account = Account.objects.create(platform="facebook", name=f"Page {i}", handle=f"page_{i}")
+        post_create(
+            actor=editor,
+            campaign=campaign,
+            data={"title": f"Post {i}", "body": f"Body {i}"},
+            targets=[TargetSpec(account)],
+            media=[NewMedia(image=picture, alt_text=f"Picture {i}")],
+        )
+        make_user(f"person{i}", roles.VIEWER)
+
+
+# Every page ---------------------------------------------------------------------------------
+
+
+def test_every_model_of_people_audit_and_posts_is_registered() -> None:
+    for label in OWN_APPS:
+        for model in apps.get_app_config(label).get_models():
+            assert model in admin.site._registry, model._meta.label
+
+
+def test_governance_staff_opens_every_admin_page(monkeypatch: Any) -> None:
+    monkeypatch.delenv("ROUNDS_DEMO_PASSWORD", raising=False)
+    call_command("seed_demo", stdout=io.StringIO())  # rows for nearly every model, through the services
+    governance = User.objects.get(username="governance")
+    assert governance.is_staff and not governance.is_superuser
+    client = logged_in(governance)
+    request = RequestFactory().get("/admin/")
+    request.user = governance
+    assert client.get(reverse("admin:index")).status_code == 200
+    opened = 0
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label
+        assert model_admin.has_view_permission(request), label
+        response = client.get(url(model, "changelist"))
+        assert response.status_code == 200, (label, response.status_code)
+        if model_admin.has_add_permission(request):
+            assert client.get(url(model, "add")).status_code == 200, label
+        obj = model._default_manager.first()
+        if obj is not None:
+            response = client.get(url(model, "change", obj.pk))
+            assert response.status_code == 200, (label, response.status_code)
+            opened += 1
+    assert opened >= 10
+
+
+def test_changelists_of_our_models_cost_the_same_for_1_and_20_rows(
+    staff: Client, editor: Any, picture: ProcessedImage
+) -> None:
+    models = [User, AuditEvent, Campaign, Account, Post, PostTarget, Media, Revision]
+
+    def query_counts() -> dict[str, int]:
+        counts = {}
+        for model in models:
+            with CaptureQueriesContext(connection) as queries:
+                response = staff.get(url(model, "changelist"))
+            assert response.status_code == 200
+            counts[model.__name__] = len(queries)
+        return counts
+
+    populate(1, editor=editor, picture=picture)
+    one = query_counts()
+    populate(19, editor=editor, picture=picture, start=1)
+    assert Post.objects.count() == Media.objects.count() == Revision.objects.count() == 20
+    assert query_counts() == one
+
+
+# Audit trail --------------------------------------------------------------------------------
+
+
+def test_audit_events_cannot_be_changed_or_deleted_even_by_a_superuser(staff: Client, editor: Any) -> None:
+    event = event_record(actor=editor, action="test.recorded", obj=editor)
+    superuser = User.objects.create_superuser("root", "root@example.org", "pw")
+    for client in (staff, logged_in(superuser)):
+        page = client.get(url(AuditEvent, "change", event.pk))
+        assert page.status_code == 200
+        assert b'name="_save"' not in page.content and b'name="_continue"' not in page.content
+        assert event.hash.encode() in page.content
+        response = client.post(url(AuditEvent, "change", event.pk), {"action": "test.forged", "_save": "Save"})
+        assert response.status_code == 403
+        assert client.get(url(AuditEvent, "delete", event.pk)).status_code == 403
+        assert client.post(url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+        assert client.get(url(AuditEvent, "add")).status_code == 403
+        changelist = client.get(url(AuditEvent, "changelist"))
+        assert b"delete_selected" not in changelist.content
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.action == "test.recorded" and stored.hash == event.hash
+
+
+def test_audit_changelist_shows_the_columns_and_filters(staff: Client, editor: Any) -> None:
+    event = event_record(actor=editor, action="test.recorded", obj=editor)
+    page = staff.get(url(AuditEvent, "changelist")).content.decode()
+    for text in ("test.recorded", "people.user", event.hash[:12], "editor"):
+        assert text in page
+    assert event.hash not in page  # only the short hash in the list
+    assert staff.get(url(AuditEvent, "changelist"), {"action": "test.recorded"}).status_code == 200
+    found = staff.get(url(AuditEvent, "changelist"), {"q": "test.recorded"})
+    assert found.context["cl"].result_count == 1
+
+
+def test_verify_chain_button_reports_an_intact_and_a_broken_chain(staff: Client, editor: Any) -> None:
+    events = [event_record(actor=editor, action=f"test.{n}", obj=editor) for n in range(3)]
+    page = staff.get(url(AuditEvent, "changelist")).content.decode()
+    assert "Verify chain" in page and reverse("admin:audit_auditevent_verify") in page
+    assert staff.get(reverse("admin:audit_auditevent_verify")).status_code == 405
+    response = staff.post(reverse("admin:audit_auditevent_verify"), follow=True)
+    assert "The audit trail is intact" in response.content.decode()
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(AuditEvent._meta.db_table)
+        cursor.execute(f"UPDATE {table} SET object_repr = %s WHERE seq = %s", ["forged", events[1].seq])
+    response = staff.post(reverse("admin:audit_auditevent_verify"), follow=True)
+    assert f"The audit trail is broken at event #{events[1].seq}" in response.content.decode()
+
+
+def test_verify_chain_needs_view_permission(editor: Any) -> None:
+    editor.is_staff = True
+    editor.save()
+    response = logged_in(editor).post(reverse("admin:audit_auditevent_verify"))
+    assert response.status_code == 403
+
+
+# Campaigns and accounts ---------------------------------------------------------------------
+
+
+def test_campaign_added_and_changed_in_the_admin_goes_through_the_services(
+    staff: Client, governance: Any, editor: Any
+) -> None:
+    response = staff.post(
+        url(Campaign, "add"),
+        {
+            "name": "Stroke week",
+            "goal": "Know the signs.",
+            "start_date": "2030-05-01",
+            "end_date": "2030-05-07",
+            "colour": "#123456",
+            "hashtags": '["#Stroke", "FAST"]',
+            "purpose": "education",
+            "team": [editor.pk],
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    campaign = Campaign.objects.get(name="Stroke week")
+    assert campaign.owner == governance
+    assert set(campaign.team.all()) == {editor, governance}
+    assert editor.has_perm("posts.change_campaign", campaign)  # object permissions synced by the service
+    created = AuditEvent.objects.for_object(campaign).get()
+    assert created.action == "campaign.created" and created.actor == governance
+    response = staff.post(
+        url(Campaign, "change", campaign.pk),
+        {
+            "name": "Stroke awareness week",
+            "goal": "Know the signs.",
+            "start_date": "2030-05-01",
+            "end_date": "2030-05-07",
+            "colour": "#123456",
+            "hashtags": json.dumps(campaign.hashtags),
+            "purpose": "education",
+            "owner": editor.pk,
+            "team": [editor.pk],
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    campaign.refresh_from_db()
+    assert campaign.name == "Stroke awareness week" and campaign.owner == editor
+    assert set(campaign.team.all()) == {editor}
+    updated = AuditEvent.objects.for_object(campaign).order_by("seq").last()
+    assert updated is not None and updated.action == "campaign.updated"
+    assert updated.changes["name"] == ["Stroke week", "Stroke awareness week"]
+    assert "team" in updated.changes
+    assert staff.get(url(Campaign, "delete", campaign.pk)).status_code == 403
+
+
+def test_invalid_campaign_in_the_admin_writes_nothing(staff: Client) -> None:
+    response = staff.post(
+        url(Campaign, "add"),
+        {
+            "name": "Backwards",
+            "start_date": "2030-05-07",
+            "end_date": "2030-05-01",
+            "colour": "#123456",
+            "purpose": "education",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 200
+    assert not Campaign.objects.filter(name="Backwards").exists()
+    assert not AuditEvent.objects.filter(action="campaign.created").exists()
+
+
+def account_form(account: Account, **changes: Any) -> dict[str, Any]:
+    data = {
+        "platform": account.platform,
+        "name": account.name,
+        "handle": account.handle,
+        "time_zone": account.time_zone,
+        "active": "on" if account.active else "",
+        "connector": account.connector,
+        "new_credentials": "",
+        "_save": "Save",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value != "" or key == "new_credentials"}
+
+
+def test_account_credentials_are_write_only(staff: Client, governance: Any) -> None:
+    account = account_save(
+        account=Account(platform="x", name="Stroke unit", handle="@stroke"),
+        actor=governance,
+        credentials={"access_token": SECRET},
+    )
+    for page in (staff.get(url(Account, "change", account.pk)), staff.get(url(Account, "changelist"))):
+        assert page.status_code == 200
+        assert SECRET not in page.content.decode()
+    # Blank keeps the stored secret.
+    assert staff.post(url(Account, "change", account.pk), account_form(account, name="Stroke")).status_code == 302
+    account.refresh_from_db()
+    assert account.name == "Stroke" and account.credentials == {"access_token": SECRET}
+    # Invalid JSON: nothing changes, and what was typed is not echoed back.
+    response = staff.post(
+        url(Account, "change", account.pk), account_form(account, new_credentials='{"access_token": "typed-secret"')
+    )
+    assert response.status_code == 200
+    assert "typed-secret" not in response.content.decode()
+    assert "not valid JSON" in response.content.decode()
+    response = staff.post(url(Account, "change", account.pk), account_form(account, new_credentials='["a list"]'))
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.credentials == {"access_token": SECRET}
+    # New JSON replaces it, and the audit trail says only that it changed.
+    new = account_form(account, new_credentials=json.dumps({"access_token": "n3w-token"}))
+    assert staff.post(url(Account, "change", account.pk), new).status_code == 302
+    account.refresh_from_db()
+    assert account.credentials == {"access_token": "n3w-token"}
+    event = AuditEvent.objects.for_object(account).order_by("seq").last()
+    assert event is not None and event.action == "account.updated" and event.changes["credentials"] == "changed"
+    assert "n3w-token" not in json.dumps([e.changes for e in AuditEvent.objects.all()])
+    assert staff.get(url(Account, "delete", account.pk)).status_code == 403
+
+
+def test_account_added_in_the_admin_is_audited(staff: Client, governance: Any) -> None:
+    data = {
+        "platform": "linkedin",
+        "name": "Careers",
+        "handle": "careers",
+        "time_zone": "Europe/Berlin",
+        "active": "on",
+        "connector": "outbox",
+        "new_credentials": '{"token": "abc"}',
+        "_save": "Save",
+    }
+    assert staff.post(url(Account, "add"), data).status_code == 302
+    account = Account.objects.get(handle="careers")
+    assert account.credentials == {"token": "abc"}
+    event = AuditEvent.objects.for_object(account).get()
+    assert event.action == "account.created" and event.actor == governance
+
+
+def test_deactivate_action_goes_through_the_service(staff: Client, account_factory: Any) -> None:
+    accounts = [account_factory("facebook"), account_factory("x")]
+    response = staff.post(
+        url(Account, "changelist"),
+        {"action": "deactivate", "_selected_action": [a.pk for a in accounts], "index": 0},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not Account.objects.filter(active=True).exists()
+    assert AuditEvent.objects.filter(action="account.updated").count() == 2
+
+
+# Posts are read-only ------------------------------------------------------------------------
+
+
+def test_posts_and_revisions_are_read_only(
+    staff: Client, editor: Any, campaign: Campaign, picture: ProcessedImage
+) -> None:
+    populate(1, editor=editor, picture=picture)
+    post = Post.objects.get()
+    revision = Revision.objects.get()
+    for model, obj in ((Post, post), (Revision, revision), (PostTarget, post.targets.get()), (Media, post.media.get())):
+        page = staff.get(url(model, "change", obj.pk))
+        assert page.status_code == 200
+        assert b'name="_save"' not in page.content
+        assert staff.post(url(model, "change", obj.pk), {"_save": "Save"}).status_code == 403
+        assert staff.get(url(model, "delete", obj.pk)).status_code == 403
+        assert staff.get(url(model, "add")).status_code == 403
+    assert revision.content_hash in staff.get(url(Revision, "change", revision.pk)).content.decode()
+    assert revision.content_hash[:12] in staff.get(url(Revision, "changelist")).content.decode()
+    filtered = staff.get(url(Post, "changelist"), {"status__exact": "draft", "campaign__id__exact": post.campaign_id})
+    assert filtered.context["cl"].result_count == 1
+    assert staff.get(url(Post, "changelist"), {"status__exact": "approved"}).context["cl"].result_count == 0
+
+
+# People -------------------------------------------------------------------------------------
+
+
+def user_form(user: User, **changes: Any) -> dict[str, Any]:
+    joined = timezone.localtime(user.date_joined)
+    data: dict[str, Any] = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "groups": list(user.groups.values_list("pk", flat=True)),
+        "date_joined_0": joined.date().isoformat(),
+        "date_joined_1": joined.time().strftime("%H:%M:%S"),
+        "time_zone": user.time_zone,
+        "language": user.language,
+        "_save": "Save",
+    }
+    data.update(changes)
+    return data
+
+
+def test_roles_and_preferences_are_set_in_the_admin_and_audited(staff: Client, viewer: Any) -> None:
+    page = staff.get(url(User, "change", viewer.pk)).content.decode()
+    assert 'name="time_zone"' in page and 'name="language"' in page and 'name="groups"' in page
+    editor_group = Group.objects.get(name=roles.EDITOR)
+    response = staff.post(
+        url(User, "change", viewer.pk),
+        user_form(viewer, groups=[editor_group.pk], time_zone="America/New_York", is_superuser="on"),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    viewer.refresh_from_db()
+    assert list(viewer.groups.values_list("name", flat=True)) == [roles.EDITOR]
+    assert viewer.time_zone == "America/New_York"
+    assert not viewer.is_superuser  # only a superuser hands out superuser rights
+    event = AuditEvent.objects.for_object(viewer).get()
+    assert event.action == "user.updated" and event.actor is not None
+    assert event.changes == {
+        "groups": [[roles.VIEWER], [roles.EDITOR]],
+        "time_zone": ["Europe/Berlin", "America/New_York"],
+    }
+
+
+def test_a_user_added_in_the_admin_gets_roles_and_is_audited(staff: Client, governance: Any) -> None:
+    group = Group.objects.get(name=roles.MEDICAL_REVIEWER)
+    response = staff.post(
+        url(User, "add"),
+        {
+            "username": "newdoc",
+            "email": "newdoc@example.org",
+            "usable_password": "true",
+            "password1": "a-long-demo-passphrase-17",
+            "password2": "a-long-demo-passphrase-17",
+            "is_staff": "",
+            "groups": [group.pk],
+            "time_zone": "Europe/Vienna",
+            "language": "de",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user = User.objects.get(username="newdoc")
+    assert list(user.groups.all()) == [group]
+    assert (user.time_zone, user.language) == ("Europe/Vienna", "de")
+    assert user.check_password("a-long-demo-passphrase-17")
+    event = AuditEvent.objects.for_object(user).get()
+    assert event.action == "user.created" and event.actor == governance
+    assert event.changes["groups"] == [[], [roles.MEDICAL_REVIEWER]]
+    assert event.changes["password"] == "changed"
+    assert "a-long-demo-passphrase-17" not in json.dumps(event.changes)
+
+
+def test_governance_cannot_change_a_superuser(staff: Client) -> None:
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    assert staff.post(url(User, "change", root.pk), user_form(root, email="evil@example.org")).status_code == 403
+    assert staff.get(reverse("admin:auth_user_password_change", args=[root.pk])).status_code == 403
+    root.refresh_from_db()
+    assert root.email == "root@example.org"
