@@ -1,0 +1,96 @@
+# Rounds: `make run` serves the app with demo data, `make test` runs every check CI runs.
+# GNU make; needs Python 3.11 on PATH (python3.11, or python3 if that is 3.11).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ADDR ?= 127.0.0.1:8000
+# pytest-xdist workers: the number of CPUs, at most 2.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 2 ] && n=2; echo $$n)
+# Directories the translation commands must not walk into.
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests --ignore=bench
+
+# The browser tests drive the system Chromium (/usr/bin/chromium); never fetch Playwright's own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: help venv install run test lint bench messages check-deploy clean distclean
+
+help:
+	@echo "make run           serve Rounds with demo data on http://$(ADDR)/ (Ctrl-C stops it)"
+	@echo "make test          lint, format check, type check and the whole test suite"
+	@echo "make bench         run every benchmark in bench/ (one JSON line each)"
+	@echo "make messages      extract and compile the German translation catalogue"
+	@echo "make check-deploy  Django's deployment checks with production-like settings"
+	@echo "make clean         remove caches and collected static files (distclean: also .venv and var/)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Install only when a requirements file changed since the last install.
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+venv install: $(STAMP)
+
+run: export ROUNDS_DEBUG := 1
+run: $(STAMP)
+	mkdir -p var
+	$(PY) manage.py migrate --no-input
+	@# The catalogues are committed compiled; gettext is only needed when a .mo is missing.
+	@for po in locale/*/LC_MESSAGES/*.po; do \
+		[ -e "$$po" ] || continue; \
+		if [ ! -e "$${po%.po}.mo" ]; then \
+			if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages $(I18N_IGNORE); \
+			else echo "note: $${po%.po}.mo is missing and gettext is not installed; pages stay in English"; fi; \
+			break; \
+		fi; \
+	done
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "Rounds: http://$(ADDR)/  (log in with a demo user above; Ctrl-C stops the server and the task cluster)"
+	@echo "Passwords are printed when a user is first created; ROUNDS_DEMO_PASSWORD=... make run sets them all."
+	PY=$(PY) ADDR=$(ADDR) scripts/run.sh
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -rfEs
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+bench: $(STAMP)
+	@for f in bench/*.py; do \
+		[ -e "$$f" ] || continue; \
+		PYTHONPATH=$(CURDIR) $(PY) "$$f" || exit 1; \
+	done
+
+messages: export ROUNDS_DEBUG := 1
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l de -e html,txt,py $(I18N_IGNORE) --no-obsolete
+	$(PY) manage.py compilemessages $(I18N_IGNORE)
+
+# A throw-away secret, a real host name, no DEBUG: what production runs with.
+check-deploy: $(STAMP)
+	env -u ROUNDS_DEBUG -u ROUNDS_HTTPS -u ROUNDS_SSL_REDIRECT -u ROUNDS_HSTS_SECONDS \
+		ROUNDS_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+		ROUNDS_ALLOWED_HOSTS=rounds.example.org \
+		DJANGO_SETTINGS_MODULE=calendar_project.settings \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis var/static
+
+# Also the virtualenv and everything under var/ (the development database and its media).
+distclean: clean
+	rm -rf $(VENV) var
