@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_serve, name="media"),
     path("reviews/", include("approvals.urls")),
+    path("consent/", include("consent.urls")),
     path("", include("posts.urls")),
 ]

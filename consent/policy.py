@@ -38,3 +38,13 @@ def consent_actions(*, user: Any, record: ConsentRecord) -> frozenset[str]:
     if user.has_perm("consent.revoke_consentrecord") and record.revoked_at is None:
         actions.add(REVOKE)
     return frozenset(actions)
+
+
+# Editors may view consent records (to link them to posts) but not open the registry of every
+# person and form; reading signed forms is what marks a Consent officer (and Governance).
+REGISTRY_PERMISSIONS = ("consent.view_consentrecord", "consent.view_consent_document")
+
+
+def registry_allowed(*, user: Any) -> bool:
+    """Return whether ``user`` may use the consent registry pages (Consent officers and Governance)."""
+    return bool(user.is_authenticated and user.is_active and user.has_perms(REGISTRY_PERMISSIONS))

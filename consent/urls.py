@@ -1,0 +1,18 @@
+from django.urls import path
+
+from consent import views
+
+app_name = "consent"
+
+urlpatterns = [
+    path("", views.registry_view, name="registry"),
+    path("people/new/", views.subject_create_view, name="subject_create"),
+    path("people/<int:pk>/", views.subject_detail_view, name="subject_detail"),
+    path("people/<int:pk>/edit/", views.subject_edit_view, name="subject_edit"),
+    path("people/<int:pk>/record/", views.record_create_view, name="record_create"),
+    path("<int:pk>/", views.record_detail_view, name="record_detail"),
+    path("<int:pk>/verify/", views.record_verify_view, name="record_verify"),
+    path("<int:pk>/revoke/", views.record_revoke_view, name="record_revoke"),
+    path("<int:pk>/document/", views.document_view, name="document"),
+    path("<int:pk>/fhir.json", views.fhir_view, name="fhir"),
+]

@@ -1,0 +1,332 @@
+"""The consent registry for Consent officers: lists, subject and record pages, forms and downloads.
+
+Views parse input and call services; who may do what is consent.policy's answer.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from consent import selectors
+from consent.fhir import consent_resource
+from consent.forms import ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm, form_errors_add
+from consent.gate import signer_problem
+from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
+from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, consent_actions, registry_allowed
+from consent.services import (
+    SUBJECT_FIELDS,
+    consent_record_create,
+    consent_revoke,
+    consent_verify,
+    document_open,
+    subject_create,
+)
+from consent.services import subject_update as subject_update_service
+
+NAV = "consent"
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """Return a 403 page in the site's layout that says why."""
+    return render(request, "consent/forbidden.html", {"message": message, "nav": NAV}, status=403)
+
+
+def _registry_denied(request: HttpRequest) -> HttpResponse | None:
+    if registry_allowed(user=request.user):
+        return None
+    return forbidden(request, _("The consent registry is for Consent officers and Governance."))
+
+
+def _labels(values: list[str], choices: type[models.TextChoices]) -> list[str]:
+    """Return the display labels of stored choice values (unknown values as stored)."""
+    return [str(choices(value).label) if value in choices.values else value for value in values]
+
+
+def _subject_or_404(pk: int) -> Subject:
+    try:
+        return selectors.subject_for_registry(pk=pk)
+    except Subject.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _record_or_404(pk: int) -> ConsentRecord:
+    try:
+        return selectors.record_for_registry(pk=pk)
+    except ConsentRecord.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@require_GET
+@login_required
+def registry_view(request: HttpRequest) -> HttpResponse:
+    """List people and their consent records, searchable by name or reference and filterable by state."""
+    if denied := _registry_denied(request):
+        return denied
+    form = RegistrySearchForm(request.GET or None)
+    query, state = "", ""
+    if form.is_bound and form.is_valid():
+        query, state = form.cleaned_data["q"], form.cleaned_data["state"]
+    now = timezone.now()
+    page = Paginator(selectors.registry_subjects(query=query, state=state, now=now), selectors.REGISTRY_PAGE_SIZE)
+    page_obj = page.get_page(request.GET.get("page"))
+    rows = []
+    for subject in page_obj:
+        listed = subject.listed_records  # type: ignore[attr-defined]
+        records = [(record, ConsentState(record.state_at(now))) for record in listed]
+        rows.append({"subject": subject, "records": records})
+    counts = selectors.registry_state_counts(now=now)
+    context = {
+        "form": form,
+        "rows": rows,
+        "page_obj": page_obj,
+        "query": query,
+        "state": state,
+        "state_filters": [(value, ConsentState(value).label, counts[value]) for value in selectors.REGISTRY_STATES],
+        "may_register": request.user.has_perm("consent.add_subject"),
+        "nav": NAV,
+    }
+    return render(request, "consent/registry.html", context)
+
+
+def _subject_form_page(request: HttpRequest, form: SubjectForm, subject: Subject | None) -> HttpResponse:
+    return render(request, "consent/subject_form.html", {"form": form, "subject": subject, "nav": NAV})
+
+
+@login_required
+def subject_create_view(request: HttpRequest) -> HttpResponse:
+    """Register a person who may appear in content."""
+    if denied := _registry_denied(request):
+        return denied
+    if not request.user.has_perm("consent.add_subject"):
+        return forbidden(request, _("You may not register people."))
+    if request.method != "POST":
+        return _subject_form_page(request, SubjectForm(), None)
+    form = SubjectForm(request.POST)
+    if form.is_valid():
+        try:
+            subject = subject_create(actor=request.user, data=form.subject_data())
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            return forbidden(request, str(error))
+        else:
+            messages.success(request, _("The person was registered. Now record their consent."))
+            return redirect("consent:subject_detail", pk=subject.pk)
+    return _subject_form_page(request, form, None)
+
+
+@login_required
+def subject_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a person's details."""
+    if denied := _registry_denied(request):
+        return denied
+    subject = _subject_or_404(pk)
+    if not request.user.has_perm("consent.change_subject"):
+        return forbidden(request, _("You may not change people's details."))
+    if request.method != "POST":
+        initial = {name: getattr(subject, name) for name in SUBJECT_FIELDS}
+        return _subject_form_page(request, SubjectForm(initial=initial), subject)
+    form = SubjectForm(request.POST)
+    if form.is_valid():
+        try:
+            subject_update_service(subject=subject, actor=request.user, data=form.subject_data())
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            return forbidden(request, str(error))
+        else:
+            messages.success(request, _("The person's details were saved."))
+            return redirect("consent:subject_detail", pk=subject.pk)
+    return _subject_form_page(request, form, subject)
+
+
+@require_GET
+@login_required
+def subject_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a person, all their consent records with state and signers, and what uses them."""
+    if denied := _registry_denied(request):
+        return denied
+    subject = _subject_or_404(pk)
+    now = timezone.now()
+    records = subject.records  # type: ignore[attr-defined]
+    context = {
+        "subject": subject,
+        "records": [
+            {
+                "record": record,
+                "state": ConsentState(record.state_at(now)),
+                "kinds": _labels(record.media_kinds, MediaKind),
+                "signer_problem": signer_problem(record, at=now),
+            }
+            for record in records
+        ],
+        "panels": selectors.registry_panels(user=request.user, subject=subject, records=records),
+        "may_record": request.user.has_perm("consent.add_consentrecord"),
+        "may_change": request.user.has_perm("consent.change_subject"),
+        "nav": NAV,
+    }
+    return render(request, "consent/subject_detail.html", context)
+
+
+@login_required
+def record_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a signed consent form for a person (pending until another officer verifies it)."""
+    if denied := _registry_denied(request):
+        return denied
+    subject = _subject_or_404(pk)
+    if not request.user.has_perm("consent.add_consentrecord"):
+        return forbidden(request, _("You may not record consent."))
+    form = ConsentRecordForm(request.POST, request.FILES) if request.method == "POST" else ConsentRecordForm()
+    if form.is_bound and form.is_valid():
+        upload = form.cleaned_data["document"]
+        try:
+            record = consent_record_create(
+                actor=request.user,
+                subject=subject,
+                data=form.record_data(),
+                signers=form.signers,
+                document=upload,
+                document_name=upload.name,
+            )
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            return forbidden(request, str(error))
+        else:
+            messages.success(request, _("The consent was recorded. Another Consent officer must verify it."))
+            return redirect("consent:record_detail", pk=record.pk)
+    context = {"form": form, "subject": subject, "nav": NAV}
+    return render(request, "consent/record_form.html", context, status=200)
+
+
+def _record_page(
+    request: HttpRequest, record: ConsentRecord, revoke_form: RevokeForm | None = None, status: int = 200
+) -> HttpResponse:
+    now = timezone.now()
+    actions = consent_actions(user=request.user, record=record)
+    context = {
+        "record": record,
+        "subject": record.subject,
+        "state": ConsentState(record.state_at(now)),
+        "actions": actions,
+        "media_kinds": _labels(record.media_kinds, MediaKind),
+        "platforms": _labels(record.platforms, ConsentPlatform),
+        "purposes": _labels(record.purposes, ConsentPurpose),
+        "signers": list(record.signers.all()),
+        "signer_problem": signer_problem(record, at=now),
+        "revoke_form": revoke_form or (RevokeForm() if REVOKE in actions else None),
+        "panels": selectors.registry_panels(user=request.user, subject=record.subject, records=[record]),
+        "nav": NAV,
+    }
+    return render(request, "consent/record_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def record_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show every field of a consent record, its state, its history and the actions the user may take."""
+    if denied := _registry_denied(request):
+        return denied
+    return _record_page(request, _record_or_404(pk))
+
+
+@require_POST
+@login_required
+def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Verify a record as a second Consent officer."""
+    if denied := _registry_denied(request):
+        return denied
+    record = _record_or_404(pk)
+    if VERIFY not in consent_actions(user=request.user, record=record):
+        return forbidden(request, _("You may not verify this consent (the person who recorded it never may)."))
+    try:
+        consent_verify(record=record, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        return forbidden(request, str(error))
+    else:
+        messages.success(request, _("The consent is verified and can now be used."))
+    return redirect("consent:record_detail", pk=record.pk)
+
+
+@require_POST
+@login_required
+def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that the person withdrew their consent; stops everything not yet published that uses it."""
+    if denied := _registry_denied(request):
+        return denied
+    record = _record_or_404(pk)
+    if REVOKE not in consent_actions(user=request.user, record=record):
+        return forbidden(request, _("You may not revoke this consent."))
+    form = RevokeForm(request.POST)
+    if form.is_valid():
+        try:
+            consent_revoke(
+                record=record,
+                actor=request.user,
+                received_via=form.cleaned_data["received_via"],
+                reason=form.cleaned_data["reason"],
+                received_at=form.cleaned_data["received_at"],
+            )
+        except ValidationError as error:
+            form_errors_add(form, error)
+        except PermissionDenied as error:
+            return forbidden(request, str(error))
+        else:
+            messages.success(request, _("The consent was revoked. Posts using it can no longer go out."))
+            return redirect("consent:record_detail", pk=record.pk)
+    return _record_page(request, _record_or_404(pk), revoke_form=form, status=400)
+
+
+def _private(response: HttpResponseBase) -> HttpResponseBase:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@login_required
+def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Download the signed form: 404 to anyone who may not even see the record, 403 to those who may only see it."""
+    record = selectors.record_by_id(pk=pk)
+    if record is None:
+        raise Http404
+    actions = consent_actions(user=request.user, record=record)
+    if VIEW_DOCUMENT not in actions:
+        if VIEW in actions:
+            return forbidden(request, _("You may see this consent, but not read the signed form."))
+        raise Http404
+    try:
+        handle = document_open(record=record, actor=request.user)
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=record.document_name, content_type=record.document_type
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return _private(response)
+
+
+@require_GET
+@login_required
+def fhir_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Return the record as an HL7 FHIR R4 Consent resource."""
+    record = selectors.record_by_id(pk=pk)
+    if record is None or VIEW not in consent_actions(user=request.user, record=record):
+        raise Http404
+    document_url = request.build_absolute_uri(reverse("consent:document", args=[record.pk]))
+    resource: dict[str, Any] = consent_resource(record, document_url=document_url)
+    response = JsonResponse(resource, content_type="application/fhir+json", json_dumps_params={"indent": 2})
+    return _private(response)

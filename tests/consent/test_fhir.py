@@ -1,0 +1,371 @@
+"""GET /consent/<id>/fhir.json: an HL7 FHIR R4 Consent resource, checked against the R4 element list.
+
+The element names and cardinalities below are copied from the R4 (4.0.1) definition of Consent,
+https://hl7.org/fhir/R4/consent.html, and of the data types it uses.
+"""
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.services import SignerSpec, consent_revoke
+from tests.consent.conftest import PDF_BYTES
+
+pytestmark = pytest.mark.django_db
+
+MANY = None  # upper cardinality "*"
+
+# name: (min, max) for every element of Consent in R4 (plus resourceType, which JSON carries).
+CONSENT_ELEMENTS: dict[str, tuple[int, int | None]] = {
+    "resourceType": (1, 1),
+    "id": (0, 1),
+    "meta": (0, 1),
+    "implicitRules": (0, 1),
+    "language": (0, 1),
+    "text": (0, 1),
+    "contained": (0, MANY),
+    "extension": (0, MANY),
+    "modifierExtension": (0, MANY),
+    "identifier": (0, MANY),
+    "status": (1, 1),
+    "scope": (1, 1),
+    "category": (1, MANY),
+    "patient": (0, 1),
+    "dateTime": (0, 1),
+    "performer": (0, MANY),
+    "organization": (0, MANY),
+    "sourceAttachment": (0, 1),
+    "sourceReference": (0, 1),
+    "policy": (0, MANY),
+    "policyRule": (0, 1),
+    "verification": (0, MANY),
+    "provision": (0, 1),
+}
+VERIFICATION_ELEMENTS = {"id": (0, 1), "extension": (0, MANY), "modifierExtension": (0, MANY)} | {
+    "verified": (1, 1),
+    "verifiedWith": (0, 1),
+    "verificationDate": (0, 1),
+}
+PROVISION_ELEMENTS = {
+    "id": (0, 1),
+    "extension": (0, MANY),
+    "modifierExtension": (0, MANY),
+    "type": (0, 1),
+    "period": (0, 1),
+    "actor": (0, MANY),
+    "action": (0, MANY),
+    "securityLabel": (0, MANY),
+    "purpose": (0, MANY),
+    "class": (0, MANY),
+    "code": (0, MANY),
+    "dataPeriod": (0, 1),
+    "data": (0, MANY),
+    "provision": (0, MANY),
+}
+ACTOR_ELEMENTS = {"id": (0, 1), "extension": (0, MANY), "modifierExtension": (0, MANY)} | {
+    "role": (1, 1),
+    "reference": (1, 1),
+}
+ATTACHMENT_ELEMENTS = {
+    "id": (0, 1),
+    "extension": (0, MANY),
+    "contentType": (0, 1),
+    "language": (0, 1),
+    "data": (0, 1),
+    "url": (0, 1),
+    "size": (0, 1),
+    "hash": (0, 1),
+    "title": (0, 1),
+    "creation": (0, 1),
+}
+REFERENCE_ELEMENTS = {
+    "id": (0, 1),
+    "extension": (0, MANY),
+    "reference": (0, 1),
+    "type": (0, 1),
+    "identifier": (0, 1),
+    "display": (0, 1),
+}
+CODEABLE_CONCEPT_ELEMENTS = {"id": (0, 1), "extension": (0, MANY), "coding": (0, MANY), "text": (0, 1)}
+CODING_ELEMENTS = {
+    "id": (0, 1),
+    "extension": (0, MANY),
+    "system": (0, 1),
+    "version": (0, 1),
+    "code": (0, 1),
+    "display": (0, 1),
+    "userSelected": (0, 1),
+}
+PERIOD_ELEMENTS = {"id": (0, 1), "extension": (0, MANY), "start": (0, 1), "end": (0, 1)}
+IDENTIFIER_ELEMENTS = {
+    "id": (0, 1),
+    "extension": (0, MANY),
+    "use": (0, 1),
+    "type": (0, 1),
+    "system": (0, 1),
+    "value": (0, 1),
+    "period": (0, 1),
+    "assigner": (0, 1),
+}
+CONSENT_STATUS = {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"}
+PROVISION_TYPE = {"deny", "permit"}
+# R4 regular expressions for date and dateTime (https://hl7.org/fhir/R4/datatypes.html).
+DATE = re.compile(
+    r"^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$"
+)
+DATE_TIME = re.compile(
+    r"^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$"
+)
+
+
+def check_elements(obj: dict[str, Any], allowed: dict[str, tuple[int, int | None]], where: str) -> None:
+    """Fail on unknown elements, on cardinality violations and on empty values (R4 ele-1)."""
+    assert isinstance(obj, dict), where
+    unknown = set(obj) - set(allowed)
+    assert not unknown, f"{where}: elements not in R4: {sorted(unknown)}"
+    for name, (low, high) in allowed.items():
+        value = obj.get(name)
+        if value is None:
+            assert low == 0, f"{where}.{name} is required"
+            continue
+        if high == 1:
+            assert not isinstance(value, list), f"{where}.{name} is 0..1/1..1, not a list"
+        else:
+            assert isinstance(value, list), f"{where}.{name} is a list in JSON"
+            assert len(value) >= max(low, 1), f"{where}.{name}: empty lists are not allowed"
+        assert value not in ("", {}, []), f"{where}.{name} is empty"
+
+
+def check_coding(coding: dict[str, Any], where: str) -> None:
+    check_elements(coding, CODING_ELEMENTS, where)
+    assert coding.get("system", "").startswith(("http://", "https://", "urn:")), f"{where}.system"
+    assert coding.get("code"), f"{where}.code"
+    assert not re.search(r"\s{2,}|^\s|\s$", coding["code"]), f"{where}.code has bad whitespace"
+
+
+def check_concept(concept: dict[str, Any], where: str) -> None:
+    check_elements(concept, CODEABLE_CONCEPT_ELEMENTS, where)
+    assert concept.get("coding"), f"{where} has no coding"
+    for n, coding in enumerate(concept["coding"]):
+        check_coding(coding, f"{where}.coding[{n}]")
+
+
+def check_reference(reference: dict[str, Any], where: str) -> None:
+    check_elements(reference, REFERENCE_ELEMENTS, where)
+    assert {"reference", "identifier", "display"} & set(reference), f"{where} points at nothing"
+    if "identifier" in reference:
+        check_elements(reference["identifier"], IDENTIFIER_ELEMENTS, f"{where}.identifier")
+
+
+def check_extension(extension: dict[str, Any], where: str) -> None:
+    assert extension.get("url", "").startswith(("http://", "https://")), f"{where}.url"
+    values = [key for key in extension if key.startswith("value")]
+    assert len(values) == 1, f"{where} needs exactly one value[x]"
+    assert set(extension) <= {"id", "url", *values}
+
+
+def validate_consent(resource: dict[str, Any]) -> None:
+    """Check a Consent against the R4 structure, value sets used here and invariants ppc-1 and ppc-2."""
+    check_elements(resource, CONSENT_ELEMENTS, "Consent")
+    assert resource["resourceType"] == "Consent"
+    assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", resource["id"])
+    assert resource["status"] in CONSENT_STATUS
+    check_concept(resource["scope"], "Consent.scope")
+    for n, category in enumerate(resource["category"]):
+        check_concept(category, f"Consent.category[{n}]")
+    if "patient" in resource:
+        check_reference(resource["patient"], "Consent.patient")
+    assert DATE_TIME.match(resource["dateTime"]), resource["dateTime"]
+    for n, performer in enumerate(resource.get("performer", [])):
+        check_reference(performer, f"Consent.performer[{n}]")
+    for n, organisation in enumerate(resource.get("organization", [])):
+        check_reference(organisation, f"Consent.organization[{n}]")
+    for n, extension in enumerate(resource.get("extension", [])):
+        check_extension(extension, f"Consent.extension[{n}]")
+    attachment = resource["sourceAttachment"]
+    check_elements(attachment, ATTACHMENT_ELEMENTS, "Consent.sourceAttachment")
+    if "hash" in attachment:
+        assert len(base64.b64decode(attachment["hash"], validate=True)) == 20  # SHA-1, as R4 says
+    if "size" in attachment:
+        assert isinstance(attachment["size"], int) and attachment["size"] >= 0
+    if "policyRule" in resource:
+        check_concept(resource["policyRule"], "Consent.policyRule")
+    for n, verification in enumerate(resource.get("verification", [])):
+        check_elements(verification, VERIFICATION_ELEMENTS, f"Consent.verification[{n}]")
+        assert isinstance(verification["verified"], bool)
+        if "verificationDate" in verification:
+            assert DATE_TIME.match(verification["verificationDate"])
+    provision = resource["provision"]
+    check_elements(provision, PROVISION_ELEMENTS, "Consent.provision")
+    assert provision["type"] in PROVISION_TYPE
+    check_elements(provision["period"], PERIOD_ELEMENTS, "Consent.provision.period")
+    for bound in provision["period"].values():
+        assert DATE_TIME.match(bound) and DATE.match(bound[:10])
+    if "end" in provision["period"]:
+        assert provision["period"]["start"] <= provision["period"]["end"]  # per-1
+    for n, actor in enumerate(provision.get("actor", [])):
+        check_elements(actor, ACTOR_ELEMENTS, f"Consent.provision.actor[{n}]")
+        check_concept(actor["role"], f"Consent.provision.actor[{n}].role")
+        check_reference(actor["reference"], f"Consent.provision.actor[{n}].reference")
+    for n, action in enumerate(provision.get("action", [])):
+        check_concept(action, f"Consent.provision.action[{n}]")
+    for key in ("purpose", "class", "securityLabel"):
+        for n, coding in enumerate(provision.get(key, [])):
+            check_coding(coding, f"Consent.provision.{key}[{n}]")
+    # ppc-1: either a policy or a policyRule.
+    assert resource.get("policy") or resource.get("policyRule")
+    # ppc-2: a privacy consent names its patient.
+    scope_codes = {coding["code"] for coding in resource["scope"]["coding"]}
+    if "patient-privacy" in scope_codes:
+        assert resource.get("patient")
+
+
+def fetch(user: Any, record: Any) -> tuple[Any, dict[str, Any]]:
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("consent:fhir", args=[record.pk]))
+    assert response.status_code == 200
+    return response, json.loads(response.content)
+
+
+def codes(concepts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(coding["system"], coding["code"]) for concept in concepts for coding in concept["coding"]]
+
+
+def test_active_consent_exports_as_a_valid_r4_consent(
+    officer: Any, officer2: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    subject = subject_factory(display_name="Anna Example", reference="CASE-9")
+    record = record_factory(
+        subject,
+        media_kinds=["photo", "story"],
+        all_platforms=False,
+        platforms=["facebook", "instagram"],
+        purposes=["education", "marketing"],
+        disclosing_organisation="Rounds Hospital",
+    )
+    response, resource = fetch(officer, record)
+    assert response["Content-Type"].startswith("application/fhir+json")
+    assert response["Cache-Control"] == "private, no-store"
+    validate_consent(resource)
+
+    assert resource["id"] == str(record.pk)
+    assert resource["status"] == "active"
+    assert codes([resource["scope"]]) == [("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy")]
+    assert codes(resource["category"]) == [("http://loinc.org", "59284-0")]
+    # The patient is named by reference only, never by name.
+    assert resource["patient"]["identifier"]["value"] == "CASE-9"
+    assert "Anna" not in json.dumps(resource["patient"])
+    assert dt.datetime.fromisoformat(resource["dateTime"]) == record.recorded_at.replace(microsecond=0)
+    assert resource["organization"] == [{"display": "Rounds Hospital"}]
+    assert resource["verification"] == [
+        {"verified": True, "verificationDate": record.verified_at.astimezone(dt.UTC).isoformat(timespec="seconds")}
+    ]
+    attachment = resource["sourceAttachment"]
+    assert attachment["contentType"] == "application/pdf"
+    assert attachment["title"] == "form.pdf"
+    assert attachment["hash"] == base64.b64encode(hashlib.sha1(PDF_BYTES).digest()).decode()
+    assert attachment["size"] == len(PDF_BYTES)
+    assert attachment["url"].endswith(reverse("consent:document", args=[record.pk]))
+
+    provision = resource["provision"]
+    assert provision["type"] == "permit"
+    assert provision["period"] == {"start": record.signed_on.isoformat(), "end": record.expires_on.isoformat()}
+    assert codes(provision["action"]) == [("http://terminology.hl7.org/CodeSystem/consentaction", "disclose")]
+    assert "Facebook, Instagram" in provision["actor"][0]["reference"]["display"]
+    assert [c["code"] for c in provision["class"]] == ["photo", "story"]
+    purposes = {(c["system"], c["code"]) for c in provision["purpose"]}
+    assert ("http://terminology.hl7.org/CodeSystem/v3-ActReason", "HMARKT") in purposes
+    assert any(code == "education" for _system, code in purposes)
+    platforms = [e["valueCode"] for e in resource["extension"] if e["url"].endswith("/consent-platform")]
+    assert platforms == ["facebook", "instagram"]
+
+
+def test_status_follows_the_consent_state(
+    officer: Any, officer2: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    today = timezone.localdate()
+    pending = record_factory(subject_factory(), verify=False)
+    soon = record_factory(subject_factory(), expires_on=today + dt.timedelta(days=3))
+    expired = record_factory(
+        subject_factory(), signed_on=today - dt.timedelta(days=400), expires_on=today - dt.timedelta(days=1)
+    )
+    revoked = record_factory(subject_factory())
+    consent_revoke(record=revoked, actor=officer2, received_via="letter", reason="moved away")
+    expected = {pending: "draft", soon: "active", expired: "inactive", revoked: "inactive"}
+    for record, status in expected.items():
+        _response, resource = fetch(officer, record)
+        validate_consent(resource)
+        assert resource["status"] == status
+    _response, pending_resource = fetch(officer, pending)
+    assert pending_resource["verification"] == [{"verified": False}]
+    _response, revoked_resource = fetch(officer, revoked)
+    urls = {e["url"].rsplit("/", 1)[-1]: e for e in revoked_resource["extension"]}
+    assert urls["consent-revocation-received-via"]["valueCode"] == "letter"
+    assert DATE_TIME.match(urls["consent-revoked-at"]["valueDateTime"])
+
+
+def test_expiry_event_minor_signers_and_all_platforms(officer: Any, subject_factory: Any, record_factory: Any) -> None:
+    child = subject_factory(reference="KID-1", date_of_birth=timezone.localdate() - dt.timedelta(days=365 * 11))
+    record = record_factory(
+        child,
+        expires_on=None,
+        expiry_event="End of the children's ward campaign",
+        signers=[SignerSpec("subject", "Ben"), SignerSpec("guardian", "Clara Parent", "mother")],
+    )
+    _response, resource = fetch(officer, record)
+    validate_consent(resource)
+    assert "end" not in resource["provision"]["period"]
+    events = [e["valueString"] for e in resource["extension"] if e["url"].endswith("/consent-expiry-event")]
+    assert events == ["End of the children's ward campaign"]
+    assert not [e for e in resource["extension"] if e["url"].endswith("/consent-platform")]
+    assert "all platforms" in resource["provision"]["actor"][0]["reference"]["display"]
+    performers = resource["performer"]
+    assert performers[0]["type"] == "Patient" and performers[0]["identifier"]["value"] == "KID-1"
+    assert "Ben" not in json.dumps(performers[0])
+    assert performers[1] == {"type": "RelatedPerson", "display": "Clara Parent (Parent or legal guardian: mother)"}
+
+
+def test_missing_file_exports_without_hash(officer: Any, subject_factory: Any, record_factory: Any) -> None:
+    record = record_factory(subject_factory())
+    record.document.storage.delete(record.document.name)
+    _response, resource = fetch(officer, record)
+    validate_consent(resource)
+    assert "hash" not in resource["sourceAttachment"]
+
+
+def test_validator_rejects_what_r4_does_not_allow(officer: Any, subject_factory: Any, record_factory: Any) -> None:
+    _response, resource = fetch(officer, record_factory(subject_factory()))
+    for broken in (
+        {**resource, "revokedAt": "2024-01-01"},
+        {key: value for key, value in resource.items() if key != "status"},
+        {**resource, "category": []},
+        {**resource, "status": "revoked"},
+        {**resource, "dateTime": "2024-01-01T10:00"},
+        {key: value for key, value in resource.items() if key != "policyRule"},
+        {**resource, "provision": {**resource["provision"], "type": "allow"}},
+        {**resource, "scope": {"coding": [{"code": "patient-privacy"}]}},
+    ):
+        with pytest.raises(AssertionError):
+            validate_consent(broken)
+
+
+def test_export_is_refused_to_those_who_may_not_see_consent(
+    viewer: Any, editor: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    record = record_factory(subject_factory())
+    client = Client()
+    client.force_login(viewer)
+    assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 404
+    # Editors may see consent records (to link them to posts), so they may read the export.
+    client.force_login(editor)
+    assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 200
