@@ -17,6 +17,10 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         from approvals import services  # noqa: F401  (connects the review-restart receiver)
+        from approvals.panels import review_panel
+        from posts.panels import panel_register
+
+        panel_register("review", review_panel)
 
         # The top app syncs every declared schedule once all apps (django_q too) have migrated.
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="approvals.sync_schedules")

@@ -142,7 +142,7 @@ def _round_close(*, review_round: ReviewRound, status: str, actor: Any, now: dt.
 
 
 def _lock_post(post: Post) -> Post:
-    return Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    return Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
 
 
 @transaction.atomic
@@ -188,7 +188,11 @@ def decision_record(
 ) -> Decision:
     """Record one reviewer's verdict; advance, send back, end or finish the round."""
     post = _lock_post(stage_run.round.post)
-    stage_run = StageRun.objects.select_for_update().select_related("round__post", "stage__group").get(pk=stage_run.pk)
+    stage_run = (
+        StageRun.objects.select_for_update(of=("self",))
+        .select_related("round__post", "stage__group")
+        .get(pk=stage_run.pk)
+    )
     stage_run.round.post = post
     refusal = decide_refusal(user=reviewer, stage_run=stage_run)
     if refusal:

@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "approvals.context_processors.review_counts",
             ],
         },
     },
@@ -155,6 +156,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROUNDS_MAX_IMAGE_BYTES = 20 * 1024 * 1024
 ROUNDS_MAX_IMAGE_PIXELS = 40_000_000
+# The organisation named on consent forms as the one that discloses (HIPAA 164.508(c)(1)(ii)).
+ROUNDS_ORGANISATION_NAME = os.environ.get("ROUNDS_ORGANISATION_NAME", "Rounds Hospital")
 
 # Review deadlines fall at least this long before a post's scheduled time.
 ROUNDS_REVIEW_MARGIN = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_MARGIN_HOURS", "2")))
@@ -162,6 +165,23 @@ ROUNDS_REVIEW_MARGIN = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_MA
 # Credentials of platform accounts are encrypted with Fernet keys from the environment
 # (comma-separated; the first encrypts, all decrypt, so keys can be rotated).
 ROUNDS_CREDENTIALS_KEYS = env_list("ROUNDS_CREDENTIALS_KEYS", "")
+
+# Publishing (docs/publishing.md). The outbox connector writes one JSON file per publication here.
+ROUNDS_OUTBOX_DIR = Path(os.environ.get("ROUNDS_OUTBOX_DIR", BASE_DIR / "var" / "outbox"))
+# Calls per publication before it fails for good; a person's "Retry publishing" allows as many again.
+ROUNDS_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("ROUNDS_PUBLISH_MAX_ATTEMPTS", "6"))
+# A publication this late is not sent but flagged overdue for a person to decide.
+ROUNDS_PUBLISH_CUTOFF_MINUTES = float(os.environ.get("ROUNDS_PUBLISH_CUTOFF_MINUTES", "60"))
+# How long a claim waits for a worker before another dispatcher may take it back.
+ROUNDS_PUBLISH_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_LEASE_SECONDS", "120"))
+# How long a call in flight may take before it counts as "outcome unknown"; must exceed the
+# HTTP timeout and django-q2's task timeout, so the worker is surely gone when it runs out.
+ROUNDS_PUBLISH_SENT_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_SENT_LEASE_SECONDS", "300"))
+ROUNDS_PUBLISH_BACKOFF_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_SECONDS", "30"))
+ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS", "3600"))
+ROUNDS_PUBLISH_HTTP_TIMEOUT = float(os.environ.get("ROUNDS_PUBLISH_HTTP_TIMEOUT", "10"))
+ROUNDS_PUBLISH_BATCH = int(os.environ.get("ROUNDS_PUBLISH_BATCH", "500"))
+ROUNDS_DISPATCHER_INTERVAL = float(os.environ.get("ROUNDS_DISPATCHER_INTERVAL", "0.2"))
 
 # HTTPS hardening: on in production, off for the local laptop run.
 HTTPS = env_bool("ROUNDS_HTTPS", not DEBUG)

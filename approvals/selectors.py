@@ -1,0 +1,529 @@
+"""Reads of the review workflow: inbox, author's posts, one post's review overview, diff and timeline.
+
+Every query count here is independent of how many posts the system holds.
+"""
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from guardian.shortcuts import get_objects_for_user
+
+from approvals.models import (
+    Decision,
+    ReviewChain,
+    ReviewRound,
+    ReviewStage,
+    RoundStatus,
+    StageRun,
+    StageStatus,
+    Verdict,
+)
+from approvals.policy import APPROVE, CHANGE_CHAIN, current_stage_run, review_actions
+from approvals.services import chain_for_post, finding_keys
+from audit.models import AuditEvent
+from audit.selectors import events_for_object
+from posts.models import Campaign, Post, PostStatus, Revision
+from posts.selectors import VIEW_CAMPAIGN, posts_for_user
+from posts.services import post_findings
+
+# Posts whose review is not complete: past their scheduled time they are overdue (never published).
+UNFINISHED = frozenset({PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED})
+
+
+def post_is_overdue(post: Post, *, now: dt.datetime | None = None) -> bool:
+    """True when the post's scheduled time came and its chain has not approved it."""
+    now = now or timezone.now()
+    return post.status in UNFINISHED and post.scheduled_at is not None and post.scheduled_at <= now
+
+
+# Inbox ----------------------------------------------------------------------------------------
+
+
+def _campaign_visible(user: Any) -> Q:
+    # The set form of posts.selectors.campaigns_for_user in one SQL condition: it needs no
+    # permission queries first, which keeps the navigation count to a single query.
+    if user.is_superuser:
+        return Q()
+    own = get_objects_for_user(user, VIEW_CAMPAIGN, klass=Campaign, accept_global_perms=False).values("pk")
+    app_label, codename = VIEW_CAMPAIGN.split(".")
+    global_perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).filter(
+        Q(user=user) | Q(group__user=user)
+    )
+    return Q(round__post__campaign__in=own) | Q(Exists(global_perm))
+
+
+def stage_runs_awaiting(*, user: Any) -> QuerySet[StageRun]:
+    """Return the open stages ``user`` may decide now, oldest deadline first.
+
+    The set form of ``approvals.policy.decide_refusal`` (tests hold the two together): a stage
+    in progress of a round in progress on the post's current content, of a group the user is in,
+    on a campaign they may see, in a round they have not decided yet, on a post they did not write.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return StageRun.objects.none()
+    decided = Decision.objects.filter(stage_run__round=OuterRef("round"), reviewer=user)
+    return (
+        StageRun.objects.filter(
+            status=StageStatus.IN_PROGRESS,
+            round__status=RoundStatus.IN_PROGRESS,
+            stage__in=ReviewStage.objects.filter(group__in=user.groups.values("pk")).values("pk"),
+            round__content_hash=F("round__post__current_revision__content_hash"),
+        )
+        .filter(Q(stage__after_publication=True) | Q(round__post__status=PostStatus.IN_REVIEW))
+        .filter(_campaign_visible(user))
+        .exclude(round__post__author=user)
+        .exclude(Exists(decided))
+        .select_related("stage", "round__post__campaign")
+        .annotate(revision_number=F("round__revision__number"))
+        .order_by(F("deadline").asc(nulls_last=True), "pk")
+    )
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    stage_run: StageRun
+    post: Post
+    is_overdue: bool
+    post_overdue: bool
+
+
+def inbox_for_user(*, user: Any) -> list[InboxItem]:
+    """Return the posts waiting for the user's decision, oldest deadline first (one query)."""
+    now = timezone.now()
+    return [
+        InboxItem(
+            stage_run=run,
+            post=run.round.post,
+            is_overdue=run.deadline is not None and run.deadline < now,
+            post_overdue=post_is_overdue(run.round.post, now=now),
+        )
+        for run in stage_runs_awaiting(user=user)
+    ]
+
+
+class ReviewCounts:
+    """The navigation's counts, computed on first use with one query."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    @cached_property
+    def _counts(self) -> dict[str, int]:
+        return (
+            stage_runs_awaiting(user=self.user)
+            .order_by()
+            .aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=timezone.now())))
+        )
+
+    @property
+    def waiting(self) -> int:
+        return self._counts["waiting"] or 0
+
+    @property
+    def overdue(self) -> int:
+        return self._counts["overdue"] or 0
+
+
+# My posts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostGroup:
+    status: str
+    label: str
+    posts: list[Post]
+
+
+def posts_by_state_for_author(*, user: Any) -> list[PostGroup]:
+    """Return the user's own posts grouped by state, each with its current stage (one query)."""
+    open_run = StageRun.objects.filter(
+        round__post=OuterRef("pk"),
+        round__status=RoundStatus.IN_PROGRESS,
+        status=StageStatus.IN_PROGRESS,
+        stage__after_publication=False,
+    ).order_by("stage__position")
+    posts = (
+        posts_for_user(user=user)
+        .filter(author=user)
+        .select_related("campaign", "current_revision")
+        .annotate(
+            review_stage=Subquery(open_run.values("stage__name")[:1]),
+            review_deadline=Subquery(open_run.values("deadline")[:1]),
+        )
+        .order_by(F("scheduled_at").asc(nulls_last=True), "pk")
+    )
+    now = timezone.now()
+    grouped: dict[str, list[Post]] = {}
+    for post in posts:
+        post.is_overdue = post_is_overdue(post, now=now)  # type: ignore[attr-defined]
+        grouped.setdefault(post.status, []).append(post)
+    return [
+        PostGroup(status=status.value, label=str(status.label), posts=grouped[status.value])
+        for status in PostStatus
+        if status.value in grouped
+    ]
+
+
+# One post's review ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageLine:
+    stage: ReviewStage
+    run: StageRun | None
+    status: str
+    status_label: str
+    deadline: dt.datetime | None
+    is_current: bool
+    is_overdue: bool
+    decisions: list[Decision]
+
+    @property
+    def turnaround_text(self) -> str:
+        hours = round(self.stage.turnaround.total_seconds() / 3600)
+        return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+
+
+@dataclass(frozen=True)
+class RoundView:
+    round: ReviewRound
+    stages: list[StageLine]
+
+    @property
+    def is_open(self) -> bool:
+        return self.round.status == RoundStatus.IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class FindingCheck:
+    key: str
+    account: str
+    messages: list[str]
+
+
+@dataclass
+class ReviewOverview:
+    post: Post
+    chain: ReviewChain | None
+    latest_round: RoundView | None
+    earlier_rounds: list[RoundView]
+    planned_stages: list[StageLine]
+    current_run: StageRun | None
+    actions: frozenset[str]
+    findings: list[FindingCheck]
+    must_acknowledge: bool
+    chains: list[ReviewChain]
+    post_overdue: bool
+    timeline: list["TimelineEntry"] = field(default_factory=list)
+
+    @property
+    def may_decide(self) -> bool:
+        return APPROVE in self.actions and self.current_run is not None
+
+    @property
+    def rounds(self) -> list[RoundView]:
+        return ([self.latest_round] if self.latest_round else []) + self.earlier_rounds
+
+
+def _stage_line(run: StageRun, *, now: dt.datetime) -> StageLine:
+    return StageLine(
+        stage=run.stage,
+        run=run,
+        status=run.status,
+        status_label=str(run.get_status_display()),
+        deadline=run.deadline,
+        is_current=run.status == StageStatus.IN_PROGRESS and run.round.status == RoundStatus.IN_PROGRESS,
+        is_overdue=run.status == StageStatus.IN_PROGRESS and run.deadline is not None and run.deadline < now,
+        decisions=list(run.decisions.all()),
+    )
+
+
+def rounds_for_post(*, post: Post) -> list[ReviewRound]:
+    """Return every round of a post, newest first, with stages and decisions (three queries)."""
+    return list(
+        post.review_rounds.select_related("chain", "submitted_by", "revision")
+        .prefetch_related(
+            Prefetch(
+                "stage_runs",
+                queryset=StageRun.objects.select_related("stage__group").order_by("stage__position"),
+            ),
+            Prefetch(
+                "stage_runs__decisions",
+                queryset=Decision.objects.select_related("reviewer").order_by("created_at", "pk"),
+            ),
+        )
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+def _finding_checks(post: Post) -> list[FindingCheck]:
+    findings = post_findings(post=post)
+    names = {target.account_id: str(target.account) for target in post.targets.all()}
+    checks = []
+    for key in finding_keys(post=post):
+        account_id, code = key.split(":", 1)
+        messages = [f.message for f in findings.get(int(account_id), []) if f.code == code]
+        checks.append(FindingCheck(key=key, account=names.get(int(account_id), account_id), messages=messages))
+    return checks
+
+
+def review_overview(*, user: Any, post: Post, with_timeline: bool = False) -> ReviewOverview:
+    """Return what the review panel and page show of ``post`` to ``user``; query count is fixed."""
+    now = timezone.now()
+    rounds = rounds_for_post(post=post)
+    views = [RoundView(round=r, stages=[_stage_line(run, now=now) for run in r.stage_runs.all()]) for r in rounds]
+    latest = views[0] if views else None
+    current_run = None
+    if latest is not None and latest.is_open:
+        current_run = next(
+            (
+                line.run
+                for line in latest.stages
+                if line.run is not None and line.is_current and not line.stage.after_publication
+            ),
+            None,
+        )
+    actions = review_actions(user=user, post=post, stage_run=current_run)
+    chain: ReviewChain | None
+    planned: list[StageLine] = []
+    if latest is not None and latest.round.status in {RoundStatus.IN_PROGRESS, RoundStatus.APPROVED}:
+        chain = latest.round.chain
+    else:
+        try:
+            chain = chain_for_post(post=post)
+        except ValidationError:  # no chain is set up: the panel says so instead of failing
+            chain = None
+        if chain is not None:
+            planned = [
+                StageLine(
+                    stage=stage,
+                    run=None,
+                    status="",
+                    status_label="",
+                    deadline=None,
+                    is_current=False,
+                    is_overdue=False,
+                    decisions=[],
+                )
+                for stage in chain.stages.select_related("group").order_by("position")
+            ]
+    must_acknowledge = bool(current_run and current_run.stage.must_acknowledge_findings)
+    findings = _finding_checks(post)
+    overview = ReviewOverview(
+        post=post,
+        chain=chain,
+        latest_round=latest,
+        earlier_rounds=views[1:],
+        planned_stages=planned,
+        current_run=current_run,
+        actions=actions,
+        findings=findings,
+        must_acknowledge=must_acknowledge,
+        chains=list(ReviewChain.objects.filter(active=True).order_by("name")) if CHANGE_CHAIN in actions else [],
+        post_overdue=post_is_overdue(post, now=now),
+    )
+    if with_timeline:
+        overview.timeline = timeline_for_post(post=post)
+    return overview
+
+
+def open_stage_run(*, post: Post, pk: int) -> StageRun | None:
+    """Return the post's stage run ``pk`` if it is the one open for decisions."""
+    run = current_stage_run(post=post)
+    return run if run is not None and run.pk == pk else None
+
+
+# Diff -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "del", "hunk", "same"
+    text: str
+
+
+@dataclass(frozen=True)
+class ReviewDiff:
+    base: Revision | None
+    current: Revision | None
+    lines: list[DiffLine]
+
+    @property
+    def unchanged(self) -> bool:
+        return self.base is not None and not self.lines
+
+
+def snapshot_lines(content: dict[str, Any]) -> list[str]:
+    """Return a revision snapshot as readable lines, for a line diff."""
+    lines = [_("Text:"), *(content.get("body") or "").splitlines()]
+    lines.append(_("Link: %(link)s") % {"link": content.get("link") or "—"})
+    tags = " ".join(f"#{tag}" for tag in content.get("hashtags") or [])
+    lines.append(_("Hashtags: %(tags)s") % {"tags": tags or "—"})
+    lines.append(_("Content type: %(type)s") % {"type": content.get("content_type", "")})
+    lines.append(_("Language: %(language)s") % {"language": content.get("language", "")})
+    lines.append(_("Sources:"))
+    lines.extend(f"  {line}" for line in (content.get("sources") or "").splitlines())
+    lines.append(_("Target accounts:"))
+    for target in content.get("targets") or []:
+        lines.append(f"  {target.get('platform')} @{target.get('handle')}")
+        override = target.get("body_override") or ""
+        if override:
+            lines.append("    " + _("Own text:"))
+            lines.extend(f"    {line}" for line in override.splitlines())
+    lines.append(_("Media:"))
+    for position, media in enumerate(content.get("media") or [], start=1):
+        lines.append(
+            _("  %(n)s. %(kind)s sha256:%(checksum)s, alt text: %(alt)s")
+            % {
+                "n": position,
+                "kind": media.get("kind"),
+                "checksum": media.get("checksum"),
+                "alt": media.get("alt_text"),
+            }
+        )
+    return lines
+
+
+def _diff_lines(old: list[str], new: list[str]) -> list[DiffLine]:
+    out = []
+    for line in difflib.unified_diff(old, new, lineterm="", n=3):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            out.append(DiffLine("hunk", line))
+        elif line.startswith("+"):
+            out.append(DiffLine("add", line[1:]))
+        elif line.startswith("-"):
+            out.append(DiffLine("del", line[1:]))
+        else:
+            out.append(DiffLine("same", line[1:]))
+    return out
+
+
+def review_diff(*, user: Any, post: Post, overview: ReviewOverview) -> ReviewDiff:
+    """Diff the post's current revision against the one the user's stage (or the user) last approved.
+
+    Reads the rounds the overview already loaded: no query of its own.
+    """
+    current = post.current_revision
+    group_id = overview.current_run.stage.group_id if overview.current_run else None
+    base: Revision | None = None
+    latest_time = None
+    for round_view in overview.rounds:
+        for line in round_view.stages:
+            for decision in line.decisions:
+                if decision.verdict != Verdict.APPROVE:
+                    continue
+                if not (decision.reviewer_id == user.pk or (group_id is not None and line.stage.group_id == group_id)):
+                    continue
+                if latest_time is None or decision.created_at > latest_time:
+                    latest_time = decision.created_at
+                    base = round_view.round.revision
+    if base is None or current is None:
+        return ReviewDiff(base=base, current=current, lines=[])
+    if base.content_hash == current.content_hash:
+        return ReviewDiff(base=base, current=current, lines=[])
+    return ReviewDiff(
+        base=base, current=current, lines=_diff_lines(snapshot_lines(base.content), snapshot_lines(current.content))
+    )
+
+
+# Timeline -------------------------------------------------------------------------------------
+
+EVENT_LABELS = {
+    "post.created": gettext_lazy("Post created"),
+    "post.revision_created": gettext_lazy("New revision"),
+    "post.status_changed": gettext_lazy("Status changed"),
+    "post.moved": gettext_lazy("Schedule changed"),
+    "review.round_opened": gettext_lazy("Submitted for review"),
+    "review.approve": gettext_lazy("Approved"),
+    "review.request_changes": gettext_lazy("Changes requested"),
+    "review.reject": gettext_lazy("Rejected"),
+    "review.round_approved": gettext_lazy("Review chain complete"),
+    "review.round_superseded": gettext_lazy("Round superseded by a new revision"),
+    "review.round_changes_requested": gettext_lazy("Round sent back to the author"),
+    "review.round_rejected": gettext_lazy("Round ended: rejected"),
+    "review.round_cancelled": gettext_lazy("Round cancelled"),
+    "review.post_chain_set": gettext_lazy("Review chain changed"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: AuditEvent
+    kind: str
+    label: str
+    details: list[str]
+    comment: str
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return "—"
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        return str(value)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _status_label(value: str) -> str:
+    try:
+        return str(PostStatus(value).label)
+    except ValueError:
+        return value
+
+
+def _details(event: AuditEvent) -> tuple[list[str], str]:
+    changes = event.changes or {}
+    details: list[str] = []
+    comment = ""
+    if event.action == "post.revision_created":
+        details.append(_("Revision %(number)s") % {"number": changes.get("revision")})
+    elif event.action == "post.status_changed":
+        old, new = (changes.get("status") or ["", ""])[:2]
+        details.append(f"{_status_label(old)} → {_status_label(new)}")
+    elif event.action == "post.moved":
+        old, new = (changes.get("scheduled_at") or [None, None])[:2]
+        details.append(f"{_when(old)} → {_when(new)}")
+    elif event.action == "review.round_opened":
+        details.append(
+            _("Chain %(chain)s, revision %(revision)s")
+            % {"chain": changes.get("chain", ""), "revision": changes.get("revision", "")}
+        )
+    elif event.action in {"review.approve", "review.request_changes", "review.reject"}:
+        details.append(str(changes.get("stage", "")))
+        comment = str(changes.get("comment") or "")
+    elif event.action == "review.post_chain_set":
+        details.append(str(changes.get("chain", "")))
+    return details, comment
+
+
+def timeline_for_post(*, post: Post) -> list[TimelineEntry]:
+    """Return the post's history from the audit trail, oldest first (one query).
+
+    Every review event (rounds, decisions) is recorded on the post itself, so one object's
+    events tell the whole story.
+    """
+    entries = []
+    for event in events_for_object(obj=post):
+        details, comment = _details(event)
+        entries.append(
+            TimelineEntry(
+                event=event,
+                kind=event.action.replace(".", "-"),
+                label=str(EVENT_LABELS.get(event.action, event.action)),
+                details=details,
+                comment=comment,
+            )
+        )
+    return entries

@@ -1,0 +1,168 @@
+"""Review pages: inbox, the author's posts, a post's review page, and the review actions (POST).
+
+Views parse input, ask ``approvals.policy.review_actions`` and call services; refusals and
+service errors come back to the user as messages, never as a half-done change.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from approvals.models import ReviewChain, Verdict
+from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
+from approvals.selectors import (
+    inbox_for_user,
+    open_stage_run,
+    posts_by_state_for_author,
+    review_diff,
+    review_overview,
+)
+from approvals.services import REFUSALS, decision_record, post_chain_set, round_submit
+from posts.forms import draft_from_post
+from posts.models import Post
+from posts.selectors import post_for_editor
+from posts.views.editor import target_previews
+
+
+def _visible_post(request: HttpRequest, pk: int) -> Post:
+    try:
+        return post_for_editor(user=request.user, pk=pk)
+    except Post.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _back(request: HttpRequest, post: Post) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("posts:post_detail", args=[post.pk])
+    return HttpResponseRedirect(target)
+
+
+def _report(request: HttpRequest, error: ValidationError | PermissionDenied) -> None:
+    texts = error.messages if isinstance(error, ValidationError) else [str(error) or _("You may not do this.")]
+    for text in texts:
+        messages.error(request, text)
+
+
+@require_GET
+@login_required
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    """My reviews: the posts waiting for the user's stage, oldest deadline first."""
+    items = inbox_for_user(user=request.user)
+    return render(request, "approvals/inbox.html", {"items": items, "nav": "reviews"})
+
+
+@require_GET
+@login_required
+def my_posts_view(request: HttpRequest) -> HttpResponse:
+    """My posts: the user's own posts by state, with where each stands in review."""
+    groups = posts_by_state_for_author(user=request.user)
+    return render(request, "approvals/my_posts.html", {"groups": groups, "nav": "my_posts"})
+
+
+@require_GET
+@login_required
+def review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a reviewer decides on: the post per platform, findings, diff, decisions, timeline."""
+    post = _visible_post(request, pk)
+    overview = review_overview(user=request.user, post=post, with_timeline=True)
+    context: dict[str, Any] = {
+        "post": post,
+        "overview": overview,
+        "diff": review_diff(user=request.user, post=post, overview=overview),
+        "previews": target_previews(draft_from_post(post)),
+        "next": request.get_full_path(),
+        "nav": "reviews",
+    }
+    return render(request, "approvals/review.html", context)
+
+
+@require_POST
+@login_required
+def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit for review: freeze the current revision and open a round."""
+    post = _visible_post(request, pk)
+    if SUBMIT not in review_actions(user=request.user, post=post):
+        messages.error(request, _("You may not submit this post for review."))
+        return _back(request, post)
+    try:
+        round_submit(post=post, actor=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        _report(request, error)
+    else:
+        messages.success(request, _("Submitted for review."))
+    return _back(request, post)
+
+
+@require_POST
+@login_required
+def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record Approve, Request changes or Reject on the post's open stage."""
+    post = _visible_post(request, pk)
+    try:
+        run_pk = int(request.POST.get("stage_run", ""))
+    except ValueError:
+        run_pk = 0
+    stage_run = open_stage_run(post=post, pk=run_pk)
+    if stage_run is None:
+        messages.error(request, str(REFUSALS["not_current"]))
+        return _back(request, post)
+    if APPROVE not in review_actions(user=request.user, post=post, stage_run=stage_run):
+        refusal = decide_refusal(user=request.user, stage_run=stage_run) or "not_current"
+        messages.error(request, str(REFUSALS[refusal]))
+        return _back(request, post)
+    seen_hash = request.POST.get("content_hash", "")
+    if seen_hash and seen_hash != post.content_hash:
+        messages.error(request, str(REFUSALS["stale"]))
+        return _back(request, post)
+    verdict = request.POST.get("verdict", "")
+    try:
+        decision_record(
+            stage_run=stage_run,
+            reviewer=request.user,
+            verdict=verdict,
+            comment=request.POST.get("comment", ""),
+            acknowledged=request.POST.getlist("acknowledged"),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        _report(request, error)
+    else:
+        done = {
+            Verdict.APPROVE: _("You approved “%(stage)s”."),
+            Verdict.REQUEST_CHANGES: _("You requested changes; the author has been told."),
+            Verdict.REJECT: _("You rejected the post; the author has been told."),
+        }[Verdict(verdict)]
+        messages.success(request, done % {"stage": stage_run.stage.name})
+    return _back(request, post)
+
+
+@require_POST
+@login_required
+def chain_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change chain: Governance gives one post a chain of its own before it is submitted."""
+    post = _visible_post(request, pk)
+    if CHANGE_CHAIN not in review_actions(user=request.user, post=post):
+        messages.error(request, _("Only Governance may change a post's chain, before it is submitted."))
+        return _back(request, post)
+    try:
+        chain = ReviewChain.objects.get(pk=int(request.POST.get("chain", "")), active=True)
+    except (ValueError, ReviewChain.DoesNotExist):
+        messages.error(request, _("Choose one of the active review chains."))
+        return _back(request, post)
+    try:
+        post_chain_set(post=post, chain=chain, actor=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        _report(request, error)
+    else:
+        messages.success(request, _("This post now goes through “%(chain)s”.") % {"chain": chain.name})
+    return _back(request, post)
