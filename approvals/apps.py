@@ -1,3 +1,4 @@
+import importlib
 from typing import Any
 
 from django.apps import AppConfig
@@ -9,6 +10,15 @@ def _sync_schedules(**kwargs: Any) -> None:
     from calendar_project.schedules import schedules_sync
 
     schedules_sync()
+
+
+def _default_chains_ensure(**kwargs: Any) -> None:
+    # A database flushed after migrating (``flush``, transactional tests) loses the chains the
+    # data migration made; put them back, exactly as that migration does. Existing ones stay.
+    from django.apps import apps as global_apps
+
+    migration = importlib.import_module("approvals.migrations.0002_default_chains")
+    migration.create_chains(global_apps, None)
 
 
 class ApprovalsConfig(AppConfig):
@@ -24,3 +34,4 @@ class ApprovalsConfig(AppConfig):
 
         # The top app syncs every declared schedule once all apps (django_q too) have migrated.
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="approvals.sync_schedules")
+        post_migrate.connect(_default_chains_ensure, sender=self, dispatch_uid="approvals.default_chains")

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -74,7 +75,9 @@ def reminders_send() -> int:
     """Remind the members of every stage whose deadline passed; once per stage. Returns mails sent."""
     sent = 0
     overdue = StageRun.objects.select_related("round__post__campaign", "stage").filter(
-        status=StageStatus.IN_PROGRESS, round__status=RoundStatus.IN_PROGRESS, deadline__lt=timezone.now()
+        Q(round__status=RoundStatus.IN_PROGRESS) | Q(round__status=RoundStatus.APPROVED, stage__after_publication=True),
+        status=StageStatus.IN_PROGRESS,
+        deadline__lt=timezone.now(),
     )
     for stage_run in overdue:
         sent += _send(

@@ -28,7 +28,11 @@ def decide_refusal(*, user: Any, stage_run: StageRun) -> str:
     post = review_round.post
     if not user.is_authenticated or not user.is_active:
         return "not_logged_in"
-    if review_round.status != RoundStatus.IN_PROGRESS or stage_run.status != StageStatus.IN_PROGRESS:
+    # After-publication stages stay open once the round approved the content for publishing.
+    round_open = review_round.status == RoundStatus.IN_PROGRESS or (
+        review_round.status == RoundStatus.APPROVED and stage_run.stage.after_publication
+    )
+    if not round_open or stage_run.status != StageStatus.IN_PROGRESS:
         return "not_current"
     if stage_run.stage.after_publication is False and post.status != PostStatus.IN_REVIEW:
         return "not_in_review"

@@ -74,8 +74,9 @@ def stage_runs_awaiting(*, user: Any) -> QuerySet[StageRun]:
     decided = Decision.objects.filter(stage_run__round=OuterRef("round"), reviewer=user)
     return (
         StageRun.objects.filter(
+            Q(round__status=RoundStatus.IN_PROGRESS)
+            | Q(round__status=RoundStatus.APPROVED, stage__after_publication=True),
             status=StageStatus.IN_PROGRESS,
-            round__status=RoundStatus.IN_PROGRESS,
             stage__in=ReviewStage.objects.filter(group__in=user.groups.values("pk")).values("pk"),
             round__content_hash=F("round__post__current_revision__content_hash"),
         )

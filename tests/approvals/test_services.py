@@ -263,3 +263,38 @@ def test_author_is_mailed_when_changes_are_requested(
     to_author = [m for m in mail.outbox if m.to == [submitted_post.author.email]]
     assert len(to_author) == 1
     assert "Cite it." in to_author[0].body
+
+
+def test_expedited_chain_leaves_legal_review_after_publishing_open_and_decidable(
+    editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any, reviewers: dict[str, Any]
+) -> None:
+    from approvals.models import StageRun
+    from approvals.policy import decide_refusal
+    from approvals.selectors import stage_runs_awaiting
+    from people import roles
+    from tests.conftest import make_user
+
+    governance = make_user("gov_exp", roles.GOVERNANCE, is_staff=True)
+    post = post_factory(
+        editor, review_campaign, targets=[account_factory("facebook")], when=timezone.now() + dt.timedelta(days=2)
+    )
+    post_chain_set(post=post, chain=ReviewChain.objects.get(is_expedited=True), actor=governance)
+    round_submit(post=post, actor=editor)
+    for name in ("medical", "comms"):
+        decision_record(stage_run=current_stage_run(post=post), reviewer=reviewers[name], verdict=Verdict.APPROVE)
+    post.refresh_from_db()
+    assert post.status == PostStatus.APPROVED
+
+    legal_run = StageRun.objects.get(round__post=post, stage__after_publication=True)
+    assert legal_run.status == StageStatus.IN_PROGRESS
+    assert decide_refusal(user=reviewers["legal"], stage_run=legal_run) == ""
+    assert list(stage_runs_awaiting(user=reviewers["legal"])) == [legal_run]
+
+    decision_record(
+        stage_run=legal_run, reviewer=reviewers["legal"], verdict=Verdict.APPROVE, acknowledged=finding_keys(post=post)
+    )
+
+    legal_run.refresh_from_db()
+    assert legal_run.status == StageStatus.APPROVED
+    post.refresh_from_db()
+    assert post.status == PostStatus.APPROVED
