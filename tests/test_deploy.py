@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "rounds.example.org"
 
 # What a test process may have set that must not leak into the process under test.
-_INHERITED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+# DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests in this process; a server never has it.
+_INHERITED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def django_env(**overrides: str) -> dict[str, str]:
