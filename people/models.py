@@ -1,3 +1,4 @@
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -6,7 +7,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+@functools.cache
 def time_zone_choices() -> list[tuple[str, str]]:
+    """Return every IANA zone as a choice (cached: scanning the zone database is slow)."""
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 

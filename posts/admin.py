@@ -17,7 +17,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from posts.admin_plans import PlanImportExportMixin
-from posts.models import Account, Campaign, FeaturedPerson, Media, Post, PostTarget, Revision, TakedownItem
+from posts.models import (
+    Account,
+    Campaign,
+    FeaturedPerson,
+    Media,
+    Post,
+    PostTarget,
+    Publication,
+    PublicationAttempt,
+    Revision,
+    TakedownItem,
+)
 from posts.services import ACCOUNT_FIELDS, account_save, campaign_create, campaign_update
 
 HASH_PREFIX = 12
@@ -334,3 +345,48 @@ class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("account__platform", "post__campaign")
     list_select_related = ("post", "account", "confirmed_by")
     search_fields = ("post__title", "post__external_id", "reason", "url")
+
+
+# Publishing: read-only here; people act on the Publishing page, which audits every move.
+
+
+class PublicationAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PublicationAttempt
+    fields = ("started_at", "duration_ms", "outcome", "error", "response_excerpt")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("post", "account", "status", "due_at", "next_attempt_at", "attempts", "published_at")
+    list_filter = ("status", "account__platform")
+    list_select_related = ("post", "account")
+    search_fields = ("post__title", "external_id", "key", "last_error")
+    fields = (
+        "post",
+        "account",
+        "status",
+        "due_at",
+        "next_attempt_at",
+        "attempts",
+        "attempt_limit",
+        "lease_until",
+        "key",
+        "content_hash",
+        "external_id",
+        "url",
+        "last_error",
+        "published_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = [PublicationAttemptInline]
+
+
+@admin.register(PublicationAttempt)
+class PublicationAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("publication", "started_at", "outcome", "duration_ms")
+    list_filter = ("outcome",)
+    list_select_related = ("publication__post", "publication__account")

@@ -2,14 +2,40 @@
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from posts.models import Post
+from posts.models import Account, FeaturedPerson, Media, Post
 
 
 def content_snapshot(post: Post) -> dict[str, Any]:
     """Return everything that would be published (and was reviewed), in canonical order."""
-    targets = sorted(post.targets.select_related("account"), key=lambda target: target.account_id)
+    return content_snapshot_of(
+        post=post,
+        targets=list(post.targets.select_related("account")),
+        media=list(post.media.order_by("position", "pk")),
+        featured=list(post.featured_people.all()),
+    )
+
+
+class TargetParts(Protocol):
+    """What a snapshot reads of a target account: a `PostTarget` or one about to be inserted."""
+
+    @property
+    def account_id(self) -> int: ...
+
+    @property
+    def account(self) -> Account: ...
+
+    @property
+    def body_override(self) -> str: ...
+
+
+def content_snapshot_of(
+    *, post: Post, targets: Sequence[TargetParts], media: Sequence[Media], featured: Sequence[FeaturedPerson]
+) -> dict[str, Any]:
+    """Return `content_snapshot` of a post from its parts in memory (media in position order)."""
+    targets = sorted(targets, key=lambda target: target.account_id)
     return {
         "body": post.body,
         "link": post.link,
@@ -17,10 +43,7 @@ def content_snapshot(post: Post) -> dict[str, Any]:
         "content_type": post.content_type,
         "language": post.language,
         "sources": post.sources,
-        "media": [
-            {"checksum": media.checksum, "alt_text": media.alt_text, "kind": media.kind}
-            for media in post.media.order_by("position", "pk")
-        ],
+        "media": [{"checksum": item.checksum, "alt_text": item.alt_text, "kind": item.kind} for item in media],
         "targets": [
             {
                 "account_id": target.account_id,
@@ -36,7 +59,7 @@ def content_snapshot(post: Post) -> dict[str, Any]:
                 "consent_id": person.consent_id,
                 "media_kinds": sorted(person.media_kinds),
             }
-            for person in sorted(post.featured_people.all(), key=lambda person: person.subject_id)
+            for person in sorted(featured, key=lambda person: person.subject_id)
         ],
     }
 

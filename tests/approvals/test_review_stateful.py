@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from approvals.models import ApprovalRule, Decision, ReviewChain, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run, decide_refusal
-from approvals.services import decision_record, finding_keys, post_chain_set, round_submit
+from approvals.services import chain_for_post, decision_record, finding_keys, post_chain_set, round_submit
 from posts.models import PostStatus
 from posts.services import post_move, post_schedule, post_update
 
@@ -110,6 +110,26 @@ def test_random_review_histories_never_approve_other_content(
                     acknowledged=finding_keys(post=self.post),
                 )
             self.reload()
+
+        @rule()
+        def whole_chain_approves(self) -> None:
+            """Biases towards approved and scheduled: the stage members approve every open stage in turn."""
+            for _ in range(len(ReviewChain.objects.get(pk=chain_for_post(post=self.post).pk).stages.all())):
+                run = current_stage_run(post=self.post)
+                if run is None:
+                    break
+                members = [p for p in people if not decide_refusal(user=p, stage_run=run)]
+                if not members:
+                    break
+                with contextlib.suppress(*EXPECTED_REFUSALS):
+                    decision_record(
+                        stage_run=run,
+                        reviewer=members[0],
+                        verdict=Verdict.APPROVE,
+                        comment="",
+                        acknowledged=finding_keys(post=self.post),
+                    )
+                self.reload()
 
         @rule(days=st.integers(1, 20))
         def move(self, days: int) -> None:

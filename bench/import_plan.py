@@ -1,0 +1,291 @@
+"""Time a 10,000-row campaign plan through preview and import; print one JSON line.
+
+Run: ``.venv/bin/python bench/import_plan.py``. Uses a throw-away SQLite file unless DATABASE_URL
+is set (then it must point at an empty, disposable database).
+
+- ``rows_per_s``: rows / (preview + commit), through `plan_preview` and `plan_commit`, the code path
+  of the web page, the admin and ``manage.py import_plan`` (revisions, audit events and all).
+- ``peak_rss_mb``: the process's peak resident memory right after that import.
+- ``peer_rows_per_s``: django-import-export's default ``ModelResource`` on the same rows
+  (a dry run, then the import, as its admin does).
+- ``limit_rows_per_s``: a bare ``bulk_create`` of the same posts and their target accounts.
+
+Goals: rows_per_s >= 2,000, peak_rss_mb <= 200, and rows_per_s at least a quarter of the limit.
+"""
+
+import sys
+from pathlib import Path
+
+# bench/ holds calendar.py, which would shadow the standard library's calendar: drop the folder.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+import csv  # noqa: E402
+import datetime as dt  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import zoneinfo  # noqa: E402
+from typing import Any  # noqa: E402
+
+ROWS = 10_000
+SEED = 6
+ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"]
+CAMPAIGNS = ["Herzwochen 2030", "Flu season 2030", "Stroke awareness 2030", "Careers 2030"]
+PLATFORMS = ["instagram", "facebook", "linkedin", "x", "facebook", "instagram"]
+CONTENT_TYPES = ["education", "event", "recruiting", "behind_the_scenes"]
+
+
+def configure() -> tempfile.TemporaryDirectory[str]:
+    scratch = tempfile.TemporaryDirectory(prefix="rounds-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "calendar_project.settings"
+    os.environ["ROUNDS_DEBUG"] = "1"
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch.name}/bench.sqlite3")
+    os.environ.setdefault("ROUNDS_MEDIA_ROOT", str(Path(scratch.name) / "media"))
+    os.environ.setdefault("ROUNDS_PRIVATE_MEDIA_ROOT", str(Path(scratch.name) / "private"))
+    os.environ.setdefault("ROUNDS_LOG_LEVEL", "WARNING")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # Timed as in production: DEBUG's query log would format every 500-row insert as text.
+    settings.DEBUG = False
+    return scratch
+
+
+def setup_people() -> tuple[Any, list[Any]]:
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    from people import roles
+    from people.models import User
+    from posts.models import Account
+
+    call_command("migrate", verbosity=0)
+    editor = User.objects.create_user(username="editor", password="bench-only", time_zone="Europe/Berlin")
+    editor.groups.add(Group.objects.get(name=roles.EDITOR))
+    accounts = [
+        Account.objects.create(platform=platform, name=f"Bench {platform} {n}", handle=f"@bench_{platform}_{n}")
+        for n, platform in enumerate(PLATFORMS)
+    ]
+    return editor, accounts
+
+
+def plan_csv(accounts: list[Any]) -> tuple[bytes, list[dict[str, Any]]]:
+    """Return a 10,000-row plan and the same rows as values (for the peer and the limit)."""
+    rng = random.Random(SEED)
+    start = dt.date(2030, 1, 1)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "campaign",
+            "date",
+            "time",
+            "timezone",
+            "accounts",
+            "title",
+            "body",
+            "link",
+            "hashtags",
+            "content_type",
+            "language",
+            "external_id",
+        ]
+    )
+    values: list[dict[str, Any]] = []
+    for n in range(ROWS):
+        zone = ZONES[n % len(ZONES)]
+        day = start + dt.timedelta(days=rng.randrange(700))
+        at = dt.time(rng.randrange(7, 21), rng.choice((0, 15, 30, 45)))
+        targets = rng.sample(accounts, rng.randint(1, 3))
+        body = f"Tip {n}: wash your hands, drink water and move for 30 minutes a day. " * rng.randint(1, 3)
+        row = {
+            "campaign": CAMPAIGNS[n % len(CAMPAIGNS)],
+            "scheduled_at": dt.datetime.combine(day, at, tzinfo=zoneinfo.ZoneInfo(zone)),
+            "time_zone": zone,
+            "accounts": targets,
+            "title": f"Plan row {n}",
+            "body": body.strip(),
+            "link": f"https://example.org/tips/{n}",
+            "hashtags": ["Health", f"Tip{n % 50}"],
+            "content_type": CONTENT_TYPES[n % len(CONTENT_TYPES)],
+            "language": "de" if n % 3 else "en",
+            "external_id": f"BENCH-{n:05d}",
+        }
+        values.append(row)
+        writer.writerow(
+            [
+                row["campaign"],
+                day.isoformat(),
+                at.strftime("%H:%M"),
+                zone,
+                ";".join(account.handle for account in targets),
+                row["title"],
+                row["body"],
+                row["link"],
+                " ".join(f"#{tag}" for tag in row["hashtags"]),
+                row["content_type"],
+                row["language"],
+                row["external_id"],
+            ]
+        )
+    return buffer.getvalue().encode("utf-8"), values
+
+
+def measure_ours(data: bytes, editor: Any) -> tuple[float, float, float]:
+    from posts.models import Post
+    from posts.plans.importing import PlanOptions, plan_commit, plan_preview
+
+    started = time.perf_counter()
+    preview = plan_preview(data=data, actor=editor, options=PlanOptions())
+    previewed = time.perf_counter()
+    assert preview.ok and preview.counts["created"] == ROWS, preview.errors[:5]
+    plan_commit(data=data, file_name="bench.csv", actor=editor, options=PlanOptions())
+    finished = time.perf_counter()
+    assert Post.objects.filter(external_id__startswith="BENCH-").count() == ROWS
+    return previewed - started, finished - previewed, finished - started
+
+
+def peer_errors(result: Any) -> list[str]:
+    errors = [repr(error.error) for error in result.base_errors]
+    errors += [f"{line}: {error.error!r}" for line, row_errors in result.row_errors() for error in row_errors]
+    errors += [f"{row.number}: {row.error_dict}" for row in result.invalid_rows]
+    return errors[:5]
+
+
+def measure_peer(values: list[dict[str, Any]], editor: Any) -> float:
+    import tablib
+    from import_export import resources
+
+    from posts.models import Campaign, Post
+    from posts.services import campaign_create
+
+    class PostResource(resources.ModelResource):
+        class Meta:
+            model = Post
+
+    campaign_ids = {}
+    for name in CAMPAIGNS:
+        campaign = campaign_create(
+            actor=editor, name=f"Peer {name}", start_date=dt.date(2030, 1, 1), end_date=dt.date(2031, 12, 31)
+        )
+        campaign_ids[name] = campaign.pk
+    headers = [
+        "id",
+        "campaign",
+        "author",
+        "title",
+        "body",
+        "link",
+        "hashtags",
+        "content_type",
+        "language",
+        "status",
+        "scheduled_at",
+        "time_zone",
+        "external_id",
+    ]
+    dataset = tablib.Dataset(headers=headers)
+    for row in values:
+        dataset.append(
+            [
+                "",
+                campaign_ids[row["campaign"]],
+                editor.pk,
+                row["title"],
+                row["body"],
+                row["link"],
+                json.dumps(row["hashtags"]),
+                row["content_type"],
+                row["language"],
+                "draft",
+                row["scheduled_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                row["time_zone"],
+                "PEER-" + row["external_id"],
+            ]
+        )
+    started = time.perf_counter()
+    dry = PostResource().import_data(dataset, dry_run=True)
+    assert not dry.has_errors() and not dry.has_validation_errors(), peer_errors(dry)
+    result = PostResource().import_data(dataset, dry_run=False)
+    elapsed = time.perf_counter() - started
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert Post.objects.filter(campaign__in=Campaign.objects.filter(name__startswith="Peer ")).count() == ROWS
+    return elapsed
+
+
+def measure_limit(values: list[dict[str, Any]], editor: Any) -> float:
+    from posts.models import Post, PostTarget
+    from posts.services import campaign_create
+
+    campaigns = {
+        name: campaign_create(
+            actor=editor, name=f"Limit {name}", start_date=dt.date(2030, 1, 1), end_date=dt.date(2031, 12, 31)
+        )
+        for name in CAMPAIGNS
+    }
+    started = time.perf_counter()
+    posts = Post.objects.bulk_create(
+        [
+            Post(
+                campaign=campaigns[row["campaign"]],
+                author=editor,
+                title=row["title"],
+                body=row["body"],
+                link=row["link"],
+                hashtags=row["hashtags"],
+                content_type=row["content_type"],
+                language=row["language"],
+                scheduled_at=row["scheduled_at"],
+                time_zone=row["time_zone"],
+                external_id="LIMIT-" + row["external_id"],
+            )
+            for row in values
+        ],
+        batch_size=500,
+    )
+    PostTarget.objects.bulk_create(
+        [
+            PostTarget(post=post, account=account)
+            for post, row in zip(posts, values, strict=True)
+            for account in row["accounts"]
+        ],
+        batch_size=500,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    scratch = configure()
+    try:
+        editor, accounts = setup_people()
+        data, values = plan_csv(accounts)
+        preview_s, commit_s, ours_s = measure_ours(data, editor)
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peer_s = measure_peer(values, editor)
+        limit_s = measure_limit(values, editor)
+    finally:
+        scratch.cleanup()
+    print(
+        json.dumps(
+            {
+                "rows": ROWS,
+                "rows_per_s": round(ROWS / ours_s),
+                "preview_s": round(preview_s, 2),
+                "commit_s": round(commit_s, 2),
+                "peak_rss_mb": round(peak_rss_mb, 1),
+                "peer_rows_per_s": round(ROWS / peer_s),
+                "limit_rows_per_s": round(ROWS / limit_s),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Write posts as a campaign plan (CSV or .xlsx) in the import's columns, so it re-imports unchanged."""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from posts.models import Account, Post, PostTarget
+from posts.plans.reading import cell_escape
+from posts.plans.rows import COLUMNS, AccountIndex, time_cell
+from posts.selectors import posts_for_user
+
+CSV = "csv"
+XLSX = "xlsx"
+FORMATS = (CSV, XLSX)
+CONTENT_TYPES = {
+    CSV: "text/csv; charset=utf-8",
+    XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def posts_for_plan_export(
+    *,
+    user: Any = None,
+    campaign_ids: list[int] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> QuerySet[Post]:
+    """Return the planned posts to export (those ``user`` may see; all when no user), in time order."""
+    posts = Post.objects.all() if user is None else posts_for_user(user=user)
+    posts = posts.filter(scheduled_at__isnull=False)
+    if campaign_ids is not None:
+        posts = posts.filter(campaign_id__in=campaign_ids)
+    if start is not None:
+        posts = posts.filter(scheduled_at__gte=start)
+    if end is not None:
+        posts = posts.filter(scheduled_at__lt=end)
+    return (
+        posts.select_related("campaign")
+        .prefetch_related(
+            Prefetch("targets", queryset=PostTarget.objects.select_related("account").defer("account__credentials"))
+        )
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def plan_rows(posts: Iterable[Post], *, accounts: AccountIndex | None = None) -> Iterator[list[str]]:
+    """Yield the header, then one escaped row per post with its time in the post's own zone."""
+    index = accounts or AccountIndex(Account.objects.defer("credentials"))
+    yield list(COLUMNS)
+    for post in posts:
+        if post.scheduled_at is None:
+            continue  # a plan row needs a time; unplanned posts are not part of a plan
+        date, time = time_cell(post.scheduled_at, post.time_zone)
+        targets = sorted(post.targets.all(), key=lambda target: (target.account.platform, target.account.name))
+        cells = [
+            post.campaign.name,
+            date,
+            time,
+            post.time_zone,
+            ";".join(index.reference(target.account) for target in targets),
+            post.title,
+            post.body,
+            post.link,
+            " ".join(f"#{tag}" for tag in post.hashtags),
+            post.content_type,
+            post.language,
+            post.external_id,
+        ]
+        yield [cell_escape(cell) for cell in cells]
+
+
+def rows_to_csv(rows: Iterable[list[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    # The byte order mark makes Excel read UTF-8; the import accepts it.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def rows_to_xlsx(rows: Iterable[list[str]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("plan")
+    for row in rows:
+        # Every cell is text (escaped above, so none is a formula); control characters cannot be stored.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def plan_export(*, posts: Iterable[Post], file_format: str = CSV) -> bytes:
+    """Return the posts as a plan file in ``file_format`` (csv or xlsx)."""
+    rows = plan_rows(posts)
+    if file_format == XLSX:
+        return rows_to_xlsx(rows)
+    if file_format != CSV:
+        raise ValueError(f"unknown plan format {file_format!r}")
+    return rows_to_csv(rows)
