@@ -9,5 +9,8 @@ class PostsConfig(AppConfig):
     def ready(self) -> None:
         from consent.policy import document_access_register
         from posts import receivers
+        from posts.panels import panel_register
+        from posts.views.publishing import publications_panel
 
         document_access_register("posts.reviewers", receivers.reviewer_may_read_document)
+        panel_register("publications", publications_panel)

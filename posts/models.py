@@ -1,5 +1,4 @@
 import uuid
-import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -8,11 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from people.models import time_zone_choices
 from posts.fields import EncryptedJSONField
-
-
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
 class Platform(models.TextChoices):
@@ -367,3 +363,99 @@ class TakedownItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post} @ {self.account}"
+
+
+# Publishing ---------------------------------------------------------------------------------
+
+
+class PublicationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CLAIMED = "claimed", _("Claimed")
+    SENT = "sent", _("Sent")
+    CONFIRMED = "confirmed", _("Confirmed")
+    RETRY_WAIT = "retry_wait", _("Waiting to retry")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    BLOCKED = "blocked", _("Blocked")
+    OVERDUE = "overdue", _("Overdue")
+
+
+def publication_key_default() -> str:
+    return uuid.uuid4().hex
+
+
+class Publication(models.Model):
+    """One post on one account: where its sending stands, and what went out."""
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.PROTECT, related_name="publications")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="publications"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=PublicationStatus.choices, default=PublicationStatus.PENDING
+    )
+    due_at = models.DateTimeField(_("due"))
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    attempt_limit = models.PositiveIntegerField(
+        _("attempt limit"), default=6, help_text=_("Calls allowed before publishing gives up.")
+    )
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    lease_token = models.CharField(_("lease token"), max_length=32, blank=True)
+    key = models.CharField(
+        _("idempotency key"),
+        max_length=32,
+        unique=True,
+        default=publication_key_default,
+        editable=False,
+        help_text=_("Sent with every call and used to look the post up when an outcome is unknown."),
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    external_id = models.CharField(_("external id"), max_length=500, blank=True)
+    url = models.CharField(_("link to the live post"), max_length=2000, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "account"], name="publication_unique_target"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="publication_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.post} @ {self.account}"
+
+
+class AttemptOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    TRANSIENT = "transient", _("Temporary error")
+    PERMANENT = "permanent", _("Permanent error")
+    UNKNOWN = "unknown", _("Outcome unknown")
+    BLOCKED = "blocked", _("Blocked by a gate")
+    RECONCILED = "reconciled", _("Found on the platform")
+
+
+class PublicationAttempt(models.Model):
+    """One try to publish (or to find) a publication on its platform."""
+
+    publication = models.ForeignKey(
+        Publication, verbose_name=_("publication"), on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    started_at = models.DateTimeField(_("started"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=AttemptOutcome.choices)
+    error = models.TextField(_("error"), blank=True)
+    response_excerpt = models.CharField(_("response excerpt"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("publication attempt")
+        verbose_name_plural = _("publication attempts")
+        ordering = ["publication", "started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.publication} {self.outcome}"

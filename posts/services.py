@@ -1,24 +1,27 @@
 """Every write to campaigns, accounts and posts. Views, admin, importers and tasks call these."""
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
-from audit.services import event_record
+from audit.services import EventSpec, event_record, events_record_many
+from calendar_project.bulk import rows_insert
 from calendar_project.tasks import enqueue_after_commit
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
-from posts import patient_data, platforms
-from posts.content import content_hash, content_snapshot
+from posts import patient_data, platforms, publishing
+from posts.content import content_hash, content_snapshot, content_snapshot_of
 from posts.gates import post_consent_problems
 from posts.media import ProcessedImage
 from posts.models import (
@@ -232,6 +235,7 @@ def post_transition(
         content_hash=post.content_hash,
         changes={"status": [old, to], "reason": reason, **(changes or {})},
     )
+    publishing.publications_follow_post(post=post, old_status=old, actor=actor)
     return post
 
 
@@ -272,7 +276,8 @@ def _clean_content(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _targets_set(*, post: Post, targets: Sequence[TargetSpec]) -> None:
+def _targets_check(targets: Sequence[TargetSpec]) -> set[int]:
+    """Refuse an account listed twice or not active; returns the account ids."""
     seen: set[int] = set()
     for spec in targets:
         if spec.account.pk in seen:
@@ -282,6 +287,11 @@ def _targets_set(*, post: Post, targets: Sequence[TargetSpec]) -> None:
                 _("%(account)s is not active."), params={"account": spec.account}, code="inactive_account"
             )
         seen.add(spec.account.pk)
+    return seen
+
+
+def _targets_set(*, post: Post, targets: Sequence[TargetSpec]) -> None:
+    seen = _targets_check(targets)
     existing = {target.account_id: target for target in post.targets.all()}
     for account_id in set(existing) - seen:
         existing[account_id].delete()
@@ -420,6 +430,126 @@ def post_create(
     return post
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+@dataclass(frozen=True)
+class _NewTarget:
+    """A target account of a post being created in bulk, as the content snapshot reads it."""
+
+    post_id: int
+    account: Account
+    body_override: str
+
+    @property
+    def account_id(self) -> int:
+        return self.account.pk
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    """One new post for `posts_create_many`: what `post_create` takes besides actor and campaign."""
+
+    data: dict[str, Any]
+    targets: Sequence[TargetSpec] = ()
+    scheduled_at: dt.datetime | None = None
+    time_zone: str | None = None
+    external_id: str = ""
+
+
+@transaction.atomic
+def posts_create_many(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    drafts: Sequence[PostDraft],
+    source: dict[str, Any] | None = None,
+    batch_size: int = 500,
+) -> list[Post]:
+    """Create draft posts as `post_create` does, in batches; returns them.
+
+    The same checks, first revisions and audit events as one `post_create` per draft (without
+    media or featured people), in a fixed number of queries per batch. ``source`` (e.g. a plan
+    file's name and SHA-256) goes into each creation event.
+    """
+    if not PostPolicy(actor).may_create_in(campaign):
+        raise PermissionDenied(_("You may not add posts to this campaign."))
+    external_ids = [draft.external_id for draft in drafts if draft.external_id]
+    if len(set(external_ids)) != len(external_ids):
+        raise ValidationError(_("A plan row id is used twice."), code="duplicate_external_id")
+    for start in range(0, len(external_ids), batch_size):
+        if Post.objects.filter(external_id__in=external_ids[start : start + batch_size]).exists():
+            raise ValidationError(_("A plan row id is already used by another post."), code="duplicate_external_id")
+    default_zone = getattr(actor, "time_zone", "") or "UTC"
+    posts: list[Post] = []
+    for draft in drafts:
+        _schedule_clean(draft.scheduled_at, draft.time_zone or "")
+        _targets_check(draft.targets)
+        post = Post(
+            campaign_id=campaign.pk,
+            author_id=actor.pk,
+            scheduled_at=draft.scheduled_at,
+            time_zone=draft.time_zone or default_zone,
+            external_id=draft.external_id,
+            **_clean_content(draft.data),
+        )
+        # Uniqueness was checked above for the whole batch (the constraint still guards it);
+        # campaign, author, status and approval are ours, not the caller's; the zone is checked
+        # against a cached set, since the field's choices scan the zone database every time.
+        if post.time_zone not in _zone_names():
+            raise ValidationError(_("“%(zone)s” is not a time zone."), params={"zone": post.time_zone}, code="zone")
+        post.full_clean(
+            exclude=["current_revision", "campaign", "author", "time_zone", "status", "approved_hash"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        posts.append(post)
+    Post.objects.bulk_create(posts, batch_size=batch_size)
+    targets_of = [
+        [_NewTarget(post_id=post.pk, account=spec.account, body_override=spec.body_override) for spec in draft.targets]
+        for post, draft in zip(posts, drafts, strict=True)
+    ]
+    rows_insert(
+        model=PostTarget,
+        fields=("post_id", "account_id", "body_override"),
+        rows=((t.post_id, t.account_id, t.body_override) for targets in targets_of for t in targets),
+    )
+    now = timezone.now()
+    hashes: list[str] = []
+    revision_rows: list[tuple[Any, ...]] = []
+    for post, targets in zip(posts, targets_of, strict=True):
+        snapshot = content_snapshot_of(post=post, targets=targets, media=(), featured=())
+        hashes.append(content_hash(snapshot))
+        revision_rows.append((post.pk, 1, snapshot, hashes[-1], actor.pk, now))
+    rows_insert(
+        model=Revision,
+        fields=("post_id", "number", "content", "content_hash", "created_by_id", "created_at"),
+        rows=revision_rows,
+    )
+    for start in range(0, len(posts), batch_size):
+        batch = [post.pk for post in posts[start : start + batch_size]]
+        # One UPDATE per batch: each post points at its own first revision.
+        Post.objects.filter(pk__in=batch).update(
+            current_revision=Subquery(Revision.objects.filter(post=OuterRef("pk"), number=1).values("pk")[:1])
+        )
+        revision_ids = dict(Revision.objects.filter(post_id__in=batch, number=1).values_list("post_id", "pk"))
+        for post in posts[start : start + batch_size]:
+            post.current_revision_id = revision_ids[post.pk]
+    events: list[EventSpec] = []
+    for post, digest in zip(posts, hashes, strict=True):
+        created = {"campaign": campaign.pk, "scheduled_at": post.scheduled_at, "time_zone": post.time_zone}
+        events.append(EventSpec("post.created", post, {**created, "source": source} if source else created))
+        events.append(
+            EventSpec("post.revision_created", post, {"revision": 1, "previous_hash": ""}, content_hash=digest)
+        )
+    events_record_many(actor=actor, events=events)
+    # ``post_content_changed`` is not sent: it restarts review, and a post that did not exist
+    # has none (`post_create` sends it with previous_status "draft", which changes nothing).
+    return posts
+
+
 @transaction.atomic
 def post_update(
     *,
@@ -440,7 +570,7 @@ def post_update(
     A new time alone keeps the approval; any change of content sends an approved or
     scheduled post back to draft (the review chain restarts it).
     """
-    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
     _ensure(PostPolicy(actor), post, EDIT)
     changes: dict[str, Any] = {}
     for field, value in _clean_content(data or {}).items():
@@ -481,12 +611,13 @@ def _move(*, post: Post, actor: Any, scheduled_at: dt.datetime | None, time_zone
         content_hash=post.content_hash,
         changes={"scheduled_at": [old, scheduled_at], "time_zone": new_zone},
     )
+    publishing.publications_retime(post=post, actor=actor)
 
 
 @transaction.atomic
 def post_move(*, post: Post, actor: Any, scheduled_at: dt.datetime, time_zone: str | None = None) -> Post:
     """Plan a post for another time; its approvals stay, since the content did not change."""
-    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
     _ensure(PostPolicy(actor), post, MOVE)
     _move(post=post, actor=actor, scheduled_at=scheduled_at, time_zone=time_zone)
     return post
@@ -528,7 +659,7 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
 @transaction.atomic
 def post_schedule(*, post: Post, actor: Any) -> Post:
     """Commit an approved post to its time; refuses if anything would stop it going out."""
-    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
     _ensure(PostPolicy(actor), post, SCHEDULE)
     errors: list[str] = []
     if not post.is_approved_as_is:
@@ -555,7 +686,7 @@ def post_schedule(*, post: Post, actor: Any) -> Post:
 @transaction.atomic
 def post_unschedule(*, post: Post, actor: Any) -> Post:
     """Take a scheduled post off the schedule; it stays approved."""
-    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
     _ensure(PostPolicy(actor), post, UNSCHEDULE)
     return post_transition(post=post, to=PostStatus.APPROVED, actor=actor, reason="unscheduled")
 
@@ -563,7 +694,7 @@ def post_unschedule(*, post: Post, actor: Any) -> Post:
 @transaction.atomic
 def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
     """Withdraw a post that has not gone out."""
-    post = Post.objects.select_for_update().select_related("current_revision", "campaign").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
     _ensure(PostPolicy(actor), post, WITHDRAW)
     return post_transition(post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason or "withdrawn")
 
@@ -574,7 +705,7 @@ def post_approval_record(*, post: Post, approved_hash: str, actor: Any) -> Post:
 
     Refuses a hash that is not the post's current content: approval binds to content.
     """
-    post = Post.objects.select_for_update().select_related("current_revision").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=post.pk)
     if approved_hash != post.content_hash:
         raise ValidationError(_("The approved content is no longer the post's content."), code="stale_approval")
     post.approved_hash = approved_hash

@@ -1,0 +1,95 @@
+"""The contract every connector keeps, and the plain values it takes and returns."""
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """The account a connector publishes to, as plain values (credentials decrypted)."""
+
+    platform: str
+    handle: str
+    credentials: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """One image or video file to upload, with its alt text."""
+
+    path: str
+    alt_text: str
+    kind: str = "photo"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What goes out: the text as composed for the platform, and its parts."""
+
+    text: str
+    link: str = ""
+    title: str = ""
+    hashtags: tuple[str, ...] = ()
+    media: tuple[MediaRef, ...] = ()
+    language: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "link": self.link,
+            "title": self.title,
+            "hashtags": list(self.hashtags),
+            "media": [{"path": item.path, "alt_text": item.alt_text, "kind": item.kind} for item in self.media],
+            "language": self.language,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """The platform's id and URL of a published post, and the start of its answer."""
+
+    external_id: str
+    url: str = ""
+    response_excerpt: str = ""
+
+
+class ConnectorError(Exception):
+    """Base of the errors a connector raises; ``response_excerpt`` keeps the start of the answer."""
+
+    def __init__(self, message: str, *, response_excerpt: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.response_excerpt = response_excerpt[:500]
+
+
+class TransientError(ConnectorError):
+    """Nothing was published; trying again later may work (5xx, 429, no connection)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, response_excerpt: str = "") -> None:
+        super().__init__(message, response_excerpt=response_excerpt)
+        self.retry_after = retry_after
+
+
+class PermanentError(ConnectorError):
+    """The platform refused the post; trying again will not help (4xx other than 429)."""
+
+
+class UnknownOutcome(ConnectorError):
+    """The request may have reached the platform (timeout after sending, dropped connection)."""
+
+
+class Connector(Protocol):
+    """Publish, find and delete posts on one kind of platform."""
+
+    def publish(self, *, account: AccountRef, payload: Payload, key: str) -> Result:
+        """Publish ``payload``; return its id and URL, or raise one of the errors above."""
+        ...
+
+    def lookup(self, *, account: AccountRef, key: str) -> Result | None:
+        """Return the post published with ``key``, None if there is none; raise TransientError if unsure."""
+        ...
+
+    def delete(self, *, account: AccountRef, external_id: str) -> bool:
+        """Delete a published post; return False where the platform does not allow it."""
+        ...

@@ -1,0 +1,967 @@
+"""Publishing: the publications of scheduled posts, the dispatcher's pass and the send task.
+
+Each target account of a scheduled post gets one `Publication`. A dispatcher claims due
+publications by compare-and-set and queues one `publication_send` task per claim; the task
+re-checks every gate under the post's row lock, marks the publication ``sent`` *before* calling
+the connector, and records the answer. A call whose outcome is unknown is looked up on the
+platform before any retry. docs/publishing.md explains the guarantees.
+"""
+
+import datetime as dt
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_q.tasks import async_task
+
+from audit.services import event_record
+from calendar_project.tasks import enqueue_after_commit
+from people.roles import COMMUNICATIONS_REVIEWER, GOVERNANCE
+from posts import services as post_services
+from posts.connectors.base import (
+    AccountRef,
+    Connector,
+    ConnectorError,
+    MediaRef,
+    Payload,
+    PermanentError,
+    Result,
+    TransientError,
+    UnknownOutcome,
+)
+from posts.connectors.registry import connector_for
+from posts.content import content_hash, content_snapshot_of
+from posts.gates import post_consent_problems
+from posts.models import (
+    Account,
+    AttemptOutcome,
+    Media,
+    Post,
+    PostStatus,
+    PostTarget,
+    Publication,
+    PublicationAttempt,
+)
+from posts.models import PublicationStatus as P
+from posts.platforms import compose_text
+from posts.policy import PostPolicy
+from posts.signals import post_blocked
+from posts.states import may_move
+
+logger = logging.getLogger(__name__)
+
+# The publication life cycle, as data. Claims (pending/retry_wait -> claimed) are taken by a
+# compare-and-set UPDATE in `publications_claim_due`; every other move goes through
+# `publication_transition`, which writes the audit event.
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    P.PENDING: frozenset({P.CLAIMED, P.CANCELLED, P.OVERDUE}),
+    P.CLAIMED: frozenset({P.SENT, P.PENDING, P.RETRY_WAIT, P.CONFIRMED, P.FAILED, P.BLOCKED, P.CANCELLED}),
+    P.SENT: frozenset({P.CONFIRMED, P.RETRY_WAIT, P.FAILED}),
+    P.RETRY_WAIT: frozenset({P.CLAIMED, P.PENDING, P.CANCELLED}),
+    P.OVERDUE: frozenset({P.PENDING, P.CANCELLED}),
+    P.FAILED: frozenset({P.PENDING}),
+    P.BLOCKED: frozenset({P.PENDING}),
+    P.CANCELLED: frozenset({P.PENDING}),
+    P.CONFIRMED: frozenset(),
+}
+CLAIMABLE = frozenset({P.PENDING, P.RETRY_WAIT})
+# Not yet handed to a platform: a post leaving the schedule takes these with it.
+CANCELLABLE = frozenset({P.PENDING, P.CLAIMED, P.RETRY_WAIT, P.OVERDUE})
+TERMINAL = frozenset({P.CONFIRMED, P.FAILED, P.CANCELLED, P.BLOCKED})
+# What the Publishing page lists: people can act on these.
+NEEDS_ATTENTION = (P.FAILED, P.BLOCKED, P.OVERDUE, P.RETRY_WAIT)
+RETRYABLE = frozenset({P.FAILED, P.OVERDUE})
+
+# Post states a publication may go out in (a partly published post may finish its other targets).
+SENDABLE = frozenset({PostStatus.SCHEDULED, PostStatus.PARTIALLY_PUBLISHED})
+# A post moving to one of these takes its publications off the line.
+POST_STOPS = frozenset(
+    {PostStatus.APPROVED, PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.BLOCKED, PostStatus.WITHDRAWN}
+)
+# Attempts that reached (or may have reached) a platform: they count against a rate budget.
+CALLS = (AttemptOutcome.CONFIRMED, AttemptOutcome.TRANSIENT, AttemptOutcome.PERMANENT, AttemptOutcome.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most ``calls`` publish calls per account within ``window``."""
+
+    calls: int
+    window: dt.timedelta
+
+
+# Known per-account budgets (Instagram Graph API: 50 posts / 24 h; TikTok: 6 init calls / minute).
+# X answers 429 with x-rate-limit-reset, which the retry honours. ROUNDS_PUBLISH_BUDGETS
+# ({platform: (calls, seconds)}) replaces this table.
+BUDGETS: dict[str, Budget] = {
+    "instagram": Budget(50, dt.timedelta(hours=24)),
+    "tiktok": Budget(6, dt.timedelta(minutes=1)),
+}
+
+
+def budgets() -> dict[str, Budget]:
+    configured = getattr(settings, "ROUNDS_PUBLISH_BUDGETS", None)
+    if configured is None:
+        return BUDGETS
+    return {platform: Budget(calls, dt.timedelta(seconds=seconds)) for platform, (calls, seconds) in configured.items()}
+
+
+def publication_key(publication: Publication) -> str:
+    """Return the idempotency key sent with every call: the publication's own key and its content."""
+    return f"rounds-{publication.key}-{publication.content_hash[:16]}"
+
+
+# The one state move ---------------------------------------------------------------------------
+
+
+def publication_transition(
+    *,
+    publication: Publication,
+    to: str,
+    actor: Any = None,
+    reason: str = "",
+    fields: dict[str, Any] | None = None,
+    audit: bool = True,
+) -> Publication:
+    """Move a locked publication to ``to`` with ``fields`` if the life cycle allows; writes the audit event.
+
+    ``audit=False`` is for taking the in-flight lease (``sent``) only: like a claim it is a lease,
+    and the audit chain's single lock must stay off the path to the call. Whatever that attempt
+    ends in (confirmed, retry, failed, or the lease running out) is audited.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("publication_transition must run inside a transaction")
+    if to not in ALLOWED_MOVES[publication.status]:
+        raise ValidationError(
+            _("A publication cannot go from “%(old)s” to “%(new)s”."),
+            code="invalid_transition",
+            params={"old": P(publication.status).label, "new": P(to).label},
+        )
+    old = publication.status
+    publication.status = to
+    for name, value in (fields or {}).items():
+        setattr(publication, name, value)
+    publication.save(update_fields=["status", "updated_at", *(fields or {})])
+    if not audit:
+        return publication
+    event_record(
+        actor=actor,
+        action="publication.status_changed",
+        obj=publication,
+        content_hash=publication.content_hash,
+        changes={
+            "status": [old, to],
+            "reason": reason,
+            "post": publication.post_id,
+            "account": publication.account_id,
+            **{name: value for name, value in (fields or {}).items() if name in {"external_id", "url", "last_error"}},
+        },
+    )
+    return publication
+
+
+_NO_LEASE: dict[str, Any] = {"lease_token": "", "lease_until": None}
+
+
+# Following the post ---------------------------------------------------------------------------
+
+
+def publications_follow_post(*, post: Post, old_status: str, actor: Any) -> None:
+    """Keep a locked post's publications in step with its new status.
+
+    Scheduling opens one publication per target (or reopens a cancelled or blocked one);
+    leaving the schedule (unschedule, withdraw, edit, block) cancels the ones not yet sent.
+    """
+    if post.status == PostStatus.SCHEDULED and old_status != PostStatus.SCHEDULED:
+        publications_open(post=post, actor=actor)
+    elif old_status == PostStatus.SCHEDULED and post.status in POST_STOPS:
+        publications_cancel(post=post, actor=actor, reason=f"post {post.status}")
+
+
+def publications_open(*, post: Post, actor: Any) -> list[Publication]:
+    """Give every target of a scheduled post a pending publication due at its time; returns them."""
+    now = timezone.now()
+    due = max(post.scheduled_at or now, now)
+    existing = {pub.account_id: pub for pub in Publication.objects.select_for_update().filter(post=post)}
+    opened: list[Publication] = []
+    for account_id in post.targets.order_by("account_id").values_list("account_id", flat=True):
+        publication = existing.get(account_id)
+        fields = {
+            "due_at": due,
+            "next_attempt_at": due,
+            "content_hash": post.approved_hash,
+            "last_error": "",
+            **_NO_LEASE,
+        }
+        if publication is None:
+            publication = Publication.objects.create(
+                post=post,
+                account_id=account_id,
+                status=P.PENDING,
+                attempt_limit=settings.ROUNDS_PUBLISH_MAX_ATTEMPTS,
+                **fields,
+            )
+            event_record(
+                actor=actor,
+                action="publication.created",
+                obj=publication,
+                content_hash=publication.content_hash,
+                changes={"post": post.pk, "account": account_id, "due_at": due},
+            )
+        elif publication.status in {P.CANCELLED, P.BLOCKED}:
+            fields["attempt_limit"] = publication.attempts + settings.ROUNDS_PUBLISH_MAX_ATTEMPTS
+            publication_transition(
+                publication=publication, to=P.PENDING, actor=actor, reason="post scheduled", fields=fields
+            )
+        else:
+            continue
+        opened.append(publication)
+    return opened
+
+
+def publications_cancel(*, post: Post, actor: Any, reason: str) -> int:
+    """Cancel every publication of ``post`` not yet handed to a platform; returns how many."""
+    publications = Publication.objects.select_for_update().filter(post=post, status__in=CANCELLABLE).order_by("pk")
+    count = 0
+    for publication in publications:
+        publication_transition(publication=publication, to=P.CANCELLED, actor=actor, reason=reason, fields=_NO_LEASE)
+        count += 1
+    return count
+
+
+def publications_retime(*, post: Post, actor: Any) -> int:
+    """Move the waiting publications of a scheduled post to its new time; returns how many."""
+    if post.status != PostStatus.SCHEDULED or post.scheduled_at is None:
+        return 0
+    due = post.scheduled_at
+    count = 0
+    waiting = {P.PENDING, P.RETRY_WAIT, P.OVERDUE, P.CLAIMED}
+    for publication in Publication.objects.select_for_update().filter(post=post, status__in=waiting).order_by("pk"):
+        fields = {"due_at": due, "next_attempt_at": due, **_NO_LEASE}
+        if publication.status == P.PENDING:
+            old = publication.due_at
+            for name, value in fields.items():
+                setattr(publication, name, value)
+            publication.save(update_fields=[*fields, "updated_at"])
+            event_record(
+                actor=actor,
+                action="publication.retimed",
+                obj=publication,
+                content_hash=publication.content_hash,
+                changes={"due_at": [old, due]},
+            )
+        else:
+            # A claim in progress is taken back: its worker's token no longer matches.
+            publication_transition(
+                publication=publication, to=P.PENDING, actor=actor, reason="post moved", fields=fields
+            )
+        count += 1
+    return count
+
+
+# The dispatcher's pass ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    publication_id: int
+    token: str
+
+
+def _lease(seconds: float, now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(seconds=seconds)
+
+
+def _cutoff(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(minutes=settings.ROUNDS_PUBLISH_CUTOFF_MINUTES)
+
+
+def _claimable(now: dt.datetime) -> QuerySet[Publication]:
+    # A first attempt past the cutoff is not sent: it waits for a person (publications_flag_overdue).
+    return Publication.objects.filter(
+        Q(status=P.RETRY_WAIT) | Q(status=P.PENDING, due_at__gte=_cutoff(now)), next_attempt_at__lte=now
+    )
+
+
+def publication_claim(*, publication_id: int, now: dt.datetime | None = None) -> str | None:
+    """Claim one due publication by compare-and-set; returns the lease token, or None if another won."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    changed = (
+        _claimable(now)
+        .filter(pk=publication_id)
+        .update(
+            status=P.CLAIMED,
+            lease_token=token,
+            lease_until=_lease(settings.ROUNDS_PUBLISH_LEASE_SECONDS, now),
+            updated_at=now,
+        )
+    )
+    return token if changed == 1 else None
+
+
+def publications_claim_due(*, now: dt.datetime | None = None, limit: int | None = None) -> list[Claim]:
+    """Claim up to ``limit`` due publications for this caller alone; returns the claims.
+
+    Compare-and-set: the UPDATE only touches rows still claimable, and only rows carrying this
+    call's token are ours. On PostgreSQL the candidates are locked with SKIP LOCKED, so several
+    dispatchers split the work instead of queueing behind each other.
+    """
+    now = now or timezone.now()
+    limit = limit or settings.ROUNDS_PUBLISH_BATCH
+    if not _claimable(now).exists():  # the idle pass stays read-only (SQLite takes a write lock per transaction)
+        return []
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        candidates = _claimable(now).order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        _claimable(now).filter(pk__in=ids).update(
+            status=P.CLAIMED,
+            lease_token=token,
+            lease_until=_lease(settings.ROUNDS_PUBLISH_LEASE_SECONDS, now),
+            updated_at=now,
+        )
+        won = list(
+            Publication.objects.filter(pk__in=ids, status=P.CLAIMED, lease_token=token)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)
+        )
+    return [Claim(publication_id=pk, token=token) for pk in won]
+
+
+def publications_recover(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Take back leases that ran out; returns how many.
+
+    A claim no worker took goes back in line (nothing was sent). A call in flight whose lease ran
+    out (the worker died) waits for a retry, which looks the post up on the platform first.
+    """
+    now = now or timezone.now()
+    count = 0
+    stale = Publication.objects.filter(status__in=[P.CLAIMED, P.SENT], lease_until__lt=now)
+    for pk in list(stale.order_by("lease_until").values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            publication = Publication.objects.select_for_update().get(pk=pk)
+            if publication.status not in {P.CLAIMED, P.SENT} or not publication.lease_until:
+                continue
+            if publication.lease_until >= now:
+                continue
+            if publication.status == P.SENT:
+                publication_transition(
+                    publication=publication,
+                    to=P.RETRY_WAIT,
+                    reason="lease expired during the call",
+                    fields={
+                        "next_attempt_at": now,
+                        "last_error": _("The outcome of the last call is unknown; it is looked up before any retry."),
+                        **_NO_LEASE,
+                    },
+                )
+            else:
+                # A first attempt goes back to pending, where the overdue cutoff applies again.
+                publication_transition(
+                    publication=publication,
+                    to=P.RETRY_WAIT if publication.attempts else P.PENDING,
+                    reason="claim expired before a worker took it",
+                    fields=_NO_LEASE,
+                )
+            count += 1
+    return count
+
+
+def publications_flag_overdue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Mark first attempts more than the cutoff late as overdue (a person decides); returns how many."""
+    now = now or timezone.now()
+    cutoff = _cutoff(now)
+    count = 0
+    late = Publication.objects.filter(status=P.PENDING, due_at__lt=cutoff).order_by("due_at")
+    for pk in list(late.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            publication = Publication.objects.select_for_update().get(pk=pk)
+            if publication.status != P.PENDING or publication.due_at >= cutoff:
+                continue
+            minutes = int((now - publication.due_at).total_seconds() // 60)
+            publication_transition(
+                publication=publication,
+                to=P.OVERDUE,
+                reason="past the cutoff",
+                fields={
+                    "last_error": _("Not sent: %(minutes)s minutes late. Retry publishing, or withdraw the post.")
+                    % {"minutes": minutes}
+                },
+            )
+            count += 1
+    return count
+
+
+def _enqueue(claim: Claim) -> None:
+    # Successful sends are recorded on the publication; django-q need not keep them too.
+    async_task(
+        "posts.publishing.publication_send",
+        claim.publication_id,
+        claim.token,
+        q_options={"save": False, "task_name": f"publish-{claim.publication_id}"},
+    )
+
+
+def dispatch_once(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """One pass: recover expired leases, flag overdue ones, claim due ones and queue their sends.
+
+    The dispatcher command runs this every ROUNDS_DISPATCHER_INTERVAL seconds; the
+    "publish-safety-net" schedule runs it every minute in case the dispatcher is down.
+    """
+    now = now or timezone.now()
+    recovered = publications_recover(now=now)
+    overdue = publications_flag_overdue(now=now)
+    claims = publications_claim_due(now=now)
+    for claim in claims:
+        transaction.on_commit(partial(_enqueue, claim))
+    return {"recovered": recovered, "overdue": overdue, "claimed": len(claims)}
+
+
+# Gates ----------------------------------------------------------------------------------------
+
+
+def publication_gate_problems(
+    *,
+    publication: Publication,
+    post: Post,
+    account: Account,
+    now: dt.datetime,
+    post_states: Iterable[str] = SENDABLE,
+) -> list[str]:
+    """Return why ``publication`` may not go out now: schedule, approved content, consent, account."""
+    problems: list[str] = []
+    if post.status not in set(post_states):
+        problems.append(_("The post is “%(status)s”, not scheduled.") % {"status": PostStatus(post.status).label})
+    approved = post.approved_hash
+    # Recomputed from the live rows: what would be sent is exactly what was approved.
+    live = content_hash(
+        content_snapshot_of(
+            post=post,
+            targets=list(post.targets.all()),
+            media=list(post.media.all()),
+            featured=list(post.featured_people.all()),
+        )
+    )
+    if not approved or len({approved, post.content_hash, publication.content_hash, live}) != 1:
+        problems.append(_("The content is no longer the content the review chain approved."))
+    problems.extend(problem.message for problem in post_consent_problems(post=post, at=now))
+    if not account.active:
+        problems.append(_("The account %(account)s is disabled.") % {"account": account})
+    return problems
+
+
+def budget_wait(*, account: Account, now: dt.datetime) -> float | None:
+    """Return the seconds until the account's rate budget allows another call, None if it does now."""
+    budget = budgets().get(account.platform)
+    if budget is None:
+        return None
+    since = now - budget.window
+    used = PublicationAttempt.objects.filter(
+        publication__account=account, started_at__gte=since, outcome__in=CALLS
+    ).aggregate(calls=Count("pk"), oldest=Min("started_at"))
+    in_flight = Publication.objects.filter(account=account, status=P.SENT).count()
+    if used["calls"] + in_flight < budget.calls:
+        return None
+    if used["oldest"] is None:
+        return 5.0  # only calls in flight: look again shortly
+    return max(1.0, (used["oldest"] + budget.window - now).total_seconds())
+
+
+# The send task --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    publication_id: int
+    token: str
+    key: str
+    account: AccountRef
+    connector: Connector
+    payload: Payload | None  # None: look the post up before publishing again
+
+
+def _account_ref(account: Account) -> AccountRef:
+    return AccountRef(
+        platform=account.platform,
+        handle=account.handle,
+        credentials=dict(account.credentials or {}),
+        settings={"name": account.name, "time_zone": account.time_zone},
+    )
+
+
+def _payload(*, post: Post, account: Account) -> Payload:
+    target = next(target for target in post.targets.all() if target.account_id == account.pk)
+    media = tuple(MediaRef(path=item.file.path, alt_text=item.alt_text, kind=item.kind) for item in post.media.all())
+    return Payload(
+        text=compose_text(body=target.text, link=post.link, hashtags=post.hashtags, platform=account.platform),
+        link=post.link,
+        title=post.title,
+        hashtags=tuple(post.hashtags),
+        media=media,
+        language=post.language,
+    )
+
+
+def _attempt(
+    publication: Publication,
+    *,
+    outcome: str,
+    started: dt.datetime,
+    duration_ms: int = 0,
+    error: str = "",
+    excerpt: str = "",
+) -> None:
+    PublicationAttempt.objects.create(
+        publication=publication,
+        started_at=started,
+        duration_ms=duration_ms,
+        outcome=outcome,
+        error=error[:5000],
+        response_excerpt=excerpt[:500],
+    )
+
+
+def _backoff(*, attempts: int, retry_after: float | None) -> float:
+    base = settings.ROUNDS_PUBLISH_BACKOFF_SECONDS * (2 ** max(0, attempts - 1))
+    delay = min(settings.ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS, base) * random.uniform(0.5, 1.0)  # noqa: S311  (jitter)
+    return max(delay, retry_after or 0.0)
+
+
+def _block(*, publication: Publication, post: Post, problems: list[str], now: dt.datetime) -> None:
+    reason = " ".join(problems)
+    publication_transition(
+        publication=publication,
+        to=P.BLOCKED,
+        reason="gate failed at send time",
+        fields={"last_error": reason, **_NO_LEASE},
+    )
+    _attempt(publication, outcome=AttemptOutcome.BLOCKED, started=now, error=reason)
+    if post.status == PostStatus.SCHEDULED:
+        post_services.post_transition(post=post, to=PostStatus.BLOCKED, actor=None, reason=reason)
+        post_blocked.send(sender=Post, post=post, actor=None, reason=reason)
+        enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason)
+
+
+def _fail(
+    *, publication: Publication, post: Post, reason: str, message: str, fields: dict[str, Any] | None = None
+) -> None:
+    publication_transition(
+        publication=publication,
+        to=P.FAILED,
+        reason=reason,
+        fields={"last_error": message, **_NO_LEASE, **(fields or {})},
+    )
+    post_settle(post=post)
+    enqueue_after_commit("posts.publishing.publication_failed_notify", publication_id=publication.pk)
+
+
+def _locked(publication_id: int, *, with_content: bool = True) -> tuple[Post, Account, Publication] | None:
+    """Lock post, account and publication, always in this order; None if the publication is gone.
+
+    ``with_content`` loads what the gates and the payload read (targets, media, featured people).
+    """
+    ids = Publication.objects.filter(pk=publication_id).values_list("post_id", "account_id").first()
+    if ids is None:
+        return None
+    posts = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign")
+    if with_content:
+        posts = posts.prefetch_related(
+            Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
+            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
+            "featured_people",
+        )
+    post = posts.get(pk=ids[0])
+    account = Account.objects.select_for_update().get(pk=ids[1])
+    publication = Publication.objects.select_for_update().get(pk=publication_id)
+    publication.post = post  # the audit event names them; no second load
+    publication.account = account
+    return post, account, publication
+
+
+@transaction.atomic
+def _prepare(*, publication_id: int, token: str, looked_up: bool) -> _Job | str:
+    """Check the claim and every gate under the row locks; mark ``sent`` and return the job."""
+    now = timezone.now()
+    locked = _locked(publication_id)
+    if locked is None:
+        return "gone"
+    post, account, publication = locked
+    # The token is the compare-and-set: a claim taken back or won by another worker is not ours.
+    if publication.status != P.CLAIMED or publication.lease_token != token:
+        return "stale"
+    problems = publication_gate_problems(publication=publication, post=post, account=account, now=now)
+    if problems:
+        _block(publication=publication, post=post, problems=problems, now=now)
+        return "blocked"
+    try:
+        connector = connector_for(connector=account.connector, platform=account.platform)
+    except PermanentError as error:
+        _fail(publication=publication, post=post, reason="no connector", message=error.message)
+        return "failed"
+    wait = budget_wait(account=account, now=now)
+    if wait is not None:
+        publication_transition(
+            publication=publication,
+            to=P.RETRY_WAIT,
+            reason="rate budget spent",
+            fields={
+                "next_attempt_at": now + dt.timedelta(seconds=wait),
+                "last_error": _("Waiting: the rate budget of %(account)s is spent.") % {"account": account},
+                **_NO_LEASE,
+            },
+        )
+        return "waiting"
+    job = _Job(
+        publication_id=publication.pk,
+        token=token,
+        key=publication_key(publication),
+        account=_account_ref(account),
+        connector=connector,
+        payload=None,
+    )
+    if publication.attempts and not looked_up:
+        return job
+    payload = _payload(post=post, account=account)
+    # Sent before the call: a crash from here on leaves "sent", which is reconciled, never re-sent blindly.
+    publication_transition(
+        publication=publication,
+        to=P.SENT,
+        reason="calling the connector",
+        fields={
+            "attempts": publication.attempts + 1,
+            "lease_until": _lease(settings.ROUNDS_PUBLISH_SENT_LEASE_SECONDS, now),
+        },
+        audit=False,
+    )
+    return replace(job, payload=payload)
+
+
+@transaction.atomic
+def _settle(
+    *,
+    job: _Job,
+    expect: str,
+    outcome: str,
+    started: dt.datetime,
+    duration_ms: int,
+    result: Result | None = None,
+    error: ConnectorError | None = None,
+    message: str = "",
+) -> str:
+    """Record one attempt's outcome and move the publication on; returns its new status."""
+    now = timezone.now()
+    locked = _locked(job.publication_id, with_content=False)
+    if locked is None:
+        return "gone"
+    post, _account, publication = locked
+    excerpt = (result.response_excerpt if result else error.response_excerpt if error else "")[:500]
+    text = message or (error.message if error else "")
+    _attempt(publication, outcome=outcome, started=started, duration_ms=duration_ms, error=text, excerpt=excerpt)
+    if publication.status != expect or publication.lease_token != job.token:
+        # A late answer: the lease ran out and the publication moved on. The attempt stays on
+        # record; a retry looks the post up before calling again.
+        logger.warning("late outcome %s for publication %s", outcome, publication.pk)
+        return "late"
+    if result is not None:
+        publication_transition(
+            publication=publication,
+            to=P.CONFIRMED,
+            reason="found on the platform" if outcome == AttemptOutcome.RECONCILED else "published",
+            fields={
+                "external_id": result.external_id[:500],
+                "url": result.url[:2000],
+                "published_at": now,
+                "last_error": "",
+                **_NO_LEASE,
+            },
+        )
+        post_settle(post=post)
+        return P.CONFIRMED
+    if outcome == AttemptOutcome.UNKNOWN:
+        return P.SENT  # stays sent; the caller looks it up now, the recovery later
+    attempts = publication.attempts + (1 if expect == P.CLAIMED else 0)
+    if outcome == AttemptOutcome.PERMANENT or attempts >= publication.attempt_limit:
+        _fail(publication=publication, post=post, reason=outcome, message=text, fields={"attempts": attempts})
+        return P.FAILED
+    retry_after = error.retry_after if isinstance(error, TransientError) else None
+    delay = _backoff(attempts=attempts, retry_after=retry_after)
+    publication_transition(
+        publication=publication,
+        to=P.RETRY_WAIT,
+        reason=outcome,
+        fields={
+            "attempts": attempts,
+            "next_attempt_at": now + dt.timedelta(seconds=delay),
+            "last_error": text,
+            **_NO_LEASE,
+        },
+    )
+    return P.RETRY_WAIT
+
+
+def _timed_lookup(job: _Job) -> tuple[Result | None, ConnectorError | None, dt.datetime, int]:
+    started = timezone.now()
+    clock = time.monotonic()
+    try:
+        found = job.connector.lookup(account=job.account, key=job.key)
+    except ConnectorError as error:
+        return None, error, started, int((time.monotonic() - clock) * 1000)
+    return found, None, started, int((time.monotonic() - clock) * 1000)
+
+
+def _reconcile(job: _Job, *, expect: str) -> str | None:
+    """Look the post up; returns the new status if that settled it, None if it is not there."""
+    found, error, started, duration = _timed_lookup(job)
+    if found is not None:
+        return _settle(
+            job=job,
+            expect=expect,
+            outcome=AttemptOutcome.RECONCILED,
+            started=started,
+            duration_ms=duration,
+            result=found,
+        )
+    if error is not None:
+        return _settle(
+            job=job,
+            expect=expect,
+            outcome=AttemptOutcome.TRANSIENT,
+            started=started,
+            duration_ms=duration,
+            error=error,
+            message=_("Could not look the post up (%(error)s); trying again later.") % {"error": error.message},
+        )
+    return None
+
+
+def publication_send(publication_id: int, token: str) -> str:
+    """Task: publish one claimed publication at most once, if every gate passes; returns what happened."""
+    prepared = _prepare(publication_id=publication_id, token=token, looked_up=False)
+    if isinstance(prepared, str):
+        return prepared
+    if prepared.payload is None:
+        # An earlier call may have gone out: look before publishing again, never re-send blindly.
+        settled = _reconcile(prepared, expect=P.CLAIMED)
+        if settled is not None:
+            return settled
+        prepared = _prepare(publication_id=publication_id, token=token, looked_up=True)
+        if isinstance(prepared, str):
+            return prepared
+    assert prepared.payload is not None
+    return _call(prepared, prepared.payload)
+
+
+def _call(job: _Job, payload: Payload) -> str:
+    started = timezone.now()
+    clock = time.monotonic()
+    result: Result | None = None
+    error: ConnectorError | None = None
+    try:
+        result = job.connector.publish(account=job.account, payload=payload, key=job.key)
+        outcome = AttemptOutcome.CONFIRMED
+    except TransientError as caught:
+        error, outcome = caught, AttemptOutcome.TRANSIENT
+    except PermanentError as caught:
+        error, outcome = caught, AttemptOutcome.PERMANENT
+    except UnknownOutcome as caught:
+        error, outcome = caught, AttemptOutcome.UNKNOWN
+    except Exception as caught:
+        # A connector bug may strike before or after the request left: treat it as unknown.
+        logger.exception("connector failed on publication %s", job.publication_id)
+        error, outcome = UnknownOutcome(repr(caught)), AttemptOutcome.UNKNOWN
+    duration = int((time.monotonic() - clock) * 1000)
+    status = _settle(
+        job=job, expect=P.SENT, outcome=outcome, started=started, duration_ms=duration, result=result, error=error
+    )
+    if outcome != AttemptOutcome.UNKNOWN or status != P.SENT:
+        return status
+    settled = _reconcile(job, expect=P.SENT)
+    if settled is not None:
+        return settled
+    not_found = TransientError(_("The outcome was unknown and the post was not found on the platform."))
+    return _settle(
+        job=job,
+        expect=P.SENT,
+        outcome=AttemptOutcome.TRANSIENT,
+        started=timezone.now(),
+        duration_ms=0,
+        error=not_found,
+    )
+
+
+def post_settle(*, post: Post) -> str:
+    """Give a locked post its outcome once every publication is final; returns its status."""
+    statuses = [s for s in Publication.objects.filter(post=post).values_list("status", flat=True) if s != P.CANCELLED]
+    if not statuses or any(status not in TERMINAL for status in statuses):
+        return post.status
+    if post.status not in {PostStatus.SCHEDULED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED}:
+        return post.status
+    confirmed = statuses.count(P.CONFIRMED)
+    if confirmed == len(statuses):
+        to = PostStatus.PUBLISHED
+    elif confirmed:
+        to = PostStatus.PARTIALLY_PUBLISHED
+    else:
+        to = PostStatus.FAILED
+    if to != post.status and may_move(post.status, to):
+        post_services.post_transition(
+            post=post,
+            to=to,
+            actor=None,
+            reason="publishing finished",
+            changes={"confirmed": confirmed, "targets": len(statuses)},
+        )
+    return post.status
+
+
+# People act -----------------------------------------------------------------------------------
+
+VIEW = "view"
+RETRY = "retry"
+
+
+class PublishingPolicy:
+    """Who sees publications and may retry them: the campaign's editors, Communications, Governance."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    @cached_property
+    def sees_all(self) -> bool:
+        user = self.user
+        if not user.is_authenticated or not user.is_active:
+            return False
+        if user.is_superuser or user.has_perm("posts.view_publication"):
+            return True
+        return user.groups.filter(name__in=[COMMUNICATIONS_REVIEWER, GOVERNANCE]).exists()
+
+    @cached_property
+    def editor_campaign_ids(self) -> frozenset[int]:
+        return PostPolicy(self.user).editable_campaign_ids
+
+    @property
+    def may_open_page(self) -> bool:
+        return self.sees_all or bool(self.editor_campaign_ids)
+
+    def actions(self, publication: Publication) -> frozenset[str]:
+        """Return what this user may do with ``publication`` (whose post they can see)."""
+        if not (self.sees_all or publication.post.campaign_id in self.editor_campaign_ids):
+            return frozenset()
+        if publication.status in RETRYABLE:
+            return frozenset({VIEW, RETRY})
+        return frozenset({VIEW})
+
+
+def publications_for_user(*, user: Any) -> QuerySet[Publication]:
+    """Return the publications the user may see, with what a list row shows."""
+    policy = PublishingPolicy(user)
+    publications = Publication.objects.select_related("post", "post__campaign", "account").defer(
+        "account__credentials", "post__sources"
+    )
+    if policy.sees_all:
+        return publications
+    return publications.filter(post__campaign_id__in=policy.editor_campaign_ids)
+
+
+def publications_needing_attention(*, user: Any) -> QuerySet[Publication]:
+    """Return the visible failed, blocked, overdue and waiting publications, most urgent first."""
+    return publications_for_user(user=user).filter(status__in=NEEDS_ATTENTION).order_by("status", "due_at", "pk")
+
+
+def publications_of_post(*, post: Post) -> QuerySet[Publication]:
+    """Return a post's publications with their accounts, for the post detail panel."""
+    return (
+        Publication.objects.filter(post=post)
+        .select_related("account")
+        .defer("account__credentials")
+        .order_by("account__platform", "account__name")
+    )
+
+
+@transaction.atomic
+def publication_retry(*, publication: Publication, actor: Any) -> Publication:
+    """Put a failed or overdue publication back in line, due now, if its gates pass today."""
+    locked = _locked(publication.pk)
+    if locked is None:
+        raise ValidationError(_("This publication no longer exists."))
+    post, account, publication = locked
+    if RETRY not in PublishingPolicy(actor).actions(publication):
+        if publication.status not in RETRYABLE:
+            raise ValidationError(_("Only failed or overdue publications can be retried."), code="not_retryable")
+        raise PermissionDenied(_("You may not retry this publication."))
+    now = timezone.now()
+    problems = publication_gate_problems(
+        publication=publication, post=post, account=account, now=now, post_states=SENDABLE | {PostStatus.FAILED}
+    )
+    if problems:
+        raise ValidationError(problems, code="gates")
+    publication_transition(
+        publication=publication,
+        to=P.PENDING,
+        actor=actor,
+        reason="retry requested",
+        fields={
+            "due_at": now,
+            "next_attempt_at": now,
+            "attempt_limit": publication.attempts + settings.ROUNDS_PUBLISH_MAX_ATTEMPTS,
+            "last_error": "",
+            **_NO_LEASE,
+        },
+    )
+    if post.status == PostStatus.FAILED:
+        post_services.post_transition(post=post, to=PostStatus.SCHEDULED, actor=actor, reason="publishing retried")
+    return publication
+
+
+def publication_failed_notify(*, publication_id: int) -> int:
+    """Tell the Communications reviewers that a publication failed for good; returns mails sent."""
+    from people.models import User
+
+    publication = Publication.objects.select_related("post", "post__campaign", "account").get(pk=publication_id)
+    people = (
+        User.objects.filter(groups__name=COMMUNICATIONS_REVIEWER, is_active=True)
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+    path = reverse("posts:publishing")
+    messages = []
+    for user in people:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            values = {
+                "post": publication.post,
+                "campaign": publication.post.campaign,
+                "account": publication.account,
+                "error": publication.last_error or "-",
+                "attempts": publication.attempts,
+                "path": path,
+            }
+            subject = _("Publishing failed: “%(post)s” on %(account)s") % values
+            body = (
+                _(
+                    "The post “%(post)s” of the campaign %(campaign)s could not be published on %(account)s "
+                    "after %(attempts)s attempt(s).\n\nThe platform said: %(error)s\n\n"
+                    "The Publishing page (%(path)s) lists it with “Retry publishing”."
+                )
+                % values
+            )
+        messages.append(EmailMessage(subject, body + "\n\n— Rounds\n", settings.DEFAULT_FROM_EMAIL, [user.email]))
+    return (get_connection().send_messages(messages) or 0) if messages else 0

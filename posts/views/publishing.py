@@ -1,0 +1,77 @@
+"""The Publishing page, "Retry publishing", and the publications panel on a post's page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from posts.models import Post, Publication
+from posts.panels import Panel
+from posts.publishing import (
+    RETRY,
+    PublishingPolicy,
+    publication_retry,
+    publications_for_user,
+    publications_needing_attention,
+    publications_of_post,
+)
+from posts.views.editor import forbidden
+
+LIST_LIMIT = 200
+
+
+@login_required
+def publishing_view(request: HttpRequest) -> HttpResponse:
+    """List the failed, blocked, overdue and waiting publications the user may see and act on."""
+    policy = PublishingPolicy(request.user)
+    if not policy.may_open_page:
+        return forbidden(request, _("Only the campaign's editors, Communications and Governance see publishing."))
+    publications = list(publications_needing_attention(user=request.user)[: LIST_LIMIT + 1])
+    rows = [(publication, RETRY in policy.actions(publication)) for publication in publications[:LIST_LIMIT]]
+    context = {"rows": rows, "truncated": len(publications) > LIST_LIMIT, "limit": LIST_LIMIT, "nav": "publishing"}
+    return render(request, "posts/publishing.html", context)
+
+
+@require_POST
+@login_required
+def publication_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Retry publishing": put a failed or overdue publication back in line, due now."""
+    try:
+        publication = publications_for_user(user=request.user).get(pk=pk)
+    except Publication.DoesNotExist as error:
+        raise Http404 from error
+    try:
+        publication_retry(publication=publication, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not do this."))
+    else:
+        messages.success(request, _("Publishing will be tried again now."))
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("posts:publishing")
+
+
+def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
+    """Return the panel of each target's publication state, or None before the post was scheduled."""
+    publications = list(publications_of_post(post=post))
+    if not publications:
+        return None
+    policy = PublishingPolicy(request.user)
+    for publication in publications:
+        publication.post = post  # the policy reads the campaign; the detail page loaded it already
+    rows = [(publication, RETRY in policy.actions(publication)) for publication in publications]
+    return Panel(
+        template_name="posts/partials/publications.html",
+        order=20,
+        context={"rows": rows, "post": post, "next": request.get_full_path()},
+    )
