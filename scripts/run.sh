@@ -13,10 +13,12 @@ ADDR=${ADDR:-127.0.0.1:8000}
 # kills django-q's sentinel outright and leaves the cluster hanging), the server as a group.
 set -m
 cluster=""
+dispatcher=""
 server=""
 stop() {
     trap - INT TERM EXIT
     [ -n "$cluster" ] && kill -TERM "$cluster" 2>/dev/null
+    [ -n "$dispatcher" ] && kill -TERM "$dispatcher" 2>/dev/null
     [ -n "$server" ] && kill -TERM -- "-$server" 2>/dev/null
     wait
 }
@@ -24,8 +26,11 @@ trap stop INT TERM EXIT
 
 "$PY" manage.py qcluster &
 cluster=$!
+# Hands due publications to the cluster within a second of their time (docs/publishing.md).
+"$PY" manage.py publish_dispatcher &
+dispatcher=$!
 "$PY" manage.py runserver "$ADDR" &
 server=$!
 
-# Return as soon as either one stops; the EXIT trap then stops the other.
+# Return as soon as any one stops; the EXIT trap then stops the other.
 wait -n
