@@ -16,3 +16,5 @@ ROUNDS_CREDENTIALS_KEYS = ["ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405  (tasks run inline, after commit)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 _ = BASE_DIR
+# WhiteNoise looks for STATIC_ROOT at start-up; tests serve from the finders, so an empty one will do.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

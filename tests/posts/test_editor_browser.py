@@ -49,6 +49,25 @@ def test_editor_writes_a_post_with_an_image_for_two_accounts(
     assert post.scheduled_at is not None
     assert timezone.localtime(post.scheduled_at).month == timezone.localdate().month
 
+    # The journey goes on: the draft is on the calendar; drag it to another day; it stays there.
+    start, target = timezone.localdate().replace(day=15), timezone.localdate().replace(day=22)
+    page.get_by_role("link", name="Calendar").click()
+    card = page.locator(f'td[data-date="{start.isoformat()}"] article', has_text="Heart week opener")
+    card.drag_to(page.locator(f'td[data-date="{target.isoformat()}"]'))
+    page.locator("[data-cal-live]").filter(has_text="Moved").wait_for()
+    page.reload()
+    moved = page.locator(f'td[data-date="{target.isoformat()}"] article', has_text="Heart week opener")
+    expect(moved).to_be_visible()
+    post.refresh_from_db()
+    assert timezone.localtime(post.scheduled_at).date() == target
+
+    # The same page in German: the switch in the header, then German labels.
+    page.get_by_label("Language").select_option("de")
+    expect(page.get_by_role("link", name="Kalender")).to_be_visible()
+    expect(page.get_by_role("link", name="Neuer Beitrag")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator(f'td[data-date="{target.isoformat()}"] article', has_text="Heart week opener")).to_be_visible()
+
 
 def test_live_counter_shows_the_x_limit_error_without_saving(
     page: Any, editor: Any, campaign: Any, account_factory: Any
