@@ -3,13 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from posts.models import Post, Publication
+from posts.models import Post, Publication, TakedownItem
 from posts.panels import Panel
 from posts.publishing import (
     RETRY,
@@ -19,6 +21,7 @@ from posts.publishing import (
     publications_needing_attention,
     publications_of_post,
 )
+from posts.services import takedown_confirm
 from posts.views.editor import forbidden
 
 LIST_LIMIT = 200
@@ -32,7 +35,13 @@ def publishing_view(request: HttpRequest) -> HttpResponse:
         return forbidden(request, _("Only the campaign's editors, Communications and Governance see publishing."))
     publications = list(publications_needing_attention(user=request.user)[: LIST_LIMIT + 1])
     rows = [(publication, RETRY in policy.actions(publication)) for publication in publications[:LIST_LIMIT]]
-    context = {"rows": rows, "truncated": len(publications) > LIST_LIMIT, "limit": LIST_LIMIT, "nav": "publishing"}
+    context = {
+        "rows": rows,
+        "truncated": len(publications) > LIST_LIMIT,
+        "limit": LIST_LIMIT,
+        "takedowns": takedowns_open(user=request.user)[:LIST_LIMIT],
+        "nav": "publishing",
+    }
     return render(request, "posts/publishing.html", context)
 
 
@@ -75,3 +84,28 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
         order=20,
         context={"rows": rows, "post": post, "next": request.get_full_path()},
     )
+
+
+def takedowns_open(*, user: object) -> "QuerySet[TakedownItem]":
+    """Return the takedowns nobody has confirmed yet, of the campaigns the user acts for."""
+    policy = PublishingPolicy(user)
+    items = TakedownItem.objects.filter(confirmed_at__isnull=True).select_related("post", "account", "consent__subject")
+    if not policy.sees_all:
+        items = items.filter(post__campaign_id__in=policy.editor_campaign_ids)
+    return items.order_by("created_at", "pk")
+
+
+@require_POST
+@login_required
+def takedown_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that a publication listed for takedown is gone from its platform."""
+    item = takedowns_open(user=request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    try:
+        takedown_confirm(item=item, actor=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("Confirmed as taken down."))
+    return redirect(reverse("posts:publishing") + "#takedowns")
