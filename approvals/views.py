@@ -27,6 +27,7 @@ from approvals.selectors import (
 )
 from approvals.services import REFUSALS, decision_record, post_chain_set, round_submit
 from posts.forms import draft_from_post
+from posts.gates import post_consent_problems
 from posts.models import Post
 from posts.selectors import post_for_editor
 from posts.views.editor import target_previews
@@ -81,6 +82,8 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
         "overview": overview,
         "diff": review_diff(user=request.user, post=post, overview=overview),
         "previews": target_previews(draft_from_post(post)),
+        "featured": post.featured_people.select_related("subject", "consent"),
+        "consent_problems": post_consent_problems(post=post),
         "next": request.get_full_path(),
         "nav": "reviews",
     }

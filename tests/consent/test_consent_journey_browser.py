@@ -129,9 +129,7 @@ def test_consent_recorded_story_featured_reviewed_scheduled_then_revoked_blocks_
     switch_user(page, "legal")
     page.goto(f"/reviews/posts/{post.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Review: Anna runs again")
-    # The review page does not list featured people; its "Post details" link does, with the consent's state.
-    page.get_by_role("link", name="Post details").click()
-    page.wait_for_url(f"**/posts/{post.pk}/")
+    # Legal sees who the post features and the state of each consent on the review page itself.
     expect(page.get_by_role("heading", name="Featured people and consent")).to_be_visible()
     expect(page.locator(".featured-list > li").first).to_contain_text("Anna Example")
     expect(page.locator(".featured-list > li").first.locator(".badge")).to_have_text("Active")
@@ -142,7 +140,7 @@ def test_consent_recorded_story_featured_reviewed_scheduled_then_revoked_blocks_
     approve_as(post, reviewers["comms"])
     post.refresh_from_db()
     assert post.status == PostStatus.APPROVED
-    assert Decision.objects.filter(round__post=post, verdict=Verdict.APPROVE).count() == 3
+    assert Decision.objects.filter(stage_run__round__post=post, verdict=Verdict.APPROVE).count() == 3
 
     switch_user(page, "editor")
     page.goto(f"/posts/{post.pk}/")
