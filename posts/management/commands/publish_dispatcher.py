@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from posts.publishing import dispatch_once
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         self.stdout.write(f"publish dispatcher: one pass every {interval:g} s")
         while not stop.is_set():
-            close_old_connections()
+            _connections_refresh()
             try:
                 report = dispatch_once()
             except DatabaseError:
@@ -53,5 +53,12 @@ class Command(BaseCommand):
             # A full batch means more are due: go again at once.
             if report.get("claimed", 0) < settings.ROUNDS_PUBLISH_BATCH:
                 stop.wait(interval)
-        close_old_connections()
+        _connections_refresh()
         self.stdout.write("publish dispatcher stopped")
+
+
+def _connections_refresh() -> None:
+    # A long-lived process drops broken or expired connections between passes, like a request
+    # cycle does. Inside a caller's transaction (call_command in a test) there is nothing to drop.
+    if not connection.in_atomic_block:
+        close_old_connections()
