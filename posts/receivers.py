@@ -1,11 +1,17 @@
 """What posts do when consent ends: block what is not out yet, list what must come down."""
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import F
 from django.dispatch import receiver
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from consent.models import ConsentRecord
+from consent.models import ConsentRecord, Subject
+from consent.selectors import RegistryPanel
 from consent.signals import consent_lapsed, consent_revoked
+from posts.models import FeaturedPerson, PostStatus
 from posts.services import consent_cascade
 
 
@@ -22,3 +28,33 @@ def _block_on_expiry(*, record: ConsentRecord, **kwargs: Any) -> None:
 def reviewer_may_read_document(user: Any, record: ConsentRecord) -> bool:
     """Reviewers assigned to a campaign with a post that relies on ``record`` may read its form."""
     return ConsentRecord.objects.filter(pk=record.pk, featured_in__post__campaign__reviewers=user).exists()
+
+
+def posts_featuring_panel(user: Any, subject: Subject, records: Sequence[ConsentRecord]) -> RegistryPanel:
+    """The consent registry's "posts using this person" block: every post featuring them, any state."""
+    people = (
+        FeaturedPerson.objects.filter(subject=subject)
+        .select_related("post", "consent")
+        .order_by(F("post__scheduled_at").desc(nulls_last=True), "-post__pk")
+    )
+    items = [
+        {
+            "url": reverse("posts:post_detail", args=[person.post_id]),
+            "label": str(person.post),
+            "note": " · ".join(
+                filter(
+                    None,
+                    [
+                        str(PostStatus(person.post.status).label),
+                        _("consent signed %(date)s") % {"date": person.consent.signed_on} if person.consent else "",
+                    ],
+                )
+            ),
+        }
+        for person in people
+    ]
+    return RegistryPanel(
+        template_name="consent/_panel_links.html",
+        order=50,
+        context={"title": _("Posts featuring this person"), "items": items, "empty": _("No post features them.")},
+    )

@@ -197,3 +197,18 @@ def test_only_the_campaigns_reviewers_may_read_the_consent_form(
     assert VIEW_DOCUMENT in consent_actions(user=reviewers["legal"], record=record)
     assert VIEW_DOCUMENT not in consent_actions(user=editor, record=record)
     assert VIEW_DOCUMENT not in consent_actions(user=viewer, record=record)
+
+
+def test_subject_page_lists_the_posts_featuring_the_person(
+    client: Any, editor: Any, story: Any, officer: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    from django.urls import reverse
+
+    anna = subject_factory(display_name="Anna")
+    feature(story, editor, anna, record_factory(anna))
+    client.force_login(officer)
+
+    page = client.get(reverse("consent:subject_detail", args=[anna.pk])).content.decode()
+
+    assert "Posts featuring this person" in page
+    assert reverse("posts:post_detail", args=[story.pk]) in page
