@@ -12,12 +12,14 @@ from tests.posts import test_plans
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Fixtures shared with test_plans.
+# Fixtures shared with test_plans; the clock stands before the fixtures' 2027 dates, which
+# would otherwise turn into errors ("in the past") once the calendar passes them.
 plan_accounts = test_plans.plan_accounts
+plan_clock = test_plans.plan_clock
 
 
 def test_upload_bad_plan_see_errors_upload_fixed_plan_confirm_and_see_posts_on_calendar(
-    page: Any, editor: Any, plan_accounts: list[Any]
+    page: Any, editor: Any, plan_accounts: list[Any], plan_clock: None
 ) -> None:
     browser_login(page, "editor")
     page.get_by_role("link", name="Import plan").click()
@@ -48,7 +50,7 @@ def test_upload_bad_plan_see_errors_upload_fixed_plan_confirm_and_see_posts_on_c
 
 
 def test_progress_bar_follows_a_background_import_and_shows_the_result(
-    page: Any, editor: Any, plan_accounts: list[Any], settings: Any
+    page: Any, editor: Any, plan_accounts: list[Any], plan_clock: None, settings: Any
 ) -> None:
     browser_login(page, "editor")
     page.goto("/plans/import/")

@@ -144,7 +144,9 @@ def test_large_plan_runs_as_a_task_with_progress(
     assert Post.objects.count() == 1_005
 
 
-def test_running_job_shows_a_progress_bar_for_the_script(client: Any, editor: Any, plan_accounts: list[Any]) -> None:
+def test_running_job_shows_a_progress_bar_for_the_script(
+    client: Any, editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
     client.force_login(editor)
     token = token_of(upload(client, "plan_native_utf8.csv"))
     job = jobs.job_load(token)
@@ -216,7 +218,9 @@ def test_template_download_previews_clean_with_the_readme_accounts(
     assert page.content.count(b"plan-row-created") == 1 and b"plan-row-error" not in page.content
 
 
-def test_preview_page_queries_do_not_grow_with_rows(client: Any, editor: Any, plan_accounts: list[Any]) -> None:
+def test_preview_page_queries_do_not_grow_with_rows(
+    client: Any, editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
     client.force_login(editor)
 
     def queries(n: int) -> int:
