@@ -1,7 +1,7 @@
 """The contract every connector keeps, and the plain values it takes and returns."""
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,14 @@ class Result:
     response_excerpt: str = ""
 
 
+@dataclass(frozen=True)
+class Deletion:
+    """What a delete call did: whether the post is gone, and the start of the platform's answer as proof."""
+
+    deleted: bool
+    response_excerpt: str = ""
+
+
 class ConnectorError(Exception):
     """Base of the errors a connector raises; ``response_excerpt`` keeps the start of the answer."""
 
@@ -92,4 +100,13 @@ class Connector(Protocol):
 
     def delete(self, *, account: AccountRef, external_id: str) -> bool:
         """Delete a published post; return False where the platform does not allow it."""
+        ...
+
+
+@runtime_checkable
+class DeletesWithProof(Protocol):
+    """A connector whose delete also returns the platform's answer, kept as proof of a takedown."""
+
+    def delete_with_proof(self, *, account: AccountRef, external_id: str) -> Deletion:
+        """Delete a published post; ``deleted`` is False where the platform does not allow it."""
         ...

@@ -1,11 +1,15 @@
 """Which connector serves an account: its ``connector`` field, then its platform."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from posts.connectors import facebook, instagram, linkedin, tiktok, webhook, x, youtube
+from posts.connectors.api import ApiConnector
 from posts.connectors.base import Connector, PermanentError
+from posts.connectors.credentials import CredentialKey
 from posts.connectors.outbox import OutboxConnector
 from posts.connectors.webhook import WebhookConnector
 
@@ -20,10 +24,36 @@ def _webhook() -> Connector:
     return WebhookConnector(timeout=settings.ROUNDS_PUBLISH_HTTP_TIMEOUT)
 
 
+def _api(cls: type[ApiConnector]) -> ConnectorFactory:
+    def make() -> Connector:
+        options: dict[str, Any] = {"timeout": settings.ROUNDS_PUBLISH_HTTP_TIMEOUT, "media_root": settings.MEDIA_ROOT}
+        options.update(getattr(settings, "ROUNDS_CONNECTOR_OPTIONS", {}).get(cls.platform, {}))
+        return cls(**options)  # type: ignore[return-value]
+
+    return make
+
+
 # Account.connector -> factory. "platform" means: the platform's own API client, below.
 BY_CONNECTOR: dict[str, ConnectorFactory] = {"outbox": _outbox, "webhook": _webhook}
 # Account.platform -> factory of that platform's API client (one module per platform).
-BY_PLATFORM: dict[str, ConnectorFactory] = {}
+BY_PLATFORM: dict[str, ConnectorFactory] = {
+    "facebook": _api(facebook.FacebookConnector),
+    "instagram": _api(instagram.InstagramConnector),
+    "linkedin": _api(linkedin.LinkedInConnector),
+    "x": _api(x.XConnector),
+    "youtube": _api(youtube.YouTubeConnector),
+    "tiktok": _api(tiktok.TikTokConnector),
+}
+# The credential keys each connector reads: by connector, and for "platform" by platform.
+CREDENTIAL_KEYS: dict[str, tuple[CredentialKey, ...]] = {
+    "webhook": webhook.CREDENTIALS,
+    "facebook": facebook.CREDENTIALS,
+    "instagram": instagram.CREDENTIALS,
+    "linkedin": linkedin.CREDENTIALS,
+    "x": x.CREDENTIALS,
+    "youtube": youtube.CREDENTIALS,
+    "tiktok": tiktok.CREDENTIALS,
+}
 
 
 class ConnectorMissing(PermanentError):
@@ -44,3 +74,8 @@ def connector_for(*, connector: str, platform: str) -> Connector:
             % {"platform": platform}
         )
     return factory()
+
+
+def credential_keys_for(*, connector: str, platform: str) -> tuple[CredentialKey, ...]:
+    """Return the credential keys an account with this connector and platform reads (none for the outbox)."""
+    return CREDENTIAL_KEYS.get(platform if connector == "platform" else connector, ())
