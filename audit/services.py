@@ -1,22 +1,53 @@
+import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditEvent
+from audit.models import GENESIS_HASH, AuditEvent, event_hash
 from calendar_project.bulk import rows_insert
 
 # Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_210_311
 
 
+_ENCODER = DjangoJSONEncoder()
+
+
+class _NotPlain(Exception):
+    """A value `_plain` does not copy exactly as the JSON round trip would."""
+
+
+def _plain(value: Any) -> Any:
+    # The JSON round trip of `_normalise`, without encoding and decoding, for the types events
+    # carry: keys sorted, tuples as lists, datetimes and dates as DjangoJSONEncoder writes them.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float and math.isfinite(value):
+        return value
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            raise _NotPlain
+        return {key: _plain(value[key]) for key in sorted(value)}
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in value]
+    if kind is dt.datetime or kind is dt.date:
+        return _ENCODER.default(value)
+    raise _NotPlain
+
+
 def _normalise(changes: dict[str, Any]) -> dict[str, Any]:
-    # Store exactly what the hash was computed over (dates as ISO strings, etc.).
-    return json.loads(json.dumps(changes, cls=DjangoJSONEncoder, sort_keys=True))
+    """Return ``changes`` as they read back from JSON: exactly what the hash is computed over."""
+    try:
+        return cast("dict[str, Any]", _plain(changes))
+    except _NotPlain:
+        return cast("dict[str, Any]", json.loads(json.dumps(changes, cls=DjangoJSONEncoder, sort_keys=True)))
 
 
 @transaction.atomic
@@ -84,15 +115,15 @@ _EVENT_FIELDS = (
 
 
 @transaction.atomic
-def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> list[AuditEvent]:
-    """Append ``events`` to the chain in order, as many `event_record` calls would; returns them unsaved.
+def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> int:
+    """Append ``events`` to the chain in order, as many `event_record` calls would; returns how many.
 
     One read of the chain's end and one multi-row insert, for services that write thousands of
-    rows at once (plan imports). Same lock, same hashes, same caller's transaction. The returned
-    events carry no primary key.
+    rows at once (plan imports). Same lock, same hashes (`event_hash`, which ``verify_audit``
+    checks), same caller's transaction; the rows are hashed as tuples, never built as models.
     """
     if not events:
-        return []
+        return 0
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
@@ -100,30 +131,30 @@ def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> list[Audit
     seq = last.seq if last else 0
     prev_hash = last.hash if last else GENESIS_HASH
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    actor_id = actor.pk if is_user else None
     actor_repr = (actor.get_username() if is_user else str(actor or "system"))[:200]
     now = timezone.now()
-    rows: list[AuditEvent] = []
+    stamp = now.isoformat()
+    rows: list[tuple[Any, ...]] = []
     for spec in events:
         seq += 1
-        event = AuditEvent(
+        obj_type, obj_id, obj_repr = spec.obj._meta.label_lower, str(spec.obj.pk), str(spec.obj)[:300]
+        changes = _normalise(spec.changes or {})
+        digest = event_hash(
             seq=seq,
-            created_at=now,
-            actor=actor if is_user else None,
+            created_at=stamp,
+            actor_id=actor_id,
             actor_repr=actor_repr,
             action=spec.action,
-            object_type=spec.obj._meta.label_lower,
-            object_id=str(spec.obj.pk),
-            object_repr=str(spec.obj)[:300],
+            object_type=obj_type,
+            object_id=obj_id,
+            object_repr=obj_repr,
             content_hash=spec.content_hash,
-            changes=_normalise(spec.changes or {}),
+            changes=changes,
             prev_hash=prev_hash,
         )
-        event.hash = event.compute_hash()
-        prev_hash = event.hash
-        rows.append(event)
-    rows_insert(
-        model=AuditEvent,
-        fields=_EVENT_FIELDS,
-        rows=([getattr(event, name) for name in _EVENT_FIELDS] for event in rows),
-    )
-    return rows
+        fields = (seq, now, actor_id, actor_repr, spec.action, obj_type, obj_id, obj_repr, spec.content_hash, changes)
+        rows.append((*fields, prev_hash, digest))  # in the order of _EVENT_FIELDS
+        prev_hash = digest
+    rows_insert(model=AuditEvent, fields=_EVENT_FIELDS, rows=rows)
+    return len(rows)
