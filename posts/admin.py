@@ -10,18 +10,23 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from posts.admin_plans import PlanImportExportMixin
+from posts.connectors.credentials import credentials_missing
+from posts.connectors.registry import CREDENTIAL_KEYS, credential_keys_for
 from posts.models import (
     Account,
     Campaign,
+    DeletionStatus,
     FeaturedPerson,
     Media,
+    Platform,
     Post,
     PostTarget,
     Publication,
@@ -29,7 +34,9 @@ from posts.models import (
     Revision,
     TakedownItem,
 )
+from posts.models import Connector as ConnectorChoice
 from posts.services import ACCOUNT_FIELDS, account_save, campaign_create, campaign_update
+from posts.takedowns import takedown_delete
 
 HASH_PREFIX = 12
 
@@ -121,6 +128,28 @@ class WriteOnlyTextarea(forms.Textarea):
         return None
 
 
+def credentials_help(account: Account) -> str:
+    """Return the credential keys, as HTML: the account's own connector's, or every connector's for a new one."""
+    if account.pk:
+        groups = [(account.connector, account.platform)]
+    else:
+        platforms = [platform for platform in CREDENTIAL_KEYS if platform != "webhook"]
+        groups = [(ConnectorChoice.WEBHOOK, ""), *((ConnectorChoice.PLATFORM, platform) for platform in platforms)]
+    blocks = []
+    for connector, platform in groups:
+        keys = credential_keys_for(connector=connector, platform=platform)
+        if not keys:
+            continue
+        title = Platform(platform).label if connector == ConnectorChoice.PLATFORM else ConnectorChoice(connector).label
+        items = format_html_join(
+            "",
+            "<li><code>{}</code> ({}): {}</li>",
+            ((key.name, _("required") if key.required else _("optional"), key.help) for key in keys),
+        )
+        blocks.append(format_html("<p>{}</p><ul>{}</ul>", title, items))
+    return format_html_join("", "{}", ((block,) for block in blocks))
+
+
 class AccountAdminForm(forms.ModelForm):
     new_credentials = forms.CharField(
         label=_("New credentials (JSON)"),
@@ -135,6 +164,33 @@ class AccountAdminForm(forms.ModelForm):
     class Meta:
         model = Account
         fields = ACCOUNT_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["new_credentials"]
+        field.help_text = format_html("{}{}", field.help_text, credentials_help(self.instance))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        typed = data.get("new_credentials")
+        if typed is None:
+            return data  # the stored ones stay; publishing names any key they lack
+        keys = credential_keys_for(connector=data.get("connector", ""), platform=data.get("platform", ""))
+        if not keys:
+            return data
+        missing = credentials_missing(keys, typed)
+        unknown = sorted(set(typed) - {key.name for key in keys})
+        if missing:
+            self.add_error(
+                "new_credentials",
+                _("These credentials lack: %(keys)s.") % {"keys": ", ".join(missing)},
+            )
+        if unknown:
+            self.add_error(
+                "new_credentials",
+                _("Keys this connector does not read (a typo?): %(keys)s.") % {"keys": ", ".join(unknown)},
+            )
+        return data
 
     def clean_new_credentials(self) -> dict[str, Any] | None:
         text = self.cleaned_data.get("new_credentials", "").strip()
@@ -341,10 +397,37 @@ class FeaturedPersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(TakedownItem)
 class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("post", "account", "reason", "created_at", "confirmed_at", "confirmed_by")
-    list_filter = ("account__platform", "post__campaign")
-    list_select_related = ("post", "account", "confirmed_by")
+    list_display = ("post", "account", "reason", "created_at", "deletion_status", "confirmed_at", "confirmed_by")
+    list_filter = ("deletion_status", "account__platform", "post__campaign")
+    list_select_related = ("post", "post__campaign", "account", "confirmed_by")
     search_fields = ("post__title", "post__external_id", "reason", "url")
+    actions = ("delete_on_platform",)
+
+    def has_delete_on_platform_permission(self, request: HttpRequest) -> bool:
+        # Each item is checked again by the service (the campaign's editors, or who may change takedowns).
+        return self.has_view_permission(request)
+
+    @admin.action(description=_("Delete on platform"), permissions=["delete_on_platform"])
+    def delete_on_platform(self, request: HttpRequest, queryset: QuerySet[TakedownItem]) -> None:
+        deleted = 0
+        for item in queryset.filter(confirmed_at__isnull=True).select_related("post__campaign", "account"):
+            try:
+                item = takedown_delete(item=item, actor=request.user)
+            except (PermissionDenied, ValidationError) as error:
+                self.message_user(
+                    request, f"{item}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
+                )
+                continue
+            if item.deletion_status == DeletionStatus.DELETED:
+                deleted += 1
+            else:
+                self.message_user(request, f"{item}: {item.deletion_note}", messages.WARNING)
+        self.message_user(
+            request,
+            ngettext("%(count)d post deleted on its platform.", "%(count)d posts deleted on their platforms.", deleted)
+            % {"count": deleted},
+            messages.SUCCESS if deleted else messages.INFO,
+        )
 
 
 # Publishing: read-only here; people act on the Publishing page, which audits every move.

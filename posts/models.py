@@ -332,6 +332,13 @@ class FeaturedPerson(models.Model):
         return str(self.subject)
 
 
+class DeletionStatus(models.TextChoices):
+    DELETED = "deleted", _("Deleted on the platform")
+    NOT_ALLOWED = "not_allowed", _("The platform does not allow deletion")
+    NO_RECORD = "no_record", _("Nothing known to delete")
+    FAILED = "failed", _("Deletion failed")
+
+
 class TakedownItem(models.Model):
     """A publication that must come down because the consent it relied on ended."""
 
@@ -352,6 +359,21 @@ class TakedownItem(models.Model):
         blank=True,
         related_name="+",
     )
+    # The last "Delete on platform": when, by whom, what came of it, and the platform's answer as proof.
+    deletion_status = models.CharField(
+        _("deletion on the platform"), max_length=20, choices=DeletionStatus.choices, blank=True
+    )
+    deletion_at = models.DateTimeField(_("deletion tried at"), null=True, blank=True)
+    deletion_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deletion tried by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deletion_response = models.TextField(_("platform's answer"), blank=True)
+    deletion_note = models.TextField(_("deletion note"), blank=True)
 
     class Meta:
         verbose_name = _("takedown")

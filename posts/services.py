@@ -39,6 +39,7 @@ from posts.models import (
 from posts.policy import EDIT, MOVE, SCHEDULE, UNSCHEDULE, WITHDRAW, PostPolicy
 from posts.signals import post_blocked, post_content_changed
 from posts.states import EDIT_RESETS, may_move
+from posts.takedowns import takedown_may_act
 
 
 @dataclass(frozen=True)
@@ -759,7 +760,7 @@ def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[
 @transaction.atomic
 def takedown_confirm(*, item: TakedownItem, actor: Any) -> TakedownItem:
     """Record that someone took the publication down; returns the item."""
-    if not actor.has_perm("posts.change_takedownitem") and not PostPolicy(actor).may_create_in(item.post.campaign):
+    if not takedown_may_act(actor=actor, item=item):
         raise PermissionDenied(_("You may not confirm takedowns for this campaign."))
     item = TakedownItem.objects.select_for_update().get(pk=item.pk)
     if item.confirmed_at is not None:

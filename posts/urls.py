@@ -17,6 +17,7 @@ urlpatterns = [
     path("publishing/", publishing.publishing_view, name="publishing"),
     path("publications/<int:pk>/retry/", publishing.publication_retry_view, name="publication_retry"),
     path("takedowns/<int:pk>/confirm/", publishing.takedown_confirm_view, name="takedown_confirm"),
+    path("takedowns/<int:pk>/delete/", publishing.takedown_delete_view, name="takedown_delete"),
     path("campaigns/", campaigns.campaign_list_view, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_create_view, name="campaign_create"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail_view, name="campaign_detail"),

@@ -1,4 +1,7 @@
-"""The Publishing page, "Retry publishing", and the publications panel on a post's page."""
+"""The Publishing page, "Retry publishing", takedowns, and the publications panel on a post's page."""
+
+import datetime as dt
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,11 +10,12 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from posts.models import Post, Publication, TakedownItem
+from posts.models import DeletionStatus, Post, Publication, TakedownItem
 from posts.panels import Panel
 from posts.publishing import (
     RETRY,
@@ -22,9 +26,12 @@ from posts.publishing import (
     publications_of_post,
 )
 from posts.services import takedown_confirm
+from posts.takedowns import takedown_delete
 from posts.views.editor import forbidden
 
 LIST_LIMIT = 200
+# How long a closed takedown stays on the page, with its proof.
+TAKEN_DOWN_DAYS = 30
 
 
 @login_required
@@ -40,6 +47,8 @@ def publishing_view(request: HttpRequest) -> HttpResponse:
         "truncated": len(publications) > LIST_LIMIT,
         "limit": LIST_LIMIT,
         "takedowns": takedowns_open(user=request.user)[:LIST_LIMIT],
+        "taken_down": takedowns_closed_recently(user=request.user)[:LIST_LIMIT],
+        "taken_down_days": TAKEN_DOWN_DAYS,
         "nav": "publishing",
     }
     return render(request, "posts/publishing.html", context)
@@ -86,26 +95,65 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
     )
 
 
-def takedowns_open(*, user: object) -> "QuerySet[TakedownItem]":
-    """Return the takedowns nobody has confirmed yet, of the campaigns the user acts for."""
+def _takedowns_for(user: object) -> "QuerySet[TakedownItem]":
     policy = PublishingPolicy(user)
-    items = TakedownItem.objects.filter(confirmed_at__isnull=True).select_related("post", "account", "consent__subject")
+    items = TakedownItem.objects.select_related("post", "account", "consent__subject").defer("account__credentials")
     if not policy.sees_all:
         items = items.filter(post__campaign_id__in=policy.editor_campaign_ids)
-    return items.order_by("created_at", "pk")
+    return items
+
+
+def takedowns_open(*, user: object) -> "QuerySet[TakedownItem]":
+    """Return the takedowns nobody has confirmed yet, of the campaigns the user acts for."""
+    return _takedowns_for(user).filter(confirmed_at__isnull=True).order_by("created_at", "pk")
+
+
+def takedowns_closed_recently(*, user: object) -> "QuerySet[TakedownItem]":
+    """Return the takedowns closed in the last TAKEN_DOWN_DAYS days, newest first, with who closed them."""
+    since = timezone.now() - dt.timedelta(days=TAKEN_DOWN_DAYS)
+    return (
+        _takedowns_for(user)
+        .filter(confirmed_at__gte=since)
+        .select_related("confirmed_by", "deletion_by")
+        .order_by("-confirmed_at", "-pk")
+    )
+
+
+def _takedown_act(request: HttpRequest, pk: int, act: Callable[[TakedownItem], tuple[int, str]]) -> HttpResponse:
+    """Run ``act`` on a listed open takedown and say what came of it; back to the takedown list."""
+    item = takedowns_open(user=request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    try:
+        level, message = act(item)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.add_message(request, level, message)
+    return redirect(reverse("posts:publishing") + "#takedowns")
 
 
 @require_POST
 @login_required
 def takedown_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a publication listed for takedown is gone from its platform."""
-    item = takedowns_open(user=request.user).filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    try:
+
+    def confirm(item: TakedownItem) -> tuple[int, str]:
         takedown_confirm(item=item, actor=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, _("Confirmed as taken down."))
-    return redirect(reverse("posts:publishing") + "#takedowns")
+        return messages.SUCCESS, _("Confirmed as taken down.")
+
+    return _takedown_act(request, pk, confirm)
+
+
+@require_POST
+@login_required
+def takedown_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Delete on platform": delete a listed takedown's post through its account's API, keeping the proof."""
+
+    def delete(item: TakedownItem) -> tuple[int, str]:
+        item = takedown_delete(item=item, actor=request.user)
+        if item.deletion_status == DeletionStatus.DELETED:
+            return messages.SUCCESS, _("Deleted on the platform; its answer is kept as proof.")
+        return messages.WARNING, item.deletion_note
+
+    return _takedown_act(request, pk, delete)

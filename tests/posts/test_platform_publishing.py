@@ -22,9 +22,13 @@ from posts.media import image_process
 from posts.models import AttemptOutcome, Media, Post, PostStatus, Publication
 from posts.models import PublicationStatus as P
 from posts.publishing import publication_key
-from posts.services import NewMedia, account_save, post_schedule, post_update
+from posts.services import FeatureSpec, NewMedia, account_save, post_schedule, post_update
+from tests.posts import test_publishing
 from tests.posts.fakeplatforms import FakeApi, FakeFacebook, FakeInstagram, FakeLinkedIn, FakeTikTok, FakeX, FakeYouTube
-from tests.posts.test_publishing import approve_all, at, flu, reviewers, run_pass  # noqa: F401  (fixtures)
+
+# The review chain and the dispatcher's pass, set up as test_publishing does (fixtures and helpers).
+flu, reviewers, run_pass = test_publishing.flu, test_publishing.reviewers, test_publishing.run_pass
+approve_all, at = test_publishing.approve_all, test_publishing.at
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +88,7 @@ def scheduled_with(
 ) -> Callable[..., Post]:
     """Return a maker of posts with media, approved by the whole chain and scheduled in three days."""
 
-    def make(account: Any, *, media: str = "", **data: Any) -> Post:
+    def make(account: Any, *, media: str = "", featured: list[FeatureSpec] | None = None, **data: Any) -> Post:
         data.setdefault("content_type", "event")
         data.setdefault("title", "Flu clinic")
         data.setdefault("body", "Flu shots for everyone this Saturday at the main entrance.")
@@ -93,6 +97,8 @@ def scheduled_with(
             post_update(post=post, actor=editor, media_add=[NewMedia(image=jpeg(), alt_text="A nurse with a syringe")])
         elif media == "video":
             add_video(post)
+        if featured:
+            post_update(post=post, actor=editor, featured=featured)
         round_submit(post=post, actor=editor)
         post.refresh_from_db()
         approve_all(post, reviewers)
@@ -126,7 +132,7 @@ def test_a_scheduled_post_is_published_once_through_the_platform_api(
     platform_account: Any,
     scheduled_with: Any,
     time_machine: Any,
-    run_pass: Any,  # noqa: F811
+    run_pass: Any,
 ) -> None:
     platform, fake, media = family
     account = platform_account(platform, fake)
@@ -158,7 +164,7 @@ def test_a_lost_answer_is_looked_up_and_confirmed_without_posting_again(
     platform_account: Any,
     scheduled_with: Any,
     time_machine: Any,
-    run_pass: Any,  # noqa: F811
+    run_pass: Any,
 ) -> None:
     with FakeX() as fake:
         post = scheduled_with(platform_account("x", fake))
@@ -179,7 +185,7 @@ def test_a_rate_limit_waits_until_the_platforms_reset_then_publishes(
     platform_account: Any,
     scheduled_with: Any,
     time_machine: Any,
-    run_pass: Any,  # noqa: F811
+    run_pass: Any,
 ) -> None:
     with FakeX(reset_in=900) as fake:
         post = scheduled_with(platform_account("x", fake))
@@ -204,7 +210,7 @@ def test_tiktok_that_cannot_tell_waits_for_a_person_and_never_posts_twice(
     platform_account: Any,
     scheduled_with: Any,
     time_machine: Any,
-    run_pass: Any,  # noqa: F811
+    run_pass: Any,
 ) -> None:
     with FakeTikTok(moderation_polls=10_000) as fake:
         post = scheduled_with(platform_account("tiktok", fake), media="photo")
@@ -230,7 +236,7 @@ def test_credentials_are_stored_encrypted_and_a_missing_key_fails_with_its_name(
     platform_account: Any,
     scheduled_with: Any,
     time_machine: Any,
-    run_pass: Any,  # noqa: F811
+    run_pass: Any,
     governance: Any,
 ) -> None:
     from django.db import connection
