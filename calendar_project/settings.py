@@ -212,8 +212,9 @@ REDIS_URL = os.environ.get("ROUNDS_REDIS_URL", "")
 Q_CLUSTER: dict[str, object] = {
     "name": "rounds",
     "workers": int(os.environ.get("ROUNDS_Q_WORKERS", "2")),
-    "timeout": 120,
-    "retry": 180,
+    # A task running longer is killed; one not acknowledged within "retry" is handed out again (ORM broker).
+    "timeout": int(os.environ.get("ROUNDS_Q_TIMEOUT", "120")),
+    "retry": int(os.environ.get("ROUNDS_Q_RETRY", "180")),
     "max_attempts": 1,
     "catch_up": False,
     "save_limit": 1000,
