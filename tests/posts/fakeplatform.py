@@ -12,6 +12,14 @@ can assert that nothing arrived twice. ``fail_next(...)`` queues the behaviour o
 - ``timeout``: creates the post, then answers only after ``hang_seconds`` (longer than the client waits)
 - ``drop``: creates the post, then closes the connection without an answer
 - ``slow``: answers 201 after ``slow_seconds`` (late, but within the client's timeout)
+- ``kill``: hands the caller to ``killer`` (which may SIGKILL the process making the call), then
+  closes the connection without an answer; nothing created
+- ``kill-created``: the same after creating the post
+
+Without queued modes, ``faults`` (a `Faults`, seeded) draws the mode of each POST independently,
+and ``Faults.kill_lookup`` the same for each lookup; without either, every POST is ``ok``.
+``creations`` counts, per key, every POST that created (or would have created) a post: a key
+counted twice is a post published twice.
 
 ``GET ?key=K`` answers 200 with the post created under K, else 404 (the lookup of the contract).
 """
@@ -19,15 +27,60 @@ can assert that nothing arrived twice. ``fail_next(...)`` queues the behaviour o
 import hashlib
 import hmac
 import json
+import random
 import threading
 import time
 import urllib.parse
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = {"ok", "500", "429", "429-reset", "422", "timeout", "drop", "slow"}
+MODES = {"ok", "500", "429", "429-reset", "422", "timeout", "drop", "slow", "kill", "kill-created"}
+# What a killer gets: the caller's address (host, port); returns the pid it killed, or None.
+Killer = Callable[[tuple[str, int]], int | None]
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Probabilities of each answer to a POST, drawn independently per request (the rest: ``ok``).
+
+    ``kill``: the caller is killed during the call, half the time after the post was created.
+    ``kill_lookup``: the same for each lookup (GET).
+    """
+
+    error_500: float = 0.0
+    rate_429: float = 0.0
+    rate_429_reset: float = 0.0
+    timeout: float = 0.0
+    drop: float = 0.0
+    slow: float = 0.0
+    refuse_422: float = 0.0
+    kill: float = 0.0
+    kill_lookup: float = 0.0
+
+    def table(self) -> list[tuple[float, str]]:
+        return [
+            (self.error_500, "500"),
+            (self.rate_429, "429"),
+            (self.rate_429_reset, "429-reset"),
+            (self.timeout, "timeout"),
+            (self.drop, "drop"),
+            (self.slow, "slow"),
+            (self.refuse_422, "422"),
+            (self.kill / 2, "kill"),
+            (self.kill / 2, "kill-created"),
+        ]
+
+    def draw(self, rng: random.Random) -> str:
+        """Return the mode of one POST."""
+        point = rng.random()
+        for probability, mode in self.table():
+            if point < probability:
+                return mode
+            point -= probability
+        return "ok"
 
 
 @dataclass(frozen=True)
@@ -54,11 +107,18 @@ class FakePlatform:
     received: list[Received] = field(default_factory=list)
     lookups: list[str] = field(default_factory=list)
     created: dict[str, dict[str, str]] = field(default_factory=dict)
+    creations: Counter[str] = field(default_factory=Counter)
+    faults: Faults | None = None
+    seed: int = 0
+    killer: Killer | None = None
+    kills: list[tuple[str, int]] = field(default_factory=list)  # (key, pid) of each caller killed
 
     def __post_init__(self) -> None:
         self._modes: deque[str] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._random = random.Random(self.seed)
+        self._serial = 0
 
     # Control ---------------------------------------------------------------------------------
 
@@ -110,19 +170,32 @@ class FakePlatform:
             return [item.key for item in self.received]
 
     def duplicates(self) -> dict[str, int]:
-        """Return keys that arrived more than once and how often (a retried 5xx/429 is not a duplicate)."""
+        """Return keys created more than once and how often (a retried 5xx/429 is not a duplicate)."""
         with self._lock:
-            counts: dict[str, int] = {}
-            for item in self.received:
-                if item.mode in {"ok", "timeout", "drop", "slow"}:
-                    counts[item.key] = counts.get(item.key, 0) + 1
-        return {key: count for key, count in counts.items() if count > 1}
+            return {key: count for key, count in self.creations.items() if count > 1}
+
+    def modes(self) -> Counter[str]:
+        """Return how many POSTs got each answer."""
+        with self._lock:
+            return Counter(item.mode for item in self.received)
 
     # Server side -----------------------------------------------------------------------------
 
     def _next_mode(self) -> str:
         with self._lock:
-            return self._modes.popleft() if self._modes else "ok"
+            if self._modes:
+                return self._modes.popleft()
+            return self.faults.draw(self._random) if self.faults else "ok"
+
+    def _lookup_kills(self) -> bool:
+        with self._lock:
+            return bool(self.faults and self._random.random() < self.faults.kill_lookup)
+
+    def _kill(self, client: tuple[str, int], key: str) -> None:
+        pid = self.killer(client) if self.killer else None
+        if pid is not None:
+            with self._lock:
+                self.kills.append((key, pid))
 
     def _signed(self, data: bytes, header: str) -> bool:
         expected = "sha256=" + hmac.new(self.secret.encode(), data, hashlib.sha256).hexdigest()
@@ -130,8 +203,10 @@ class FakePlatform:
 
     def _create(self, key: str) -> dict[str, str]:
         with self._lock:
+            self.creations[key] += 1
             if key not in self.created:
-                number = len(self.created) + 1
+                self._serial += 1
+                number = self._serial
                 self.created[key] = {"id": f"fake-{number}", "url": f"https://fake.example/posts/{number}"}
             return self.created[key]
 
@@ -187,6 +262,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif mode == "drop":
             fake._create(key)
             self.close_connection = True  # no answer at all: the client sees the connection end
+        elif mode in {"kill", "kill-created"}:
+            if mode == "kill-created":
+                fake._create(key)
+            fake._kill(self.client_address[:2], key)  # the caller dies with the call in flight
+            self.close_connection = True
         elif mode == "timeout":
             created = fake._create(key)
             time.sleep(fake.hang_seconds)
@@ -206,6 +286,10 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.lookups.append(key)
             found = fake.created.get(key)
+        if fake._lookup_kills():
+            fake._kill(self.client_address[:2], key)
+            self.close_connection = True
+            return
         if found is None:
             self._answer(404, {"error": "not found"})
         else:
