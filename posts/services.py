@@ -10,13 +10,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
-from calendar_project.bulk import rows_insert
+from calendar_project.bulk import column_set, objects_insert, rows_insert, rows_insert_returning
 from calendar_project.tasks import enqueue_after_commit
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
@@ -507,7 +506,7 @@ def posts_create_many(
             validate_constraints=False,
         )
         posts.append(post)
-    Post.objects.bulk_create(posts, batch_size=batch_size)
+    objects_insert(objects=posts)
     targets_of = [
         [_NewTarget(post_id=post.pk, account=spec.account, body_override=spec.body_override) for spec in draft.targets]
         for post, draft in zip(posts, drafts, strict=True)
@@ -524,20 +523,16 @@ def posts_create_many(
         snapshot = content_snapshot_of(post=post, targets=targets, media=(), featured=())
         hashes.append(content_hash(snapshot))
         revision_rows.append((post.pk, 1, snapshot, hashes[-1], actor.pk, now))
-    rows_insert(
+    revision_ids = rows_insert_returning(
         model=Revision,
         fields=("post_id", "number", "content", "content_hash", "created_by_id", "created_at"),
         rows=revision_rows,
     )
-    for start in range(0, len(posts), batch_size):
-        batch = [post.pk for post in posts[start : start + batch_size]]
-        # One UPDATE per batch: each post points at its own first revision.
-        Post.objects.filter(pk__in=batch).update(
-            current_revision=Subquery(Revision.objects.filter(post=OuterRef("pk"), number=1).values("pk")[:1])
-        )
-        revision_ids = dict(Revision.objects.filter(post_id__in=batch, number=1).values_list("post_id", "pk"))
-        for post in posts[start : start + batch_size]:
-            post.current_revision_id = revision_ids[post.pk]
+    del revision_rows
+    # Each post points at its own first revision.
+    for post, revision_id in zip(posts, revision_ids, strict=True):
+        post.current_revision_id = revision_id
+    column_set(model=Post, field="current_revision_id", values=[(post.pk, post.current_revision_id) for post in posts])
     events: list[EventSpec] = []
     for post, digest in zip(posts, hashes, strict=True):
         created = {"campaign": campaign.pk, "scheduled_at": post.scheduled_at, "time_zone": post.time_zone}

@@ -162,7 +162,6 @@ def test_events_recorded_in_a_batch_continue_the_chain_as_single_events_would(ed
     assert stored[-1].hash == after.hash
     when_text = "2030-01-01T09:30:00.123Z"
     assert stored[0].changes == {"n": 0, "tags": ["b", "a"], "when": when_text, "z": {"x": [1.5, None], "y": 1}}
-    assert list(stored[0].changes) == ["n", "tags", "when", "z"]  # stored as the JSON round trip orders it
     assert stored[3].content_hash == "e" * 64 and stored[3].changes == {}
     assert chain_verify() is None
     assert f"Audit trail intact: {AuditEvent.objects.count()} events." in verify()

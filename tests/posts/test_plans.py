@@ -474,6 +474,7 @@ def test_posts_create_many_matches_post_create_in_a_fixed_number_of_queries(
             for i in range(n)
         ]
 
+    posts_create_many(actor=editor, campaign=campaign, drafts=drafts(1, "warm"))  # fills the content-type cache
     with CaptureQueriesContext(connection) as one:
         posts_create_many(actor=editor, campaign=campaign, drafts=drafts(1, "one"))
     # 30 posts make 60 audit events: one insert batch even where SQLite allows only 999 parameters.
@@ -484,6 +485,56 @@ def test_posts_create_many_matches_post_create_in_a_fixed_number_of_queries(
     assert post.hashtags == ["A", "b"]
     assert post.current_revision.content == content_snapshot(post)
     assert [e.action for e in events_for_object(obj=post)] == ["post.created", "post.revision_created"]
+    assert chain_verify() is None
+
+
+def test_a_2500_row_plan_creates_exactly_its_posts_targets_revisions_and_events(
+    editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    handles = [account.handle for account in plan_accounts]
+    rows = [
+        plan_row(
+            campaign=f"Bulk {i % 3}",
+            date=(dt.date(2027, 4, 1) + dt.timedelta(days=i % 200)).isoformat(),
+            time=f"{8 + i % 10:02d}:{i % 60:02d}",
+            accounts=";".join(handles[i % 5 : i % 5 + 1 + i % 2]),
+            title=f"Row {i}",
+            body=f"Text {i}",
+            link=f"https://example.org/{i}",
+            external_id=f"B-{i:04d}",
+        )
+        for i in range(2500)
+    ]
+    expected_targets = {row["external_id"]: set(row["accounts"].split(";")) for row in rows}
+    data = plan_bytes(*rows)
+    last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+    assert plan_commit(data=data, file_name="bulk.csv", actor=editor).counts[CREATED] == 2500
+
+    posts = {post.pk: post for post in Post.objects.select_related("current_revision").prefetch_related("targets")}
+    assert sorted(post.external_id for post in posts.values()) == sorted(expected_targets)
+    assert Revision.objects.count() == 2500
+    handles_of = {account.pk: account.handle for account in plan_accounts}
+    for post in posts.values():
+        assert post.title == f"Row {int(post.external_id[2:])}" and post.body == f"Text {int(post.external_id[2:])}"
+        assert (post.current_revision.post_id, post.current_revision.number) == (post.pk, 1)
+        assert {handles_of[target.account_id] for target in post.targets.all()} == expected_targets[post.external_id]
+    for post in list(posts.values())[::499]:
+        assert post.current_revision.content == content_snapshot(post)
+    events = list(AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq"))
+    actions = [event.action for event in events]
+    assert (actions.count("post.created"), actions.count("post.revision_created")) == (2500, 2500)
+    assert (actions.count("campaign.created"), actions[-1], len(events)) == (3, "plan.imported", 5004)
+    created = {int(e.object_id): e for e in events if e.action == "post.created"}
+    revised = {int(e.object_id): e for e in events if e.action == "post.revision_created"}
+    assert set(created) == set(revised) == set(posts)
+    sha256 = reading.file_sha256(data)
+    for pk, post in posts.items():
+        assert created[pk].actor == editor and created[pk].object_repr == post.title
+        assert created[pk].changes["source"] == {"file": "bulk.csv", "sha256": sha256}
+        assert created[pk].changes["scheduled_at"] == post.scheduled_at.isoformat().replace("+00:00", "Z")
+        assert revised[pk].content_hash == post.current_revision.content_hash == post.content_hash
+        assert created[pk].seq + 1 == revised[pk].seq
     assert chain_verify() is None
 
 
