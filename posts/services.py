@@ -22,6 +22,7 @@ from consent.models import MediaKind as ConsentMediaKind
 from posts import patient_data, platforms, publishing
 from posts.content import content_hash, content_snapshot, content_snapshot_of
 from posts.gates import post_consent_problems
+from posts.links import ordinary_web_link_valid
 from posts.media import ProcessedImage
 from posts.models import (
     Account,
@@ -430,6 +431,10 @@ def post_create(
     return post
 
 
+_BULK_CLEAN_EXCLUDE = ("current_revision", "campaign", "author", "time_zone", "status", "approved_hash")
+_LINK_MAX_LENGTH = Post._meta.get_field("link").max_length or 2000
+
+
 @cache
 def _zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -497,11 +502,13 @@ def posts_create_many(
         )
         # Uniqueness was checked above for the whole batch (the constraint still guards it);
         # campaign, author, status and approval are ours, not the caller's; the zone is checked
-        # against a cached set, since the field's choices scan the zone database every time.
+        # against a cached set, since the field's choices scan the zone database every time;
+        # an ordinary link is shown valid without the URL validator's full run (posts.links).
         if post.time_zone not in _zone_names():
             raise ValidationError(_("“%(zone)s” is not a time zone."), params={"zone": post.time_zone}, code="zone")
+        link_valid = ordinary_web_link_valid(post.link, max_length=_LINK_MAX_LENGTH)
         post.full_clean(
-            exclude=["current_revision", "campaign", "author", "time_zone", "status", "approved_hash"],
+            exclude=[*_BULK_CLEAN_EXCLUDE, *(["link"] if link_valid else [])],
             validate_unique=False,
             validate_constraints=False,
         )

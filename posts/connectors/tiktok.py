@@ -47,6 +47,8 @@ API = "https://open.tiktokapis.com"
 # TikTok: chunks of 5 to 64 MB; a file up to 64 MB goes in one piece.
 CHUNK_BYTES = 64 * 1024 * 1024
 RATE_WAIT = 60.0
+# status/fetch allows 30 calls a minute per token: poll well below that.
+STATUS_INTERVAL = 5.0
 LIST_DEPTH = 20  # video/list returns at most 20 a page
 ACCEPTED = frozenset({"PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE"})
 # fail_reason values worth another attempt; every other reason is final.
@@ -76,6 +78,7 @@ class TikTokConnector(ApiConnector):
     credential_keys: ClassVar[tuple[CredentialKey, ...]] = CREDENTIALS
 
     def __init__(self, *, chunk_bytes: int = CHUNK_BYTES, **options: Any) -> None:
+        options.setdefault("poll_interval", STATUS_INTERVAL)
         super().__init__(**options)
         self.chunk_bytes = chunk_bytes
 

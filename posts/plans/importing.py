@@ -11,12 +11,14 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
@@ -193,6 +195,7 @@ class _Analysis:
         self.accounts = AccountIndex(Account.objects.defer("credentials"))
         self.parser = RowParser(accounts=self.accounts, default_zone=default_zone(actor))
         self.now = timezone.now()
+        self._targets: dict[int, TargetSpec] = {}
 
     def run(self, data: bytes) -> None:
         try:
@@ -222,6 +225,16 @@ class _Analysis:
                 self.progress(index, total)
         self.preview.new_campaigns = list(new_campaigns)
 
+    def _target(self, account: Account) -> TargetSpec:
+        # Specs are immutable: a new post's targets share one per account.
+        if account.pk not in self._targets:
+            self._targets[account.pk] = TargetSpec(account=account)
+        return self._targets[account.pk]
+
+    @cached_property
+    def may_add_campaign(self) -> bool:
+        return bool(self.actor.has_perm("posts.add_campaign"))  # asked once, not once a row
+
     # Reading ----------------------------------------------------------------------------
 
     def _parse(self, lines: list[Line]) -> list[PlanRow]:
@@ -232,7 +245,8 @@ class _Analysis:
             self.preview.file_errors.append(PlanError(header.number, column, message))
         if self.preview.file_errors:
             return []
-        return [self.parser.plan_row(line) for line in body]
+        language = get_language()  # one look-up for the file: the same thread parses every row
+        return [self.parser.plan_row(line, language=language) for line in body]
 
     def _parse_hootsuite(self, lines: list[Line]) -> list[PlanRow]:
         order = self.options.hootsuite
@@ -352,7 +366,7 @@ class _Analysis:
             return decision
         campaign = campaigns.get(row.campaign)
         if campaign is None:
-            if not self.actor.has_perm("posts.add_campaign"):
+            if not self.may_add_campaign:
                 row.error("campaign", _("There is no campaign “%(name)s”.") % {"name": row.campaign})
                 return decision
             decision.new_campaign = row.campaign
@@ -391,7 +405,7 @@ class _Analysis:
         if self._past(decision):
             return decision
         decision.data = self._content(decision.row, None)
-        decision.targets = [TargetSpec(account=account) for account in decision.row.accounts]
+        decision.targets = [self._target(account) for account in decision.row.accounts]
         decision.result.outcome = CREATED
         return decision
 

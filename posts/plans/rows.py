@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from posts import platforms
+from posts.links import ordinary_web_link_valid
 from posts.models import Account, ContentType, Platform, Post
 from posts.plans.reading import Line
 
@@ -237,8 +238,14 @@ def _parse_time(text: str, language: str | None) -> tuple[dt.time | None, dt.tim
     return at, _parse_offset(offset) if offset else None, ""
 
 
-@lru_cache(maxsize=4096)
 def _link_problem(link: str, language: str | None) -> str:
+    if ordinary_web_link_valid(link, max_length=_LINK_MAX):
+        return ""
+    return _link_problem_checked(link, language)
+
+
+@lru_cache(maxsize=4096)
+def _link_problem_checked(link: str, language: str | None) -> str:
     try:
         if len(link) > _LINK_MAX:
             raise ValidationError("too long")
@@ -282,9 +289,9 @@ class RowParser:
                 problems.append((name, _("The required column “%(column)s” is missing.") % {"column": name}))
         return problems
 
-    def _cell(self, cells: Sequence[str], name: str) -> str:
-        index = self.columns.get(name)
-        return cells[index] if index is not None and index < len(cells) else ""
+    def _named(self, cells: Sequence[str]) -> dict[str, str]:
+        count = len(cells)
+        return {name: cells[index] for name, index in self.columns.items() if index < count}
 
     def _zone(self, row: PlanRow, name: str, column: str) -> str:
         zone = name or self.default_zone
@@ -294,9 +301,9 @@ class RowParser:
             return ""
         return zone
 
-    def _accounts_cell(self, row: PlanRow, cell: str, column: str) -> None:
+    def _accounts_cell(self, row: PlanRow, cell: str, column: str, language: str) -> None:
         # Plans name the same few account combinations over and over.
-        key = (cell, get_language())
+        key = (cell, language)
         if key not in self._account_cells:
             probe = PlanRow(number=0)
             self._accounts(probe, _ACCOUNT_SEPARATORS.split(cell), column)
@@ -321,10 +328,10 @@ class RowParser:
             row.error(column, _("Name at least one account."))
         row.accounts = tuple(found.values())
 
-    def _link(self, row: PlanRow, link: str, column: str) -> None:
+    def _link(self, row: PlanRow, link: str, column: str, language: str) -> None:
         if not link:
             return
-        problem = _link_problem(link, get_language())
+        problem = _link_problem(link, language)
         if problem:
             row.error(column, problem)
             return
@@ -338,11 +345,12 @@ class RowParser:
             row.error("time", problem)
         row.scheduled_at = moment
 
-    def plan_row(self, line: Line) -> PlanRow:
-        """Return the checked row of a plan with a header."""
-        cells = line.cells
+    def plan_row(self, line: Line, *, language: str | None = None) -> PlanRow:
+        """Return the checked row of a plan with a header (messages in ``language``, default: the current one)."""
+        language = language or get_language()
+        cell = self._named(line.cells).get
         row = PlanRow(number=line.number)
-        row.campaign = self._cell(cells, "campaign")
+        row.campaign = cell("campaign", "")
         if not row.campaign:
             row.error("campaign", _("Name the campaign."))
         elif len(row.campaign) > 200:
@@ -350,34 +358,34 @@ class RowParser:
         day: dt.date | None = None
         at: dt.time | None = None
         offset: dt.timedelta | None = None
-        date_text, time_text = self._cell(cells, "date"), self._cell(cells, "time")
+        date_text, time_text = cell("date", ""), cell("time", "")
         if not date_text:
             row.error("date", _("Give the date."))
         else:
-            day, problem = _parse_date(date_text, get_language())
+            day, problem = _parse_date(date_text, language)
             if problem:
                 row.error("date", problem)
         if not time_text:
             row.error("time", _("Give the time."))
         else:
-            at, offset, problem = _parse_time(time_text, get_language())
+            at, offset, problem = _parse_time(time_text, language)
             if problem:
                 row.error("time", problem)
         row.local_time = f"{date_text} {time_text}".strip()
-        row.time_zone = self._zone(row, self._cell(cells, "timezone"), "timezone")
+        row.time_zone = self._zone(row, cell("timezone", ""), "timezone")
         self._moment(row, day, at, offset)
-        self._accounts_cell(row, self._cell(cells, "accounts"), "accounts")
-        row.title = self._cell(cells, "title")
+        self._accounts_cell(row, cell("accounts", ""), "accounts", language)
+        row.title = cell("title", "")
         if len(row.title) > _TITLE_MAX:
             row.error("title", _("A title has at most %(limit)d characters.") % {"limit": _TITLE_MAX})
-        row.body = self._cell(cells, "body")
+        row.body = cell("body", "")
         if not row.body:
             row.error("body", _("The post needs a text."))
-        self._link(row, self._cell(cells, "link"), "link")
-        row.hashtags, problems = _hashtags(self._cell(cells, "hashtags"), get_language())
+        self._link(row, cell("link", ""), "link", language)
+        row.hashtags, problems = _hashtags(cell("hashtags", ""), language)
         for problem in problems:
             row.error("hashtags", problem)
-        content_type = self._cell(cells, "content_type")
+        content_type = cell("content_type", "")
         if content_type:
             value = content_type.lower() if content_type.lower() in _CONTENT_TYPES else None
             if value is None:  # a label in the reader's language, e.g. "Patient story"
@@ -390,12 +398,12 @@ class RowParser:
                     % {"value": content_type, "choices": ", ".join(ContentType.values)},
                 )
             row.content_type = value
-        language = self._cell(cells, "language")
-        if language:
-            if not _LANGUAGE.fullmatch(language) or len(language) > 8:
-                row.error("language", _("“%(value)s” is not a language code such as de or en.") % {"value": language})
-            row.language = language.lower()
-        row.external_id = self._cell(cells, "external_id")
+        code = cell("language", "")
+        if code:
+            if not _LANGUAGE.fullmatch(code) or len(code) > 8:
+                row.error("language", _("“%(value)s” is not a language code such as de or en.") % {"value": code})
+            row.language = code.lower()
+        row.external_id = cell("external_id", "")
         if len(row.external_id) > _EXTERNAL_ID_MAX:
             message = _("An external_id has at most %(limit)d characters.")
             row.error("external_id", message % {"limit": _EXTERNAL_ID_MAX})
@@ -443,6 +451,6 @@ class RowParser:
         row.body = cells[1]
         if not row.body:
             row.error("message", _("The post needs a text."))
-        self._link(row, cells[2], "link")
+        self._link(row, cells[2], "link", get_language())
         row.accounts = tuple(accounts)
         return row
