@@ -72,6 +72,7 @@ def measure(fake: Any, publications: list[Any], due: dt.datetime, since: int) ->
         "p50": round(statistics.median(lags), 3) if lags else None,
         "p99": round(quantiles[98], 3) if lags else None,
         "max": round(lags[-1], 3) if lags else None,
+        "min": round(lags[0], 3) if lags else None,
         "duplicates": sum(count - 1 for count in counts.values()),
         "lost": len(keys - set(first)),
     }
@@ -177,6 +178,7 @@ def main() -> None:
                 "lag_p50_s": dispatcher["p50"],
                 "lag_p99_s": dispatcher["p99"],
                 "lag_max_s": dispatcher["max"],
+                "lag_min_s": dispatcher["min"],
                 "duplicates": dispatcher["duplicates"] + naive_result["duplicates"],
                 "lost": dispatcher["lost"],
                 "naive_lag_p50_s": naive_result["p50"],

@@ -180,7 +180,20 @@ ROUNDS_PUBLISH_SENT_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_SENT_LE
 ROUNDS_PUBLISH_BACKOFF_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_SECONDS", "30"))
 ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS", "3600"))
 ROUNDS_PUBLISH_HTTP_TIMEOUT = float(os.environ.get("ROUNDS_PUBLISH_HTTP_TIMEOUT", "10"))
-ROUNDS_PUBLISH_BATCH = int(os.environ.get("ROUNDS_PUBLISH_BATCH", "500"))
+# Publications claimed per dispatcher pass.
+ROUNDS_PUBLISH_BATCH = int(os.environ.get("ROUNDS_PUBLISH_BATCH", "1000"))
+# The dispatcher claims what falls due within this many seconds and hands it to the workers, who
+# wait for the due time, check every gate then and call the connectors (docs/publishing.md).
+ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_LOOKAHEAD_SECONDS", "10"))
+# Send tasks per pass: the number of django-q2 workers of all clusters together.
+ROUNDS_PUBLISH_TASKS_PER_PASS = int(
+    os.environ.get("ROUNDS_PUBLISH_TASKS_PER_PASS", os.environ.get("ROUNDS_Q_WORKERS", "2"))
+)
+# At most this many publications in one send task; connector calls in flight per task.
+ROUNDS_PUBLISH_TASK_SIZE = int(os.environ.get("ROUNDS_PUBLISH_TASK_SIZE", "500"))
+ROUNDS_PUBLISH_CONCURRENCY = int(os.environ.get("ROUNDS_PUBLISH_CONCURRENCY", "32"))
+# Claims checked and marked in one transaction before their calls start.
+ROUNDS_PUBLISH_SLICE = int(os.environ.get("ROUNDS_PUBLISH_SLICE", "50"))
 ROUNDS_DISPATCHER_INTERVAL = float(os.environ.get("ROUNDS_DISPATCHER_INTERVAL", "0.2"))
 
 # HTTPS hardening: on in production, off for the local laptop run.

@@ -109,16 +109,29 @@ def record_problems(
     return problems
 
 
+def consent_records_load(ids: Iterable[int]) -> dict[int, ConsentRecord]:
+    """Return the consent records ``consent_problems`` reads, by id: one load for many posts."""
+    records = ConsentRecord.objects.filter(pk__in=set(ids)).select_related("subject").prefetch_related("signers")
+    return {record.pk: record for record in records}
+
+
 def consent_problems(
-    *, features: Sequence[Feature], platforms: Iterable[str], purpose: str, at: dt.datetime
+    *,
+    features: Sequence[Feature],
+    platforms: Iterable[str],
+    purpose: str,
+    at: dt.datetime,
+    records: dict[int, ConsentRecord] | None = None,
 ) -> list[Problem]:
-    """Return every consent problem of content showing ``features``; empty means it may go out."""
+    """Return every consent problem of content showing ``features``; empty means it may go out.
+
+    ``records`` are the consent records as `consent_records_load` returns them, loaded in the
+    caller's transaction (the publisher checks a whole batch of posts at once); by default the
+    records of ``features`` are loaded here.
+    """
     platforms = list(platforms)
-    ids = {feature.consent_id for feature in features if feature.consent_id is not None}
-    records = {
-        record.pk: record
-        for record in ConsentRecord.objects.filter(pk__in=ids).select_related("subject").prefetch_related("signers")
-    }
+    if records is None:
+        records = consent_records_load(feature.consent_id for feature in features if feature.consent_id is not None)
     problems: list[Problem] = []
     for feature in features:
         record = records.get(feature.consent_id) if feature.consent_id is not None else None

@@ -6,15 +6,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.gate import Feature, Problem, consent_problems
+from consent.models import ConsentRecord
 from posts.models import ContentType, Post
 
 NO_FEATURED_PERSON = "no_featured_person"
 
 
-def post_consent_problems(*, post: Post, at: dt.datetime | None = None) -> list[Problem]:
+def post_consent_problems(
+    *, post: Post, at: dt.datetime | None = None, records: dict[int, ConsentRecord] | None = None
+) -> list[Problem]:
     """Return why the post may not go out at ``at`` (default: its scheduled time, else now) for consent reasons.
 
-    Submission, every approval, scheduling and publishing ask exactly this.
+    Submission, every approval, scheduling and publishing ask exactly this. ``records``: the
+    consent records, preloaded by `consent.gate.consent_records_load` (see `consent_problems`).
     """
     when = at or post.scheduled_at or timezone.now()
     featured = list(post.featured_people.all())
@@ -30,8 +34,14 @@ def post_consent_problems(*, post: Post, at: dt.datetime | None = None) -> list[
         )
     if featured:
         features = [Feature(person.subject_id, person.consent_id, frozenset(person.media_kinds)) for person in featured]
-        platforms = {target.account.platform for target in post.targets.select_related("account")}
+        if "targets" in getattr(post, "_prefetched_objects_cache", {}):
+            targets = post.targets.all()  # prefetched with their accounts by the publisher
+        else:
+            targets = post.targets.select_related("account")
+        platforms = {target.account.platform for target in targets}
         problems.extend(
-            consent_problems(features=features, platforms=platforms, purpose=post.campaign.purpose, at=when)
+            consent_problems(
+                features=features, platforms=platforms, purpose=post.campaign.purpose, at=when, records=records
+            )
         )
     return problems

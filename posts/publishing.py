@@ -1,10 +1,11 @@
-"""Publishing: the publications of scheduled posts, the dispatcher's pass and the send task.
+"""Publishing: the publications of scheduled posts, the dispatcher's pass and the send tasks.
 
-Each target account of a scheduled post gets one `Publication`. A dispatcher claims due
-publications by compare-and-set and queues one `publication_send` task per claim; the task
-re-checks every gate under the post's row lock, marks the publication ``sent`` *before* calling
-the connector, and records the answer. A call whose outcome is unknown is looked up on the
-platform before any retry. docs/publishing.md explains the guarantees.
+Each target account of a scheduled post gets one `Publication`. A dispatcher claims the
+publications falling due within the lookahead by compare-and-set and deals them into one
+`publications_send` task per worker; the task waits for each due time, re-checks every gate under
+the row locks, marks the publications ``sent`` *before* calling the connectors, and records the
+answers. A call whose outcome is unknown is looked up on the platform before any retry
+(`publication_send`, the careful single path). docs/publishing.md explains the guarantees.
 """
 
 import datetime as dt
@@ -12,7 +13,9 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from typing import Any
@@ -29,6 +32,8 @@ from django_q.tasks import async_task
 
 from audit.services import event_record
 from calendar_project.tasks import enqueue_after_commit
+from consent.gate import consent_records_load
+from consent.models import ConsentRecord
 from people.roles import COMMUNICATIONS_REVIEWER, GOVERNANCE
 from posts import services as post_services
 from posts.connectors.base import (
@@ -195,7 +200,7 @@ def publications_open(*, post: Post, actor: Any) -> list[Publication]:
     """Give every target of a scheduled post a pending publication due at its time; returns them."""
     now = timezone.now()
     due = max(post.scheduled_at or now, now)
-    existing = {pub.account_id: pub for pub in Publication.objects.select_for_update().filter(post=post)}
+    existing = {pub.account_id: pub for pub in Publication.objects.select_for_update(no_key=True).filter(post=post)}
     opened: list[Publication] = []
     for account_id in post.targets.order_by("account_id").values_list("account_id", flat=True):
         publication = existing.get(account_id)
@@ -234,7 +239,9 @@ def publications_open(*, post: Post, actor: Any) -> list[Publication]:
 
 def publications_cancel(*, post: Post, actor: Any, reason: str) -> int:
     """Cancel every publication of ``post`` not yet handed to a platform; returns how many."""
-    publications = Publication.objects.select_for_update().filter(post=post, status__in=CANCELLABLE).order_by("pk")
+    publications = (
+        Publication.objects.select_for_update(no_key=True).filter(post=post, status__in=CANCELLABLE).order_by("pk")
+    )
     count = 0
     for publication in publications:
         publication_transition(publication=publication, to=P.CANCELLED, actor=actor, reason=reason, fields=_NO_LEASE)
@@ -249,7 +256,9 @@ def publications_retime(*, post: Post, actor: Any) -> int:
     due = post.scheduled_at
     count = 0
     waiting = {P.PENDING, P.RETRY_WAIT, P.OVERDUE, P.CLAIMED}
-    for publication in Publication.objects.select_for_update().filter(post=post, status__in=waiting).order_by("pk"):
+    for publication in (
+        Publication.objects.select_for_update(no_key=True).filter(post=post, status__in=waiting).order_by("pk")
+    ):
         fields = {"due_at": due, "next_attempt_at": due, **_NO_LEASE}
         if publication.status == P.PENDING:
             old = publication.due_at
@@ -289,10 +298,11 @@ def _cutoff(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(minutes=settings.ROUNDS_PUBLISH_CUTOFF_MINUTES)
 
 
-def _claimable(now: dt.datetime) -> QuerySet[Publication]:
+def _claimable(now: dt.datetime, until: dt.datetime | None = None) -> QuerySet[Publication]:
+    """Publications that may be claimed at ``now`` and fall due by ``until`` (default: now)."""
     # A first attempt past the cutoff is not sent: it waits for a person (publications_flag_overdue).
     return Publication.objects.filter(
-        Q(status=P.RETRY_WAIT) | Q(status=P.PENDING, due_at__gte=_cutoff(now)), next_attempt_at__lte=now
+        Q(status=P.RETRY_WAIT) | Q(status=P.PENDING, due_at__gte=_cutoff(now)), next_attempt_at__lte=until or now
     )
 
 
@@ -313,29 +323,35 @@ def publication_claim(*, publication_id: int, now: dt.datetime | None = None) ->
     return token if changed == 1 else None
 
 
-def publications_claim_due(*, now: dt.datetime | None = None, limit: int | None = None) -> list[Claim]:
-    """Claim up to ``limit`` due publications for this caller alone; returns the claims.
+def publications_claim_due(
+    *, now: dt.datetime | None = None, limit: int | None = None, lookahead: float | None = None
+) -> list[Claim]:
+    """Claim up to ``limit`` publications due within ``lookahead`` seconds for this caller alone.
 
     Compare-and-set: the UPDATE only touches rows still claimable, and only rows carrying this
     call's token are ours. On PostgreSQL the candidates are locked with SKIP LOCKED, so several
-    dispatchers split the work instead of queueing behind each other.
+    dispatchers split the work instead of queueing behind each other. Claiming a little ahead
+    (ROUNDS_PUBLISH_LOOKAHEAD_SECONDS) puts the work in a worker's hands before the due second;
+    the worker waits for it and checks every gate then (`publications_send`).
     """
     now = now or timezone.now()
     limit = limit or settings.ROUNDS_PUBLISH_BATCH
-    if not _claimable(now).exists():  # the idle pass stays read-only (SQLite takes a write lock per transaction)
+    ahead = settings.ROUNDS_PUBLISH_LOOKAHEAD_SECONDS if lookahead is None else lookahead
+    until = now + dt.timedelta(seconds=ahead)
+    if not _claimable(now, until).exists():  # the idle pass stays read-only (SQLite locks per transaction)
         return []
     token = uuid.uuid4().hex
     with transaction.atomic():
-        candidates = _claimable(now).order_by("next_attempt_at", "pk")
+        candidates = _claimable(now, until).order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
+            candidates = candidates.select_for_update(skip_locked=True, no_key=True)
         ids = list(candidates.values_list("pk", flat=True)[:limit])
         if not ids:
             return []
-        _claimable(now).filter(pk__in=ids).update(
+        _claimable(now, until).filter(pk__in=ids).update(
             status=P.CLAIMED,
             lease_token=token,
-            lease_until=_lease(settings.ROUNDS_PUBLISH_LEASE_SECONDS, now),
+            lease_until=_lease(ahead + settings.ROUNDS_PUBLISH_LEASE_SECONDS, now),
             updated_at=now,
         )
         won = list(
@@ -357,7 +373,7 @@ def publications_recover(*, now: dt.datetime | None = None, limit: int = 500) ->
     stale = Publication.objects.filter(status__in=[P.CLAIMED, P.SENT], lease_until__lt=now)
     for pk in list(stale.order_by("lease_until").values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
-            publication = Publication.objects.select_for_update().get(pk=pk)
+            publication = Publication.objects.select_for_update(no_key=True).get(pk=pk)
             if publication.status not in {P.CLAIMED, P.SENT} or not publication.lease_until:
                 continue
             if publication.lease_until >= now:
@@ -374,15 +390,16 @@ def publications_recover(*, now: dt.datetime | None = None, limit: int = 500) ->
                     },
                 )
             else:
-                # A first attempt goes back to pending, where the overdue cutoff applies again.
-                publication_transition(
-                    publication=publication,
-                    to=P.RETRY_WAIT if publication.attempts else P.PENDING,
-                    reason="claim expired before a worker took it",
-                    fields=_NO_LEASE,
-                )
+                _claim_return(publication, reason="claim expired before a worker took it")
             count += 1
     return count
+
+
+def _claim_return(publication: Publication, *, reason: str) -> None:
+    # Nothing was sent. A first attempt goes back to pending, where the overdue cutoff applies again.
+    publication_transition(
+        publication=publication, to=P.RETRY_WAIT if publication.attempts else P.PENDING, reason=reason, fields=_NO_LEASE
+    )
 
 
 def publications_flag_overdue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -393,7 +410,7 @@ def publications_flag_overdue(*, now: dt.datetime | None = None, limit: int = 50
     late = Publication.objects.filter(status=P.PENDING, due_at__lt=cutoff).order_by("due_at")
     for pk in list(late.values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
-            publication = Publication.objects.select_for_update().get(pk=pk)
+            publication = Publication.objects.select_for_update(no_key=True).get(pk=pk)
             if publication.status != P.PENDING or publication.due_at >= cutoff:
                 continue
             minutes = int((now - publication.due_at).total_seconds() // 60)
@@ -410,14 +427,21 @@ def publications_flag_overdue(*, now: dt.datetime | None = None, limit: int = 50
     return count
 
 
-def _enqueue(claim: Claim) -> None:
-    # Successful sends are recorded on the publication; django-q need not keep them too.
+def _enqueue(publication_ids: list[int], token: str) -> None:
+    # Successful sends are recorded on the publications; django-q need not keep them too.
     async_task(
-        "posts.publishing.publication_send",
-        claim.publication_id,
-        claim.token,
-        q_options={"save": False, "task_name": f"publish-{claim.publication_id}"},
+        "posts.publishing.publications_send",
+        publication_ids,
+        token,
+        q_options={"save": False, "task_name": f"publish-{publication_ids[0]}-{len(publication_ids)}"},
     )
+
+
+def _split(claims: list[Claim], parts: int) -> list[list[Claim]]:
+    """Deal the claims (in due order) round-robin into at most ``parts`` tasks, none over the task size."""
+    size = settings.ROUNDS_PUBLISH_TASK_SIZE
+    count = max(1, min(len(claims), max(parts, -(-len(claims) // size))))
+    return [chunk for chunk in (claims[n::count] for n in range(count)) if chunk]
 
 
 def dispatch_once(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -430,8 +454,9 @@ def dispatch_once(*, now: dt.datetime | None = None) -> dict[str, int]:
     recovered = publications_recover(now=now)
     overdue = publications_flag_overdue(now=now)
     claims = publications_claim_due(now=now)
-    for claim in claims:
-        transaction.on_commit(partial(_enqueue, claim))
+    # One task per worker, so that every worker holds its share when the due second comes.
+    for chunk in _split(claims, settings.ROUNDS_PUBLISH_TASKS_PER_PASS):
+        transaction.on_commit(partial(_enqueue, [claim.publication_id for claim in chunk], chunk[0].token))
     return {"recovered": recovered, "overdue": overdue, "claimed": len(claims)}
 
 
@@ -445,8 +470,12 @@ def publication_gate_problems(
     account: Account,
     now: dt.datetime,
     post_states: Iterable[str] = SENDABLE,
+    consent_records: dict[int, ConsentRecord] | None = None,
 ) -> list[str]:
-    """Return why ``publication`` may not go out now: schedule, approved content, consent, account."""
+    """Return why ``publication`` may not go out now: schedule, approved content, consent, account.
+
+    ``consent_records``: preloaded by `consent_records_load` when a batch is checked at once.
+    """
     problems: list[str] = []
     if post.status not in set(post_states):
         problems.append(_("The post is “%(status)s”, not scheduled.") % {"status": PostStatus(post.status).label})
@@ -462,7 +491,7 @@ def publication_gate_problems(
     )
     if not approved or len({approved, post.content_hash, publication.content_hash, live}) != 1:
         problems.append(_("The content is no longer the content the review chain approved."))
-    problems.extend(problem.message for problem in post_consent_problems(post=post, at=now))
+    problems.extend(problem.message for problem in post_consent_problems(post=post, at=now, records=consent_records))
     if not account.active:
         problems.append(_("The account %(account)s is disabled.") % {"account": account})
     return problems
@@ -573,6 +602,18 @@ def _fail(
     enqueue_after_commit("posts.publishing.publication_failed_notify", publication_id=publication.pk)
 
 
+def _posts_for_update(*, with_content: bool = True) -> QuerySet[Post]:
+    """Posts to lock, with what the gates and the payload read when ``with_content``."""
+    posts = Post.objects.select_for_update(of=("self",), no_key=True).select_related("current_revision", "campaign")
+    if with_content:
+        posts = posts.prefetch_related(
+            Prefetch("targets", queryset=PostTarget.objects.select_related("account").defer("account__credentials")),
+            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
+            "featured_people",
+        )
+    return posts
+
+
 def _locked(publication_id: int, *, with_content: bool = True) -> tuple[Post, Account, Publication] | None:
     """Lock post, account and publication, always in this order; None if the publication is gone.
 
@@ -581,16 +622,9 @@ def _locked(publication_id: int, *, with_content: bool = True) -> tuple[Post, Ac
     ids = Publication.objects.filter(pk=publication_id).values_list("post_id", "account_id").first()
     if ids is None:
         return None
-    posts = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign")
-    if with_content:
-        posts = posts.prefetch_related(
-            Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
-            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
-            "featured_people",
-        )
-    post = posts.get(pk=ids[0])
-    account = Account.objects.select_for_update().get(pk=ids[1])
-    publication = Publication.objects.select_for_update().get(pk=publication_id)
+    post = _posts_for_update(with_content=with_content).get(pk=ids[0])
+    account = Account.objects.select_for_update(no_key=True).get(pk=ids[1])
+    publication = Publication.objects.select_for_update(no_key=True).get(pk=publication_id)
     publication.post = post  # the audit event names them; no second load
     publication.account = account
     return post, account, publication
@@ -604,10 +638,31 @@ def _prepare(*, publication_id: int, token: str, looked_up: bool) -> _Job | str:
     if locked is None:
         return "gone"
     post, account, publication = locked
+    return _admit(publication=publication, post=post, account=account, token=token, now=now, looked_up=looked_up)
+
+
+def _admit(
+    *,
+    publication: Publication,
+    post: Post,
+    account: Account,
+    token: str,
+    now: dt.datetime,
+    looked_up: bool,
+    consent_records: dict[int, ConsentRecord] | None = None,
+    mark_sent: bool = True,
+) -> _Job | str:
+    """Decide on one locked claim: block, fail, wait, or mark it ``sent`` and return its job.
+
+    ``mark_sent=False``: the caller marks the admitted claims ``sent`` itself, all in one UPDATE,
+    in the same transaction and before any call.
+    """
     # The token is the compare-and-set: a claim taken back or won by another worker is not ours.
     if publication.status != P.CLAIMED or publication.lease_token != token:
         return "stale"
-    problems = publication_gate_problems(publication=publication, post=post, account=account, now=now)
+    problems = publication_gate_problems(
+        publication=publication, post=post, account=account, now=now, consent_records=consent_records
+    )
     if problems:
         _block(publication=publication, post=post, problems=problems, now=now)
         return "blocked"
@@ -640,17 +695,18 @@ def _prepare(*, publication_id: int, token: str, looked_up: bool) -> _Job | str:
     if publication.attempts and not looked_up:
         return job
     payload = _payload(post=post, account=account)
-    # Sent before the call: a crash from here on leaves "sent", which is reconciled, never re-sent blindly.
-    publication_transition(
-        publication=publication,
-        to=P.SENT,
-        reason="calling the connector",
-        fields={
-            "attempts": publication.attempts + 1,
-            "lease_until": _lease(settings.ROUNDS_PUBLISH_SENT_LEASE_SECONDS, now),
-        },
-        audit=False,
-    )
+    if mark_sent:
+        # Sent before the call: a crash from here on leaves "sent", which is reconciled, never re-sent blindly.
+        publication_transition(
+            publication=publication,
+            to=P.SENT,
+            reason="calling the connector",
+            fields={
+                "attempts": publication.attempts + 1,
+                "lease_until": _lease(settings.ROUNDS_PUBLISH_SENT_LEASE_SECONDS, now),
+            },
+            audit=False,
+        )
     return replace(job, payload=payload)
 
 
@@ -769,7 +825,20 @@ def publication_send(publication_id: int, token: str) -> str:
     return _call(prepared, prepared.payload)
 
 
-def _call(job: _Job, payload: Payload) -> str:
+@dataclass(frozen=True)
+class _Answer:
+    """What one connector call came back with."""
+
+    job: _Job
+    outcome: str
+    started: dt.datetime
+    duration_ms: int
+    result: Result | None = None
+    error: ConnectorError | None = None
+
+
+def _publish(job: _Job, payload: Payload) -> _Answer:
+    """Call the connector once; never touches the database, so it may run in a thread."""
     started = timezone.now()
     clock = time.monotonic()
     result: Result | None = None
@@ -788,8 +857,24 @@ def _call(job: _Job, payload: Payload) -> str:
         logger.exception("connector failed on publication %s", job.publication_id)
         error, outcome = UnknownOutcome(repr(caught)), AttemptOutcome.UNKNOWN
     duration = int((time.monotonic() - clock) * 1000)
+    return _Answer(job=job, outcome=outcome, started=started, duration_ms=duration, result=result, error=error)
+
+
+def _call(job: _Job, payload: Payload) -> str:
+    return _record(_publish(job, payload))
+
+
+def _record(answer: _Answer) -> str:
+    """Record a call's outcome; an unknown outcome is looked up on the platform at once."""
+    job, outcome = answer.job, answer.outcome
     status = _settle(
-        job=job, expect=P.SENT, outcome=outcome, started=started, duration_ms=duration, result=result, error=error
+        job=job,
+        expect=P.SENT,
+        outcome=outcome,
+        started=answer.started,
+        duration_ms=answer.duration_ms,
+        result=answer.result,
+        error=answer.error,
     )
     if outcome != AttemptOutcome.UNKNOWN or status != P.SENT:
         return status
@@ -805,6 +890,153 @@ def _call(job: _Job, payload: Payload) -> str:
         duration_ms=0,
         error=not_found,
     )
+
+
+# The batch task -------------------------------------------------------------------------------
+
+# Claims falling due within this of the first one in a group go out together.
+_GROUP_WINDOW = dt.timedelta(milliseconds=50)
+
+
+def publications_send(publication_ids: list[int], token: str) -> dict[str, int]:
+    """Task: send a dispatcher's batch of claims, each at its due time; returns what happened, counted.
+
+    The claims falling due together are checked together under their row locks (every gate,
+    exactly as `publication_send` checks one), marked ``sent``, and their connector calls made in
+    parallel threads (ROUNDS_PUBLISH_CONCURRENCY); each answer is recorded as it comes. A claim
+    whose earlier call may have gone out takes the careful path of `publication_send`: look the
+    post up before publishing again.
+    """
+    report: Counter[str] = Counter()
+    waiting = list(
+        Publication.objects.filter(pk__in=publication_ids, status=P.CLAIMED, lease_token=token)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", "next_attempt_at", "attempts")
+    )
+    report["stale"] += len(set(publication_ids)) - len(waiting)
+    while waiting:
+        if not _wait_until(waiting[0][1]):
+            report["released"] += publications_release(publication_ids=[row[0] for row in waiting], token=token)
+            break
+        horizon = timezone.now() + _GROUP_WINDOW
+        group = [row for row in waiting if row[1] <= horizon]
+        waiting = waiting[len(group) :]
+        report.update(_send_group([pk for pk, _due, attempts in group if not attempts], token))
+        for pk in (pk for pk, _due, attempts in group if attempts):
+            report[publication_send(pk, token)] += 1
+    return {name: count for name, count in report.items() if count}
+
+
+# How much longer than planned a worker waits for the clock to reach a due time.
+_CLOCK_GRACE_SECONDS = 5.0
+
+
+def _wait_until(when: dt.datetime) -> bool:
+    """Sleep until the clock reads ``when``; False if it does not get there in time (a stopped clock)."""
+    limit = time.monotonic() + max(0.0, (when - timezone.now()).total_seconds()) + _CLOCK_GRACE_SECONDS
+    while (left := (when - timezone.now()).total_seconds()) > 0:
+        if time.monotonic() > limit:
+            return False
+        time.sleep(min(left, 0.25))
+    return True
+
+
+def publications_release(*, publication_ids: list[int], token: str) -> int:
+    """Give claims this token holds back to the line (nothing was sent); returns how many."""
+    count = 0
+    for pk in publication_ids:
+        with transaction.atomic():
+            publication = Publication.objects.select_for_update(no_key=True).filter(pk=pk).first()
+            if publication is None or publication.status != P.CLAIMED or publication.lease_token != token:
+                continue
+            _claim_return(publication, reason="claim released by its worker")
+            count += 1
+    return count
+
+
+def _send_group(publication_ids: list[int], token: str) -> Counter[str]:
+    """Check, mark and call a group of first attempts, a slice at a time; then record the answers.
+
+    Each slice (ROUNDS_PUBLISH_SLICE claims) is checked and marked ``sent`` in its own transaction
+    and its calls start at once, while the next slice is checked; the answers are recorded when
+    every call of the group has its answer, so recording never holds back a call.
+    """
+    report: Counter[str] = Counter()
+    if not publication_ids:
+        return report
+    size = max(1, settings.ROUNDS_PUBLISH_SLICE)
+    threads = max(1, min(len(publication_ids), settings.ROUNDS_PUBLISH_CONCURRENCY))
+    careful: list[int] = []
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rounds-publish") as pool:
+        calls = []
+        for start in range(0, len(publication_ids), size):
+            for admitted in _prepare_group(publication_ids=publication_ids[start : start + size], token=token):
+                if isinstance(admitted, str):
+                    report[admitted] += 1
+                elif admitted.payload is None:  # not reached for first attempts; the careful path if ever
+                    careful.append(admitted.publication_id)
+                else:
+                    calls.append(pool.submit(_publish, admitted, admitted.payload))
+        # Recording takes the database and the interpreter: it waits until every call is answered.
+        for call in wait(calls).done:
+            report[_record(call.result())] += 1
+    for pk in careful:
+        report[publication_send(pk, token)] += 1
+    return report
+
+
+@transaction.atomic
+def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str]:
+    """Lock posts, accounts and publications of a group (in that order, by id) and admit each claim."""
+    now = timezone.now()
+    ids = Publication.objects.filter(pk__in=publication_ids).values_list("post_id", "account_id")
+    post_ids = sorted({post_id for post_id, _account_id in ids})
+    account_ids = sorted({account_id for _post_id, account_id in ids})
+    posts = {post.pk: post for post in _posts_for_update().filter(pk__in=post_ids).order_by("pk")}
+    # Only an account with a rate budget is locked: its calls are counted one claim at a time.
+    # Reading "active" needs no lock: a disabling that commits after this read comes after the send.
+    budgeted = set(budgets())
+    accounts = {account.pk: account for account in Account.objects.filter(pk__in=account_ids)}
+    locked = [pk for pk in account_ids if accounts[pk].platform in budgeted]
+    if locked:
+        accounts.update(
+            {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=locked).order_by("pk")}
+        )
+    publications = list(
+        Publication.objects.select_for_update(no_key=True).filter(pk__in=publication_ids).order_by("pk")
+    )
+    records = consent_records_load(
+        person.consent_id for post in posts.values() for person in post.featured_people.all() if person.consent_id
+    )
+    admitted: list[_Job | str] = []
+    for publication in publications:
+        post, account = posts[publication.post_id], accounts[publication.account_id]
+        publication.post = post  # the audit events name them; no second load
+        publication.account = account
+        admitted.append(
+            _admit(
+                publication=publication,
+                post=post,
+                account=account,
+                token=token,
+                now=now,
+                looked_up=False,
+                consent_records=records,
+                mark_sent=False,
+            )
+        )
+    sending = [job.publication_id for job in admitted if isinstance(job, _Job) and job.payload is not None]
+    if sending:
+        # Every admitted claim is a first attempt (`publications_send` sends only those this way).
+        marked = Publication.objects.filter(pk__in=sending, status=P.CLAIMED, lease_token=token, attempts=0).update(
+            status=P.SENT,
+            attempts=1,
+            lease_until=_lease(settings.ROUNDS_PUBLISH_SENT_LEASE_SECONDS, now),
+            updated_at=now,
+        )
+        if marked != len(sending):  # the rows are locked: cannot happen, and must not go unnoticed
+            raise RuntimeError(f"marked {marked} of {len(sending)} publications sent")
+    return admitted
 
 
 def post_settle(*, post: Post) -> str:

@@ -128,7 +128,7 @@ class FakePlatform:
         class Handler(_Handler):
             fake = platform
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = _Server(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -209,6 +209,11 @@ class FakePlatform:
                 number = self._serial
                 self.created[key] = {"id": f"fake-{number}", "url": f"https://fake.example/posts/{number}"}
             return self.created[key]
+
+
+class _Server(ThreadingHTTPServer):
+    # A platform takes many connections at once; the default backlog of 5 would refuse a burst.
+    request_queue_size = 1024
 
 
 class _Handler(BaseHTTPRequestHandler):

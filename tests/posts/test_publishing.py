@@ -889,3 +889,153 @@ def test_post_page_shows_each_targets_publication(
     assert f'data-publication="{pub(post, facebook).pk}" data-status="confirmed"' in html
     assert f'data-publication="{pub(post, hook).pk}" data-status="retry_wait"' in html
     assert "upstream exploded" in html
+
+
+# Claims ahead of time, and the batch task -------------------------------------------------------
+
+
+def test_a_claim_made_ahead_waits_for_its_second(
+    scheduled: Any, account_factory: Any, time_machine: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = 10
+    post = scheduled([account_factory("facebook"), account_factory("linkedin")])
+    time_machine.move_to(post.scheduled_at - dt.timedelta(seconds=20), tick=False)
+    assert dispatch_once()["claimed"] == 0  # beyond the lookahead
+
+    # 0.6 s before the due second, on a running clock: claimed now, sent at its time.
+    time_machine.move_to(post.scheduled_at - dt.timedelta(seconds=0.6), tick=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_once()["claimed"] == 2
+    publications = list(Publication.objects.filter(post=post))
+    assert {p.status for p in publications} == {P.CONFIRMED}
+    assert all(p.published_at is not None and p.published_at >= post.scheduled_at for p in publications)
+    assert len(outbox_files(settings)) == 2
+
+
+def test_a_claim_whose_time_never_comes_is_given_back(
+    scheduled: Any, account_factory: Any, time_machine: Any, settings: Any, monkeypatch: Any
+) -> None:
+    settings.ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = 10
+    monkeypatch.setattr(publishing, "_CLOCK_GRACE_SECONDS", 0.1)
+    post = scheduled([account_factory("facebook")])
+    time_machine.move_to(post.scheduled_at - dt.timedelta(seconds=0.3), tick=False)  # a stopped clock
+    (claim,) = publications_claim_due()
+
+    assert publishing.publications_send([claim.publication_id], claim.token) == {"released": 1}
+    publication = pub(post)
+    assert publication.status == P.PENDING
+    assert publication.lease_token == ""
+    assert publication.attempts == 0
+    assert outbox_files(settings) == []
+
+
+def test_content_changed_while_the_claim_waits_for_its_second_never_goes_out(
+    scheduled: Any, editor: Any, account_factory: Any, time_machine: Any, settings: Any
+) -> None:
+    settings.ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = 10
+    post = scheduled([account_factory("facebook")])
+    time_machine.move_to(post.scheduled_at - dt.timedelta(seconds=5), tick=False)
+    (claim,) = publications_claim_due()
+    post_update(post=post, actor=editor, data={"body": "Changed while the worker waited."})
+    time_machine.move_to(at(post), tick=False)
+
+    assert publishing.publications_send([claim.publication_id], claim.token) == {"stale": 1}
+    assert outbox_files(settings) == []
+
+
+def test_a_post_moved_later_while_claimed_ahead_goes_out_at_its_new_time(
+    scheduled: Any, editor: Any, account_factory: Any, time_machine: Any, settings: Any, run_pass: Any
+) -> None:
+    settings.ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = 10
+    post = scheduled([account_factory("facebook")])
+    old = post.scheduled_at
+    time_machine.move_to(old - dt.timedelta(seconds=5), tick=False)
+    (claim,) = publications_claim_due()
+    post_move(post=post, actor=editor, scheduled_at=old + dt.timedelta(hours=1))
+    time_machine.move_to(old + dt.timedelta(seconds=1), tick=False)
+
+    assert publishing.publications_send([claim.publication_id], claim.token) == {"stale": 1}
+    assert outbox_files(settings) == []
+    time_machine.move_to(old + dt.timedelta(hours=1, seconds=1), tick=False)
+    run_pass()
+    assert pub(post).status == P.CONFIRMED
+    assert len(outbox_files(settings)) == 1
+
+
+def test_one_batch_checks_every_gate_of_each_claim(
+    scheduled: Any,
+    story: Any,
+    officer: Any,
+    subject_factory: Any,
+    record_factory: Any,
+    account_factory: Any,
+    governance: Any,
+    time_machine: Any,
+    settings: Any,
+) -> None:
+    from consent.services import consent_revoke
+
+    anna = subject_factory(display_name="Anna")
+    record = record_factory(anna)
+    story_post = story(anna, record, account_factory("facebook"))
+    plain = scheduled([account_factory("linkedin")], when=story_post.scheduled_at)
+    disabled_account = account_factory("x")
+    on_disabled = scheduled([disabled_account], when=story_post.scheduled_at)
+    tampered = scheduled([account_factory("facebook")], when=story_post.scheduled_at)
+    time_machine.move_to(at(story_post), tick=False)
+    claims = publications_claim_due()
+    assert len(claims) == 4
+    # Between the claim and the send: consent revoked (cancels), account disabled, content changed.
+    consent_revoke(record=record, actor=officer, received_via="email", reason="Changed her mind")
+    disabled_account.active = False
+    account_save(account=disabled_account, actor=governance)
+    Post.objects.filter(pk=tampered.pk).update(body="Not what the reviewers saw.")
+
+    report = publishing.publications_send([c.publication_id for c in claims], claims[0].token)
+
+    assert report == {"stale": 1, "blocked": 2, P.CONFIRMED: 1}
+    assert pub(story_post).status == P.CANCELLED
+    assert pub(on_disabled).status == P.BLOCKED
+    assert "disabled" in pub(on_disabled).last_error
+    assert pub(tampered).status == P.BLOCKED
+    assert pub(plain).status == P.CONFIRMED
+    (document,) = [json.loads(path.read_text()) for path in outbox_files(settings)]
+    assert document["text"].startswith("Open day at the children's ward")
+
+
+def test_a_batch_checks_its_claims_in_a_constant_number_of_queries(
+    scheduled: Any, account_factory: Any, time_machine: Any, settings: Any
+) -> None:
+    accounts = [account_factory("facebook"), account_factory("linkedin")]
+    first = scheduled(accounts)
+    for n in range(6):
+        scheduled(accounts, when=first.scheduled_at, body=f"Post {n} of the batch.")
+    time_machine.move_to(at(first), tick=False)
+    counts = []
+    for limit in (2, 14):
+        Publication.objects.update(status=P.PENDING, lease_token="", lease_until=None, attempts=0)
+        claims = publications_claim_due(limit=limit)
+        assert len(claims) == limit
+        ids = [claim.publication_id for claim in claims]
+        with CaptureQueriesContext(connection) as queries:
+            admitted = publishing._prepare_group(publication_ids=ids, token=claims[0].token)
+        assert [job.publication_id for job in admitted if not isinstance(job, str)] == sorted(ids)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert Publication.objects.filter(status=P.SENT, attempts=1).count() == 14
+
+
+def test_a_pass_deals_its_claims_to_one_task_per_worker(
+    scheduled: Any, account_factory: Any, time_machine: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.ROUNDS_PUBLISH_TASKS_PER_PASS = 2
+    first = scheduled([account_factory("facebook"), account_factory("linkedin"), account_factory("x")])
+    scheduled([account_factory("facebook")], when=first.scheduled_at, body="Another post at the same time.")
+    time_machine.move_to(at(first), tick=False)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert dispatch_once()["claimed"] == 4
+    assert len(callbacks) == 2
+    for callback in callbacks:
+        callback()
+    assert set(Publication.objects.values_list("status", flat=True)) == {P.CONFIRMED}
+    assert len(outbox_files(settings)) == 4
