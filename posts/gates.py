@@ -1,27 +1,35 @@
 """The consent gate as posts ask it: what the post shows, where, for which purpose, when."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.gate import Feature, Problem, consent_problems
 from consent.models import ConsentRecord
-from posts.models import ContentType, Post
+from posts.models import ContentType, FeaturedPerson, Post, PostTarget
 
 NO_FEATURED_PERSON = "no_featured_person"
 
 
 def post_consent_problems(
-    *, post: Post, at: dt.datetime | None = None, records: dict[int, ConsentRecord] | None = None
+    *,
+    post: Post,
+    at: dt.datetime | None = None,
+    records: dict[int, ConsentRecord] | None = None,
+    featured: Sequence[FeaturedPerson] | None = None,
+    targets: Sequence[PostTarget] | None = None,
 ) -> list[Problem]:
     """Return why the post may not go out at ``at`` (default: its scheduled time, else now) for consent reasons.
 
-    Submission, every approval, scheduling and publishing ask exactly this. ``records``: the
-    consent records, preloaded by `consent.gate.consent_records_load` (see `consent_problems`).
+    Submission, every approval, scheduling and publishing ask exactly this. The publisher, which
+    checks a batch of posts at once, passes what it loaded in its transaction: ``records`` (by
+    `consent.gate.consent_records_load`), the post's ``featured`` people and its ``targets``
+    with their accounts.
     """
     when = at or post.scheduled_at or timezone.now()
-    featured = list(post.featured_people.all())
+    featured = list(post.featured_people.all()) if featured is None else featured
     problems: list[Problem] = []
     if post.content_type == ContentType.PATIENT_STORY and not featured:
         problems.append(
@@ -34,10 +42,8 @@ def post_consent_problems(
         )
     if featured:
         features = [Feature(person.subject_id, person.consent_id, frozenset(person.media_kinds)) for person in featured]
-        if "targets" in getattr(post, "_prefetched_objects_cache", {}):
-            targets = post.targets.all()  # prefetched with their accounts by the publisher
-        else:
-            targets = post.targets.select_related("account")
+        if targets is None:
+            targets = list(post.targets.select_related("account"))
         platforms = {target.account.platform for target in targets}
         problems.extend(
             consent_problems(

@@ -53,6 +53,7 @@ from posts.gates import post_consent_problems
 from posts.models import (
     Account,
     AttemptOutcome,
+    FeaturedPerson,
     Media,
     Post,
     PostStatus,
@@ -481,17 +482,16 @@ def publication_gate_problems(
         problems.append(_("The post is “%(status)s”, not scheduled.") % {"status": PostStatus(post.status).label})
     approved = post.approved_hash
     # Recomputed from the live rows: what would be sent is exactly what was approved.
+    content = _content_of(post)
     live = content_hash(
-        content_snapshot_of(
-            post=post,
-            targets=list(post.targets.all()),
-            media=list(post.media.all()),
-            featured=list(post.featured_people.all()),
-        )
+        content_snapshot_of(post=post, targets=content.targets, media=content.media, featured=content.featured)
     )
     if not approved or len({approved, post.content_hash, publication.content_hash, live}) != 1:
         problems.append(_("The content is no longer the content the review chain approved."))
-    problems.extend(problem.message for problem in post_consent_problems(post=post, at=now, records=consent_records))
+    consent = post_consent_problems(
+        post=post, at=now, records=consent_records, featured=content.featured, targets=content.targets
+    )
+    problems.extend(problem.message for problem in consent)
     if not account.active:
         problems.append(_("The account %(account)s is disabled.") % {"account": account})
     return problems
@@ -537,8 +537,9 @@ def _account_ref(account: Account) -> AccountRef:
 
 
 def _payload(*, post: Post, account: Account) -> Payload:
-    target = next(target for target in post.targets.all() if target.account_id == account.pk)
-    media = tuple(MediaRef(path=item.file.path, alt_text=item.alt_text, kind=item.kind) for item in post.media.all())
+    content = _content_of(post)
+    target = next(target for target in content.targets if target.account_id == account.pk)
+    media = tuple(MediaRef(path=item.file.path, alt_text=item.alt_text, kind=item.kind) for item in content.media)
     return Payload(
         text=compose_text(body=target.text, link=post.link, hashtags=post.hashtags, platform=account.platform),
         link=post.link,
@@ -602,16 +603,38 @@ def _fail(
     enqueue_after_commit("posts.publishing.publication_failed_notify", publication_id=publication.pk)
 
 
+@dataclass(frozen=True)
+class _Content:
+    """A post's targets (with their accounts), media in order and featured people, as loaded."""
+
+    targets: list[PostTarget]
+    media: list[Media]
+    featured: list[FeaturedPerson]
+
+
 def _posts_for_update(*, with_content: bool = True) -> QuerySet[Post]:
-    """Posts to lock, with what the gates and the payload read when ``with_content``."""
+    """Posts to lock, with what the gates and the payload read (`_content_of`) when ``with_content``."""
     posts = Post.objects.select_for_update(of=("self",), no_key=True).select_related("current_revision", "campaign")
     if with_content:
+        targets = PostTarget.objects.select_related("account").defer("account__credentials")
         posts = posts.prefetch_related(
-            Prefetch("targets", queryset=PostTarget.objects.select_related("account").defer("account__credentials")),
-            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
-            "featured_people",
+            Prefetch("targets", queryset=targets, to_attr="loaded_targets"),
+            Prefetch("media", queryset=Media.objects.order_by("position", "pk"), to_attr="loaded_media"),
+            Prefetch("featured_people", to_attr="loaded_featured"),
         )
     return posts
+
+
+def _content_of(post: Post) -> _Content:
+    """Return what `_posts_for_update` loaded with ``post`` (plain lists), or load it now."""
+    loaded = vars(post)
+    if "loaded_targets" in loaded:
+        return _Content(loaded["loaded_targets"], loaded["loaded_media"], loaded["loaded_featured"])
+    return _Content(
+        targets=list(post.targets.select_related("account")),
+        media=list(post.media.order_by("position", "pk")),
+        featured=list(post.featured_people.all()),
+    )
 
 
 def _locked(publication_id: int, *, with_content: bool = True) -> tuple[Post, Account, Publication] | None:
@@ -1006,7 +1029,7 @@ def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str
         Publication.objects.select_for_update(no_key=True).filter(pk__in=publication_ids).order_by("pk")
     )
     records = consent_records_load(
-        person.consent_id for post in posts.values() for person in post.featured_people.all() if person.consent_id
+        person.consent_id for post in posts.values() for person in _content_of(post).featured if person.consent_id
     )
     admitted: list[_Job | str] = []
     for publication in publications:
