@@ -15,6 +15,7 @@ Only processes started here are ever signalled, by their process id (or their ow
 import argparse
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -23,9 +24,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,17 @@ def _maintenance() -> Any:
     import psycopg
 
     return psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres", autocommit=True)
+
+
+@contextlib.contextmanager
+def exclusive(name: str) -> Iterator[None]:
+    """Hold a lock file in the temporary folder: one holder at a time on this machine (blocks)."""
+    with (Path(tempfile.gettempdir()) / f"{name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # Processes ------------------------------------------------------------------------------------
@@ -153,37 +167,50 @@ class Proc:
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM (a cluster lets its workers finish their task), then SIGKILL the whole session."""
-        if self.alive():
-            self.popen.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=timeout)
+        stop_all([self], timeout=timeout)
+
+
+def stop_all(processes: Sequence[Proc], timeout: float = 30) -> None:
+    """Stop ``processes`` together: SIGTERM to each, wait up to ``timeout``, then SIGKILL their sessions."""
+    for process in processes:
+        if process.alive():
+            process.popen.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)  # leftovers of the session this process leads
-        if self.alive():
-            self.popen.wait()
+            os.killpg(process.pid, signal.SIGKILL)  # leftovers of the session this process leads
+        process.popen.wait()
 
 
 @dataclass
 class WorkerKiller:
-    """SIGKILL the process of one of ``clusters`` that holds a given connection (a worker mid-call).
+    """SIGKILL the process of one of ``clusters`` that holds a given connection (a worker mid-call),
+    at most ``limit`` times.
 
     For `FakePlatform.killer`: the fake knows the caller's port; /proc says which process owns it.
     """
 
     clusters: Sequence[Proc]
+    limit: int | None = None
     killed: list[int] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, client: tuple[str, int]) -> int | None:
-        pids = [pid for cluster in self.clusters for pid in cluster.descendants()]
-        pid = socket_owner(client[1], pids)
-        if pid is None:
-            return None
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return None
-        self.killed.append(pid)
-        return pid
+        with self._lock:  # the fake calls from many threads at once
+            if self.limit is not None and len(self.killed) >= self.limit:
+                return None
+            pids = [pid for cluster in self.clusters for pid in cluster.descendants()]
+            pid = socket_owner(client[1], pids)
+            if pid is None:
+                return None
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return None
+            self.killed.append(pid)
+            return pid
 
 
 # The scratch database -------------------------------------------------------------------------
@@ -282,8 +309,7 @@ class Scratch:
             return connection.execute(statement, params).fetchall()  # type: ignore[arg-type]
 
     def close(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+        stop_all(self.processes)
         if self.pg_name:
             with _maintenance() as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
@@ -421,9 +447,11 @@ def seed(*, n: int, accounts: int, credentials: dict[str, str], lead: float, spr
 
 
 def report() -> dict[str, Any]:
-    """Return every publication (with the key sent to the platform and its attempts) and the posts' states."""
+    """Return every publication (with the key sent to the platform and its attempts), the posts' states
+    and how often each reason moved a publication (from the audit trail)."""
     from django.db.models import Count
 
+    from audit.models import AuditEvent
     from posts.models import Post, Publication, PublicationAttempt
     from posts.publishing import publication_key
 
@@ -443,7 +471,9 @@ def report() -> dict[str, Any]:
         for publication in Publication.objects.order_by("pk")
     ]
     posts = dict(Post.objects.values_list("status").annotate(count=Count("pk")).values_list("status", "count"))
-    return {"publications": publications, "posts": posts}
+    moves = AuditEvent.objects.filter(action="publication.status_changed").values_list("changes", flat=True)
+    reasons = Counter(changes.get("reason", "") for changes in moves)
+    return {"publications": publications, "posts": posts, "reasons": reasons}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
