@@ -35,6 +35,22 @@ def need_service(name: str, host: str, port: int) -> None:
         pytest.skip(f"{name} is not running on {host}:{port}")
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the one-line summaries tests recorded (``record_property("summary", ...)``), xdist workers' too."""
+    reports = [*terminalreporter.getreports("passed"), *terminalreporter.getreports("failed")]
+    lines = [
+        value
+        for report in reports
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "summary"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "recorded by the tests")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
