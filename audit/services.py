@@ -17,6 +17,7 @@ _CHAIN_LOCK_KEY = 7_210_311
 
 
 _ENCODER = DjangoJSONEncoder()
+_SCALARS = frozenset({str, int, bool, type(None)})  # values the JSON round trip gives back unchanged
 
 
 class _NotPlain(Exception):
@@ -34,7 +35,11 @@ def _plain(value: Any) -> Any:
     if kind is dict:
         if not all(type(key) is str for key in value):
             raise _NotPlain
-        return {key: _plain(value[key]) for key in sorted(value)}
+        copied = {}
+        for key in sorted(value):
+            item = value[key]
+            copied[key] = item if type(item) in _SCALARS else _plain(item)
+        return copied
     if kind is list or kind is tuple:
         return [_plain(item) for item in value]
     if kind is dt.datetime or kind is dt.date:

@@ -9,9 +9,11 @@ they are.
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from operator import attrgetter
 from typing import Any, TypeVar, cast
 
-from django.db import NotSupportedError, connection, models
+from django.db import NotSupportedError, connection, connections, models
 from django.utils import timezone
 
 # Values of these fields reach the database driver unchanged.
@@ -38,13 +40,15 @@ ModelT = TypeVar("ModelT", bound=models.Model)
 def _adapter(field: "models.Field[Any, Any]") -> Callable[[Any], Any] | None:
     if field.get_internal_type() in _AS_IS:
         return None
+    # The connection itself, not the thread-local proxy every attribute of which is a look-up.
+    database = connections[connection.alias]
     last: list[Any] = [None, None]
 
     def adapt(value: Any) -> Any:
         # A batch stamps every row with the same moment: adapt that object once.
         if value is last[0] and isinstance(value, dt.date | dt.time):
             return last[1]
-        last[0], last[1] = value, field.get_db_prep_save(value, connection)
+        last[0], last[1] = value, field.get_db_prep_save(value, database)
         return last[1]
 
     return adapt
@@ -106,6 +110,32 @@ def rows_insert_returning(
     return keys
 
 
+def instance_maker(model: type[ModelT]) -> Callable[..., ModelT]:
+    """Return ``make(**values)``, which builds a new ``model`` instance through the positional constructor.
+
+    ``Model(**values)`` matches the keywords against every field and costs three times what the
+    positional path (the one ``Model.from_db`` takes) costs. ``values`` are attribute names
+    (``campaign_id``, not ``campaign``); fields not given get their default, a callable one
+    called for each instance.
+    """
+    fields = model._meta.concrete_fields
+    index_of = {field.attname: index for index, field in enumerate(fields)}
+    called = [index for index, field in enumerate(fields) if field.has_default() and callable(field.default)]
+    template = [None if index in called else field.get_default() for index, field in enumerate(fields)]
+
+    def make(**values: Any) -> ModelT:
+        args = template.copy()
+        for index in called:
+            args[index] = fields[index].get_default()
+        for name, value in values.items():
+            if name not in index_of:
+                raise TypeError(f"{model.__name__} has no field {name!r}")
+            args[index_of[name]] = value
+        return model(*args)
+
+    return make
+
+
 def objects_insert(*, objects: Sequence[ModelT]) -> list[ModelT]:
     """Save new instances of one model as ``bulk_create`` would (their keys set); returns them.
 
@@ -125,16 +155,28 @@ def objects_insert(*, objects: Sequence[ModelT]) -> list[ModelT]:
     for obj in objects:
         for name in stamped:
             setattr(obj, name, now)
-    rows = [
-        [getattr(obj, field.attname) if field.attname in stamped else field.pre_save(obj, True) for field in fields]
-        for obj in objects
-    ]
+    readers = [_reader(field, stamped) for field in fields]
+    rows = [[read(obj) for read in readers] for obj in objects]
     keys = rows_insert_returning(model=model, fields=[field.attname for field in fields], rows=rows)
     for obj, key in zip(objects, keys, strict=True):
         obj.pk = key
         obj._state.adding = False
         obj._state.db = connection.alias
     return list(objects)
+
+
+def _reader(field: "models.Field[Any, Any]", stamped: set[str]) -> Callable[[models.Model], Any]:
+    """Return how to read the value to save: the attribute, where ``pre_save`` would only read it."""
+    plain = type(field).pre_save is models.Field.pre_save or (
+        isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add)
+    )
+    if plain or field.attname in stamped:
+        return attrgetter(field.attname)
+    return partial(_pre_save, field)
+
+
+def _pre_save(field: "models.Field[Any, Any]", obj: models.Model) -> Any:
+    return field.pre_save(obj, True)
 
 
 def column_set(*, model: type[models.Model], field: str, values: Iterable[tuple[Any, Any]]) -> None:

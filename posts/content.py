@@ -7,6 +7,10 @@ from typing import Any, Protocol
 
 from posts.models import Account, FeaturedPerson, Media, Post
 
+# What ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` writes,
+# without building an encoder for every post.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def content_snapshot(post: Post) -> dict[str, Any]:
     """Return everything that would be published (and was reviewed), in canonical order."""
@@ -66,5 +70,4 @@ def content_snapshot_of(
 
 def content_hash(snapshot: dict[str, Any]) -> str:
     """Return the SHA-256 hex digest of a snapshot's canonical JSON."""
-    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(snapshot).encode("utf-8")).hexdigest()

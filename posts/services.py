@@ -5,7 +5,7 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
-from calendar_project.bulk import column_set, objects_insert, rows_insert, rows_insert_returning
+from calendar_project.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
 from calendar_project.tasks import enqueue_after_commit
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
@@ -440,8 +440,7 @@ def _zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-@dataclass(frozen=True)
-class _NewTarget:
+class _NewTarget(NamedTuple):
     """A target account of a post being created in bulk, as the content snapshot reads it."""
 
     post_id: int
@@ -488,11 +487,12 @@ def posts_create_many(
         if Post.objects.filter(external_id__in=external_ids[start : start + batch_size]).exists():
             raise ValidationError(_("A plan row id is already used by another post."), code="duplicate_external_id")
     default_zone = getattr(actor, "time_zone", "") or "UTC"
+    post_new = instance_maker(Post)
     posts: list[Post] = []
     for draft in drafts:
         _schedule_clean(draft.scheduled_at, draft.time_zone or "")
         _targets_check(draft.targets)
-        post = Post(
+        post = post_new(
             campaign_id=campaign.pk,
             author_id=actor.pk,
             scheduled_at=draft.scheduled_at,

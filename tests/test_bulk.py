@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calendar_project.bulk import column_set, objects_insert, rows_insert_returning
+from calendar_project.bulk import column_set, instance_maker, objects_insert, rows_insert_returning
 from posts.models import Post, PostStatus, Revision
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +68,21 @@ def test_column_set_changes_one_column_of_the_rows_named(editor: Any, campaign: 
     posts = [post_factory(editor, campaign, title=f"T{n}") for n in range(3)]
     column_set(model=Post, field="title", values=[(posts[0].pk, "first"), (posts[2].pk, "third")])
     assert list(Post.objects.order_by("pk").values_list("title", flat=True)) == ["first", "T1", "third"]
+
+
+def test_instance_maker_builds_what_the_keyword_constructor_builds(editor: Any, campaign: Any) -> None:
+    values = {
+        "campaign_id": campaign.pk,
+        "author_id": editor.pk,
+        "body": "Text",
+        "scheduled_at": dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC),
+        "external_id": "M-1",
+    }
+    make = instance_maker(Post)
+    built, expected = make(**values), Post(**values)
+    for field in Post._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(expected, field.attname), field.name
+    assert built._state.adding and built.pk is None
+    assert make(**values).hashtags is not built.hashtags  # a callable default, called for each
+    with pytest.raises(TypeError):
+        make(campaign=campaign)
