@@ -55,6 +55,12 @@ def cell_unescape(value: str) -> str:
     return value
 
 
+def _cell_clean(cell: str) -> str:
+    """Return a cell as a row holds it: without surrounding spaces or the export's formula escape."""
+    cell = cell.strip()
+    return cell_unescape(cell).strip() if cell.startswith("'") else cell
+
+
 def _looks_like_utf16(data: bytes) -> str:
     # UTF-16 without a byte order mark: text in Latin script has every other byte zero.
     sample = data[:2000]
@@ -186,7 +192,7 @@ def read_lines(data: bytes, *, has_header: bool = True) -> list[Line]:
             raise PlanFileError(
                 _("The plan has more than %(limit)s rows. Split it into smaller files.") % {"limit": f"{MAX_ROWS:,}"}
             )
-        lines.append(Line(number=number, cells=[cell_unescape(cell.strip()).strip() for cell in cells]))
+        lines.append(Line(number=number, cells=[_cell_clean(cell) for cell in cells]))
     if not lines:
         raise PlanFileError(_("The file is empty."))
     return lines

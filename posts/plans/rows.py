@@ -166,13 +166,14 @@ def localise(
     naive = dt.datetime.combine(day, at)
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
-    if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    first_utc = first.astimezone(dt.UTC)
+    if first_utc.astimezone(zone).replace(tzinfo=None) != naive:
         return None, _("%(time)s does not exist in %(zone)s on %(date)s (the clocks go forward).") % _when(
             day, at, zone_name
         )
     offsets = {first.utcoffset(), second.utcoffset()}
     if offset is None and len(offsets) == 1:
-        return first.astimezone(dt.UTC), ""
+        return first_utc, ""
     when = _when(day, at, zone_name)
     if offset is None:
         if len(offsets) > 1:

@@ -31,7 +31,7 @@ from posts.plans.importing import (
 )
 from posts.plans.reading import PlanFileError, cell_escape, cell_unescape, decode, read_lines, sniff_delimiter
 from posts.plans.rows import COLUMNS
-from posts.services import PostDraft, TargetSpec, posts_create_many
+from posts.services import PostDraft, TargetSpec, post_create, posts_create_many
 from tests.conftest import CSV, make_user
 
 pytestmark = pytest.mark.django_db
@@ -351,6 +351,88 @@ def test_content_change_of_a_post_in_review_makes_a_new_revision_and_restarts_re
     assert post.status == PostStatus.IN_REVIEW
     rounds = list(ReviewRound.objects.filter(post=post).order_by("pk").values_list("status", "content_hash"))
     assert rounds[0][0] == "superseded" and rounds[-1] == ("in_progress", post.content_hash)
+
+
+def test_a_commit_after_its_preview_checks_the_database_and_the_clock_again(
+    editor: Any, plan_accounts: list[Any], campaign_factory: Any
+) -> None:
+    data = plan_bytes(plan_row(), plan_row(external_id="HW-002", time="10:00"))
+    # An account switched off after the preview: the rows are read again.
+    with time_machine.travel(NOW, tick=False):
+        assert plan_preview(data=data, actor=editor).ok
+        plan_accounts[0].active = False
+        plan_accounts[0].save()
+        with pytest.raises(PlanInvalid) as caught:
+            plan_commit(data=data, file_name="p.csv", actor=editor)
+    assert [(e.row, e.column) for e in caught.value.preview.errors] == [(2, "accounts"), (3, "accounts")]
+    plan_accounts[0].active = True
+    plan_accounts[0].save()
+    # A post that took one of the plan's ids after the preview, in another campaign.
+    with time_machine.travel(NOW, tick=False):
+        assert plan_preview(data=data, actor=editor).ok
+        other = campaign_factory(editor, name="Other")
+        post_create(actor=editor, campaign=other, data={"body": "Taken"}, external_id="HW-002")
+        with pytest.raises(PlanInvalid) as caught:
+            plan_commit(data=data, file_name="p.csv", actor=editor)
+    assert only_error(caught.value.preview)[:2] == (3, "campaign")
+    # The rows' time passed between preview and commit.
+    data = plan_bytes(plan_row(external_id="HW-101"), plan_row(external_id="HW-102", time="10:00"))
+    with time_machine.travel(NOW, tick=False):
+        assert plan_preview(data=data, actor=editor).ok
+    with time_machine.travel(dt.datetime(2027, 3, 2, tzinfo=dt.UTC), tick=False), pytest.raises(PlanInvalid) as caught:
+        plan_commit(data=data, file_name="p.csv", actor=editor)
+    assert [(e.row, e.column) for e in caught.value.preview.errors] == [(2, "date"), (3, "date")]
+    assert Post.objects.filter(campaign__name="Herzwochen 2027").count() == 0
+
+
+def test_a_commit_after_its_preview_reads_the_importers_zone_and_language_anew(
+    editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    from django.utils import translation
+
+    data = plan_bytes(plan_row(timezone=""), plan_row(external_id="HW-2", timezone="", link="ftp://x"))
+    with translation.override("en"):
+        assert "web address" in only_error(plan_preview(data=data, actor=editor))[2]
+    with translation.override("de"), pytest.raises(PlanInvalid) as caught:
+        plan_commit(data=data, file_name="p.csv", actor=editor)
+    assert "web address" not in only_error(caught.value.preview)[2]  # said in German this time
+    data = plan_bytes(plan_row(timezone=""))
+    assert plan_preview(data=data, actor=editor).ok
+    editor.time_zone = "America/New_York"
+    editor.save()
+    plan_commit(data=data, file_name="p.csv", actor=editor)
+    assert Post.objects.get().scheduled_at == dt.datetime(2027, 3, 1, 14, 30, tzinfo=dt.UTC)
+
+
+def test_the_previewed_file_is_kept_for_its_commit_only(
+    editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    from posts.plans import importing
+
+    data = plan_bytes(plan_row())
+    plan_preview(data=data, actor=editor)
+    assert [len(parsed.rows) for parsed in importing._kept] == [1]
+    plan_commit(data=data, file_name="p.csv", actor=editor)
+    assert importing._kept == []  # let go once imported
+    assert Post.objects.count() == 1
+
+
+def test_the_cycle_collector_runs_again_after_an_import_as_it_did_before(
+    editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    import gc
+
+    plan_preview(data=plan_bytes(plan_row()), actor=editor)
+    assert gc.isenabled()
+    with pytest.raises(PlanInvalid):
+        plan_commit(data=plan_bytes(plan_row(body="")), file_name="p.csv", actor=editor)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan_commit(data=plan_bytes(plan_row()), file_name="p.csv", actor=editor)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_unchanged_rows_of_an_exported_plan_may_lie_in_the_past(editor: Any, plan_accounts: list[Any]) -> None:
