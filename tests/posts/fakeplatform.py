@@ -129,18 +129,12 @@ class FakePlatform:
         class Handler(_Handler):
             fake = platform
 
-        server = _Server(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = server_start(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server_stop(self._server)
+        self._server = None
 
     def __enter__(self) -> "FakePlatform":
         return self.start()
@@ -221,6 +215,21 @@ class _Server(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+def server_start(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """Serve ``handler`` on 127.0.0.1 at a free port, in a daemon thread; returns the server."""
+    server = _Server(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.block_on_close = False
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+def server_stop(server: ThreadingHTTPServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

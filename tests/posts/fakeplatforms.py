@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+from tests.posts.fakeplatform import server_start, server_stop
+
 MODES = frozenset({"ok", "500", "429", "400", "timeout", "drop", "reset", "slow"})
 TOKEN = "fake-token"
 
@@ -121,18 +123,12 @@ class FakeApi:
         class Bound(_Handler):
             api = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Bound)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = server_start(Bound)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server_stop(self._server)
+        self._server = None
 
     def __enter__(self) -> Any:
         return self.start()
