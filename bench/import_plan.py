@@ -78,26 +78,13 @@ def setup_people() -> tuple[Any, list[Any]]:
 
 def plan_csv(accounts: list[Any]) -> tuple[bytes, list[dict[str, Any]]]:
     """Return a 10,000-row plan and the same rows as values (for the peer and the limit)."""
+    from posts.plans.rows import COLUMNS
+
     rng = random.Random(SEED)
     start = dt.date(2030, 1, 1)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "campaign",
-            "date",
-            "time",
-            "timezone",
-            "accounts",
-            "title",
-            "body",
-            "link",
-            "hashtags",
-            "content_type",
-            "language",
-            "external_id",
-        ]
-    )
+    writer.writerow(COLUMNS)
     values: list[dict[str, Any]] = []
     for n in range(ROWS):
         zone = ZONES[n % len(ZONES)]
