@@ -5,6 +5,7 @@ import io
 import os
 import shutil
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,25 @@ from django.utils import timezone
 
 from people import roles
 
-# shared/ sits beside the repository (as in CI); ROUNDS_SHARED_DIR points elsewhere.
-SHARED = Path(os.environ.get("ROUNDS_SHARED_DIR", Path(__file__).resolve().parent.parent.parent / "shared"))
+
+def _shared_dir() -> Path:
+    """Find shared/ (the test data): ROUNDS_SHARED_DIR, else beside the repository (as in CI),
+    else beside the repository this one was cloned from (a throw-away clone in /tmp)."""
+    if os.environ.get("ROUNDS_SHARED_DIR"):
+        return Path(os.environ["ROUNDS_SHARED_DIR"])
+    root = Path(__file__).resolve().parent.parent
+    beside = root.parent / "shared"
+    if beside.is_dir():
+        return beside
+    origin = subprocess.run(
+        ["git", "-C", str(root), "config", "--get", "remote.origin.url"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if origin and "://" not in origin and (Path(origin).resolve().parent / "shared").is_dir():
+        return Path(origin).resolve().parent / "shared"
+    return beside
+
+
+SHARED = _shared_dir()
 FIXTURES = SHARED / "fixtures"
 IMAGES = FIXTURES / "images"
 CSV = FIXTURES / "csv"

@@ -1,9 +1,7 @@
 import hashlib
 import io
-import os
 import resource
 import time
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -11,9 +9,9 @@ from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedF
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat, PngImagePlugin
 
 from posts.media import ProcessedImage, image_process
+from tests.conftest import IMAGES
 
-SHARED = Path(os.environ.get("ROUNDS_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
-FIXTURES = SHARED / "fixtures" / "images"
+FIXTURES = IMAGES
 XMP = (
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
     '<rdf:Description xmlns:xap="http://ns.adobe.com/xap/1.0/" xmlns:exif="http://ns.adobe.com/exif/1.0/" '
