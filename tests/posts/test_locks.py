@@ -6,12 +6,14 @@ first committed, never on what it read before it waited.
 """
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from approvals.models import Verdict
@@ -25,7 +27,7 @@ from posts.models import PublicationStatus as P
 from posts.publishing import publication_send, publications_claim_due, publications_send
 from posts.services import post_move, post_schedule, post_update, post_withdraw
 from tests.conftest import make_user
-from tests.races import need_postgresql, race
+from tests.races import PATIENCE, need_postgresql, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -120,6 +122,36 @@ def test_two_editors_saving_at_once_make_revisions_2_and_3(draft: Post, editor: 
     assert [event.changes["revision"] for event in created] == [1, 2, 3]
     assert created[-1].changes["previous_hash"] == Revision.objects.get(post=draft, number=2).content_hash
     assert created[-1].content_hash == draft.content_hash
+
+
+def test_twenty_editors_saving_one_post_at_once_each_get_a_revision_of_their_own(
+    draft: Post, editor: Any, colleague: Any
+) -> None:
+    texts = [f"Infotag {day}.12.2026 – Anmeldung unter 030 123456{day % 10}, Zimmer {day}." for day in range(1, 21)]
+    start = threading.Barrier(len(texts))
+    errors: list[BaseException] = []
+
+    def save(text: str, actor: Any) -> None:
+        try:
+            start.wait(PATIENCE)
+            post_update(post=draft, actor=actor, data={"body": text})
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=save, args=(text, editor if n % 2 else colleague)) for n, text in enumerate(texts)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(PATIENCE)
+
+    assert errors == []
+    saved = revisions(draft)
+    assert [number for number, _body in saved] == list(range(1, 22))
+    assert sorted(body for _number, body in saved[1:]) == sorted(texts)
 
 
 # Move ------------------------------------------------------------------------------------------
