@@ -26,8 +26,10 @@ from approvals.models import (
 )
 from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
 from audit.services import event_record
+from calendar_project.locks import row_lock, rows_lock
 from calendar_project.tasks import enqueue_after_commit
 from posts.gates import post_consent_problems
+from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus
 from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
 from posts.signals import post_blocked, post_content_changed
@@ -141,14 +143,10 @@ def _round_close(*, review_round: ReviewRound, status: str, actor: Any, now: dt.
     )
 
 
-def _lock_post(post: Post) -> Post:
-    return Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
-
-
 @transaction.atomic
 def round_submit(*, post: Post, actor: Any) -> ReviewRound:
     """Freeze the post's current revision and open a round at the chain's first stage."""
-    post = _lock_post(post)
+    post = post_lock(post.pk)
     if SUBMIT not in review_actions(user=actor, post=post):
         raise PermissionDenied(_("You may not submit this post for review."))
     problems = []
@@ -187,12 +185,8 @@ def decision_record(
     acknowledged: Iterable[str] = (),
 ) -> Decision:
     """Record one reviewer's verdict; advance, send back, end or finish the round."""
-    post = _lock_post(stage_run.round.post)
-    stage_run = (
-        StageRun.objects.select_for_update(of=("self",))
-        .select_related("round__post", "stage__group")
-        .get(pk=stage_run.pk)
-    )
+    post = post_lock(stage_run.round.post_id)
+    stage_run = row_lock(StageRun, stage_run.pk, related=("round", "stage__group"))
     stage_run.round.post = post
     refusal = decide_refusal(user=reviewer, stage_run=stage_run)
     if refusal:
@@ -284,7 +278,7 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
 @receiver(post_blocked, dispatch_uid="approvals.cancel_on_block")
 def _cancel_review_on_block(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
     now = timezone.now()
-    for review_round in ReviewRound.objects.select_for_update().filter(post=post, status=RoundStatus.IN_PROGRESS):
+    for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
         _round_close(review_round=review_round, status=RoundStatus.CANCELLED, actor=actor, now=now)
 
 
@@ -293,7 +287,7 @@ def _restart_review_on_change(*, post: Post, revision: Any, actor: Any, previous
     """An edit after submission supersedes the open round and starts again from the first stage."""
     now = timezone.now()
     superseded = False
-    for review_round in ReviewRound.objects.select_for_update().filter(post=post, status=RoundStatus.IN_PROGRESS):
+    for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
         _round_close(review_round=review_round, status=RoundStatus.SUPERSEDED, actor=actor, now=now)
         superseded = True
     if post.approved_hash:
@@ -310,7 +304,7 @@ def _restart_review_on_change(*, post: Post, revision: Any, actor: Any, previous
 @transaction.atomic
 def post_chain_set(*, post: Post, chain: ReviewChain, actor: Any) -> PostChain:
     """Give one post a chain of its own (Governance, before it is submitted)."""
-    post = _lock_post(post)
+    post = post_lock(post.pk)
     if CHANGE_CHAIN not in review_actions(user=actor, post=post):
         raise PermissionDenied(_("Only Governance may change a post's chain, before it is submitted."))
     setting, _created = PostChain.objects.update_or_create(post=post, defaults={"chain": chain})

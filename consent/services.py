@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
+from calendar_project.locks import row_lock
 from consent.documents import document_clean
 from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
 from consent.signals import consent_lapsed, consent_revoked
@@ -74,7 +75,7 @@ def subject_create(*, actor: Any, data: dict[str, Any]) -> Subject:
 def subject_update(*, subject: Subject, actor: Any, data: dict[str, Any]) -> Subject:
     """Change a subject's details; returns them."""
     _require(actor, "consent.change_subject", _("You may not change people's details."))
-    subject = Subject.objects.select_for_update().get(pk=subject.pk)
+    subject = row_lock(Subject, subject.pk)
     changes = {}
     for name, value in data.items():
         if name not in SUBJECT_FIELDS:
@@ -164,7 +165,7 @@ def consent_record_create(
 def consent_verify(*, record: ConsentRecord, actor: Any) -> ConsentRecord:
     """Confirm, as a second consent officer, that the form matches the record; returns it."""
     _require(actor, "consent.verify_consentrecord", _("You may not verify consent."))
-    record = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    record = row_lock(ConsentRecord, record.pk)
     if record.recorded_by_id == actor.pk:
         raise ValidationError(_("Someone other than the person who recorded this consent must verify it."))
     if record.revoked_at is not None:
@@ -184,7 +185,7 @@ def consent_revoke(
 ) -> ConsentRecord:
     """Record a revocation and stop, in this transaction, everything not yet published that uses it."""
     _require(actor, "consent.revoke_consentrecord", _("You may not revoke consent."))
-    record = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    record = row_lock(ConsentRecord, record.pk)
     if record.revoked_at is not None:
         raise ValidationError(_("This consent is already revoked."))
     record.revoked_at = received_at or timezone.now()

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from audit.services import event_record
+from calendar_project.locks import Related, row_lock, rows_lock
 from calendar_project.tasks import enqueue_after_commit
 from consent.gate import consent_records_load
 from consent.models import ConsentRecord
@@ -50,6 +51,7 @@ from posts.connectors.base import (
 from posts.connectors.registry import connector_for
 from posts.content import content_hash, content_snapshot_of
 from posts.gates import post_consent_problems
+from posts.locks import POST_RELATED, post_lock, posts_lock
 from posts.models import (
     Account,
     AttemptOutcome,
@@ -201,7 +203,8 @@ def publications_open(*, post: Post, actor: Any) -> list[Publication]:
     """Give every target of a scheduled post a pending publication due at its time; returns them."""
     now = timezone.now()
     due = max(post.scheduled_at or now, now)
-    existing = {pub.account_id: pub for pub in Publication.objects.select_for_update(no_key=True).filter(post=post)}
+    locked = rows_lock(Publication.objects.filter(post=post).order_by("pk"), no_key=True)
+    existing = {pub.account_id: pub for pub in locked}
     opened: list[Publication] = []
     for account_id in post.targets.order_by("account_id").values_list("account_id", flat=True):
         publication = existing.get(account_id)
@@ -240,9 +243,7 @@ def publications_open(*, post: Post, actor: Any) -> list[Publication]:
 
 def publications_cancel(*, post: Post, actor: Any, reason: str) -> int:
     """Cancel every publication of ``post`` not yet handed to a platform; returns how many."""
-    publications = (
-        Publication.objects.select_for_update(no_key=True).filter(post=post, status__in=CANCELLABLE).order_by("pk")
-    )
+    publications = rows_lock(Publication.objects.filter(post=post, status__in=CANCELLABLE).order_by("pk"), no_key=True)
     count = 0
     for publication in publications:
         publication_transition(publication=publication, to=P.CANCELLED, actor=actor, reason=reason, fields=_NO_LEASE)
@@ -257,9 +258,7 @@ def publications_retime(*, post: Post, actor: Any) -> int:
     due = post.scheduled_at
     count = 0
     waiting = {P.PENDING, P.RETRY_WAIT, P.OVERDUE, P.CLAIMED}
-    for publication in (
-        Publication.objects.select_for_update(no_key=True).filter(post=post, status__in=waiting).order_by("pk")
-    ):
+    for publication in rows_lock(Publication.objects.filter(post=post, status__in=waiting).order_by("pk"), no_key=True):
         fields = {"due_at": due, "next_attempt_at": due, **_NO_LEASE}
         if publication.status == P.PENDING:
             old = publication.due_at
@@ -612,21 +611,21 @@ class _Content:
     featured: list[FeaturedPerson]
 
 
-def _posts_for_update(*, with_content: bool = True) -> QuerySet[Post]:
-    """Posts to lock, with what the gates and the payload read (`_content_of`) when ``with_content``."""
-    posts = Post.objects.select_for_update(of=("self",), no_key=True).select_related("current_revision", "campaign")
-    if with_content:
-        targets = PostTarget.objects.select_related("account").defer("account__credentials")
-        posts = posts.prefetch_related(
-            Prefetch("targets", queryset=targets, to_attr="loaded_targets"),
-            Prefetch("media", queryset=Media.objects.order_by("position", "pk"), to_attr="loaded_media"),
-            Prefetch("featured_people", to_attr="loaded_featured"),
-        )
-    return posts
+def _post_related(*, with_content: bool = True) -> Related:
+    """What to read with a locked post: also what the gates and the payload read when ``with_content``."""
+    if not with_content:
+        return POST_RELATED
+    targets = PostTarget.objects.select_related("account").defer("account__credentials")
+    return (
+        *POST_RELATED,
+        Prefetch("targets", queryset=targets, to_attr="loaded_targets"),
+        Prefetch("media", queryset=Media.objects.order_by("position", "pk"), to_attr="loaded_media"),
+        Prefetch("featured_people", to_attr="loaded_featured"),
+    )
 
 
 def _content_of(post: Post) -> _Content:
-    """Return what `_posts_for_update` loaded with ``post`` (plain lists), or load it now."""
+    """Return what `_post_related` loaded with ``post`` (plain lists), or load it now."""
     loaded = vars(post)
     if "loaded_targets" in loaded:
         return _Content(loaded["loaded_targets"], loaded["loaded_media"], loaded["loaded_featured"])
@@ -645,9 +644,9 @@ def _locked(publication_id: int, *, with_content: bool = True) -> tuple[Post, Ac
     ids = Publication.objects.filter(pk=publication_id).values_list("post_id", "account_id").first()
     if ids is None:
         return None
-    post = _posts_for_update(with_content=with_content).get(pk=ids[0])
-    account = Account.objects.select_for_update(no_key=True).get(pk=ids[1])
-    publication = Publication.objects.select_for_update(no_key=True).get(pk=publication_id)
+    post = post_lock(ids[0], related=_post_related(with_content=with_content), no_key=True)
+    account = row_lock(Account, ids[1], no_key=True)
+    publication = row_lock(Publication, publication_id, no_key=True)
     publication.post = post  # the audit event names them; no second load
     publication.account = account
     return post, account, publication
@@ -1015,19 +1014,15 @@ def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str
     ids = Publication.objects.filter(pk__in=publication_ids).values_list("post_id", "account_id")
     post_ids = sorted({post_id for post_id, _account_id in ids})
     account_ids = sorted({account_id for _post_id, account_id in ids})
-    posts = {post.pk: post for post in _posts_for_update().filter(pk__in=post_ids).order_by("pk")}
+    posts = {post.pk: post for post in posts_lock(post_ids, related=_post_related(), no_key=True)}
     # Only an account with a rate budget is locked: its calls are counted one claim at a time.
     # Reading "active" needs no lock: a disabling that commits after this read comes after the send.
     budgeted = set(budgets())
     accounts = {account.pk: account for account in Account.objects.filter(pk__in=account_ids)}
     locked = [pk for pk in account_ids if accounts[pk].platform in budgeted]
     if locked:
-        accounts.update(
-            {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=locked).order_by("pk")}
-        )
-    publications = list(
-        Publication.objects.select_for_update(no_key=True).filter(pk__in=publication_ids).order_by("pk")
-    )
+        accounts.update({a.pk: a for a in rows_lock(Account.objects.filter(pk__in=locked).order_by("pk"), no_key=True)})
+    publications = rows_lock(Publication.objects.filter(pk__in=publication_ids).order_by("pk"), no_key=True)
     records = consent_records_load(
         person.consent_id for post in posts.values() for person in _content_of(post).featured if person.consent_id
     )

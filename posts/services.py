@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
 from calendar_project.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
+from calendar_project.locks import row_lock
 from calendar_project.tasks import enqueue_after_commit
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
@@ -23,6 +24,7 @@ from posts import patient_data, platforms, publishing
 from posts.content import content_hash, content_snapshot, content_snapshot_of
 from posts.gates import post_consent_problems
 from posts.links import ordinary_web_link_valid
+from posts.locks import post_lock, posts_lock
 from posts.media import ProcessedImage
 from posts.models import (
     Account,
@@ -143,7 +145,7 @@ def campaign_update(
     reviewers: Iterable[Any] | None = None,
 ) -> Campaign:
     """Change a campaign's fields and/or people; returns it."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = row_lock(Campaign, campaign.pk)
     if not (actor.has_perm("posts.change_campaign") or actor.has_perm("posts.change_campaign", campaign)):
         raise PermissionDenied(_("You may not change this campaign."))
     allowed = {"name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner"}
@@ -216,7 +218,7 @@ def post_transition(
 ) -> Post:
     """Move a locked post to status ``to`` if the life cycle allows it; writes the audit event.
 
-    The caller holds the row lock (``select_for_update``) inside its transaction.
+    The caller holds the row lock (`posts.locks.post_lock`) inside its transaction.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("post_transition must run inside a transaction")
@@ -573,7 +575,7 @@ def post_update(
     A new time alone keeps the approval; any change of content sends an approved or
     scheduled post back to draft (the review chain restarts it).
     """
-    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
+    post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, EDIT)
     changes: dict[str, Any] = {}
     for field, value in _clean_content(data or {}).items():
@@ -620,7 +622,7 @@ def _move(*, post: Post, actor: Any, scheduled_at: dt.datetime | None, time_zone
 @transaction.atomic
 def post_move(*, post: Post, actor: Any, scheduled_at: dt.datetime, time_zone: str | None = None) -> Post:
     """Plan a post for another time; its approvals stay, since the content did not change."""
-    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
+    post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, MOVE)
     _move(post=post, actor=actor, scheduled_at=scheduled_at, time_zone=time_zone)
     return post
@@ -662,7 +664,7 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
 @transaction.atomic
 def post_schedule(*, post: Post, actor: Any) -> Post:
     """Commit an approved post to its time; refuses if anything would stop it going out."""
-    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
+    post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, SCHEDULE)
     errors: list[str] = []
     if not post.is_approved_as_is:
@@ -689,7 +691,7 @@ def post_schedule(*, post: Post, actor: Any) -> Post:
 @transaction.atomic
 def post_unschedule(*, post: Post, actor: Any) -> Post:
     """Take a scheduled post off the schedule; it stays approved."""
-    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
+    post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, UNSCHEDULE)
     return post_transition(post=post, to=PostStatus.APPROVED, actor=actor, reason="unscheduled")
 
@@ -697,7 +699,7 @@ def post_unschedule(*, post: Post, actor: Any) -> Post:
 @transaction.atomic
 def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
     """Withdraw a post that has not gone out."""
-    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
+    post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, WITHDRAW)
     return post_transition(post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason or "withdrawn")
 
@@ -708,7 +710,7 @@ def post_approval_record(*, post: Post, approved_hash: str, actor: Any) -> Post:
 
     Refuses a hash that is not the post's current content: approval binds to content.
     """
-    post = Post.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=post.pk)
+    post = post_lock(post.pk)
     if approved_hash != post.content_hash:
         raise ValidationError(_("The approved content is no longer the post's content."), code="stale_approval")
     post.approved_hash = approved_hash
@@ -734,7 +736,7 @@ def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[
     blocked: list[int] = []
     takedowns: list[int] = []
     # Locks in id order, as everywhere, so two cascades never deadlock.
-    for post in Post.objects.select_for_update().filter(pk__in=post_ids).order_by("pk"):
+    for post in posts_lock(post_ids):
         if post.status in UNSTOPPABLE:
             for target in post.targets.select_related("account"):
                 item, created = TakedownItem.objects.get_or_create(
@@ -764,7 +766,7 @@ def takedown_confirm(*, item: TakedownItem, actor: Any) -> TakedownItem:
     """Record that someone took the publication down; returns the item."""
     if not takedown_may_act(actor=actor, item=item):
         raise PermissionDenied(_("You may not confirm takedowns for this campaign."))
-    item = TakedownItem.objects.select_for_update().get(pk=item.pk)
+    item = row_lock(TakedownItem, item.pk)
     if item.confirmed_at is not None:
         raise ValidationError(_("This publication is already confirmed as taken down."))
     item.confirmed_at = timezone.now()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
+from calendar_project.locks import row_lock
 from posts.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
 from posts.connectors.registry import connector_for
 from posts.models import Account, DeletionStatus, Publication, PublicationStatus, TakedownItem
@@ -55,7 +56,7 @@ def _account_ref(account: Account) -> AccountRef:
 @transaction.atomic
 def _plan(item: TakedownItem) -> _Plan | _Outcome:
     """Return what to delete, or the outcome when there is nothing Rounds can delete."""
-    item = TakedownItem.objects.select_for_update().get(pk=item.pk)
+    item = row_lock(TakedownItem, item.pk)
     if item.confirmed_at is not None:
         raise ValidationError(_("This publication is already confirmed as taken down."), code="closed")
     account = Account.objects.get(pk=item.account_id)
@@ -128,7 +129,7 @@ AUDIT_ACTIONS = {
 
 @transaction.atomic
 def _record(*, item: TakedownItem, actor: Any, outcome: _Outcome, plan: _Plan | None) -> TakedownItem:
-    item = TakedownItem.objects.select_for_update().get(pk=item.pk)
+    item = row_lock(TakedownItem, item.pk)
     now = timezone.now()
     fields = {
         "deletion_status": outcome.status,
