@@ -31,6 +31,7 @@ from posts.gates import post_consent_problems
 from posts.models import Campaign, ContentType, Post, PostStatus
 from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
 from posts.signals import post_blocked, post_content_changed
+from posts.stale import post_version_check
 
 REFUSALS = {
     "not_logged_in": gettext_lazy("Log in to review."),
@@ -185,14 +186,20 @@ def decision_record(
     verdict: str,
     comment: str = "",
     acknowledged: Iterable[str] = (),
+    expected_version: int | None = None,
 ) -> Decision:
-    """Record one reviewer's verdict; advance, send back, end or finish the round."""
+    """Record one reviewer's verdict; advance, send back, end or finish the round.
+
+    With ``expected_version`` (the post's version the decision form was opened on) a decision
+    on a post that changed since (a new revision, another reviewer's decision) is refused.
+    """
     post = _lock_post(stage_run.round.post)
     stage_run = (
         StageRun.objects.select_for_update(of=("self",))
         .select_related("round__post", "stage__group")
         .get(pk=stage_run.pk)
     )
+    post_version_check(post=post, expected=expected_version)
     stage_run.round.post = post
     refusal = decide_refusal(user=reviewer, stage_run=stage_run)
     if refusal:
