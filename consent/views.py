@@ -34,6 +34,7 @@ from consent.services import (
     subject_create,
 )
 from consent.services import subject_update as subject_update_service
+from consent.stale import record_version_check
 
 NAV = "consent"
 
@@ -274,10 +275,16 @@ def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
     if denied := _registry_denied(request):
         return denied
     record = _record_or_404(pk)
+    expected = version_parse(request.POST.get("version"))
+    try:
+        # Unlocked look first: a record someone else changed meanwhile is a change to show, not a refusal.
+        record_version_check(record=record, expected=expected)
+    except StaleVersion as stale:
+        return _record_page(request, record, version=stale.version, stale=stale)
     if VERIFY not in consent_actions(user=request.user, record=record):
         return forbidden(request, _("You may not verify this consent (the person who recorded it never may)."))
     try:
-        consent_verify(record=record, actor=request.user, expected_version=version_parse(request.POST.get("version")))
+        consent_verify(record=record, actor=request.user, expected_version=expected)
     except StaleVersion as stale:
         return _record_page(request, _record_or_404(pk), version=stale.version, stale=stale)
     except ValidationError as error:
@@ -296,10 +303,15 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     if denied := _registry_denied(request):
         return denied
     record = _record_or_404(pk)
-    if REVOKE not in consent_actions(user=request.user, record=record):
-        return forbidden(request, _("You may not revoke this consent."))
     form = RevokeForm(request.POST)
     expected = version_parse(request.POST.get("version"))
+    try:
+        record_version_check(record=record, expected=expected)
+    except StaleVersion as stale:
+        form.is_valid()
+        return _record_page(request, record, revoke_form=form, version=stale.version, stale=stale)
+    if REVOKE not in consent_actions(user=request.user, record=record):
+        return forbidden(request, _("You may not revoke this consent."))
     if form.is_valid():
         try:
             consent_revoke(
