@@ -57,14 +57,14 @@ def _content_lines() -> list[tuple[str, str, Any]]:
 
 def _content_changes(*, post: Post, since_number: int) -> list[Change]:
     """Return the lines in which the post's current content differs from its revision ``since_number``."""
-    assert post.current_revision is not None, "a saved post always has a revision"
-    current = post.current_revision.number
-    revisions = dict(
-        Revision.objects.filter(post=post, number__in=[since_number, current]).values_list("number", "content")
+    # By id, not through ``post.current_revision``: a row joined to a locked read may predate the lock.
+    old = Revision.objects.filter(post=post, number=since_number).values_list("content", flat=True).first()
+    current = (
+        Revision.objects.filter(post=post, pk=post.current_revision_id or 0).values_list("number", "content").first()
     )
-    old, new = revisions.get(since_number), revisions.get(current)
-    if old is None or new is None:
-        return [Change(_("Content"), "", _("revision %(number)s") % {"number": current})]
+    if old is None or current is None:
+        return [Change(_("Content"), "", _("a new revision"))]
+    new = current[1]
     return [
         Change(label, show(old.get(key, "")), show(new.get(key, "")))
         for key, label, show in _content_lines()
@@ -79,7 +79,7 @@ def post_changes(events: Sequence[AuditEvent], *, post: Post) -> list[Change]:
     numbers = [number for number in revisions if isinstance(number, int)]
     for event in events:
         changes = event.changes
-        if event.action == "post.revision_created" and numbers and post.current_revision is not None:
+        if event.action == "post.revision_created" and numbers:
             lines.extend(_content_changes(post=post, since_number=min(numbers) - 1))
             numbers = []
         elif event.action == "post.title_changed":

@@ -354,9 +354,11 @@ def _move_stale(
 ) -> HttpResponse:
     """Answer 409: the post changed since its card was drawn; show what changed, keep the asked-for day and time."""
     card = None
-    if post.scheduled_at is not None:
+    # Where the post is now, not where it was when this request loaded it.
+    now_at = Post.objects.filter(pk=post.pk).values_list("scheduled_at", flat=True).first()
+    if now_at is not None:
         loaded = posts_for_calendar_cards(
-            user=request.user, start=post.scheduled_at, end=post.scheduled_at + dt.timedelta(microseconds=1)
+            user=request.user, start=now_at, end=now_at + dt.timedelta(microseconds=1)
         ).filter(pk=post.pk)
         card = next((card_for(item, policy=policy, zone=zone) for item in loaded), None)
     if _wants_json(request):
