@@ -52,7 +52,7 @@ def test_a_save_without_changes_keeps_the_version(
 
 @pytest.mark.django_db
 def test_stale_update_is_refused_whole_and_says_who_when_and_what(
-    editor: Any, other_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+    editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
 ) -> None:
     post = post_factory(editor, campaign, targets=accounts[:1], body="Alt")
     seen = version(post)
@@ -106,17 +106,18 @@ def test_stale_move_is_refused(editor: Any, campaign: Any, post_factory: Any) ->
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_editors_saving_the_same_version_at_once_store_exactly_one(
-    editor: Any, other_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+@pytest.mark.parametrize("editors", [2, 10])
+def test_editors_saving_the_same_version_at_once_store_exactly_one(
+    editor: Any, campaign: Any, post_factory: Any, accounts: list[Any], editors: int
 ) -> None:
-    """Two real connections race on one post: one save is stored, the other refused as stale, no 500."""
+    """Real connections race on one post: one save is stored, every other one refused as stale, no 500."""
     if connection.vendor != "postgresql":
         # CI runs the suite on PostgreSQL too (.ci/run); SQLite's shared in-memory test database
         # answers a second writer "table is locked" instead of waiting.
         pytest.skip("needs the suite on PostgreSQL (DATABASE_URL)")
     post = post_factory(editor, campaign, targets=accounts[:1])
     seen = version(post)
-    start = threading.Barrier(2)
+    start = threading.Barrier(editors)
     outcomes: dict[str, str] = {}
 
     def save(text: str) -> None:
@@ -131,13 +132,14 @@ def test_two_editors_saving_the_same_version_at_once_store_exactly_one(
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=save, args=(text,)) for text in (MINE, THEIRS)]
+    texts = [MINE, THEIRS] + [f"{THEIRS} (Fassung {n})" for n in range(3, editors + 1)]
+    threads = [threading.Thread(target=save, args=(text,)) for text in texts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sorted(outcomes.values()) == ["stale", "stored"], outcomes
+    assert sorted(outcomes.values()) == ["stale"] * (editors - 1) + ["stored"], outcomes
     winner = next(text for text, outcome in outcomes.items() if outcome == "stored")
     post.refresh_from_db()
     assert post.body == winner
