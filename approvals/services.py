@@ -33,6 +33,7 @@ from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus
 from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
 from posts.signals import post_blocked, post_content_changed
+from posts.stale import post_version_check
 
 REFUSALS = {
     "not_logged_in": gettext_lazy("Log in to review."),
@@ -183,10 +184,16 @@ def decision_record(
     verdict: str,
     comment: str = "",
     acknowledged: Iterable[str] = (),
+    expected_version: int | None = None,
 ) -> Decision:
-    """Record one reviewer's verdict; advance, send back, end or finish the round."""
+    """Record one reviewer's verdict; advance, send back, end or finish the round.
+
+    With ``expected_version`` (the post's version the decision form was opened on) a decision
+    on a post that changed since (a new revision, another reviewer's decision) is refused.
+    """
     post = post_lock(stage_run.round.post_id)
     stage_run = row_lock(StageRun, stage_run.pk, related=("round", "stage__group"))
+    post_version_check(post=post, expected=expected_version)
     stage_run.round.post = post
     refusal = decide_refusal(user=reviewer, stage_run=stage_run)
     if refusal:

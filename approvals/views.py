@@ -26,10 +26,12 @@ from approvals.selectors import (
     review_overview,
 )
 from approvals.services import REFUSALS, decision_record, post_chain_set, round_submit
+from audit.versions import StaleVersion, version_of, version_parse
 from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
 from posts.selectors import post_for_editor
+from posts.stale import post_version_check
 from posts.views.editor import target_previews
 
 
@@ -71,11 +73,15 @@ def my_posts_view(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/my_posts.html", {"groups": groups, "nav": "my_posts"})
 
 
-@require_GET
-@login_required
-def review_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """What a reviewer decides on: the post per platform, findings, diff, decisions, timeline."""
-    post = _visible_post(request, pk)
+def _review_page(
+    request: HttpRequest,
+    post: Post,
+    *,
+    version: int,
+    next_url: str,
+    stale: StaleVersion | None = None,
+    decision_input: dict[str, Any] | None = None,
+) -> HttpResponse:
     overview = review_overview(user=request.user, post=post, with_timeline=True)
     context: dict[str, Any] = {
         "post": post,
@@ -84,10 +90,37 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
         "previews": target_previews(draft_from_post(post)),
         "featured": post.featured_people.select_related("subject", "consent"),
         "consent_problems": post_consent_problems(post=post),
-        "next": request.get_full_path(),
+        "version": version,
+        "stale": stale,
+        "decision_input": decision_input or {},
+        "next": next_url,
         "nav": "reviews",
     }
-    return render(request, "approvals/review.html", context)
+    return render(request, "approvals/review.html", context, status=409 if stale else 200)
+
+
+@require_GET
+@login_required
+def review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a reviewer decides on: the post per platform, findings, diff, decisions, timeline."""
+    # The version is read before the post, so the decision form never claims a newer one than it shows.
+    version = version_of(model=Post, pk=pk)
+    post = _visible_post(request, pk)
+    return _review_page(request, post, version=version, next_url=request.get_full_path())
+
+
+def _stale_decision(request: HttpRequest, pk: int, stale: StaleVersion) -> HttpResponse:
+    """Answer 409 with the review page as it is now, the change named and the reviewer's input kept."""
+    post = _visible_post(request, pk)
+    decision_input = {
+        "verdict": request.POST.get("verdict", ""),
+        "comment": request.POST.get("comment", ""),
+        "acknowledged": request.POST.getlist("acknowledged"),
+    }
+    next_url = _back(request, post).url
+    return _review_page(
+        request, post, version=stale.version, next_url=next_url, stale=stale, decision_input=decision_input
+    )
 
 
 @require_POST
@@ -110,8 +143,18 @@ def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record Approve, Request changes or Reject on the post's open stage."""
+    """Record Approve, Request changes or Reject on the post's open stage.
+
+    A decision on a post changed since the form was opened (a new revision, another
+    reviewer's decision) is refused with 409 and the review page as it is now.
+    """
     post = _visible_post(request, pk)
+    expected = version_parse(request.POST.get("version"))
+    try:
+        # Unlocked look first: a stage someone else closed meanwhile is a change to show, not a refusal.
+        post_version_check(post=post, expected=expected)
+    except StaleVersion as stale:
+        return _stale_decision(request, pk, stale)
     try:
         run_pk = int(request.POST.get("stage_run", ""))
     except ValueError:
@@ -136,7 +179,10 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             verdict=verdict,
             comment=request.POST.get("comment", ""),
             acknowledged=request.POST.getlist("acknowledged"),
+            expected_version=expected,
         )
+    except StaleVersion as stale:
+        return _stale_decision(request, pk, stale)
     except (ValidationError, PermissionDenied) as error:
         _report(request, error)
     else:

@@ -18,6 +18,7 @@ from calendar_project.locks import row_lock
 from consent.documents import document_clean
 from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
 from consent.signals import consent_lapsed, consent_revoked
+from consent.stale import record_version_check, subject_version_check
 
 SUBJECT_FIELDS = ("display_name", "reference", "date_of_birth", "deceased_on")
 RECORD_FIELDS = (
@@ -72,10 +73,13 @@ def subject_create(*, actor: Any, data: dict[str, Any]) -> Subject:
 
 
 @transaction.atomic
-def subject_update(*, subject: Subject, actor: Any, data: dict[str, Any]) -> Subject:
-    """Change a subject's details; returns them."""
+def subject_update(
+    *, subject: Subject, actor: Any, data: dict[str, Any], expected_version: int | None = None
+) -> Subject:
+    """Change a subject's details; returns them. A form opened on an older version is refused."""
     _require(actor, "consent.change_subject", _("You may not change people's details."))
     subject = row_lock(Subject, subject.pk)
+    subject_version_check(subject=subject, expected=expected_version)
     changes = {}
     for name, value in data.items():
         if name not in SUBJECT_FIELDS:
@@ -162,10 +166,11 @@ def consent_record_create(
 
 
 @transaction.atomic
-def consent_verify(*, record: ConsentRecord, actor: Any) -> ConsentRecord:
+def consent_verify(*, record: ConsentRecord, actor: Any, expected_version: int | None = None) -> ConsentRecord:
     """Confirm, as a second consent officer, that the form matches the record; returns it."""
     _require(actor, "consent.verify_consentrecord", _("You may not verify consent."))
     record = row_lock(ConsentRecord, record.pk)
+    record_version_check(record=record, expected=expected_version)
     if record.recorded_by_id == actor.pk:
         raise ValidationError(_("Someone other than the person who recorded this consent must verify it."))
     if record.revoked_at is not None:
@@ -181,11 +186,18 @@ def consent_verify(*, record: ConsentRecord, actor: Any) -> ConsentRecord:
 
 @transaction.atomic
 def consent_revoke(
-    *, record: ConsentRecord, actor: Any, received_via: str, reason: str = "", received_at: dt.datetime | None = None
+    *,
+    record: ConsentRecord,
+    actor: Any,
+    received_via: str,
+    reason: str = "",
+    received_at: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> ConsentRecord:
     """Record a revocation and stop, in this transaction, everything not yet published that uses it."""
     _require(actor, "consent.revoke_consentrecord", _("You may not revoke consent."))
     record = row_lock(ConsentRecord, record.pk)
+    record_version_check(record=record, expected=expected_version)
     if record.revoked_at is not None:
         raise ValidationError(_("This consent is already revoked."))
     record.revoked_at = received_at or timezone.now()

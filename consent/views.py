@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.versions import StaleVersion, version_of, version_parse
 from consent import selectors
 from consent.fhir import consent_resource
 from consent.forms import ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm, form_errors_add
@@ -33,6 +34,7 @@ from consent.services import (
     subject_create,
 )
 from consent.services import subject_update as subject_update_service
+from consent.stale import record_version_check
 
 NAV = "consent"
 
@@ -99,8 +101,16 @@ def registry_view(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/registry.html", context)
 
 
-def _subject_form_page(request: HttpRequest, form: SubjectForm, subject: Subject | None) -> HttpResponse:
-    return render(request, "consent/subject_form.html", {"form": form, "subject": subject, "nav": NAV})
+def _subject_form_page(
+    request: HttpRequest,
+    form: SubjectForm,
+    subject: Subject | None,
+    *,
+    version: int = 0,
+    stale: StaleVersion | None = None,
+) -> HttpResponse:
+    context = {"form": form, "subject": subject, "version": version, "stale": stale, "nav": NAV}
+    return render(request, "consent/subject_form.html", context, status=409 if stale else 200)
 
 
 @login_required
@@ -128,19 +138,26 @@ def subject_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def subject_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Change a person's details."""
+    """Change a person's details; a save over someone else's change is refused (409), the input kept."""
     if denied := _registry_denied(request):
         return denied
+    # Read before the person, so the form never shows older details than the version it carries.
+    version = version_of(model=Subject, pk=pk)
     subject = _subject_or_404(pk)
     if not request.user.has_perm("consent.change_subject"):
         return forbidden(request, _("You may not change people's details."))
     if request.method != "POST":
         initial = {name: getattr(subject, name) for name in SUBJECT_FIELDS}
-        return _subject_form_page(request, SubjectForm(initial=initial), subject)
+        return _subject_form_page(request, SubjectForm(initial=initial), subject, version=version)
     form = SubjectForm(request.POST)
+    expected = version_parse(request.POST.get("version"))
     if form.is_valid():
         try:
-            subject_update_service(subject=subject, actor=request.user, data=form.subject_data())
+            subject_update_service(
+                subject=subject, actor=request.user, data=form.subject_data(), expected_version=expected
+            )
+        except StaleVersion as stale:
+            return _subject_form_page(request, form, subject, version=stale.version, stale=stale)
         except ValidationError as error:
             form_errors_add(form, error)
         except PermissionDenied as error:
@@ -148,7 +165,7 @@ def subject_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The person's details were saved."))
             return redirect("consent:subject_detail", pk=subject.pk)
-    return _subject_form_page(request, form, subject)
+    return _subject_form_page(request, form, subject, version=expected)
 
 
 @require_GET
@@ -211,7 +228,13 @@ def record_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _record_page(
-    request: HttpRequest, record: ConsentRecord, revoke_form: RevokeForm | None = None, status: int = 200
+    request: HttpRequest,
+    record: ConsentRecord,
+    revoke_form: RevokeForm | None = None,
+    status: int = 200,
+    *,
+    version: int | None = None,
+    stale: StaleVersion | None = None,
 ) -> HttpResponse:
     now = timezone.now()
     actions = consent_actions(user=request.user, record=record)
@@ -227,9 +250,11 @@ def _record_page(
         "signer_problem": signer_problem(record, at=now),
         "revoke_form": revoke_form or (RevokeForm() if REVOKE in actions else None),
         "panels": selectors.registry_panels(user=request.user, subject=record.subject, records=[record]),
+        "version": version if version is not None else version_of(model=ConsentRecord, pk=record.pk),
+        "stale": stale,
         "nav": NAV,
     }
-    return render(request, "consent/record_detail.html", context, status=status)
+    return render(request, "consent/record_detail.html", context, status=409 if stale else status)
 
 
 @require_GET
@@ -238,7 +263,9 @@ def record_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Show every field of a consent record, its state, its history and the actions the user may take."""
     if denied := _registry_denied(request):
         return denied
-    return _record_page(request, _record_or_404(pk))
+    # Read before the record, so its forms never claim a newer version than the page shows.
+    version = version_of(model=ConsentRecord, pk=pk)
+    return _record_page(request, _record_or_404(pk), version=version)
 
 
 @require_POST
@@ -248,10 +275,18 @@ def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
     if denied := _registry_denied(request):
         return denied
     record = _record_or_404(pk)
+    expected = version_parse(request.POST.get("version"))
+    try:
+        # Unlocked look first: a record someone else changed meanwhile is a change to show, not a refusal.
+        record_version_check(record=record, expected=expected)
+    except StaleVersion as stale:
+        return _record_page(request, record, version=stale.version, stale=stale)
     if VERIFY not in consent_actions(user=request.user, record=record):
         return forbidden(request, _("You may not verify this consent (the person who recorded it never may)."))
     try:
-        consent_verify(record=record, actor=request.user)
+        consent_verify(record=record, actor=request.user, expected_version=expected)
+    except StaleVersion as stale:
+        return _record_page(request, _record_or_404(pk), version=stale.version, stale=stale)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except PermissionDenied as error:
@@ -268,9 +303,15 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     if denied := _registry_denied(request):
         return denied
     record = _record_or_404(pk)
+    form = RevokeForm(request.POST)
+    expected = version_parse(request.POST.get("version"))
+    try:
+        record_version_check(record=record, expected=expected)
+    except StaleVersion as stale:
+        form.is_valid()
+        return _record_page(request, record, revoke_form=form, version=stale.version, stale=stale)
     if REVOKE not in consent_actions(user=request.user, record=record):
         return forbidden(request, _("You may not revoke this consent."))
-    form = RevokeForm(request.POST)
     if form.is_valid():
         try:
             consent_revoke(
@@ -279,7 +320,10 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
                 received_via=form.cleaned_data["received_via"],
                 reason=form.cleaned_data["reason"],
                 received_at=form.cleaned_data["received_at"],
+                expected_version=expected,
             )
+        except StaleVersion as stale:
+            return _record_page(request, _record_or_404(pk), revoke_form=form, version=stale.version, stale=stale)
         except ValidationError as error:
             form_errors_add(form, error)
         except PermissionDenied as error:
@@ -287,7 +331,7 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The consent was revoked. Posts using it can no longer go out."))
             return redirect("consent:record_detail", pk=record.pk)
-    return _record_page(request, _record_or_404(pk), revoke_form=form, status=400)
+    return _record_page(request, _record_or_404(pk), revoke_form=form, status=400, version=expected)
 
 
 def _private(response: HttpResponseBase) -> HttpResponseBase:

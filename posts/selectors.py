@@ -4,6 +4,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
+from audit.versions import version_annotation
 from posts.models import Account, Campaign, Media, Post, PostTarget
 
 VIEW_CAMPAIGN = "posts.view_campaign"
@@ -97,6 +98,8 @@ def posts_for_calendar_cards(
     return (
         posts.select_related("current_revision")
         .defer("current_revision__content")
+        # Each card's move form carries the version it was drawn from (audit.versions).
+        .annotate(version=version_annotation(Post))
         .prefetch_related(None)
         .prefetch_related(
             Prefetch(

@@ -40,6 +40,7 @@ from posts.models import (
 )
 from posts.policy import EDIT, MOVE, SCHEDULE, UNSCHEDULE, WITHDRAW, PostPolicy
 from posts.signals import post_blocked, post_content_changed
+from posts.stale import post_version_check
 from posts.states import EDIT_RESETS, may_move
 from posts.takedowns import takedown_may_act
 
@@ -569,15 +570,19 @@ def post_update(
     featured: Sequence[FeatureSpec] | None = None,
     scheduled_at: dt.datetime | None = None,
     time_zone: str | None = None,
+    expected_version: int | None = None,
 ) -> Post:
     """Apply an editor's changes in one step: one new revision if the content changed.
 
     A new time alone keeps the approval; any change of content sends an approved or
-    scheduled post back to draft (the review chain restarts it).
+    scheduled post back to draft (the review chain restarts it). With ``expected_version``
+    (what the editor was opened on, `audit.versions`) a post changed since is refused.
     """
     post = post_lock(post.pk)
+    post_version_check(post=post, expected=expected_version)
     _ensure(PostPolicy(actor), post, EDIT)
     changes: dict[str, Any] = {}
+    old_title = post.title
     for field, value in _clean_content(data or {}).items():
         if getattr(post, field) != value:
             setattr(post, field, value)
@@ -585,6 +590,9 @@ def post_update(
     if changes:
         post.full_clean(exclude=["current_revision"])
         post.save(update_fields=[*changes, "updated_at"])
+    if "title" in changes:
+        # The title is not in the snapshot, so no revision records it: this event versions it.
+        event_record(actor=actor, action="post.title_changed", obj=post, changes={"title": [old_title, post.title]})
     if targets is not None:
         _targets_set(post=post, targets=targets)
     _media_change(post=post, remove=media_remove, alt_texts=media_alt_texts or {}, order=media_order)
@@ -620,9 +628,17 @@ def _move(*, post: Post, actor: Any, scheduled_at: dt.datetime | None, time_zone
 
 
 @transaction.atomic
-def post_move(*, post: Post, actor: Any, scheduled_at: dt.datetime, time_zone: str | None = None) -> Post:
+def post_move(
+    *,
+    post: Post,
+    actor: Any,
+    scheduled_at: dt.datetime,
+    time_zone: str | None = None,
+    expected_version: int | None = None,
+) -> Post:
     """Plan a post for another time; its approvals stay, since the content did not change."""
     post = post_lock(post.pk)
+    post_version_check(post=post, expected=expected_version)
     _ensure(PostPolicy(actor), post, MOVE)
     _move(post=post, actor=actor, scheduled_at=scheduled_at, time_zone=time_zone)
     return post

@@ -19,6 +19,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.versions import StaleVersion, version_parse
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
@@ -59,6 +60,7 @@ class Card:
     move_url: str
     detail_url: str
     status_label: str
+    version: int = 0
 
     @property
     def sort_key(self) -> int:
@@ -199,6 +201,7 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         move_url=reverse("posts:post_move", args=[post.pk]),
         detail_url=reverse("posts:post_detail", args=[post.pk]),
         status_label=status_label(post.status),
+        version=getattr(post, "version", 0),
     )
 
 
@@ -346,6 +349,51 @@ def _error_messages(error: ValidationError | PermissionDenied) -> list[str]:
     return [str(error) or _("You may not move this post.")]
 
 
+def _move_stale(
+    request: HttpRequest, *, post: Post, policy: PostPolicy, zone: dt.tzinfo, stale: StaleVersion
+) -> HttpResponse:
+    """Answer 409: the post changed since its card was drawn; show what changed, keep the asked-for day and time."""
+    card = None
+    # Where the post is now, not where it was when this request loaded it.
+    now_at = Post.objects.filter(pk=post.pk).values_list("scheduled_at", flat=True).first()
+    if now_at is not None:
+        loaded = posts_for_calendar_cards(
+            user=request.user, start=now_at, end=now_at + dt.timedelta(microseconds=1)
+        ).filter(pk=post.pk)
+        card = next((card_for(item, policy=policy, zone=zone) for item in loaded), None)
+    if _wants_json(request):
+        html = (
+            render_to_string(
+                "posts/partials/post_card.html",
+                {"card": card, "labels": card_labels(), "next_url": _next_url(request)},
+                request=request,
+            )
+            if card is not None
+            else ""
+        )
+        return JsonResponse(
+            {
+                "ok": False,
+                "stale": True,
+                "errors": [stale.message],
+                "changes": [{"label": c.label, "old": c.old, "new": c.new} for c in stale.changes],
+                "version": stale.version,
+                "html": html,
+            },
+            status=409,
+        )
+    context = {
+        "post": post,
+        "stale": stale,
+        "version": stale.version,
+        "date": request.POST.get("date", "")[:10],
+        "time": request.POST.get("time", "")[:8],
+        "next_url": _next_url(request),
+        "nav": "calendar",
+    }
+    return render(request, "posts/move_conflict.html", context, status=409)
+
+
 @login_required
 @require_POST
 def post_move_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -360,7 +408,14 @@ def post_move_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _move_failed(request, [_("You may not move this post in its current state.")], status=403)
     try:
         moment = move_target(data=request.POST, post=post, zone=zone)
-        post = post_move(post=post, actor=request.user, scheduled_at=moment)
+        post = post_move(
+            post=post,
+            actor=request.user,
+            scheduled_at=moment,
+            expected_version=version_parse(request.POST.get("version")),
+        )
+    except StaleVersion as stale:
+        return _move_stale(request, post=post, policy=policy, zone=zone, stale=stale)
     except MoveInputError as error:
         return _move_failed(request, error.messages, status=400)
     except ValidationError as error:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.versions import StaleVersion, version_of, version_parse
 from posts import platforms
 from posts.forms import Draft, PostForm, draft_from_data, draft_from_post, editor_accounts, form_errors_add
 from posts.gates import post_consent_problems
@@ -100,16 +101,25 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "posts/partials/editor_forbidden.html", {"message": message}, status=403)
 
 
-def _editor_page(request: HttpRequest, form: PostForm, post: Post | None) -> HttpResponse:
+def _editor_page(
+    request: HttpRequest,
+    form: PostForm,
+    post: Post | None,
+    *,
+    version: int = 0,
+    stale: StaleVersion | None = None,
+) -> HttpResponse:
     draft = form.draft(files=request.FILES.keys()) if form.is_bound else form.draft()
     context = {
         "form": form,
         "post": post,
+        "version": version,
+        "stale": stale,
         "previews": target_previews(draft),
         "rules": platforms.rules_as_json(),
         "nav": "calendar",
     }
-    return render(request, "posts/post_form.html", context)
+    return render(request, "posts/post_form.html", context, status=409 if stale else 200)
 
 
 def _create_initial(request: HttpRequest, policy: PostPolicy) -> dict[str, Any]:
@@ -164,12 +174,18 @@ def post_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show the editor for a saved post; on "Save draft" apply the changes in one step."""
+    """Show the editor for a saved post; on "Save draft" apply the changes in one step.
+
+    The form carries the version it was opened on; a save over someone else's change is
+    refused (409) with their change shown and the user's input kept.
+    """
+    # The version is read before the post, so the form never shows older content than it claims.
+    version = version_of(model=Post, pk=pk)
     post = _visible_post(request, pk)
     if EDIT not in PostPolicy(request.user).actions(post):
         return forbidden(request, _("You may not edit this post in its current state."))
     if request.method != "POST":
-        return _editor_page(request, PostForm(user=request.user, post=post), post)
+        return _editor_page(request, PostForm(user=request.user, post=post), post, version=version)
     form = PostForm(request.POST, request.FILES, user=request.user, post=post)
     if form.is_valid():
         data = form.cleaned_data
@@ -186,7 +202,10 @@ def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 featured=data["featured_specs"],
                 scheduled_at=data["scheduled_at"],
                 time_zone=data["time_zone"],
+                expected_version=version_parse(request.POST.get("version")),
             )
+        except StaleVersion as stale:
+            return _editor_page(request, form, post, version=stale.version, stale=stale)
         except ValidationError as error:
             form_errors_add(form, error)
         except PermissionDenied as error:
@@ -194,7 +213,7 @@ def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The draft was saved."))
             return redirect("posts:post_detail", pk=post.pk)
-    return _editor_page(request, form, post)
+    return _editor_page(request, form, post, version=version_parse(request.POST.get("version")))
 
 
 @require_POST

@@ -59,6 +59,7 @@
     var card = item.querySelector("[data-move-url]");
     var body = new URLSearchParams();
     body.set("date", cell.getAttribute("data-date"));
+    body.set("version", card.getAttribute("data-version") || "");
     item.setAttribute("aria-busy", "true");
     fetch(card.getAttribute("data-move-url"), {
       method: "POST",
@@ -70,7 +71,22 @@
     }).then(function (data) {
       item.removeAttribute("aria-busy");
       if (!data.ok) {
-        say(data.errors && data.errors.length ? data.errors.join(" ") : root.getAttribute("data-msg-error"), true);
+        var text = data.errors && data.errors.length ? data.errors.join(" ") : root.getAttribute("data-msg-error");
+        if (data.stale) {
+          // Someone changed the post since this card was drawn: show the card as it is now.
+          var changes = (data.changes || []).map(function (change) {
+            return change.label + (change.new ? ": " + (change.old ? change.old + " → " : "") + change.new : "");
+          });
+          if (changes.length) { text += " " + changes.join("; ") + "."; }
+          var current = fromHtml(data.html);
+          var stamp = current ? current.querySelector("time[datetime]") : null;
+          if (stamp) {
+            var home = root.querySelector('[data-date="' + stamp.getAttribute("datetime").slice(0, 10) + '"] .cal-cards');
+            item.remove();
+            if (home) { insertSorted(home, current); paint(current); }
+          }
+        }
+        say(text, true);
         return;
       }
       var fresh = fromHtml(data.html) || item;

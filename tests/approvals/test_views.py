@@ -17,6 +17,7 @@ from approvals.panels import review_panel
 from approvals.policy import APPROVE, current_stage_run, review_actions
 from approvals.selectors import stage_runs_awaiting
 from approvals.services import decision_record, finding_keys, round_submit
+from audit.versions import version_of
 from people import roles
 from posts.models import Post, PostStatus
 from posts.panels import Panel
@@ -34,7 +35,12 @@ def client_for(user: Any) -> Client:
 def decide(client: Client, post: Any, verdict: str, comment: str = "", acknowledged: list[str] | None = None) -> Any:
     run = current_stage_run(post=post)
     assert run is not None
-    data: dict[str, Any] = {"stage_run": run.pk, "verdict": verdict, "comment": comment}
+    data: dict[str, Any] = {
+        "stage_run": run.pk,
+        "verdict": verdict,
+        "comment": comment,
+        "version": version_of(model=Post, pk=post.pk),
+    }
     if acknowledged is not None:
         data["acknowledged"] = acknowledged
     return client.post(reverse("approvals:decide", args=[post.pk]), data)
@@ -310,14 +316,24 @@ def test_a_stale_form_cannot_decide_a_newer_version(
     client = client_for(reviewers["medical"])
     response = client.post(
         reverse("approvals:decide", args=[submitted_post.pk]),
-        {"stage_run": old_run.pk, "verdict": "approve", "content_hash": old_hash},  # type: ignore[union-attr]
+        {
+            "stage_run": old_run.pk,  # type: ignore[union-attr]
+            "verdict": "approve",
+            "content_hash": old_hash,
+            "version": version_of(model=Post, pk=submitted_post.pk),
+        },
     )
     assert not Decision.objects.exists()
     assert messages_of(response)
     new_run = current_stage_run(post=submitted_post)
     response = client.post(
         reverse("approvals:decide", args=[submitted_post.pk]),
-        {"stage_run": new_run.pk, "verdict": "approve", "content_hash": old_hash},  # type: ignore[union-attr]
+        {
+            "stage_run": new_run.pk,  # type: ignore[union-attr]
+            "verdict": "approve",
+            "content_hash": old_hash,
+            "version": version_of(model=Post, pk=submitted_post.pk),
+        },
     )
     assert not Decision.objects.exists()
     assert any("changed since" in text for text in messages_of(response))

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.versions import version_of
 from consent import policy
 from consent.models import ConsentRecord, ConsentState, Subject
 from consent.selectors import RegistryPanel, registry_panel_register
@@ -39,6 +40,11 @@ def messages_of(response: Any) -> list[str]:
 
 def upload(name: str = "signed form.pdf", content: bytes = PDF_BYTES, content_type: str = "application/pdf") -> Any:
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def opened(obj: Any) -> dict[str, int]:
+    """Return the hidden ``version`` field of a form opened on ``obj`` now."""
+    return {"version": version_of(model=type(obj), pk=obj.pk)}
 
 
 def record_post(**overrides: Any) -> dict[str, Any]:
@@ -169,7 +175,7 @@ def test_officer_edits_a_person(officer: Any, subject: Subject) -> None:
     )
     response = client.post(
         reverse("consent:subject_edit", args=[subject.pk]),
-        {"display_name": "Anna E.", "reference": "CASE-0042", "deceased_on": "2024-01-05"},
+        {"display_name": "Anna E.", "reference": "CASE-0042", "deceased_on": "2024-01-05", **opened(subject)},
     )
     assert response.status_code == 302
     subject.refresh_from_db()
@@ -287,7 +293,7 @@ def test_recorder_cannot_verify_and_a_second_officer_can(officer: Any, officer2:
     assert own_page.status_code == 200
     assert ">Verify</button>" not in own_page.text
     assert "another Consent officer must verify" in own_page.text
-    assert client_for(officer).post(verify).status_code == 403
+    assert client_for(officer).post(verify, opened(record)).status_code == 403
     record.refresh_from_db()
     assert record.verified_at is None
 
@@ -295,7 +301,7 @@ def test_recorder_cannot_verify_and_a_second_officer_can(officer: Any, officer2:
     page = second.get(detail)
     assert ">Verify</button>" in page.text
     assert 'data-consent-state="pending"' in page.text
-    response = second.post(verify)
+    response = second.post(verify, opened(record))
     assert response.status_code == 302
     record.refresh_from_db()
     assert record.verified_by == officer2
@@ -304,7 +310,7 @@ def test_recorder_cannot_verify_and_a_second_officer_can(officer: Any, officer2:
     assert 'data-consent-state="active"' in after.text
     assert ">Verify</button>" not in after.text
     # Verifying twice is refused, politely.
-    assert second.post(verify).status_code == 403
+    assert second.post(verify, opened(record)).status_code == 403
 
 
 def test_verify_and_revoke_only_accept_post(officer2: Any, subject: Subject, record_factory: Any) -> None:
@@ -321,7 +327,7 @@ def test_officer_revokes_consent_with_how_and_why(officer2: Any, subject: Subjec
     assert ">Revoke consent</button>" in page.text
     response = client.post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "email", "reason": "Changed her mind", "received_at": ""},
+        {"received_via": "email", "reason": "Changed her mind", "received_at": "", **opened(record)},
     )
     assert response.status_code == 302
     record.refresh_from_db()
@@ -342,7 +348,7 @@ def test_revocation_received_earlier_is_stored_in_the_users_zone(
     yesterday = timezone.localtime(timezone.now() - dt.timedelta(days=1)).replace(hour=9, minute=30)
     client_for(officer2).post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "letter", "received_at": yesterday.strftime("%Y-%m-%dT%H:%M")},
+        {"received_via": "letter", "received_at": yesterday.strftime("%Y-%m-%dT%H:%M"), **opened(record)},
     )
     record.refresh_from_db()
     assert record.revoked_at == yesterday.replace(second=0, microsecond=0)
@@ -360,7 +366,7 @@ def test_bad_revocation_is_refused_and_nothing_changes(
     officer2: Any, subject: Subject, record_factory: Any, data: dict[str, str]
 ) -> None:
     record = record_factory(subject)
-    response = client_for(officer2).post(reverse("consent:record_revoke", args=[record.pk]), data)
+    response = client_for(officer2).post(reverse("consent:record_revoke", args=[record.pk]), {**data, **opened(record)})
     assert response.status_code == 400
     assert response.context["revoke_form"].errors
     record.refresh_from_db()

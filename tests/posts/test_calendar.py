@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.versions import version_of
 from posts.models import Post, PostStatus
 from posts.views.calendar import MONTH, WEEK, period_for
 
@@ -21,6 +22,11 @@ pytestmark = pytest.mark.django_db
 UTC = dt.UTC
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def opened(post: Post) -> dict[str, int]:
+    """Return the hidden ``version`` field of a card drawn now."""
+    return {"version": version_of(model=Post, pk=post.pk)}
 
 
 class DayCells(HTMLParser):
@@ -355,7 +361,9 @@ def test_move_by_json_keeps_local_time_and_records_audit_event(
 ) -> None:
     # 10:15 in Berlin on 5 March (CET) moved to 2 April (CEST): still 10:15 on the wall clock.
     post = post_factory(editor, campaign, title="Move me", when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
-    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "2025-04-02"}, **JSON)
+    response = editor_client.post(
+        reverse("posts:post_move", args=[post.pk]), {**opened(post), "date": "2025-04-02"}, **JSON
+    )
     assert response.status_code == 200
     data = response.json()
     post.refresh_from_db()
@@ -376,7 +384,8 @@ def test_move_by_form_with_time_redirects_back_with_message(
     post = post_factory(editor, campaign, title="Move me", when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
     back = reverse("posts:calendar") + "?view=week&date=2025-03-05"
     response = editor_client.post(
-        reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07", "time": "18:45", "next": back}
+        reverse("posts:post_move", args=[post.pk]),
+        {**opened(post), "date": "2025-03-07", "time": "18:45", "next": back},
     )
     assert response.status_code == 302 and response["Location"] == back
     post.refresh_from_db()
@@ -389,7 +398,8 @@ def test_move_by_form_with_time_redirects_back_with_message(
 def test_move_ignores_foreign_next_url(editor_client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
     post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
     response = editor_client.post(
-        reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07", "next": "https://evil.example/"}
+        reverse("posts:post_move", args=[post.pk]),
+        {**opened(post), "date": "2025-03-07", "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("posts:calendar")
 
@@ -403,7 +413,7 @@ def test_bad_date_gives_400_and_changes_nothing(
 ) -> None:
     when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
     post = post_factory(editor, campaign, when=when)
-    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), data, **JSON)
+    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {**data, **opened(post)}, **JSON)
     assert response.status_code == 400
     assert response.json()["ok"] is False and response.json()["errors"]
     post.refresh_from_db()
@@ -416,7 +426,9 @@ def test_bad_date_by_form_redirects_with_error_and_changes_nothing(
 ) -> None:
     when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
     post = post_factory(editor, campaign, when=when)
-    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "soon"}, follow=True)
+    response = editor_client.post(
+        reverse("posts:post_move", args=[post.pk]), {**opened(post), "date": "soon"}, follow=True
+    )
     assert "New date: Enter a valid date." in response.content.decode()
     post.refresh_from_db()
     assert post.scheduled_at == when
@@ -428,7 +440,7 @@ def test_nonexistent_local_time_in_dst_gap_is_refused(
     when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
     post = post_factory(editor, campaign, when=when)
     response = editor_client.post(
-        reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-30", "time": "02:30"}, **JSON
+        reverse("posts:post_move", args=[post.pk]), {**opened(post), "date": "2025-03-30", "time": "02:30"}, **JSON
     )
     assert response.status_code == 400
     assert "does not exist" in response.json()["errors"][0]
@@ -441,7 +453,7 @@ def test_repeated_hour_when_clocks_go_back_takes_the_first_occurrence(
 ) -> None:
     post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
     response = editor_client.post(
-        reverse("posts:post_move", args=[post.pk]), {"date": "2025-10-26", "time": "02:30"}, **JSON
+        reverse("posts:post_move", args=[post.pk]), {**opened(post), "date": "2025-10-26", "time": "02:30"}, **JSON
     )
     assert response.status_code == 200
     post.refresh_from_db()
@@ -455,7 +467,9 @@ def test_service_refusal_becomes_a_clear_error(
     when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
     post = post_factory(editor, campaign, when=when)
     Post.objects.filter(pk=post.pk).update(status=PostStatus.SCHEDULED)  # fixture shortcut around the review chain
-    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "2025-02-20"}, **JSON)
+    response = editor_client.post(
+        reverse("posts:post_move", args=[post.pk]), {**opened(post), "date": "2025-02-20"}, **JSON
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == ["A scheduled post can only move to a time in the future."]
     post.refresh_from_db()
@@ -470,7 +484,7 @@ def test_move_requires_post(editor_client: Any, editor: Any, campaign: Any, post
 def test_move_requires_login(client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
     when = dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC)
     post = post_factory(editor, campaign, when=when)
-    response = client.post(reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07"}, **JSON)
+    response = client.post(reverse("posts:post_move", args=[post.pk]), {**opened(post), "date": "2025-03-07"}, **JSON)
     assert response.status_code == 302
     post.refresh_from_db()
     assert post.scheduled_at == when
@@ -478,6 +492,6 @@ def test_move_requires_login(client: Any, editor: Any, campaign: Any, post_facto
 
 def test_json_error_payload_is_json(editor_client: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
     post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
-    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {"date": "x"}, **JSON)
+    response = editor_client.post(reverse("posts:post_move", args=[post.pk]), {**opened(post), "date": "x"}, **JSON)
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {"ok": False, "errors": ["New date: Enter a valid date."]}

@@ -12,6 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from audit.selectors import events_for_object
+from audit.versions import version_of
 from posts.models import Account, Media, Post, PostStatus
 from tests.conftest import IMAGES
 
@@ -53,6 +54,7 @@ def edit_data(post: Post, **extra: Any) -> dict[str, Any]:
         time_zone="UTC",
         scheduled_date=local.date().isoformat() if local else "",
         scheduled_time=local.strftime("%H:%M") if local else "",
+        version=version_of(model=Post, pk=post.pk),
     )
     for media in post.media.all():
         data[f"media_alt_{media.pk}"] = media.alt_text

@@ -1,0 +1,218 @@
+"""No lost update: the editor and the calendar's move form refuse a save over a colleague's change."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from audit.versions import version_of
+from posts.models import Post, Revision
+from posts.services import TargetSpec, post_move, post_update
+from tests.posts.test_editor_views import edit_data
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+JSON = {"HTTP_ACCEPT": "application/json"}
+MINE = "Infotag am 12.12.2026 im Hörsaal 3 – Anmeldung unter 030 1234567. Wir freuen uns auf Sie! 🫀"
+THEIRS = "Grippeimpfung für Mitarbeitende: Mo–Fr 8–12 Uhr, Station 4B. ‏Bitte Ausweis mitbringen."
+
+
+@pytest.fixture
+def colleague(editor: Any) -> Any:
+    editor.first_name, editor.last_name = "Jana", "Krüger"
+    editor.save()
+    return editor
+
+
+@pytest.fixture
+def second_editor(other_editor: Any, campaign: Any) -> Any:
+    """A second editor on the campaign's team, to edit the same post at the same time."""
+    from posts.services import campaign_permissions_sync
+
+    campaign.team.add(other_editor)
+    campaign_permissions_sync(campaign=campaign)
+    return other_editor
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_editor_page_carries_the_version_it_was_opened_on(
+    editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(editor, campaign, targets=accounts[:1])
+    page = client_for(editor).get(reverse("posts:post_edit", args=[post.pk]))
+    version = version_of(model=Post, pk=post.pk)
+    assert version > 0
+    assert f'name="version" value="{version}"' in page.text
+
+
+def test_stale_edit_is_refused_with_409_who_when_what_and_the_input_kept(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(colleague, campaign, targets=accounts[:1], title="Infotag", body="Infotag im Dezember.")
+    mine = edit_data(post, body=MINE)  # the second editor opens the editor now
+    revisions = Revision.objects.filter(post=post).count()
+    post_update(post=post, actor=colleague, data={"body": THEIRS}, targets=[TargetSpec(account=accounts[1])])
+    events = AuditEvent.objects.count()
+
+    response = client_for(second_editor).post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert response.status_code == 409
+    post.refresh_from_db()
+    assert post.body == THEIRS  # nothing of the stale save was written
+    assert Revision.objects.filter(post=post).count() == revisions + 1
+    assert AuditEvent.objects.count() == events
+    text = response.text
+    assert "This post was changed by Jana Krüger at" in text and "since you opened it." in text
+    assert response.context["stale"].when == AuditEvent.objects.for_object(post).order_by("-seq").first().created_at
+    assert "Nothing was saved." in text
+    assert response.context["form"]["body"].value() == MINE  # the user's text is kept
+    assert "Infotag am 12.12.2026" in text
+    changes = {change.label: change for change in response.context["stale"].changes}
+    assert set(changes) == {"Text", "Targets"}
+    assert changes["Text"].old == "Infotag im Dezember." and changes["Text"].new.startswith("Grippeimpfung")
+    assert accounts[0].handle in changes["Targets"].old and accounts[1].handle in changes["Targets"].new
+    # The page now carries the current version: saving again deliberately keeps the user's text.
+    assert f'name="version" value="{version_of(model=Post, pk=post.pk)}"' in text
+
+
+def test_saving_again_after_the_conflict_stores_the_users_text(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(colleague, campaign, targets=accounts[:1])
+    mine = edit_data(post, body=MINE)
+    post_update(post=post, actor=colleague, data={"body": THEIRS})
+    client = client_for(second_editor)
+    refused = client.post(reverse("posts:post_edit", args=[post.pk]), mine)
+    assert refused.status_code == 409
+
+    again = client.post(reverse("posts:post_edit", args=[post.pk]), {**mine, "version": refused.context["version"]})
+
+    assert again.status_code == 302
+    post.refresh_from_db()
+    assert post.body == MINE
+
+
+def test_current_edit_is_stored(editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]) -> None:
+    post = post_factory(editor, campaign, targets=accounts[:1])
+    response = client_for(editor).post(reverse("posts:post_edit", args=[post.pk]), edit_data(post, body=MINE))
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.body == MINE
+
+
+def test_a_title_change_alone_makes_an_open_editor_stale(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    # The title is not part of the reviewed content, so no revision records it: its own event must.
+    post = post_factory(colleague, campaign, targets=accounts[:1], title="Infotag")
+    mine = edit_data(post, body=MINE)
+    post_update(post=post, actor=colleague, data={"title": "Infotag Kardiologie"})
+
+    response = client_for(second_editor).post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert response.status_code == 409
+    post.refresh_from_db()
+    assert post.title == "Infotag Kardiologie" and post.body != MINE
+    changes = response.context["stale"].changes
+    assert [(c.label, c.old, c.new) for c in changes] == [("Internal title", "Infotag", "Infotag Kardiologie")]
+
+
+def test_an_edit_without_a_version_is_refused_not_stored(
+    editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(editor, campaign, targets=accounts[:1])
+    data = edit_data(post, body=MINE)
+    del data["version"]
+    response = client_for(editor).post(reverse("posts:post_edit", args=[post.pk]), data)
+    assert response.status_code == 409
+    post.refresh_from_db()
+    assert post.body != MINE
+
+
+# The calendar's move form ----------------------------------------------------------------------
+
+
+def card_version(client: Client, post: Post) -> str:
+    page = client.get(reverse("posts:calendar") + f"?view=week&date={post.scheduled_at.date().isoformat()}")
+    marker = f'data-post-id="{post.pk}"'
+    card = page.text[page.text.index(marker) :]
+    return card[card.index('data-version="') + len('data-version="') :].split('"', 1)[0]
+
+
+def test_calendar_card_carries_its_version(editor: Any, campaign: Any, post_factory: Any) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    assert card_version(client_for(editor), post) == str(version_of(model=Post, pk=post.pk))
+
+
+def test_stale_move_by_json_answers_409_with_the_fresh_card(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(colleague, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    client = client_for(second_editor)
+    seen = card_version(client, post)
+    post_move(post=post, actor=colleague, scheduled_at=dt.datetime(2025, 3, 6, 14, 0, tzinfo=UTC))
+
+    response = client.post(reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-07", "version": seen}, **JSON)
+
+    assert response.status_code == 409
+    data = response.json()
+    assert data["ok"] is False and data["stale"] is True
+    assert data["errors"][0].startswith("This post was changed by Jana Krüger at ")
+    assert [change["label"] for change in data["changes"]] == ["Time"]
+    assert data["version"] == version_of(model=Post, pk=post.pk)
+    assert f'data-version="{data["version"]}"' in data["html"]
+    post.refresh_from_db()
+    assert post.scheduled_at == dt.datetime(2025, 3, 6, 14, 0, tzinfo=UTC)
+    assert AuditEvent.objects.filter(action="post.moved", actor=second_editor).count() == 0
+
+
+def test_stale_move_by_form_shows_the_change_and_keeps_the_asked_day_and_time(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(colleague, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    client = client_for(second_editor)
+    seen = card_version(client, post)
+    post_move(post=post, actor=colleague, scheduled_at=dt.datetime(2025, 3, 6, 14, 0, tzinfo=UTC))
+
+    response = client.post(
+        reverse("posts:post_move", args=[post.pk]), {"date": "2025-03-09", "time": "11:30", "version": seen}
+    )
+
+    assert response.status_code == 409
+    assert "This post was changed by Jana Krüger at" in response.text
+    assert 'value="2025-03-09"' in response.text and 'value="11:30"' in response.text
+    (change,) = response.context["stale"].changes
+    # In the viewer's zone (Berlin): 09:15 UTC was 10:15 on 5 March, 14:00 UTC is 15:00 on 6 March.
+    assert change.label == "Time" and "03/05/2025 10:15" in change.old and "03/06/2025 3 p.m." in change.new
+    post.refresh_from_db()
+    assert post.scheduled_at == dt.datetime(2025, 3, 6, 14, 0, tzinfo=UTC)
+
+    again = client.post(
+        reverse("posts:post_move", args=[post.pk]),
+        {"date": "2025-03-09", "time": "11:30", "version": response.context["version"]},
+    )
+    assert again.status_code == 302
+    post.refresh_from_db()
+    assert post.scheduled_at == dt.datetime(2025, 3, 9, 10, 30, tzinfo=UTC)
+
+
+def test_current_move_is_stored(editor: Any, campaign: Any, post_factory: Any) -> None:
+    post = post_factory(editor, campaign, when=dt.datetime(2025, 3, 5, 9, 15, tzinfo=UTC))
+    client = client_for(editor)
+    response = client.post(
+        reverse("posts:post_move", args=[post.pk]),
+        {"date": "2025-03-07", "version": card_version(client, post)},
+        **JSON,
+    )
+    assert response.status_code == 200
+    post.refresh_from_db()
+    assert post.scheduled_at == dt.datetime(2025, 3, 7, 9, 15, tzinfo=UTC)
