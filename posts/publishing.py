@@ -380,6 +380,15 @@ def publications_recover(*, now: dt.datetime | None = None, limit: int = 500) ->
             if publication.lease_until >= now:
                 continue
             if publication.status == P.SENT:
+                # The call started when the publication was marked sent, a full lease ago; its
+                # worker died without an answer. The attempt log keeps it, and the time of the call
+                # is what `published_at` records if the lookup finds the post.
+                _attempt(
+                    publication,
+                    outcome=AttemptOutcome.UNKNOWN,
+                    started=publication.lease_until - dt.timedelta(seconds=settings.ROUNDS_PUBLISH_SENT_LEASE_SECONDS),
+                    error=_("The worker stopped during the call; the post is looked up before any retry."),
+                )
                 publication_transition(
                     publication=publication,
                     to=P.RETRY_WAIT,
@@ -401,6 +410,48 @@ def _claim_return(publication: Publication, *, reason: str) -> None:
     publication_transition(
         publication=publication, to=P.RETRY_WAIT if publication.attempts else P.PENDING, reason=reason, fields=_NO_LEASE
     )
+
+
+def claims_touch(*, publication_ids: list[int], token: str, now: dt.datetime | None = None) -> int:
+    """Renew the lease of the claims this token still holds (a worker's heartbeat); returns how many.
+
+    A started worker holds its claims for ROUNDS_PUBLISH_CLAIM_STALE_SECONDS at a time, so the
+    claims of a worker that died come back within seconds. Rows locked at this moment (being
+    marked sent) are skipped: they are leaving the claim.
+    """
+    now = now or timezone.now()
+    mine = Publication.objects.filter(pk__in=publication_ids, status=P.CLAIMED, lease_token=token)
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(mine.select_for_update(skip_locked=True, no_key=True).values_list("pk", flat=True))
+        else:
+            ids = list(mine.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        return Publication.objects.filter(pk__in=ids, status=P.CLAIMED, lease_token=token).update(
+            lease_until=_lease(settings.ROUNDS_PUBLISH_CLAIM_STALE_SECONDS, now)
+        )
+
+
+class _Heartbeat:
+    """Renew a task's claims at most every ROUNDS_PUBLISH_HEARTBEAT_SECONDS, when called."""
+
+    def __init__(self, publication_ids: list[int], token: str) -> None:
+        self.publication_ids = publication_ids
+        self.token = token
+        self.last = -float("inf")
+
+    def __call__(self, *, force: bool = False) -> None:
+        clock = time.monotonic()
+        if not force and clock - self.last < settings.ROUNDS_PUBLISH_HEARTBEAT_SECONDS:
+            return
+        self.last = clock
+        if self.publication_ids:
+            claims_touch(publication_ids=self.publication_ids, token=self.token)
+
+
+def _no_beat(*, force: bool = False) -> None:
+    return None
 
 
 def publications_flag_overdue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -767,7 +818,7 @@ def _settle(
             fields={
                 "external_id": result.external_id[:500],
                 "url": result.url[:2000],
-                "published_at": now,
+                "published_at": _published_at(publication, result=result, outcome=outcome, started=started, now=now),
                 "last_error": "",
                 **_NO_LEASE,
             },
@@ -794,6 +845,27 @@ def _settle(
         },
     )
     return P.RETRY_WAIT
+
+
+def _published_at(
+    publication: Publication, *, result: Result, outcome: str, started: dt.datetime, now: dt.datetime
+) -> dt.datetime:
+    """When the post went live: the platform's time if it gave one, else the start of the call that made it.
+
+    A post found by a lookup was made by the last call on record (its answer was lost, or its
+    worker died: `publications_recover` records that call); the lookup's own time is never used.
+    """
+    if result.published_at is not None:
+        return result.published_at
+    if outcome != AttemptOutcome.RECONCILED:
+        return started
+    last_call = (
+        PublicationAttempt.objects.filter(publication=publication, outcome__in=CALLS)
+        .order_by("-started_at", "-pk")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return last_call or now
 
 
 def _timed_lookup(job: _Job) -> tuple[Result | None, ConnectorError | None, dt.datetime, int]:
@@ -937,16 +1009,21 @@ def publications_send(publication_ids: list[int], token: str) -> dict[str, int]:
         .values_list("pk", "next_attempt_at", "attempts")
     )
     report["stale"] += len(set(publication_ids)) - len(waiting)
+    # The worker has started: from now on its heartbeat keeps the claims it has not reached yet.
+    beat = _Heartbeat([row[0] for row in waiting], token)
+    beat(force=True)
     while waiting:
-        if not _wait_until(waiting[0][1]):
+        if not _wait_until(waiting[0][1], beat=beat):
             report["released"] += publications_release(publication_ids=[row[0] for row in waiting], token=token)
             break
         horizon = timezone.now() + _GROUP_WINDOW
         group = [row for row in waiting if row[1] <= horizon]
         waiting = waiting[len(group) :]
-        report.update(_send_group([pk for pk, _due, attempts in group if not attempts], token))
+        beat.publication_ids = [row[0] for row in waiting]
+        report.update(_send_group([pk for pk, _due, attempts in group if not attempts], token, beat=beat))
         for pk in (pk for pk, _due, attempts in group if attempts):
             report[publication_send(pk, token)] += 1
+            beat()
     return {name: count for name, count in report.items() if count}
 
 
@@ -954,12 +1031,13 @@ def publications_send(publication_ids: list[int], token: str) -> dict[str, int]:
 _CLOCK_GRACE_SECONDS = 5.0
 
 
-def _wait_until(when: dt.datetime) -> bool:
-    """Sleep until the clock reads ``when``; False if it does not get there in time (a stopped clock)."""
+def _wait_until(when: dt.datetime, *, beat: Any = _no_beat) -> bool:
+    """Sleep until the clock reads ``when``, beating; False if it does not get there in time (a stopped clock)."""
     limit = time.monotonic() + max(0.0, (when - timezone.now()).total_seconds()) + _CLOCK_GRACE_SECONDS
     while (left := (when - timezone.now()).total_seconds()) > 0:
         if time.monotonic() > limit:
             return False
+        beat()
         time.sleep(min(left, 0.25))
     return True
 
@@ -977,7 +1055,7 @@ def publications_release(*, publication_ids: list[int], token: str) -> int:
     return count
 
 
-def _send_group(publication_ids: list[int], token: str) -> Counter[str]:
+def _send_group(publication_ids: list[int], token: str, *, beat: Any = _no_beat) -> Counter[str]:
     """Check, mark and call a group of first attempts, a slice at a time; then record the answers.
 
     Each slice (ROUNDS_PUBLISH_SLICE claims) is checked and marked ``sent`` in its own transaction
@@ -1000,11 +1078,19 @@ def _send_group(publication_ids: list[int], token: str) -> Counter[str]:
                     careful.append(admitted.publication_id)
                 else:
                     calls.append(pool.submit(_publish, admitted, admitted.payload))
+            beat()
         # Recording takes the database and the interpreter: it waits until every call is answered.
-        for call in wait(calls).done:
+        # Meanwhile the heartbeat keeps the claims of later due times.
+        pending = set(calls)
+        while pending:
+            pending = wait(pending, timeout=settings.ROUNDS_PUBLISH_HEARTBEAT_SECONDS).not_done
+            beat()
+        for call in calls:
             report[_record(call.result())] += 1
+            beat()
     for pk in careful:
         report[publication_send(pk, token)] += 1
+        beat()
     return report
 
 
