@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -639,6 +639,8 @@ def _block(*, publication: Publication, post: Post, problems: list[str], now: dt
         post_services.post_transition(post=post, to=PostStatus.BLOCKED, actor=None, reason=reason)
         post_blocked.send(sender=Post, post=post, actor=None, reason=reason)
         enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason)
+    else:
+        post_settle(post=post)  # a post that left the schedule may be live through its other targets
 
 
 def _fail(
@@ -1148,12 +1150,16 @@ def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str
     return admitted
 
 
+# Posts on their way out: they follow their publications.
+SETTLING = frozenset({PostStatus.SCHEDULED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED})
+
+
 def post_settle(*, post: Post) -> str:
     """Give a locked post its outcome once every publication is final; returns its status."""
+    if post.status not in SETTLING:
+        return _post_went_out(post=post)
     statuses = [s for s in Publication.objects.filter(post=post).values_list("status", flat=True) if s != P.CANCELLED]
     if not statuses or any(status not in TERMINAL for status in statuses):
-        return post.status
-    if post.status not in {PostStatus.SCHEDULED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED}:
         return post.status
     confirmed = statuses.count(P.CONFIRMED)
     if confirmed == len(statuses):
@@ -1170,6 +1176,40 @@ def post_settle(*, post: Post) -> str:
             reason="publishing finished",
             changes={"confirmed": confirmed, "targets": len(statuses)},
         )
+    return post.status
+
+
+def _post_went_out(*, post: Post) -> str:
+    """Record that a post which left the schedule while a call was in flight is live after all.
+
+    The post was edited (or unscheduled, withdrawn, blocked) after its publications were marked
+    sent; those calls went on and were confirmed. What went out is the approved content, so the
+    post becomes ``published`` (every target out) or ``partially_published`` (the targets
+    cancelled by the change did not go out), once nothing is on its way any more. An edit's
+    new content stays in the review round the edit opened (docs/publishing.md, "Edited while
+    going out").
+    """
+    publications = list(Publication.objects.filter(post=post).values_list("status", "content_hash"))
+    confirmed = [digest for status, digest in publications if status == P.CONFIRMED]
+    if not confirmed or any(status not in TERMINAL for status, _digest in publications):
+        return post.status
+    to = PostStatus.PUBLISHED if len(confirmed) == len(publications) else PostStatus.PARTIALLY_PUBLISHED
+    if not may_move(post.status, to):
+        return post.status
+    left_as = post.status
+    post_services.post_transition(
+        post=post,
+        to=to,
+        actor=None,
+        reason=f"went out while the post was {left_as}",
+        changes={
+            "confirmed": len(confirmed),
+            "targets": len(publications),
+            "left_as": left_as,
+            "sent_hash": confirmed[0],
+            "content_changed": post.content_hash not in confirmed,
+        },
+    )
     return post.status
 
 
@@ -1225,6 +1265,29 @@ def publications_for_user(*, user: Any) -> QuerySet[Publication]:
 def publications_needing_attention(*, user: Any) -> QuerySet[Publication]:
     """Return the visible failed, blocked, overdue and waiting publications, most urgent first."""
     return publications_for_user(user=user).filter(status__in=NEEDS_ATTENTION).order_by("status", "due_at", "pk")
+
+
+# How long the Publishing page lists live posts edited while they went out.
+EDITED_LIVE_DAYS = 30
+
+
+def publications_live_edited(*, user: Any, now: dt.datetime | None = None) -> QuerySet[Publication]:
+    """Return the visible publications that went out while their post was edited (its content differs).
+
+    Only a post edited while a call was in flight can be live with content other than its own; the
+    edit waits in its review round (docs/publishing.md, "Edited while going out").
+    """
+    since = (now or timezone.now()) - dt.timedelta(days=EDITED_LIVE_DAYS)
+    return (
+        publications_for_user(user=user)
+        .filter(
+            status=P.CONFIRMED,
+            published_at__gte=since,
+            post__status__in=[PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED],
+        )
+        .exclude(content_hash=F("post__current_revision__content_hash"))
+        .order_by("-published_at", "pk")
+    )
 
 
 def publications_of_post(*, post: Post) -> QuerySet[Publication]:
