@@ -33,7 +33,7 @@ from django_q.tasks import async_task
 from audit.services import event_record
 from calendar_project.tasks import enqueue_after_commit
 from consent.gate import consent_records_load
-from consent.models import ConsentRecord
+from consent.models import ConsentRecord, ConsentState
 from people.roles import COMMUNICATIONS_REVIEWER, GOVERNANCE
 from posts import services as post_services
 from posts.connectors.base import (
@@ -60,6 +60,7 @@ from posts.models import (
     PostTarget,
     Publication,
     PublicationAttempt,
+    TakedownItem,
 )
 from posts.models import PublicationStatus as P
 from posts.platforms import compose_text
@@ -1210,7 +1211,38 @@ def _post_went_out(*, post: Post) -> str:
             "content_changed": post.content_hash not in confirmed,
         },
     )
+    if left_as == PostStatus.BLOCKED:
+        # Blocked by a consent that ended while the call was out: had the post been live then,
+        # the consent's cascade would have listed its takedowns. It is live now: list them.
+        live = Publication.objects.filter(post=post, status=P.CONFIRMED).values_list("account_id", flat=True)
+        _takedowns_for_ended_consent(post=post, account_ids=sorted(live))
     return post.status
+
+
+def _takedowns_for_ended_consent(*, post: Post, account_ids: list[int]) -> list[int]:
+    """List a takedown per live target for each revoked or expired consent of ``post``; returns the new ones."""
+    ended: dict[str, str] = {ConsentState.REVOKED: "consent revoked", ConsentState.EXPIRED: "consent expired"}
+    accounts = list(Account.objects.filter(pk__in=account_ids).order_by("pk"))
+    created: list[int] = []
+    for person in post.featured_people.select_related("consent").filter(consent__isnull=False).order_by("pk"):
+        assert person.consent is not None
+        reason = ended.get(person.consent.state_at())
+        if reason is None:
+            continue
+        for account in accounts:
+            item, made = TakedownItem.objects.get_or_create(
+                post=post, account=account, consent=person.consent, defaults={"reason": reason}
+            )
+            if made:
+                created.append(item.pk)
+                event_record(
+                    actor=None,
+                    action="takedown.created",
+                    obj=item,
+                    content_hash=post.content_hash,
+                    changes={"post": post.pk, "account": account.pk, "reason": reason},
+                )
+    return created
 
 
 # People act -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from tests.posts.test_publishing import (  # noqa: F401  (fixtures)
     reviewers,
     run_pass,
     scheduled,
+    story,
 )
 
 pytestmark = pytest.mark.django_db
@@ -256,6 +257,44 @@ def test_a_post_edited_while_its_call_is_out_stays_in_review_if_the_call_fails(
 
     post.refresh_from_db()
     assert post.status == PostStatus.IN_REVIEW  # nothing went out: nothing to record
+
+
+def test_a_post_whose_consent_ended_while_its_call_was_out_ends_published_with_a_takedown(
+    story: Any,
+    officer: Any,
+    subject_factory: Any,
+    record_factory: Any,
+    hook: Any,
+    fake: FakePlatform,
+    time_machine: Any,
+    client: Any,
+    editor: Any,
+) -> None:
+    from consent.services import consent_revoke
+    from posts.models import TakedownItem
+
+    anna = subject_factory(display_name="Anna")
+    record = record_factory(anna, purposes=["education"])
+    post = story(anna, record, hook)
+    time_machine.move_to(at(post), tick=False)
+    (claim,) = publications_claim_due()
+    job = publishing._prepare(publication_id=claim.publication_id, token=claim.token, looked_up=False)
+    assert not isinstance(job, str) and job.payload is not None
+    answer = publishing._publish(job, job.payload)
+    consent_revoke(record=record, actor=officer, received_via="email", reason="Changed her mind")
+    post.refresh_from_db()
+    assert post.status == PostStatus.BLOCKED
+    assert not TakedownItem.objects.filter(post=post).exists()  # not live yet, as far as anyone knew
+
+    assert publishing._record(answer) == P.CONFIRMED
+    post.refresh_from_db()
+    assert post.status == PostStatus.PUBLISHED
+    (item,) = TakedownItem.objects.filter(post=post)
+    assert (item.account_id, item.consent_id, item.reason) == (hook.pk, record.pk, "consent revoked")
+    assert AuditEvent.objects.for_object(item).filter(action="takedown.created").exists()
+    client.force_login(editor)
+    html = client.get(reverse("posts:publishing")).content.decode()
+    assert "Anna" in html.split('id="takedowns"')[1]
 
 
 # Withdrawing closes the round -------------------------------------------------------------------
