@@ -17,6 +17,7 @@ CHANGE_CHAIN = "change_chain"
 DECIDE = frozenset({APPROVE, REQUEST_CHANGES, REJECT})
 
 SUBMITTABLE = frozenset({PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED})
+REVIEWABLE = frozenset({PostStatus.IN_REVIEW, PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED})
 
 
 def decide_refusal(*, user: Any, stage_run: StageRun) -> str:
@@ -34,7 +35,9 @@ def decide_refusal(*, user: Any, stage_run: StageRun) -> str:
     )
     if not round_open or stage_run.status != StageStatus.IN_PROGRESS:
         return "not_current"
-    if stage_run.stage.after_publication is False and post.status != PostStatus.IN_REVIEW:
+    # A post edited while it was going out is live with its approved content; the round the edit
+    # opened reviews the new content (docs/publishing.md, "Edited while going out").
+    if stage_run.stage.after_publication is False and post.status not in REVIEWABLE:
         return "not_in_review"
     if review_round.content_hash != post.content_hash:
         return "stale"

@@ -32,7 +32,7 @@ from posts.gates import post_consent_problems
 from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus
 from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
-from posts.signals import post_blocked, post_content_changed
+from posts.signals import post_blocked, post_content_changed, post_withdrawn
 from posts.stale import post_version_check
 
 REFUSALS = {
@@ -245,14 +245,18 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
         stage_run.status, stage_run.finished_at = StageStatus.REJECTED, now
         stage_run.save(update_fields=["status", "finished_at"])
         _round_close(review_round=review_round, status=RoundStatus.REJECTED, actor=decision.reviewer, now=now)
-        post_transition(post=post, to=PostStatus.REJECTED, actor=decision.reviewer, reason=decision.comment)
+        if post.status == PostStatus.IN_REVIEW:  # a post already out keeps its status
+            post_transition(post=post, to=PostStatus.REJECTED, actor=decision.reviewer, reason=decision.comment)
         enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
         return
     if decision.verdict == Verdict.REQUEST_CHANGES:
         stage_run.status, stage_run.finished_at = StageStatus.CHANGES_REQUESTED, now
         stage_run.save(update_fields=["status", "finished_at"])
         _round_close(review_round=review_round, status=RoundStatus.CHANGES_REQUESTED, actor=decision.reviewer, now=now)
-        post_transition(post=post, to=PostStatus.CHANGES_REQUESTED, actor=decision.reviewer, reason=decision.comment)
+        if post.status == PostStatus.IN_REVIEW:  # a post already out keeps its status
+            post_transition(
+                post=post, to=PostStatus.CHANGES_REQUESTED, actor=decision.reviewer, reason=decision.comment
+            )
         enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
         return
     if not _rule_met(stage_run=stage_run):
@@ -286,6 +290,14 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
 def _cancel_review_on_block(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
     now = timezone.now()
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
+        _round_close(review_round=review_round, status=RoundStatus.CANCELLED, actor=actor, now=now)
+
+
+@receiver(post_withdrawn, dispatch_uid="approvals.cancel_on_withdraw")
+def _cancel_review_on_withdraw(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
+    """A withdrawn post needs no review: its open round is cancelled (audited by `_round_close`)."""
+    now = timezone.now()
+    for review_round in ReviewRound.objects.select_for_update().filter(post=post, status=RoundStatus.IN_PROGRESS):
         _round_close(review_round=review_round, status=RoundStatus.CANCELLED, actor=actor, now=now)
 
 

@@ -172,8 +172,13 @@ ROUNDS_OUTBOX_DIR = Path(os.environ.get("ROUNDS_OUTBOX_DIR", BASE_DIR / "var" / 
 ROUNDS_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("ROUNDS_PUBLISH_MAX_ATTEMPTS", "6"))
 # A publication this late is not sent but flagged overdue for a person to decide.
 ROUNDS_PUBLISH_CUTOFF_MINUTES = float(os.environ.get("ROUNDS_PUBLISH_CUTOFF_MINUTES", "60"))
-# How long a claim waits for a worker before another dispatcher may take it back.
-ROUNDS_PUBLISH_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_LEASE_SECONDS", "120"))
+# How long after the lookahead a claim waits for a worker to start it before a dispatcher takes
+# it back (the task may be lost with a dead cluster). A worker that started it keeps it by a
+# heartbeat: every ROUNDS_PUBLISH_HEARTBEAT_SECONDS it renews the lease for
+# ROUNDS_PUBLISH_CLAIM_STALE_SECONDS, so the claims of a dead worker come back within seconds.
+ROUNDS_PUBLISH_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_LEASE_SECONDS", "10"))
+ROUNDS_PUBLISH_HEARTBEAT_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_HEARTBEAT_SECONDS", "1"))
+ROUNDS_PUBLISH_CLAIM_STALE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_CLAIM_STALE_SECONDS", "5"))
 # How long a call in flight may take before it counts as "outcome unknown"; must exceed the
 # HTTP timeout and django-q2's task timeout, so the worker is surely gone when it runs out.
 ROUNDS_PUBLISH_SENT_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_SENT_LEASE_SECONDS", "300"))

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from audit.services import event_record
 from calendar_project.locks import Related, row_lock, rows_lock
 from calendar_project.tasks import enqueue_after_commit
 from consent.gate import consent_records_load
-from consent.models import ConsentRecord
+from consent.models import ConsentRecord, ConsentState
 from people.roles import COMMUNICATIONS_REVIEWER, GOVERNANCE
 from posts import services as post_services
 from posts.connectors.base import (
@@ -62,6 +62,7 @@ from posts.models import (
     PostTarget,
     Publication,
     PublicationAttempt,
+    TakedownItem,
 )
 from posts.models import PublicationStatus as P
 from posts.platforms import compose_text
@@ -379,6 +380,15 @@ def publications_recover(*, now: dt.datetime | None = None, limit: int = 500) ->
             if publication.lease_until >= now:
                 continue
             if publication.status == P.SENT:
+                # The call started when the publication was marked sent, a full lease ago; its
+                # worker died without an answer. The attempt log keeps it, and the time of the call
+                # is what `published_at` records if the lookup finds the post.
+                _attempt(
+                    publication,
+                    outcome=AttemptOutcome.UNKNOWN,
+                    started=publication.lease_until - dt.timedelta(seconds=settings.ROUNDS_PUBLISH_SENT_LEASE_SECONDS),
+                    error=_("The worker stopped during the call; the post is looked up before any retry."),
+                )
                 publication_transition(
                     publication=publication,
                     to=P.RETRY_WAIT,
@@ -400,6 +410,48 @@ def _claim_return(publication: Publication, *, reason: str) -> None:
     publication_transition(
         publication=publication, to=P.RETRY_WAIT if publication.attempts else P.PENDING, reason=reason, fields=_NO_LEASE
     )
+
+
+def claims_touch(*, publication_ids: list[int], token: str, now: dt.datetime | None = None) -> int:
+    """Renew the lease of the claims this token still holds (a worker's heartbeat); returns how many.
+
+    A started worker holds its claims for ROUNDS_PUBLISH_CLAIM_STALE_SECONDS at a time, so the
+    claims of a worker that died come back within seconds. Rows locked at this moment (being
+    marked sent) are skipped: they are leaving the claim.
+    """
+    now = now or timezone.now()
+    mine = Publication.objects.filter(pk__in=publication_ids, status=P.CLAIMED, lease_token=token)
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(mine.select_for_update(skip_locked=True, no_key=True).values_list("pk", flat=True))
+        else:
+            ids = list(mine.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        return Publication.objects.filter(pk__in=ids, status=P.CLAIMED, lease_token=token).update(
+            lease_until=_lease(settings.ROUNDS_PUBLISH_CLAIM_STALE_SECONDS, now)
+        )
+
+
+class _Heartbeat:
+    """Renew a task's claims at most every ROUNDS_PUBLISH_HEARTBEAT_SECONDS, when called."""
+
+    def __init__(self, publication_ids: list[int], token: str) -> None:
+        self.publication_ids = publication_ids
+        self.token = token
+        self.last = -float("inf")
+
+    def __call__(self, *, force: bool = False) -> None:
+        clock = time.monotonic()
+        if not force and clock - self.last < settings.ROUNDS_PUBLISH_HEARTBEAT_SECONDS:
+            return
+        self.last = clock
+        if self.publication_ids:
+            claims_touch(publication_ids=self.publication_ids, token=self.token)
+
+
+def _no_beat(*, force: bool = False) -> None:
+    return None
 
 
 def publications_flag_overdue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -587,6 +639,8 @@ def _block(*, publication: Publication, post: Post, problems: list[str], now: dt
         post_services.post_transition(post=post, to=PostStatus.BLOCKED, actor=None, reason=reason)
         post_blocked.send(sender=Post, post=post, actor=None, reason=reason)
         enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason)
+    else:
+        post_settle(post=post)  # a post that left the schedule may be live through its other targets
 
 
 def _fail(
@@ -766,7 +820,7 @@ def _settle(
             fields={
                 "external_id": result.external_id[:500],
                 "url": result.url[:2000],
-                "published_at": now,
+                "published_at": _published_at(publication, result=result, outcome=outcome, started=started, now=now),
                 "last_error": "",
                 **_NO_LEASE,
             },
@@ -793,6 +847,27 @@ def _settle(
         },
     )
     return P.RETRY_WAIT
+
+
+def _published_at(
+    publication: Publication, *, result: Result, outcome: str, started: dt.datetime, now: dt.datetime
+) -> dt.datetime:
+    """When the post went live: the platform's time if it gave one, else the start of the call that made it.
+
+    A post found by a lookup was made by the last call on record (its answer was lost, or its
+    worker died: `publications_recover` records that call); the lookup's own time is never used.
+    """
+    if result.published_at is not None:
+        return result.published_at
+    if outcome != AttemptOutcome.RECONCILED:
+        return started
+    last_call = (
+        PublicationAttempt.objects.filter(publication=publication, outcome__in=CALLS)
+        .order_by("-started_at", "-pk")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return last_call or now
 
 
 def _timed_lookup(job: _Job) -> tuple[Result | None, ConnectorError | None, dt.datetime, int]:
@@ -936,16 +1011,21 @@ def publications_send(publication_ids: list[int], token: str) -> dict[str, int]:
         .values_list("pk", "next_attempt_at", "attempts")
     )
     report["stale"] += len(set(publication_ids)) - len(waiting)
+    # The worker has started: from now on its heartbeat keeps the claims it has not reached yet.
+    beat = _Heartbeat([row[0] for row in waiting], token)
+    beat(force=True)
     while waiting:
-        if not _wait_until(waiting[0][1]):
+        if not _wait_until(waiting[0][1], beat=beat):
             report["released"] += publications_release(publication_ids=[row[0] for row in waiting], token=token)
             break
         horizon = timezone.now() + _GROUP_WINDOW
         group = [row for row in waiting if row[1] <= horizon]
         waiting = waiting[len(group) :]
-        report.update(_send_group([pk for pk, _due, attempts in group if not attempts], token))
+        beat.publication_ids = [row[0] for row in waiting]
+        report.update(_send_group([pk for pk, _due, attempts in group if not attempts], token, beat=beat))
         for pk in (pk for pk, _due, attempts in group if attempts):
             report[publication_send(pk, token)] += 1
+            beat()
     return {name: count for name, count in report.items() if count}
 
 
@@ -953,12 +1033,13 @@ def publications_send(publication_ids: list[int], token: str) -> dict[str, int]:
 _CLOCK_GRACE_SECONDS = 5.0
 
 
-def _wait_until(when: dt.datetime) -> bool:
-    """Sleep until the clock reads ``when``; False if it does not get there in time (a stopped clock)."""
+def _wait_until(when: dt.datetime, *, beat: Any = _no_beat) -> bool:
+    """Sleep until the clock reads ``when``, beating; False if it does not get there in time (a stopped clock)."""
     limit = time.monotonic() + max(0.0, (when - timezone.now()).total_seconds()) + _CLOCK_GRACE_SECONDS
     while (left := (when - timezone.now()).total_seconds()) > 0:
         if time.monotonic() > limit:
             return False
+        beat()
         time.sleep(min(left, 0.25))
     return True
 
@@ -976,7 +1057,7 @@ def publications_release(*, publication_ids: list[int], token: str) -> int:
     return count
 
 
-def _send_group(publication_ids: list[int], token: str) -> Counter[str]:
+def _send_group(publication_ids: list[int], token: str, *, beat: Any = _no_beat) -> Counter[str]:
     """Check, mark and call a group of first attempts, a slice at a time; then record the answers.
 
     Each slice (ROUNDS_PUBLISH_SLICE claims) is checked and marked ``sent`` in its own transaction
@@ -999,11 +1080,19 @@ def _send_group(publication_ids: list[int], token: str) -> Counter[str]:
                     careful.append(admitted.publication_id)
                 else:
                     calls.append(pool.submit(_publish, admitted, admitted.payload))
+            beat()
         # Recording takes the database and the interpreter: it waits until every call is answered.
-        for call in wait(calls).done:
+        # Meanwhile the heartbeat keeps the claims of later due times.
+        pending = set(calls)
+        while pending:
+            pending = wait(pending, timeout=settings.ROUNDS_PUBLISH_HEARTBEAT_SECONDS).not_done
+            beat()
+        for call in calls:
             report[_record(call.result())] += 1
+            beat()
     for pk in careful:
         report[publication_send(pk, token)] += 1
+        beat()
     return report
 
 
@@ -1057,12 +1146,16 @@ def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str
     return admitted
 
 
+# Posts on their way out: they follow their publications.
+SETTLING = frozenset({PostStatus.SCHEDULED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED})
+
+
 def post_settle(*, post: Post) -> str:
     """Give a locked post its outcome once every publication is final; returns its status."""
+    if post.status not in SETTLING:
+        return _post_went_out(post=post)
     statuses = [s for s in Publication.objects.filter(post=post).values_list("status", flat=True) if s != P.CANCELLED]
     if not statuses or any(status not in TERMINAL for status in statuses):
-        return post.status
-    if post.status not in {PostStatus.SCHEDULED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED}:
         return post.status
     confirmed = statuses.count(P.CONFIRMED)
     if confirmed == len(statuses):
@@ -1080,6 +1173,71 @@ def post_settle(*, post: Post) -> str:
             changes={"confirmed": confirmed, "targets": len(statuses)},
         )
     return post.status
+
+
+def _post_went_out(*, post: Post) -> str:
+    """Record that a post which left the schedule while a call was in flight is live after all.
+
+    The post was edited (or unscheduled, withdrawn, blocked) after its publications were marked
+    sent; those calls went on and were confirmed. What went out is the approved content, so the
+    post becomes ``published`` (every target out) or ``partially_published`` (the targets
+    cancelled by the change did not go out), once nothing is on its way any more. An edit's
+    new content stays in the review round the edit opened (docs/publishing.md, "Edited while
+    going out").
+    """
+    publications = list(Publication.objects.filter(post=post).values_list("status", "content_hash"))
+    confirmed = [digest for status, digest in publications if status == P.CONFIRMED]
+    if not confirmed or any(status not in TERMINAL for status, _digest in publications):
+        return post.status
+    to = PostStatus.PUBLISHED if len(confirmed) == len(publications) else PostStatus.PARTIALLY_PUBLISHED
+    if not may_move(post.status, to):
+        return post.status
+    left_as = post.status
+    post_services.post_transition(
+        post=post,
+        to=to,
+        actor=None,
+        reason=f"went out while the post was {left_as}",
+        changes={
+            "confirmed": len(confirmed),
+            "targets": len(publications),
+            "left_as": left_as,
+            "sent_hash": confirmed[0],
+            "content_changed": post.content_hash not in confirmed,
+        },
+    )
+    if left_as == PostStatus.BLOCKED:
+        # Blocked by a consent that ended while the call was out: had the post been live then,
+        # the consent's cascade would have listed its takedowns. It is live now: list them.
+        live = Publication.objects.filter(post=post, status=P.CONFIRMED).values_list("account_id", flat=True)
+        _takedowns_for_ended_consent(post=post, account_ids=sorted(live))
+    return post.status
+
+
+def _takedowns_for_ended_consent(*, post: Post, account_ids: list[int]) -> list[int]:
+    """List a takedown per live target for each revoked or expired consent of ``post``; returns the new ones."""
+    ended: dict[str, str] = {ConsentState.REVOKED: "consent revoked", ConsentState.EXPIRED: "consent expired"}
+    accounts = list(Account.objects.filter(pk__in=account_ids).order_by("pk"))
+    created: list[int] = []
+    for person in post.featured_people.select_related("consent").filter(consent__isnull=False).order_by("pk"):
+        assert person.consent is not None
+        reason = ended.get(person.consent.state_at())
+        if reason is None:
+            continue
+        for account in accounts:
+            item, made = TakedownItem.objects.get_or_create(
+                post=post, account=account, consent=person.consent, defaults={"reason": reason}
+            )
+            if made:
+                created.append(item.pk)
+                event_record(
+                    actor=None,
+                    action="takedown.created",
+                    obj=item,
+                    content_hash=post.content_hash,
+                    changes={"post": post.pk, "account": account.pk, "reason": reason},
+                )
+    return created
 
 
 # People act -----------------------------------------------------------------------------------
@@ -1134,6 +1292,29 @@ def publications_for_user(*, user: Any) -> QuerySet[Publication]:
 def publications_needing_attention(*, user: Any) -> QuerySet[Publication]:
     """Return the visible failed, blocked, overdue and waiting publications, most urgent first."""
     return publications_for_user(user=user).filter(status__in=NEEDS_ATTENTION).order_by("status", "due_at", "pk")
+
+
+# How long the Publishing page lists live posts edited while they went out.
+EDITED_LIVE_DAYS = 30
+
+
+def publications_live_edited(*, user: Any, now: dt.datetime | None = None) -> QuerySet[Publication]:
+    """Return the visible publications that went out while their post was edited (its content differs).
+
+    Only a post edited while a call was in flight can be live with content other than its own; the
+    edit waits in its review round (docs/publishing.md, "Edited while going out").
+    """
+    since = (now or timezone.now()) - dt.timedelta(days=EDITED_LIVE_DAYS)
+    return (
+        publications_for_user(user=user)
+        .filter(
+            status=P.CONFIRMED,
+            published_at__gte=since,
+            post__status__in=[PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED],
+        )
+        .exclude(content_hash=F("post__current_revision__content_hash"))
+        .order_by("-published_at", "pk")
+    )
 
 
 def publications_of_post(*, post: Post) -> QuerySet[Publication]:

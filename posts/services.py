@@ -39,7 +39,7 @@ from posts.models import (
     TakedownItem,
 )
 from posts.policy import EDIT, MOVE, SCHEDULE, UNSCHEDULE, WITHDRAW, PostPolicy
-from posts.signals import post_blocked, post_content_changed
+from posts.signals import post_blocked, post_content_changed, post_withdrawn
 from posts.stale import post_version_check
 from posts.states import EDIT_RESETS, may_move
 from posts.takedowns import takedown_may_act
@@ -717,7 +717,9 @@ def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
     """Withdraw a post that has not gone out."""
     post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, WITHDRAW)
-    return post_transition(post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason or "withdrawn")
+    post_transition(post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason or "withdrawn")
+    post_withdrawn.send(sender=Post, post=post, actor=actor, reason=reason or "withdrawn")
+    return post
 
 
 @transaction.atomic
@@ -731,6 +733,17 @@ def post_approval_record(*, post: Post, approved_hash: str, actor: Any) -> Post:
         raise ValidationError(_("The approved content is no longer the post's content."), code="stale_approval")
     post.approved_hash = approved_hash
     post.save(update_fields=["approved_hash", "updated_at"])
+    if post.status in UNSTOPPABLE:
+        # Edited while going out: the live post is the earlier approved content and stays as it is;
+        # this approves the edit (docs/publishing.md, "Edited while going out").
+        event_record(
+            actor=actor,
+            action="post.edit_approved_after_publication",
+            obj=post,
+            content_hash=approved_hash,
+            changes={"status": post.status},
+        )
+        return post
     return post_transition(post=post, to=PostStatus.APPROVED, actor=actor, reason="review chain complete")
 
 

@@ -8,3 +8,7 @@ post_content_changed = Signal()
 # Sent inside the transaction that blocked a post (a gate failed), with ``post``, ``actor``
 # and ``reason``. The review chain cancels the post's open round.
 post_blocked = Signal()
+
+# Sent inside the transaction that withdrew a post, with ``post``, ``actor`` and ``reason``.
+# The review chain cancels the post's open round.
+post_withdrawn = Signal()

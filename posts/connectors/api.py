@@ -21,6 +21,7 @@ from posts.connectors.base import (
     PermanentError,
     Result,
     TransientError,
+    platform_time_of,
 )
 from posts.connectors.credentials import CredentialKey, credentials_require
 from posts.connectors.http import Answer, HttpClient, error_for, form_body, json_body, url_with
@@ -174,7 +175,12 @@ class ApiConnector:
 
 def listed(item: Mapping[str, Any], *, external_id: str, url: str) -> Result:
     """Return a post found in a listing, with the listing's entry as the excerpt."""
-    return Result(external_id=external_id, url=url, response_excerpt=json_module.dumps(dict(item))[:500])
+    return Result(
+        external_id=external_id,
+        url=url,
+        response_excerpt=json_module.dumps(dict(item))[:500],
+        published_at=platform_time_of(dict(item)),
+    )
 
 
 def not_deletable(platform: str) -> Deletion:

@@ -1,5 +1,6 @@
 """The contract every connector keeps, and the plain values it takes and returns."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -47,11 +48,48 @@ class Payload:
 
 @dataclass(frozen=True)
 class Result:
-    """The platform's id and URL of a published post, and the start of its answer."""
+    """The platform's id and URL of a published post, and the start of its answer.
+
+    ``published_at``: when the platform says the post was created, if it says (aware datetime).
+    """
 
     external_id: str
     url: str = ""
     response_excerpt: str = ""
+    published_at: dt.datetime | None = None
+
+
+# Names platforms give the creation time of a post, in listings and answers.
+TIME_FIELDS = ("published_at", "created_time", "created_at", "createdAt", "create_time", "timestamp", "publishedAt")
+
+
+def platform_time(value: Any) -> dt.datetime | None:
+    """Read a platform's time of creation: ISO 8601 (``Z`` or ``+0000`` too) or Unix seconds/ms; None if unreadable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        if isinstance(value, int | float):
+            seconds = value / 1000 if value > 100_000_000_000 else value
+            return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+        text = str(value).strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+            text = f"{text[:-2]}:{text[-2:]}"
+        parsed = dt.datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def platform_time_of(data: Any) -> dt.datetime | None:
+    """Return the first readable creation time among ``TIME_FIELDS`` of a platform's JSON object."""
+    if not isinstance(data, dict):
+        return None
+    for name in TIME_FIELDS:
+        if (found := platform_time(data.get(name))) is not None:
+            return found
+    return None
 
 
 @dataclass(frozen=True)

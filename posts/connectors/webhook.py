@@ -26,6 +26,7 @@ from posts.connectors.base import (
     Result,
     TransientError,
     UnknownOutcome,
+    platform_time_of,
 )
 from posts.connectors.credentials import CredentialKey
 from posts.connectors.http import EXCERPT, Answer, HttpClient, error_for, is_transient, retry_after_seconds, url_with
@@ -71,7 +72,12 @@ class WebhookConnector:
         data = answer.json()
         external_id = str(data.get("id") or data.get("external_id") or key)
         url = str(data.get("url") or "")
-        return Result(external_id=external_id, url=url, response_excerpt=answer.text[:EXCERPT])
+        return Result(
+            external_id=external_id,
+            url=url,
+            response_excerpt=answer.text[:EXCERPT],
+            published_at=platform_time_of(data),
+        )
 
     # The contract --------------------------------------------------------------------------
 

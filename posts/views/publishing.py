@@ -15,13 +15,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from posts.models import DeletionStatus, Post, Publication, TakedownItem
+from posts.models import DeletionStatus, Post, PostStatus, Publication, PublicationStatus, TakedownItem
 from posts.panels import Panel
 from posts.publishing import (
     RETRY,
     PublishingPolicy,
     publication_retry,
     publications_for_user,
+    publications_live_edited,
     publications_needing_attention,
     publications_of_post,
 )
@@ -46,6 +47,7 @@ def publishing_view(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "truncated": len(publications) > LIST_LIMIT,
         "limit": LIST_LIMIT,
+        "live_edited": publications_live_edited(user=request.user)[:LIST_LIMIT],
         "takedowns": takedowns_open(user=request.user)[:LIST_LIMIT],
         "taken_down": takedowns_closed_recently(user=request.user)[:LIST_LIMIT],
         "taken_down_days": TAKEN_DOWN_DAYS,
@@ -88,10 +90,15 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
     for publication in publications:
         publication.post = post  # the policy reads the campaign; the detail page loaded it already
     rows = [(publication, RETRY in policy.actions(publication)) for publication in publications]
+    # Live with other content than the post's own: it was edited while it went out.
+    edited_live = post.status in {PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED} and any(
+        publication.status == PublicationStatus.CONFIRMED and publication.content_hash != post.content_hash
+        for publication in publications
+    )
     return Panel(
         template_name="posts/partials/publications.html",
         order=20,
-        context={"rows": rows, "post": post, "next": request.get_full_path()},
+        context={"rows": rows, "post": post, "next": request.get_full_path(), "edited_live": edited_live},
     )
 
 

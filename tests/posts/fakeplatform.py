@@ -24,6 +24,7 @@ counted twice is a post published twice.
 ``GET ?key=K`` answers 200 with the post created under K, else 404 (the lookup of the contract).
 """
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -113,6 +114,8 @@ class FakePlatform:
     seed: int = 0
     killer: Killer | None = None
     kills: list[tuple[str, int]] = field(default_factory=list)  # (key, pid) of each caller killed
+    # Seconds the platform's clock is ahead (or behind); when set, answers carry "created_at".
+    clock_offset: float | None = None
 
     def __post_init__(self) -> None:
         self._modes: deque[str] = deque()
@@ -203,6 +206,9 @@ class FakePlatform:
                 self._serial += 1
                 number = self._serial
                 self.created[key] = {"id": f"fake-{number}", "url": f"https://fake.example/posts/{number}"}
+                if self.clock_offset is not None:
+                    created = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.clock_offset)
+                    self.created[key]["created_at"] = created.isoformat().replace("+00:00", "Z")
             return self.created[key]
 
 

@@ -413,7 +413,13 @@ def test_worker_killed_after_the_call_is_looked_up_not_resent(
     assert publication.status == P.CONFIRMED
     assert publication.external_id == "fake-1"
     assert len(fake.received) == 1
-    assert list(publication.attempt_log.values_list("outcome", flat=True)) == [AttemptOutcome.RECONCILED]
+    # The call the dead worker made is on record (outcome unknown), then the lookup that found it.
+    assert list(publication.attempt_log.values_list("outcome", flat=True)) == [
+        AttemptOutcome.UNKNOWN,
+        AttemptOutcome.RECONCILED,
+    ]
+    # Published when the call was made, not when the lease ran out and the lookup found it.
+    assert publication.published_at == at(post)
 
 
 def test_worker_killed_before_the_request_left_publishes_once_after_lookup(

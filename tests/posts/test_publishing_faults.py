@@ -260,3 +260,24 @@ def test_on_the_redis_broker_tasks_lost_with_killed_workers_come_back_through_th
     run = publishing_run(n=200, broker="redis", settings={"ROUNDS_REDIS_URL": redis_db.url})
 
     assert_published_at_most_once_and_settled(run, record_property)
+
+
+def test_a_cluster_killed_before_due_is_replaced_and_its_32_claims_go_out_once_soon_after(
+    postgres: None, record_property: Any
+) -> None:
+    """32 publications claimed by a cluster that is SIGKILLed before they are due; a new cluster
+    starts 10 s later: all 32 go out exactly once, the last within 15 s of the cluster being back
+    (issue 11; before the claims' heartbeat they waited out a 120 s lease)."""
+    from tests.posts.restart import cluster_restart
+
+    run = cluster_restart(n=32, down=10.0)
+    figures = run.figures()
+    record_property("cluster_restart", figures)
+    print(f"cluster restart: {figures}")
+
+    assert run.claimed_when_killed == 32, figures
+    assert run.started_when_killed == 32, figures  # a worker held them: killed mid-wait, not before
+    assert run.killed_before_due > 0, figures
+    assert run.lost == 0 and run.duplicates == 0, figures
+    assert run.statuses == {"confirmed": 32}, figures
+    assert run.last_after_back is not None and run.last_after_back <= 15.0, figures
