@@ -7,13 +7,20 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
+from tests.conftest import need_service
 from tests.test_deploy import HOST, ROOT, django_env, manage
+
+PG_HOST = "127.0.0.1"
+PG_PORT = 5432
 
 CONFIG = ROOT / "calendar_project" / "gunicorn.conf.py"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -34,7 +41,7 @@ def _env(tmp: Path, database_url: str, port: int) -> dict[str, str]:
         ROUNDS_MEDIA_ROOT=str(tmp / "media"),
         ROUNDS_PRIVATE_MEDIA_ROOT=str(tmp / "private"),
         ROUNDS_BIND=f"127.0.0.1:{port}",
-        ROUNDS_WEB_WORKERS="2",
+        ROUNDS_WEB_WORKERS="1",
     )
 
 
@@ -113,7 +120,9 @@ def test_gunicorn_answers_503_while_the_database_is_unreachable(collected: Path)
             port, "/calendar/", {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345", "X-Request-ID": "outage-7"}
         )
         took = time.monotonic() - started
+        login_status, _, _ = get(port, "/accounts/login/")
 
+    assert login_status == 200  # the anonymous login page reads nothing (docs/operations.md: health checks)
     assert status == 503, body
     assert headers["Retry-After"] == "30"
     assert "Rounds is briefly unavailable" in body
@@ -121,3 +130,48 @@ def test_gunicorn_answers_503_while_the_database_is_unreachable(collected: Path)
     output = log.read_text()
     assert "ERROR [outage-7] django.request: Service Unavailable: /calendar/" in output, output
     assert re.search(r'"GET /calendar/ HTTP/1\.1" 503 \d+ \d+ms \[outage-7\]', output), output
+
+
+@pytest.fixture
+def scratch_database() -> Iterator[str]:
+    """Yield the URL of a new PostgreSQL database holding only the session table; drop it afterwards."""
+    need_service("PostgreSQL", PG_HOST, PG_PORT)
+    name = f"rounds_outages_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname=name, autocommit=True) as db:
+            db.execute(
+                "CREATE TABLE django_session (session_key varchar(40) PRIMARY KEY, session_data text NOT NULL, "
+                "expire_date timestamptz NOT NULL)"
+            )
+        yield name
+    finally:
+        with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.mark.postgres
+def test_a_hanging_database_ends_the_request_with_503_after_the_statement_timeout(
+    collected: Path, scratch_database: str
+) -> None:
+    port = _free_port()
+    env = _env(collected, f"postgres://postgres@{PG_HOST}:{PG_PORT}/{scratch_database}", port)
+    env["ROUNDS_DB_STATEMENT_TIMEOUT"] = "1.5"
+    log = collected / "gunicorn-hang.log"
+
+    with (
+        gunicorn(env, log),
+        psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname=scratch_database) as holder,
+    ):
+        # Another session holds the session table: every read of it waits, as on a stuck database.
+        holder.execute("LOCK TABLE django_session IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        status, headers, body = get(port, "/calendar/", {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345"})
+        took = time.monotonic() - started
+        holder.rollback()
+
+    assert status == 503, body
+    assert headers["Retry-After"] == "30"
+    assert 1.4 < took < 10, took
+    assert "canceling statement due to statement timeout" in log.read_text()
