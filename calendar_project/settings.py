@@ -267,6 +267,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+CSRF_FAILURE_VIEW = "calendar_project.web.csrf_failure"
 # Seconds a browser is asked to wait (Retry-After) when the database cannot be reached.
 ROUNDS_MAINTENANCE_RETRY_AFTER = int(os.environ.get("ROUNDS_MAINTENANCE_RETRY_AFTER", "30"))
 

@@ -144,6 +144,20 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     )
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Return the 403 page for a form whose security token expired or is missing (CSRF_FAILURE_VIEW)."""
+    return render_error(
+        request,
+        template="403.html",
+        status=403,
+        title=_("This form has expired"),
+        message=_(
+            "Go back, reload the page and send the form again. This happens when a page was open for a long "
+            "time, or after you logged in elsewhere."
+        ),
+    )
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render_error(
         request,

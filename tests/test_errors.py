@@ -117,6 +117,19 @@ def test_4xx_pages_are_friendly_and_show_the_request_id(
 
 
 @pytest.mark.django_db
+def test_a_form_sent_without_its_security_token_gets_the_friendly_403(django_user_model: type) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_user(username="ward-editor", password="x"))
+
+    response = client.post("/posts/new/", {"body": "Infotag am 12.12.2026"}, HTTP_X_REQUEST_ID="csrf-1")
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form has expired" in page
+    assert "<code data-request-id>csrf-1</code>" in page
+
+
+@pytest.mark.django_db
 def test_a_post_that_does_not_exist_answers_the_friendly_404(client: Client, django_user_model: type) -> None:
     client.force_login(django_user_model.objects.create_user(username="ward-viewer", password="x"))
 
