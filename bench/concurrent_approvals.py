@@ -112,6 +112,7 @@ def main() -> None:
         ", ".join(status for _, status in sorted(by_position.items())[:2]) for by_position in states.values()
     )
     result: dict[str, Any] = {
+        "bench": "concurrent_approvals",
         "posts": POSTS,
         "reviewers": REVIEWERS,
         "clicks_each": CLICKS,

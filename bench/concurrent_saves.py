@@ -88,6 +88,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "bench": "concurrent_saves",
                 "saves": len(outcomes),
                 "editors": EDITORS,
                 "rounds": ROUNDS,

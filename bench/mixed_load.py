@@ -294,6 +294,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "bench": "mixed_load",
                 "seconds": round(elapsed, 1),
                 "users": len(people),
                 **summary,

@@ -52,7 +52,11 @@ class Site:
 
     def __init__(self, *, workers: int = 3, prefix: str = "rounds_load") -> None:
         if not reachable(PG):
-            raise SystemExit(json.dumps({"error": "PostgreSQL is not running on 127.0.0.1:5432"}))
+            # Skipped, not failed: make bench goes on with the other scripts on a laptop without it.
+            print(
+                json.dumps({"bench": Path(sys.argv[0]).stem, "skipped": "PostgreSQL is not running on 127.0.0.1:5432"})
+            )
+            raise SystemExit(0)
         self.port = free_port()
         self.scratch = Scratch(
             kind="postgres",
