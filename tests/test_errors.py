@@ -25,6 +25,8 @@ def production_log() -> Iterator[io.StringIO]:
     """Configure logging as production does (settings.LOGGING); yield what its console handler writes."""
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
+    configured = [logging.getLogger(name) for name in production_settings.LOGGING.get("loggers", {})]
+    saved_levels = [logger.level for logger in configured]
     logging.config.dictConfig(production_settings.LOGGING)
     stream = io.StringIO()
     for handler in root.handlers:
@@ -35,6 +37,8 @@ def production_log() -> Iterator[io.StringIO]:
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+        for logger, level in zip(configured, saved_levels, strict=True):
+            logger.setLevel(level)
 
 
 @pytest.fixture
