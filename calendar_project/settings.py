@@ -7,6 +7,7 @@ ORM broker. Production (the default) is hardened for ``manage.py check --deploy`
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,13 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def management_command(argv: list[str]) -> str:
+    """Return the ``manage.py`` command this process runs; "" for a web server or the test runner."""
+    if len(argv) > 1 and Path(argv[0]).name in {"manage.py", "django-admin"}:
+        return argv[1]
+    return ""
 
 
 DEBUG = env_bool("ROUNDS_DEBUG", False)
@@ -57,6 +65,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request carries its id, and a database outage anywhere below
+    # (sessions, authentication, views) answers 503 (calendar_project/web.py).
+    "calendar_project.web.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,12 +108,30 @@ DATABASES = {
         conn_max_age=int(os.environ.get("ROUNDS_CONN_MAX_AGE", "60")),
     )
 }
+# Outages (docs/operations.md#database-timeouts): a database that does not answer must not hold a
+# web worker for longer than a person waits. Web requests give up on a statement after
+# ROUNDS_DB_STATEMENT_TIMEOUT seconds; manage.py commands (migrate, qcluster, publish_dispatcher,
+# verify_audit, ...) after ROUNDS_DB_COMMAND_STATEMENT_TIMEOUT (0: never), because a migration may
+# rewrite a whole table, verify_audit reads the whole chain, and a task is already bounded by
+# django-q2's timeout.
+ROUNDS_DB_CONNECT_TIMEOUT = int(os.environ.get("ROUNDS_DB_CONNECT_TIMEOUT", "5"))
+_command = management_command(sys.argv)
+ROUNDS_DB_STATEMENT_TIMEOUT = float(
+    os.environ.get("ROUNDS_DB_STATEMENT_TIMEOUT", "30")
+    if _command in {"", "runserver"}
+    else os.environ.get("ROUNDS_DB_COMMAND_STATEMENT_TIMEOUT", "0")
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": ROUNDS_DB_CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={round(ROUNDS_DB_STATEMENT_TIMEOUT * 1000)}",
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions serialise writers up front, so a read-then-write
     # (the audit chain, compare-and-set claims) never fails half way with "locked".
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        "timeout": float(os.environ.get("ROUNDS_SQLITE_BUSY_TIMEOUT", "30")),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -243,10 +272,22 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+CSRF_FAILURE_VIEW = "calendar_project.web.csrf_failure"
+# Seconds a browser is asked to wait (Retry-After) when the database cannot be reached.
+ROUNDS_MAINTENANCE_RETRY_AFTER = int(os.environ.get("ROUNDS_MAINTENANCE_RETRY_AFTER", "30"))
+
+# Every line carries the id of the request it belongs to ("-" outside requests); the error pages
+# show the same id, so a person's report finds its log lines.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "calendar_project.web.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "plain"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ROUNDS_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

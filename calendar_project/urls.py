@@ -21,3 +21,9 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("", include("posts.urls")),
 ]
+
+# Error pages that need no database (calendar_project/web.py); 500 answers 503 when the database is down.
+handler400 = "calendar_project.web.bad_request"
+handler403 = "calendar_project.web.permission_denied"
+handler404 = "calendar_project.web.page_not_found"
+handler500 = "calendar_project.web.server_error"

@@ -1,0 +1,185 @@
+"""Web plumbing: the request id on every log line and error page, and the error pages themselves.
+
+The error pages are rendered from templates that need no database, no session and no context
+processor (``templates/error_base.html``), so they still render while the database is down. A
+database that cannot be reached, or a statement that ran out of time, answers 503 with
+Retry-After instead of 500 (``server_error``), wherever it was raised below the middleware that
+installs the handlers: sessions, authentication or a view.
+"""
+
+import contextvars
+import logging
+import re
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import request_finished
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+from django.utils.translation import gettext as _
+
+HEADER = "X-Request-ID"
+NO_REQUEST = "-"
+# An incoming id is kept only when it is short and plain (it goes into log lines and a page).
+_SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("rounds_request_id", default=NO_REQUEST)
+
+logger = logging.getLogger(__name__)
+
+
+def current_request_id() -> str:
+    """Return the id of the request being handled, or "-" outside a request."""
+    return _request_id.get()
+
+
+def request_id_for(incoming: str | None) -> str:
+    """Return ``incoming`` when it is a sane id (from a proxy or a load balancer), else a new one."""
+    if incoming and _SANE_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    """Give every log record the current request's id as ``request_id`` (for the log format)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id()
+        return True
+
+
+class RequestIdMiddleware:
+    """Name each request: honour a sane incoming X-Request-ID, else make one; answer with it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_for(request.headers.get(HEADER))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        # Not reset on the way out: Django logs 4xx/5xx answers after the middleware returns;
+        # request_finished clears it when the response is closed.
+        _request_id.set(request_id)
+        response = self.get_response(request)
+        response.headers[HEADER] = request_id
+        return response
+
+
+def _request_finished(**kwargs: Any) -> None:
+    _request_id.set(NO_REQUEST)
+
+
+request_finished.connect(_request_finished, dispatch_uid="calendar_project.web.request_finished")
+
+
+def _database_down(error: BaseException | None) -> bool:
+    """Return whether ``error``, or an exception it arose from, says the database cannot be used now."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OperationalError | InterfaceError):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+_FALLBACK = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} · Rounds</title></head>'
+    "<body><h1>{title}</h1><p>{message}</p><p>Request id: <code>{request_id}</code></p></body></html>"
+)
+
+
+def render_error(request: HttpRequest, *, template: str, status: int, title: str, message: str = "") -> HttpResponse:
+    """Render an error page without the request's context processors (they may query the database)."""
+    request_id = getattr(request, "request_id", None) or current_request_id()
+    context = {"title": title, "message": message, "request_id": request_id, "status": status}
+    try:
+        body = loader.get_template(template).render(context)
+    except Exception:
+        # An error page that fails would hide the first error behind a bare one; say it plainly.
+        logger.exception("The error page %s could not be rendered", template)
+        body = _FALLBACK.format(title=title, message=message, request_id=request_id)
+    return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+
+
+def maintenance(request: HttpRequest) -> HttpResponse:
+    """Return the 503 page: the database is unreachable; the browser is asked to retry later."""
+    response = render_error(
+        request,
+        template="503.html",
+        status=503,
+        title=_("Rounds is briefly unavailable"),
+        message=_(
+            "Rounds cannot reach its database right now, so what you sent may not have been saved. "
+            "Please try again in a minute."
+        ),
+    )
+    response.headers["Retry-After"] = str(settings.ROUNDS_MAINTENANCE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render_error(
+        request,
+        template="400.html",
+        status=400,
+        title=_("Bad request"),
+        message=_("Rounds could not understand what your browser sent."),
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render_error(
+        request,
+        template="403.html",
+        status=403,
+        title=_("Not allowed"),
+        message=_("Your role does not allow this. Ask a colleague with the right role, or Governance."),
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Return the 403 page for a form whose security token expired or is missing (CSRF_FAILURE_VIEW)."""
+    return render_error(
+        request,
+        template="403.html",
+        status=403,
+        title=_("This form has expired"),
+        message=_(
+            "Go back, reload the page and send the form again. This happens when a page was open for a long "
+            "time, or after you logged in elsewhere."
+        ),
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render_error(
+        request,
+        template="404.html",
+        status=404,
+        title=_("Page not found"),
+        message=_("This page does not exist, or you may not see it."),
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Return the 500 page, or the 503 page when the error is the database being unreachable.
+
+    Django calls this inside the ``except`` that caught the error, so ``sys.exc_info`` names it.
+    """
+    error: BaseException | None = sys.exc_info()[1]
+    if _database_down(error):
+        return maintenance(request)
+    return render_error(
+        request,
+        template="500.html",
+        status=500,
+        title=_("Something went wrong"),
+        message=_("Rounds made an error and did not finish. The team can find it in the log by the request id below."),
+    )
