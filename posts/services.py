@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
 from calendar_project.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
+from calendar_project.inputs import text_storable
 from calendar_project.tasks import enqueue_after_commit
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
@@ -699,6 +700,7 @@ def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
     """Withdraw a post that has not gone out."""
     post = Post.objects.select_for_update(of=("self",)).select_related("current_revision", "campaign").get(pk=post.pk)
     _ensure(PostPolicy(actor), post, WITHDRAW)
+    text_storable(reason)
     return post_transition(post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason or "withdrawn")
 
 
