@@ -9,7 +9,7 @@ database, this file also shows what only PostgreSQL refuses (NUL in text, BC tim
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -726,3 +726,143 @@ def test_subjects_and_campaigns_refuse_far_dates_at_full_clean(world: World) -> 
     with pytest.raises(ValidationError) as caught:
         campaign.full_clean()
     assert "end_date" in caught.value.message_dict
+
+
+# PostgreSQL: what only it refuses, in a fresh server process ----------------------------------------
+
+_BC_TIMESTAMP_OUTAGE = """
+import io
+import json
+import datetime as dt
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
+# Pages render without collectstatic: the manifest storage is the only thing changed from production.
+plain_static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain_static}).enable()
+from django.utils import timezone
+from consent.services import SignerSpec, consent_record_create, consent_verify, subject_create
+from people import roles
+from people.models import User
+from posts.services import campaign_create, post_create
+
+def user(name, *groups, **extra):
+    person = User.objects.create_user(username=name, password="pw", **extra)
+    for group in groups:
+        person.groups.add(__import__("django.contrib.auth.models", fromlist=["Group"]).Group.objects.get(name=group))
+    return person
+
+officer, officer2 = user("officer", roles.CONSENT_OFFICER), user("officer2", roles.CONSENT_OFFICER)
+editor, root = user("editor", roles.EDITOR), user("root", is_staff=True, is_superuser=True)
+subject = subject_create(actor=officer, data={"display_name": "Anna Beispiel", "reference": "CASE-1"})
+today = timezone.localdate()
+record = consent_record_create(
+    actor=officer,
+    subject=subject,
+    data={
+        "media_kinds": ["photo"], "disclosing_organisation": "Klinikum Nord", "all_platforms": True,
+        "purposes": ["education"], "signed_on": today - dt.timedelta(days=2),
+        "expires_on": today + dt.timedelta(days=365), "states_right_to_revoke": True,
+        "states_no_conditioning": True, "states_redisclosure": True,
+    },
+    signers=[SignerSpec(role="subject", name="Anna Beispiel")],
+    document=io.BytesIO(b"%PDF-1.4\\n1 0 obj << /Type /Catalog >> endobj\\ntrailer << /Root 1 0 R >>\\n%%EOF\\n"),
+    document_name="form.pdf",
+)
+record = consent_verify(record=record, actor=officer2)
+campaign = campaign_create(actor=editor, name="Herzwochen", start_date=today, end_date=today + dt.timedelta(days=60))
+post = post_create(actor=editor, campaign=campaign, data={"body": "Infotag"}, targets=[])
+
+def client(person):
+    browser = Client(HTTP_HOST="rounds.example.org", raise_request_exception=False)
+    browser.force_login(person)
+    return browser
+
+revoked = client(officer2).post(
+    f"/consent/{record.pk}/revoke/",
+    {"received_via": "email", "reason": "", "received_at": "0001-01-01T00:00"},
+    secure=True,
+)
+withdrawn = client(editor).post(f"/posts/{post.pk}/withdraw/", {"reason": "abgesagt\\x00"}, secure=True)
+pages = {
+    "consent_registry": client(officer).get("/consent/", secure=True).status_code,
+    "post_new": client(editor).get("/posts/new/", secure=True).status_code,
+    "post_edit": client(editor).get(f"/posts/{post.pk}/edit/", secure=True).status_code,
+    "admin_consent_list": client(root).get("/admin/consent/consentrecord/", secure=True).status_code,
+    "media_nul": client(editor).get("/media/posts/%00.jpg", secure=True).status_code,
+}
+print(json.dumps({"revoke": revoked.status_code, "withdraw": withdrawn.status_code, "pages": pages}))
+"""
+
+
+@pytest.fixture(scope="module")
+def pg_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Yield a production server's environment on a new, migrated PostgreSQL database; drop it afterwards."""
+    import secrets
+    import uuid
+
+    import psycopg
+    from cryptography.fernet import Fernet
+    from psycopg import sql
+
+    from tests.conftest import need_service
+    from tests.test_deploy import django_env, manage
+
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"rounds_hostile_{uuid.uuid4().hex[:12]}"
+    files = tmp_path_factory.mktemp("pg-hostile")
+
+    def maintenance() -> psycopg.Connection:
+        return psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True)
+
+    with maintenance() as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        env = django_env(
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
+            ROUNDS_SECRET_KEY=secrets.token_urlsafe(64),
+            ROUNDS_ALLOWED_HOSTS="rounds.example.org",
+            ROUNDS_CREDENTIALS_KEYS=Fernet.generate_key().decode(),
+            ROUNDS_MEDIA_ROOT=str(files / "media"),
+            ROUNDS_PRIVATE_MEDIA_ROOT=str(files / "private"),
+            ROUNDS_LOG_LEVEL="WARNING",
+        )
+        migrated = manage("migrate", "--no-input", env=env)
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        env["_DATABASE"] = name
+        yield env
+    finally:
+        with maintenance() as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _pg_query(env: dict[str, str], statement: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname=env["_DATABASE"]) as connection:
+        return connection.execute(statement).fetchall()  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+def test_a_bc_revocation_date_cannot_take_the_registry_down_on_postgresql(pg_env: dict[str, str]) -> None:
+    import json
+
+    from tests.test_deploy import python
+
+    result = python("-c", _BC_TIMESTAMP_OUTAGE, env=pg_env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["revoke"] == 400, result.stderr[-3000:]  # refused with a form error, not stored as BC
+    assert _pg_query(pg_env, "SELECT count(*) FROM consent_consentrecord WHERE revoked_at IS NOT NULL") == [(0,)]
+    assert outcome["withdraw"] == 302  # back to the post with the message, not a 500 from the audit JSON
+    assert _pg_query(pg_env, "SELECT count(*) FROM posts_post WHERE status = 'withdrawn'") == [(0,)]
+    assert outcome["pages"] == {
+        "consent_registry": 200,
+        "post_new": 200,
+        "post_edit": 200,
+        "admin_consent_list": 200,
+        "media_nul": 400,
+    }
