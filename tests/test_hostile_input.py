@@ -608,7 +608,9 @@ def _admin_data(client: Client, url: str, *, date_value: str | None, text_value:
             continue
         value = element["text"] if element["tag"] == "textarea" else element.get("value", "")
         classes = element.get("class", "").split()
-        if date_value is not None and ("vDateField" in classes or kind == "date"):
+        if "vTimeField" in classes and not value:
+            value = "10:00"  # so that only the date under test can be wrong
+        elif date_value is not None and ("vDateField" in classes or kind == "date"):
             value, hostile = date_value, True
         elif text_value is not None and _is_text(element, kind, classes):
             value, hostile = text_value, True
@@ -846,7 +848,7 @@ def _pg_query(env: dict[str, str], statement: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname=env["_DATABASE"]) as connection:
-        return connection.execute(statement).fetchall()  # type: ignore[arg-type]
+        return connection.execute(statement).fetchall()
 
 
 @pytest.mark.postgres
