@@ -26,6 +26,7 @@ from approvals.models import (
 )
 from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
 from audit.services import event_record
+from calendar_project.inputs import text_problem, unstorable_error
 from calendar_project.locks import row_lock, rows_lock
 from calendar_project.tasks import enqueue_after_commit
 from posts.gates import post_consent_problems
@@ -201,6 +202,8 @@ def decision_record(
     if verdict not in Verdict.values:
         raise ValidationError(_("Choose approve, request changes or reject."))
     comment = comment.strip()
+    if text_problem(comment):
+        raise ValidationError({"comment": unstorable_error().messages})
     if verdict != Verdict.APPROVE and not comment:
         raise ValidationError({"comment": _("Say what must change (a comment is required).")})
     acknowledged = sorted(set(acknowledged))

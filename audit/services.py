@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditEvent, event_hash
 from calendar_project.bulk import rows_insert
+from calendar_project.inputs import storable
 
 # Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_210_311
@@ -48,11 +49,16 @@ def _plain(value: Any) -> Any:
 
 
 def _normalise(changes: dict[str, Any]) -> dict[str, Any]:
-    """Return ``changes`` as they read back from JSON: exactly what the hash is computed over."""
+    """Return ``changes`` as they read back from JSON: exactly what the hash is computed over.
+
+    A character JSON in PostgreSQL cannot hold (NUL, a lone surrogate) is replaced, so no
+    value that reached a service can keep its event, and with it the change, from being stored.
+    """
     try:
-        return cast("dict[str, Any]", _plain(changes))
+        plain = _plain(changes)
     except _NotPlain:
-        return cast("dict[str, Any]", json.loads(json.dumps(changes, cls=DjangoJSONEncoder, sort_keys=True)))
+        plain = json.loads(json.dumps(changes, cls=DjangoJSONEncoder, sort_keys=True))
+    return cast("dict[str, Any]", storable(plain))
 
 
 @transaction.atomic
@@ -83,7 +89,7 @@ def event_record(
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
-        object_repr=str(obj)[:300],
+        object_repr=storable(str(obj))[:300],
         content_hash=content_hash,
         changes=_normalise(changes or {}),
         prev_hash=last.hash if last else GENESIS_HASH,
@@ -143,7 +149,7 @@ def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> int:
     rows: list[tuple[Any, ...]] = []
     for spec in events:
         seq += 1
-        obj_type, obj_id, obj_repr = spec.obj._meta.label_lower, str(spec.obj.pk), str(spec.obj)[:300]
+        obj_type, obj_id, obj_repr = spec.obj._meta.label_lower, str(spec.obj.pk), storable(str(spec.obj))[:300]
         changes = _normalise(spec.changes or {})
         digest = event_hash(
             seq=seq,

@@ -9,6 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from calendar_project.inputs import BoundedDateField, BoundedDateTimeField
 from consent.documents import _max_bytes
 from consent.models import ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
 from consent.selectors import REGISTRY_STATES
@@ -66,13 +67,13 @@ class SubjectForm(forms.Form):
         max_length=100,
         help_text=gettext_lazy("The hospital's reference for this person, e.g. a case number. Never published."),
     )
-    date_of_birth = forms.DateField(
+    date_of_birth = BoundedDateField(
         label=gettext_lazy("Date of birth"),
         required=False,
         widget=_date_input(),
         help_text=gettext_lazy("Only for minors: it decides whose signatures are needed."),
     )
-    deceased_on = forms.DateField(
+    deceased_on = BoundedDateField(
         label=gettext_lazy("Date of death"),
         required=False,
         widget=_date_input(),
@@ -121,8 +122,8 @@ class ConsentRecordForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": gettext_lazy("Choose at least one purpose.")},
     )
-    signed_on = forms.DateField(label=gettext_lazy("Signed on"), widget=_date_input())
-    expires_on = forms.DateField(label=gettext_lazy("Expires on"), required=False, widget=_date_input())
+    signed_on = BoundedDateField(label=gettext_lazy("Signed on"), widget=_date_input())
+    expires_on = BoundedDateField(label=gettext_lazy("Expires on"), required=False, widget=_date_input())
     expiry_event = forms.CharField(
         label=gettext_lazy("Or expires at this event"),
         required=False,
@@ -245,7 +246,7 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason (if the person gave one)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    received_at = forms.DateTimeField(
+    received_at = BoundedDateTimeField(
         label=gettext_lazy("Received at (leave empty for now)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -20,6 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calendar_project.inputs import date_in_range
+
 EXPIRING_SOON = dt.timedelta(days=30)
 # KUG §22: from about eight a child's own consent is needed beside the guardian's.
 MINOR_OWN_CONSENT_AGE = 8
@@ -115,9 +117,13 @@ class Subject(models.Model):
         help_text=_("The hospital's reference for this person, e.g. a case number. Not shown publicly."),
     )
     date_of_birth = models.DateField(
-        _("date of birth"), null=True, blank=True, help_text=_("Only for minors: decides whose signature is needed.")
+        _("date of birth"),
+        null=True,
+        blank=True,
+        validators=[date_in_range],
+        help_text=_("Only for minors: decides whose signature is needed."),
     )
-    deceased_on = models.DateField(_("date of death"), null=True, blank=True)
+    deceased_on = models.DateField(_("date of death"), null=True, blank=True, validators=[date_in_range])
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -188,10 +194,10 @@ class ConsentRecord(models.Model):
     # 164.508(c)(1)(iv): purposes.
     purposes = models.JSONField(_("purposes"), default=list)
     # 164.508(c)(1)(v): an expiration date or event.
-    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True, validators=[date_in_range])
     expiry_event = models.CharField(_("expiry event"), max_length=300, blank=True)
     # 164.508(c)(1)(vi): signature and date; a representative's authority.
-    signed_on = models.DateField(_("signed on"))
+    signed_on = models.DateField(_("signed on"), validators=[date_in_range])
     # 164.508(c)(2): the statements the form must contain.
     states_right_to_revoke = models.BooleanField(_("form states the right to revoke in writing and how"))
     states_no_conditioning = models.BooleanField(_("form states that treatment does not depend on signing"))
@@ -208,7 +214,7 @@ class ConsentRecord(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
     )
-    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, validators=[date_in_range])
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("verified by"),
@@ -217,7 +223,7 @@ class ConsentRecord(models.Model):
         null=True,
         blank=True,
     )
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, validators=[date_in_range])
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("revocation recorded by"),

@@ -4,7 +4,10 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from calendar_project.inputs import date_in_range
 
 
 @functools.cache
@@ -18,6 +21,9 @@ class User(AbstractUser):
 
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin", choices=time_zone_choices)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    # AbstractUser's, bounded: the admin lets staff type them.
+    last_login = models.DateTimeField(_("last login"), blank=True, null=True, validators=[date_in_range])
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now, validators=[date_in_range])
 
     class Meta:
         verbose_name = _("user")

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from calendar_project.inputs import BoundedDateField, local_moment
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
 from posts import platforms
@@ -75,7 +76,7 @@ def aware_from_local(day: dt.date, time: dt.time, zone_name: str) -> dt.datetime
     """Return the UTC moment a wall-clock time names in a zone; refuse one that does not exist or repeats."""
     zone = zoneinfo.ZoneInfo(zone_name)
     naive = dt.datetime.combine(day, time)
-    first = naive.replace(tzinfo=zone, fold=0)
+    first = local_moment(day, time, zone)
     params = {"time": time.strftime("%H:%M"), "date": day.isoformat(), "zone": zone_name}
     # A time in the spring gap does not survive the trip to UTC and back.
     if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
@@ -312,7 +313,7 @@ class PostForm(forms.Form):
         label=gettext_lazy("Target accounts"),
         widget=forms.CheckboxSelectMultiple,
     )
-    scheduled_date = forms.DateField(
+    scheduled_date = BoundedDateField(
         label=gettext_lazy("Date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -582,10 +583,10 @@ class CampaignForm(forms.Form):
 
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     goal = forms.CharField(label=gettext_lazy("Goal"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    start_date = forms.DateField(
+    start_date = BoundedDateField(
         label=gettext_lazy("Start date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    end_date = forms.DateField(
+    end_date = BoundedDateField(
         label=gettext_lazy("End date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     colour = forms.CharField(

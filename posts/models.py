@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from calendar_project.inputs import date_in_range
 from people.models import time_zone_choices
 from posts.fields import EncryptedJSONField
 
@@ -68,8 +69,8 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     goal = models.TextField(_("goal"), blank=True)
-    start_date = models.DateField(_("start date"))
-    end_date = models.DateField(_("end date"))
+    start_date = models.DateField(_("start date"), validators=[date_in_range])
+    end_date = models.DateField(_("end date"), validators=[date_in_range])
     colour = models.CharField(_("colour"), max_length=7, default="#2563eb", validators=[colour_validator])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_campaigns"
@@ -153,7 +154,9 @@ class Post(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="posts"
     )
-    scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True, db_index=True)
+    scheduled_at = models.DateTimeField(
+        _("scheduled time"), null=True, blank=True, db_index=True, validators=[date_in_range]
+    )
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,

@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
 from calendar_project.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
+from calendar_project.inputs import text_storable
 from calendar_project.locks import row_lock
 from calendar_project.tasks import enqueue_after_commit
 from consent.models import ConsentRecord, Subject
@@ -717,6 +718,7 @@ def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
     """Withdraw a post that has not gone out."""
     post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, WITHDRAW)
+    text_storable(reason)
     post_transition(post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason or "withdrawn")
     post_withdrawn.send(sender=Post, post=post, actor=actor, reason=reason or "withdrawn")
     return post

@@ -16,6 +16,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from calendar_project.inputs import date_in_range, local_moment
 from posts import platforms
 from posts.links import ordinary_web_link_valid
 from posts.models import Account, ContentType, Platform, Post
@@ -164,7 +165,10 @@ def localise(
     """Return the UTC moment of a wall time in a zone, or None and why it is not one moment."""
     zone = zoneinfo.ZoneInfo(zone_name)
     naive = dt.datetime.combine(day, at)
-    first = naive.replace(tzinfo=zone, fold=0)
+    try:
+        first = local_moment(day, at, zone)
+    except ValidationError as error:
+        return None, " ".join(error.messages)
     second = naive.replace(tzinfo=zone, fold=1)
     first_utc = first.astimezone(dt.UTC)
     if first_utc.astimezone(zone).replace(tzinfo=None) != naive:
@@ -219,9 +223,14 @@ def _parse_date(text: str, language: str | None) -> tuple[dt.date | None, str]:
     else:
         return None, _("“%(value)s” is not a date: write YYYY-MM-DD or DD.MM.YYYY.") % {"value": text}
     try:
-        return dt.date(year, month, day), ""
+        parsed = dt.date(year, month, day)
     except ValueError:
         return None, _("%(value)s is not a day of the calendar.") % {"value": text}
+    try:
+        date_in_range(parsed)
+    except ValidationError as error:
+        return None, " ".join(error.messages)
+    return parsed, ""
 
 
 @lru_cache(maxsize=4096)

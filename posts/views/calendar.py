@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_parse
+from calendar_project.inputs import BoundedDateField, date_param, local_moment
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
@@ -163,7 +164,7 @@ class CalendarFilterForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    date = forms.DateField(label=gettext_lazy("New date"), input_formats=["%Y-%m-%d"])
+    date = BoundedDateField(label=gettext_lazy("New date"), input_formats=["%Y-%m-%d"])
     time = forms.TimeField(label=gettext_lazy("Time"), required=False, input_formats=["%H:%M", "%H:%M:%S"])
 
 
@@ -206,12 +207,7 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
 
 
 def _parse_anchor(value: str | None) -> dt.date:
-    try:
-        anchor = dt.date.fromisoformat(value or "")
-    except ValueError:
-        return timezone.localdate()
-    # The first and last years leave no room for the neighbouring weeks and months.
-    return anchor if dt.MINYEAR < anchor.year < dt.MAXYEAR else timezone.localdate()
+    return date_param(value) or timezone.localdate()
 
 
 def _query(request: HttpRequest, **params: str) -> str:
@@ -305,7 +301,10 @@ def move_target(*, data: Any, post: Post, zone: Any) -> dt.datetime:
         # Dragging to a day keeps the time of day the viewer sees on the card.
         time_of_day = timezone.localtime(post.scheduled_at, zone).time()
     wall = dt.datetime.combine(day, time_of_day.replace(second=0, microsecond=0))
-    moment = wall.replace(tzinfo=zone)
+    try:
+        moment = local_moment(day, wall.time(), zone)
+    except ValidationError as error:
+        raise MoveInputError([f"{form.fields['date'].label}: {message}" for message in error.messages]) from error
     # A wall time skipped by a clock change does not survive the round trip through UTC.
     # In the repeated hour after clocks go back, fold=0 picks its first (summer-time) occurrence.
     if moment.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != wall:

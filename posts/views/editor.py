@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
+from calendar_project.inputs import date_param, text_problem, unstorable_error
 from posts import platforms
 from posts.forms import Draft, PostForm, draft_from_data, draft_from_post, editor_accounts, form_errors_add
 from posts.gates import post_consent_problems
@@ -132,11 +133,10 @@ def _create_initial(request: HttpRequest, policy: PostPolicy) -> dict[str, Any]:
     campaign_id = request.GET.get("campaign", "")
     if campaign_id.isdigit() and int(campaign_id) in policy.editable_campaign_ids:
         initial["campaign"] = int(campaign_id)
-    try:
-        initial["scheduled_date"] = dt.date.fromisoformat(request.GET.get("date", ""))
+    day = date_param(request.GET.get("date"))
+    if day is not None:
+        initial["scheduled_date"] = day
         initial["scheduled_time"] = dt.time(9, 0)
-    except ValueError:
-        pass
     return initial
 
 
@@ -287,6 +287,10 @@ def post_unschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def post_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "").strip()[:1000]
+    if text_problem(reason):
+        for message in unstorable_error().messages:
+            messages.error(request, message)
+        return redirect("posts:post_detail", pk=_visible_post(request, pk).pk)
     return _act(
         request,
         pk,

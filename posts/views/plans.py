@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from calendar_project.inputs import BoundedDateField
 from posts.models import Account, Campaign
 from posts.plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
 from posts.plans.importing import ERROR, PlanOptions
@@ -107,8 +108,8 @@ class PlanExportForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("All campaigns"),
     )
-    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[(CSV, "CSV"), (XLSX, "Excel (.xlsx)")])
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
