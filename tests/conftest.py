@@ -53,6 +53,20 @@ def need_service(name: str, host: str, port: int) -> None:
         pytest.skip(f"{name} is not running on {host}:{port}")
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Deselect ``pg_suite`` tests unless the suite's own database is PostgreSQL.
+
+    They race real connections on the test database itself, which only the PostgreSQL pass of
+    .ci/run has; on SQLite they are not collected rather than skipped.
+    """
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    kept = [item for item in items if item.get_closest_marker("pg_suite") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("pg_suite")])
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print the one-line summaries tests recorded (``record_property("summary", ...)``), xdist workers' too."""
     reports = [*terminalreporter.getreports("passed"), *terminalreporter.getreports("failed")]

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from django.db import connection, transaction
 
 from tests.conftest import need_service
@@ -36,10 +35,9 @@ class Outcome:
 
 
 def need_postgresql() -> None:
-    """Skip unless the tests run on PostgreSQL (the suite's PostgreSQL pass); fail in CI if it is down."""
+    """Fail unless the suite runs on PostgreSQL: ``pg_suite`` tests are deselected on SQLite (conftest)."""
     need_service("PostgreSQL", "127.0.0.1", 5432)
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks race only on PostgreSQL: run with DATABASE_URL=postgres://…")
+    assert connection.vendor == "postgresql", "mark this test pg_suite: row locks race only on PostgreSQL"
 
 
 def _backend_pid() -> int:

@@ -121,6 +121,7 @@ def _read_under_lock(post_id: int, *, helper: bool) -> int | None:
 
 
 @pytest.mark.postgres
+@pytest.mark.pg_suite
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_lock_that_waited_reads_the_revision_committed_while_it_waited(posts: list[Post]) -> None:
     need_postgresql()
@@ -132,6 +133,7 @@ def test_a_lock_that_waited_reads_the_revision_committed_while_it_waited(posts: 
 
 
 @pytest.mark.postgres
+@pytest.mark.pg_suite
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_why_a_lock_never_joins_postgresql_drops_the_joined_row_after_a_wait(posts: list[Post]) -> None:
     # What the helper replaces: the locked post row is re-read after the wait, the joined

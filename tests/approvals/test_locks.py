@@ -17,7 +17,11 @@ from posts.models import PublicationStatus as P
 from posts.services import post_schedule, post_update
 from tests.races import need_postgresql, race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.pg_suite,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 EDITED = "Grippeimpfung für Mitarbeitende: Mo–Fr 8–12 Uhr im Betriebsärztlichen Dienst, Raum 1.04."
 

@@ -29,7 +29,11 @@ from posts.services import post_move, post_schedule, post_update, post_withdraw
 from tests.conftest import make_user
 from tests.races import PATIENCE, need_postgresql, race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.pg_suite,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 OPEN_DAY = "Tag der offenen Tür auf der Kinderstation am Samstag – Führungen um 10 und 14 Uhr. 🎈"
 

@@ -11,6 +11,7 @@ from audit.models import AuditEvent
 from audit.versions import StaleVersion, version_of
 from posts.models import Post, Revision
 from posts.services import TargetSpec, post_move, post_update, post_withdraw
+from tests.races import need_postgresql
 
 UTC = dt.UTC
 MINE = "Herzwoche: Blutdruck messen lassen am 12.12.2026, Foyer Haus B, 9–15 Uhr. ☎ 030 1234567"
@@ -105,16 +106,14 @@ def test_stale_move_is_refused(editor: Any, campaign: Any, post_factory: Any) ->
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.pg_suite
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("editors", [2, 10])
 def test_editors_saving_the_same_version_at_once_store_exactly_one(
     editor: Any, campaign: Any, post_factory: Any, accounts: list[Any], editors: int
 ) -> None:
     """Real connections race on one post: one save is stored, every other one refused as stale, no 500."""
-    if connection.vendor != "postgresql":
-        # CI runs the suite on PostgreSQL too (.ci/run); SQLite's shared in-memory test database
-        # answers a second writer "table is locked" instead of waiting.
-        pytest.skip("needs the suite on PostgreSQL (DATABASE_URL)")
+    need_postgresql()
     post = post_factory(editor, campaign, targets=accounts[:1])
     seen = version(post)
     start = threading.Barrier(editors)
