@@ -6,10 +6,18 @@ from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from audit.versions import Change, changes_merge, version_check
 from posts.models import ContentType, Post, PostStatus, Revision
+
+# The review decisions' audit actions (``review.<verdict>``), as the change list names them.
+VERDICT_WORDS = {
+    "approve": gettext_lazy("approved"),
+    "request_changes": gettext_lazy("changes requested"),
+    "reject": gettext_lazy("rejected"),
+}
 
 SHORT = 80
 
@@ -92,7 +100,8 @@ def post_changes(events: Sequence[AuditEvent], *, post: Post) -> list[Change]:
             old, new = changes.get("status", ["", ""])
             lines.append(Change(_("Status"), _label(PostStatus, old), _label(PostStatus, new)))
         elif event.action.startswith("review.") and "stage" in changes:
-            verdict = event.action.removeprefix("review.").replace("_", " ")
+            action = event.action.removeprefix("review.")
+            verdict = str(VERDICT_WORDS.get(action, action.replace("_", " ")))
             lines.append(Change(_("Review"), "", f"{changes['stage']}: {verdict}"))
         elif event.action == "review.post_chain_set":
             lines.append(Change(_("Review chain"), "", _short(changes.get("chain", ""))))
