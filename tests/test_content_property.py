@@ -70,6 +70,7 @@ WORD = st.one_of(
     st.sampled_from(["Herz", "Grippe", "FluShot", "Gesundheit", "Kardiologie", "Über", "Ärztinnen", "日本", "Covid19"]),
     st.text(alphabet=st.characters(whitelist_categories=("L",)), min_size=1, max_size=12),
 )
+LONG_LINK = "https://example.org/" + "herz-" * 396  # 2,000 characters, the form's limit
 ZONES = ["Europe/Berlin", "America/New_York", "America/Los_Angeles", "Asia/Kathmandu", "Pacific/Chatham", "UTC"]
 
 
@@ -80,7 +81,9 @@ def post_input(draw: Any, account_ids: list[int]) -> dict[str, Any]:
     data: dict[str, Any] = {
         "title": draw(prose(200)),
         "body": draw(prose(5000)),
-        "link": draw(st.sampled_from(["", "https://example.org/herzwoche", "https://beispiel.de/ä?x=1&y=🫀"])),
+        "link": draw(
+            st.sampled_from(["", "https://example.org/herzwoche", "https://beispiel.de/ä?x=1&y=🫀", LONG_LINK])
+        ),
         "hashtags": " ".join(draw(st.lists(WORD, max_size=8)))[:2000],
         "content_type": draw(st.sampled_from(["education", "patient_story", "event", "crisis", "other"])),
         "language": draw(st.sampled_from(["de", "en", "tr", "ar"])),
