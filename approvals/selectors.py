@@ -29,12 +29,11 @@ from approvals.models import (
     Verdict,
 )
 from approvals.policy import APPROVE, CHANGE_CHAIN, current_stage_run, review_actions
-from approvals.services import chain_for_post, finding_keys
+from approvals.services import chain_for_post, findings_keyed
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
 from posts.models import Campaign, Post, PostStatus, Revision
 from posts.selectors import VIEW_CAMPAIGN, posts_for_user
-from posts.services import post_findings
 
 # Posts whose review is not complete: past their scheduled time they are overdue (never published).
 UNFINISHED = frozenset({PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED})
@@ -207,9 +206,15 @@ class RoundView:
 
 @dataclass(frozen=True)
 class FindingCheck:
+    """One finding Legal acknowledges: its key, where it applies and what it says."""
+
     key: str
-    account: str
+    account: str  # the target account's name; "" for a finding about the whole post
     messages: list[str]
+
+    @property
+    def whole_post(self) -> bool:
+        return not self.account
 
 
 @dataclass
@@ -268,14 +273,15 @@ def rounds_for_post(*, post: Post) -> list[ReviewRound]:
 
 
 def _finding_checks(post: Post) -> list[FindingCheck]:
-    findings = post_findings(post=post)
+    """Return one check per finding key, per-account findings first, then those about the whole post."""
     names = {target.account_id: str(target.account) for target in post.targets.all()}
-    checks = []
-    for key in finding_keys(post=post):
-        account_id, code = key.split(":", 1)
-        messages = [f.message for f in findings.get(int(account_id), []) if f.code == code]
-        checks.append(FindingCheck(key=key, account=names.get(int(account_id), account_id), messages=messages))
-    return checks
+    checks: dict[str, FindingCheck] = {}
+    for item in findings_keyed(post=post):
+        account = "" if item.account_id is None else names.get(item.account_id, str(item.account_id))
+        check = checks.setdefault(item.key, FindingCheck(key=item.key, account=account, messages=[]))
+        if item.finding.message not in check.messages:
+            check.messages.append(item.finding.message)
+    return sorted(checks.values(), key=lambda check: (check.whole_post, check.account, check.key))
 
 
 def review_overview(*, user: Any, post: Post, with_timeline: bool = False) -> ReviewOverview:

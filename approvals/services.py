@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from calendar_project.tasks import enqueue_after_commit
 from posts.gates import post_consent_problems
 from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus
+from posts.platforms import Finding
 from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
 from posts.signals import post_blocked, post_content_changed, post_withdrawn
 from posts.stale import post_version_check
@@ -67,18 +69,36 @@ def chain_for_post(*, post: Post) -> ReviewChain:
     return default
 
 
-def finding_keys(*, post: Post) -> list[str]:
-    """Return a stable key per finding of the post's current content (per account, then post-wide)."""
-    keys = [
-        f"{account_id}:{finding.code}"
+@dataclass(frozen=True)
+class KeyedFinding:
+    """One finding with the key Legal acknowledges it by; ``account_id`` is None for a post-wide one."""
+
+    key: str
+    account_id: int | None
+    finding: Finding
+
+
+def findings_keyed(*, post: Post) -> list[KeyedFinding]:
+    """Return every finding of the post's current content with its stable key, per account then post-wide.
+
+    Per-account keys are ``<account_id>:<code>`` (one key for every finding of that code on that
+    account); post-wide keys are ``post:<code>:<n>``, the n-th finding of that code.
+    """
+    keyed = [
+        KeyedFinding(key=f"{account_id}:{finding.code}", account_id=account_id, finding=finding)
         for account_id, findings in post_findings(post=post).items()
         for finding in findings
     ]
     counts: dict[str, int] = {}
     for finding in post_content_findings(post=post):
         counts[finding.code] = counts.get(finding.code, 0) + 1
-        keys.append(f"post:{finding.code}:{counts[finding.code]}")
-    return sorted(keys)
+        keyed.append(KeyedFinding(key=f"post:{finding.code}:{counts[finding.code]}", account_id=None, finding=finding))
+    return keyed
+
+
+def finding_keys(*, post: Post) -> list[str]:
+    """Return a stable key per finding of the post's current content (per account, then post-wide)."""
+    return sorted({item.key for item in findings_keyed(post=post)})
 
 
 def _deadline(*, start: dt.datetime, turnaround: dt.timedelta, post: Post, after_publication: bool) -> dt.datetime:

@@ -3,13 +3,17 @@
 Idempotent: users, accounts and campaigns are found by their unique names, posts by their
 ``demo-…`` external ids; whatever exists is left alone, so a second run changes nothing.
 
-Each section is one method of ``DemoSeeder``; each post state is one driver in
-``DemoSeeder.drivers``. Later issues add their sections (consent subjects and records,
-publications) to ``DemoSeeder.sections`` and their states (published, failed, blocked) to
-``drivers``.
+The posts cover every post state of SPEC section 3 and every finding of section 4, written as a
+hospital writes (dates, phone numbers, addresses, umlauts, emoji). Each post state is one driver
+in ``DemoSeeder.drivers``. Posts that go out are approved first and sent together at the end
+(``seed_publishing``): moved to a moment a second ahead, scheduled, claimed by the dispatcher's
+own claim and sent through the real send path (outbox files; a webhook nobody answers; an X
+client that refuses a text with no room for its marker). Then Communications' consent revocation
+of a published story lists a takedown.
 """
 
 import datetime as dt
+import functools
 import io
 import os
 import secrets
@@ -18,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -34,7 +39,8 @@ from consent.services import SignerSpec, consent_record_create, consent_revoke, 
 from people import roles
 from people.models import User
 from posts.media import ProcessedImage, image_process
-from posts.models import Account, Campaign, Connector, ContentType, Platform, Post, PostStatus
+from posts.models import Account, Campaign, Connector, ContentType, Media, Platform, Post, PostStatus, Publication
+from posts.publishing import publications_claim_due, publications_send
 from posts.services import (
     FeatureSpec,
     NewMedia,
@@ -42,10 +48,14 @@ from posts.services import (
     account_save,
     campaign_create,
     post_create,
+    post_move,
     post_schedule,
     post_withdraw,
 )
 
+# Posts going out are due this far ahead of the moment they are scheduled; the claim looks a little further.
+LIVE_LEAD = dt.timedelta(seconds=1)
+LIVE_SLACK = dt.timedelta(seconds=2)
 PASSWORD_ENV = "ROUNDS_DEMO_PASSWORD"  # noqa: S105  (the variable's name, not a password)
 ACTOR = "seed_demo"
 BERLIN = "Europe/Berlin"
@@ -74,6 +84,8 @@ class DemoAccount:
     name: str
     handle: str
     time_zone: str
+    connector: str = Connector.OUTBOX
+    credentials: dict[str, str] | None = None
 
 
 # The five accounts the plan fixtures (fixtures/csv/README.md) expect.
@@ -83,6 +95,34 @@ DEMO_ACCOUNTS = [
     DemoAccount(Platform.LINKEDIN, "Klinikum Nord Karriere", "klinikum-nord-karriere", BERLIN),
     DemoAccount(Platform.X, "Northside on X", "@northside_health", NEW_YORK),
     DemoAccount(Platform.FACEBOOK, "Northside Health", "northsidehealth", NEW_YORK),
+]
+# Three more show what goes wrong in publishing, and none sends anything anywhere. The X client
+# refuses before any call: the account has no access token (failed). The intranet webhook points
+# at port 9 of this machine, where nothing listens: its calls are refused and the publication
+# waits to retry. Credentials are stored only where ROUNDS_CREDENTIALS_KEYS is set (else the
+# webhook, lacking its URL, fails like the X account).
+UNREACHABLE = "http://127.0.0.1:9"
+X_CAREERS = "@northside_careers"
+INTRANET = "intranet-klinikum-nord"
+OLD_PAGE = "klinikum.nord.alt"
+TROUBLE_ACCOUNTS = [
+    DemoAccount(
+        Platform.X,
+        "Northside Careers on X",
+        X_CAREERS,
+        NEW_YORK,
+        connector=Connector.PLATFORM,
+    ),
+    DemoAccount(
+        Platform.WEBHOOK,
+        "Klinikum Nord Intranet",
+        INTRANET,
+        BERLIN,
+        connector=Connector.WEBHOOK,
+        credentials={"url": f"{UNREACHABLE}/rounds", "secret": "demo-webhook-secret"},
+    ),
+    # Switched off by Governance between scheduling and sending: the send-time gate blocks.
+    DemoAccount(Platform.FACEBOOK, "Klinikum Nord (alte Seite)", OLD_PAGE, BERLIN),
 ]
 
 
@@ -121,7 +161,7 @@ DEMO_CAMPAIGNS = [
     ),
 ]
 
-# States a post can reach with the apps that exist now. "in_review:<n>" has n stages approved.
+# The states of SPEC section 3, as drivers reach them. "in_review:<n>" has n stages approved.
 DRAFT = PostStatus.DRAFT.value
 IN_REVIEW_MEDICAL = "in_review:0"
 IN_REVIEW_LEGAL = "in_review:1"
@@ -131,6 +171,14 @@ REJECTED = PostStatus.REJECTED.value
 APPROVED = PostStatus.APPROVED.value
 SCHEDULED = PostStatus.SCHEDULED.value
 WITHDRAWN = PostStatus.WITHDRAWN.value
+# Scheduled, then withdrawn: its publications are cancelled.
+WITHDRAWN_SCHEDULED = "withdrawn:scheduled"
+# Sent in ``seed_publishing``; the outcome follows from the targets' accounts.
+LIVE = "live"
+# Sent in ``seed_publishing`` after Governance switched the old page off: blocked at send time.
+LIVE_ACCOUNT_OFF = "live:account_off"
+# Claimed by the dispatcher, not yet taken by a worker (the lease returns it if none does).
+LIVE_CLAIMED = "live:claimed"
 
 
 @dataclass(frozen=True)
@@ -149,6 +197,7 @@ class DemoPost:
     content_type: str = ContentType.EDUCATION
     sources: str = ""
     comment: str = ""  # the reviewer's comment for changes requested / rejected
+    camera_original: bool = False  # the picture still carries the camera's EXIF with GPS (see _camera_original)
 
     @property
     def external_id(self) -> str:
@@ -306,6 +355,163 @@ DEMO_POSTS = [
         image=True,
         sources="CDC: Children & Influenza (Flu)",
     ),
+    # Findings about the whole post and per target (SPEC section 4), in review and in drafts.
+    DemoPost(
+        "heart-infotag",
+        "heart",
+        IN_REVIEW_LEGAL,
+        "Infotag Herzgesundheit 12.12.",
+        "Infotag Herzgesundheit am 12.12.2026 🫀 von 10–14 Uhr im Hörsaal 2, Klinikum Nord, Lindenstraße 12, "  # noqa: RUF001  (typography as hospitals write)
+        "20095 Hamburg. Blutdruck messen, Fragen an unsere Kardiolog:innen, Reanimationskurs für Laien. "
+        "Anmeldung unter 040 1234567 oder herzinfotag@klinikum-nord.de.",
+        ("klinikum.nord", "klinikum-nord-karriere"),
+        12,
+        dt.time(10, 0),
+        hashtags=("Herzgesundheit", "Infotag", "Hamburg", "Kardiologie", "Reanimation"),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
+        "heart-walking",
+        "heart",
+        IN_REVIEW_MEDICAL,
+        "Tipp 3: Spazierengehen",
+        "Studien zeigen: Täglich 30 Minuten zügiges Gehen senkt den Blutdruck und verringert das Risiko "
+        "für einen Schlaganfall um bis zu 20 %. 🚶‍♀️ Los geht’s – am besten gleich nach dem Mittagessen!",  # noqa: RUF001  (typography as hospitals write)
+        ("@klinikum_nord",),
+        13,
+        dt.time(7, 30),
+        image=True,
+    ),
+    DemoPost(
+        "heart-story-draft",
+        "heart",
+        DRAFT,
+        "Entwurf: Herr W. nach dem Infarkt",
+        "Jonas Wolf (geb. 03.04.1961, Fall-Nr. 2024-118734) kam mit einem Hinterwandinfarkt zu uns. "
+        "Heute fährt er wieder Rad 🚴 – dank der neuen Therapie ist sein Risiko für einen zweiten Infarkt "  # noqa: RUF001  (typography as hospitals write)
+        "deutlich gesunken. Rückfragen an Station 4B: 040 1234-5678.",
+        ("@klinikum_nord",),
+        18,
+        dt.time(11, 30),
+        image=True,
+        camera_original=True,
+        content_type=ContentType.PATIENT_STORY,
+    ),
+    DemoPost(
+        "flu-outbreak-draft",
+        "flu",
+        DRAFT,
+        "Draft: ward 7 flu cases",
+        "Three patients on ward 7 tested positive for influenza A this week, among them MRN 00482913 "
+        "(born on 04/12/1958). Visitors please call (212) 555-0147 first or write to "
+        "infection.control@northside.example. "
+        "Flu shots reduce your risk of severe illness by 40 % – get yours today at any Northside clinic, "  # noqa: RUF001  (typography as hospitals write)
+        "no appointment needed, Monday to Saturday from 8 am to 8 pm. 💉🏥",
+        ("@northside_health",),
+        15,
+        dt.time(13, 0),
+        hashtags=("FluShot", "InfectionControl"),
+    ),
+    # Scheduled, then withdrawn: its publications are cancelled.
+    DemoPost(
+        "flu-webinar",
+        "flu",
+        WITHDRAWN_SCHEDULED,
+        "Webinar: flu and pregnancy",
+        "Free webinar on flu shots in pregnancy with Dr. Amara Okafor, Thursday 7 pm. Link in our profile.",
+        ("northsidehealth",),
+        6,
+        dt.time(19, 0),
+    ),
+    # Published through the real send path in seed_publishing.
+    DemoPost(
+        "heart-open-day",
+        "heart",
+        LIVE,
+        "Tag der offenen Tür",
+        "Heute ist Tag der offenen Tür im Klinikum Nord 🏥 Von 10 bis 16 Uhr: Führungen durchs "
+        "Herzkatheterlabor, Blutdruck messen für alle und Kinderprogramm auf der Wiese. "
+        "Lindenstraße 12, 20095 Hamburg · Fragen? 040 1234567",
+        ("@klinikum_nord", "klinikum.nord"),
+        0,
+        dt.time(10, 0),
+        image=True,
+        hashtags=("TagDerOffenenTür",),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
+        "heart-er-closed",
+        "heart",
+        LIVE,
+        "Notaufnahme Nord geschlossen",
+        "Wichtiger Hinweis ⚠️ Wegen eines Wasserschadens ist die Notaufnahme Nord heute bis 18 Uhr geschlossen. "
+        "Bitte kommen Sie in die Notaufnahme Süd, Am Stadtpark 5. In lebensbedrohlichen Notfällen: 112.",
+        ("klinikum.nord", "@klinikum_nord"),
+        0,
+        dt.time(9, 0),
+        image=True,
+        content_type=ContentType.CRISIS,
+    ),
+    DemoPost(
+        "heart-intranet",
+        "heart",
+        LIVE,
+        "Intranet: Dienstplan Herzwoche",
+        "Liebe Kolleg:innen, der Dienstplan für die Herzwoche hängt ab heute im Intranet. Danke für euren Einsatz! 💙",
+        (INTRANET,),
+        0,
+        dt.time(7, 0),
+        content_type=ContentType.OTHER,
+    ),
+    DemoPost(
+        "heart-old-page",
+        "heart",
+        LIVE_ACCOUNT_OFF,
+        "Umzug der Facebook-Seite",
+        "Wir ziehen um: Ab sofort finden Sie uns unter facebook.com/klinikum.nord. Danke fürs Folgen! 👋",
+        (OLD_PAGE,),
+        0,
+        dt.time(8, 0),
+        content_type=ContentType.OTHER,
+    ),
+    DemoPost(
+        "heart-live-qa",
+        "heart",
+        LIVE_CLAIMED,
+        "Live-Sprechstunde",
+        "Gleich live: Dr. Özlem Yıldız beantwortet Ihre Fragen zu Herzrhythmusstörungen. Schreiben Sie uns! 💬",  # noqa: RUF001  (typography as hospitals write)
+        ("klinikum.nord",),
+        0,
+        dt.time(18, 0),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
+        "flu-pharmacy-hours",
+        "flu",
+        LIVE,
+        "Pharmacy walk-ins (X)",
+        "Flu shots for the whole family at Northside Pharmacy, 1450 Grand Concourse, Bronx: walk in Monday to "
+        "Saturday, 8 am to 8 pm, no appointment needed. Bring your insurance card; children from 6 months are "
+        "welcome. Questions? Ask our pharmacists at the counter 💉",
+        ("@northside_health", X_CAREERS),
+        0,
+        dt.time(8, 0),
+        hashtags=("FluShot",),
+    ),
+    DemoPost(
+        "flu-nurses-x",
+        "flu",
+        LIVE,
+        "Careers: flu season nurses (X)",
+        "Join our flu season team! Northside hires registered nurses for the walk-in clinics in the Bronx and "
+        "Queens: day shifts, weekends off every other week, tuition support for your BSN. Apply by Friday, "
+        "interviews at 1450 Grand Concourse 🙌",
+        (X_CAREERS,),
+        0,
+        dt.time(9, 0),
+        hashtags=("Nursing",),
+        content_type=ContentType.RECRUITING,
+    ),
 ]
 
 
@@ -322,6 +528,23 @@ def demo_image(*, colour: str, label: str) -> ProcessedImage:
     return image_process(upload=buffer)
 
 
+def _camera_original(media: Media) -> None:
+    """Put the camera's original EXIF (with a GPS position) back into a stored demo picture.
+
+    The media pipeline strips all metadata, so no upload can carry GPS; a file put back by hand
+    (say, restored from the photographer's backup) can, and the findings catch it. The demo has
+    no other way to show that finding.
+    """
+    with media.file.open("rb") as handle, Image.open(handle) as stored:
+        image = stored.copy()
+    exif = Image.Exif()
+    exif[0x010F] = "Demo camera"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (53.0, 35.0, 17.5), 3: "E", 4: (10.0, 0.0, 42.1)})
+    with media.file.open("wb") as handle:
+        image.save(handle, "JPEG", quality=90, exif=exif)
+
+
 DEMO_PDF = (
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
     b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -332,7 +555,7 @@ DEMO_PDF = (
 class DemoConsent:
     reference: str
     name: str
-    state: str  # active | expired | revoked
+    state: str  # active | expired | revoked | revoked_after_publication
     signers: tuple[tuple[str, str, str], ...]  # (role, name, authority)
     born_years_ago: int | None = None
     story: str = ""  # external id key of a patient story featuring the person
@@ -349,6 +572,14 @@ DEMO_CONSENTS = [
         (("subject", "Lena H.", ""), ("guardian", "Petra H.", "mother")),
         born_years_ago=12,
     ),
+    # His story goes out, then he withdraws his consent: the Publishing page lists a takedown.
+    DemoConsent(
+        "DEMO-0005",
+        "Karl Öztürk",
+        "revoked_after_publication",
+        (("subject", "Karl Öztürk", ""),),
+        story="story-karl",
+    ),
 ]
 
 
@@ -363,6 +594,9 @@ class DemoSeeder:
     accounts: dict[str, Account] = field(default_factory=dict)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     created_posts: int = 0
+    # Approved posts waiting for seed_publishing, with what to do just before and after sending.
+    going_live: list[tuple[Post, str]] = field(default_factory=list)
+    after_publishing: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def sections(self) -> list[Callable[[], None]]:
@@ -373,6 +607,7 @@ class DemoSeeder:
             self.seed_campaigns,
             self.seed_posts,
             self.seed_consent,
+            self.seed_publishing,
         ]
 
     @property
@@ -387,6 +622,10 @@ class DemoSeeder:
             CHANGES_REQUESTED: lambda post, spec: self._review(post, approvals=0, last=("request_changes", spec)),
             REJECTED: lambda post, spec: self._review(post, approvals=1, last=("reject", spec)),
             WITHDRAWN: self._withdraw,
+            WITHDRAWN_SCHEDULED: self._withdraw_scheduled,
+            LIVE: self._approve_for_publishing,
+            LIVE_ACCOUNT_OFF: self._approve_for_publishing,
+            LIVE_CLAIMED: self._approve_for_publishing,
         }
 
     def run(self) -> None:
@@ -444,7 +683,7 @@ class DemoSeeder:
     # Accounts -------------------------------------------------------------------------------
 
     def seed_accounts(self) -> None:
-        for spec in DEMO_ACCOUNTS:
+        for spec in DEMO_ACCOUNTS + TROUBLE_ACCOUNTS:
             account = Account.objects.filter(platform=spec.platform, handle=spec.handle).first()
             state = "exists"
             if account is None:
@@ -454,9 +693,10 @@ class DemoSeeder:
                         name=spec.name,
                         handle=spec.handle,
                         time_zone=spec.time_zone,
-                        connector=Connector.OUTBOX,
+                        connector=spec.connector,
                     ),
                     actor=self.users["governance"],
+                    credentials=spec.credentials if settings.ROUNDS_CREDENTIALS_KEYS else None,
                 )
                 state = "created"
             self.accounts[spec.handle] = account
@@ -509,7 +749,10 @@ class DemoSeeder:
                 raise CommandError(f"{spec.external_id} cannot be created: {problems}") from exc
             self.created_posts += 1
             post.refresh_from_db()
-            self.write(f"post {spec.external_id}: {post.status}{self._stage_note(post)}")
+            if spec.state in {LIVE, LIVE_ACCOUNT_OFF, LIVE_CLAIMED}:
+                self.going_live.append((post, spec.state))
+            else:
+                self.write(f"post {spec.external_id}: {post.status}{self._stage_note(post)}")
         self.write(f"{self.created_posts} posts created, {len(existing)} already there.")
 
     def _stage_note(self, post: Post) -> str:
@@ -529,7 +772,7 @@ class DemoSeeder:
                     alt_text=f"{label}: {spec.title}",
                 )
             ]
-        return post_create(
+        post = post_create(
             actor=self.users["editor"],
             campaign=campaign,
             data={
@@ -547,6 +790,10 @@ class DemoSeeder:
             time_zone=campaign_spec.time_zone,
             external_id=spec.external_id,
         )
+        if spec.camera_original:
+            for item in post.media.all():
+                _camera_original(item)
+        return post
 
     def _review(self, post: Post, *, approvals: int | None, last: tuple[str, DemoPost] | None = None) -> None:
         """Submit, approve ``approvals`` stages (None: all), then optionally one other verdict."""
@@ -629,7 +876,19 @@ class DemoSeeder:
                     consent_revoke(
                         record=record, actor=officer, received_via="letter", reason="Möchte nicht mehr gezeigt werden."
                     )
+                if spec.state == "revoked_after_publication":
+                    self.after_publishing.append(functools.partial(self._revoke_after_publication, record))
             self.write(f"subject {spec.reference} ({spec.state} consent): created")
+
+    def _revoke_after_publication(self, record: ConsentRecord) -> None:
+        with transaction.atomic():
+            consent_revoke(
+                record=record,
+                actor=self.users["consent"],
+                received_via="email",
+                reason="Widerruf per E-Mail: möchte den Beitrag nicht mehr online sehen.",
+            )
+        self.write(f"consent of {record.subject.reference} revoked after publication: takedown listed")
 
     def _story(self, spec: DemoConsent, subject: Subject, record: ConsentRecord) -> None:
         campaign = self.campaigns["heart"]
@@ -638,7 +897,8 @@ class DemoSeeder:
             campaign=campaign,
             data={
                 "title": f"Patientengeschichte: {spec.name}",
-                "body": f"{spec.name} erzählt, wie es nach der Herz-OP weiterging.",
+                "body": f"{spec.name} erzählt, wie es nach der Herz-OP weiterging: „Nach drei Wochen Reha "
+                "bin ich wieder die Treppe zu unserer Wohnung im 4. Stock hochgekommen.“ ❤️",
                 "content_type": ContentType.PATIENT_STORY,
                 "language": "de",
                 "sources": "",
@@ -649,10 +909,66 @@ class DemoSeeder:
             time_zone=BERLIN,
             external_id=f"demo-{spec.story}",
         )
-        self._schedule(post, DEMO_POSTS[0])
+        if spec.state == "revoked_after_publication":
+            self._review(post, approvals=None)
+            self.going_live.append((post, LIVE))
+        else:
+            self._schedule(post, DEMO_POSTS[0])
 
     def _withdraw(self, post: Post, spec: DemoPost) -> None:
         post_withdraw(post=post, actor=self.users["editor"], reason="event cancelled")
+
+    def _withdraw_scheduled(self, post: Post, spec: DemoPost) -> None:
+        self._schedule(post, spec)
+        post_withdraw(post=post, actor=self.users["editor"], reason="speaker ill, webinar postponed")
+
+    def _approve_for_publishing(self, post: Post, spec: DemoPost) -> None:
+        # A crisis post goes through the expedited chain: Legal reviews it after publishing.
+        self._review(post, approvals=None)
+
+    # Publishing -----------------------------------------------------------------------------
+
+    def seed_publishing(self) -> None:
+        """Send the approved posts of this run through the real path, all due in the same second.
+
+        Each is moved to a moment just ahead and scheduled; the dispatcher's claim takes them
+        within its lookahead and the send task waits for the due time, checks every gate and
+        calls the connector. One claim is left for a worker that never comes (its lease runs
+        out and the dispatcher of ``make run`` sends it).
+        """
+        if not self.going_live:
+            return
+        editor = self.users["editor"]
+        due = timezone.now() + LIVE_LEAD
+        for post, _state in self.going_live:
+            try:
+                post_move(post=post, actor=editor, scheduled_at=due)
+                post_schedule(post=post, actor=editor)
+            except (ValidationError, PermissionDenied) as exc:
+                problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+                raise CommandError(f"{post.external_id} cannot be scheduled: {problems}") from exc
+        old_page = self.accounts[OLD_PAGE]
+        if any(state == LIVE_ACCOUNT_OFF for _post, state in self.going_live) and old_page.active:
+            old_page.active = False
+            account_save(account=old_page, actor=self.users["governance"])
+        claims = publications_claim_due(lookahead=(LIVE_LEAD + LIVE_SLACK).total_seconds())
+        waiting = set(
+            Publication.objects.filter(
+                post__in=[post for post, state in self.going_live if state == LIVE_CLAIMED]
+            ).values_list("pk", flat=True)
+        )
+        sending = [claim for claim in claims if claim.publication_id not in waiting]
+        if sending:
+            publications_send([claim.publication_id for claim in sending], sending[0].token)
+        for post, _state in self.going_live:
+            post.refresh_from_db()
+            publications = ", ".join(
+                f"{publication.account.handle} {publication.status}"
+                for publication in post.publications.select_related("account").order_by("pk")
+            )
+            self.write(f"post {post.external_id}: {post.status} ({publications})")
+        for step in self.after_publishing:
+            step()
 
     def _schedule(self, post: Post, spec: DemoPost) -> None:
         self._review(post, approvals=None)

@@ -1,0 +1,43 @@
+"""The demo data of ``manage.py seed_demo``, seeded once per test module and rolled back after it.
+
+A test module imports both fixtures: ``demo_data`` (the seed command's output) and ``_media_root``,
+which replaces the shared per-test media folder by the module's own, where the seed put the images.
+"""
+
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+
+@pytest.fixture(scope="module")
+def demo_folders(tmp_path_factory: Any) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("demo")
+    return {name: root / name for name in ("media", "private", "outbox")}
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup: None, django_db_blocker: Any, demo_folders: dict[str, Path]) -> Iterator[str]:
+    """Seed the demo once for the module inside a transaction that is rolled back at its end."""
+    folders = override_settings(
+        MEDIA_ROOT=demo_folders["media"],
+        PRIVATE_MEDIA_ROOT=demo_folders["private"],
+        ROUNDS_OUTBOX_DIR=demo_folders["outbox"],
+    )
+    with folders, django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, demo_folders: dict[str, Path]) -> None:
+    settings.MEDIA_ROOT = demo_folders["media"]
+    settings.PRIVATE_MEDIA_ROOT = demo_folders["private"]
+    settings.ROUNDS_OUTBOX_DIR = demo_folders["outbox"]

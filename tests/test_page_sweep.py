@@ -1,0 +1,210 @@
+"""Every page a person can reach by following links, over the demo data, as every kind of user.
+
+Logged in as each role's demo user, a superuser and a user without any rights, the sweep
+follows every same-site link from "/" and "/admin/" (GET only, each URL once, never logout, no
+forms): no page may answer 5xx. Then the rights-less user and the Viewer ask for the pages of
+objects only others reached: none may show them.
+"""
+
+import re
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from people.models import User
+from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
+
+ROLE_USERS = ("editor", "medical", "legal", "comms", "consent", "governance", "viewer")
+NEVER = ("/accounts/logout/", "/static/", "/i18n/")
+# The same page with other query strings (calendar months, filters, sorting) is followed this often.
+QUERY_VARIANTS = 3
+# The admin lists every object of every model (the audit trail alone has hundreds): of each kind of
+# admin page (an object's change, history or delete page; a list with filters) a few are enough.
+ADMIN_SAMPLES = 2
+ADMIN_QUERY_VARIANTS = 1
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href)
+
+
+def links_of(html: str) -> list[str]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.hrefs
+
+
+@dataclass
+class Sweep:
+    """The pages one user reached, with their status codes, and the failures met on the way."""
+
+    username: str
+    statuses: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def reached(self) -> set[str]:
+        return {url for url, status in self.statuses.items() if status == 200}
+
+
+def same_site(base: str, href: str) -> str | None:
+    """Return the site-relative URL ``href`` points to from ``base``, or None if it leaves the site."""
+    if href.startswith(("mailto:", "tel:", "javascript:", "#", "data:")):
+        return None
+    parts = urlsplit(urljoin(f"http://testserver{base}", href))
+    if parts.scheme not in {"http", "https"} or parts.netloc != "testserver":
+        return None
+    url = parts.path + (f"?{parts.query}" if parts.query else "")
+    if url.startswith(NEVER):
+        return None
+    return url
+
+
+def sweep(client: Client, username: str) -> Sweep:
+    """Follow every same-site link from "/" and "/admin/"; record each URL's status, and every 5xx."""
+    result = Sweep(username)
+    queue: deque[str] = deque(["/", "/admin/"])
+    seen: set[str] = set(queue)
+    variants: Counter[str] = Counter()
+    samples: Counter[str] = Counter()
+    while queue:
+        url = queue.popleft()
+        try:
+            # Each request in its own savepoint: a failed one must not poison the rest of the sweep.
+            with transaction.atomic():
+                response = client.get(url)
+        except Exception as error:  # a 500: the test client re-raises the view's exception
+            result.statuses[url] = 500
+            result.failures.append(f"{username} GET {url}: {type(error).__name__}: {error}")
+            continue
+        result.statuses[url] = response.status_code
+        if response.status_code >= 500:
+            result.failures.append(f"{username} GET {url}: {response.status_code}")
+            continue
+        if response.status_code in {301, 302, 303, 307, 308}:
+            hrefs = [response["Location"]]
+        elif response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+            hrefs = links_of(response.content.decode())
+        else:
+            continue
+        for href in hrefs:
+            target = same_site(url, href)
+            if target is None or target in seen:
+                continue
+            path = target.split("?", 1)[0]
+            admin = path.startswith("/admin/")
+            if "?" in target:
+                if variants[path] >= (ADMIN_QUERY_VARIANTS if admin else QUERY_VARIANTS):
+                    continue
+                variants[path] += 1
+            shape = re.sub(r"\d+", "N", path)
+            if admin and shape != path:
+                if samples[shape] >= ADMIN_SAMPLES:
+                    continue
+                samples[shape] += 1
+            seen.add(target)
+            queue.append(target)
+    return result
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(scope="module")
+def sweeps(request: Any, django_db_blocker: Any) -> dict[str, Sweep]:
+    """Sweep once per module, as each role's demo user, a superuser and a user without rights."""
+    request.getfixturevalue("demo_data")
+    with django_db_blocker.unblock():
+        people = {name: User.objects.get(username=name) for name in ROLE_USERS}
+        people["root"] = User.objects.create_superuser(username="root", email="root@example.org", password="pw")
+        people["nobody"] = User.objects.create_user(username="nobody", email="nobody@example.org", password="pw")
+        started = time.process_time()
+        done = {name: sweep(client_for(user), name) for name, user in people.items()}
+    print(
+        f"\nsweep: {sum(len(s.statuses) for s in done.values())} requests, {time.process_time() - started:.1f} s CPU; "
+        + ", ".join(f"{name} {len(s.statuses)}" for name, s in done.items())
+    )
+    return done
+
+
+OBJECT_PAGE = re.compile(r"/\d+(/|$)")
+
+
+def test_no_page_answers_5xx_for_any_user(sweeps: dict[str, Sweep]) -> None:
+    failures = [failure for result in sweeps.values() for failure in result.failures]
+    assert failures == []
+    # The sweep went deep: every demo post's page and review page, for the one who may see them all.
+    root = sweeps["root"].reached()
+    assert sum(1 for url in root if re.fullmatch(r"/posts/\d+/", url)) >= 25
+    assert sum(1 for url in root if re.fullmatch(r"/reviews/posts/\d+/", url)) >= 25
+    assert any(url.startswith("/admin/posts/post/") and OBJECT_PAGE.search(url) for url in root)
+
+
+def outcome(client: Client, url: str) -> str:
+    try:
+        with transaction.atomic():
+            response = client.get(url)
+    except Exception as error:
+        return f"500 {type(error).__name__}"
+    if response.status_code in {301, 302}:
+        return f"{response.status_code} {response['Location'].split('?')[0]}"
+    return str(response.status_code)
+
+
+CONSENT_FILES = re.compile(r"/consent/\d+/(document/|fhir\.json)$")
+
+
+def expected(url: str) -> str:
+    """What the app answers a user who may not see ``url``.
+
+    Admin pages send to the admin's login. The consent registry is closed as a whole to everyone
+    but Consent officers and Governance (403 before any lookup, so no id tells whether it exists);
+    a signed form or FHIR export the user may not read is not found. Any other object's page or
+    image is not found (no hint that it exists); a whole page the user may not open is forbidden.
+    """
+    path = url.split("?")[0]
+    if path == "/plans/template.csv":
+        return "200"  # the empty plan, a header row: no one's data
+    if path.startswith("/admin/"):
+        return "302 /admin/login/"
+    if path.startswith("/media/"):
+        return "404"  # a post's image, served only to who may see the post
+    if CONSENT_FILES.search(path):
+        return "404"
+    if path.startswith("/consent/"):
+        return "403"
+    if OBJECT_PAGE.search(path):
+        return "404"
+    return "403"
+
+
+@pytest.mark.parametrize("username", ["nobody", "viewer"])
+def test_pages_only_others_reached_are_not_shown(sweeps: dict[str, Sweep], username: str) -> None:
+    mine = set(sweeps[username].statuses)
+    others = set().union(*(result.reached() for name, result in sweeps.items() if name != username)) - mine
+    if username == "viewer":
+        # A Viewer reads the calendar and posts; what they must not see: consent, publishing, the admin.
+        others = {url for url in others if url.startswith(("/consent/", "/publishing/", "/admin/", "/takedowns/"))}
+    assert len(others) > 20
+    client = client_for(User.objects.get(username=username))
+    wrong = {url: got for url in sorted(others) if (got := outcome(client, url)) != expected(url)}
+    assert wrong == {}, "\n".join(f"{url}: {got}, expected {expected(url)}" for url, got in wrong.items())
