@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.policy import current_stage_run
+from audit.versions import version_of
 from consent.models import ConsentRecord, Subject
 from people import roles
 from posts.models import Campaign, Post
@@ -227,7 +228,7 @@ FORMS = [
         "post-edit",
         "editor",
         lambda w: reverse("posts:post_edit", args=[w.draft.pk]),
-        _post_data,
+        lambda w: {**_post_data(w), "version": version_of(model=Post, pk=w.draft.pk)},
         texts=("title", "body", "hashtags", "sources", "link"),
         dates=("scheduled_date",),
     ),
@@ -235,7 +236,7 @@ FORMS = [
         "post-move",
         "editor",
         lambda w: reverse("posts:post_move", args=[w.draft.pk]),
-        lambda w: {"date": "2027-03-02", "time": "10:00"},
+        lambda w: {"date": "2027-03-02", "time": "10:00", "version": version_of(model=Post, pk=w.draft.pk)},
         texts=("time",),
         dates=("date",),
     ),
@@ -254,6 +255,7 @@ FORMS = [
             "stage_run": current_stage_run(post=w.in_review).pk,  # type: ignore[union-attr]
             "verdict": "request_changes",
             "comment": "Bitte Quelle angeben.",
+            "version": version_of(model=Post, pk=w.in_review.pk),
         },
         texts=("comment",),
     ),
@@ -269,7 +271,12 @@ FORMS = [
         "consent-subject-edit",
         "officer",
         lambda w: reverse("consent:subject_edit", args=[w.subject.pk]),
-        lambda w: {"display_name": "Anna Beispiel", "reference": w.subject.reference, "date_of_birth": ""},
+        lambda w: {
+            "display_name": "Anna Beispiel",
+            "reference": w.subject.reference,
+            "date_of_birth": "",
+            "version": version_of(model=Subject, pk=w.subject.pk),
+        },
         texts=("display_name", "reference"),
         dates=("date_of_birth", "deceased_on"),
     ),
@@ -285,7 +292,12 @@ FORMS = [
         "consent-revoke",
         "officer2",
         lambda w: reverse("consent:record_revoke", args=[w.verified.pk]),
-        lambda w: {"received_via": "email", "reason": "Sie hat es sich anders überlegt", "received_at": ""},
+        lambda w: {
+            "received_via": "email",
+            "reason": "Sie hat es sich anders überlegt",
+            "received_at": "",
+            "version": version_of(model=ConsentRecord, pk=w.verified.pk),
+        },
         texts=("reason",),
         dates=("received_at",),
     ),
@@ -753,6 +765,8 @@ from consent.services import SignerSpec, consent_record_create, consent_verify, 
 from people import roles
 from people.models import User
 from posts.services import campaign_create, post_create
+from audit.versions import version_of
+from consent.models import ConsentRecord
 
 def user(name, *groups, **extra):
     person = User.objects.create_user(username=name, password="pw", **extra)
@@ -788,7 +802,8 @@ def client(person):
 
 revoked = client(officer2).post(
     f"/consent/{record.pk}/revoke/",
-    {"received_via": "email", "reason": "", "received_at": "0001-01-01T00:00"},
+    {"received_via": "email", "reason": "", "received_at": "0001-01-01T00:00",
+     "version": version_of(model=ConsentRecord, pk=record.pk)},
     secure=True,
 )
 withdrawn = client(editor).post(f"/posts/{post.pk}/withdraw/", {"reason": "abgesagt\\x00"}, secure=True)
