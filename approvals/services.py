@@ -26,7 +26,9 @@ from approvals.models import (
     Verdict,
 )
 from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
+from audit.models import AuditEvent
 from audit.services import event_record
+from audit.versions import NOT_CHANGES
 from calendar_project.inputs import text_problem, unstorable_error
 from calendar_project.locks import row_lock, rows_lock
 from calendar_project.tasks import enqueue_after_commit
@@ -214,7 +216,7 @@ def decision_record(
     """
     post = post_lock(stage_run.round.post_id)
     stage_run = row_lock(StageRun, stage_run.pk, related=("round", "stage__group"))
-    post_version_check(post=post, expected=expected_version)
+    decision_version_check(post=post, stage_run=stage_run, expected=expected_version)
     stage_run.round.post = post
     refusal = decide_refusal(user=reviewer, stage_run=stage_run)
     if refusal:
@@ -253,6 +255,34 @@ def decision_record(
     )
     _round_advance(stage_run=stage_run, post=post, decision=decision)
     return decision
+
+
+def decision_version_check(*, post: Post, stage_run: StageRun, expected: int | None) -> None:
+    """Raise `audit.versions.StaleVersion` if ``post`` changed since the decision form's version ``expected``.
+
+    Reviewers of a stage that needs several approvals decide side by side: a colleague's approval
+    of the same stage in the same round changes nothing the reviewer saw (content, findings, the
+    stage still open), so it does not make their form stale. Any other change does.
+    """
+    if expected is None:
+        return
+    seen = expected
+    later = (
+        AuditEvent.objects.filter(object_type=post._meta.label_lower, object_id=str(post.pk), seq__gt=seen)
+        .exclude(action__in=NOT_CHANGES)
+        .order_by("seq")
+        .values_list("seq", "action", "changes")
+    )
+    for seq, action, changes in later if stage_run.status == StageStatus.IN_PROGRESS else ():
+        colleague = (
+            action == f"review.{Verdict.APPROVE}"
+            and changes.get("round") == stage_run.round_id
+            and changes.get("stage") == stage_run.stage.name
+        )
+        if not colleague:
+            break
+        seen = seq
+    post_version_check(post=post, expected=seen)
 
 
 def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> None:

@@ -25,7 +25,7 @@ from approvals.selectors import (
     review_diff,
     review_overview,
 )
-from approvals.services import REFUSALS, decision_record, post_chain_set, round_submit
+from approvals.services import REFUSALS, decision_record, decision_version_check, post_chain_set, round_submit
 from audit.versions import StaleVersion, version_of, version_parse
 from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
@@ -151,15 +151,18 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     post = _visible_post(request, pk)
     expected = version_parse(request.POST.get("version"))
     try:
-        # Unlocked look first: a stage someone else closed meanwhile is a change to show, not a refusal.
-        post_version_check(post=post, expected=expected)
-    except StaleVersion as stale:
-        return _stale_decision(request, pk, stale)
-    try:
         run_pk = int(request.POST.get("stage_run", ""))
     except ValueError:
         run_pk = 0
     stage_run = open_stage_run(post=post, pk=run_pk)
+    try:
+        # Unlocked look first: a stage someone else closed meanwhile is a change to show, not a refusal.
+        if stage_run is None:
+            post_version_check(post=post, expected=expected)
+        else:
+            decision_version_check(post=post, stage_run=stage_run, expected=expected)
+    except StaleVersion as stale:
+        return _stale_decision(request, pk, stale)
     if stage_run is None:
         messages.error(request, str(REFUSALS["not_current"]))
         return _back(request, post)

@@ -122,7 +122,9 @@ def test_legal_acknowledges_the_post_wide_findings_from_the_review_page_to_appro
     run = current_stage_run(post=wide_post)
     assert run is not None
     url = reverse("approvals:decide", args=[wide_post.pk])
-    data = {"stage_run": run.pk, "verdict": "approve", "content_hash": wide_post.content_hash}
+    version = re.search(r'name="version" value="(\d+)"', page.content.decode())
+    assert version is not None
+    data = {"stage_run": run.pk, "verdict": "approve", "content_hash": wide_post.content_hash, "version": version[1]}
 
     refused = legal.post(url, {**data, "acknowledged": [box for box in boxes if box != "post:patient_data_phone:1"]})
     assert refused.status_code == 302

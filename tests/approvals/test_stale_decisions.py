@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from approvals.models import Decision, Verdict
+from approvals.models import ApprovalRule, Decision, StageStatus, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record
 from audit.versions import StaleVersion, version_of
@@ -127,3 +127,44 @@ def test_a_review_decision_makes_an_open_editor_stale(submitted_post: Any, edito
     labels = [change.label for change in caught.value.changes]
     assert labels == ["Review", "Status"]
     assert caught.value.name == "medical"
+
+
+def test_two_reviewers_of_a_stage_needing_both_approve_side_by_side_from_forms_opened_together(
+    submitted_post: Any, reviewers: dict[str, Any]
+) -> None:
+    """A colleague's approval of the same open stage is no change to what the other reviewer saw."""
+    run = current_stage_run(post=submitted_post)
+    assert run is not None
+    run.stage.rule, run.stage.required_approvals = ApprovalRule.COUNT, 2
+    run.stage.save(update_fields=["rule", "required_approvals"])
+    first, second = client_for(reviewers["medical"]), client_for(reviewers["medical2"])
+    first_form, second_form = opened_form(first, submitted_post), opened_form(second, submitted_post)
+
+    answers = [
+        client.post(reverse("approvals:decide", args=[submitted_post.pk]), {**fields, "verdict": "approve"})
+        for client, fields in ((first, first_form), (second, second_form))
+    ]
+
+    assert [answer.status_code for answer in answers] == [302, 302]
+    assert sorted(Decision.objects.values_list("reviewer__username", flat=True)) == ["medical", "medical2"]
+    run.refresh_from_db()
+    assert run.status == StageStatus.APPROVED
+
+
+def test_a_colleagues_approval_does_not_hide_a_later_edit(
+    submitted_post: Any, reviewers: dict[str, Any], editor: Any
+) -> None:
+    run = current_stage_run(post=submitted_post)
+    assert run is not None
+    run.stage.rule, run.stage.required_approvals = ApprovalRule.COUNT, 2
+    run.stage.save(update_fields=["rule", "required_approvals"])
+    second = client_for(reviewers["medical2"])
+    fields = opened_form(second, submitted_post)
+    decision_record(stage_run=run, reviewer=reviewers["medical"], verdict=Verdict.APPROVE)
+    post_update(post=submitted_post, actor=editor, data={"body": "Grippeimpfung jetzt: Station 4B, 8–12 Uhr."})
+
+    response = second.post(reverse("approvals:decide", args=[submitted_post.pk]), {**fields, "verdict": "approve"})
+
+    assert response.status_code == 409
+    assert list(Decision.objects.values_list("reviewer__username", flat=True)) == ["medical"]
+    assert "Text" in [change.label for change in response.context["stale"].changes]
