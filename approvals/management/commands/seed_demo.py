@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -647,6 +648,8 @@ class DemoSeeder:
     write: Callable[[str], None]
     password: str | None = None
     generated_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    hashed_password: str | None = None
+    checked_hashes: dict[str, bool] = field(default_factory=dict)  # stored hash: whether it matches ``password``
     users: dict[str, User] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
@@ -712,22 +715,35 @@ class DemoSeeder:
     def _user(self, username: str, staff: bool) -> tuple[User, str]:
         user = User.objects.filter(username=username).first()
         if user is None:
-            password = self.password or self.generated_password
-            user = User.objects.create_user(
-                username=username, email=f"{username}@example.org", password=password, is_staff=staff
+            user = User.objects.create(
+                username=username, email=f"{username}@example.org", password=self._password_hash(), is_staff=staff
             )
             event_record(actor=ACTOR, action="user.created", obj=user, changes={"username": username})
-            return user, password
+            return user, self.password or self.generated_password
         if staff and not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
             event_record(actor=ACTOR, action="user.updated", obj=user, changes={"is_staff": [False, True]})
-        if self.password and not user.check_password(self.password):
-            user.set_password(self.password)
+        if self.password and not self._has_password(user):
+            user.password = self._password_hash()
             user.save(update_fields=["password"])
             event_record(actor=ACTOR, action="user.password_reset", obj=user, changes={"password": "changed"})
             return user, self.password
         return user, "(unchanged)" if not self.password else self.password
+
+    def _password_hash(self) -> str:
+        # All demo users share one password: it is hashed once, as the hasher is slow on purpose
+        # (seven hashes were a third of the first run's time).
+        if self.hashed_password is None:
+            self.hashed_password = make_password(self.password or self.generated_password)
+        return self.hashed_password
+
+    def _has_password(self, user: User) -> bool:
+        """Whether ``user``'s password is ``self.password``, checking each stored hash once."""
+        stored = user.password
+        if stored not in self.checked_hashes:
+            self.checked_hashes[stored] = check_password(self.password, stored)
+        return self.checked_hashes[stored]
 
     # Review chains --------------------------------------------------------------------------
 
