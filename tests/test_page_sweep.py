@@ -18,7 +18,9 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from approvals.selectors import post_is_overdue
 from people.models import User
+from posts.models import Post, PostStatus, Publication, PublicationStatus
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
@@ -157,6 +159,31 @@ def test_no_page_answers_5xx_for_any_user(sweeps: dict[str, Sweep]) -> None:
     assert sum(1 for url in root if re.fullmatch(r"/posts/\d+/", url)) >= 25
     assert sum(1 for url in root if re.fullmatch(r"/reviews/posts/\d+/", url)) >= 25
     assert any(url.startswith("/admin/posts/post/") and OBJECT_PAGE.search(url) for url in root)
+
+
+def test_the_sweep_shows_every_post_state_and_every_publication_state(sweeps: dict[str, Sweep]) -> None:
+    """Exhaustive over the choices: the sweep reached a post page in each state, and the page shows it."""
+    root = sweeps["root"].reached()
+    reached = {int(found.group(1)) for url in root if (found := re.fullmatch(r"/posts/(\d+)/", url))}
+    assert set(Post.objects.filter(pk__in=reached).values_list("status", flat=True)) == set(PostStatus.values)
+    publications = Publication.objects.filter(post__in=reached)
+    assert set(publications.values_list("status", flat=True)) == set(PublicationStatus.values)
+    client = client_for(User.objects.get(username="root"))
+    for status in PublicationStatus.values:
+        publication = publications.filter(status=status).first()
+        assert publication is not None
+        page = client.get(f"/posts/{publication.post_id}/")
+        assert page.status_code == 200
+        assert f'data-publication="{publication.pk}" data-status="{status}"' in page.content.decode()
+    # The Publishing page lists the overdue publication for a person to decide.
+    assert "/publishing/" in sweeps["governance"].reached()
+    overdue = Publication.objects.get(status=PublicationStatus.OVERDUE)
+    listing = client_for(User.objects.get(username="governance")).get("/publishing/").content.decode()
+    assert f'data-publication="{overdue.pk}" data-status="overdue"' in listing
+    # The post whose time passed in review: its review page says it is overdue.
+    late = Post.objects.get(external_id="demo-flu-school-clinic")
+    assert post_is_overdue(late) and f"/reviews/posts/{late.pk}/" in root
+    assert 'class="review-overdue"' in client.get(f"/reviews/posts/{late.pk}/").content.decode()
 
 
 def outcome(client: Client, url: str) -> str:

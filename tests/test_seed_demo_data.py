@@ -18,9 +18,8 @@ from tests.test_seed_demo import ACCOUNTS, TROUBLE_ACCOUNTS
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
 
 REACHABLE = set(PostStatus)
-# Every publication state but the in-flight "sent" (a worker between marking and the answer) and
-# "overdue" (a first attempt an hour late), which no seed can reach without waiting.
-PUBLICATION_STATES = set(PublicationStatus) - {PublicationStatus.SENT, PublicationStatus.OVERDUE}
+# Every publication state, the in-flight "sent" and the late "overdue" among them.
+PUBLICATION_STATES = set(PublicationStatus)
 POST_WIDE_CODES = {
     "patient_data_phone",
     "patient_data_email",

@@ -8,8 +8,12 @@ hospital writes (dates, phone numbers, addresses, umlauts, emoji). Each post sta
 in ``DemoSeeder.drivers``. Posts that go out are approved first and sent together at the end
 (``seed_publishing``): moved to a moment a second ahead, scheduled, claimed by the dispatcher's
 own claim and sent through the real send path (outbox files; a webhook nobody answers; an X
-client that refuses a text with no room for its marker). Then Communications' consent revocation
-of a published story lists a takedown.
+client that refuses a text with no room for its marker). One claim is left for a worker that never
+comes; one is marked sent by the send task's own step and its worker "dies" before the call
+(outcome unknown); one is scheduled after the claim and met by the dispatcher's overdue pass, run
+as if it came past the cutoff (overdue); a post in review is moved to the same moment, which
+passes (overdue in review). Then Communications' consent revocation of a published story lists a
+takedown.
 """
 
 import datetime as dt
@@ -17,12 +21,14 @@ import functools
 import io
 import os
 import secrets
+import time
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -32,6 +38,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from approvals.models import ReviewChain
 from approvals.policy import current_stage_run
+from approvals.selectors import post_is_overdue
 from approvals.services import decision_record, finding_keys, round_submit
 from audit.services import event_record
 from consent.models import ConsentRecord, Subject
@@ -40,7 +47,12 @@ from people import roles
 from people.models import User
 from posts.media import ProcessedImage, image_process
 from posts.models import Account, Campaign, Connector, ContentType, Media, Platform, Post, PostStatus, Publication
-from posts.publishing import publications_claim_due, publications_send
+from posts.publishing import (
+    _prepare_group,
+    publications_claim_due,
+    publications_flag_overdue,
+    publications_send,
+)
 from posts.services import (
     FeatureSpec,
     NewMedia,
@@ -179,6 +191,15 @@ LIVE = "live"
 LIVE_ACCOUNT_OFF = "live:account_off"
 # Claimed by the dispatcher, not yet taken by a worker (the lease returns it if none does).
 LIVE_CLAIMED = "live:claimed"
+# Claimed, taken by a worker and marked sent, and the worker died before the answer: the outcome
+# is unknown (after the sent lease the dispatcher looks the post up before any retry).
+LIVE_SENT = "live:sent"
+# Scheduled, and the dispatcher's next pass came more than the cutoff late: overdue, not sent.
+LIVE_OVERDUE = "live:overdue"
+# In review when its scheduled time passes: the post is overdue and will not go out.
+IN_REVIEW_PAST_TIME = "in_review:past_time"
+# The states ``seed_publishing`` finishes: each post is moved to a moment just ahead there.
+AT_PUBLISHING = frozenset({LIVE, LIVE_ACCOUNT_OFF, LIVE_CLAIMED, LIVE_SENT, LIVE_OVERDUE, IN_REVIEW_PAST_TIME})
 
 
 @dataclass(frozen=True)
@@ -486,6 +507,43 @@ DEMO_POSTS = [
         content_type=ContentType.EVENT,
     ),
     DemoPost(
+        "heart-sports-group",
+        "heart",
+        LIVE_SENT,
+        "Neue Herzsportgruppe",
+        "Ab Montag trifft sich unsere neue Herzsportgruppe jeden Montag und Donnerstag um 17:30 Uhr in der "
+        "Turnhalle, Haus C. Mitmachen können alle mit ärztlicher Verordnung – Anmeldung unter 040 1234-2210. 🏃",  # noqa: RUF001  (typography as hospitals write)
+        ("klinikum.nord",),
+        0,
+        dt.time(17, 30),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
+        "flu-blood-drive",
+        "flu",
+        LIVE_OVERDUE,
+        "Blood drive today",
+        "Our blood drive is on today until 6 pm in the Northside lobby, 1450 Grand Concourse. One donation can "
+        "help up to three patients. Walk-ins welcome, bring a photo ID 🩸",
+        ("northsidehealth",),
+        0,
+        dt.time(9, 30),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
+        "flu-school-clinic",
+        "flu",
+        IN_REVIEW_PAST_TIME,
+        "School flu clinic",
+        "Free flu shots for students and staff at PS 33, 2424 Jerome Ave, Bronx, today from 3 to 6 pm. Parents "
+        "please sign the consent form in the school office first.",
+        ("@northside_health",),
+        0,
+        dt.time(15, 0),
+        hashtags=("FluShot",),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
         "flu-pharmacy-hours",
         "flu",
         LIVE,
@@ -590,6 +648,8 @@ class DemoSeeder:
     write: Callable[[str], None]
     password: str | None = None
     generated_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    hashed_password: str | None = None
+    checked_hashes: dict[str, bool] = field(default_factory=dict)  # stored hash: whether it matches ``password``
     users: dict[str, User] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
@@ -626,6 +686,9 @@ class DemoSeeder:
             LIVE: self._approve_for_publishing,
             LIVE_ACCOUNT_OFF: self._approve_for_publishing,
             LIVE_CLAIMED: self._approve_for_publishing,
+            LIVE_SENT: self._approve_for_publishing,
+            LIVE_OVERDUE: self._approve_for_publishing,
+            IN_REVIEW_PAST_TIME: lambda post, spec: self._review(post, approvals=1),
         }
 
     def run(self) -> None:
@@ -652,22 +715,35 @@ class DemoSeeder:
     def _user(self, username: str, staff: bool) -> tuple[User, str]:
         user = User.objects.filter(username=username).first()
         if user is None:
-            password = self.password or self.generated_password
-            user = User.objects.create_user(
-                username=username, email=f"{username}@example.org", password=password, is_staff=staff
+            user = User.objects.create(
+                username=username, email=f"{username}@example.org", password=self._password_hash(), is_staff=staff
             )
             event_record(actor=ACTOR, action="user.created", obj=user, changes={"username": username})
-            return user, password
+            return user, self.password or self.generated_password
         if staff and not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
             event_record(actor=ACTOR, action="user.updated", obj=user, changes={"is_staff": [False, True]})
-        if self.password and not user.check_password(self.password):
-            user.set_password(self.password)
+        if self.password and not self._has_password(user):
+            user.password = self._password_hash()
             user.save(update_fields=["password"])
             event_record(actor=ACTOR, action="user.password_reset", obj=user, changes={"password": "changed"})
             return user, self.password
         return user, "(unchanged)" if not self.password else self.password
+
+    def _password_hash(self) -> str:
+        # All demo users share one password: it is hashed once, as the hasher is slow on purpose
+        # (seven hashes were a third of the first run's time).
+        if self.hashed_password is None:
+            self.hashed_password = make_password(self.password or self.generated_password)
+        return self.hashed_password
+
+    def _has_password(self, user: User) -> bool:
+        """Whether ``user``'s password is ``self.password``, checking each stored hash once."""
+        stored = user.password
+        if stored not in self.checked_hashes:
+            self.checked_hashes[stored] = check_password(self.password, stored)
+        return self.checked_hashes[stored]
 
     # Review chains --------------------------------------------------------------------------
 
@@ -749,7 +825,7 @@ class DemoSeeder:
                 raise CommandError(f"{spec.external_id} cannot be created: {problems}") from exc
             self.created_posts += 1
             post.refresh_from_db()
-            if spec.state in {LIVE, LIVE_ACCOUNT_OFF, LIVE_CLAIMED}:
+            if spec.state in AT_PUBLISHING:
                 self.going_live.append((post, spec.state))
             else:
                 self.write(f"post {spec.external_id}: {post.status}{self._stage_note(post)}")
@@ -934,34 +1010,40 @@ class DemoSeeder:
         Each is moved to a moment just ahead and scheduled; the dispatcher's claim takes them
         within its lookahead and the send task waits for the due time, checks every gate and
         calls the connector. One claim is left for a worker that never comes (its lease runs
-        out and the dispatcher of ``make run`` sends it).
+        out and the dispatcher of ``make run`` sends it). One is taken by a worker that marks it
+        sent, as it does right before the call, and dies there: its outcome is unknown. One is
+        scheduled after the claim and met by a dispatcher pass that comes more than the cutoff
+        late: overdue. A post still in review is moved to the same moment: when it passes, the
+        post is overdue.
         """
         if not self.going_live:
             return
-        editor = self.users["editor"]
         due = timezone.now() + LIVE_LEAD
-        for post, _state in self.going_live:
-            try:
-                post_move(post=post, actor=editor, scheduled_at=due)
-                post_schedule(post=post, actor=editor)
-            except (ValidationError, PermissionDenied) as exc:
-                problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
-                raise CommandError(f"{post.external_id} cannot be scheduled: {problems}") from exc
+        for post, state in self.going_live:
+            if state != LIVE_OVERDUE:  # that one is scheduled after the claim
+                self._move(post, due, schedule=state != IN_REVIEW_PAST_TIME)
         old_page = self.accounts[OLD_PAGE]
         if any(state == LIVE_ACCOUNT_OFF for _post, state in self.going_live) and old_page.active:
             old_page.active = False
             account_save(account=old_page, actor=self.users["governance"])
         claims = publications_claim_due(lookahead=(LIVE_LEAD + LIVE_SLACK).total_seconds())
-        waiting = set(
-            Publication.objects.filter(
-                post__in=[post for post, state in self.going_live if state == LIVE_CLAIMED]
-            ).values_list("pk", flat=True)
-        )
-        sending = [claim for claim in claims if claim.publication_id not in waiting]
+        waiting, dying = self._publication_ids(LIVE_CLAIMED), self._publication_ids(LIVE_SENT)
+        self._late()
+        sending = [claim for claim in claims if claim.publication_id not in waiting | dying]
         if sending:
             publications_send([claim.publication_id for claim in sending], sending[0].token)
-        for post, _state in self.going_live:
+        killed = [claim for claim in claims if claim.publication_id in dying]
+        if killed:
+            # What the send task does at the due second before it calls the connector; its worker
+            # is killed right after, so no call and no answer: "sent" until the lease runs out.
+            _prepare_group(publication_ids=[claim.publication_id for claim in killed], token=killed[0].token)
+        _sleep_until(due)  # the post in review is past its time
+        for post, state in self.going_live:
             post.refresh_from_db()
+            if state == IN_REVIEW_PAST_TIME:
+                overdue = " overdue" if post_is_overdue(post) else ""
+                self.write(f"post {post.external_id}: {post.status}{self._stage_note(post)}{overdue}")
+                continue
             publications = ", ".join(
                 f"{publication.account.handle} {publication.status}"
                 for publication in post.publications.select_related("account").order_by("pk")
@@ -970,9 +1052,46 @@ class DemoSeeder:
         for step in self.after_publishing:
             step()
 
+    def _move(self, post: Post, when: dt.datetime, *, schedule: bool) -> None:
+        editor = self.users["editor"]
+        try:
+            post_move(post=post, actor=editor, scheduled_at=when)
+            if schedule:
+                post_schedule(post=post, actor=editor)
+        except (ValidationError, PermissionDenied) as exc:
+            problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+            raise CommandError(f"{post.external_id} cannot be scheduled: {problems}") from exc
+
+    def _publication_ids(self, state: str) -> set[int]:
+        posts = [post for post, post_state in self.going_live if post_state == state]
+        return set(Publication.objects.filter(post__in=posts).values_list("pk", flat=True))
+
+    def _late(self) -> None:
+        """Schedule the late posts just ahead and run the dispatcher's overdue pass as if it came late.
+
+        A first attempt is overdue once the dispatcher meets it more than the cutoff after its
+        due time (the dispatcher was down). Nothing waits an hour here: the pass is told the time
+        it would be then. Only publications due before that moment are flagged: these, and
+        whatever was already that late.
+        """
+        late = [post for post, state in self.going_live if state == LIVE_OVERDUE]
+        if not late:
+            return
+        due = timezone.now() + LIVE_LEAD
+        for post in late:
+            self._move(post, due, schedule=True)
+        cutoff = dt.timedelta(minutes=settings.ROUNDS_PUBLISH_CUTOFF_MINUTES)
+        publications_flag_overdue(now=due + cutoff + dt.timedelta(seconds=1))
+
     def _schedule(self, post: Post, spec: DemoPost) -> None:
         self._review(post, approvals=None)
         post_schedule(post=post, actor=self.users["editor"])
+
+
+def _sleep_until(when: dt.datetime) -> None:
+    left = (when - timezone.now()).total_seconds()
+    if left > 0:
+        time.sleep(left)
 
 
 def _month_start(day: dt.date) -> dt.date:
