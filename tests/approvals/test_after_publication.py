@@ -125,6 +125,10 @@ def test_legal_decides_the_stage_after_publication_from_the_review_page(
     assert f'name="stage_run" value="{run.pk}"' in html
     assert f'name="version" value="{version_of(model=Post, pk=post.pk)}"' in html
 
+    detail = client_for(legal).get(reverse("posts:post_detail", args=[post.pk]))
+    assert detail.status_code == 200
+    assert f'name="stage_run" value="{run.pk}"' in detail.content.decode()  # the post page's review panel too
+
     response = client_for(legal).post(reverse("approvals:decide", args=[post.pk]), decide_data(post, Verdict.APPROVE))
 
     assert response.status_code == 302
