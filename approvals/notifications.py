@@ -61,13 +61,19 @@ def author_told(*, decision_id: int) -> int:
     """Tell the author that their post was approved, sent back or rejected."""
     decision = Decision.objects.select_related("stage_run__round__post__author", "reviewer").get(pk=decision_id)
     review_round = decision.stage_run.round
-    if review_round.status == RoundStatus.IN_PROGRESS and not decision.stage_run.stage.after_publication:
+    stage_run = decision.stage_run
+    if stage_run.stage.after_publication:
+        # The round approved long ago (and said so): this is the stage's own outcome, once per stage.
+        key, status = f"author:{review_round.pk}:after:{stage_run.pk}", stage_run.get_status_display()
+    elif review_round.status == RoundStatus.IN_PROGRESS:
         return 0
+    else:
+        key, status = f"author:{review_round.pk}:{review_round.status}", review_round.get_status_display()
     return _send(
-        key=f"author:{review_round.pk}:{review_round.status}",
+        key=key,
         users=[review_round.post.author],
         template="author_told",
-        context={"decision": decision, "round": review_round, "post": review_round.post},
+        context={"decision": decision, "round": review_round, "post": review_round.post, "status": status},
     )
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, StageStatus
 from posts.models import Post, PostStatus
@@ -56,7 +56,10 @@ def decide_refusal(*, user: Any, stage_run: StageRun) -> str:
 
 
 def current_stage_run(*, post: Post) -> StageRun | None:
-    """Return the stage waiting for a decision in the post's open round, if any."""
+    """Return the stage before publication waiting for a decision in the post's open round, if any.
+
+    Stages after publication are open too once the round is approved: `open_stage_runs`.
+    """
     return (
         StageRun.objects.select_related("round__post", "stage__group")
         .filter(round__post=post, round__status=RoundStatus.IN_PROGRESS, status=StageStatus.IN_PROGRESS)
@@ -64,6 +67,32 @@ def current_stage_run(*, post: Post) -> StageRun | None:
         .order_by("stage__position")
         .first()
     )
+
+
+def open_stage_runs(*, post: Post) -> list[StageRun]:
+    """Return every stage of the post open for decisions on its current content.
+
+    The current stage of its round in progress, then the stages after publication of an approved
+    round (open from the round's approval on; a crisis post goes out while Legal still reviews).
+    """
+    return list(
+        StageRun.objects.select_related("round__post", "stage__group")
+        .filter(round__post=post, status=StageStatus.IN_PROGRESS)
+        .filter(round__content_hash=F("round__post__current_revision__content_hash"))
+        .filter(
+            Q(round__status=RoundStatus.IN_PROGRESS, stage__after_publication=False)
+            | Q(round__status=RoundStatus.APPROVED, stage__after_publication=True)
+        )
+        .order_by("stage__after_publication", "stage__position", "pk")
+    )
+
+
+def stage_run_for_user(*, user: Any, post: Post) -> StageRun | None:
+    """Return the open stage of ``post`` that ``user`` may decide, else the first open one, else None."""
+    runs = open_stage_runs(post=post)
+    if len(runs) > 1:
+        return next((run for run in runs if not decide_refusal(user=user, stage_run=run)), runs[0])
+    return runs[0] if runs else None
 
 
 def review_actions(*, user: Any, post: Post, stage_run: StageRun | None = None) -> frozenset[str]:
@@ -74,7 +103,7 @@ def review_actions(*, user: Any, post: Post, stage_run: StageRun | None = None) 
         actions.add(SUBMIT)
     if post.status in SUBMITTABLE and user.is_active and user.has_perm("approvals.change_postchain"):
         actions.add(CHANGE_CHAIN)
-    run = stage_run or current_stage_run(post=post)
+    run = stage_run or stage_run_for_user(user=user, post=post)
     if run is not None and not decide_refusal(user=user, stage_run=run):
         actions |= DECIDE
     return frozenset(actions)

@@ -28,7 +28,7 @@ from approvals.models import (
     StageStatus,
     Verdict,
 )
-from approvals.policy import APPROVE, CHANGE_CHAIN, current_stage_run, review_actions
+from approvals.policy import APPROVE, CHANGE_CHAIN, decide_refusal, open_stage_runs, review_actions
 from approvals.services import chain_for_post, findings_keyed
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
@@ -248,7 +248,11 @@ def _stage_line(run: StageRun, *, now: dt.datetime) -> StageLine:
         status=run.status,
         status_label=str(run.get_status_display()),
         deadline=run.deadline,
-        is_current=run.status == StageStatus.IN_PROGRESS and run.round.status == RoundStatus.IN_PROGRESS,
+        is_current=run.status == StageStatus.IN_PROGRESS
+        and (
+            run.round.status == RoundStatus.IN_PROGRESS
+            or (run.round.status == RoundStatus.APPROVED and run.stage.after_publication)
+        ),
         is_overdue=run.status == StageStatus.IN_PROGRESS and run.deadline is not None and run.deadline < now,
         decisions=list(run.decisions.all()),
     )
@@ -290,16 +294,19 @@ def review_overview(*, user: Any, post: Post, with_timeline: bool = False) -> Re
     rounds = rounds_for_post(post=post)
     views = [RoundView(round=r, stages=[_stage_line(run, now=now) for run in r.stage_runs.all()]) for r in rounds]
     latest = views[0] if views else None
-    current_run = None
-    if latest is not None and latest.is_open:
-        current_run = next(
-            (
-                line.run
-                for line in latest.stages
-                if line.run is not None and line.is_current and not line.stage.after_publication
-            ),
-            None,
-        )
+    # The stage the decision form is for: the current one of the open round, or one after publication
+    # (a published crisis post) still open in the approved round; the user's own when there are several.
+    candidates: list[StageRun] = []
+    if latest is not None and latest.round.status in {RoundStatus.IN_PROGRESS, RoundStatus.APPROVED}:
+        after = latest.round.status == RoundStatus.APPROVED
+        candidates = [
+            line.run
+            for line in latest.stages
+            if line.run is not None and line.is_current and line.stage.after_publication is after
+        ]
+    current_run = candidates[0] if candidates else None
+    if len(candidates) > 1:
+        current_run = next((run for run in candidates if not decide_refusal(user=user, stage_run=run)), current_run)
     actions = review_actions(user=user, post=post, stage_run=current_run)
     chain: ReviewChain | None
     planned: list[StageLine] = []
@@ -345,9 +352,8 @@ def review_overview(*, user: Any, post: Post, with_timeline: bool = False) -> Re
 
 
 def open_stage_run(*, post: Post, pk: int) -> StageRun | None:
-    """Return the post's stage run ``pk`` if it is the one open for decisions."""
-    run = current_stage_run(post=post)
-    return run if run is not None and run.pk == pk else None
+    """Return the post's stage run ``pk`` if it is open for decisions (`approvals.policy.open_stage_runs`)."""
+    return next((run for run in open_stage_runs(post=post) if run.pk == pk), None)
 
 
 # Diff -----------------------------------------------------------------------------------------

@@ -285,14 +285,26 @@ def decision_version_check(*, post: Post, stage_run: StageRun, expected: int | N
     post_version_check(post=post, expected=seen)
 
 
+# What a verdict on a stage after publication makes of the stage.
+AFTER_PUBLICATION_OUTCOME = {
+    Verdict.APPROVE: StageStatus.APPROVED,
+    Verdict.REQUEST_CHANGES: StageStatus.CHANGES_REQUESTED,
+    Verdict.REJECT: StageStatus.REJECTED,
+}
+
+
 def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> None:
     now = timezone.now()
     review_round = stage_run.round
     if stage_run.stage.after_publication:
+        # The post is out (or going out): a verdict here closes the stage and tells the post's team;
+        # it does not move the post (withdrawing or taking it down is for people to decide).
         if _rule_met(stage_run=stage_run) or decision.verdict != Verdict.APPROVE:
-            stage_run.status = StageStatus.APPROVED if decision.verdict == Verdict.APPROVE else decision.verdict
+            stage_run.status = AFTER_PUBLICATION_OUTCOME[Verdict(decision.verdict)]
             stage_run.finished_at = now
             stage_run.save(update_fields=["status", "finished_at"])
+        if decision.verdict != Verdict.APPROVE:
+            enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
         return
     if decision.verdict == Verdict.REJECT:
         stage_run.status, stage_run.finished_at = StageStatus.REJECTED, now

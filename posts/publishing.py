@@ -627,6 +627,12 @@ def _backoff(*, attempts: int, retry_after: float | None) -> float:
 
 
 def _block(*, publication: Publication, post: Post, problems: list[str], now: dt.datetime) -> None:
+    _block_publication(publication=publication, problems=problems, now=now)
+    _block_post(post=post, reason=" ".join(problems))
+
+
+def _block_publication(*, publication: Publication, problems: list[str], now: dt.datetime) -> None:
+    """Block one locked claim whose gates failed; the post's own move is `_block_post`."""
     reason = " ".join(problems)
     publication_transition(
         publication=publication,
@@ -635,6 +641,10 @@ def _block(*, publication: Publication, post: Post, problems: list[str], now: dt
         fields={"last_error": reason, **_NO_LEASE},
     )
     _attempt(publication, outcome=AttemptOutcome.BLOCKED, started=now, error=reason)
+
+
+def _block_post(*, post: Post, reason: str) -> None:
+    """Block a locked scheduled post (which cancels its publications not yet sent), or settle one off the schedule."""
     if post.status == PostStatus.SCHEDULED:
         post_services.post_transition(post=post, to=PostStatus.BLOCKED, actor=None, reason=reason)
         post_blocked.send(sender=Post, post=post, actor=None, reason=reason)
@@ -727,18 +737,21 @@ def _admit(
     looked_up: bool,
     consent_records: dict[int, ConsentRecord] | None = None,
     mark_sent: bool = True,
+    problems: list[str] | None = None,
 ) -> _Job | str:
     """Decide on one locked claim: block, fail, wait, or mark it ``sent`` and return its job.
 
     ``mark_sent=False``: the caller marks the admitted claims ``sent`` itself, all in one UPDATE,
-    in the same transaction and before any call.
+    in the same transaction and before any call. ``problems``: the gates, already checked by the
+    caller under the same locks.
     """
     # The token is the compare-and-set: a claim taken back or won by another worker is not ours.
     if publication.status != P.CLAIMED or publication.lease_token != token:
         return "stale"
-    problems = publication_gate_problems(
-        publication=publication, post=post, account=account, now=now, consent_records=consent_records
-    )
+    if problems is None:
+        problems = publication_gate_problems(
+            publication=publication, post=post, account=account, now=now, consent_records=consent_records
+        )
     if problems:
         _block(publication=publication, post=post, problems=problems, now=now)
         return "blocked"
@@ -1115,23 +1128,15 @@ def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str
     records = consent_records_load(
         person.consent_id for post in posts.values() for person in _content_of(post).featured if person.consent_id
     )
-    admitted: list[_Job | str] = []
+    by_post: dict[int, list[Publication]] = {}
     for publication in publications:
-        post, account = posts[publication.post_id], accounts[publication.account_id]
-        publication.post = post  # the audit events name them; no second load
-        publication.account = account
-        admitted.append(
-            _admit(
-                publication=publication,
-                post=post,
-                account=account,
-                token=token,
-                now=now,
-                looked_up=False,
-                consent_records=records,
-                mark_sent=False,
-            )
-        )
+        publication.post = posts[publication.post_id]  # the audit events name them; no second load
+        publication.account = accounts[publication.account_id]
+        by_post.setdefault(publication.post_id, []).append(publication)
+    decided: dict[int, _Job | str] = {}
+    for post_id, claims in by_post.items():
+        decided.update(_decide_post(post=posts[post_id], claims=claims, token=token, now=now, records=records))
+    admitted = [decided[publication.pk] for publication in publications]
     sending = [job.publication_id for job in admitted if isinstance(job, _Job) and job.payload is not None]
     if sending:
         # Every admitted claim is a first attempt (`publications_send` sends only those this way).
@@ -1144,6 +1149,63 @@ def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str
         if marked != len(sending):  # the rows are locked: cannot happen, and must not go unnoticed
             raise RuntimeError(f"marked {marked} of {len(sending)} publications sent")
     return admitted
+
+
+def _decide_post(
+    *,
+    post: Post,
+    claims: list[Publication],
+    token: str,
+    now: dt.datetime,
+    records: dict[int, ConsentRecord],
+) -> dict[int, _Job | str]:
+    """Decide on the locked claims of one post in a batch, all from one look at its gates.
+
+    Every gate of every claim is checked before any claim is admitted: a claim that fails blocks
+    the post, and blocking a scheduled post cancels its other publications not yet sent, so none
+    of them may be admitted first (one bad target stops its post, never the rest of the batch).
+    """
+    decided: dict[int, _Job | str] = {}
+    checked: list[tuple[Publication, list[str]]] = []
+    for publication in claims:
+        if publication.status != P.CLAIMED or publication.lease_token != token:
+            decided[publication.pk] = "stale"
+            continue
+        problems = publication_gate_problems(
+            publication=publication,
+            post=post,
+            account=publication.account,
+            now=now,
+            consent_records=records,
+        )
+        checked.append((publication, problems))
+    failing = [(publication, problems) for publication, problems in checked if problems]
+    if failing:
+        for publication, problems in failing:
+            _block_publication(publication=publication, problems=problems, now=now)
+            decided[publication.pk] = "blocked"
+        reasons = dict.fromkeys(problem for _publication, problems in failing for problem in problems)
+        _block_post(post=post, reason=" ".join(reasons))
+    for publication, problems in checked:
+        if problems:
+            continue
+        if failing:
+            # The post's block may have cancelled this claim: go on from the row, not the copy read before.
+            publication.refresh_from_db(fields=["status", "lease_token", "lease_until", "last_error", "updated_at"])
+            if publication.status == P.CANCELLED:
+                decided[publication.pk] = "cancelled"
+                continue
+        decided[publication.pk] = _admit(
+            publication=publication,
+            post=post,
+            account=publication.account,
+            token=token,
+            now=now,
+            looked_up=False,
+            mark_sent=False,
+            problems=[],
+        )
+    return decided
 
 
 # Posts on their way out: they follow their publications.

@@ -151,3 +151,53 @@ def test_journey_legal_requests_changes_editor_edits_round_restarts_at_medical(
         diff = medical.locator("pre.review-diff")
         assert "Monday to Friday" in diff.inner_text()
         assert medical.get_by_role("button", name="Approve").is_visible()
+
+
+def test_journey_legal_rejects_a_published_crisis_post_from_their_inbox(
+    page: Any,
+    browser: Any,
+    live_server: Any,
+    editor: Any,
+    review_campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    reviewers: dict[str, Any],
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    from approvals.models import StageRun, StageStatus
+    from tests.approvals.test_after_publication import publish_crisis
+
+    settings.ROUNDS_OUTBOX_DIR = tmp_path / "outbox"
+    post = publish_crisis(
+        editor=editor,
+        campaign=review_campaign,
+        account=account_factory("facebook"),
+        post_factory=post_factory,
+        reviewers=reviewers,
+    )
+    with logged_in(browser, live_server, "legal") as legal:
+        legal.get_by_role("link", name="My reviews").click()
+        legal.wait_for_url("**/reviews/")
+        row = legal.locator("tr", has_text=post.title)
+        assert "After publishing" in row.inner_text()
+        open_from_inbox(legal, post)
+        legal.get_by_label("Comment").fill("The notice must name the on-call GP service, not 112.")
+        legal.get_by_role("button", name="Reject").click()
+        legal.get_by_text("You rejected the post; the author has been told.").wait_for()
+        legal.get_by_role("link", name="My reviews").click()
+        legal.wait_for_url("**/reviews/")
+        assert legal.locator("tr", has_text=post.title).count() == 0
+
+    run = StageRun.objects.get(round__post=post, stage__after_publication=True)
+    assert run.status == StageStatus.REJECTED
+    assert Decision.objects.get(stage_run=run).reviewer == reviewers["legal"]
+    post.refresh_from_db()
+    assert post.status == PostStatus.PUBLISHED
+    browser_login(page, "editor")  # the author sees Legal's verdict on the review page
+    page.goto(f"/reviews/posts/{post.pk}/")
+    stage = page.locator('[data-stage-status="rejected"]')
+    assert stage.get_attribute("data-stage") == run.stage.name
+    assert "Rejected" in stage.inner_text()
+    assert page.get_by_text("The notice must name the on-call GP service, not 112.").count() >= 1
+    assert page.locator(".review-decision-form").count() == 0

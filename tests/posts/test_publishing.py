@@ -610,7 +610,7 @@ def test_disabled_account_blocks_at_send_time(
 
     statuses = dict(Publication.objects.filter(post=post).values_list("account_id", "status"))
     assert statuses[facebook.pk] == P.BLOCKED
-    assert statuses[linkedin.pk] in {P.CANCELLED, P.BLOCKED}
+    assert statuses[linkedin.pk] == P.CANCELLED  # by the post's block, not blocked from a stale copy
     assert "disabled" in pub(post, facebook).last_error
     assert outbox_files(settings) == []
     post.refresh_from_db()
@@ -1007,6 +1007,71 @@ def test_one_batch_checks_every_gate_of_each_claim(
     assert pub(plain).status == P.CONFIRMED
     (document,) = [json.loads(path.read_text()) for path in outbox_files(settings)]
     assert document["text"].startswith("Open day at the children's ward")
+
+
+def _moves(publication: Publication) -> list[list[str]]:
+    events = AuditEvent.objects.for_object(publication).filter(action="publication.status_changed").order_by("seq")
+    return [event.changes["status"] for event in events]
+
+
+@pytest.mark.parametrize("bad_first", [False, True], ids=["bad-target-second", "bad-target-first"])
+def test_a_post_whose_other_target_fails_its_gate_stops_alone_in_its_batch(
+    bad_first: bool,
+    scheduled: Any,
+    account_factory: Any,
+    governance: Any,
+    time_machine: Any,
+    run_pass: Any,
+    settings: Any,
+) -> None:
+    # The order of the accounts is the order of the publications in the batch.
+    if bad_first:
+        disabled, good = account_factory("x"), account_factory("linkedin")
+    else:
+        good, disabled = account_factory("linkedin"), account_factory("x")
+    before = scheduled([account_factory("facebook")], body="Flu vaccination at the staff canteen on Monday.")
+    mixed = scheduled([good, disabled], when=before.scheduled_at)
+    after = scheduled(
+        [account_factory("facebook"), account_factory("linkedin")],
+        when=before.scheduled_at,
+        body="Our maternity ward welcomes visitors again.",
+    )
+    disabled.active = False
+    account_save(account=disabled, actor=governance)
+    time_machine.move_to(at(before), tick=False)
+    claims = publications_claim_due()
+    assert len(claims) == 5
+
+    report = publishing.publications_send([c.publication_id for c in claims], claims[0].token)
+
+    assert report == {"blocked": 1, "cancelled": 1, P.CONFIRMED: 3}
+    assert pub(before).status == P.CONFIRMED
+    assert {p.status for p in Publication.objects.filter(post=after)} == {P.CONFIRMED}
+    blocked, cancelled = pub(mixed, disabled), pub(mixed, good)
+    assert blocked.status == P.BLOCKED
+    assert "disabled" in blocked.last_error
+    assert cancelled.status == P.CANCELLED
+    assert (blocked.attempts, cancelled.attempts) == (0, 0)
+    assert (blocked.lease_token, cancelled.lease_token) == ("", "")
+    # Each ends in one audited move from its claim, and nothing moved it again from a stale copy.
+    assert _moves(blocked) == [[P.CLAIMED, P.BLOCKED]]
+    assert _moves(cancelled) == [[P.CLAIMED, P.CANCELLED]]
+    assert list(PublicationAttempt.objects.filter(publication=blocked).values_list("outcome", flat=True)) == [
+        AttemptOutcome.BLOCKED
+    ]
+    assert not PublicationAttempt.objects.filter(publication=cancelled).exists()
+    mixed.refresh_from_db()
+    assert mixed.status == PostStatus.BLOCKED
+    documents = [json.loads(path.read_text()) for path in outbox_files(settings)]
+    assert len(documents) == 3
+    assert not {good.handle, disabled.handle} & {document["handle"] for document in documents}
+
+    # Later passes (past every lease) find nothing more to do.
+    for seconds in (5, 600):
+        time_machine.move_to(at(before, seconds), tick=False)
+        assert run_pass() == {"recovered": 0, "overdue": 0, "claimed": 0}
+    assert len(outbox_files(settings)) == 3
+    assert (pub(mixed, disabled).status, pub(mixed, good).status) == (P.BLOCKED, P.CANCELLED)
 
 
 def test_a_batch_checks_its_claims_in_a_constant_number_of_queries(
