@@ -29,9 +29,9 @@ from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_action
 from audit.models import AuditEvent
 from audit.services import event_record
 from audit.versions import NOT_CHANGES
-from calendar_project.inputs import text_problem, unstorable_error
-from calendar_project.locks import row_lock, rows_lock
-from calendar_project.tasks import enqueue_after_commit
+from core.inputs import text_problem, unstorable_error
+from core.locks import row_lock, rows_lock
+from core.tasks import enqueue_after_commit
 from posts.gates import post_consent_problems
 from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus

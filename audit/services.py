@@ -10,8 +10,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditEvent, event_hash
-from calendar_project.bulk import rows_insert
-from calendar_project.inputs import storable
+from core.bulk import rows_insert
+from core.inputs import storable
 
 # Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_210_311

@@ -67,7 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line of a request carries its id, and a database outage anywhere below
     # (sessions, authentication, views) answers 503 (calendar_project/web.py).
-    "calendar_project.web.RequestIdMiddleware",
+    "core.web.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "people.middleware.UserPreferencesMiddleware",
     # After the user's language is active, so the 400 speaks it.
-    "calendar_project.inputs.UnstorableInputMiddleware",
+    "core.inputs.UnstorableInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -274,7 +274,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-CSRF_FAILURE_VIEW = "calendar_project.web.csrf_failure"
+CSRF_FAILURE_VIEW = "core.web.csrf_failure"
 # Seconds a browser is asked to wait (Retry-After) when the database cannot be reached.
 ROUNDS_MAINTENANCE_RETRY_AFTER = int(os.environ.get("ROUNDS_MAINTENANCE_RETRY_AFTER", "30"))
 
@@ -283,7 +283,7 @@ ROUNDS_MAINTENANCE_RETRY_AFTER = int(os.environ.get("ROUNDS_MAINTENANCE_RETRY_AF
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "calendar_project.web.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.web.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },

@@ -23,7 +23,7 @@ urlpatterns = [
 ]
 
 # Error pages that need no database (calendar_project/web.py); 500 answers 503 when the database is down.
-handler400 = "calendar_project.web.bad_request"
-handler403 = "calendar_project.web.permission_denied"
-handler404 = "calendar_project.web.page_not_found"
-handler500 = "calendar_project.web.server_error"
+handler400 = "core.web.bad_request"
+handler403 = "core.web.permission_denied"
+handler404 = "core.web.page_not_found"
+handler500 = "core.web.server_error"

@@ -9,11 +9,11 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from calendar_project.inputs import BoundedDateField, BoundedDateTimeField
 from consent.documents import _max_bytes
 from consent.models import ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
 from consent.selectors import REGISTRY_STATES
 from consent.services import RECORD_FIELDS, SUBJECT_FIELDS, SignerSpec
+from core.inputs import BoundedDateField, BoundedDateTimeField
 
 SIGNER_ROWS = 3
 ALL_PLATFORMS = "all"

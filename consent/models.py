@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calendar_project.inputs import date_in_range
+from core.inputs import date_in_range
 
 EXPIRING_SOON = dt.timedelta(days=30)
 # KUG §22: from about eight a child's own consent is needed beside the guardian's.

@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
-from calendar_project.locks import row_lock
 from consent.documents import document_clean
 from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
 from consent.signals import consent_lapsed, consent_revoked
 from consent.stale import record_version_check, subject_version_check
+from core.locks import row_lock
 
 SUBJECT_FIELDS = ("display_name", "reference", "date_of_birth", "deceased_on")
 RECORD_FIELDS = (

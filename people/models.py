@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calendar_project.inputs import date_in_range
+from core.inputs import date_in_range
 
 
 @functools.cache

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from calendar_project.inputs import BoundedDateField, local_moment
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
+from core.inputs import BoundedDateField, local_moment
 from posts import platforms
 from posts.media import image_process
 from posts.models import Account, Campaign, ContentType, Media, Post, Purpose, colour_validator, time_zone_choices

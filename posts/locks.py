@@ -3,10 +3,10 @@
 from collections.abc import Iterable
 from typing import Any
 
-from calendar_project.locks import Related, row_lock, rows_lock
+from core.locks import Related, row_lock, rows_lock
 from posts.models import Post
 
-# Read after the lock, never joined to it (calendar_project.locks says why).
+# Read after the lock, never joined to it (core.locks says why).
 POST_RELATED: Related = ("current_revision", "campaign")
 
 

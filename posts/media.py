@@ -1,5 +1,5 @@
-"""Post media use the project's image pipeline (calendar_project.imaging)."""
+"""Post media use the project's image pipeline (core.imaging)."""
 
-from calendar_project.imaging import THUMBNAIL_SIZE, ImageFormat, ProcessedImage, image_process
+from core.imaging import THUMBNAIL_SIZE, ImageFormat, ProcessedImage, image_process
 
 __all__ = ["THUMBNAIL_SIZE", "ImageFormat", "ProcessedImage", "image_process"]

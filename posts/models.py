@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from calendar_project.inputs import date_in_range
+from core.inputs import date_in_range
 from people.models import time_zone_choices
 from posts.fields import EncryptedJSONField
 

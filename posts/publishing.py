@@ -31,10 +31,10 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from audit.services import event_record
-from calendar_project.locks import Related, row_lock, rows_lock
-from calendar_project.tasks import enqueue_after_commit
 from consent.gate import consent_records_load
 from consent.models import ConsentRecord, ConsentState
+from core.locks import Related, row_lock, rows_lock
+from core.tasks import enqueue_after_commit
 from people.roles import COMMUNICATIONS_REVIEWER, GOVERNANCE
 from posts import services as post_services
 from posts.connectors.base import (

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
-from calendar_project.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
-from calendar_project.inputs import text_storable
-from calendar_project.locks import row_lock
-from calendar_project.tasks import enqueue_after_commit
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
+from core.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
+from core.inputs import text_storable
+from core.locks import row_lock
+from core.tasks import enqueue_after_commit
 from posts import patient_data, platforms, publishing
 from posts.content import content_hash, content_snapshot, content_snapshot_of
 from posts.gates import post_consent_problems

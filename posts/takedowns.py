@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
-from calendar_project.locks import row_lock
+from core.locks import row_lock
 from posts.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
 from posts.connectors.registry import connector_for
 from posts.models import Account, DeletionStatus, Publication, PublicationStatus, TakedownItem

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calendar_project.bulk import column_set, instance_maker, objects_insert, rows_insert_returning
+from core.bulk import column_set, instance_maker, objects_insert, rows_insert_returning
 from posts.models import Post, PostStatus, Revision
 
 pytestmark = pytest.mark.django_db

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 OUR_APPS = ("audit", "people", "consent", "posts", "approvals")
 
-RANGE = "between 1900-01-01 and 2100-12-31"  # the words of calendar_project.inputs.date_range_error
+RANGE = "between 1900-01-01 and 2100-12-31"  # the words of core.inputs.date_range_error
 UNSTORABLE = ("cannot be stored", "Null characters are not allowed")
 NOT_A_DATE = ("Enter a valid date", "is not a day of the calendar")
 
@@ -664,7 +664,7 @@ def test_admin_add_and_change_forms_refuse_hostile_values(
 def test_the_shared_validator_bounds_dates_and_moments_without_overflowing() -> None:
     from django.core.exceptions import ValidationError
 
-    from calendar_project.inputs import date_in_range
+    from core.inputs import date_in_range
 
     with pytest.raises(ValidationError):
         date_in_range(dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1))))
@@ -721,7 +721,7 @@ def test_a_nul_that_reaches_the_audit_trail_is_replaced_not_fatal(world: World) 
 def test_storable_and_text_storable_agree() -> None:
     from django.core.exceptions import ValidationError
 
-    from calendar_project.inputs import storable, text_storable
+    from core.inputs import storable, text_storable
 
     for value in ("", "Ärztin 🫀", "\u202eevil\u200b"):
         text_storable(value)

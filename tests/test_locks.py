@@ -14,7 +14,7 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from calendar_project.locks import row_lock, rows_lock
+from core.locks import row_lock, rows_lock
 from posts.locks import post_lock, posts_lock
 from posts.models import Campaign, Post, PostTarget, Revision
 from tests.races import need_postgresql, race

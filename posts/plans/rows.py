@@ -16,7 +16,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from calendar_project.inputs import date_in_range, local_moment
+from core.inputs import date_in_range, local_moment
 from posts import platforms
 from posts.links import ordinary_web_link_valid
 from posts.models import Account, ContentType, Platform, Post

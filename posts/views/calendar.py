@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_parse
-from calendar_project.inputs import BoundedDateField, date_param, local_moment
+from core.inputs import BoundedDateField, date_param, local_moment
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
-from calendar_project.inputs import date_param, text_problem, unstorable_error
+from core.inputs import date_param, text_problem, unstorable_error
 from posts import platforms
 from posts.forms import Draft, PostForm, draft_from_data, draft_from_post, editor_accounts, form_errors_add
 from posts.gates import post_consent_problems

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from calendar_project.inputs import BoundedDateField
+from core.inputs import BoundedDateField
 from posts.models import Account, Campaign
 from posts.plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
 from posts.plans.importing import ERROR, PlanOptions

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent
 from audit.selectors import chain_verify, events_for_object
 from audit.services import EventSpec, _normalise, event_record, events_record_many
-from calendar_project.inputs import storable
+from core.inputs import storable
 
 pytestmark = pytest.mark.django_db
 

@@ -72,7 +72,7 @@ def test_medical_claim_without_sources_is_flagged(db: None) -> None:
 
 
 def test_image_with_exif_is_an_error_and_pipeline_output_is_clean(db: None, tmp_path: Any) -> None:
-    from calendar_project.imaging import image_process
+    from core.imaging import image_process
     from tests.conftest import IMAGES
 
     raw = IMAGES / "photo_exif_gps_orientation6.jpg"

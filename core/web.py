@@ -74,7 +74,7 @@ def _request_finished(**kwargs: Any) -> None:
     _request_id.set(NO_REQUEST)
 
 
-request_finished.connect(_request_finished, dispatch_uid="calendar_project.web.request_finished")
+request_finished.connect(_request_finished, dispatch_uid="core.web.request_finished")
 
 
 def _database_down(error: BaseException | None) -> bool:
