@@ -1,4 +1,3 @@
-import time
 from io import StringIO
 from typing import Any
 
@@ -89,12 +88,9 @@ def test_seeding_twice_changes_nothing(no_password_env: None) -> None:
     hashes = dict(Post.objects.values_list("external_id", "current_revision__content_hash"))
     last_event = AuditEvent.objects.order_by("-seq").first()
     states = [dict(model.objects.values_list("pk", "status")) for model in (Post, Publication)]
-    started = time.monotonic()
     second_output = seed()
-    second_took = time.monotonic() - started
     assert counts() == first
     assert [dict(model.objects.values_list("pk", "status")) for model in (Post, Publication)] == states
-    assert second_took < 2, f"the second run took {second_took:.1f} s"
     assert dict(Post.objects.values_list("external_id", "current_revision__content_hash")) == hashes
     assert AuditEvent.objects.order_by("-seq").first() == last_event
     assert "0 posts created" in second_output and "0 posts created" not in first_output
@@ -103,9 +99,7 @@ def test_seeding_twice_changes_nothing(no_password_env: None) -> None:
 
 def test_every_post_state_and_every_publication_state_is_reached(no_password_env: None) -> None:
     """Exhaustive over the choices: a state added to either one fails here until the demo shows it."""
-    started = time.monotonic()
     seed()
-    took = time.monotonic() - started
     assert set(Post.objects.values_list("status", flat=True)) == set(PostStatus.values)
     assert set(Publication.objects.values_list("status", flat=True)) == set(PublicationStatus.values)
     # Sent: a worker marked it at the due second and died before the answer; nothing was called.
@@ -121,7 +115,6 @@ def test_every_post_state_and_every_publication_state_is_reached(no_password_env
     late = [post for post in Post.objects.filter(status__in=UNFINISHED) if post_is_overdue(post)]
     assert "demo-flu-school-clinic" in {post.external_id for post in late}
     assert Post.objects.get(external_id="demo-flu-school-clinic").status == PostStatus.IN_REVIEW
-    assert took < 8, f"seeding took {took:.1f} s"
 
 
 def test_users_are_in_their_groups_and_passwords_are_printed_once(no_password_env: None) -> None:

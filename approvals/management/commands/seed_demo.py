@@ -66,7 +66,7 @@ from posts.services import (
 )
 
 # Posts going out are due this far ahead of the moment they are scheduled; the claim looks a little further.
-LIVE_LEAD = dt.timedelta(seconds=1)
+LIVE_LEAD = dt.timedelta(seconds=2)
 LIVE_SLACK = dt.timedelta(seconds=2)
 PASSWORD_ENV = "ROUNDS_DEMO_PASSWORD"  # noqa: S105  (the variable's name, not a password)
 ACTOR = "seed_demo"
@@ -1005,7 +1005,7 @@ class DemoSeeder:
     # Publishing -----------------------------------------------------------------------------
 
     def seed_publishing(self) -> None:
-        """Send the approved posts of this run through the real path, all due in the same second.
+        """Send the approved posts of this run through the real path, each due a moment after it is scheduled.
 
         Each is moved to a moment just ahead and scheduled; the dispatcher's claim takes them
         within its lookahead and the send task waits for the due time, checks every gate and
@@ -1018,15 +1018,19 @@ class DemoSeeder:
         """
         if not self.going_live:
             return
-        due = timezone.now() + LIVE_LEAD
+        # Each post is due a moment after its own move: under load, moving and scheduling several
+        # posts can take longer than a shared lead, and a post due in the past cannot be scheduled.
+        dues = []
         for post, state in self.going_live:
             if state != LIVE_OVERDUE:  # that one is scheduled after the claim
-                self._move(post, due, schedule=state != IN_REVIEW_PAST_TIME)
+                dues.append(timezone.now() + LIVE_LEAD)
+                self._move(post, dues[-1], schedule=state != IN_REVIEW_PAST_TIME)
+        due = max(dues, default=timezone.now())
         old_page = self.accounts[OLD_PAGE]
         if any(state == LIVE_ACCOUNT_OFF for _post, state in self.going_live) and old_page.active:
             old_page.active = False
             account_save(account=old_page, actor=self.users["governance"])
-        claims = publications_claim_due(lookahead=(LIVE_LEAD + LIVE_SLACK).total_seconds())
+        claims = publications_claim_due(lookahead=(due - timezone.now() + LIVE_SLACK).total_seconds())
         waiting, dying = self._publication_ids(LIVE_CLAIMED), self._publication_ids(LIVE_SENT)
         self._late()
         sending = [claim for claim in claims if claim.publication_id not in waiting | dying]
@@ -1077,11 +1081,12 @@ class DemoSeeder:
         late = [post for post, state in self.going_live if state == LIVE_OVERDUE]
         if not late:
             return
-        due = timezone.now() + LIVE_LEAD
+        dues = []
         for post in late:
-            self._move(post, due, schedule=True)
+            dues.append(timezone.now() + LIVE_LEAD)
+            self._move(post, dues[-1], schedule=True)
         cutoff = dt.timedelta(minutes=settings.ROUNDS_PUBLISH_CUTOFF_MINUTES)
-        publications_flag_overdue(now=due + cutoff + dt.timedelta(seconds=1))
+        publications_flag_overdue(now=max(dues) + cutoff + dt.timedelta(seconds=1))
 
     def _schedule(self, post: Post, spec: DemoPost) -> None:
         self._review(post, approvals=None)
