@@ -27,6 +27,23 @@ def _short(value: Any) -> str:
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
+def _around_difference(old: Any, new: Any) -> tuple[str, str]:
+    """Return both texts cut to the stretch where they first differ, so a change late in a long text shows."""
+    old_text, new_text = " ".join(str(old).split()), " ".join(str(new).split())
+    same = 0
+    for a, b in zip(old_text, new_text, strict=False):
+        if a != b:
+            break
+        same += 1
+    start = max(0, same - SHORT // 4)
+
+    def cut(text: str) -> str:
+        part = text[start : start + SHORT]
+        return ("…" if start else "") + part + ("…" if len(text) > start + SHORT else "")
+
+    return cut(old_text), cut(new_text)
+
+
 def _moment(value: Any) -> str:
     if not value:
         return "—"
@@ -73,11 +90,15 @@ def _content_changes(*, post: Post, since_number: int) -> list[Change]:
     if old is None or current is None:
         return [Change(_("Content"), "", _("a new revision"))]
     new = current[1]
-    return [
-        Change(label, show(old.get(key, "")), show(new.get(key, "")))
-        for key, label, show in _content_lines()
-        if old.get(key) != new.get(key)
-    ]
+    changes = []
+    for key, label, show in _content_lines():
+        if old.get(key) == new.get(key):
+            continue
+        before, after = show(old.get(key, "")), show(new.get(key, ""))
+        if before == after:  # two long texts that differ only past what a short line shows
+            before, after = _around_difference(old.get(key, ""), new.get(key, ""))
+        changes.append(Change(label, before, after))
+    return changes
 
 
 def post_changes(events: Sequence[AuditEvent], *, post: Post) -> list[Change]:

@@ -216,3 +216,19 @@ def test_current_move_is_stored(editor: Any, campaign: Any, post_factory: Any) -
     assert response.status_code == 200
     post.refresh_from_db()
     assert post.scheduled_at == dt.datetime(2025, 3, 7, 9, 15, tzinfo=UTC)
+
+
+def test_a_change_late_in_a_long_text_is_shown_where_it_differs(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    opening = "Grippeimpfung im Klinikum Nord – am 12.12.2026 von 9–16 Uhr im Foyer (Haus B, Ebene 0). " * 3
+    post = post_factory(colleague, campaign, targets=accounts[:1], body=opening + "Fragen: 030 1234567.")
+    mine = edit_data(post, body=MINE)
+    post_update(post=post, actor=colleague, data={"body": opening + "Fragen: 030 7654321."})
+
+    response = client_for(second_editor).post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert response.status_code == 409
+    changes = {change.label: change for change in response.context["stale"].changes}
+    assert "1234567" in changes["Text"].old and "7654321" in changes["Text"].new
+    assert "What changed:" in response.text
