@@ -21,7 +21,18 @@ from consent.models import MediaKind as ConsentMediaKind
 from core.inputs import BoundedDateField, local_moment
 from posts import platforms
 from posts.media import image_process
-from posts.models import Account, Campaign, ContentType, Media, Post, Purpose, colour_validator, time_zone_choices
+from posts.models import (
+    POST_TEXT_MAX,
+    SOURCES_MAX,
+    Account,
+    Campaign,
+    ContentType,
+    Media,
+    Post,
+    Purpose,
+    colour_validator,
+    time_zone_choices,
+)
 from posts.policy import PostPolicy
 from posts.selectors import accounts_active
 from posts.services import FeatureSpec, NewMedia, TargetSpec
@@ -286,7 +297,9 @@ class PostForm(forms.Form):
         required=False,
         help_text=gettext_lazy("For the team only; never published."),
     )
-    body = forms.CharField(label=gettext_lazy("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    body = forms.CharField(
+        label=gettext_lazy("Text"), required=False, max_length=POST_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 8})
+    )
     link = forms.CharField(
         label=gettext_lazy("Link"),
         max_length=2000,
@@ -304,6 +317,7 @@ class PostForm(forms.Form):
     sources = forms.CharField(
         label=gettext_lazy("Sources"),
         required=False,
+        max_length=SOURCES_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("Citations for medical claims, one per line."),
     )
@@ -348,6 +362,7 @@ class PostForm(forms.Form):
             self.fields[f"override_{account.pk}"] = forms.CharField(
                 label=_("Text for %(account)s only") % {"account": account.name},
                 required=False,
+                max_length=POST_TEXT_MAX,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text=_("Leave empty to use the post's text."),
             )

@@ -2,7 +2,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from core.inputs import date_in_range
 from people.models import time_zone_choices
 from posts.fields import EncryptedJSONField
+
+# The longest text a post (or one account's text) may have: far above every platform's limit
+# (Facebook's 63,206 aside), so the platform rules speak first, but a bound, so a pasted file
+# cannot make a post page megabytes long.
+POST_TEXT_MAX = 20_000
+SOURCES_MAX = 10_000
 
 
 class Platform(models.TextChoices):
@@ -140,14 +146,19 @@ class Post(models.Model):
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="posts")
     title = models.CharField(_("internal title"), max_length=200, blank=True)
-    body = models.TextField(_("text"), blank=True)
+    body = models.TextField(_("text"), blank=True, validators=[MaxLengthValidator(POST_TEXT_MAX)])
     link = models.URLField(_("link"), max_length=2000, blank=True)
     hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
     content_type = models.CharField(
         _("content type"), max_length=30, choices=ContentType.choices, default=ContentType.EDUCATION
     )
     language = models.CharField(_("language"), max_length=8, default="de")
-    sources = models.TextField(_("sources"), blank=True, help_text=_("Citations for medical claims, one per line."))
+    sources = models.TextField(
+        _("sources"),
+        blank=True,
+        validators=[MaxLengthValidator(SOURCES_MAX)],
+        help_text=_("Citations for medical claims, one per line."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT, db_index=True
     )
@@ -214,7 +225,9 @@ class PostTarget(models.Model):
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="post_targets"
     )
-    body_override = models.TextField(_("text for this account"), blank=True)
+    body_override = models.TextField(
+        _("text for this account"), blank=True, validators=[MaxLengthValidator(POST_TEXT_MAX)]
+    )
 
     class Meta:
         verbose_name = _("target account")

@@ -219,6 +219,33 @@ def test_link_that_is_not_a_web_address_is_refused(client: Any, editor: Any, cam
     assert Post.objects.count() == 0
 
 
+@pytest.mark.parametrize("field", ["body", "sources"])
+def test_a_pasted_file_as_text_is_refused_and_nothing_is_saved(
+    client: Any, editor: Any, campaign: Any, field: str
+) -> None:
+    client.force_login(editor)
+    pasted = "Sprechstunde Mo–Fr 8–12 Uhr, Tel. 030 1234567. " * 25_000  # a million characters
+
+    response = client.post(reverse("posts:post_create"), form_data(campaign, **{field: pasted}))
+
+    assert response.status_code == 200
+    assert "at most" in errors_of(response)[field][0]
+    assert Post.objects.count() == 0
+
+
+def test_the_model_refuses_an_overlong_text_for_every_writer(editor: Any, campaign: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from posts.models import POST_TEXT_MAX
+    from posts.services import post_create
+
+    with pytest.raises(ValidationError) as caught:
+        post_create(actor=editor, campaign=campaign, data={"body": "x" * (POST_TEXT_MAX + 1)}, targets=[])
+
+    assert "body" in caught.value.message_dict
+    assert Post.objects.count() == 0
+
+
 def test_invalid_hashtag_is_refused_with_the_platform_message(client: Any, editor: Any, campaign: Any) -> None:
     client.force_login(editor)
 
