@@ -15,8 +15,10 @@ from urllib.parse import unquote_to_bytes
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+
+from core.web import render_error
 
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
@@ -183,5 +185,5 @@ class UnstorableInputMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         problem = request_problem(request)
         if problem:
-            return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+            return render_error(request, template="400.html", status=400, title=_("Bad request"), message=problem)
         return self.get_response(request)
