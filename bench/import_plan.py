@@ -78,7 +78,7 @@ def setup_people() -> tuple[Any, list[Any]]:
 
 def plan_csv(accounts: list[Any]) -> tuple[bytes, list[dict[str, Any]]]:
     """Return a 10,000-row plan and the same rows as values (for the peer and the limit)."""
-    from posts.plans.rows import COLUMNS
+    from plans.rows import COLUMNS
 
     rng = random.Random(SEED)
     start = dt.date(2030, 1, 1)
@@ -126,8 +126,8 @@ def plan_csv(accounts: list[Any]) -> tuple[bytes, list[dict[str, Any]]]:
 
 
 def measure_ours(data: bytes, editor: Any) -> tuple[float, float, float]:
+    from plans.importing import PlanOptions, plan_commit, plan_preview
     from posts.models import Post
-    from posts.plans.importing import PlanOptions, plan_commit, plan_preview
 
     started = time.perf_counter()
     preview = plan_preview(data=data, actor=editor, options=PlanOptions())

@@ -19,6 +19,7 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_serve, name="media"),
     path("reviews/", include("approvals.urls")),
     path("consent/", include("consent.urls")),
+    path("plans/", include("plans.urls")),
     path("", include("posts.urls")),
 ]
 

@@ -17,7 +17,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from posts.admin_plans import PlanImportExportMixin
 from posts.connectors.credentials import credentials_missing
 from posts.connectors.registry import CREDENTIAL_KEYS, credential_keys_for
 from posts.models import (
@@ -280,7 +279,7 @@ class MediaInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Post)
-class PostAdmin(PlanImportExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class PostAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "campaign", "status", "scheduled_at", "author", "content_hash_short", "external_id")
     list_filter = ("status", "campaign", "content_type", "language")
     list_select_related = ("campaign", "author", "current_revision")

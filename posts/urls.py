@@ -1,6 +1,6 @@
 from django.urls import path
 
-from posts.views import calendar, campaigns, editor, plans, publishing
+from posts.views import calendar, campaigns, editor, publishing
 
 app_name = "posts"
 
@@ -22,11 +22,4 @@ urlpatterns = [
     path("campaigns/new/", campaigns.campaign_create_view, name="campaign_create"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail_view, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit_view, name="campaign_edit"),
-    path("plans/import/", plans.plan_import_view, name="plan_import"),
-    path("plans/template.csv", plans.plan_template_view, name="plan_template"),
-    path("plans/export/", plans.plan_export_view, name="plan_export"),
-    path("plans/<str:token>/", plans.plan_preview_view, name="plan_preview"),
-    path("plans/<str:token>/confirm/", plans.plan_confirm_view, name="plan_confirm"),
-    path("plans/<str:token>/progress/", plans.plan_progress_view, name="plan_progress"),
-    path("plans/<str:token>/errors.csv", plans.plan_errors_view, name="plan_errors"),
 ]

@@ -327,7 +327,7 @@ FORMS = [
     FormCase(
         "plan-export",
         "editor",
-        lambda w: reverse("posts:plan_export"),
+        lambda w: reverse("plans:export"),
         lambda w: {"campaign": "", "start": "2027-01-01", "end": "2027-12-31", "format": "csv"},
         dates=("start", "end"),
         method="get",
@@ -342,7 +342,7 @@ BARE_POSTS: list[tuple[str, str, Callable[[World], str]]] = [
     ("review-submit", "editor", lambda w: reverse("approvals:submit", args=[w.draft.pk])),
     ("consent-verify", "officer2", lambda w: reverse("consent:record_verify", args=[w.pending.pk])),
     ("language", "editor", lambda w: reverse("people:language")),
-    ("plan-import", "editor", lambda w: reverse("posts:plan_import")),
+    ("plan-import", "editor", lambda w: reverse("plans:import")),
 ]
 
 
@@ -505,19 +505,19 @@ def test_a_nul_or_broken_byte_in_the_address_is_answered_400(world: World, url: 
 
 @pytest.mark.parametrize("value", [*FAR_DATES.values(), "2026-02-30", "30.02.2026"])
 def test_plan_import_refuses_far_and_impossible_date_cells(world: World, value: str) -> None:
-    from tests.posts.test_plans import plan_bytes, plan_row
+    from tests.plans.test_plans import plan_bytes, plan_row
 
     data = plan_bytes(plan_row(campaign=world.campaign.name, date=value, accounts=""))
     before = row_counts()
     response = world.client("editor").post(
-        reverse("posts:plan_import"),
+        reverse("plans:import"),
         {"file": SimpleUploadedFile("plan.csv", data, content_type="text/csv"), "kind": "plan"},
         follow=True,
     )
     expected = (RANGE,) if value in FAR_DATES.values() else NOT_A_DATE
     assert_refused(response, before, expected)
     token = response.redirect_chain[-1][0].rstrip("/").split("/")[-1]
-    confirmed = world.client("editor").post(reverse("posts:plan_confirm", args=[token]), follow=True)
+    confirmed = world.client("editor").post(reverse("plans:confirm", args=[token]), follow=True)
     assert confirmed.status_code < 500
     assert row_counts() == before
 
@@ -526,12 +526,12 @@ def test_plan_import_refuses_far_and_impossible_date_cells(world: World, value: 
 def test_plan_import_refuses_dates_a_zone_shifts_off_the_calendar(
     world: World, day: str, time: str, zone: str, expected: str
 ) -> None:
-    from tests.posts.test_plans import plan_bytes, plan_row
+    from tests.plans.test_plans import plan_bytes, plan_row
 
     data = plan_bytes(plan_row(campaign=world.campaign.name, date=day, time=time, timezone=zone, accounts=""))
     before = row_counts()
     response = world.client("editor").post(
-        reverse("posts:plan_import"),
+        reverse("plans:import"),
         {"file": SimpleUploadedFile("plan.csv", data, content_type="text/csv"), "kind": "plan"},
         follow=True,
     )

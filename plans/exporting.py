@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from plans.reading import cell_escape
+from plans.rows import COLUMNS, AccountIndex, time_cell
 from posts.models import Account, Post, PostTarget
-from posts.plans.reading import cell_escape
-from posts.plans.rows import COLUMNS, AccountIndex, time_cell
 from posts.selectors import posts_for_user
 
 CSV = "csv"

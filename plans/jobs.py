@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from posts.plans.importing import PlanInvalid, PlanOptions, Preview, plan_commit, plan_preview
-from posts.plans.reading import XLSX_MAGIC, file_sha256
+from plans.importing import PlanInvalid, PlanOptions, Preview, plan_commit, plan_preview
+from plans.reading import XLSX_MAGIC, file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +245,6 @@ def job_start(job: PlanJob, *, commit: bool) -> None:
     job_save(job)
     task = plan_commit_task if commit else plan_preview_task
     if job.background:
-        async_task(f"posts.plans.jobs.{task.__name__}", job.token)
+        async_task(f"plans.jobs.{task.__name__}", job.token)
     else:
         task(job.token)

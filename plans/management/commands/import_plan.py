@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from posts.plans.importing import CREATED, UNCHANGED, UPDATED, PlanInvalid, PlanOptions, plan_commit, plan_preview
-from posts.plans.reading import MAX_BYTES
+from plans.importing import CREATED, UNCHANGED, UPDATED, PlanInvalid, PlanOptions, plan_commit, plan_preview
+from plans.reading import MAX_BYTES
 
 USAGE_ERROR = 2
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from plans.exporting import CSV, FORMATS, XLSX, plan_export, posts_for_plan_export
 from posts.models import Campaign
-from posts.plans.exporting import CSV, FORMATS, XLSX, plan_export, posts_for_plan_export
 
 
 class Command(BaseCommand):

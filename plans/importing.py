@@ -25,10 +25,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
+from plans import reading
+from plans.reading import Line, PlanFileError, file_sha256, read_lines
+from plans.rows import DEFAULT_CONTENT_TYPE, DEFAULT_LANGUAGE, DMY, MDY, AccountIndex, PlanRow, RowParser
 from posts.models import Account, Campaign, Post, PostStatus, PostTarget
-from posts.plans import reading
-from posts.plans.reading import Line, PlanFileError, file_sha256, read_lines
-from posts.plans.rows import DEFAULT_CONTENT_TYPE, DEFAULT_LANGUAGE, DMY, MDY, AccountIndex, PlanRow, RowParser
 from posts.policy import EDIT, PostPolicy
 from posts.services import PostDraft, TargetSpec, campaign_create, post_update, posts_create_many
 

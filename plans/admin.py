@@ -1,12 +1,14 @@
 """Plan import and export in the admin (Governance), through the same code as the web and command line.
 
-`PlanImportExportMixin` goes first in the bases of the post admin (``posts/admin.py``). Import
+`PlanImportExportMixin` goes first in the bases of the post admin: this module registers Post
+again with ``posts.admin.PostAdmin`` plus the mixin, since posts may not import plans. Import
 previews with `plan_preview` and confirms with `plan_commit`; export writes `plan_export`'s
 bytes (CSV or .xlsx, cells escaped), never django-import-export's own rendering.
 """
 
 from typing import Any
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,11 +16,12 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 
+from plans.exporting import CSV as CSV_FORMAT
+from plans.exporting import XLSX as XLSX_FORMAT
+from plans.exporting import plan_export, posts_for_plan_export
+from plans.resources import PlanFileFormat, PlanResource
+from posts.admin import PostAdmin
 from posts.models import Post
-from posts.plans.exporting import CSV as CSV_FORMAT
-from posts.plans.exporting import XLSX as XLSX_FORMAT
-from posts.plans.exporting import plan_export, posts_for_plan_export
-from posts.plans.resources import PlanFileFormat, PlanResource
 
 IMPORT_PERM = "posts.import_plan"
 EXPORT_PERM = "posts.view_post"
@@ -48,3 +51,12 @@ class PlanImportExportMixin(ImportExportMixin):
 
     def get_export_filename(self, request: HttpRequest, queryset: QuerySet[Post], file_format: Any) -> str:
         return f"plan.{XLSX_FORMAT if isinstance(file_format, XLSX) else CSV_FORMAT}"
+
+
+class PlanPostAdmin(PlanImportExportMixin, PostAdmin):
+    """The post admin of ``posts.admin`` with plan import and export."""
+
+
+# Admin modules load in INSTALLED_APPS order, posts before plans: Post is registered by now.
+admin.site.unregister(Post)
+admin.site.register(Post, PlanPostAdmin)

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
+from plans.exporting import CSV, XLSX, plan_export, posts_for_plan_export
+from plans.importing import UNCHANGED, PlanInvalid, plan_commit, plan_preview
+from plans.rows import COLUMNS
 from posts.models import Post
-from posts.plans.exporting import CSV, XLSX, plan_export, posts_for_plan_export
-from posts.plans.importing import UNCHANGED, PlanInvalid, plan_commit, plan_preview
-from posts.plans.rows import COLUMNS
-from tests.posts import test_plans
-from tests.posts.test_plans import NOW
+from tests.plans import test_plans
+from tests.plans.test_plans import NOW
 
 pytestmark = pytest.mark.django_db
 

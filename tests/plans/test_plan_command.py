@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from posts.models import Campaign, Post
 from tests.conftest import CSV
-from tests.posts import test_plans
+from tests.plans import test_plans
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
+from plans import jobs
 from posts.models import Post
-from posts.plans import jobs
 from tests.conftest import CSV, browser_login
-from tests.posts import test_plans
+from tests.plans import test_plans
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,10 +17,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.inputs import date_in_range, local_moment
+from plans.reading import Line
 from posts import platforms
 from posts.links import ordinary_web_link_valid
 from posts.models import Account, ContentType, Platform, Post
-from posts.plans.reading import Line
 
 COLUMNS = (
     "campaign",

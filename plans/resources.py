@@ -14,9 +14,9 @@ from import_export import fields, resources
 from import_export.formats.base_formats import Format
 from import_export.results import Error, Result, RowResult
 
-from posts.plans.exporting import plan_rows, posts_for_plan_export, rows_to_csv
-from posts.plans.importing import CREATED, ERROR, UPDATED, PlanInvalid, Preview, plan_commit, plan_preview
-from posts.plans.reading import PlanFileError, read_lines
+from plans.exporting import plan_rows, posts_for_plan_export, rows_to_csv
+from plans.importing import CREATED, ERROR, UPDATED, PlanInvalid, Preview, plan_commit, plan_preview
+from plans.reading import PlanFileError, read_lines
 
 PREVIEW_HEADERS = ["row", "campaign", "time", "accounts", "post", "notes"]
 _IMPORT_TYPES = {CREATED: RowResult.IMPORT_TYPE_NEW, UPDATED: RowResult.IMPORT_TYPE_UPDATE}
@@ -95,7 +95,7 @@ def preview_result(preview: Preview) -> Result:
 
 
 class PlanResource(resources.Resource):
-    """The campaign plan columns of SPEC section 6, imported and exported by `posts.plans`."""
+    """The campaign plan columns of SPEC section 6, imported and exported by `plans`."""
 
     campaign = fields.Field(column_name="campaign")
     date = fields.Field(column_name="date")
@@ -127,7 +127,7 @@ class PlanResource(resources.Resource):
         rollback_on_validation_errors: bool = False,
         **kwargs: Any,
     ) -> Result:
-        """Preview (dry run) or import all or nothing through `posts.plans.importing`."""
+        """Preview (dry run) or import all or nothing through `plans.importing`."""
         user = kwargs["user"]
         data = _dataset_bytes(dataset)
         if dry_run:

@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.inputs import BoundedDateField
+from plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
+from plans.importing import ERROR, PlanOptions
+from plans.jobs import IMPORTED, PREVIEWED, PlanJob, job_create, job_load, job_start
+from plans.reading import MAX_BYTES, cell_escape
+from plans.rows import COLUMNS, DMY, MDY
 from posts.models import Account, Campaign
-from posts.plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
-from posts.plans.importing import ERROR, PlanOptions
-from posts.plans.jobs import IMPORTED, PREVIEWED, PlanJob, job_create, job_load, job_start
-from posts.plans.reading import MAX_BYTES, cell_escape
-from posts.plans.rows import COLUMNS, DMY, MDY
 from posts.selectors import accounts_active, campaigns_for_user
 from posts.views.editor import forbidden
 
@@ -151,7 +151,7 @@ def _import_page(request: HttpRequest, form: PlanImportForm, status: int = 200) 
         "columns": COLUMNS,
         "nav": "plan_import",
     }
-    return render(request, "posts/plan_import.html", context, status=status)
+    return render(request, "plans/plan_import.html", context, status=status)
 
 
 @login_required
@@ -168,7 +168,7 @@ def plan_import_view(request: HttpRequest) -> HttpResponse:
     job = job_create(user=request.user, data=upload.read(), file_name=upload.name, options=form.options())
     _remember(request, job.token)
     job_start(job, commit=False)
-    return redirect("posts:plan_preview", token=job.token)
+    return redirect("plans:preview", token=job.token)
 
 
 @login_required
@@ -196,7 +196,7 @@ def plan_preview_view(request: HttpRequest, token: str) -> HttpResponse:
         "ERROR": ERROR,
         "nav": "plan_import",
     }
-    return render(request, "posts/plan_preview.html", context)
+    return render(request, "plans/plan_preview.html", context)
 
 
 @login_required
@@ -209,7 +209,7 @@ def plan_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
     preview = job.preview_result()
     if job.state == PREVIEWED and preview is not None and preview.ok:
         job_start(job, commit=True)
-    return redirect("posts:plan_preview", token=job.token)
+    return redirect("plans:preview", token=job.token)
 
 
 @login_required

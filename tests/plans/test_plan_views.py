@@ -12,12 +12,12 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from audit.models import AuditEvent
+from plans import jobs
+from plans.rows import COLUMNS
 from posts.models import Campaign, Post
-from posts.plans import jobs
-from posts.plans.rows import COLUMNS
 from tests.conftest import CSV, make_user
-from tests.posts import test_plans
-from tests.posts.test_plans import plan_bytes, plan_row
+from tests.plans import test_plans
+from tests.plans.test_plans import plan_bytes, plan_row
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ plan_clock = test_plans.plan_clock
 def upload(client: Any, name: str, data: bytes | None = None, **fields: Any) -> Any:
     content = data if data is not None else (CSV / name).read_bytes()
     form = {"file": SimpleUploadedFile(name, content, content_type="text/csv"), "kind": "plan", **fields}
-    return client.post(reverse("posts:plan_import"), form)
+    return client.post(reverse("plans:import"), form)
 
 
 def token_of(response: Any) -> str:
@@ -38,11 +38,11 @@ def token_of(response: Any) -> str:
 
 
 def preview_page(client: Any, token: str) -> Any:
-    return client.get(reverse("posts:plan_preview", args=[token]))
+    return client.get(reverse("plans:preview", args=[token]))
 
 
 def confirm(client: Any, token: str) -> Any:
-    return client.post(reverse("posts:plan_confirm", args=[token]))
+    return client.post(reverse("plans:confirm", args=[token]))
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_bad_rows_fixture_shows_every_error_highlighted_and_offers_a_report(
     for column in ["date", "time", "timezone", "accounts", "body", "link"]:
         assert f'<mark class="plan-column">{column}</mark>' in page.text
 
-    report = client.get(reverse("posts:plan_errors", args=[token]))
+    report = client.get(reverse("plans:errors", args=[token]))
     assert report["Content-Disposition"] == 'attachment; filename="plan-errors.csv"'
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
     assert [row[:2] for row in rows] == [
@@ -134,12 +134,12 @@ def test_large_plan_runs_as_a_task_with_progress(
     token = token_of(upload(client, "big.csv", plan_bytes(*rows)))
     job = jobs.job_load(token)
     assert job is not None and job.background and job.state == jobs.PREVIEWED
-    assert Task.objects.filter(func="posts.plans.jobs.plan_preview_task").exists()
+    assert Task.objects.filter(func="plans.jobs.plan_preview_task").exists()
     page = preview_page(client, token)
     assert page.content.count(b"plan-row-created") == 1_005
     confirm(client, token)
-    assert Task.objects.filter(func="posts.plans.jobs.plan_commit_task").exists()
-    progress = client.get(reverse("posts:plan_progress", args=[token])).json()
+    assert Task.objects.filter(func="plans.jobs.plan_commit_task").exists()
+    progress = client.get(reverse("plans:progress", args=[token])).json()
     assert progress == {"state": "imported", "done": 1_005, "total": 1_005, "percent": 100, "finished": True}
     assert Post.objects.count() == 1_005
 
@@ -157,7 +157,7 @@ def test_running_job_shows_a_progress_bar_for_the_script(
     assert f'data-plan-progress="/plans/{token}/progress/"' in page.text
     assert '<progress id="plan-progress-bar" max="5" value="2">' in page.text
     assert "rounds/plan.js" in page.text and "<script>" not in page.text
-    assert client.get(reverse("posts:plan_progress", args=[token])).json()["finished"] is False
+    assert client.get(reverse("plans:progress", args=[token])).json()["finished"] is False
 
 
 def test_the_upload_is_stored_privately_and_only_its_uploader_may_use_it(
@@ -172,7 +172,7 @@ def test_the_upload_is_stored_privately_and_only_its_uploader_may_use_it(
     client.force_login(other_editor)  # another session and another user
     assert preview_page(client, token).status_code == 404
     assert confirm(client, token).status_code == 404
-    assert client.get(reverse("posts:plan_progress", args=[token])).status_code == 404
+    assert client.get(reverse("plans:progress", args=[token])).status_code == 404
     assert client.get("/plans/..%2F..%2Fetc%2Fpasswd/").status_code == 404
 
 
@@ -189,12 +189,12 @@ def test_a_stored_file_changed_between_preview_and_confirm_imports_nothing(
 
 def test_only_importers_see_the_page_and_the_nav_link(client: Any, editor: Any, viewer: Any) -> None:
     client.force_login(viewer)
-    assert client.get(reverse("posts:plan_import")).status_code == 403
+    assert client.get(reverse("plans:import")).status_code == 403
     assert "Import plan" not in client.get(reverse("posts:campaign_list")).text
     client.force_login(editor)
-    page = client.get(reverse("posts:plan_import"))
+    page = client.get(reverse("plans:import"))
     assert page.status_code == 200
-    assert f'href="{reverse("posts:plan_import")}"' in client.get(reverse("posts:campaign_list")).text
+    assert f'href="{reverse("plans:import")}"' in client.get(reverse("posts:campaign_list")).text
     for label in ["Plan file", "Kind of file", "Hootsuite date order", "Hootsuite campaign", "Hootsuite accounts"]:
         assert label in page.text
     assert ">Preview</button>" in page.text
@@ -210,7 +210,7 @@ def test_template_download_previews_clean_with_the_readme_accounts(
     client: Any, editor: Any, plan_accounts: list[Any]
 ) -> None:
     client.force_login(editor)
-    template = client.get(reverse("posts:plan_template"))
+    template = client.get(reverse("plans:template"))
     assert template["Content-Disposition"] == 'attachment; filename="plan-template.csv"'
     header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
     assert tuple(header) == COLUMNS
@@ -240,7 +240,7 @@ def test_export_of_visible_posts_reimports_as_unchanged(
     client.force_login(editor)
     confirm(client, token_of(upload(client, "plan_native_utf8.csv")))
     herz = Campaign.objects.get(name="Herzwochen 2027")
-    response = client.get(reverse("posts:plan_export"), {"campaign": herz.pk, "format": file_format})
+    response = client.get(reverse("plans:export"), {"campaign": herz.pk, "format": file_format})
     assert response.status_code == 200
     if file_format == "xlsx":
         sheet = load_workbook(io.BytesIO(response.content)).active
@@ -249,17 +249,17 @@ def test_export_of_visible_posts_reimports_as_unchanged(
     assert page.content.count(b"plan-row-unchanged") == 3
 
     client.force_login(other_editor)  # not on the team: sees nothing to export
-    rows = client.get(reverse("posts:plan_export"), {"format": "csv"}).content.decode("utf-8-sig").splitlines()
+    rows = client.get(reverse("plans:export"), {"format": "csv"}).content.decode("utf-8-sig").splitlines()
     assert rows == [",".join(COLUMNS)]
 
 
 def test_export_by_date_range(client: Any, editor: Any, plan_accounts: list[Any], plan_clock: None) -> None:
     client.force_login(editor)
     confirm(client, token_of(upload(client, "plan_native_utf8.csv")))
-    response = client.get(reverse("posts:plan_export"), {"start": "2027-03-02", "end": "2027-10-05", "format": "csv"})
+    response = client.get(reverse("plans:export"), {"start": "2027-03-02", "end": "2027-10-05", "format": "csv"})
     lines = response.content.decode("utf-8-sig").splitlines()
     assert [line.split(",")[-1] for line in lines[1:]] == ["HW-002", "HW-003", "FLU-01"]
-    bad = client.get(reverse("posts:plan_export"), {"start": "2027-03-02", "end": "2027-03-01", "format": "csv"})
+    bad = client.get(reverse("plans:export"), {"start": "2027-03-02", "end": "2027-03-01", "format": "csv"})
     assert bad.status_code == 400
 
 

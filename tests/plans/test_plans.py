@@ -15,11 +15,9 @@ from openpyxl import Workbook, load_workbook
 
 from audit.models import AuditEvent
 from audit.selectors import chain_verify, events_for_object
-from posts.content import content_snapshot
-from posts.models import Campaign, Post, PostStatus, Revision
-from posts.plans import reading
-from posts.plans.exporting import XLSX, plan_export, posts_for_plan_export
-from posts.plans.importing import (
+from plans import reading
+from plans.exporting import XLSX, plan_export, posts_for_plan_export
+from plans.importing import (
     CREATED,
     ERROR,
     UNCHANGED,
@@ -29,8 +27,10 @@ from posts.plans.importing import (
     plan_commit,
     plan_preview,
 )
-from posts.plans.reading import PlanFileError, cell_escape, cell_unescape, decode, read_lines, sniff_delimiter
-from posts.plans.rows import COLUMNS
+from plans.reading import PlanFileError, cell_escape, cell_unescape, decode, read_lines, sniff_delimiter
+from plans.rows import COLUMNS
+from posts.content import content_snapshot
+from posts.models import Campaign, Post, PostStatus, Revision
 from posts.services import PostDraft, TargetSpec, post_create, posts_create_many
 from tests.conftest import CSV, make_user
 
@@ -407,7 +407,7 @@ def test_a_commit_after_its_preview_reads_the_importers_zone_and_language_anew(
 def test_the_previewed_file_is_kept_for_its_commit_only(
     editor: Any, plan_accounts: list[Any], plan_clock: None
 ) -> None:
-    from posts.plans import importing
+    from plans import importing
 
     data = plan_bytes(plan_row())
     plan_preview(data=data, actor=editor)
