@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "guardian",
     "django_q",
     "import_export",
+    # Last: the demo data drives every other app's services, and no app imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [
