@@ -22,7 +22,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 help:
 	@echo "make run           serve Rounds with demo data on http://$(ADDR)/ (Ctrl-C stops it)"
-	@echo "make test          lint, format check, type check and the whole test suite"
+	@echo "make test          make lint, then the whole test suite"
+	@echo "make lint          lint rules, format check, type check and the import contracts"
 	@echo "make bench         run every benchmark in bench/ (one JSON line each)"
 	@echo "make messages      extract and compile the German translation catalogue"
 	@echo "make check-deploy  Django's deployment checks with production-like settings"
@@ -57,16 +58,19 @@ run: $(STAMP)
 	@echo "Passwords are printed when a user is first created; ROUNDS_DEMO_PASSWORD=... make run sets them all."
 	PY=$(PY) ADDR=$(ADDR) scripts/run.sh
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
+test: lint
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -rfEs
 
 lint: $(STAMP)
+	@echo "== ruff check: lint rules (pyproject.toml [tool.ruff])"
 	$(BIN)/ruff check .
+	@echo "== ruff format --check: formatting"
 	$(BIN)/ruff format --check .
+	@echo "== mypy: types (pyproject.toml [tool.mypy])"
 	$(BIN)/mypy .
+	@echo "== lint-imports: apps depend one way, no import cycles (pyproject.toml [tool.importlinter])"
+	@# No cache: the check takes about a second, and leaves nothing behind in the work tree.
+	$(BIN)/lint-imports --no-logo --no-cache
 
 bench: $(STAMP)
 	@for f in bench/*.py; do \

@@ -6,12 +6,6 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _sync_schedules(**kwargs: Any) -> None:
-    from calendar_project.schedules import schedules_sync
-
-    schedules_sync()
-
-
 def _default_chains_ensure(**kwargs: Any) -> None:
     # A database flushed after migrating (``flush``, transactional tests) loses the chains the
     # data migration made; put them back, exactly as that migration does. Existing ones stay.
@@ -32,6 +26,4 @@ class ApprovalsConfig(AppConfig):
 
         panel_register("review", review_panel)
 
-        # The top app syncs every declared schedule once all apps (django_q too) have migrated.
-        post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="approvals.sync_schedules")
         post_migrate.connect(_default_chains_ensure, sender=self, dispatch_uid="approvals.default_chains")

@@ -30,9 +30,9 @@ from audit.versions import StaleVersion, version_of, version_parse
 from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
+from posts.previews import target_previews
 from posts.selectors import post_for_editor
 from posts.stale import post_version_check
-from posts.views.editor import target_previews
 
 
 def _visible_post(request: HttpRequest, pk: int) -> Post:

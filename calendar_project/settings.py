@@ -63,6 +63,10 @@ INSTALLED_APPS = [
     "guardian",
     "django_q",
     "import_export",
+    # The project: it syncs the schedules it declares (calendar_project/apps.py).
+    "calendar_project",
+    # Last: the demo data drives every other app's services, and no app imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 
@@ -122,6 +123,11 @@ def maintenance(request: HttpRequest) -> HttpResponse:
     response.headers["Retry-After"] = str(settings.ROUNDS_MAINTENANCE_RETRY_AFTER)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """Return a 403 page in the site's layout that says why (a refusal the user can understand)."""
+    return render(request, "forbidden.html", {"message": message}, status=403)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.inputs import BoundedDateField
+from core.web import forbidden
 from plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
 from plans.importing import ERROR, PlanOptions
 from plans.jobs import IMPORTED, PREVIEWED, PlanJob, job_create, job_load, job_start
@@ -21,7 +22,6 @@ from plans.reading import MAX_BYTES, cell_escape
 from plans.rows import COLUMNS, DMY, MDY
 from posts.models import Account, Campaign
 from posts.selectors import accounts_active, campaigns_for_user
-from posts.views.editor import forbidden
 
 IMPORT_PERM = "posts.import_plan"
 SESSION_KEY = "plan_imports"

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -15,12 +14,14 @@ from django.views.decorators.http import require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import date_param, text_problem, unstorable_error
+from core.web import forbidden
 from posts import platforms
-from posts.forms import Draft, PostForm, draft_from_data, draft_from_post, editor_accounts, form_errors_add
+from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts, form_errors_add
 from posts.gates import post_consent_problems
-from posts.models import Account, Campaign, Post
+from posts.models import Campaign, Post
 from posts.panels import panels_for
 from posts.policy import EDIT, PostPolicy
+from posts.previews import target_previews
 from posts.selectors import post_for_editor
 from posts.services import (
     post_content_findings,
@@ -32,74 +33,11 @@ from posts.services import (
 )
 
 
-@dataclass(frozen=True)
-class TargetPreview:
-    """One target account's text as it will go out, its length, findings and preview pieces."""
-
-    account: Account
-    override: str
-    text: str
-    length: int
-    limit: int | None
-    findings: list[platforms.Finding]
-    thumbnail_url: str
-    thumbnail_alt: str
-    media_count: int
-    link: str
-
-    @property
-    def over_limit(self) -> bool:
-        return self.limit is not None and self.length > self.limit
-
-    @property
-    def has_errors(self) -> bool:
-        return platforms.has_errors(self.findings)
-
-
-def target_previews(draft: Draft) -> list[TargetPreview]:
-    """Return, per target of the draft, the composed text, its count against the limit and the findings."""
-    media = [item.info for item in draft.media]
-    first = draft.media[0] if draft.media else None
-    previews = []
-    for account, override in draft.targets:
-        platform = account.platform
-        body = override or draft.body
-        text = platforms.compose_text(body=body, link=draft.link, hashtags=draft.hashtags, platform=platform)
-        rules = platforms.rules_for(platform)
-        previews.append(
-            TargetPreview(
-                account=account,
-                override=override,
-                text=text,
-                length=platforms.text_length(text, platform),
-                limit=rules.text_limit,
-                findings=platforms.findings_for_target(
-                    platform=platform,
-                    body=body,
-                    link=draft.link,
-                    hashtags=draft.hashtags,
-                    media=media,
-                    title=draft.title,
-                ),
-                thumbnail_url=first.thumbnail_url if first else "",
-                thumbnail_alt=first.info.alt_text if first else "",
-                media_count=len(draft.media),
-                link=draft.link if rules.links_clickable else "",
-            )
-        )
-    return previews
-
-
 def _visible_post(request: HttpRequest, pk: int) -> Post:
     try:
         return post_for_editor(user=request.user, pk=pk)
     except Post.DoesNotExist as exc:
         raise Http404 from exc
-
-
-def forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    """Return a 403 page in the site's layout that says why."""
-    return render(request, "posts/partials/editor_forbidden.html", {"message": message}, status=403)
 
 
 def _editor_page(

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.web import forbidden
 from posts.models import DeletionStatus, Post, PostStatus, Publication, PublicationStatus, TakedownItem
 from posts.panels import Panel
 from posts.publishing import (
@@ -28,7 +29,6 @@ from posts.publishing import (
 )
 from posts.services import takedown_confirm
 from posts.takedowns import takedown_delete
-from posts.views.editor import forbidden
 
 LIST_LIMIT = 200
 # How long a closed takedown stays on the page, with its proof.
