@@ -169,7 +169,7 @@ def test_only_the_transitions_write_a_status_in_approvals() -> None:
     assert writes == allowed
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_maps_a_verdict_written_as_a_stage_status_onto_its_stage_status(submitted_post: Post) -> None:
     run = _second_stage(submitted_post)
     graph = MigrationExecutor(connection).loader.graph
