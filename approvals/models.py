@@ -142,6 +142,7 @@ class ReviewRound(models.Model):
             models.UniqueConstraint(
                 fields=["post"], condition=Q(status="in_progress"), name="round_one_in_progress_per_post"
             ),
+            models.CheckConstraint(condition=Q(status__in=RoundStatus.values), name="round_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +175,10 @@ class StageRun(models.Model):
         verbose_name = _("stage run")
         verbose_name_plural = _("stage runs")
         ordering = ["round", "stage__position"]
-        constraints = [models.UniqueConstraint(fields=["round", "stage"], name="stagerun_unique_stage")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "stage"], name="stagerun_unique_stage"),
+            models.CheckConstraint(condition=Q(status__in=StageStatus.values), name="stagerun_status_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.round.post} · {self.stage.name} · {self.get_status_display()}"

@@ -26,6 +26,15 @@ from approvals.models import (
     Verdict,
 )
 from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
+from approvals.states import (
+    ROUND_CLOSES_STAGES,
+    STAGE_OPEN,
+    VERDICT_OUTCOME,
+    VERDICT_POST_END,
+    VERDICT_ROUND_END,
+    round_may_move,
+    stage_may_move,
+)
 from audit.models import AuditEvent
 from audit.services import event_record
 from audit.versions import NOT_CHANGES
@@ -113,14 +122,72 @@ def _deadline(*, start: dt.datetime, turnaround: dt.timedelta, post: Post, after
     return deadline
 
 
-def _stage_start(*, stage_run: StageRun, post: Post, now: dt.datetime) -> None:
-    stage_run.status = StageStatus.IN_PROGRESS
-    stage_run.started_at = now
-    stage_run.deadline = _deadline(
-        start=now, turnaround=stage_run.stage.turnaround, post=post, after_publication=stage_run.stage.after_publication
+def round_transition(*, review_round: ReviewRound, to: str, actor: Any, now: dt.datetime | None = None) -> ReviewRound:
+    """Lock ``review_round`` and end it in status ``to`` if `approvals.states` allows it; returns it.
+
+    Closes the round's undecided stages unless it was approved, and writes the audit event. Raises ValidationError
+    (code ``invalid_transition``) for a move the life cycle does not list.
+    """
+    current = row_lock(ReviewRound, review_round.pk).status
+    if not round_may_move(current, to):
+        raise ValidationError(
+            _("A review round cannot go from “%(old)s” to “%(new)s”."),
+            code="invalid_transition",
+            params={"old": RoundStatus(current).label, "new": RoundStatus(to).label},
+        )
+    now = now or timezone.now()
+    review_round.status, review_round.finished_at = to, now
+    review_round.save(update_fields=["status", "finished_at"])
+    undecided = review_round.stage_runs.filter(status__in=STAGE_OPEN).order_by("stage__position", "pk")
+    for run in undecided if to in ROUND_CLOSES_STAGES else ():
+        stage_transition(stage_run=run, to=StageStatus.CLOSED, actor=actor, now=now)
+    event_record(
+        actor=actor,
+        action=f"review.round_{to}",
+        obj=review_round.post,
+        content_hash=review_round.content_hash,
+        changes={"round": review_round.pk},
     )
-    stage_run.save(update_fields=["status", "started_at", "deadline"])
-    enqueue_after_commit("approvals.notifications.stage_reached", stage_run_id=stage_run.pk)
+    return review_round
+
+
+def stage_transition(*, stage_run: StageRun, to: str, actor: Any, now: dt.datetime | None = None) -> StageRun:
+    """Lock ``stage_run`` and move it to status ``to`` if `approvals.states` allows it; returns it.
+
+    Starting a stage sets its deadline and tells its reviewers after commit; any other move
+    finishes it. Writes the audit event. Raises ValidationError (code ``invalid_transition``)
+    for a move the life cycle does not list.
+    """
+    current = row_lock(StageRun, stage_run.pk).status
+    if not stage_may_move(current, to):
+        raise ValidationError(
+            _("A review stage cannot go from “%(old)s” to “%(new)s”."),
+            code="invalid_transition",
+            params={"old": StageStatus(current).label, "new": StageStatus(to).label},
+        )
+    now = now or timezone.now()
+    stage_run.status = to
+    if to == StageStatus.IN_PROGRESS:
+        stage = stage_run.stage
+        stage_run.started_at = now
+        stage_run.deadline = _deadline(
+            start=now, turnaround=stage.turnaround, post=stage_run.round.post, after_publication=stage.after_publication
+        )
+        fields = ["status", "started_at", "deadline"]
+    else:
+        stage_run.finished_at = now
+        fields = ["status", "finished_at"]
+    stage_run.save(update_fields=fields)
+    event_record(
+        actor=actor,
+        action="review.stage_status_changed",
+        obj=stage_run,
+        content_hash=stage_run.round.content_hash,
+        changes={"status": [current, to], "round": stage_run.round_id, "stage": stage_run.stage.name},
+    )
+    if to == StageStatus.IN_PROGRESS:
+        enqueue_after_commit("approvals.notifications.stage_reached", stage_run_id=stage_run.pk)
+    return stage_run
 
 
 def _round_open(*, post: Post, actor: Any) -> ReviewRound:
@@ -140,7 +207,7 @@ def _round_open(*, post: Post, actor: Any) -> ReviewRound:
     )
     runs = StageRun.objects.bulk_create([StageRun(round=review_round, stage=stage) for stage in stages])
     first = next(run for run in runs if not run.stage.after_publication)
-    _stage_start(stage_run=first, post=post, now=now)
+    stage_transition(stage_run=first, to=StageStatus.IN_PROGRESS, actor=actor, now=now)
     event_record(
         actor=actor,
         action="review.round_opened",
@@ -149,22 +216,6 @@ def _round_open(*, post: Post, actor: Any) -> ReviewRound:
         changes={"round": review_round.pk, "chain": chain.name, "revision": post.current_revision.number},
     )
     return review_round
-
-
-def _round_close(*, review_round: ReviewRound, status: str, actor: Any, now: dt.datetime) -> None:
-    review_round.status = status
-    review_round.finished_at = now
-    review_round.save(update_fields=["status", "finished_at"])
-    review_round.stage_runs.filter(status__in=[StageStatus.WAITING, StageStatus.IN_PROGRESS]).update(
-        status=StageStatus.CLOSED, finished_at=now
-    )
-    event_record(
-        actor=actor,
-        action=f"review.round_{status}",
-        obj=review_round.post,
-        content_hash=review_round.content_hash,
-        changes={"round": review_round.pk},
-    )
 
 
 @transaction.atomic
@@ -285,94 +336,62 @@ def decision_version_check(*, post: Post, stage_run: StageRun, expected: int | N
     post_version_check(post=post, expected=seen)
 
 
-# What a verdict on a stage after publication makes of the stage.
-AFTER_PUBLICATION_OUTCOME = {
-    Verdict.APPROVE: StageStatus.APPROVED,
-    Verdict.REQUEST_CHANGES: StageStatus.CHANGES_REQUESTED,
-    Verdict.REJECT: StageStatus.REJECTED,
-}
-
-
 def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> None:
     now = timezone.now()
     review_round = stage_run.round
+    reviewer, verdict = decision.reviewer, decision.verdict
     if stage_run.stage.after_publication:
         # The post is out (or going out): a verdict here closes the stage and tells the post's team;
         # it does not move the post (withdrawing or taking it down is for people to decide).
-        if _rule_met(stage_run=stage_run) or decision.verdict != Verdict.APPROVE:
-            stage_run.status = AFTER_PUBLICATION_OUTCOME[Verdict(decision.verdict)]
-            stage_run.finished_at = now
-            stage_run.save(update_fields=["status", "finished_at"])
-        if decision.verdict != Verdict.APPROVE:
+        if _rule_met(stage_run=stage_run) or verdict != Verdict.APPROVE:
+            stage_transition(stage_run=stage_run, to=VERDICT_OUTCOME[verdict], actor=reviewer, now=now)
+        if verdict != Verdict.APPROVE:
             enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
         return
-    if decision.verdict == Verdict.REJECT:
-        stage_run.status, stage_run.finished_at = StageStatus.REJECTED, now
-        stage_run.save(update_fields=["status", "finished_at"])
-        _round_close(review_round=review_round, status=RoundStatus.REJECTED, actor=decision.reviewer, now=now)
+    if verdict in VERDICT_ROUND_END:
+        stage_transition(stage_run=stage_run, to=VERDICT_OUTCOME[verdict], actor=reviewer, now=now)
+        round_transition(review_round=review_round, to=VERDICT_ROUND_END[verdict], actor=reviewer, now=now)
         if post.status == PostStatus.IN_REVIEW:  # a post already out keeps its status
-            post_transition(post=post, to=PostStatus.REJECTED, actor=decision.reviewer, reason=decision.comment)
-        enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
-        return
-    if decision.verdict == Verdict.REQUEST_CHANGES:
-        stage_run.status, stage_run.finished_at = StageStatus.CHANGES_REQUESTED, now
-        stage_run.save(update_fields=["status", "finished_at"])
-        _round_close(review_round=review_round, status=RoundStatus.CHANGES_REQUESTED, actor=decision.reviewer, now=now)
-        if post.status == PostStatus.IN_REVIEW:  # a post already out keeps its status
-            post_transition(
-                post=post, to=PostStatus.CHANGES_REQUESTED, actor=decision.reviewer, reason=decision.comment
-            )
+            post_transition(post=post, to=VERDICT_POST_END[verdict], actor=reviewer, reason=decision.comment)
         enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
         return
     if not _rule_met(stage_run=stage_run):
         return
-    stage_run.status, stage_run.finished_at = StageStatus.APPROVED, now
-    stage_run.save(update_fields=["status", "finished_at"])
+    stage_transition(stage_run=stage_run, to=StageStatus.APPROVED, actor=reviewer, now=now)
     remaining = list(
         review_round.stage_runs.select_related("stage").filter(status=StageStatus.WAITING).order_by("stage__position")
     )
     before = [run for run in remaining if not run.stage.after_publication]
     if before:
-        _stage_start(stage_run=before[0], post=post, now=now)
+        stage_transition(stage_run=before[0], to=StageStatus.IN_PROGRESS, actor=reviewer, now=now)
         return
     # Every stage before publication approved this content: the round is done.
-    review_round.status, review_round.finished_at = RoundStatus.APPROVED, now
-    review_round.save(update_fields=["status", "finished_at"])
-    event_record(
-        actor=decision.reviewer,
-        action="review.round_approved",
-        obj=post,
-        content_hash=review_round.content_hash,
-        changes={"round": review_round.pk},
-    )
-    post_approval_record(post=post, approved_hash=review_round.content_hash, actor=decision.reviewer)
+    round_transition(review_round=review_round, to=RoundStatus.APPROVED, actor=reviewer, now=now)
+    post_approval_record(post=post, approved_hash=review_round.content_hash, actor=reviewer)
     for run in remaining:  # after-publication stages: open now, due after the post goes out
-        _stage_start(stage_run=run, post=post, now=now)
+        stage_transition(stage_run=run, to=StageStatus.IN_PROGRESS, actor=reviewer, now=now)
     enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
 
 
 @receiver(post_blocked, dispatch_uid="approvals.cancel_on_block")
 def _cancel_review_on_block(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
-    now = timezone.now()
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
-        _round_close(review_round=review_round, status=RoundStatus.CANCELLED, actor=actor, now=now)
+        round_transition(review_round=review_round, to=RoundStatus.CANCELLED, actor=actor)
 
 
 @receiver(post_withdrawn, dispatch_uid="approvals.cancel_on_withdraw")
 def _cancel_review_on_withdraw(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
-    """A withdrawn post needs no review: its open round is cancelled (audited by `_round_close`)."""
-    now = timezone.now()
-    for review_round in ReviewRound.objects.select_for_update().filter(post=post, status=RoundStatus.IN_PROGRESS):
-        _round_close(review_round=review_round, status=RoundStatus.CANCELLED, actor=actor, now=now)
+    """A withdrawn post needs no review: its open round is cancelled (audited by `round_transition`)."""
+    for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
+        round_transition(review_round=review_round, to=RoundStatus.CANCELLED, actor=actor)
 
 
 @receiver(post_content_changed, dispatch_uid="approvals.restart_review")
 def _restart_review_on_change(*, post: Post, revision: Any, actor: Any, previous_status: str, **kwargs: Any) -> None:
     """An edit after submission supersedes the open round and starts again from the first stage."""
-    now = timezone.now()
     superseded = False
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
-        _round_close(review_round=review_round, status=RoundStatus.SUPERSEDED, actor=actor, now=now)
+        round_transition(review_round=review_round, to=RoundStatus.SUPERSEDED, actor=actor)
         superseded = True
     if post.approved_hash:
         post.approved_hash = ""

@@ -202,6 +202,7 @@ class Post(models.Model):
             models.UniqueConstraint(
                 fields=["external_id"], condition=~Q(external_id=""), name="post_unique_external_id"
             ),
+            models.CheckConstraint(condition=Q(status__in=PostStatus.values), name="post_status_valid"),
         ]
         indexes = [models.Index(fields=["campaign", "scheduled_at"], name="post_campaign_time_idx")]
 
