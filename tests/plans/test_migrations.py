@@ -17,7 +17,7 @@ from people.models import User
 from plans.exporting import plan_export, posts_for_plan_export
 from posts.models import Post
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 # The last migration of each app on the main branch before plans moved out of posts.
 BEFORE_THE_MOVE = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('posts', '0005_dates_within_1900_2100'),
+        ('posts', '0006_post_text_limits'),
     ]
 
     operations = [
