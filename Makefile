@@ -64,7 +64,7 @@ run: $(STAMP)
 # pytest exits 5 when a tier selects no test (e.g. narrowed with PYTEST_ADDOPTS): not a failure.
 define run_tier
 	rc=0; $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -rfEs -m "$(1)" || rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "no tests selected by -m \"$(1)\""; rc=0; fi; exit $$rc
+	if [ $$rc -eq 5 ]; then echo "this tier (-m \"$(1)\") selected no test"; rc=0; fi; exit $$rc
 endef
 
 test: $(STAMP) chromium
