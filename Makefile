@@ -12,17 +12,21 @@ STAMP := $(VENV)/.installed
 ADDR ?= 127.0.0.1:8000
 # pytest-xdist workers: the number of CPUs, at most 2.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 2 ] && n=2; echo $$n)
+# The two test tiers (README "Tests"): `make test` runs the fast one, `make test-slow` the rest.
+FAST_TESTS ?= not slow and not processes
+SLOW_TESTS ?= slow or processes
 # Directories the translation commands must not walk into.
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests --ignore=bench
 
 # The browser tests drive the system Chromium (/usr/bin/chromium); never fetch Playwright's own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help venv install run test lint bench messages check-deploy clean distclean
+.PHONY: help venv install run test test-slow chromium lint bench messages check-deploy clean distclean
 
 help:
 	@echo "make run           serve Rounds with demo data on http://$(ADDR)/ (Ctrl-C stops it)"
-	@echo "make test          make lint, then the whole test suite"
+	@echo "make test          make lint, then the fast tests (what to run before a commit)"
+	@echo "make test-slow     the slow tests: page sweep, stateful/property runs, multi-process fault injection"
 	@echo "make lint          lint rules, format check, type check and the import contracts"
 	@echo "make bench         run every benchmark in bench/ (one JSON line each)"
 	@echo "make messages      extract and compile the German translation catalogue"
@@ -58,8 +62,21 @@ run: $(STAMP)
 	@echo "Passwords are printed when a user is first created; ROUNDS_DEMO_PASSWORD=... make run sets them all."
 	PY=$(PY) ADDR=$(ADDR) scripts/run.sh
 
-test: lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -rfEs
+# pytest exits 5 when a tier selects no test (e.g. narrowed with PYTEST_ADDOPTS): not a failure.
+define run_tier
+	rc=0; $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -rfEs -m "$(1)" || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "this tier (-m \"$(1)\") selected no test"; rc=0; fi; exit $$rc
+endef
+
+test: lint chromium
+	$(call run_tier,$(FAST_TESTS))
+
+test-slow: $(STAMP) chromium
+	$(call run_tier,$(SLOW_TESTS))
+
+# Installs the system Chromium the browser tests drive when it is missing and we may (root/sudo).
+chromium:
+	@scripts/ensure-chromium
 
 lint: $(STAMP)
 	@echo "== ruff check: lint rules (pyproject.toml [tool.ruff])"

@@ -123,12 +123,16 @@ def ok(response: Any, what: str) -> None:
 
 
 # Shrinking a failure costs minutes over these pages; the unshrunk example is reported as it is.
-@settings(
+RENDERING = settings(
     max_examples=30,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@pytest.mark.slow
+@RENDERING
 @given(data=st.data())
 def test_any_content_the_editor_accepts_renders_everywhere(setting: dict[str, Any], data: Any) -> None:
     form = {"campaign": setting["campaign"].pk, **data.draw(post_input(setting["account_ids"]))}
@@ -159,3 +163,11 @@ def test_any_content_the_editor_accepts_renders_everywhere(setting: dict[str, An
         ok(reviewer.get(reverse("approvals:review", args=[post.pk])), "review page, reviewer")
         ok(reviewer.get(reverse("posts:post_detail", args=[post.pk])), "post page, reviewer")
         ok(reviewer.get(reverse("approvals:inbox")), "inbox")
+
+
+# make test's run of the property above (which runs in make test-slow): the same test, a few examples.
+test_any_content_the_editor_accepts_renders_everywhere_few = settings(RENDERING, max_examples=4)(
+    given(data=st.data())(
+        test_any_content_the_editor_accepts_renders_everywhere.hypothesis.inner_test  # type: ignore[attr-defined]
+    )
+)

@@ -867,6 +867,7 @@ def _pg_query(env: dict[str, str], statement: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_a_bc_revocation_date_cannot_take_the_registry_down_on_postgresql(pg_env: dict[str, str]) -> None:
     import json
 

@@ -69,6 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 @pytest.mark.xdist_group("postgres-server")
 def test_migrate_seed_demo_and_audit_chain_on_postgresql(server: Server) -> None:
     seeded = manage("seed_demo", env=server.env)

@@ -79,6 +79,7 @@ def to_csv(rows: list[dict[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rows=plan_rows(), file_format=st.sampled_from([CSV, XLSX]))
 def test_export_of_any_imported_plan_reimports_as_unchanged(
@@ -93,6 +94,14 @@ def test_export_of_any_imported_plan_reimports_as_unchanged(
         assert [row.outcome for row in again.rows] == [UNCHANGED] * len(rows)
         assert AuditEvent.objects.count() == events
         transaction.set_rollback(True)
+
+
+# make test's run of the property above (which runs in make test-slow): the same test, a few examples.
+test_export_of_any_imported_plan_reimports_as_unchanged_few = settings(SETTINGS, max_examples=5)(
+    given(rows=plan_rows(), file_format=st.sampled_from([CSV, XLSX]))(
+        test_export_of_any_imported_plan_reimports_as_unchanged.hypothesis.inner_test  # type: ignore[attr-defined]
+    )
+)
 
 
 CORRUPTIONS = {

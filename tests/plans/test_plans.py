@@ -570,6 +570,7 @@ def test_posts_create_many_matches_post_create_in_a_fixed_number_of_queries(
     assert chain_verify() is None
 
 
+@pytest.mark.slow  # the smaller imports above and the 30-post batch check the same in make test
 def test_a_2500_row_plan_creates_exactly_its_posts_targets_revisions_and_events(
     editor: Any, plan_accounts: list[Any], plan_clock: None
 ) -> None:

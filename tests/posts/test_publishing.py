@@ -811,6 +811,7 @@ def test_publishing_page_lists_what_needs_attention_in_constant_queries(
     assert len(queries) <= 10, [query["sql"] for query in queries]
 
 
+@pytest.mark.slow  # its 50-row case also runs in make test, in the test above
 def test_publishing_page_query_count_does_not_grow(
     scheduled: Any, account_factory: Any, time_machine: Any, run_pass: Any, client: Any, editor: Any
 ) -> None:
