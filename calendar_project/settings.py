@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "audit",
     "consent",
     "posts",
+    "publishing",
     "approvals",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("reviews/", include("approvals.urls")),
     path("consent/", include("consent.urls")),
     path("", include("posts.urls")),
+    path("", include("publishing.urls")),
 ]
 
 # Error pages that need no database (calendar_project/web.py); 500 answers 503 when the database is down.
