@@ -16,6 +16,13 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event through the ORM."""
 
 
+def object_type_of(model: "type[models.Model] | models.Model") -> str:
+    """Return the type an object's events are filed under: its ``audit_object_type``, or its model's label."""
+    # A model that moved between apps keeps its old label here, so its history stays one (the chain
+    # of hashes forbids rewriting the events already written).
+    return getattr(model, "audit_object_type", None) or model._meta.label_lower
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events are append-only.")
@@ -24,7 +31,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise AppendOnlyError("Audit events are append-only.")
 
     def for_object(self, obj: models.Model) -> "AuditEventQuerySet":
-        return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        return self.filter(object_type=object_type_of(obj), object_id=str(obj.pk))
 
 
 class AuditEvent(models.Model):

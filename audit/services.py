@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditEvent, event_hash
+from audit.models import GENESIS_HASH, AuditEvent, event_hash, object_type_of
 from core.bulk import rows_insert
 from core.inputs import storable
 
@@ -87,7 +87,7 @@ def event_record(
         actor=actor if is_user else None,
         actor_repr=(actor.get_username() if is_user else str(actor or "system"))[:200],
         action=action,
-        object_type=obj._meta.label_lower,
+        object_type=object_type_of(obj),
         object_id=str(obj.pk),
         object_repr=storable(str(obj))[:300],
         content_hash=content_hash,
@@ -149,7 +149,7 @@ def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> int:
     rows: list[tuple[Any, ...]] = []
     for spec in events:
         seq += 1
-        obj_type, obj_id, obj_repr = spec.obj._meta.label_lower, str(spec.obj.pk), storable(str(spec.obj))[:300]
+        obj_type, obj_id, obj_repr = object_type_of(spec.obj), str(spec.obj.pk), storable(str(spec.obj))[:300]
         changes = _normalise(spec.changes or {})
         digest = event_hash(
             seq=seq,

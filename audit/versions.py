@@ -18,7 +18,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, object_type_of
 
 # Events that record a reading or a reminder, not a change: they never make a form stale.
 NOT_CHANGES = frozenset({"consent.document_viewed", "consent.expiry_reminded"})
@@ -50,7 +50,7 @@ def _change_events(object_type: str, object_id: Any) -> "models.QuerySet[AuditEv
 
 def version_of(*, model: type[models.Model], pk: Any) -> int:
     """Return the version of the object ``model`` ``pk``: the sequence number of its latest change, or 0."""
-    latest = _change_events(model._meta.label_lower, pk).order_by("-seq").values_list("seq", flat=True).first()
+    latest = _change_events(object_type_of(model), pk).order_by("-seq").values_list("seq", flat=True).first()
     return latest or 0
 
 
@@ -58,7 +58,7 @@ def version_annotation(model: type[models.Model]) -> Coalesce:
     """Return an expression giving each row of ``model`` its version, for ``QuerySet.annotate``."""
     latest = (
         AuditEvent.objects.filter(
-            object_type=model._meta.label_lower, object_id=Cast(models.OuterRef("pk"), models.CharField())
+            object_type=object_type_of(model), object_id=Cast(models.OuterRef("pk"), models.CharField())
         )
         .exclude(action__in=NOT_CHANGES)
         .order_by("-seq")
@@ -94,14 +94,14 @@ def version_check(
     if expected is None:
         return
     events = list(
-        _change_events(obj._meta.label_lower, obj.pk).filter(seq__gt=expected).select_related("actor").order_by("seq")
+        _change_events(object_type_of(obj), obj.pk).filter(seq__gt=expected).select_related("actor").order_by("seq")
     )
     latest = events[-1] if events else None
     if latest is None:
         current = version_of(model=type(obj), pk=obj.pk)
         if current == expected:
             return
-        latest = _change_events(obj._meta.label_lower, obj.pk).select_related("actor").order_by("-seq").first()
+        latest = _change_events(object_type_of(obj), obj.pk).select_related("actor").order_by("-seq").first()
     version = latest.seq if latest is not None else 0
     when = latest.created_at if latest is not None else None
     name = _actor_name(latest) if latest is not None else _("someone")

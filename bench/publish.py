@@ -51,7 +51,7 @@ WAIT_SECONDS = float(os.environ.get("BENCH_WAIT", "120"))
 
 def measure(fake: Any, publications: list[Any], due: dt.datetime, since: int) -> dict[str, Any]:
     """Wait for every publication to arrive (or the time limit); return lag percentiles, duplicates, lost."""
-    from posts.publishing import publication_key
+    from publishing.services import publication_key
 
     keys = {publication_key(p) for p in publications}
     deadline = time.time() + WAIT_SECONDS + max(0.0, due.timestamp() - time.time())
@@ -153,7 +153,7 @@ def main() -> None:
             [
                 Schedule(
                     name=f"naive-{p.pk}",
-                    func="posts.publishing.publication_send",
+                    func="publishing.services.publication_send",
                     args=f"{p.pk}, {p.lease_token!r}",
                     schedule_type=Schedule.ONCE,
                     repeats=1,

@@ -8,7 +8,7 @@ PREFIX = "rounds:"
 SCHEDULES: dict[str, tuple[str, int]] = {
     "review-reminders": ("approvals.notifications.reminders_send", 5),
     # The publish dispatcher's pass, once a minute: catches what was missed while it was down.
-    "publish-safety-net": ("posts.publishing.dispatch_once", 1),
+    "publish-safety-net": ("publishing.services.dispatch_once", 1),
     "consent-expiries": ("consent.services.consent_expiries_process", 60),
     "consent-expiry-reminders": ("consent.services.consent_expiry_reminders_send", 60 * 24),
 }

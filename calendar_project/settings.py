@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "consent",
     "posts",
     "plans",
+    "publishing",
     "approvals",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("plans/", include("plans.urls")),
     path("", include("posts.urls")),
+    path("", include("publishing.urls")),
 ]
 
 # Error pages that need no database (calendar_project/web.py); 500 answers 503 when the database is down.

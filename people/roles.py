@@ -44,7 +44,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEDICAL_REVIEWER: ["approvals.view_reviewchain"],
     LEGAL_REVIEWER: ["approvals.view_reviewchain"],
     # Communications acts on failed and blocked publications (the Publishing page).
-    COMMUNICATIONS_REVIEWER: ["approvals.view_reviewchain", "posts.view_publication", "posts.change_takedownitem"],
+    COMMUNICATIONS_REVIEWER: [
+        "approvals.view_reviewchain",
+        "publishing.view_publication",
+        "publishing.change_takedownitem",
+    ],
     CONSENT_OFFICER: [
         "consent.add_subject",
         "consent.change_subject",
@@ -60,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.*",
         "audit.view_auditevent",
         "posts.*",
+        "publishing.*",
         "consent.*",
         "approvals.*",
         "auth.view_group",

@@ -10,9 +10,6 @@ class PostsConfig(AppConfig):
         from consent.policy import document_access_register
         from consent.selectors import registry_panel_register
         from posts import receivers
-        from posts.panels import panel_register
-        from posts.views.publishing import publications_panel
 
         document_access_register("posts.reviewers", receivers.reviewer_may_read_document)
         registry_panel_register("posts.featuring", receivers.posts_featuring_panel)
-        panel_register("publications", publications_panel)

@@ -1,6 +1,6 @@
 """Panels that apps above posts add to a post's detail page, without posts importing them.
 
-Apps that stand on posts (approvals, later publishing views) register a provider in their
+Apps that stand on posts (approvals, publishing) register a provider in their
 ``AppConfig.ready()``; the post detail view renders whatever the providers return, in order.
 """
 

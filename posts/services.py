@@ -5,7 +5,7 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -21,29 +21,24 @@ from core.bulk import column_set, instance_maker, objects_insert, rows_insert, r
 from core.inputs import text_storable
 from core.locks import row_lock
 from core.tasks import enqueue_after_commit
-from posts import patient_data, platforms, publishing
+from posts import patient_data, platforms
 from posts.content import content_hash, content_snapshot, content_snapshot_of
 from posts.gates import post_consent_problems
 from posts.links import ordinary_web_link_valid
 from posts.locks import post_lock, posts_lock
 from posts.media import ProcessedImage
-from posts.models import (
-    Account,
-    Campaign,
-    ContentType,
-    FeaturedPerson,
-    Media,
-    Post,
-    PostStatus,
-    PostTarget,
-    Revision,
-    TakedownItem,
-)
+from posts.models import Account, Campaign, ContentType, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
 from posts.policy import EDIT, MOVE, SCHEDULE, UNSCHEDULE, WITHDRAW, PostPolicy
-from posts.signals import post_blocked, post_content_changed, post_withdrawn
+from posts.signals import (
+    post_blocked,
+    post_content_changed,
+    post_out_consent_ended,
+    post_retimed,
+    post_status_changed,
+    post_withdrawn,
+)
 from posts.stale import post_version_check
 from posts.states import EDIT_RESETS, may_move
-from posts.takedowns import takedown_may_act
 
 
 @dataclass(frozen=True)
@@ -240,7 +235,7 @@ def post_transition(
         content_hash=post.content_hash,
         changes={"status": [old, to], "reason": reason, **(changes or {})},
     )
-    publishing.publications_follow_post(post=post, old_status=old, actor=actor)
+    post_status_changed.send(sender=Post, post=post, old_status=old, actor=actor)
     return post
 
 
@@ -625,7 +620,7 @@ def _move(*, post: Post, actor: Any, scheduled_at: dt.datetime | None, time_zone
         content_hash=post.content_hash,
         changes={"scheduled_at": [old, scheduled_at], "time_zone": new_zone},
     )
-    publishing.publications_retime(post=post, actor=actor)
+    post_retimed.send(sender=Post, post=post, actor=actor)
 
 
 @transaction.atomic
@@ -769,19 +764,10 @@ def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[
     # Locks in id order, as everywhere, so two cascades never deadlock.
     for post in posts_lock(post_ids):
         if post.status in UNSTOPPABLE:
-            for target in post.targets.select_related("account"):
-                item, created = TakedownItem.objects.get_or_create(
-                    post=post, account=target.account, consent=record, defaults={"reason": reason}
-                )
-                if created:
-                    takedowns.append(item.pk)
-                    event_record(
-                        actor=actor,
-                        action="takedown.created",
-                        obj=item,
-                        content_hash=post.content_hash,
-                        changes={"post": post.pk, "account": target.account_id, "reason": reason},
-                    )
+            # Publishing lists what must come down, in this transaction.
+            responses = post_out_consent_ended.send(sender=Post, post=post, record=record, actor=actor, reason=reason)
+            for _receiver, item_ids in responses:
+                takedowns.extend(cast(list[int], item_ids))
         elif post.status not in FINISHED:
             post_transition(
                 post=post, to=PostStatus.BLOCKED, actor=actor, reason=reason, changes={"consent": record.pk}
@@ -790,18 +776,3 @@ def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[
             enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason)
             blocked.append(post.pk)
     return blocked, takedowns
-
-
-@transaction.atomic
-def takedown_confirm(*, item: TakedownItem, actor: Any) -> TakedownItem:
-    """Record that someone took the publication down; returns the item."""
-    if not takedown_may_act(actor=actor, item=item):
-        raise PermissionDenied(_("You may not confirm takedowns for this campaign."))
-    item = row_lock(TakedownItem, item.pk)
-    if item.confirmed_at is not None:
-        raise ValidationError(_("This publication is already confirmed as taken down."))
-    item.confirmed_at = timezone.now()
-    item.confirmed_by = actor
-    item.save(update_fields=["confirmed_at", "confirmed_by"])
-    event_record(actor=actor, action="takedown.confirmed", obj=item, changes={"post": item.post_id})
-    return item

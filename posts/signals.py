@@ -12,3 +12,17 @@ post_blocked = Signal()
 # Sent inside the transaction that withdrew a post, with ``post``, ``actor`` and ``reason``.
 # The review chain cancels the post's open round.
 post_withdrawn = Signal()
+
+# Sent inside the transaction that moved a post to a new status (``post_transition``), with
+# ``post`` (locked), ``old_status`` and ``actor``. Publishing opens or cancels the post's
+# publications so a scheduled post always has them.
+post_status_changed = Signal()
+
+# Sent inside the transaction that moved a scheduled post to a new time, with ``post`` (locked)
+# and ``actor``. Publishing moves the waiting publications along.
+post_retimed = Signal()
+
+# Sent inside the transaction that ended a consent (``consent_cascade``), once per post already
+# out that relies on it, with ``post`` (locked), ``record``, ``actor`` and ``reason``. Receivers
+# return the ids of the takedown items they listed.
+post_out_consent_ended = Signal()

@@ -3,7 +3,7 @@
 from posts.models import PostStatus as S
 
 # A call already in flight when a post left the schedule (edited, unscheduled, withdrawn, blocked)
-# may still come back confirmed: the post is then live, and says so (`posts.publishing.post_settle`).
+# may still come back confirmed: the post is then live, and says so (`publishing.services.post_settle`).
 _WENT_OUT = frozenset({S.PUBLISHED, S.PARTIALLY_PUBLISHED})
 
 # Review (approvals app) and publishing use the same table; nothing sets a status directly.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from posts.views import calendar, campaigns, editor, publishing
+from posts.views import calendar, campaigns, editor
 
 app_name = "posts"
 
@@ -14,10 +14,6 @@ urlpatterns = [
     path("posts/<int:pk>/schedule/", editor.post_schedule_view, name="post_schedule"),
     path("posts/<int:pk>/unschedule/", editor.post_unschedule_view, name="post_unschedule"),
     path("posts/<int:pk>/withdraw/", editor.post_withdraw_view, name="post_withdraw"),
-    path("publishing/", publishing.publishing_view, name="publishing"),
-    path("publications/<int:pk>/retry/", publishing.publication_retry_view, name="publication_retry"),
-    path("takedowns/<int:pk>/confirm/", publishing.takedown_confirm_view, name="takedown_confirm"),
-    path("takedowns/<int:pk>/delete/", publishing.takedown_delete_view, name="takedown_delete"),
     path("campaigns/", campaigns.campaign_list_view, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_create_view, name="campaign_create"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail_view, name="campaign_detail"),

@@ -94,8 +94,26 @@ def make_user(username: str, *groups: str, **extra: Any) -> Any:
 
     user = User.objects.create_user(username=username, password="pw", email=f"{username}@example.org", **extra)
     for name in groups:
-        user.groups.add(Group.objects.get(name=name))
+        user.groups.add(role_group(name))
     return user
+
+
+def role_group(name: str) -> Group:
+    """Return the role's group; make the roles again if a transactional test left them flushed.
+
+    A ``transaction=True, serialized_rollback=True`` test empties every table when it ends and
+    skips the post-migrate work that would refill them (its own data comes back at its start),
+    so the next test on that worker finds no groups, permissions or content types.
+    """
+    try:
+        return Group.objects.get(name=name)
+    except Group.DoesNotExist:
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.management.sql import emit_post_migrate_signal
+
+        ContentType.objects.clear_cache()
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+        return Group.objects.get(name=name)
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from django.test import Client
 
 from approvals.selectors import post_is_overdue
 from people.models import User
-from posts.models import Post, PostStatus, Publication, PublicationStatus
+from posts.models import Post, PostStatus
+from publishing.models import Publication, PublicationStatus
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]

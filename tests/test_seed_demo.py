@@ -11,19 +11,8 @@ from audit.models import AuditEvent
 from audit.selectors import chain_verify
 from people import roles
 from people.models import User
-from posts.models import (
-    Account,
-    Campaign,
-    Media,
-    Post,
-    PostStatus,
-    PostTarget,
-    Publication,
-    PublicationAttempt,
-    PublicationStatus,
-    Revision,
-    TakedownItem,
-)
+from posts.models import Account, Campaign, Media, Post, PostStatus, PostTarget, Revision
+from publishing.models import Publication, PublicationAttempt, PublicationStatus, TakedownItem
 
 pytestmark = pytest.mark.django_db
 

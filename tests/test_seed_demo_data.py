@@ -11,7 +11,8 @@ from approvals.policy import current_stage_run
 from approvals.services import findings_keyed
 from people import roles
 from people.models import User
-from posts.models import Account, Campaign, Media, Post, PostStatus, Publication, PublicationStatus, TakedownItem
+from posts.models import Account, Campaign, Media, Post, PostStatus
+from publishing.models import Publication, PublicationStatus, TakedownItem
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 from tests.test_seed_demo import ACCOUNTS, TROUBLE_ACCOUNTS
 

@@ -19,8 +19,8 @@ from approvals.services import decision_record, finding_keys, round_submit
 from audit.versions import version_of
 from people import roles
 from posts.models import Post, PostStatus
-from posts.publishing import dispatch_once
 from posts.services import post_schedule
+from publishing.services import dispatch_once
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,9 @@ from approvals.services import decision_record, finding_keys, round_submit
 from audit.models import AuditEvent
 from consent.policy import VIEW_DOCUMENT, consent_actions
 from consent.services import consent_revoke
-from posts.models import Post, PostStatus, TakedownItem
+from posts.models import Post, PostStatus
 from posts.services import FeatureSpec, post_schedule, post_transition, post_update
+from publishing.models import TakedownItem
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied
 from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, finding_keys
-from posts.models import Post, PostStatus, Publication, Revision
-from posts.models import PublicationStatus as P
+from posts.models import Post, PostStatus, Revision
 from posts.services import post_schedule, post_update
+from publishing.models import Publication
+from publishing.models import PublicationStatus as P
 from tests.races import need_postgresql, race
 
 pytestmark = [

@@ -1,7 +1,7 @@
 """Publishing with real processes: a scratch database, ``qcluster`` and ``publish_dispatcher``
 subprocesses, the publications they send, and a way to kill a worker in the middle of a call.
 
-Shared by the multi-process tests (tests/posts/test_publishing_faults.py) and the benchmark
+Shared by the multi-process tests (tests/publishing/test_publishing_faults.py) and the benchmark
 (bench/publish.py). Django is imported only inside functions: the bench configures Django for
 the scratch database in its own process; a test process belongs to pytest-django's test
 database, so tests run the world-building part through this module's command line instead:
@@ -410,8 +410,9 @@ def publications_for(posts: list[Any], *, due: dt.datetime, spread: float = 0.0,
     """
     from django.conf import settings
 
-    from posts.models import Post, PostTarget, Publication
-    from posts.models import PublicationStatus as P
+    from posts.models import Post, PostTarget
+    from publishing.models import Publication
+    from publishing.models import PublicationStatus as P
 
     account_of = dict(PostTarget.objects.filter(post__in=[p.pk for p in posts]).values_list("post_id", "account_id"))
     rows = []
@@ -452,8 +453,9 @@ def report() -> dict[str, Any]:
     from django.db.models import Count
 
     from audit.models import AuditEvent
-    from posts.models import Post, Publication, PublicationAttempt
-    from posts.publishing import publication_key
+    from posts.models import Post
+    from publishing.models import Publication, PublicationAttempt
+    from publishing.services import publication_key
 
     outcomes: dict[int, list[str]] = {}
     for publication_id, outcome in PublicationAttempt.objects.order_by("pk").values_list("publication_id", "outcome"):

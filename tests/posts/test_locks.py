@@ -22,10 +22,11 @@ from approvals.services import decision_record, finding_keys, round_submit
 from audit.models import AuditEvent
 from people import roles
 from posts.locks import post_lock
-from posts.models import Post, PostStatus, Publication, PublicationAttempt, Revision
-from posts.models import PublicationStatus as P
-from posts.publishing import publication_send, publications_claim_due, publications_send
+from posts.models import Post, PostStatus, Revision
 from posts.services import post_move, post_schedule, post_update, post_withdraw
+from publishing.models import Publication, PublicationAttempt
+from publishing.models import PublicationStatus as P
+from publishing.services import publication_send, publications_claim_due, publications_send
 from tests.conftest import make_user
 from tests.races import PATIENCE, need_postgresql, race
 

@@ -46,13 +46,7 @@ from consent.services import SignerSpec, consent_record_create, consent_revoke, 
 from people import roles
 from people.models import User
 from posts.media import ProcessedImage, image_process
-from posts.models import Account, Campaign, Connector, ContentType, Media, Platform, Post, PostStatus, Publication
-from posts.publishing import (
-    _prepare_group,
-    publications_claim_due,
-    publications_flag_overdue,
-    publications_send,
-)
+from posts.models import Account, Campaign, Connector, ContentType, Media, Platform, Post, PostStatus
 from posts.services import (
     FeatureSpec,
     NewMedia,
@@ -63,6 +57,13 @@ from posts.services import (
     post_move,
     post_schedule,
     post_withdraw,
+)
+from publishing.models import Publication
+from publishing.services import (
+    _prepare_group,
+    publications_claim_due,
+    publications_flag_overdue,
+    publications_send,
 )
 
 # Posts going out are due this far ahead of the moment they are scheduled; the claim looks a little further.

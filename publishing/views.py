@@ -1,0 +1,166 @@
+"""The Publishing page, "Retry publishing", takedowns, and the publications panel on a post's page."""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.web import forbidden
+from posts.models import Post, PostStatus
+from posts.panels import Panel
+from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
+from publishing.services import (
+    RETRY,
+    PublishingPolicy,
+    publication_retry,
+    publications_for_user,
+    publications_live_edited,
+    publications_needing_attention,
+    publications_of_post,
+)
+from publishing.takedowns import takedown_confirm, takedown_delete
+
+LIST_LIMIT = 200
+# How long a closed takedown stays on the page, with its proof.
+TAKEN_DOWN_DAYS = 30
+
+
+@login_required
+def publishing_view(request: HttpRequest) -> HttpResponse:
+    """List the failed, blocked, overdue and waiting publications the user may see and act on."""
+    policy = PublishingPolicy(request.user)
+    if not policy.may_open_page:
+        return forbidden(request, _("Only the campaign's editors, Communications and Governance see publishing."))
+    publications = list(publications_needing_attention(user=request.user)[: LIST_LIMIT + 1])
+    rows = [(publication, RETRY in policy.actions(publication)) for publication in publications[:LIST_LIMIT]]
+    context = {
+        "rows": rows,
+        "truncated": len(publications) > LIST_LIMIT,
+        "limit": LIST_LIMIT,
+        "live_edited": publications_live_edited(user=request.user)[:LIST_LIMIT],
+        "takedowns": takedowns_open(user=request.user)[:LIST_LIMIT],
+        "taken_down": takedowns_closed_recently(user=request.user)[:LIST_LIMIT],
+        "taken_down_days": TAKEN_DOWN_DAYS,
+        "nav": "publishing",
+    }
+    return render(request, "publishing/publishing.html", context)
+
+
+@require_POST
+@login_required
+def publication_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Retry publishing": put a failed or overdue publication back in line, due now."""
+    try:
+        publication = publications_for_user(user=request.user).get(pk=pk)
+    except Publication.DoesNotExist as error:
+        raise Http404 from error
+    try:
+        publication_retry(publication=publication, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not do this."))
+    else:
+        messages.success(request, _("Publishing will be tried again now."))
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("publishing:publishing")
+
+
+def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
+    """Return the panel of each target's publication state, or None before the post was scheduled."""
+    publications = list(publications_of_post(post=post))
+    if not publications:
+        return None
+    policy = PublishingPolicy(request.user)
+    for publication in publications:
+        publication.post = post  # the policy reads the campaign; the detail page loaded it already
+    rows = [(publication, RETRY in policy.actions(publication)) for publication in publications]
+    # Live with other content than the post's own: it was edited while it went out.
+    edited_live = post.status in {PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED} and any(
+        publication.status == PublicationStatus.CONFIRMED and publication.content_hash != post.content_hash
+        for publication in publications
+    )
+    return Panel(
+        template_name="publishing/partials/publications.html",
+        order=20,
+        context={"rows": rows, "post": post, "next": request.get_full_path(), "edited_live": edited_live},
+    )
+
+
+def _takedowns_for(user: object) -> "QuerySet[TakedownItem]":
+    policy = PublishingPolicy(user)
+    items = TakedownItem.objects.select_related("post", "account", "consent__subject").defer("account__credentials")
+    if not policy.sees_all:
+        items = items.filter(post__campaign_id__in=policy.editor_campaign_ids)
+    return items
+
+
+def takedowns_open(*, user: object) -> "QuerySet[TakedownItem]":
+    """Return the takedowns nobody has confirmed yet, of the campaigns the user acts for."""
+    return _takedowns_for(user).filter(confirmed_at__isnull=True).order_by("created_at", "pk")
+
+
+def takedowns_closed_recently(*, user: object) -> "QuerySet[TakedownItem]":
+    """Return the takedowns closed in the last TAKEN_DOWN_DAYS days, newest first, with who closed them."""
+    since = timezone.now() - dt.timedelta(days=TAKEN_DOWN_DAYS)
+    return (
+        _takedowns_for(user)
+        .filter(confirmed_at__gte=since)
+        .select_related("confirmed_by", "deletion_by")
+        .order_by("-confirmed_at", "-pk")
+    )
+
+
+def _takedown_act(request: HttpRequest, pk: int, act: Callable[[TakedownItem], tuple[int, str]]) -> HttpResponse:
+    """Run ``act`` on a listed open takedown and say what came of it; back to the takedown list."""
+    item = takedowns_open(user=request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    try:
+        level, message = act(item)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.add_message(request, level, message)
+    return redirect(reverse("publishing:publishing") + "#takedowns")
+
+
+@require_POST
+@login_required
+def takedown_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that a publication listed for takedown is gone from its platform."""
+
+    def confirm(item: TakedownItem) -> tuple[int, str]:
+        takedown_confirm(item=item, actor=request.user)
+        return messages.SUCCESS, _("Confirmed as taken down.")
+
+    return _takedown_act(request, pk, confirm)
+
+
+@require_POST
+@login_required
+def takedown_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Delete on platform": delete a listed takedown's post through its account's API, keeping the proof."""
+
+    def delete(item: TakedownItem) -> tuple[int, str]:
+        item = takedown_delete(item=item, actor=request.user)
+        if item.deletion_status == DeletionStatus.DELETED:
+            return messages.SUCCESS, _("Deleted on the platform; its answer is kept as proof.")
+        return messages.WARNING, item.deletion_note
+
+    return _takedown_act(request, pk, delete)
