@@ -140,6 +140,11 @@ class Account(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
 
+    @property
+    def at_handle(self) -> str:
+        """Return the handle as people write it, with one leading @ (plans give it with or without)."""
+        return "@" + self.handle.lstrip("@")
+
 
 class Post(models.Model):
     """A piece of content for one or more accounts, planned for one moment."""

@@ -568,3 +568,18 @@ def test_detail_is_404_for_a_post_of_an_invisible_campaign(
     assert client.post(reverse("posts:post_withdraw", args=[post.pk])).status_code == 404
     post.refresh_from_db()
     assert post.status == PostStatus.DRAFT
+
+
+def test_a_handle_given_with_its_at_sign_is_shown_with_one(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, post_factory: Any
+) -> None:
+    with_at, without = account_factory("instagram", handle="@klinikum_nord"), account_factory("x", handle="kn_news")
+    post = post_factory(editor, campaign, targets=[with_at, without])
+    client.force_login(editor)
+
+    urls = [reverse(name, args=[post.pk]) for name in ("posts:post_detail", "posts:post_edit")]
+    pages = [client.get(url).content.decode() for url in urls]
+
+    for page in pages:
+        assert "@klinikum_nord" in page and "@kn_news" in page
+        assert "@@" not in page
