@@ -8,11 +8,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,6 +25,7 @@ from approvals.selectors import (
 )
 from approvals.services import REFUSALS, decision_record, decision_version_check, post_chain_set, round_submit
 from audit.versions import StaleVersion, version_of, version_parse
+from core.web import safe_next, service_action
 from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
@@ -43,18 +42,7 @@ def _visible_post(request: HttpRequest, pk: int) -> Post:
 
 
 def _back(request: HttpRequest, post: Post) -> HttpResponseRedirect:
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("posts:post_detail", args=[post.pk])
-    return HttpResponseRedirect(target)
-
-
-def _report(request: HttpRequest, error: ValidationError | PermissionDenied) -> None:
-    texts = error.messages if isinstance(error, ValidationError) else [str(error) or _("You may not do this.")]
-    for text in texts:
-        messages.error(request, text)
+    return HttpResponseRedirect(safe_next(request, reverse("posts:post_detail", args=[post.pk])))
 
 
 @require_GET
@@ -131,12 +119,8 @@ def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if SUBMIT not in review_actions(user=request.user, post=post):
         messages.error(request, _("You may not submit this post for review."))
         return _back(request, post)
-    try:
+    with service_action(request, success=_("Submitted for review.")):
         round_submit(post=post, actor=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        _report(request, error)
-    else:
-        messages.success(request, _("Submitted for review."))
     return _back(request, post)
 
 
@@ -176,19 +160,18 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(request, post)
     verdict = request.POST.get("verdict", "")
     try:
-        decision_record(
-            stage_run=stage_run,
-            reviewer=request.user,
-            verdict=verdict,
-            comment=request.POST.get("comment", ""),
-            acknowledged=request.POST.getlist("acknowledged"),
-            expected_version=expected,
-        )
+        with service_action(request) as call:
+            decision_record(
+                stage_run=stage_run,
+                reviewer=request.user,
+                verdict=verdict,
+                comment=request.POST.get("comment", ""),
+                acknowledged=request.POST.getlist("acknowledged"),
+                expected_version=expected,
+            )
     except StaleVersion as stale:
         return _stale_decision(request, pk, stale)
-    except (ValidationError, PermissionDenied) as error:
-        _report(request, error)
-    else:
+    if call.ok:
         done = {
             Verdict.APPROVE: _("You approved “%(stage)s”."),
             Verdict.REQUEST_CHANGES: _("You requested changes; the author has been told."),
@@ -211,10 +194,7 @@ def chain_view(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValueError, ReviewChain.DoesNotExist):
         messages.error(request, _("Choose one of the active review chains."))
         return _back(request, post)
-    try:
+    success = _("This post now goes through “%(chain)s”.") % {"chain": chain.name}
+    with service_action(request, success=success):
         post_chain_set(post=post, chain=chain, actor=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        _report(request, error)
-    else:
-        messages.success(request, _("This post now goes through “%(chain)s”.") % {"chain": chain.name})
     return _back(request, post)

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Cast, Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, object_type_of
+from core.web import Conflict
 
 # Events that record a reading or a reminder, not a change: they never make a form stale.
 NOT_CHANGES = frozenset({"consent.document_viewed", "consent.expiry_reminded"})
@@ -33,7 +33,7 @@ class Change:
     new: str = ""
 
 
-class StaleVersion(ValidationError):
+class StaleVersion(Conflict):
     """A form was opened on an older version of the object than the one stored now."""
 
     def __init__(self, message: str, *, version: int, name: str, when: dt.datetime | None, changes: list[Change]):

@@ -13,6 +13,7 @@ from consent.documents import _max_bytes
 from consent.models import ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
 from consent.selectors import REGISTRY_STATES
 from consent.services import RECORD_FIELDS, SUBJECT_FIELDS, SignerSpec
+from core import web
 from core.inputs import BoundedDateField, BoundedDateTimeField
 
 SIGNER_ROWS = 3
@@ -39,13 +40,7 @@ def _date_input() -> forms.DateInput:
 
 def form_errors_add(form: forms.Form, error: ValidationError) -> None:
     """Attach a service's ValidationError to the fields it names (a document error to the upload), else to the form."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    elif "document" in form.fields and error.code in DOCUMENT_ERROR_CODES:
-        form.add_error("document", error)
-    else:
-        form.add_error(None, error)
+    web.form_errors_add(form, error, code_fields=dict.fromkeys(DOCUMENT_ERROR_CODES, "document"))
 
 
 class RegistrySearchForm(forms.Form):

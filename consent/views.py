@@ -35,6 +35,7 @@ from consent.services import (
 )
 from consent.services import subject_update as subject_update_service
 from consent.stale import record_version_check
+from core.web import service_action
 
 NAV = "consent"
 
@@ -284,15 +285,13 @@ def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
     if VERIFY not in consent_actions(user=request.user, record=record):
         return forbidden(request, _("You may not verify this consent (the person who recorded it never may)."))
     try:
-        consent_verify(record=record, actor=request.user, expected_version=expected)
+        verified = _("The consent is verified and can now be used.")
+        with service_action(request, success=verified, joined=True, catch=(ValidationError,)):
+            consent_verify(record=record, actor=request.user, expected_version=expected)
     except StaleVersion as stale:
         return _record_page(request, _record_or_404(pk), version=stale.version, stale=stale)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
     except PermissionDenied as error:
         return forbidden(request, str(error))
-    else:
-        messages.success(request, _("The consent is verified and can now be used."))
     return redirect("consent:record_detail", pk=record.pk)
 
 

@@ -5,6 +5,11 @@ processor (``templates/error_base.html``), so they still render while the databa
 database that cannot be reached, or a statement that ran out of time, answers 503 with
 Retry-After instead of 500 (``server_error``), wherever it was raised below the middleware that
 installs the handlers: sessions, authentication or a view.
+
+The request plumbing every app's views share lives here too: the safe ``next`` check
+(``safe_next``), a service's errors on a form (``form_errors_add``) or as messages
+(``error_messages``, ``report_error``), and ``service_action``, which runs a service call and
+turns its refusal into messages instead of the hand-written ``except`` block each view had.
 """
 
 import contextvars
@@ -12,15 +17,20 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.signals import request_finished
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 HEADER = "X-Request-ID"
@@ -128,6 +138,98 @@ def maintenance(request: HttpRequest) -> HttpResponse:
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     """Return a 403 page in the site's layout that says why (a refusal the user can understand)."""
     return render(request, "forbidden.html", {"message": message}, status=403)
+
+
+class Conflict(ValidationError):
+    """A refusal the view answers itself (409 with the page as it is now): never made a message.
+
+    ``service_action`` re-raises it, so the view's own ``except`` for it still runs.
+    """
+
+
+def safe_next(request: HttpRequest, default: str, *, candidate: str | None = None) -> str:
+    """Return where to go back to: ``candidate`` (the POSTed ``next`` unless given) when it is
+    a path or URL of this site, else ``default`` (never an open redirect to another host)."""
+    target = request.POST.get("next", "") if candidate is None else candidate
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def error_messages(error: ValidationError | PermissionDenied, *, refused: str | None = None) -> list[str]:
+    """Return what to tell the user about a service's error: the ValidationError's messages, or
+    the PermissionDenied's text (``refused``, default "You may not do this.", when it has none)."""
+    if isinstance(error, ValidationError):
+        return [str(message) for message in error.messages]
+    return [str(error) or (refused if refused is not None else _("You may not do this."))]
+
+
+def report_error(request: HttpRequest, error: ValidationError | PermissionDenied, *, joined: bool = False) -> None:
+    """Add a service's error to the request's messages: one message each, or all in one (``joined``)."""
+    texts = error_messages(error)
+    for text in [" ".join(texts)] if joined else texts:
+        messages.error(request, text)
+
+
+def form_errors_add(form: forms.Form, error: ValidationError, *, code_fields: Mapping[str, str] | None = None) -> None:
+    """Attach a service's ValidationError to the form fields it names, the rest to the whole form.
+
+    ``code_fields`` maps an error code to the field an error without a field belongs to (the upload
+    for a document's errors), when the form has that field.
+    """
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return
+    fallback = (code_fields or {}).get(str(getattr(error, "code", None)))
+    form.add_error(fallback if fallback is not None and fallback in form.fields else None, error)
+
+
+class ServiceCall:
+    """What ``service_action`` tells the view: whether the call went through (``ok``) and its error."""
+
+    def __init__(self) -> None:
+        self.error: ValidationError | PermissionDenied | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@contextmanager
+def service_action(
+    request: HttpRequest,
+    *,
+    success: str | None = None,
+    joined: bool = False,
+    catch: tuple[type[Exception], ...] = (ValidationError, PermissionDenied),
+) -> Iterator[ServiceCall]:
+    """Run the service call in the ``with`` block; a refusal becomes messages, not an error page.
+
+    A ``ValidationError`` or ``PermissionDenied`` (those in ``catch``) raised in the block is reported
+    with ``report_error`` and swallowed; ``call.ok`` is then False. Without one, ``success`` (if given)
+    is added as a success message. A ``Conflict`` (a stale save) is never swallowed: the view answers
+    it with 409. The view redirects after the block as before::
+
+        with service_action(request, success=_("Submitted for review.")):
+            round_submit(post=post, actor=request.user)
+        return _back(request, post)
+    """
+    call = ServiceCall()
+    try:
+        yield call
+    except Conflict:
+        raise
+    except catch as error:
+        if not isinstance(error, ValidationError | PermissionDenied):
+            raise
+        call.error = error
+        report_error(request, error, joined=joined)
+        return
+    if success is not None:
+        messages.success(request, success)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from core.web import safe_next
 from people.models import User
 from people.services import user_set_preferences
 
@@ -34,10 +35,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
         translation.activate(user.language)
         messages.success(request, _("Your preferences were saved."))
-        next_url = request.POST.get("next", "")
-        if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-            return redirect(next_url)
-        return redirect("people:preferences")
+        return redirect(safe_next(request, reverse("people:preferences")))
     return render(request, "people/preferences.html", {"form": form})
 
 

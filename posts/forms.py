@@ -111,15 +111,6 @@ def aware_from_local(day: dt.date, time: dt.time, zone_name: str) -> dt.datetime
     return first.astimezone(dt.UTC)
 
 
-def form_errors_add(form: forms.Form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the form fields it names, the rest to the whole form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 # The post editor ------------------------------------------------------------------------------
 
 

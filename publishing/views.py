@@ -5,17 +5,15 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.web import forbidden
+from core.web import forbidden, safe_next, service_action
 from posts.models import Post, PostStatus
 from posts.panels import Panel
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
@@ -64,21 +62,9 @@ def publication_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
         publication = publications_for_user(user=request.user).get(pk=pk)
     except Publication.DoesNotExist as error:
         raise Http404 from error
-    try:
+    with service_action(request, success=_("Publishing will be tried again now.")):
         publication_retry(publication=publication, actor=request.user)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    except PermissionDenied as error:
-        messages.error(request, str(error) or _("You may not do this."))
-    else:
-        messages.success(request, _("Publishing will be tried again now."))
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("publishing:publishing")
+    return redirect(safe_next(request, reverse("publishing:publishing")))
 
 
 def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
@@ -131,11 +117,9 @@ def _takedown_act(request: HttpRequest, pk: int, act: Callable[[TakedownItem], t
     item = takedowns_open(user=request.user).filter(pk=pk).first()
     if item is None:
         raise Http404
-    try:
+    with service_action(request, joined=True) as call:
         level, message = act(item)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
+    if call.ok:
         messages.add_message(request, level, message)
     return redirect(reverse("publishing:publishing") + "#takedowns")
 

@@ -14,13 +14,13 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
+from core.web import error_messages, safe_next
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
@@ -326,12 +326,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next", "")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("posts:calendar")
+    return safe_next(request, reverse("posts:calendar"))
 
 
 def _move_failed(request: HttpRequest, errors: list[str], status: int) -> HttpResponse:
@@ -343,9 +338,7 @@ def _move_failed(request: HttpRequest, errors: list[str], status: int) -> HttpRe
 
 
 def _error_messages(error: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(error, ValidationError):
-        return [str(message) for message in error.messages]
-    return [str(error) or _("You may not move this post.")]
+    return error_messages(error, refused=_("You may not move this post."))
 
 
 def _move_stale(

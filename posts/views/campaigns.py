@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from core.web import forbidden
-from posts.forms import CampaignForm, form_errors_add
+from core.web import forbidden, form_errors_add
+from posts.forms import CampaignForm
 from posts.models import Campaign, PostStatus
 from posts.policy import PostPolicy
 from posts.selectors import CHANGE_CAMPAIGN, campaigns_for_user

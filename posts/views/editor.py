@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import date_param, text_problem, unstorable_error
-from core.web import forbidden
+from core.web import forbidden, form_errors_add, service_action
 from posts import platforms
-from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts, form_errors_add
+from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts
 from posts.gates import post_consent_problems
 from posts.models import Campaign, Post
 from posts.panels import panels_for
@@ -192,15 +192,8 @@ def post_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _act(request: HttpRequest, pk: int, action: Callable[[Post], Any], done: str) -> HttpResponse:
     post = _visible_post(request, pk)
-    try:
+    with service_action(request, success=done):
         action(post)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    except PermissionDenied as error:
-        messages.error(request, str(error) or _("You may not do this."))
-    else:
-        messages.success(request, done)
     return redirect("posts:post_detail", pk=post.pk)
 
 
