@@ -139,14 +139,18 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         run_pk = 0
     stage_run = open_stage_run(post=post, pk=run_pk)
-    try:
+
+    def answer_stale(stale: StaleVersion) -> HttpResponse:
+        return _stale_decision(request, pk, stale)
+
+    with service_action(request, catch=(), conflict=(StaleVersion, answer_stale)) as looked:
         # Unlocked look first: a stage someone else closed meanwhile is a change to show, not a refusal.
         if stage_run is None:
             post_version_check(post=post, expected=expected)
         else:
             decision_version_check(post=post, stage_run=stage_run, expected=expected)
-    except StaleVersion as stale:
-        return _stale_decision(request, pk, stale)
+    if looked.response is not None:
+        return looked.response
     if stage_run is None:
         messages.error(request, str(REFUSALS["not_current"]))
         return _back(request, post)
@@ -159,18 +163,17 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(REFUSALS["stale"]))
         return _back(request, post)
     verdict = request.POST.get("verdict", "")
-    try:
-        with service_action(request) as call:
-            decision_record(
-                stage_run=stage_run,
-                reviewer=request.user,
-                verdict=verdict,
-                comment=request.POST.get("comment", ""),
-                acknowledged=request.POST.getlist("acknowledged"),
-                expected_version=expected,
-            )
-    except StaleVersion as stale:
-        return _stale_decision(request, pk, stale)
+    with service_action(request, conflict=(StaleVersion, answer_stale)) as call:
+        decision_record(
+            stage_run=stage_run,
+            reviewer=request.user,
+            verdict=verdict,
+            comment=request.POST.get("comment", ""),
+            acknowledged=request.POST.getlist("acknowledged"),
+            expected_version=expected,
+        )
+    if call.response is not None:
+        return call.response
     if call.ok:
         done = {
             Verdict.APPROVE: _("You approved “%(stage)s”."),

@@ -4,7 +4,6 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,7 +12,6 @@ from consent.documents import _max_bytes
 from consent.models import ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
 from consent.selectors import REGISTRY_STATES
 from consent.services import RECORD_FIELDS, SUBJECT_FIELDS, SignerSpec
-from core import web
 from core.inputs import BoundedDateField, BoundedDateTimeField
 
 SIGNER_ROWS = 3
@@ -38,9 +36,8 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def form_errors_add(form: forms.Form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the fields it names (a document error to the upload), else to the form."""
-    web.form_errors_add(form, error, code_fields=dict.fromkeys(DOCUMENT_ERROR_CODES, "document"))
+# A service's document error belongs on the upload (``code_fields`` of core.web.service_action).
+DOCUMENT_ERROR_FIELDS = dict.fromkeys(DOCUMENT_ERROR_CODES, "document")
 
 
 class RegistrySearchForm(forms.Form):

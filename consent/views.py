@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.versions import StaleVersion, version_of, version_parse
 from consent import selectors
 from consent.fhir import consent_resource
-from consent.forms import ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm, form_errors_add
+from consent.forms import DOCUMENT_ERROR_FIELDS, ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm
 from consent.gate import signer_problem
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
 from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, consent_actions, registry_allowed
@@ -125,14 +125,12 @@ def subject_create_view(request: HttpRequest) -> HttpResponse:
         return _subject_form_page(request, SubjectForm(), None)
     form = SubjectForm(request.POST)
     if form.is_valid():
-        try:
+        registered = _("The person was registered. Now record their consent.")
+        with service_action(request, success=registered, form=form, denied=forbidden) as call:
             subject = subject_create(actor=request.user, data=form.subject_data())
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            return forbidden(request, str(error))
-        else:
-            messages.success(request, _("The person was registered. Now record their consent."))
+        if call.response is not None:
+            return call.response
+        if call.ok:
             return redirect("consent:subject_detail", pk=subject.pk)
     return _subject_form_page(request, form, None)
 
@@ -152,19 +150,24 @@ def subject_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _subject_form_page(request, SubjectForm(initial=initial), subject, version=version)
     form = SubjectForm(request.POST)
     expected = version_parse(request.POST.get("version"))
+
+    def answer_stale(stale: StaleVersion) -> HttpResponse:
+        return _subject_form_page(request, form, subject, version=stale.version, stale=stale)
+
     if form.is_valid():
-        try:
+        with service_action(
+            request,
+            success=_("The person's details were saved."),
+            form=form,
+            denied=forbidden,
+            conflict=(StaleVersion, answer_stale),
+        ) as call:
             subject_update_service(
                 subject=subject, actor=request.user, data=form.subject_data(), expected_version=expected
             )
-        except StaleVersion as stale:
-            return _subject_form_page(request, form, subject, version=stale.version, stale=stale)
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            return forbidden(request, str(error))
-        else:
-            messages.success(request, _("The person's details were saved."))
+        if call.response is not None:
+            return call.response
+        if call.ok:
             return redirect("consent:subject_detail", pk=subject.pk)
     return _subject_form_page(request, form, subject, version=expected)
 
@@ -208,7 +211,10 @@ def record_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentRecordForm(request.POST, request.FILES) if request.method == "POST" else ConsentRecordForm()
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["document"]
-        try:
+        recorded = _("The consent was recorded. Another Consent officer must verify it.")
+        with service_action(
+            request, success=recorded, form=form, code_fields=DOCUMENT_ERROR_FIELDS, denied=forbidden
+        ) as call:
             record = consent_record_create(
                 actor=request.user,
                 subject=subject,
@@ -217,12 +223,9 @@ def record_create_view(request: HttpRequest, pk: int) -> HttpResponse:
                 document=upload,
                 document_name=upload.name,
             )
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            return forbidden(request, str(error))
-        else:
-            messages.success(request, _("The consent was recorded. Another Consent officer must verify it."))
+        if call.response is not None:
+            return call.response
+        if call.ok:
             return redirect("consent:record_detail", pk=record.pk)
     context = {"form": form, "subject": subject, "nav": NAV}
     return render(request, "consent/record_form.html", context, status=200)
@@ -277,21 +280,21 @@ def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
         return denied
     record = _record_or_404(pk)
     expected = version_parse(request.POST.get("version"))
-    try:
+
+    def answer_stale(stale: StaleVersion) -> HttpResponse:
+        return _record_page(request, _record_or_404(pk), version=stale.version, stale=stale)
+
+    verified = _("The consent is verified and can now be used.")
+    with service_action(
+        request, success=verified, joined=True, denied=forbidden, conflict=(StaleVersion, answer_stale)
+    ) as call:
         # Unlocked look first: a record someone else changed meanwhile is a change to show, not a refusal.
         record_version_check(record=record, expected=expected)
-    except StaleVersion as stale:
-        return _record_page(request, record, version=stale.version, stale=stale)
-    if VERIFY not in consent_actions(user=request.user, record=record):
-        return forbidden(request, _("You may not verify this consent (the person who recorded it never may)."))
-    try:
-        verified = _("The consent is verified and can now be used.")
-        with service_action(request, success=verified, joined=True, catch=(ValidationError,)):
-            consent_verify(record=record, actor=request.user, expected_version=expected)
-    except StaleVersion as stale:
-        return _record_page(request, _record_or_404(pk), version=stale.version, stale=stale)
-    except PermissionDenied as error:
-        return forbidden(request, str(error))
+        if VERIFY not in consent_actions(user=request.user, record=record):
+            raise PermissionDenied(_("You may not verify this consent (the person who recorded it never may)."))
+        consent_verify(record=record, actor=request.user, expected_version=expected)
+    if call.response is not None:
+        return call.response
     return redirect("consent:record_detail", pk=record.pk)
 
 
@@ -304,15 +307,17 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     record = _record_or_404(pk)
     form = RevokeForm(request.POST)
     expected = version_parse(request.POST.get("version"))
-    try:
+
+    def answer_stale(stale: StaleVersion) -> HttpResponse:
+        form.is_valid()  # the page shows the officer's input with its own errors, if any
+        return _record_page(request, _record_or_404(pk), revoke_form=form, version=stale.version, stale=stale)
+
+    with service_action(request, form=form, denied=forbidden, conflict=(StaleVersion, answer_stale)) as call:
+        # Unlocked look first: a record someone else changed meanwhile is a change to show, not a refusal.
         record_version_check(record=record, expected=expected)
-    except StaleVersion as stale:
-        form.is_valid()
-        return _record_page(request, record, revoke_form=form, version=stale.version, stale=stale)
-    if REVOKE not in consent_actions(user=request.user, record=record):
-        return forbidden(request, _("You may not revoke this consent."))
-    if form.is_valid():
-        try:
+        if REVOKE not in consent_actions(user=request.user, record=record):
+            raise PermissionDenied(_("You may not revoke this consent."))
+        if form.is_valid():
             consent_revoke(
                 record=record,
                 actor=request.user,
@@ -321,15 +326,11 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
                 received_at=form.cleaned_data["received_at"],
                 expected_version=expected,
             )
-        except StaleVersion as stale:
-            return _record_page(request, _record_or_404(pk), revoke_form=form, version=stale.version, stale=stale)
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            return forbidden(request, str(error))
-        else:
-            messages.success(request, _("The consent was revoked. Posts using it can no longer go out."))
-            return redirect("consent:record_detail", pk=record.pk)
+    if call.response is not None:
+        return call.response
+    if call.ok and form.is_valid():
+        messages.success(request, _("The consent was revoked. Posts using it can no longer go out."))
+        return redirect("consent:record_detail", pk=record.pk)
     return _record_page(request, _record_or_404(pk), revoke_form=form, status=400, version=expected)
 
 

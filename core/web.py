@@ -9,7 +9,8 @@ installs the handlers: sessions, authentication or a view.
 The request plumbing every app's views share lives here too: the safe ``next`` check
 (``safe_next``), a service's errors on a form (``form_errors_add``) or as messages
 (``error_messages``, ``report_error``), and ``service_action``, which runs a service call and
-turns its refusal into messages instead of the hand-written ``except`` block each view had.
+turns its refusal into messages, errors on a form, a 403 page, the view's 409 page or a JSON
+error, instead of the hand-written ``except`` block each view had.
 """
 
 import contextvars
@@ -19,7 +20,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.signals import request_finished
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -143,7 +144,7 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
 class Conflict(ValidationError):
     """A refusal the view answers itself (409 with the page as it is now): never made a message.
 
-    ``service_action`` re-raises it, so the view's own ``except`` for it still runs.
+    ``service_action`` answers it with the view's own answer (``conflict=``), else re-raises it.
     """
 
 
@@ -166,11 +167,21 @@ def error_messages(error: ValidationError | PermissionDenied, *, refused: str | 
     return [str(error) or (refused if refused is not None else _("You may not do this."))]
 
 
-def report_error(request: HttpRequest, error: ValidationError | PermissionDenied, *, joined: bool = False) -> None:
+def report_error(
+    request: HttpRequest,
+    error: ValidationError | PermissionDenied,
+    *,
+    joined: bool = False,
+    refused: str | None = None,
+) -> None:
     """Add a service's error to the request's messages: one message each, or all in one (``joined``)."""
-    texts = error_messages(error)
+    texts = error_messages(error, refused=refused)
     for text in [" ".join(texts)] if joined else texts:
         messages.error(request, text)
+
+
+# The code a service's refusal (PermissionDenied) has on a form, for ``code_fields`` to place it.
+DENIED = "denied"
 
 
 def form_errors_add(form: forms.Form, error: ValidationError, *, code_fields: Mapping[str, str] | None = None) -> None:
@@ -188,14 +199,45 @@ def form_errors_add(form: forms.Form, error: ValidationError, *, code_fields: Ma
 
 
 class ServiceCall:
-    """What ``service_action`` tells the view: whether the call went through (``ok``) and its error."""
+    """What ``service_action`` tells the view: whether the call went through (``ok``), its error, and
+    the answer to return as it is (``response``: a 403 or 409 page, a JSON error), if the error has one."""
 
     def __init__(self) -> None:
         self.error: ValidationError | PermissionDenied | None = None
+        self.response: HttpResponse | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+_C = TypeVar("_C", bound=Conflict)
+
+
+def _refusal(
+    request: HttpRequest,
+    error: ValidationError | PermissionDenied,
+    *,
+    joined: bool,
+    refused: str | None,
+    form: forms.Form | None,
+    code_fields: Mapping[str, str] | None,
+    denied: Callable[[HttpRequest, str], HttpResponse] | None,
+    as_json: bool,
+) -> HttpResponse | None:
+    """Tell the user about a service's error the way the view asked; return the answer, if it is one."""
+    texts = error_messages(error, refused=refused)
+    is_denied = isinstance(error, PermissionDenied)
+    if as_json:
+        return JsonResponse({"ok": False, "errors": texts}, status=403 if is_denied else 400)
+    if is_denied and denied is not None:
+        return denied(request, texts[0])
+    if form is not None:
+        on_form = error if isinstance(error, ValidationError) else ValidationError(texts[0], code=DENIED)
+        form_errors_add(form, on_form, code_fields=code_fields)
+        return None
+    report_error(request, error, joined=joined, refused=refused)
+    return None
 
 
 @contextmanager
@@ -205,28 +247,62 @@ def service_action(
     success: str | None = None,
     joined: bool = False,
     catch: tuple[type[Exception], ...] = (ValidationError, PermissionDenied),
+    refused: str | None = None,
+    form: forms.Form | None = None,
+    code_fields: Mapping[str, str] | None = None,
+    denied: Callable[[HttpRequest, str], HttpResponse] | None = None,
+    conflict: tuple[type[_C], Callable[[_C], HttpResponse]] | None = None,
+    as_json: bool = False,
 ) -> Iterator[ServiceCall]:
     """Run the service call in the ``with`` block; a refusal becomes messages, not an error page.
 
     A ``ValidationError`` or ``PermissionDenied`` (those in ``catch``) raised in the block is reported
     with ``report_error`` and swallowed; ``call.ok`` is then False. Without one, ``success`` (if given)
-    is added as a success message. A ``Conflict`` (a stale save) is never swallowed: the view answers
-    it with 409. The view redirects after the block as before::
+    is added as a success message. The view redirects after the block as before::
 
         with service_action(request, success=_("Submitted for review.")):
             round_submit(post=post, actor=request.user)
         return _back(request, post)
+
+    A view that answers otherwise says how, and returns ``call.response`` when it is set:
+
+    - ``form``: a ValidationError goes onto the form's fields (``form_errors_add`` with
+      ``code_fields``), a PermissionDenied onto the form as a whole (or the field ``code_fields``
+      maps ``DENIED`` to); the view renders the form again.
+    - ``denied``: a PermissionDenied is answered with ``denied(request, text)`` (a 403 page).
+    - ``conflict``: ``(StaleVersion, answer)``: a stale save of that kind is answered with
+      ``answer(stale)`` (the view's 409 page). Without it a ``Conflict`` is never swallowed.
+    - ``as_json``: the error is answered as ``{"ok": false, "errors": [...]}``, 400 for a
+      ValidationError and 403 for a PermissionDenied, instead of messages.
+
+    ``refused`` is the text for a PermissionDenied that has none.
     """
     call = ServiceCall()
     try:
         yield call
-    except Conflict:
-        raise
+    except Conflict as error:
+        if conflict is None:
+            raise
+        kind, answer = conflict
+        if not isinstance(error, kind):
+            raise
+        call.error = error
+        call.response = answer(error)
+        return
     except catch as error:
         if not isinstance(error, ValidationError | PermissionDenied):
             raise
         call.error = error
-        report_error(request, error, joined=joined)
+        call.response = _refusal(
+            request,
+            error,
+            joined=joined,
+            refused=refused,
+            form=form,
+            code_fields=code_fields,
+            denied=denied,
+            as_json=as_json,
+        )
         return
     if success is not None:
         messages.success(request, success)

@@ -1,5 +1,6 @@
 """The request plumbing in core/web.py: service_action, safe_next and form_errors_add."""
 
+import json
 from typing import Any
 
 import pytest
@@ -8,11 +9,11 @@ from django.contrib.messages import constants, get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from audit.versions import StaleVersion
-from core.web import Conflict, form_errors_add, safe_next, service_action
+from core.web import DENIED, Conflict, form_errors_add, safe_next, service_action
 
 
 def _request(data: dict[str, str] | None = None, *, secure: bool = False) -> HttpRequest:
@@ -100,6 +101,92 @@ def test_an_error_outside_catch_and_any_other_error_pass_through() -> None:
     with pytest.raises(KeyError), service_action(request, success="Done."):
         _raise(KeyError("bug"))
     assert _said(request) == []
+
+
+def test_on_a_form_a_validation_error_goes_to_the_fields_it_names_and_no_message_is_said() -> None:
+    request = _request()
+    form: Any = _bound()
+    with service_action(request, success="Saved.", form=form) as call:
+        _raise(ValidationError({"title": ["Too long."], "campaign": ["Closed."]}))
+    assert not call.ok and call.response is None
+    assert form.errors == {"title": ["Too long."], "__all__": ["Closed."]}
+    assert _said(request) == []
+
+
+def test_on_a_form_a_refusal_goes_to_the_form_or_to_the_field_denied_is_mapped_to() -> None:
+    plain: Any = _bound()
+    with service_action(_request(), form=plain) as call:
+        _raise(PermissionDenied("Not your campaign."))
+    assert isinstance(call.error, PermissionDenied) and call.response is None
+    assert plain.errors == {"__all__": ["Not your campaign."]}
+    placed: Any = _bound()
+    with service_action(_request(), form=placed, code_fields={DENIED: "title"}, refused="You may not."):
+        _raise(PermissionDenied())
+    assert placed.errors == {"title": ["You may not."]}
+
+
+def test_denied_answers_a_refusal_with_the_views_page_and_a_validation_error_stays_on_the_form() -> None:
+    def page(request: HttpRequest, message: str) -> HttpResponse:
+        return HttpResponse(f"Refused: {message}", status=403)
+
+    request = _request()
+    form: Any = _bound()
+    with service_action(request, success="Saved.", form=form, denied=page) as call:
+        _raise(PermissionDenied("Only the campaign's owner may change it."))
+    assert call.response is not None and call.response.status_code == 403
+    assert call.response.content.decode() == "Refused: Only the campaign's owner may change it."
+    assert form.errors == {}
+    with service_action(request, form=form, denied=page) as again:
+        _raise(ValidationError({"title": ["Too long."]}))
+    assert again.response is None and form.errors == {"title": ["Too long."]}
+    assert _said(request) == []
+
+
+def test_a_stale_save_of_the_kind_named_is_answered_by_the_views_answer() -> None:
+    stale = StaleVersion("changed by Ann at 10:00", version=3, name="Ann", when=None, changes=[])
+    answered: list[StaleVersion] = []
+
+    def answer(error: StaleVersion) -> HttpResponse:
+        answered.append(error)
+        return HttpResponse(error.message, status=409)
+
+    request = _request()
+    form: Any = _bound()
+    with service_action(request, success="Saved.", form=form, conflict=(StaleVersion, answer)) as call:
+        _raise(stale)
+    assert answered == [stale] and call.error is stale
+    assert call.response is not None and call.response.status_code == 409
+    assert form.errors == {} and _said(request) == []
+    other = Conflict("changed meanwhile")
+    with pytest.raises(Conflict) as raised, service_action(request, conflict=(StaleVersion, answer)):
+        _raise(other)
+    assert raised.value is other and answered == [stale]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "errors"),
+    [
+        (ValidationError(["Enter a date.", "Enter a time."]), 400, ["Enter a date.", "Enter a time."]),
+        (PermissionDenied("Published posts stay where they are."), 403, ["Published posts stay where they are."]),
+        (PermissionDenied(), 403, ["You may not move this post."]),
+    ],
+)
+def test_as_json_answers_the_errors_with_400_or_403_and_says_nothing_else(
+    error: Exception, status: int, errors: list[str]
+) -> None:
+    request = _request()
+    with service_action(request, success="Moved.", refused="You may not move this post.", as_json=True) as call:
+        _raise(error)
+    assert call.response is not None and call.response.status_code == status
+    assert json.loads(call.response.content) == {"ok": False, "errors": errors}
+    assert _said(request) == []
+
+
+def test_a_refusal_as_a_message_says_refused_when_it_has_no_text() -> None:
+    request = _request()
+    with service_action(request, refused="You may not move this post."):
+        _raise(PermissionDenied())
+    assert _said(request) == [(constants.ERROR, "You may not move this post.")]
 
 
 # safe_next --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
-from core.web import error_messages, safe_next
+from core.web import safe_next, service_action
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
@@ -275,10 +275,8 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     return render(request, "posts/calendar.html", context)
 
 
-class MoveInputError(Exception):
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__(*messages)
-        self.messages = messages
+class MoveInputError(ValidationError):
+    """A move form's day and time that name no moment; answered like a service's ValidationError (400)."""
 
 
 def move_target(*, data: Any, post: Post, zone: Any) -> dt.datetime:
@@ -327,18 +325,6 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def _next_url(request: HttpRequest) -> str:
     return safe_next(request, reverse("posts:calendar"))
-
-
-def _move_failed(request: HttpRequest, errors: list[str], status: int) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse({"ok": False, "errors": errors}, status=status)
-    for error in errors:
-        messages.error(request, error)
-    return HttpResponseRedirect(_next_url(request))
-
-
-def _error_messages(error: ValidationError | PermissionDenied) -> list[str]:
-    return error_messages(error, refused=_("You may not move this post."))
 
 
 def _move_stale(
@@ -396,31 +382,36 @@ def post_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     except Post.DoesNotExist as exc:
         raise Http404(_("No such post.")) from exc
     policy = PostPolicy(request.user)
-    if MOVE not in policy.actions(post):
-        return _move_failed(request, [_("You may not move this post in its current state.")], status=403)
-    try:
+
+    def answer_stale(stale: StaleVersion) -> HttpResponse:
+        return _move_stale(request, post=post, policy=policy, zone=zone, stale=stale)
+
+    with service_action(
+        request,
+        refused=_("You may not move this post."),
+        conflict=(StaleVersion, answer_stale),
+        as_json=_wants_json(request),
+    ) as call:
+        if MOVE not in policy.actions(post):
+            raise PermissionDenied(_("You may not move this post in its current state."))
         moment = move_target(data=request.POST, post=post, zone=zone)
-        post = post_move(
+        moved = post_move(
             post=post,
             actor=request.user,
             scheduled_at=moment,
             expected_version=version_parse(request.POST.get("version")),
         )
-    except StaleVersion as stale:
-        return _move_stale(request, post=post, policy=policy, zone=zone, stale=stale)
-    except MoveInputError as error:
-        return _move_failed(request, error.messages, status=400)
-    except ValidationError as error:
-        return _move_failed(request, _error_messages(error), status=400)
-    except PermissionDenied as error:
-        return _move_failed(request, _error_messages(error), status=403)
+    if call.response is not None:
+        return call.response
+    if not call.ok:
+        return HttpResponseRedirect(_next_url(request))
 
     loaded = posts_for_calendar_cards(user=request.user, start=moment, end=moment + dt.timedelta(microseconds=1)).get(
-        pk=post.pk
+        pk=moved.pk
     )
     card = card_for(loaded, policy=policy, zone=zone)
     message = _("Moved “%(title)s” to %(when)s.") % {
-        "title": post,
+        "title": moved,
         "when": formats.date_format(card.local, "SHORT_DATETIME_FORMAT"),
     }
     if not _wants_json(request):

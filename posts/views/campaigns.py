@@ -2,15 +2,13 @@
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from core.web import forbidden, form_errors_add
+from core.web import forbidden, service_action
 from posts.forms import CampaignForm
 from posts.models import Campaign, PostStatus
 from posts.policy import PostPolicy
@@ -83,19 +81,16 @@ def campaign_create_view(request: HttpRequest) -> HttpResponse:
         return _form_page(request, CampaignForm(), None)
     form = CampaignForm(request.POST)
     if form.is_valid():
-        try:
+        with service_action(request, success=_("The campaign was created."), form=form, denied=forbidden) as call:
             campaign = campaign_create(
                 actor=request.user,
                 team=form.cleaned_data["team"],
                 reviewers=form.cleaned_data["reviewers"],
                 **form.campaign_data(),
             )
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            return forbidden(request, str(error))
-        else:
-            messages.success(request, _("The campaign was created."))
+        if call.response is not None:
+            return call.response
+        if call.ok:
             return redirect("posts:campaign_detail", pk=campaign.pk)
     return _form_page(request, form, None)
 
@@ -111,13 +106,10 @@ def campaign_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = CampaignForm(request.POST, campaign=campaign)
     if form.is_valid():
         kwargs: dict[str, Any] = {"team": form.cleaned_data["team"], "reviewers": form.cleaned_data["reviewers"]}
-        try:
+        with service_action(request, success=_("The campaign was saved."), form=form, denied=forbidden) as call:
             campaign_update(campaign=campaign, actor=request.user, data=form.campaign_data(), **kwargs)
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            return forbidden(request, str(error))
-        else:
-            messages.success(request, _("The campaign was saved."))
+        if call.response is not None:
+            return call.response
+        if call.ok:
             return redirect("posts:campaign_detail", pk=campaign.pk)
     return _form_page(request, form, campaign)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import date_param, text_problem, unstorable_error
-from core.web import forbidden, form_errors_add, service_action
+from core.web import DENIED, forbidden, service_action
 from posts import platforms
 from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts
 from posts.gates import post_consent_problems
@@ -89,7 +89,9 @@ def post_create_view(request: HttpRequest) -> HttpResponse:
     form = PostForm(request.POST, request.FILES, user=request.user)
     if form.is_valid():
         campaign: Campaign = form.cleaned_data["campaign"]
-        try:
+        # A refusal names the campaign the user may not add posts to.
+        refusal_on = {DENIED: "campaign"}
+        with service_action(request, success=_("The draft was saved."), form=form, code_fields=refusal_on) as call:
             post = post_create(
                 actor=request.user,
                 campaign=campaign,
@@ -100,12 +102,7 @@ def post_create_view(request: HttpRequest) -> HttpResponse:
                 scheduled_at=form.cleaned_data["scheduled_at"],
                 time_zone=form.cleaned_data["time_zone"],
             )
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            form.add_error("campaign", str(error))
-        else:
-            messages.success(request, _("The draft was saved."))
+        if call.ok:
             return redirect("posts:post_detail", pk=post.pk)
     return _editor_page(request, form, None)
 
@@ -125,9 +122,15 @@ def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return _editor_page(request, PostForm(user=request.user, post=post), post, version=version)
     form = PostForm(request.POST, request.FILES, user=request.user, post=post)
+
+    def answer_stale(stale: StaleVersion) -> HttpResponse:
+        return _editor_page(request, form, post, version=stale.version, stale=stale)
+
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with service_action(
+            request, success=_("The draft was saved."), form=form, conflict=(StaleVersion, answer_stale)
+        ) as call:
             post_update(
                 post=post,
                 actor=request.user,
@@ -142,14 +145,9 @@ def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 time_zone=data["time_zone"],
                 expected_version=version_parse(request.POST.get("version")),
             )
-        except StaleVersion as stale:
-            return _editor_page(request, form, post, version=stale.version, stale=stale)
-        except ValidationError as error:
-            form_errors_add(form, error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The draft was saved."))
+        if call.response is not None:
+            return call.response
+        if call.ok:
             return redirect("posts:post_detail", pk=post.pk)
     return _editor_page(request, form, post, version=version_parse(request.POST.get("version")))
 

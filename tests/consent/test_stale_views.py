@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.versions import StaleVersion, version_of
+from consent import views as consent_views
 from consent.models import ConsentRecord, ConsentState, Subject
 from consent.services import consent_revoke, consent_verify, subject_update
 
@@ -125,6 +126,58 @@ def test_stale_revocation_is_refused_with_409_and_the_input_kept(
     again = client.post(
         reverse("consent:record_revoke", args=[record.pk]),
         {"received_via": "phone", "reason": "Anruf der Tochter", "version": response.context["version"]},
+    )
+    assert again.status_code == 302
+    record.refresh_from_db()
+    assert record.state == ConsentState.REVOKED
+
+
+def test_a_change_after_the_views_look_is_refused_by_the_service_under_its_lock_with_409(
+    officer: Any, officer2: Any, subject: Subject, record_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The colleague's verification lands after the view's unlocked version look passed and before
+    the revocation takes the row lock: the service refuses the save, the view answers 409 as for any
+    stale form (who, when, what), nothing of the revocation is written and the officer's input is kept."""
+    officer2.first_name, officer2.last_name = "Jörg", "Bäcker"
+    officer2.save()
+    record = record_factory(subject, verify=False)
+    client = client_for(officer)
+    detail = client.get(reverse("consent:record_detail", args=[record.pk]))
+    seen = hidden_version(detail, reverse("consent:record_revoke", args=[record.pk]))
+    revoke = consent_views.consent_revoke
+
+    def revoke_after_the_colleague(**kwargs: Any) -> ConsentRecord:
+        consent_verify(record=ConsentRecord.objects.get(pk=record.pk), actor=officer2)
+        return revoke(**kwargs)
+
+    monkeypatch.setattr(consent_views, "consent_revoke", revoke_after_the_colleague)
+    events = AuditEvent.objects.count()
+    reason = "Anruf der Tochter (030 1234567), 14:20 – bitte sofort stoppen ‏"
+
+    response = client.post(
+        reverse("consent:record_revoke", args=[record.pk]),
+        {"received_via": "phone", "reason": reason, "received_at": "", "version": seen},
+    )
+
+    assert response.status_code == 409
+    record.refresh_from_db()
+    assert record.revoked_at is None and record.verified_at is not None
+    verified = AuditEvent.objects.for_object(record).order_by("-seq").first()
+    assert verified is not None and verified.action == "consent.verified"
+    assert AuditEvent.objects.count() == events + 1  # the colleague's verification, nothing of the revocation
+    stale = response.context["stale"]
+    assert "This consent was changed by Jörg Bäcker at" in response.text
+    assert stale.when == verified.created_at
+    assert [change.label for change in stale.changes] == ["Verification"]
+    assert response.context["record"].verified_at is not None  # the record as it is now
+    assert response.context["revoke_form"]["reason"].value() == reason
+    assert "Anruf der Tochter (030 1234567), 14:20" in response.text
+    assert response.context["version"] == version_of(model=ConsentRecord, pk=record.pk)
+
+    monkeypatch.setattr(consent_views, "consent_revoke", revoke)
+    again = client.post(
+        reverse("consent:record_revoke", args=[record.pk]),
+        {"received_via": "phone", "reason": reason, "received_at": "", "version": response.context["version"]},
     )
     assert again.status_code == 302
     record.refresh_from_db()
