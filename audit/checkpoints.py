@@ -219,14 +219,48 @@ def checkpoint_latest() -> Checkpoint | None:
     return latest
 
 
+ANCHOR_PREFIX = "Rounds audit checkpoint: "
+
+
 def checkpoint_anchor_line(checkpoint: Checkpoint) -> str:
     """Return ``checkpoint`` as one line to file outside Rounds, with the public key that checks it."""
     keys = {key.key_id: key for key in signing_keys()}
     public = keys[checkpoint.key_id].public_text() if checkpoint.key_id in keys else "unknown"
     return (
-        f"Rounds audit checkpoint: seq={checkpoint.seq} hash={checkpoint.hash} at={checkpoint.at.isoformat()}"
+        f"{ANCHOR_PREFIX}seq={checkpoint.seq} hash={checkpoint.hash} at={checkpoint.at.isoformat()}"
         f" key_id={checkpoint.key_id} public_key={public} signature={checkpoint.signature}"
     )
+
+
+def anchor_verify(line: str) -> ChainBreak | None:
+    """Return why the trail contradicts a checkpoint filed outside Rounds (`checkpoint_anchor_line`), or None.
+
+    The line must carry a signature of one of the configured keys (its own public key proves
+    nothing: anyone can sign with a key of their own), and its event must exist with its hash.
+    """
+    try:
+        fields = dict(part.split("=", 1) for part in line.strip().removeprefix(ANCHOR_PREFIX).split())
+        checkpoint = Checkpoint(
+            seq=int(fields["seq"]),
+            hash=fields["hash"],
+            at=dt.datetime.fromisoformat(fields["at"]),
+            key_id=fields["key_id"],
+            signature=fields["signature"],
+        )
+    except (ValueError, KeyError):
+        return ChainBreak(0, "the anchored line is not a checkpoint line of verify_audit --print-checkpoint")
+    if not checkpoint.signature_valid(signing_keys()):
+        return ChainBreak(checkpoint.seq, f"the anchored checkpoint of event #{checkpoint.seq} is forged")
+    event = AuditEvent.objects.filter(seq=checkpoint.seq).only("seq", "hash").first()
+    if checkpoint.seq and event is None:
+        return ChainBreak(
+            checkpoint.seq, f"event #{checkpoint.seq} of the anchored checkpoint is missing: the trail was cut"
+        )
+    if event is not None and event.hash != checkpoint.hash:
+        return ChainBreak(
+            checkpoint.seq, f"event #{checkpoint.seq} differs from the anchored checkpoint: the chain was rewritten"
+        )
+    return None
 
 
 def audit_verify(*, now: dt.datetime | None = None) -> ChainBreak | None:

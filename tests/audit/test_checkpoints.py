@@ -255,3 +255,40 @@ def test_production_without_a_key_refuses_to_sign_and_development_uses_a_labelle
 
     settings.ROUNDS_AUDIT_KEYS = ["not a key"]
     assert [message.id for message in audit_key_check(None)] == ["audit.E002"]
+
+
+def anchor_of_newest_checkpoint() -> str:
+    return verify("--print-checkpoint").splitlines()[-1]
+
+
+def test_an_anchored_checkpoint_catches_a_trail_and_file_cut_back_together(editor: Any) -> None:
+    early = record(editor, 3)
+    checkpoint_write()
+    kept = checkpoint_file().read_text()
+    record(editor, 2)
+    checkpoint_write()
+    anchor = anchor_of_newest_checkpoint()  # mailed to the DPO
+    # Both cut back to the earlier checkpoint: they agree again, so the trail alone passes.
+    raw_sql("DELETE FROM {table} WHERE seq > %s", [early[-1].seq])
+    checkpoint_file().write_text(kept)
+    assert "Audit trail intact" in verify()
+
+    with pytest.raises(CommandError) as caught:
+        verify("--anchor", anchor)
+    assert caught.value.returncode == 1
+    assert f"event #{early[-1].seq + 2} of the anchored checkpoint is missing" in str(caught.value)
+
+
+def test_an_anchored_checkpoint_catches_a_rewrite_and_refuses_an_edited_line(editor: Any) -> None:
+    events = record(editor, 3)
+    checkpoint_write()
+    anchor = anchor_of_newest_checkpoint()
+    assert "Audit trail intact" in verify("--anchor", anchor)
+
+    edited = anchor.replace(f"seq={events[-1].seq} ", f"seq={events[-2].seq} ")
+    with pytest.raises(CommandError, match=f"anchored checkpoint of event #{events[-2].seq} is forged"):
+        verify("--anchor", edited)
+    rewrite_from(events[1].seq, "test.forged")
+    checkpoint_file().unlink()  # and the checkpoint file lost with it
+    with pytest.raises(CommandError, match=f"event #{events[-1].seq} differs from the anchored checkpoint"):
+        verify("--anchor", anchor)

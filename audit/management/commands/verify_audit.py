@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.checkpoints import audit_verify, checkpoint_anchor_line, checkpoint_latest
+from audit.checkpoints import anchor_verify, audit_verify, checkpoint_anchor_line, checkpoint_latest
 from audit.models import AuditEvent
 
 
@@ -19,8 +19,18 @@ class Command(BaseCommand):
             help="After a successful check, print the newest checkpoint as one line (to send to the DPO).",
         )
 
+        parser.add_argument(
+            "--anchor",
+            action="append",
+            default=[],
+            metavar="LINE",
+            help="Also check a line printed by --print-checkpoint and filed outside Rounds (repeatable).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         broken = audit_verify()
+        for line in options["anchor"]:
+            broken = broken or anchor_verify(line)
         if broken is not None:
             raise CommandError(f"Audit trail broken at event #{broken.seq}: {broken.reason}.", returncode=1)
         count = AuditEvent.objects.count()
