@@ -21,7 +21,7 @@ from audit.models import AuditEvent, object_type_of
 from core.web import Conflict
 
 # Events that record a reading or a reminder, not a change: they never make a form stale.
-NOT_CHANGES = frozenset({"consent.document_viewed", "consent.expiry_reminded"})
+NOT_CHANGES = frozenset({"consent.document_viewed", "consent.fhir_exported", "consent.expiry_reminded"})
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Every periodic job of Rounds, declared in one place and synced to django-q2 after migrate."""
 
+from django.conf import settings
 from django_q.models import Schedule
 
 PREFIX = "rounds:"
@@ -11,6 +12,9 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     "publish-safety-net": ("publishing.services.dispatch_once", 1),
     "consent-expiries": ("consent.services.consent_expiries_process", 60),
     "consent-expiry-reminders": ("consent.services.consent_expiry_reminders_send", 60 * 24),
+    # Signs the audit chain's newest event (docs/security.md); verify_audit fails when events go
+    # unsigned for twice this interval.
+    "audit-checkpoint": ("audit.checkpoints.checkpoint_write", settings.ROUNDS_AUDIT_CHECKPOINT_MINUTES),
 }
 
 

@@ -203,6 +203,15 @@ ROUNDS_REVIEW_MARGIN = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_MA
 # (comma-separated; the first encrypts, all decrypt, so keys can be rotated).
 ROUNDS_CREDENTIALS_KEYS = env_list("ROUNDS_CREDENTIALS_KEYS", "")
 
+# Audit checkpoints (docs/security.md): the newest event's number and hash, signed with an Ed25519
+# key the database never holds (comma-separated, base64url; the first signs, all verify) and
+# appended to a file kept apart from the database, every ROUNDS_AUDIT_CHECKPOINT_MINUTES.
+ROUNDS_AUDIT_KEYS = env_list("ROUNDS_AUDIT_KEY", "")
+ROUNDS_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("ROUNDS_AUDIT_CHECKPOINT_FILE", BASE_DIR / "var" / "audit" / "checkpoints.jsonl")
+)
+ROUNDS_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("ROUNDS_AUDIT_CHECKPOINT_MINUTES", "15"))
+
 # Publishing (docs/publishing.md). The outbox connector writes one JSON file per publication here.
 ROUNDS_OUTBOX_DIR = Path(os.environ.get("ROUNDS_OUTBOX_DIR", BASE_DIR / "var" / "outbox"))
 # Calls per publication before it fails for good; a person's "Retry publishing" allows as many again.

@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("ROUNDS_SECRET_KEY", "test-secret-key-" + "x" * 50)
 os.environ.setdefault("ROUNDS_HTTPS", "0")
+# A fixed Ed25519 key (32 bytes, base64url); each test gets its own checkpoint file (tests/conftest.py).
+os.environ.setdefault("ROUNDS_AUDIT_KEY", "cm91bmRzLXRlc3QtYXVkaXQta2V5LTMyLWJ5dGVzISE=")
 
 from calendar_project.settings import *  # noqa: F403
 from calendar_project.settings import BASE_DIR, STORAGES

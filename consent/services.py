@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -15,10 +15,16 @@ from django.utils.translation import gettext as _
 
 from audit.services import event_record
 from consent.documents import document_clean
+from consent.fhir import consent_resource
 from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
 from consent.signals import consent_lapsed, consent_revoked
 from consent.stale import record_version_check, subject_version_check
 from core.locks import row_lock
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from people.models import User
 
 SUBJECT_FIELDS = ("display_name", "reference", "date_of_birth", "deceased_on")
 RECORD_FIELDS = (
@@ -271,7 +277,28 @@ def consent_expiry_reminders_send(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def document_open(*, record: ConsentRecord, actor: Any) -> IO[bytes]:
+def document_open(*, record: ConsentRecord, actor: Any, request_id: str = "") -> IO[bytes]:
     """Open the signed form for ``actor`` (access checked by the caller's policy) and audit the view."""
-    event_record(actor=actor, action="consent.document_viewed", obj=record, content_hash=record.document_checksum)
+    event_record(
+        actor=actor,
+        action="consent.document_viewed",
+        obj=record,
+        changes={"request_id": request_id} if request_id else {},
+        content_hash=record.document_checksum,
+    )
     return record.document.open("rb")
+
+
+def consent_fhir_export(
+    *, record: ConsentRecord, actor: "User | AnonymousUser", document_url: str, request_id: str = ""
+) -> dict[str, Any]:
+    """Return the record as an HL7 FHIR R4 Consent resource for ``actor`` (access checked by the caller's
+    policy) and audit the export: it carries health data out of Rounds."""
+    event_record(
+        actor=actor,
+        action="consent.fhir_exported",
+        obj=record,
+        changes={"request_id": request_id} if request_id else {},
+        content_hash=record.document_checksum,
+    )
+    return consent_resource(record, document_url=document_url)

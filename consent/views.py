@@ -3,8 +3,6 @@
 Views parse input and call services; who may do what is consent.policy's answer.
 """
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,13 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from consent import selectors
-from consent.fhir import consent_resource
 from consent.forms import DOCUMENT_ERROR_FIELDS, ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm
 from consent.gate import signer_problem
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
 from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, consent_actions, registry_allowed
 from consent.services import (
     SUBJECT_FIELDS,
+    consent_fhir_export,
     consent_record_create,
     consent_revoke,
     consent_verify,
@@ -35,7 +33,7 @@ from consent.services import (
 )
 from consent.services import subject_update as subject_update_service
 from consent.stale import record_version_check
-from core.web import service_action
+from core.web import current_request_id, service_action
 
 NAV = "consent"
 
@@ -353,7 +351,7 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
             return forbidden(request, _("You may see this consent, but not read the signed form."))
         raise Http404
     try:
-        handle = document_open(record=record, actor=request.user)
+        handle = document_open(record=record, actor=request.user, request_id=current_request_id())
     except FileNotFoundError as exc:
         raise Http404 from exc
     response = FileResponse(
@@ -371,6 +369,8 @@ def fhir_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     if record is None or VIEW not in consent_actions(user=request.user, record=record):
         raise Http404
     document_url = request.build_absolute_uri(reverse("consent:document", args=[record.pk]))
-    resource: dict[str, Any] = consent_resource(record, document_url=document_url)
+    resource = consent_fhir_export(
+        record=record, actor=request.user, document_url=document_url, request_id=current_request_id()
+    )
     response = JsonResponse(resource, content_type="application/fhir+json", json_dumps_params={"indent": 2})
     return _private(response)

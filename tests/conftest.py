@@ -87,6 +87,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def _media_root(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    # Checkpoints sign one test's chain; the next test's rolled-back database must not meet them.
+    settings.ROUNDS_AUDIT_CHECKPOINT_FILE = tmp_path / "audit" / "checkpoints.jsonl"
 
 
 def make_user(username: str, *groups: str, **extra: Any) -> Any:

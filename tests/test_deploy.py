@@ -1,5 +1,6 @@
 """Production settings, checked the way a server starts them: in a fresh process, from the environment."""
 
+import base64
 import json
 import os
 import re
@@ -28,8 +29,15 @@ def django_env(**overrides: str) -> dict[str, str]:
 
 
 def production_env(**overrides: str) -> dict[str, str]:
-    """Return the environment of a production server: a strong random secret, a host name, no DEBUG."""
-    return django_env(**{"ROUNDS_SECRET_KEY": secrets.token_urlsafe(64), "ROUNDS_ALLOWED_HOSTS": HOST, **overrides})
+    """Return the environment of a production server: a strong random secret and audit key, a host name, no DEBUG."""
+    return django_env(
+        **{
+            "ROUNDS_SECRET_KEY": secrets.token_urlsafe(64),
+            "ROUNDS_AUDIT_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "ROUNDS_ALLOWED_HOSTS": HOST,
+            **overrides,
+        }
+    )
 
 
 def python(*args: str, env: dict[str, str], timeout: int = 180) -> subprocess.CompletedProcess[str]:
@@ -88,8 +96,10 @@ def test_check_deploy_passes_with_production_settings() -> None:
         ({"ROUNDS_SECRET_KEY": "short"}, ["security.W009"]),
         ({"ROUNDS_HTTPS": "0"}, ["security.W004", "security.W008", "security.W012", "security.W016"]),
         ({"ROUNDS_DEBUG": "1"}, ["security.W018"]),
+        ({"ROUNDS_AUDIT_KEY": ""}, ["audit.E001"]),
+        ({"ROUNDS_AUDIT_KEY": "c2hvcnQ="}, ["audit.E002"]),
     ],
-    ids=["weak-secret", "no-https", "debug"],
+    ids=["weak-secret", "no-https", "debug", "no-audit-key", "bad-audit-key"],
 )
 def test_check_deploy_fails_on_an_unsafe_setting(overrides: dict[str, str], expected: list[str]) -> None:
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(**overrides))

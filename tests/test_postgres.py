@@ -3,6 +3,7 @@
 Each test starts fresh processes with ``DATABASE_URL``/``ROUNDS_REDIS_URL`` set, as a server would.
 """
 
+import base64
 import json
 import secrets
 import subprocess
@@ -57,6 +58,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             ROUNDS_CREDENTIALS_KEYS=Fernet.generate_key().decode(),
             ROUNDS_MEDIA_ROOT=str(files / "media"),
             ROUNDS_PRIVATE_MEDIA_ROOT=str(files / "private"),
+            ROUNDS_AUDIT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            ROUNDS_AUDIT_CHECKPOINT_FILE=str(files / "audit" / "checkpoints.jsonl"),
             ROUNDS_DEMO_PASSWORD="demo-password-for-tests",
             ROUNDS_LOG_LEVEL="WARNING",
         )

@@ -7,6 +7,7 @@ scratch database and the manage.py processes come from the harness of the multi-
 (tests/posts/procs.py); everything is stopped and dropped in ``Site.close``.
 """
 
+import base64
 import http.client
 import json
 import os
@@ -64,6 +65,7 @@ class Site:
             settings={
                 "ROUNDS_DEBUG": "",
                 "ROUNDS_SECRET_KEY": secrets.token_urlsafe(64),
+                "ROUNDS_AUDIT_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
                 "ROUNDS_HTTPS": "0",
                 "ROUNDS_ALLOWED_HOSTS": "127.0.0.1",
                 "ROUNDS_STATIC_ROOT": "",  # set below, inside the scratch folder

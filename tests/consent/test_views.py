@@ -538,6 +538,37 @@ def test_document_access_matrix(
     assert sorted(event.actor.username for event in viewed) == ["consent", "governance"]
 
 
+def test_each_document_download_and_fhir_export_is_one_audit_event_with_actor_record_and_request_id(
+    officer: Any, governance: Any, subject: Subject, record_factory: Any
+) -> None:
+    record = record_factory(subject)
+    other = record_factory(subject)
+    before = AuditEvent.objects.count()
+    officer_client, governance_client = client_for(officer), client_for(governance)
+
+    document = officer_client.get(reverse("consent:document", args=[record.pk]), headers={"X-Request-ID": "req-doc-1"})
+    exported = governance_client.get(reverse("consent:fhir", args=[record.pk]), headers={"X-Request-ID": "req-fhir-2"})
+    officer_client.get(reverse("consent:fhir", args=[other.pk]), headers={"X-Request-ID": "req-fhir-3"})
+
+    assert (document.status_code, exported.status_code) == (200, 200)
+    new = list(AuditEvent.objects.filter(seq__gt=before).order_by("seq"))
+    assert [(e.action, e.actor, e.object_type, e.object_id, e.changes) for e in new] == [
+        ("consent.document_viewed", officer, "consent.consentrecord", str(record.pk), {"request_id": "req-doc-1"}),
+        ("consent.fhir_exported", governance, "consent.consentrecord", str(record.pk), {"request_id": "req-fhir-2"}),
+        ("consent.fhir_exported", officer, "consent.consentrecord", str(other.pk), {"request_id": "req-fhir-3"}),
+    ]
+    # Reading is not a change: a form opened before the export is not stale after it.
+    assert version_of(model=ConsentRecord, pk=record.pk) < new[1].seq
+
+
+def test_a_refused_fhir_export_writes_no_audit_event(viewer: Any, subject: Subject, record_factory: Any) -> None:
+    record = record_factory(subject)
+    before = AuditEvent.objects.count()
+
+    assert client_for(viewer).get(reverse("consent:fhir", args=[record.pk])).status_code == 404
+    assert AuditEvent.objects.count() == before
+
+
 def test_a_rule_registered_by_posts_lets_a_reviewer_read_the_form(
     subject: Subject, record_factory: Any, viewer: Any
 ) -> None:

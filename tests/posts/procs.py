@@ -251,6 +251,7 @@ class Scratch:
             "ROUNDS_MEDIA_ROOT": str(self.folder / "media"),
             "ROUNDS_PRIVATE_MEDIA_ROOT": str(self.folder / "private"),
             "ROUNDS_OUTBOX_DIR": str(self.folder / "outbox"),
+            "ROUNDS_AUDIT_CHECKPOINT_FILE": str(self.folder / "audit" / "checkpoints.jsonl"),
             "ROUNDS_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "ROUNDS_LOG_LEVEL": "WARNING",
             **(settings or {}),
