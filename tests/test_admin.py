@@ -522,3 +522,16 @@ def test_a_superuser_gives_a_person_permissions_of_their_own_audited(viewer: Any
     event = AuditEvent.objects.for_object(viewer).get()
     assert (event.action, event.actor) == ("user.permissions_changed", root)
     assert event.changes == {"permissions": [[], ["posts.view_campaign"]]}
+
+
+def test_governance_reads_the_task_queue_but_cannot_schedule_code(staff: Client) -> None:
+    from django_q.models import Schedule
+
+    from people.services import role_permissions_sync
+
+    role_permissions_sync()
+    assert staff.get(reverse("admin:django_q_schedule_changelist")).status_code == 200
+    assert staff.get(reverse("admin:django_q_schedule_add")).status_code == 403
+    forged = {"name": "evil", "func": "os.system", "args": "'touch /tmp/owned'", "schedule_type": "O", "repeats": "-1"}
+    assert staff.post(reverse("admin:django_q_schedule_add"), forged).status_code == 403
+    assert not Schedule.objects.filter(name="evil").exists()
