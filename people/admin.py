@@ -3,17 +3,28 @@
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from people.models import User
-from people.services import group_permissions_set, user_permissions_set, user_roles_set, user_save
+from people.services import (
+    group_permissions_set,
+    user_password_set,
+    user_permissions_set,
+    user_roles_set,
+    user_save,
+)
 
 # Fields whose values never go into the audit trail (only that they changed).
 _SECRET_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
@@ -82,6 +93,27 @@ class UserAdmin(BaseUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # People are deactivated, never deleted: their decisions and audit events point at them.
         return False
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # Django's view saves the form itself; a valid change goes through user_password_set instead,
+        # anything else (the page, a refused or invalid form) is Django's.
+        user = self.get_object(request, unquote(id))
+        if request.method == "POST" and user is not None and self.has_change_permission(request, user):
+            form = self.change_password_form(user, request.POST)
+            usable = form.is_valid() and form.cleaned_data["set_usable_password"]
+            if form.is_valid() and (usable or "unset-password" in request.POST):
+                with transaction.atomic():
+                    user_password_set(
+                        user=user, actor=_actor(request), password=form.cleaned_data["password1"] if usable else None
+                    )
+                    self.log_change(request, user, self.construct_change_message(request, form, []))
+                if usable:
+                    messages.success(request, gettext("Password changed successfully."))
+                else:
+                    messages.success(request, gettext("Password-based authentication was disabled."))
+                update_session_auth_hash(request, user)
+                return HttpResponseRedirect(reverse("admin:people_user_change", args=[user.pk]))
+        return super().user_change_password(request, id, form_url)
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         user_save(user=obj, actor=_actor(request), changes=_user_changes(form))

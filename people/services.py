@@ -72,6 +72,26 @@ def user_save(*, user: User, actor: User, changes: dict[str, Any]) -> User:
 
 
 @transaction.atomic
+def user_password_set(*, user: User, actor: User, password: str | None) -> User:
+    """Set ``user``'s password (None: no password login), recording that it changed, never the value; returns user."""
+    if not actor.has_perm("people.change_user"):
+        raise PermissionDenied(_("You may not change people's passwords."))
+    _superuser_guard(user=user, actor=actor)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    event_record(
+        actor=actor,
+        action="user.password_changed",
+        obj=user,
+        changes={"password": "changed" if password is not None else "disabled"},
+    )
+    return user
+
+
+@transaction.atomic
 def user_roles_set(*, user: User, actor: User, groups: Iterable[Group]) -> bool:
     """Give ``user`` exactly the roles ``groups``, recording their names before and after; returns if they changed."""
     if not actor.has_perm("people.change_user"):

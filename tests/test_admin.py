@@ -535,3 +535,28 @@ def test_governance_reads_the_task_queue_but_cannot_schedule_code(staff: Client)
     forged = {"name": "evil", "func": "os.system", "args": "'touch /tmp/owned'", "schedule_type": "O", "repeats": "-1"}
     assert staff.post(reverse("admin:django_q_schedule_add"), forged).status_code == 403
     assert not Schedule.objects.filter(name="evil").exists()
+
+
+def test_a_password_set_in_the_admin_is_audited_without_its_value(staff: Client, governance: Any, viewer: Any) -> None:
+    new = "Früh-Dienst 2026 ✓ lang genug"
+    response = staff.post(
+        reverse("admin:auth_user_password_change", args=[viewer.pk]),
+        {"password1": new, "password2": new, "usable_password": "true", "set-password": "Change password"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    viewer.refresh_from_db()
+    assert viewer.check_password(new)
+    event = AuditEvent.objects.for_object(viewer).get()
+    assert (event.action, event.actor, event.changes) == ("user.password_changed", governance, {"password": "changed"})
+    assert new not in json.dumps(event.changes)
+
+
+def test_a_refused_password_writes_nothing(staff: Client, viewer: Any) -> None:
+    response = staff.post(
+        reverse("admin:auth_user_password_change", args=[viewer.pk]),
+        {"password1": "kurz", "password2": "anders", "usable_password": "true"},
+    )
+    assert response.status_code == 200
+    viewer.refresh_from_db()
+    assert viewer.check_password("pw")
+    assert not AuditEvent.objects.for_object(viewer).exists()
