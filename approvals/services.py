@@ -614,35 +614,40 @@ def chain_save(
 def chain_delete_problems(*, chain: ReviewChain) -> list[str]:
     """Return why `chain_delete` would refuse to delete ``chain``, or [] if it may go."""
     problems: list[str] = []
-    in_review = list(
-        Post.objects.filter(review_rounds__chain=chain, review_rounds__status=RoundStatus.IN_PROGRESS)
-        .order_by("pk")
-        .values_list("title", flat=True)
-        .distinct()
+    in_review = _names(
+        Post.objects.filter(
+            pk__in=ReviewRound.objects.filter(chain=chain, status=RoundStatus.IN_PROGRESS).values("post_id")
+        ).order_by("pk")
     )
     if in_review:
         problems.append(
             _("“%(chain)s” is reviewing posts now (%(posts)s): deactivate it instead.")
-            % {"chain": chain.name, "posts": ", ".join(in_review)}
+            % {"chain": chain.name, "posts": in_review}
         )
     elif ReviewRound.objects.filter(chain=chain).exists():
         problems.append(
             _("“%(chain)s” has reviewed posts; their decisions point at it: deactivate it instead.")
             % {"chain": chain.name}
         )
-    campaigns = list(CampaignChain.objects.filter(chain=chain).order_by("pk").values_list("campaign__name", flat=True))
+    campaigns = _names(Campaign.objects.filter(review_settings__chain=chain).order_by("pk"))
     if campaigns:
         problems.append(
             _("Campaigns use “%(chain)s” (%(campaigns)s): choose another chain for them first.")
-            % {"chain": chain.name, "campaigns": ", ".join(campaigns)}
+            % {"chain": chain.name, "campaigns": campaigns}
         )
-    posts = list(PostChain.objects.filter(chain=chain).order_by("pk").values_list("post__title", flat=True))
+    posts = _names(Post.objects.filter(review_settings__chain=chain).order_by("pk"))
     if posts:
         problems.append(
             _("Posts use “%(chain)s” (%(posts)s): choose another chain for them first.")
-            % {"chain": chain.name, "posts": ", ".join(posts)}
+            % {"chain": chain.name, "posts": posts}
         )
     return problems
+
+
+def _names(rows: Any, limit: int = 5) -> str:
+    """Return the first ``limit`` rows' names, joined ("" for none); "…" says there are more."""
+    shown = [str(row) for row in rows[: limit + 1]]
+    return ", ".join(shown[:limit]) + (", …" if len(shown) > limit else "")
 
 
 @transaction.atomic
