@@ -1,7 +1,8 @@
 """Governance's admin for review chains; rounds, stage runs, decisions and notifications are read-only.
 
-Which chain a campaign or post goes through is written by the approvals services
-(``campaign_chain_set``, ``post_chain_set``), which ask the review policy and record the audit trail.
+The admin only parses input: chains and their stages are written by ``chain_save`` and
+``chain_delete``, which chain a campaign or post goes through by ``campaign_chain_set`` and
+``post_chain_set``; these services validate, ask the review policy and record the audit trail.
 """
 
 from typing import Any
@@ -10,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -24,8 +26,24 @@ from approvals.models import (
     StageRun,
 )
 from approvals.policy import CHANGE_CHAIN, review_actions
-from approvals.services import campaign_chain_set, post_chain_set
-from audit.services import event_record
+from approvals.services import (
+    STAGE_FIELDS,
+    StageSpec,
+    campaign_chain_set,
+    chain_delete,
+    chain_delete_problems,
+    chain_problems,
+    chain_save,
+    post_chain_set,
+)
+from people.models import User
+
+
+def _actor(request: HttpRequest) -> User:
+    # The admin's views let only logged-in staff in.
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -59,8 +77,30 @@ class ReadOnlyInline(admin.TabularInline):
 # Chains ---------------------------------------------------------------------------------------
 
 
+class ReviewStageFormSet(BaseInlineFormSet):
+    """Asks `chain_problems` before the service does, so a refusal shows above the stages."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        stages, remove = stage_changes(self)
+        problems = chain_problems(chain=self.instance, stages=stages, remove=remove)
+        if problems:
+            raise ValidationError(problems)
+
+
+class ReviewStageForm(forms.ModelForm):
+    def _get_validation_exclusions(self) -> set[str]:
+        # Two stages may swap positions in one save, which a row-by-row check against the stored
+        # rows would refuse; chain_problems checks the chain's positions as a whole instead.
+        return {*super()._get_validation_exclusions(), "position"}  # type: ignore[misc]
+
+
 class ReviewStageInline(admin.TabularInline):
     model = ReviewStage
+    form = ReviewStageForm
+    formset = ReviewStageFormSet
     extra = 0
     ordering = ("position",)
     fields = (
@@ -75,24 +115,27 @@ class ReviewStageInline(admin.TabularInline):
     )
 
 
-def _stage_summary(chain: ReviewChain) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": stage.position,
-            "name": stage.name,
-            "group": stage.group.name,
-            "rule": stage.rule,
-            "required_approvals": stage.required_approvals,
-            "turnaround_hours": stage.turnaround.total_seconds() / 3600,
-            "must_acknowledge_findings": stage.must_acknowledge_findings,
-            "after_publication": stage.after_publication,
-        }
-        for stage in chain.stages.select_related("group").order_by("position")
-    ]
+def stage_changes(formset: BaseInlineFormSet) -> tuple[list[StageSpec], list[ReviewStage]]:
+    """Return the stage formset's input as `chain_save` takes it: (stages to create or change, stages to remove)."""
+    stages: list[StageSpec] = []
+    remove: list[ReviewStage] = []
+    for form in formset.forms:
+        stored = form.instance if form.instance.pk else None
+        if formset.can_delete and form.cleaned_data.get("DELETE"):
+            if stored is not None:
+                remove.append(stored)
+            continue
+        if stored is None and not form.has_changed():
+            continue  # an empty extra row
+        data = form.cleaned_data
+        stages.append(StageSpec(stage=stored, **{field: data[field] for field in STAGE_FIELDS if field in data}))
+    return stages, remove
 
 
 @admin.register(ReviewChain)
 class ReviewChainAdmin(admin.ModelAdmin):
+    """Chains and their stages are written by `chain_save` and `chain_delete`, which validate and audit."""
+
     list_display = ("name", "stage_names", "is_default", "is_expedited", "active")
     list_filter = ("active", "is_default", "is_expedited")
     search_fields = ("name", "description")
@@ -105,33 +148,56 @@ class ReviewChainAdmin(admin.ModelAdmin):
     def stage_names(self, chain: ReviewChain) -> str:
         return " → ".join(stage.name for stage in sorted(chain.stages.all(), key=lambda stage: stage.position))
 
+    def save_model(self, request: HttpRequest, obj: ReviewChain, form: Any, change: bool) -> None:
+        pass  # saved with its stages in save_related, in one service call
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # Chains have no service of their own: the admin is their only writer, so it keeps the trail.
-        chain = form.instance
-        event_record(
-            actor=request.user,
-            action="review.chain_changed" if change else "review.chain_created",
-            obj=chain,
-            changes={
-                "name": chain.name,
-                "is_default": chain.is_default,
-                "is_expedited": chain.is_expedited,
-                "active": chain.active,
-                "stages": _stage_summary(chain),
-            },
-        )
+        stages: list[StageSpec] = []
+        remove: list[ReviewStage] = []
+        for formset in formsets:
+            if isinstance(formset, ReviewStageFormSet):
+                stages, remove = stage_changes(formset)
+        chain_save(chain=form.instance, actor=_actor(request), stages=stages, remove=remove)
+        for formset in formsets:
+            # What the admin's history says (construct_change_message), as formset.save() would tell it.
+            kept = [item for item in formset.forms if item not in formset.deleted_forms]
+            formset.new_objects = [item.instance for item in kept if not item.instance.pk and item.has_changed()]
+            formset.changed_objects = [
+                (item.instance, item.changed_data) for item in kept if item.instance.pk and item.changed_data
+            ]
+            formset.deleted_objects = remove
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        refusals = [problem for chain in objs for problem in chain_delete_problems(chain=chain)]
+        if refusals:
+            # The confirmation page then says in words why nothing is deleted (Django's page would
+            # list the rows that protect a chain, or a permission to delete them nobody has).
+            return deleted, counts, set(), [*refusals, *protected]
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: HttpRequest, obj: ReviewChain) -> None:
-        event_record(actor=request.user, action="review.chain_deleted", obj=obj, changes={"name": obj.name})
-        super().delete_model(request, obj)
+        chain_delete(chain=obj, actor=_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReviewChain]) -> None:
+        for chain in queryset.order_by("pk"):
+            chain_delete(chain=chain, actor=_actor(request))
 
 
 # Which chain applies ----------------------------------------------------------------------------
 
 
+class ActiveChainsMixin:
+    """Offers only active chains: the services refuse an inactive one."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "chain":
+            kwargs["queryset"] = ReviewChain.objects.filter(active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 @admin.register(CampaignChain)
-class CampaignChainAdmin(admin.ModelAdmin):
+class CampaignChainAdmin(ActiveChainsMixin, admin.ModelAdmin):
     list_display = ("campaign", "chain")
     list_select_related = ("campaign", "chain")
     autocomplete_fields = ("campaign",)
@@ -166,7 +232,7 @@ class PostChainForm(forms.ModelForm):
 
 
 @admin.register(PostChain)
-class PostChainAdmin(admin.ModelAdmin):
+class PostChainAdmin(ActiveChainsMixin, admin.ModelAdmin):
     form = PostChainForm
     list_display = ("post", "chain")
     list_select_related = ("post", "chain")

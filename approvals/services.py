@@ -1,11 +1,12 @@
 """Every write of the review workflow: submitting, deciding, restarting, choosing chains."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.dispatch import receiver
@@ -20,6 +21,7 @@ from approvals.models import (
     PostChain,
     ReviewChain,
     ReviewRound,
+    ReviewStage,
     RoundStatus,
     StageRun,
     StageStatus,
@@ -41,6 +43,7 @@ from audit.versions import NOT_CHANGES
 from core.inputs import text_problem, unstorable_error
 from core.locks import row_lock, rows_lock
 from core.tasks import enqueue_after_commit
+from people.models import User
 from posts.gates import post_consent_problems
 from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus
@@ -410,8 +413,12 @@ def post_chain_set(*, post: Post, chain: ReviewChain, actor: Any) -> PostChain:
     post = post_lock(post.pk)
     if CHANGE_CHAIN not in review_actions(user=actor, post=post):
         raise PermissionDenied(_("Only Governance may change a post's chain, before it is submitted."))
+    _chain_active_check(chain=chain)
+    previous = PostChain.objects.filter(post=post).values_list("chain__name", flat=True).first()
     setting, _created = PostChain.objects.update_or_create(post=post, defaults={"chain": chain})
-    event_record(actor=actor, action="review.post_chain_set", obj=post, changes={"chain": chain.name})
+    event_record(
+        actor=actor, action="review.post_chain_set", obj=post, changes={"chain": chain.name, "previous": previous}
+    )
     return setting
 
 
@@ -420,6 +427,246 @@ def campaign_chain_set(*, campaign: Campaign, chain: ReviewChain, actor: Any) ->
     """Set the chain a campaign's posts go through by default."""
     if not (actor.has_perm("approvals.change_campaignchain") or actor.has_perm("posts.change_campaign", campaign)):
         raise PermissionDenied(_("You may not change this campaign's review chain."))
+    _chain_active_check(chain=chain)
+    previous = CampaignChain.objects.filter(campaign=campaign).values_list("chain__name", flat=True).first()
     setting, _created = CampaignChain.objects.update_or_create(campaign=campaign, defaults={"chain": chain})
-    event_record(actor=actor, action="review.campaign_chain_set", obj=campaign, changes={"chain": chain.name})
+    event_record(
+        actor=actor,
+        action="review.campaign_chain_set",
+        obj=campaign,
+        changes={"chain": chain.name, "previous": previous},
+    )
     return setting
+
+
+def _chain_active_check(*, chain: ReviewChain) -> None:
+    # An inactive chain opens no rounds for crises or as the default; nobody picks it by hand either.
+    if not ReviewChain.objects.filter(pk=chain.pk, active=True).exists():
+        raise ValidationError(
+            _("“%(chain)s” is not active: choose one of the active review chains.") % {"chain": chain.name},
+            code="inactive_chain",
+        )
+
+
+# Chains ---------------------------------------------------------------------------------------
+
+CHAIN_FIELDS = ("name", "description", "is_default", "is_expedited", "active")
+# A position no chain reaches: a stage that moves parks here first, so two stages can swap places.
+_PARKED_POSITION = 30_000
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage as `chain_save` writes it; ``stage`` is the stored stage it changes, None for a new one."""
+
+    position: int
+    name: str
+    group: Group
+    rule: str = ApprovalRule.ANY
+    required_approvals: int = 1
+    turnaround: dt.timedelta = dt.timedelta(hours=48)
+    must_acknowledge_findings: bool = False
+    after_publication: bool = False
+    stage: ReviewStage | None = None
+
+
+STAGE_FIELDS = (
+    "position",
+    "name",
+    "group",
+    "rule",
+    "required_approvals",
+    "turnaround",
+    "must_acknowledge_findings",
+    "after_publication",
+)
+
+
+def stages_summary(stages: Iterable[ReviewStage]) -> list[dict[str, Any]]:
+    """Return ``stages`` in position order as plain values, as the audit trail records them."""
+    return [
+        {
+            "position": stage.position,
+            "name": stage.name,
+            "group": stage.group.name,
+            "rule": stage.rule,
+            "required_approvals": stage.required_approvals,
+            "turnaround_hours": stage.turnaround.total_seconds() / 3600,
+            "must_acknowledge_findings": stage.must_acknowledge_findings,
+            "after_publication": stage.after_publication,
+        }
+        for stage in sorted(stages, key=lambda stage: stage.position)
+    ]
+
+
+def _stages_after(
+    *, chain: ReviewChain, stages: Sequence[StageSpec], remove: Iterable[ReviewStage]
+) -> tuple[list[ReviewStage], list[ReviewStage]]:
+    """Return (the chain's stages as they would be after the save, unsaved; the stored stages to remove)."""
+    stored = {stage.pk: stage for stage in chain.stages.select_related("group")} if chain.pk else {}
+    removed = [stored[stage.pk] for stage in remove if stage.pk in stored]
+    result = {pk: stage for pk, stage in stored.items() if pk not in {stage.pk for stage in removed}}
+    new: list[ReviewStage] = []
+    for spec in stages:
+        if spec.stage is not None and spec.stage.pk not in result:
+            continue  # removed in the same save, or not this chain's
+        stage = ReviewStage(chain=chain) if spec.stage is None else ReviewStage(pk=spec.stage.pk, chain=chain)
+        for field in STAGE_FIELDS:
+            setattr(stage, field, getattr(spec, field))
+        if spec.stage is None:
+            new.append(stage)
+        else:
+            result[spec.stage.pk] = stage
+    return [*result.values(), *new], removed
+
+
+def chain_problems(
+    *, chain: ReviewChain, stages: Sequence[StageSpec] = (), remove: Iterable[ReviewStage] = ()
+) -> list[str]:
+    """Return why `chain_save` would refuse this chain with these stage changes, or [] if it would save it."""
+    problems: list[str] = []
+    after, removed = _stages_after(chain=chain, stages=stages, remove=remove)
+    for stage in removed:
+        if stage.runs.exists():
+            problems.append(
+                _("The stage “%(stage)s” has decided posts; it stays (deactivate the chain to stop using it).")
+                % {"stage": stage.name}
+            )
+    positions = [stage.position for stage in after]
+    if len(positions) != len(set(positions)):
+        problems.append(_("Each stage needs a position of its own."))
+    if after and all(stage.after_publication for stage in after):
+        problems.append(_("At least one stage must review before publishing."))
+    if not chain.is_expedited and any(stage.after_publication for stage in after):
+        problems.append(_("Only an expedited chain may review after publishing."))
+    for stage in after:
+        try:
+            stage.full_clean(exclude=["chain"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            problems.extend(f"{stage.name}: {message}" for message in error.messages)
+    return problems
+
+
+def _chain_values(chain: ReviewChain) -> dict[str, Any]:
+    return {field: getattr(chain, field) for field in CHAIN_FIELDS}
+
+
+@transaction.atomic
+def chain_save(
+    *,
+    chain: ReviewChain,
+    actor: User,
+    stages: Sequence[StageSpec] = (),
+    remove: Iterable[ReviewStage] = (),
+) -> ReviewChain:
+    """Save ``chain`` as given, create or change ``stages`` and delete ``remove``; returns the saved chain.
+
+    Validates the whole chain first (`chain_problems`, then the model's constraints), writes the
+    stages so that they may swap positions, and records one audit event: the whole chain when it
+    is new, else each field and the stage list before and after. Stages not named stay as they are.
+    """
+    creating = chain.pk is None
+    if not actor.has_perm("approvals.add_reviewchain" if creating else "approvals.change_reviewchain"):
+        raise PermissionDenied(_("You may not change review chains."))
+    remove = list(remove)
+    if creating:
+        before_values: dict[str, Any] = {}
+        before_stages: list[dict[str, Any]] = []
+    else:
+        stored = row_lock(ReviewChain, chain.pk)
+        before_values = _chain_values(stored)
+        before_stages = stages_summary(stored.stages.select_related("group"))
+    problems = chain_problems(chain=chain, stages=stages, remove=remove)
+    if problems:
+        raise ValidationError(problems)
+    chain.full_clean()
+    chain.save()
+    after, removed = _stages_after(chain=chain, stages=stages, remove=remove)
+    ReviewStage.objects.filter(pk__in=[stage.pk for stage in removed]).delete()
+    stored_positions = dict(chain.stages.values_list("pk", "position"))
+    moving = [stage for stage in after if stage.pk and stored_positions.get(stage.pk) != stage.position]
+    for index, stage in enumerate(moving):
+        ReviewStage.objects.filter(pk=stage.pk).update(position=_PARKED_POSITION + index)
+    for stage in sorted(after, key=lambda stage: stage.position):
+        stage.save()
+    after_stages = stages_summary(chain.stages.select_related("group"))
+    if creating:
+        changes: dict[str, Any] = {**_chain_values(chain), "stages": after_stages}
+    else:
+        after_values = _chain_values(chain)
+        changes = {
+            field: [before_values[field], after_values[field]]
+            for field in CHAIN_FIELDS
+            if before_values[field] != after_values[field]
+        }
+        if before_stages != after_stages:
+            changes["stages"] = [before_stages, after_stages]
+    if creating or changes:
+        event_record(
+            actor=actor,
+            action="review.chain_created" if creating else "review.chain_changed",
+            obj=chain,
+            changes=changes,
+        )
+    return chain
+
+
+def chain_delete_problems(*, chain: ReviewChain) -> list[str]:
+    """Return why `chain_delete` would refuse to delete ``chain``, or [] if it may go."""
+    problems: list[str] = []
+    in_review = _names(
+        Post.objects.filter(
+            pk__in=ReviewRound.objects.filter(chain=chain, status=RoundStatus.IN_PROGRESS).values("post_id")
+        ).order_by("pk")
+    )
+    if in_review:
+        problems.append(
+            _("“%(chain)s” is reviewing posts now (%(posts)s): deactivate it instead.")
+            % {"chain": chain.name, "posts": in_review}
+        )
+    elif ReviewRound.objects.filter(chain=chain).exists():
+        problems.append(
+            _("“%(chain)s” has reviewed posts; their decisions point at it: deactivate it instead.")
+            % {"chain": chain.name}
+        )
+    campaigns = _names(Campaign.objects.filter(review_settings__chain=chain).order_by("pk"))
+    if campaigns:
+        problems.append(
+            _("Campaigns use “%(chain)s” (%(campaigns)s): choose another chain for them first.")
+            % {"chain": chain.name, "campaigns": campaigns}
+        )
+    posts = _names(Post.objects.filter(review_settings__chain=chain).order_by("pk"))
+    if posts:
+        problems.append(
+            _("Posts use “%(chain)s” (%(posts)s): choose another chain for them first.")
+            % {"chain": chain.name, "posts": posts}
+        )
+    return problems
+
+
+def _names(rows: Any, limit: int = 5) -> str:
+    """Return the first ``limit`` rows' names, joined ("" for none); "…" says there are more."""
+    shown = [str(row) for row in rows[: limit + 1]]
+    return ", ".join(shown[:limit]) + (", …" if len(shown) > limit else "")
+
+
+@transaction.atomic
+def chain_delete(*, chain: ReviewChain, actor: User) -> None:
+    """Delete ``chain`` and its stages, recording what it was; refuse a chain in use or with history.
+
+    Rounds, campaigns and posts point at chains (``on_delete=PROTECT``): the refusal says which,
+    before the database would.
+    """
+    if not actor.has_perm("approvals.delete_reviewchain"):
+        raise PermissionDenied(_("You may not delete review chains."))
+    chain = row_lock(ReviewChain, chain.pk)
+    problems = chain_delete_problems(chain=chain)
+    if problems:
+        raise ValidationError(problems)
+    event_record(
+        actor=actor,
+        action="review.chain_deleted",
+        obj=chain,
+        changes={**_chain_values(chain), "stages": stages_summary(chain.stages.select_related("group"))},
+    )
+    chain.delete()

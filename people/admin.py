@@ -1,23 +1,47 @@
-"""Governance manages people and their roles (groups) here; every change lands in the audit trail."""
+"""Governance manages people and their roles (groups) here, through the people services, which audit every change."""
 
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.services import event_record
 from people.models import User
+from people.services import (
+    group_permissions_set,
+    user_password_set,
+    user_permissions_set,
+    user_roles_set,
+    user_save,
+)
 
 # Fields whose values never go into the audit trail (only that they changed).
 _SECRET_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
 # Only a superuser may hand out these: otherwise Governance could make itself superuser.
 _SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
 _CHANGED = "changed"
+_SET_BY_THEIR_SERVICES = frozenset({"groups", "user_permissions"})
+
+# django.contrib.auth.admin registered its own (imported above); ours goes through the services.
+admin.site.unregister(Group)
+
+
+def _actor(request: HttpRequest) -> User:
+    # The admin's views let only logged-in staff in.
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -70,28 +94,80 @@ class UserAdmin(BaseUserAdmin):
         # People are deactivated, never deleted: their decisions and audit events point at them.
         return False
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # Django's view saves the form itself; a valid change goes through user_password_set instead,
+        # anything else (the page, a refused or invalid form) is Django's.
+        user = self.get_object(request, unquote(id))
+        if request.method == "POST" and user is not None and self.has_change_permission(request, user):
+            form = self.change_password_form(user, request.POST)
+            usable = form.is_valid() and form.cleaned_data["set_usable_password"]
+            if form.is_valid() and (usable or "unset-password" in request.POST):
+                with transaction.atomic():
+                    user_password_set(
+                        user=user, actor=_actor(request), password=form.cleaned_data["password1"] if usable else None
+                    )
+                    self.log_change(request, user, self.construct_change_message(request, form, []))
+                if usable:
+                    messages.success(request, gettext("Password changed successfully."))
+                else:
+                    messages.success(request, gettext("Password-based authentication was disabled."))
+                update_session_auth_hash(request, user)
+                return HttpResponseRedirect(reverse("admin:people_user_change", args=[user.pk]))
+        return super().user_change_password(request, id, form_url)
+
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        request._rounds_groups_before = sorted(obj.groups.values_list("name", flat=True)) if change else []  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
+        user_save(user=obj, actor=_actor(request), changes=_user_changes(form))
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
+        # Roles and permissions go through their services (audited), never form.save_m2m().
         user: User = form.instance
-        changes: dict[str, Any] = {}
-        for field in form.changed_data:
-            if field in _SECRET_FIELDS:
-                changes["password"] = _CHANGED
-            elif field == "groups":
-                before = getattr(request, "_rounds_groups_before", [])
-                changes["groups"] = [before, sorted(user.groups.values_list("name", flat=True))]
-            elif field == "user_permissions":
-                changes["user_permissions"] = _CHANGED
-            else:
-                old, new = form.initial.get(field), form.cleaned_data.get(field)
-                if _same(old, new):
-                    continue
-                changes[field] = [old, new]
-        if changes or not change:
-            event_record(
-                actor=request.user, action="user.updated" if change else "user.created", obj=user, changes=changes
+        if "groups" in form.cleaned_data:
+            user_roles_set(user=user, actor=_actor(request), groups=form.cleaned_data["groups"])
+        if "user_permissions" in form.cleaned_data:
+            user_permissions_set(user=user, actor=_actor(request), permissions=form.cleaned_data["user_permissions"])
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+def _user_changes(form: ModelForm) -> dict[str, Any]:
+    """Return what the user form changed, as `user_save` records it (roles and permissions apart)."""
+    changes: dict[str, Any] = {}
+    for field in form.changed_data:
+        if field in _SECRET_FIELDS:
+            changes["password"] = _CHANGED
+        elif field in _SET_BY_THEIR_SERVICES:
+            continue
+        else:
+            old, new = form.initial.get(field), form.cleaned_data.get(field)
+            if _same(old, new):
+                continue
+            changes[field] = [old, new]
+    return changes
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """The roles of ``people.roles``: Governance changes their permissions through `group_permissions_set`.
+
+    Roles are created by a migration and looked up by name, so nobody adds, renames or deletes one here.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), "name")
+
+    def save_model(self, request: HttpRequest, obj: Group, form: ModelForm, change: bool) -> None:
+        pass  # the name is read-only; the permissions are set in save_related
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        if "permissions" in form.cleaned_data:
+            group_permissions_set(
+                group=form.instance, actor=_actor(request), permissions=form.cleaned_data["permissions"]
             )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)

@@ -69,7 +69,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "approvals.*",
         "auth.view_group",
         "auth.change_group",
-        "django_q.*",
+        # The task queue is read-only (SPEC section 1): whoever may add or change a schedule
+        # chooses the function the cluster runs, and so runs code.
+        "django_q.view_schedule",
+        "django_q.view_task",
+        "django_q.view_success",
+        "django_q.view_failure",
+        "django_q.view_ormq",
     ],
     VIEWER: ["posts.view_campaign", "posts.view_post"],
 }

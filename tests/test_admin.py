@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -389,12 +389,12 @@ def test_roles_and_preferences_are_set_in_the_admin_and_audited(staff: Client, v
     assert list(viewer.groups.values_list("name", flat=True)) == [roles.EDITOR]
     assert viewer.time_zone == "America/New_York"
     assert not viewer.is_superuser  # only a superuser hands out superuser rights
-    event = AuditEvent.objects.for_object(viewer).get()
-    assert event.action == "user.updated" and event.actor is not None
-    assert event.changes == {
-        "groups": [[roles.VIEWER], [roles.EDITOR]],
-        "time_zone": ["Europe/Berlin", "America/New_York"],
-    }
+    events = list(AuditEvent.objects.for_object(viewer).order_by("seq"))
+    assert [(event.action, event.changes) for event in events] == [
+        ("user.updated", {"time_zone": ["Europe/Berlin", "America/New_York"]}),
+        ("user.roles_changed", {"groups": [[roles.VIEWER], [roles.EDITOR]]}),
+    ]
+    assert all(event.actor is not None for event in events)
 
 
 def test_a_user_added_in_the_admin_gets_roles_and_is_audited(staff: Client, governance: Any) -> None:
@@ -419,11 +419,12 @@ def test_a_user_added_in_the_admin_gets_roles_and_is_audited(staff: Client, gove
     assert list(user.groups.all()) == [group]
     assert (user.time_zone, user.language) == ("Europe/Vienna", "de")
     assert user.check_password("a-long-demo-passphrase-17")
-    event = AuditEvent.objects.for_object(user).get()
+    event, roles_event = AuditEvent.objects.for_object(user).order_by("seq")
     assert event.action == "user.created" and event.actor == governance
-    assert event.changes["groups"] == [[], [roles.MEDICAL_REVIEWER]]
     assert event.changes["password"] == "changed"
     assert "a-long-demo-passphrase-17" not in json.dumps(event.changes)
+    assert (roles_event.action, roles_event.actor) == ("user.roles_changed", governance)
+    assert roles_event.changes == {"groups": [[], [roles.MEDICAL_REVIEWER]]}
 
 
 def test_governance_cannot_change_a_superuser(staff: Client) -> None:
@@ -432,3 +433,130 @@ def test_governance_cannot_change_a_superuser(staff: Client) -> None:
     assert staff.get(reverse("admin:auth_user_password_change", args=[root.pk])).status_code == 403
     root.refresh_from_db()
     assert root.email == "root@example.org"
+
+
+def test_changing_only_a_users_roles_writes_one_event_with_the_roles_before_and_after(
+    staff: Client, governance: Any, viewer: Any
+) -> None:
+    wanted = Group.objects.filter(name__in=[roles.EDITOR, roles.MEDICAL_REVIEWER]).order_by("pk")
+    before = AuditEvent.objects.count()
+    response = staff.post(url(User, "change", viewer.pk), user_form(viewer, groups=[group.pk for group in wanted]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert sorted(viewer.groups.values_list("name", flat=True)) == [roles.EDITOR, roles.MEDICAL_REVIEWER]
+    event = AuditEvent.objects.get(seq__gt=before)  # exactly the one event user_roles_set writes
+    assert (event.action, event.actor, event.object_id) == ("user.roles_changed", governance, str(viewer.pk))
+    assert event.changes == {"groups": [[roles.VIEWER], [roles.EDITOR, roles.MEDICAL_REVIEWER]]}
+
+
+def test_saving_a_user_unchanged_writes_no_event(staff: Client, viewer: Any) -> None:
+    before = AuditEvent.objects.count()
+    assert staff.post(url(User, "change", viewer.pk), user_form(viewer)).status_code == 302
+    assert AuditEvent.objects.count() == before
+
+
+def test_roles_of_two_people_changed_by_two_governance_members_are_each_audited(
+    staff: Client, governance: Any, viewer: Any, editor: Any
+) -> None:
+    second = make_user("governance_two", roles.GOVERNANCE, is_staff=True)
+    legal = Group.objects.get(name=roles.LEGAL_REVIEWER)
+    assert staff.post(url(User, "change", viewer.pk), user_form(viewer, groups=[legal.pk])).status_code == 302
+    assert logged_in(second).post(url(User, "change", editor.pk), user_form(editor, groups=[])).status_code == 302
+    events = AuditEvent.objects.filter(action="user.roles_changed").order_by("seq")
+    assert [(event.actor, event.object_id, event.changes["groups"]) for event in events] == [
+        (governance, str(viewer.pk), [[roles.VIEWER], [roles.LEGAL_REVIEWER]]),
+        (second, str(editor.pk), [[roles.EDITOR], []]),
+    ]
+
+
+def permissions_of(group: Group) -> list[str]:
+    return sorted(f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type"))
+
+
+def group_form(group: Group, names: list[str]) -> dict[str, Any]:
+    pks = [
+        Permission.objects.get(content_type__app_label=name.split(".")[0], codename=name.split(".")[1]).pk
+        for name in names
+    ]
+    return {"name": group.name, "permissions": pks, "_save": "Save"}
+
+
+def test_a_group_permission_given_in_the_admin_is_audited(staff: Client, governance: Any) -> None:
+    editors = Group.objects.get(name=roles.EDITOR)
+    before_names = permissions_of(editors)
+    before = AuditEvent.objects.count()
+    response = staff.post(url(Group, "change", editors.pk), group_form(editors, [*before_names, "posts.delete_post"]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert "posts.delete_post" in permissions_of(editors)
+    event = AuditEvent.objects.get(seq__gt=before)  # exactly the one event group_permissions_set writes
+    assert (event.action, event.actor, event.object_id) == ("group.permissions_changed", governance, str(editors.pk))
+    assert event.changes["added"] == ["posts.delete_post"] and event.changes["removed"] == []
+    assert event.changes["permissions"] == [before_names, sorted([*before_names, "posts.delete_post"])]
+
+
+def test_governance_cannot_give_a_permission_it_does_not_hold(staff: Client) -> None:
+    editors = Group.objects.get(name=roles.EDITOR)
+    before_names = permissions_of(editors)
+    before = AuditEvent.objects.count()
+    response = staff.post(url(Group, "change", editors.pk), group_form(editors, [*before_names, "auth.delete_group"]))
+    assert response.status_code == 403
+    assert permissions_of(editors) == before_names
+    assert AuditEvent.objects.count() == before
+
+
+def test_roles_are_not_renamed_added_or_deleted_in_the_admin(staff: Client) -> None:
+    editors = Group.objects.get(name=roles.EDITOR)
+    form = group_form(editors, permissions_of(editors))
+    assert staff.post(url(Group, "change", editors.pk), {**form, "name": "Redakteure"}).status_code == 302
+    editors.refresh_from_db()
+    assert editors.name == roles.EDITOR
+    assert staff.get(url(Group, "add")).status_code == 403
+    assert staff.post(url(Group, "delete", editors.pk), {"post": "yes"}).status_code == 403
+    assert Group.objects.filter(name=roles.EDITOR).exists()
+
+
+def test_a_superuser_gives_a_person_permissions_of_their_own_audited(viewer: Any) -> None:
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    permission = Permission.objects.get(content_type__app_label="posts", codename="view_campaign")
+    response = logged_in(root).post(url(User, "change", viewer.pk), user_form(viewer, user_permissions=[permission.pk]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.for_object(viewer).get()
+    assert (event.action, event.actor) == ("user.permissions_changed", root)
+    assert event.changes == {"permissions": [[], ["posts.view_campaign"]]}
+
+
+def test_governance_reads_the_task_queue_but_cannot_schedule_code(staff: Client) -> None:
+    from django_q.models import Schedule
+
+    from people.services import role_permissions_sync
+
+    role_permissions_sync()
+    assert staff.get(reverse("admin:django_q_schedule_changelist")).status_code == 200
+    assert staff.get(reverse("admin:django_q_schedule_add")).status_code == 403
+    forged = {"name": "evil", "func": "os.system", "args": "'touch /tmp/owned'", "schedule_type": "O", "repeats": "-1"}
+    assert staff.post(reverse("admin:django_q_schedule_add"), forged).status_code == 403
+    assert not Schedule.objects.filter(name="evil").exists()
+
+
+def test_a_password_set_in_the_admin_is_audited_without_its_value(staff: Client, governance: Any, viewer: Any) -> None:
+    new = "Früh-Dienst 2026 ✓ lang genug"
+    response = staff.post(
+        reverse("admin:auth_user_password_change", args=[viewer.pk]),
+        {"password1": new, "password2": new, "usable_password": "true", "set-password": "Change password"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    viewer.refresh_from_db()
+    assert viewer.check_password(new)
+    event = AuditEvent.objects.for_object(viewer).get()
+    assert (event.action, event.actor, event.changes) == ("user.password_changed", governance, {"password": "changed"})
+    assert new not in json.dumps(event.changes)
+
+
+def test_a_refused_password_writes_nothing(staff: Client, viewer: Any) -> None:
+    response = staff.post(
+        reverse("admin:auth_user_password_change", args=[viewer.pk]),
+        {"password1": "kurz", "password2": "anders", "usable_password": "true"},
+    )
+    assert response.status_code == 200
+    viewer.refresh_from_db()
+    assert viewer.check_password("pw")
+    assert not AuditEvent.objects.for_object(viewer).exists()

@@ -2,14 +2,24 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from approvals.models import Decision, ReviewChain, ReviewRound, RoundStatus, StageStatus, Verdict
 from approvals.policy import APPROVE, SUBMIT, current_stage_run, review_actions
-from approvals.services import decision_record, finding_keys, post_chain_set, round_submit
+from approvals.services import (
+    StageSpec,
+    chain_delete,
+    chain_save,
+    decision_record,
+    finding_keys,
+    post_chain_set,
+    round_submit,
+)
 from audit.models import AuditEvent
+from people import roles
 from posts.models import PostStatus
 from posts.services import post_move, post_schedule, post_update
 
@@ -55,8 +65,6 @@ def test_full_chain_approves_the_exact_content_and_allows_scheduling(
 
 
 def test_author_never_decides_on_their_own_post(submitted_post: Any, editor: Any) -> None:
-    from django.contrib.auth.models import Group
-
     editor.groups.add(Group.objects.get(name="Medical reviewer"))
     with pytest.raises(PermissionDenied):
         approve(submitted_post, editor)
@@ -85,8 +93,6 @@ def test_superusers_get_no_shortcut(submitted_post: Any) -> None:
 
 
 def test_reviewer_not_assigned_to_the_campaign_cannot_decide(submitted_post: Any) -> None:
-    from django.contrib.auth.models import Group
-
     from people.models import User
 
     outsider = User.objects.create_user("outsider", password="pw")
@@ -298,3 +304,64 @@ def test_expedited_chain_leaves_legal_review_after_publishing_open_and_decidable
     assert legal_run.status == StageStatus.APPROVED
     post.refresh_from_db()
     assert post.status == PostStatus.APPROVED
+
+
+# Chains -------------------------------------------------------------------------------------
+
+
+def test_chain_save_creates_a_chain_with_its_stages_in_one_audited_step(governance: Any) -> None:
+    legal, medical = (Group.objects.get(name=name) for name in (roles.LEGAL_REVIEWER, roles.MEDICAL_REVIEWER))
+    chain = chain_save(
+        chain=ReviewChain(name="Studien & Forschung"),
+        actor=governance,
+        stages=[StageSpec(position=2, name="Ärztin", group=medical), StageSpec(position=1, name="Recht", group=legal)],
+    )
+    assert list(chain.stages.order_by("position").values_list("name", flat=True)) == ["Recht", "Ärztin"]
+    event = AuditEvent.objects.for_object(chain).get()
+    assert event.action == "review.chain_created"
+    assert [stage["name"] for stage in event.changes["stages"]] == ["Recht", "Ärztin"]
+
+
+def test_chain_save_refuses_two_stages_at_one_position_and_writes_nothing(governance: Any) -> None:
+    legal = Group.objects.get(name=roles.LEGAL_REVIEWER)
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValidationError, match="position of its own"):
+        chain_save(
+            chain=ReviewChain(name="Doppelt"),
+            actor=governance,
+            stages=[StageSpec(position=1, name="A", group=legal), StageSpec(position=1, name="B", group=legal)],
+        )
+    assert not ReviewChain.objects.filter(name="Doppelt").exists()
+    assert AuditEvent.objects.count() == before
+
+
+def test_only_who_may_change_chains_saves_or_deletes_one(editor: Any) -> None:
+    chain = ReviewChain.objects.get(name="Standard")
+    chain.name = "Hijacked"
+    with pytest.raises(PermissionDenied):
+        chain_save(chain=chain, actor=editor)
+    with pytest.raises(PermissionDenied):
+        chain_delete(chain=chain, actor=editor)
+    assert ReviewChain.objects.filter(name="Standard").exists()
+
+
+def test_a_chain_that_reviewed_posts_is_kept_when_its_rounds_are_over(
+    governance: Any, submitted_post: Any, reviewers: dict[str, Any]
+) -> None:
+    approve_all(submitted_post, reviewers)
+    chain = ReviewChain.objects.get(name="Standard")
+    assert not chain.rounds.filter(status=RoundStatus.IN_PROGRESS).exists()
+    with pytest.raises(ValidationError, match="has reviewed posts"):
+        chain_delete(chain=chain, actor=governance)
+    assert ReviewChain.objects.filter(pk=chain.pk).exists()
+
+
+def test_a_post_cannot_be_given_an_inactive_chain(
+    governance: Any, editor: Any, review_campaign: Any, post_factory: Any
+) -> None:
+    retired = ReviewChain.objects.get(is_expedited=True)
+    retired.active = False
+    retired.save()
+    draft = post_factory(editor, review_campaign)
+    with pytest.raises(ValidationError, match="not active"):
+        post_chain_set(post=draft, chain=retired, actor=governance)

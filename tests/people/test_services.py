@@ -1,0 +1,53 @@
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+
+from audit.models import AuditEvent
+from people import roles
+from people.models import User
+from people.services import group_permissions_set, user_password_set, user_roles_set
+
+pytestmark = pytest.mark.django_db
+
+
+def test_setting_the_same_roles_again_writes_no_event(governance: Any, viewer: Any) -> None:
+    assert not user_roles_set(user=viewer, actor=governance, groups=Group.objects.filter(name=roles.VIEWER))
+    assert not AuditEvent.objects.for_object(viewer).exists()
+
+
+def test_only_a_superuser_changes_a_superusers_roles_or_password(governance: Any) -> None:
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    with pytest.raises(PermissionDenied):
+        user_roles_set(user=root, actor=governance, groups=Group.objects.filter(name=roles.VIEWER))
+    with pytest.raises(PermissionDenied):
+        user_password_set(user=root, actor=governance, password="ein neues Passwort 123")
+    assert not root.groups.exists() and root.check_password("pw")
+
+
+def test_people_without_the_right_change_no_roles(editor: Any, viewer: Any) -> None:
+    with pytest.raises(PermissionDenied):
+        user_roles_set(user=viewer, actor=editor, groups=Group.objects.filter(name=roles.GOVERNANCE))
+    assert list(viewer.groups.values_list("name", flat=True)) == [roles.VIEWER]
+
+
+def test_a_group_permission_taken_away_is_recorded_as_removed(governance: Any) -> None:
+    editors = Group.objects.get(name=roles.EDITOR)
+    kept = editors.permissions.exclude(codename="import_plan")
+    assert group_permissions_set(group=editors, actor=governance, permissions=kept)
+    event = AuditEvent.objects.for_object(editors).get()
+    assert (event.action, event.changes["removed"], event.changes["added"]) == (
+        "group.permissions_changed",
+        ["posts.import_plan"],
+        [],
+    )
+    assert not editors.permissions.filter(codename="import_plan").exists()
+
+
+def test_a_superuser_may_give_any_permission(governance: Any) -> None:
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    viewers = Group.objects.get(name=roles.VIEWER)
+    extra = Permission.objects.get(content_type__app_label="auth", codename="delete_group")
+    assert group_permissions_set(group=viewers, actor=root, permissions=[*viewers.permissions.all(), extra])
+    assert viewers.permissions.filter(pk=extra.pk).exists()
