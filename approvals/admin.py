@@ -1,4 +1,4 @@
-"""Governance's admin for review chains; rounds, stage runs, decisions and notifications are read-only.
+"""Governance's admin for review chains; rounds, stage runs and decisions are read-only.
 
 Which chain a campaign or post goes through is written by the approvals services
 (``campaign_chain_set``, ``post_chain_set``), which ask the review policy and record the audit trail.
@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from approvals.models import (
     CampaignChain,
     Decision,
-    Notification,
     PostChain,
     ReviewChain,
     ReviewRound,
@@ -244,10 +243,3 @@ class DecisionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("content hash"))
     def short_hash(self, decision: Decision) -> str:
         return decision.content_hash[:12]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("key", "sent_at")
-    search_fields = ("key",)
-    date_hierarchy = "sent_at"
