@@ -1,10 +1,10 @@
 """E-mail that goes out at most once per event, rendered from templates in each recipient's language.
 
 Every mail Rounds sends belongs to an event with a stable key (``stage_reached:<stage run>``,
-``consent_expiry:<record>:<date>``, ...). ``mail_once`` first claims the key in a ledger, a table
-with the key unique, and sends only if this call made the claim: a task delivered twice, retried
-after a crash or run by two workers at once mails nobody twice. The claim comes before the
-send (and after rendering), so a send that fails is not repeated either: at most once.
+``consent_expiry:<record>:<date>``, ...). ``mail_once`` renders the mails, claims the key in a
+ledger, a table with the key unique, and sends only if this call made the claim: a task delivered
+twice, retried after a crash or run by two workers at once mails nobody twice. A template that
+fails leaves the key unclaimed; a send that fails is not repeated (the claim came first): at most once.
 
 ``core`` holds no models, so the ledger is offered by the app that owns it (``audit``), which
 registers its claim function here in ``AppConfig.ready()``. Without a ledger, ``mail_once``
