@@ -1,4 +1,4 @@
-"""Governance's admin for review chains; rounds, stage runs, decisions and notifications are read-only.
+"""Governance's admin for review chains; rounds, stage runs and decisions are read-only.
 
 The admin only parses input: chains and their stages are written by ``chain_save`` and
 ``chain_delete``, which chain a campaign or post goes through by ``campaign_chain_set`` and
@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from approvals.models import (
     CampaignChain,
     Decision,
-    Notification,
     PostChain,
     ReviewChain,
     ReviewRound,
@@ -310,10 +309,3 @@ class DecisionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("content hash"))
     def short_hash(self, decision: Decision) -> str:
         return decision.content_hash[:12]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("key", "sent_at")
-    search_fields = ("key",)
-    date_hierarchy = "sent_at"

@@ -228,19 +228,3 @@ class Decision(models.Model):
         if self.pk is not None:
             raise TypeError("Decisions are immutable.")
         super().save(*args, **kwargs)
-
-
-class Notification(models.Model):
-    """A sent notification, keyed by its event, so no event is ever mailed twice."""
-
-    key = models.CharField(_("event"), max_length=100, unique=True)
-    recipients = models.JSONField(_("recipients"), default=list)
-    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-sent_at"]
-
-    def __str__(self) -> str:
-        return self.key

@@ -1,41 +1,12 @@
-"""E-mails of the review workflow: each event is mailed at most once (a unique Notification row)."""
+"""E-mails of the review workflow: each event is mailed at most once (`core.mail.mail_once`)."""
 
-from collections.abc import Iterable
-from typing import Any
-
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from approvals.models import Decision, Notification, RoundStatus, StageRun, StageStatus
+from approvals.models import Decision, RoundStatus, StageRun, StageStatus
 from approvals.policy import decide_refusal
+from core.mail import mail_once
 from people.models import User
-
-
-def _claim(key: str, recipients: list[str]) -> bool:
-    # The unique key makes a second delivery of the same task a no-op.
-    try:
-        with transaction.atomic():
-            Notification.objects.create(key=key, recipients=recipients)
-    except IntegrityError:
-        return False
-    return True
-
-
-def _send(*, key: str, users: Iterable[User], template: str, context: dict[str, Any]) -> int:
-    people = [user for user in users if user.email and user.is_active]
-    if not people or not _claim(key, sorted(user.email for user in people)):
-        return 0
-    messages = []
-    for user in people:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            subject = render_to_string(f"approvals/email/{template}_subject.txt", {**context, "user": user}).strip()
-            body = render_to_string(f"approvals/email/{template}.txt", {**context, "user": user})
-        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
-    return get_connection().send_messages(messages) or 0
 
 
 def deciders(stage_run: StageRun) -> list[User]:
@@ -49,10 +20,10 @@ def stage_reached(*, stage_run_id: int) -> int:
     stage_run = StageRun.objects.select_related("round__post__campaign", "stage").get(pk=stage_run_id)
     if stage_run.status != StageStatus.IN_PROGRESS:
         return 0
-    return _send(
+    return mail_once(
         key=f"stage_reached:{stage_run.pk}",
-        users=deciders(stage_run),
-        template="stage_reached",
+        recipients=deciders(stage_run),
+        template="approvals/email/stage_reached",
         context={"stage_run": stage_run, "post": stage_run.round.post},
     )
 
@@ -69,10 +40,10 @@ def author_told(*, decision_id: int) -> int:
         return 0
     else:
         key, status = f"author:{review_round.pk}:{review_round.status}", review_round.get_status_display()
-    return _send(
+    return mail_once(
         key=key,
-        users=[review_round.post.author],
-        template="author_told",
+        recipients=[review_round.post.author],
+        template="approvals/email/author_told",
         context={"decision": decision, "round": review_round, "post": review_round.post, "status": status},
     )
 
@@ -86,10 +57,10 @@ def reminders_send() -> int:
         deadline__lt=timezone.now(),
     )
     for stage_run in overdue:
-        sent += _send(
+        sent += mail_once(
             key=f"reminder:{stage_run.pk}",
-            users=deciders(stage_run),
-            template="reminder",
+            recipients=deciders(stage_run),
+            template="approvals/email/reminder",
             context={"stage_run": stage_run, "post": stage_run.round.post},
         )
     return sent

@@ -1,4 +1,4 @@
-"""The audit trail in the admin: read-only for everyone, with a button that checks the hash chain."""
+"""The audit trail and the mail ledger in the admin, read-only for everyone; a button checks the chain."""
 
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Notification
 from audit.selectors import chain_verify
 
 
@@ -90,3 +90,21 @@ class AuditEventAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
         return HttpResponseRedirect(reverse("admin:audit_auditevent_changelist"))
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The mail ledger: which event was mailed to whom. Written only by ``core.mail.mail_once``."""
+
+    list_display = ("key", "sent_at")
+    search_fields = ("key",)
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -9,5 +9,8 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.checks import audit_key_check
+        from audit.services import mail_claim
+        from core.mail import mail_ledger_register
 
         checks.register(audit_key_check, checks.Tags.security, deploy=True)
+        mail_ledger_register(mail_claim)

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+MAIL_KEY_MAX_LENGTH = 100
 # What ``json.dumps(..., sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)`` writes,
 # without building an encoder for every event.
 _CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
@@ -131,3 +132,24 @@ def event_hash(
         "prev_hash": prev_hash,
     }
     return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
+
+
+class Notification(models.Model):
+    """A sent notification, keyed by its event, so no event is ever mailed twice.
+
+    The ledger of ``core.mail.mail_once`` (claimed by ``audit.services.mail_claim``): which event
+    was mailed to which addresses, and when. It came from approvals with its table.
+    """
+
+    key = models.CharField(_("event"), max_length=MAIL_KEY_MAX_LENGTH, unique=True)
+    recipients = models.JSONField(_("recipients"), default=list)
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        db_table = "approvals_notification"
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditEvent, event_hash, object_type_of
+from audit.models import GENESIS_HASH, MAIL_KEY_MAX_LENGTH, AuditEvent, Notification, event_hash, object_type_of
 from core.bulk import rows_insert
 from core.inputs import storable
 
@@ -169,3 +169,20 @@ def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> int:
         prev_hash = digest
     rows_insert(model=AuditEvent, fields=_EVENT_FIELDS, rows=rows)
     return len(rows)
+
+
+def mail_claim(*, key: str, recipients: list[str]) -> bool:
+    """Claim event ``key`` for mailing ``recipients``; return False if it was claimed before.
+
+    The ledger ``core.mail.mail_once`` asks (registered in ``AuditConfig.ready``).
+    """
+    if len(key) > MAIL_KEY_MAX_LENGTH:
+        raise ValueError(f"A mail key has at most {MAIL_KEY_MAX_LENGTH} characters: {key!r}")
+    # The unique key makes a second delivery of the same task a no-op; a second worker claiming
+    # it at the same moment waits on the unique index and then fails here too.
+    try:
+        with transaction.atomic():
+            Notification.objects.create(key=key, recipients=recipients)
+    except IntegrityError:
+        return False
+    return True

@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     GOVERNANCE: [
         "people.*",
         "audit.view_auditevent",
+        "audit.view_notification",
         "posts.*",
         "publishing.*",
         "consent.*",

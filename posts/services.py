@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
+from audit.versions import version_of
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
 from core.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
@@ -750,6 +751,15 @@ UNSTOPPABLE = frozenset({PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED, P
 FINISHED = frozenset({PostStatus.REJECTED, PostStatus.WITHDRAWN, PostStatus.BLOCKED})
 
 
+def post_blocked_mail_queue(*, post: Post, reason: str) -> None:
+    """Queue the "post blocked" mail for after commit; call in the transaction that blocked ``post``."""
+    # The post's latest audit event, written by this transaction, names this block: the task
+    # delivered twice mails once, yet a post blocked again later (same revision, same reason) is
+    # a new event and is mailed again.
+    event = version_of(model=Post, pk=post.pk)
+    enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason, event=event)
+
+
 def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[list[int], list[int]]:
     """Block every post relying on ``record`` that is not out yet; list takedowns for what is out.
 
@@ -773,6 +783,6 @@ def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[
                 post=post, to=PostStatus.BLOCKED, actor=actor, reason=reason, changes={"consent": record.pk}
             )
             post_blocked.send(sender=Post, post=post, actor=actor, reason=reason)
-            enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason)
+            post_blocked_mail_queue(post=post, reason=reason)
             blocked.append(post.pk)
     return blocked, takedowns

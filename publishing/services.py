@@ -22,18 +22,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from audit.services import event_record
+from audit.versions import version_of
 from consent.gate import consent_records_load
 from consent.models import ConsentRecord, ConsentState
 from core.locks import Related, row_lock, rows_lock
+from core.mail import mail_once
 from core.tasks import enqueue_after_commit
 from people.roles import COMMUNICATIONS_REVIEWER, GOVERNANCE
 from posts import services as post_services
@@ -638,7 +639,7 @@ def _block_post(*, post: Post, reason: str) -> None:
     if post.status == PostStatus.SCHEDULED:
         post_services.post_transition(post=post, to=PostStatus.BLOCKED, actor=None, reason=reason)
         post_blocked.send(sender=Post, post=post, actor=None, reason=reason)
-        enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason)
+        post_services.post_blocked_mail_queue(post=post, reason=reason)
     else:
         post_settle(post=post)  # a post that left the schedule may be live through its other targets
 
@@ -652,8 +653,10 @@ def _fail(
         reason=reason,
         fields={"last_error": message, **_NO_LEASE, **(fields or {})},
     )
+    # The failure's audit event names it: a publication retried and failing again is mailed again.
+    event = version_of(model=Publication, pk=publication.pk)
     post_settle(post=post)
-    enqueue_after_commit("publishing.services.publication_failed_notify", publication_id=publication.pk)
+    enqueue_after_commit("publishing.services.publication_failed_notify", publication_id=publication.pk, event=event)
 
 
 @dataclass(frozen=True)
@@ -1416,37 +1419,19 @@ def publication_retry(*, publication: Publication, actor: Any) -> Publication:
     return publication
 
 
-def publication_failed_notify(*, publication_id: int) -> int:
-    """Tell the Communications reviewers that a publication failed for good; returns mails sent."""
+def publication_failed_notify(*, publication_id: int, event: int = 0) -> int:
+    """Tell the Communications reviewers that a publication failed for good, once per failure; returns mails sent.
+
+    ``event`` is the publication's audit event of the failure (`_fail`).
+    """
     from people.models import User
 
+    # A task queued before failures carried their event has 0 here: one mail per publication for those.
     publication = Publication.objects.select_related("post", "post__campaign", "account").get(pk=publication_id)
-    people = (
-        User.objects.filter(groups__name=COMMUNICATIONS_REVIEWER, is_active=True)
-        .exclude(email="")
-        .distinct()
-        .order_by("pk")
+    people = User.objects.filter(groups__name=COMMUNICATIONS_REVIEWER, is_active=True).distinct().order_by("pk")
+    return mail_once(
+        key=f"publication_failed:{publication.pk}:{event}",
+        recipients=people,
+        template="publishing/email/publication_failed",
+        context={"publication": publication, "path": reverse("publishing:publishing")},
     )
-    path = reverse("publishing:publishing")
-    messages = []
-    for user in people:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            values = {
-                "post": publication.post,
-                "campaign": publication.post.campaign,
-                "account": publication.account,
-                "error": publication.last_error or "-",
-                "attempts": publication.attempts,
-                "path": path,
-            }
-            subject = _("Publishing failed: “%(post)s” on %(account)s") % values
-            body = (
-                _(
-                    "The post “%(post)s” of the campaign %(campaign)s could not be published on %(account)s "
-                    "after %(attempts)s attempt(s).\n\nThe platform said: %(error)s\n\n"
-                    "The Publishing page (%(path)s) lists it with “Retry publishing”."
-                )
-                % values
-            )
-        messages.append(EmailMessage(subject, body + "\n\n— Rounds\n", settings.DEFAULT_FROM_EMAIL, [user.email]))
-    return (get_connection().send_messages(messages) or 0) if messages else 0

@@ -100,6 +100,18 @@ def make_user(username: str, *groups: str, **extra: Any) -> Any:
     return user
 
 
+def deliver_again(func: str) -> int:
+    """Run every stored django-q2 task of ``func`` once more with its arguments, as a second delivery
+    would (the test settings run tasks inline and keep them); return what the runs returned, summed."""
+    from django.utils.module_loading import import_string
+    from django_q.models import Task
+
+    tasks = list(Task.objects.filter(func=func).order_by("started"))
+    assert tasks, f"no {func} task ran"
+    function = import_string(func)
+    return sum(function(*(task.args or ()), **(task.kwargs or {})) for task in tasks)
+
+
 def role_group(name: str) -> Group:
     """Return the role's group; make the roles again if a transactional test left them flushed.
 

@@ -93,9 +93,10 @@ def test_decisions_rounds_and_notifications_are_read_only(
     run = current_stage_run(post=submitted_post)
     decision = decision_record(stage_run=run, reviewer=reviewers["medical"], verdict=Verdict.APPROVE)  # type: ignore[arg-type]
     client = admin_client(governance)
-    for name in ("decision", "reviewround", "stagerun", "notification"):
-        assert client.get(reverse(f"admin:approvals_{name}_changelist")).status_code == 200, name
-        assert client.get(reverse(f"admin:approvals_{name}_add")).status_code == 403, name
+    # The mail ledger (notification) moved to audit with its table.
+    for name in ("approvals_decision", "approvals_reviewround", "approvals_stagerun", "audit_notification"):
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+        assert client.get(reverse(f"admin:{name}_add")).status_code == 403, name
     url = reverse("admin:approvals_decision_change", args=[decision.pk])
     page = client.get(url)
     assert page.status_code == 200

@@ -128,6 +128,39 @@ def test_revoking_blocks_scheduled_post_in_the_same_transaction_and_tells_people
     assert sorted(m.to[0] for m in mail.outbox) == sorted([editor.email, reviewers["comms"].email])
 
 
+def test_no_subject_line_quotes_an_untitled_patient_story(
+    editor: Any,
+    story: Any,
+    reviewers: dict[str, Any],
+    officer: Any,
+    subject_factory: Any,
+    record_factory: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # The story has no internal title: its text ("Anna ran her first 5k ...") names the patient.
+    assert story.title == "" and str(story).startswith("Anna")
+    anna = subject_factory(display_name="Anna")
+    record = record_factory(anna)
+    feature(story, editor, anna, record)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        round_submit(post=story, actor=editor)
+    story.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_all(story, reviewers)
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_revoke(record=record, actor=officer, received_via="letter", reason="No longer wishes to appear")
+
+    subjects = {message.subject for message in mail.outbox}
+    assert {
+        f"Review needed: post #{story.pk}",
+        f"Post #{story.pk}: Approved",
+        f"Blocked: post #{story.pk} will not be published",
+    } <= subjects
+    assert not [subject for subject in subjects if "Anna" in subject]
+    assert any("Anna ran her first 5k" in message.body for message in mail.outbox)  # the body may say what it is
+
+
 def test_scheduling_checks_consent_at_the_scheduled_date(
     editor: Any, story: Any, reviewers: dict[str, Any], subject_factory: Any, record_factory: Any
 ) -> None:

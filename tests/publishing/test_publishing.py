@@ -44,7 +44,7 @@ from publishing.services import (
     publication_send,
     publications_claim_due,
 )
-from tests.conftest import make_user
+from tests.conftest import deliver_again, make_user
 from tests.posts.fakeplatform import FakePlatform
 
 pytestmark = pytest.mark.django_db
@@ -300,6 +300,36 @@ def test_permanent_error_fails_at_once_and_tells_communications(
     time_machine.move_to(at(post, 3600), tick=False)
     run_pass()
     assert len(fake.received) == 1  # a failed publication is never tried again by itself
+
+
+def test_a_failure_is_mailed_once_however_often_the_task_runs_and_again_when_a_retry_fails(
+    scheduled: Any, hook: Any, fake: FakePlatform, time_machine: Any, run_pass: Any, reviewers: dict[str, Any]
+) -> None:
+    post = scheduled([hook], title="Herz & Kreislauf: Tag der offenen Tür 💙")
+    mail.outbox.clear()
+    fake.fail_next("422")
+    time_machine.move_to(at(post), tick=False)
+    run_pass()
+
+    (message,) = mail.outbox
+    assert message.to == [reviewers["comms"].email]
+    assert message.subject == f"Publishing failed: “Herz & Kreislauf: Tag der offenen Tür 💙” on {hook}"
+    assert message.body.startswith(
+        f"The post “Herz & Kreislauf: Tag der offenen Tür 💙” of the campaign Flu season could not be published "
+        f"on {hook} after 1 attempt(s).\n\nThe platform said: "
+    )
+    assert message.body.rstrip().endswith("— Rounds")
+    assert deliver_again("publishing.services.publication_failed_notify") == 0
+    assert len(mail.outbox) == 1
+
+    publication_retry(publication=pub(post), actor=reviewers["comms"])
+    fake.fail_next("422")
+    run_pass()
+    assert pub(post).status == P.FAILED
+    assert [message.to for message in mail.outbox] == [[reviewers["comms"].email]] * 2
+    assert "after 2 attempt(s)" in mail.outbox[1].body
+    assert deliver_again("publishing.services.publication_failed_notify") == 0
+    assert len(mail.outbox) == 2
 
 
 def test_transient_errors_give_up_after_the_attempt_limit(
