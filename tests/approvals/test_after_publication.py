@@ -432,7 +432,7 @@ def test_request_changes_after_publication_lists_no_takedown_and_keeps_the_post_
     assert sorted(m.to[0] for m in mail.outbox) == sorted([editor.email, comms.email])
     for message in mail.outbox:
         assert "Changes requested" in message.subject
-        assert "The post stays online." in message.body
+        assert "Nothing is withdrawn or taken down" in message.body
 
 
 def test_the_failed_target_of_a_partly_published_post_rejected_after_publication_cannot_be_retried(
