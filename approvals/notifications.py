@@ -1,12 +1,14 @@
 """E-mails of the review workflow: each event is mailed at most once (`core.mail.mail_once`)."""
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import Decision, RoundStatus, StageRun, StageStatus
 from approvals.policy import decide_refusal
 from core.mail import mail_once
 from people.models import User
+from people.roles import COMMUNICATIONS_REVIEWER
 
 
 def deciders(stage_run: StageRun) -> list[User]:
@@ -32,19 +34,47 @@ def author_told(*, decision_id: int) -> int:
     """Tell the author that their post was approved, sent back or rejected."""
     decision = Decision.objects.select_related("stage_run__round__post__author", "reviewer").get(pk=decision_id)
     review_round = decision.stage_run.round
-    stage_run = decision.stage_run
-    if stage_run.stage.after_publication:
-        # The round approved long ago (and said so): this is the stage's own outcome, once per stage.
-        key, status = f"author:{review_round.pk}:after:{stage_run.pk}", stage_run.get_status_display()
-    elif review_round.status == RoundStatus.IN_PROGRESS:
+    if review_round.status == RoundStatus.IN_PROGRESS:
         return 0
-    else:
-        key, status = f"author:{review_round.pk}:{review_round.status}", review_round.get_status_display()
+    key, status = f"author:{review_round.pk}:{review_round.status}", review_round.get_status_display()
     return mail_once(
         key=key,
         recipients=[review_round.post.author],
         template="approvals/email/author_told",
         context={"decision": decision, "round": review_round, "post": review_round.post, "status": status},
+    )
+
+
+def after_publication_told(*, decision_id: int, withdrawn: bool = False, takedowns: int = 0) -> int:
+    """Tell the author and Communications that a stage after publication rejected a post or asked for changes.
+
+    Once per stage (its outcome is final). The subject names the post by number only: titles
+    may carry a patient's name. Returns mails sent.
+    """
+    decision = Decision.objects.select_related("stage_run__round__post", "stage_run__stage", "reviewer").get(
+        pk=decision_id
+    )
+    stage_run, post = decision.stage_run, decision.stage_run.round.post
+    people = (
+        User.objects.filter(Q(pk=post.author_id) | Q(groups__name=COMMUNICATIONS_REVIEWER), is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
+    return mail_once(
+        key=f"after_publication:{stage_run.pk}",
+        recipients=people,
+        template="approvals/email/after_publication",
+        context={
+            "decision": decision,
+            "stage_run": stage_run,
+            "post": post,
+            "status": stage_run.get_status_display(),
+            "rejected": stage_run.status == StageStatus.REJECTED,
+            "withdrawn": withdrawn,
+            "takedowns": takedowns,
+            "path": reverse("posts:post_detail", args=[post.pk]),
+            "takedowns_path": reverse("publishing:publishing") + "#takedowns",
+        },
     )
 
 

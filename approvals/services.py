@@ -48,7 +48,13 @@ from posts.gates import post_consent_problems
 from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus
 from posts.platforms import Finding
-from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
+from posts.services import (
+    post_approval_record,
+    post_content_findings,
+    post_findings,
+    post_retract,
+    post_transition,
+)
 from posts.signals import post_blocked, post_content_changed, post_withdrawn
 from posts.stale import post_version_check
 
@@ -344,12 +350,22 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
     review_round = stage_run.round
     reviewer, verdict = decision.reviewer, decision.verdict
     if stage_run.stage.after_publication:
-        # The post is out (or going out): a verdict here closes the stage and tells the post's team;
-        # it does not move the post (withdrawing or taking it down is for people to decide).
+        # The post is out (or going out): a verdict here closes the stage. A rejection withdraws
+        # what has not gone out and lists what is live for takedown; a request for changes leaves
+        # the post as it is. Either way the author and Communications are told.
         if _rule_met(stage_run=stage_run) or verdict != Verdict.APPROVE:
             stage_transition(stage_run=stage_run, to=VERDICT_OUTCOME[verdict], actor=reviewer, now=now)
-        if verdict != Verdict.APPROVE:
-            enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
+        if verdict == Verdict.APPROVE:
+            return
+        retraction = None
+        if verdict == Verdict.REJECT:
+            retraction = post_retract(post=post, stage=stage_run.stage.name, comment=decision.comment, actor=reviewer)
+        enqueue_after_commit(
+            "approvals.notifications.after_publication_told",
+            decision_id=decision.pk,
+            withdrawn=bool(retraction and retraction.withdrawn),
+            takedowns=len(retraction.takedown_ids) if retraction else 0,
+        )
         return
     if verdict in VERDICT_ROUND_END:
         stage_transition(stage_run=stage_run, to=VERDICT_OUTCOME[verdict], actor=reviewer, now=now)

@@ -22,6 +22,7 @@ from core.bulk import column_set, instance_maker, objects_insert, rows_insert, r
 from core.inputs import text_storable
 from core.locks import row_lock
 from core.tasks import enqueue_after_commit
+from people.models import User
 from posts import patient_data, platforms
 from posts.content import content_hash, content_snapshot, content_snapshot_of
 from posts.gates import post_consent_problems
@@ -35,6 +36,7 @@ from posts.signals import (
     post_content_changed,
     post_out_consent_ended,
     post_retimed,
+    post_retracted,
     post_status_changed,
     post_withdrawn,
 )
@@ -743,6 +745,50 @@ def post_approval_record(*, post: Post, approved_hash: str, actor: Any) -> Post:
         )
         return post
     return post_transition(post=post, to=PostStatus.APPROVED, actor=actor, reason="review chain complete")
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """What a rejection after publication did: whether the post was withdrawn, which takedowns it listed."""
+
+    withdrawn: bool
+    takedown_ids: list[int]
+
+
+def post_retract(*, post: Post, stage: str, comment: str, actor: User) -> Retraction:
+    """Withdraw what of a locked post has not gone out and have what is live listed for takedown.
+
+    A review stage after publication rejected the post (`approvals.services.decision_record` calls
+    this in its transaction, holding the post's lock). A post the life cycle lets withdraw is
+    withdrawn (its publications not yet sent are cancelled); the chain's approval is cleared, so no
+    send gate passes for this content again (a retry of a failed target, a post scheduled anew);
+    then ``post_retracted`` lets publishing list a takedown for every live target.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("post_retract must run inside the decision's transaction")
+    reason = f"rejected by the stage “{stage}”"[:200]
+    retraction = {"stage": stage, "comment": comment}
+    withdrawn = may_move(post.status, PostStatus.WITHDRAWN)
+    if withdrawn:
+        post_transition(
+            post=post, to=PostStatus.WITHDRAWN, actor=actor, reason=reason, changes={"retracted": retraction}
+        )
+        post_withdrawn.send(sender=Post, post=post, actor=actor, reason=reason)
+    if post.approved_hash:
+        post.approved_hash = ""
+        post.save(update_fields=["approved_hash", "updated_at"])
+    event_record(
+        actor=actor,
+        action="post.retracted",
+        obj=post,
+        content_hash=post.content_hash,
+        changes={**retraction, "status": post.status, "withdrawn": withdrawn},
+    )
+    takedown_ids: list[int] = []
+    responses = post_retracted.send(sender=Post, post=post, stage=stage, comment=comment, actor=actor, reason=reason)
+    for _receiver, item_ids in responses:
+        takedown_ids.extend(cast(list[int], item_ids))
+    return Retraction(withdrawn=withdrawn, takedown_ids=takedown_ids)
 
 
 # Consent ------------------------------------------------------------------------------------

@@ -26,3 +26,9 @@ post_retimed = Signal()
 # out that relies on it, with ``post`` (locked), ``record``, ``actor`` and ``reason``. Receivers
 # return the ids of the takedown items they listed.
 post_out_consent_ended = Signal()
+
+# Sent inside the transaction of a review decision that rejected a post after publication
+# (``post_retract``), once, with ``post`` (locked), ``stage`` (the stage's name), ``comment`` (the
+# reviewer's), ``actor`` and ``reason``. What had not gone out is already withdrawn; receivers
+# list what is live for takedown and return the new items' ids.
+post_retracted = Signal()

@@ -166,10 +166,19 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(TakedownItem)
 class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("post", "account", "reason", "created_at", "deletion_status", "confirmed_at", "confirmed_by")
-    list_filter = ("deletion_status", "account__platform", "post__campaign")
+    list_display = (
+        "post",
+        "account",
+        "cause",
+        "reason",
+        "created_at",
+        "deletion_status",
+        "confirmed_at",
+        "confirmed_by",
+    )
+    list_filter = ("cause", "deletion_status", "account__platform", "post__campaign")
     list_select_related = ("post", "post__campaign", "account", "confirmed_by")
-    search_fields = ("post__title", "post__external_id", "reason", "url")
+    search_fields = ("post__title", "post__external_id", "reason", "comment", "url")
     actions = ("delete_on_platform",)
 
     def has_delete_on_platform_permission(self, request: HttpRequest) -> bool:

@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from posts.models import Account, Post
@@ -19,19 +20,32 @@ class DeletionStatus(models.TextChoices):
     FAILED = "failed", _("Deletion failed")
 
 
+class TakedownCause(models.TextChoices):
+    CONSENT_ENDED = "consent_ended", _("Consent ended")
+    REVIEW_REJECTED = "review_rejected", _("Rejected by review after publication")
+
+
 class TakedownItem(models.Model):
-    """A publication that must come down because the consent it relied on ended."""
+    """A publication that must come down: its consent ended, or a review stage rejected it after publication."""
 
     # Its audit events are filed under the label it had in posts (audit.models.object_type_of).
     audit_object_type = "posts.takedownitem"
 
     post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.PROTECT, related_name="takedowns")
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="+")
+    cause = models.CharField(_("cause"), max_length=20, choices=TakedownCause.choices)
+    # Set exactly when the cause is an ended consent (the constraint ``takedown_consent_for_its_cause``).
     consent = models.ForeignKey(
-        "consent.ConsentRecord", verbose_name=_("consent"), on_delete=models.PROTECT, related_name="takedowns"
+        "consent.ConsentRecord",
+        verbose_name=_("consent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="takedowns",
     )
     url = models.URLField(_("published at"), blank=True)
     reason = models.CharField(_("reason"), max_length=200)
+    comment = models.TextField(_("reviewer's comment"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("taken down at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
@@ -65,6 +79,17 @@ class TakedownItem(models.Model):
         ordering = ["confirmed_at", "-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["post", "account", "consent"], name="takedown_unique_target"),
+            # One open review takedown per target: a post rejected again after going out again gets a new one.
+            models.UniqueConstraint(
+                fields=["post", "account"],
+                condition=Q(cause="review_rejected", confirmed_at__isnull=True),
+                name="takedown_unique_open_review_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(cause="consent_ended", consent__isnull=False)
+                | Q(cause="review_rejected", consent__isnull=True),
+                name="takedown_consent_for_its_cause",
+            ),
         ]
 
     def __str__(self) -> str:

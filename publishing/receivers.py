@@ -5,7 +5,7 @@ from typing import Any
 from consent.models import ConsentRecord
 from posts.models import Post
 from publishing.services import publications_follow_post, publications_retime
-from publishing.takedowns import takedowns_list
+from publishing.takedowns import takedowns_for_review, takedowns_list
 
 
 def follow_post_status(*, post: Post, old_status: str, actor: Any, **kwargs: Any) -> None:
@@ -18,3 +18,7 @@ def follow_post_time(*, post: Post, actor: Any, **kwargs: Any) -> None:
 
 def list_takedowns(*, post: Post, record: ConsentRecord, actor: Any, reason: str, **kwargs: Any) -> list[int]:
     return takedowns_list(post=post, record=record, actor=actor, reason=reason)
+
+
+def list_review_takedowns(*, post: Post, stage: str, comment: str, actor: Any, reason: str, **kwargs: Any) -> list[int]:
+    return takedowns_for_review(post=post, stage=stage, comment=comment, actor=actor, reason=reason)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from audit.models import AuditEvent
 from audit.services import event_record
 from audit.versions import version_of
 from consent.gate import consent_records_load
@@ -58,8 +59,9 @@ from publishing.connectors.base import (
     UnknownOutcome,
 )
 from publishing.connectors.registry import connector_for
-from publishing.models import AttemptOutcome, Publication, PublicationAttempt, TakedownItem
+from publishing.models import AttemptOutcome, Publication, PublicationAttempt, TakedownCause, TakedownItem
 from publishing.models import PublicationStatus as P
+from publishing.takedowns import takedowns_for_review
 
 logger = logging.getLogger(__name__)
 
@@ -1250,6 +1252,8 @@ def _post_went_out(*, post: Post) -> str:
     if not may_move(post.status, to):
         return post.status
     left_as = post.status
+    # Read before the move below: the event that took the post to where it is now.
+    retracted = _retraction_of(post) if left_as == PostStatus.WITHDRAWN else None
     post_services.post_transition(
         post=post,
         to=to,
@@ -1268,7 +1272,30 @@ def _post_went_out(*, post: Post) -> str:
         # the consent's cascade would have listed its takedowns. It is live now: list them.
         live = Publication.objects.filter(post=post, status=P.CONFIRMED).values_list("account_id", flat=True)
         _takedowns_for_ended_consent(post=post, account_ids=sorted(live))
+    if retracted is not None:
+        # Withdrawn because a review stage after publication rejected it while this call was out:
+        # what went live must come down like the rest.
+        takedowns_for_review(
+            post=post,
+            stage=retracted["stage"],
+            comment=retracted["comment"],
+            actor=None,
+            reason=f"rejected by the stage “{retracted['stage']}”"[:200],
+        )
     return post.status
+
+
+def _retraction_of(post: Post) -> dict[str, str] | None:
+    """Return the stage and comment of the rejection after publication that withdrew ``post``, if that withdrew it."""
+    moved = (
+        AuditEvent.objects.for_object(post)
+        .filter(action="post.status_changed")
+        .order_by("-seq")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    retracted = (moved or {}).get("retracted")
+    return retracted if isinstance(retracted, dict) else None
 
 
 def _takedowns_for_ended_consent(*, post: Post, account_ids: list[int]) -> list[int]:
@@ -1283,7 +1310,10 @@ def _takedowns_for_ended_consent(*, post: Post, account_ids: list[int]) -> list[
             continue
         for account in accounts:
             item, made = TakedownItem.objects.get_or_create(
-                post=post, account=account, consent=person.consent, defaults={"reason": reason}
+                post=post,
+                account=account,
+                consent=person.consent,
+                defaults={"cause": TakedownCause.CONSENT_ENDED, "reason": reason},
             )
             if made:
                 created.append(item.pk)

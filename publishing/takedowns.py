@@ -1,4 +1,8 @@
-"""Takedowns through the platforms' APIs: delete a published post whose consent ended, and keep the proof.
+"""Takedowns: list what must come down, and delete it through the platforms' APIs, keeping the proof.
+
+A takedown has a cause: the consent a published post relied on ended (`takedowns_list`), or a
+review stage after publication rejected it (`takedowns_for_review`). Confirming and deleting work
+the same for both.
 
 `takedown_delete` asks the account's connector to delete the post Rounds published there. When
 the platform confirms, the item closes with the platform's answer, the time and the person as
@@ -23,7 +27,7 @@ from posts.models import Account, Post
 from posts.policy import PostPolicy
 from publishing.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
 from publishing.connectors.registry import connector_for
-from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
+from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownCause, TakedownItem
 
 EXCERPT = 500
 
@@ -185,7 +189,10 @@ def takedowns_list(*, post: Post, record: ConsentRecord, actor: Any, reason: str
     created_ids: list[int] = []
     for target in post.targets.select_related("account"):
         item, created = TakedownItem.objects.get_or_create(
-            post=post, account=target.account, consent=record, defaults={"reason": reason}
+            post=post,
+            account=target.account,
+            consent=record,
+            defaults={"cause": TakedownCause.CONSENT_ENDED, "reason": reason},
         )
         if created:
             created_ids.append(item.pk)
@@ -195,6 +202,41 @@ def takedowns_list(*, post: Post, record: ConsentRecord, actor: Any, reason: str
                 obj=item,
                 content_hash=post.content_hash,
                 changes={"post": post.pk, "account": target.account_id, "reason": reason},
+            )
+    return created_ids
+
+
+def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: Any, reason: str) -> list[int]:
+    """List a takedown for every live target of a post a review stage rejected after publication; returns new ids.
+
+    Live means a confirmed publication. Runs in the decision's transaction with the post locked
+    (``posts.services.post_retract``), or when a call that was in flight then comes back confirmed.
+    A target with an open review takedown gets no second one.
+    """
+    live = Publication.objects.filter(post=post, status=PublicationStatus.CONFIRMED).values_list("account_id")
+    created_ids: list[int] = []
+    for account in Account.objects.filter(pk__in=live).order_by("pk"):
+        item, created = TakedownItem.objects.get_or_create(
+            post=post,
+            account=account,
+            cause=TakedownCause.REVIEW_REJECTED,
+            confirmed_at__isnull=True,
+            defaults={"reason": reason[:200], "comment": comment},
+        )
+        if created:
+            created_ids.append(item.pk)
+            event_record(
+                actor=actor,
+                action="takedown.created",
+                obj=item,
+                content_hash=post.content_hash,
+                changes={
+                    "post": post.pk,
+                    "account": account.pk,
+                    "cause": TakedownCause.REVIEW_REJECTED,
+                    "stage": stage,
+                    "reason": reason,
+                },
             )
     return created_ids
 

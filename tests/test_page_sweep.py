@@ -21,7 +21,7 @@ from django.test import Client
 from approvals.selectors import post_is_overdue
 from people.models import User
 from posts.models import Post, PostStatus
-from publishing.models import Publication, PublicationStatus
+from publishing.models import Publication, PublicationStatus, TakedownCause
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
@@ -181,6 +181,9 @@ def test_the_sweep_shows_every_post_state_and_every_publication_state(sweeps: di
     overdue = Publication.objects.get(status=PublicationStatus.OVERDUE)
     listing = client_for(User.objects.get(username="governance")).get("/publishing/").content.decode()
     assert f'data-publication="{overdue.pk}" data-status="overdue"' in listing
+    # And the takedowns of every cause: a consent ended, a review stage rejected after publication.
+    for cause in TakedownCause.values:
+        assert f'data-cause="{cause}"' in listing.split('id="takedowns"')[1]
     # The post whose time passed in review: its review page says it is overdue.
     late = Post.objects.get(external_id="demo-flu-school-clinic")
     assert post_is_overdue(late) and f"/reviews/posts/{late.pk}/" in root

@@ -12,7 +12,7 @@ from approvals.services import findings_keyed
 from people import roles
 from people.models import User
 from posts.models import Account, Campaign, Media, Post, PostStatus
-from publishing.models import Publication, PublicationStatus, TakedownItem
+from publishing.models import Publication, PublicationStatus, TakedownCause, TakedownItem
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 from tests.test_seed_demo import ACCOUNTS, TROUBLE_ACCOUNTS
 
@@ -121,10 +121,28 @@ def test_publications_cover_every_state_and_outbox_files_were_written(settings: 
 
 
 def test_an_open_takedown_for_a_story_whose_consent_was_revoked_after_publication() -> None:
-    item = TakedownItem.objects.get()
+    item = TakedownItem.objects.get(cause=TakedownCause.CONSENT_ENDED)
     assert item.confirmed_at is None
     assert item.post.external_id == "demo-story-karl" and item.post.status == PostStatus.PUBLISHED
     assert item.consent.revoked_at is not None
+
+
+def test_open_takedowns_for_a_crisis_post_legal_rejected_after_publication() -> None:
+    post = Post.objects.get(external_id="demo-heart-er-waiting-times")
+    assert post.status == PostStatus.PUBLISHED
+    after = post.review_rounds.get().stage_runs.get(stage__after_publication=True)
+    assert after.status == StageStatus.REJECTED and after.stage.group.name == roles.LEGAL_REVIEWER
+    items = TakedownItem.objects.filter(post=post)
+    assert {item.account.handle for item in items} == {"klinikum.nord", "@klinikum_nord"}
+    assert {(item.cause, item.consent_id, item.confirmed_at) for item in items} == {
+        (TakedownCause.REVIEW_REJECTED, None, None)
+    }
+    assert all("Haftung" in item.comment for item in items)
+
+
+def test_seeded_takedowns_show_every_cause() -> None:
+    """Exhaustive over the choices: a cause added fails here until the demo (and the page sweep) shows it."""
+    assert set(TakedownItem.objects.values_list("cause", flat=True)) == set(TakedownCause.values)
 
 
 def test_posts_carry_every_finding_post_wide_and_per_target() -> None:

@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -11,7 +11,7 @@ from consent.services import consent_revoke
 from people import roles
 from posts.models import Post, PostStatus
 from posts.services import FeatureSpec, post_transition, post_update
-from publishing.models import TakedownItem
+from publishing.models import TakedownCause, TakedownItem
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,19 @@ def test_editor_of_another_campaign_cannot_confirm(client: Any, takedown: Takedo
     assert response.status_code == 404
     takedown.refresh_from_db()
     assert takedown.confirmed_at is None
+
+
+def test_a_takedown_names_a_consent_exactly_when_its_cause_is_an_ended_consent(takedown: TakedownItem) -> None:
+    assert (takedown.cause, takedown.reason) == (TakedownCause.CONSENT_ENDED, "consent revoked")
+    common = {"post": takedown.post, "account": takedown.account, "reason": "rejected by Legal after publication"}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TakedownItem.objects.create(cause=TakedownCause.REVIEW_REJECTED, consent=takedown.consent, **common)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TakedownItem.objects.create(cause=TakedownCause.CONSENT_ENDED, consent=None, **common)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TakedownItem.objects.create(cause="bogus", consent=None, **common)
+    first = TakedownItem.objects.create(cause=TakedownCause.REVIEW_REJECTED, consent=None, **common)
+    with pytest.raises(IntegrityError), transaction.atomic():  # one open review takedown per target
+        TakedownItem.objects.create(cause=TakedownCause.REVIEW_REJECTED, consent=None, **common)
+    TakedownItem.objects.filter(pk=first.pk).update(confirmed_at=takedown.created_at)
+    TakedownItem.objects.create(cause=TakedownCause.REVIEW_REJECTED, consent=None, **common)  # live again later

@@ -37,7 +37,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from approvals.models import ReviewChain
-from approvals.policy import current_stage_run
+from approvals.policy import current_stage_run, open_stage_runs
 from approvals.selectors import post_is_overdue
 from approvals.services import decision_record, finding_keys, round_submit
 from audit.services import event_record
@@ -199,8 +199,13 @@ LIVE_SENT = "live:sent"
 LIVE_OVERDUE = "live:overdue"
 # In review when its scheduled time passes: the post is overdue and will not go out.
 IN_REVIEW_PAST_TIME = "in_review:past_time"
+# A crisis post sent in ``seed_publishing``, then rejected by Legal after publication: published,
+# with a takedown (cause "review_rejected") for each target.
+LIVE_REJECTED_AFTER = "live:rejected_after"
 # The states ``seed_publishing`` finishes: each post is moved to a moment just ahead there.
-AT_PUBLISHING = frozenset({LIVE, LIVE_ACCOUNT_OFF, LIVE_CLAIMED, LIVE_SENT, LIVE_OVERDUE, IN_REVIEW_PAST_TIME})
+AT_PUBLISHING = frozenset(
+    {LIVE, LIVE_ACCOUNT_OFF, LIVE_CLAIMED, LIVE_SENT, LIVE_OVERDUE, IN_REVIEW_PAST_TIME, LIVE_REJECTED_AFTER}
+)
 
 
 @dataclass(frozen=True)
@@ -475,6 +480,21 @@ DEMO_POSTS = [
         content_type=ContentType.CRISIS,
     ),
     DemoPost(
+        "heart-er-waiting-times",
+        "heart",
+        LIVE_REJECTED_AFTER,
+        "Notaufnahme Süd: Wartezeiten",
+        "Hinweis zur Notaufnahme Süd 🚑 Heute wird jede und jeder innerhalb von 30 Minuten behandelt. "
+        "Bitte nur in echten Notfällen kommen; den ärztlichen Bereitschaftsdienst erreichen Sie unter 116 117.",
+        ("klinikum.nord", "@klinikum_nord"),
+        0,
+        dt.time(11, 0),
+        image=True,
+        content_type=ContentType.CRISIS,
+        comment="Die 30 Minuten sind ein Behandlungsversprechen, das wir nicht halten können (Haftung). "
+        "Bitte auf allen Kanälen herausnehmen.",
+    ),
+    DemoPost(
         "heart-intranet",
         "heart",
         LIVE,
@@ -690,6 +710,7 @@ class DemoSeeder:
             LIVE_SENT: self._approve_for_publishing,
             LIVE_OVERDUE: self._approve_for_publishing,
             IN_REVIEW_PAST_TIME: lambda post, spec: self._review(post, approvals=1),
+            LIVE_REJECTED_AFTER: self._approve_then_reject_after_publication,
         }
 
     def run(self) -> None:
@@ -1002,6 +1023,21 @@ class DemoSeeder:
     def _approve_for_publishing(self, post: Post, spec: DemoPost) -> None:
         # A crisis post goes through the expedited chain: Legal reviews it after publishing.
         self._review(post, approvals=None)
+
+    def _approve_then_reject_after_publication(self, post: Post, spec: DemoPost) -> None:
+        self._review(post, approvals=None)
+        self.after_publishing.append(functools.partial(self._reject_after_publication, post, spec))
+
+    def _reject_after_publication(self, post: Post, spec: DemoPost) -> None:
+        """Legal rejects the crisis post it reviews after publication: each live target is listed for takedown."""
+        run = next((run for run in open_stage_runs(post=post) if run.stage.after_publication), None)
+        if run is None:
+            raise CommandError(f"{spec.external_id}: no stage after publication is open.")
+        decision_record(
+            stage_run=run, reviewer=self._reviewer(run.stage.group.name), verdict="reject", comment=spec.comment
+        )
+        post.refresh_from_db()
+        self.write(f"post {spec.external_id}: rejected by {run.stage.name} after publication ({post.status})")
 
     # Publishing -----------------------------------------------------------------------------
 
