@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from approvals.models import Decision, Notification, RoundStatus, StageRun, StageStatus
-from approvals.policy import decide_refusal
+from approvals.policy import ApprovalPolicy
 from people.models import User
 
 
@@ -41,7 +41,7 @@ def _send(*, key: str, users: Iterable[User], template: str, context: dict[str, 
 def deciders(stage_run: StageRun) -> list[User]:
     """Return the people who may decide this stage now."""
     members = User.objects.filter(groups=stage_run.stage.group, is_active=True).order_by("pk")
-    return [user for user in members if not decide_refusal(user=user, stage_run=stage_run)]
+    return [user for user in members if not ApprovalPolicy(user).decide_refusal(stage_run)]
 
 
 def stage_reached(*, stage_run_id: int) -> int:

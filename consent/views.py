@@ -24,7 +24,7 @@ from consent.fhir import consent_resource
 from consent.forms import ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm, form_errors_add
 from consent.gate import signer_problem
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
-from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, consent_actions, registry_allowed
+from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, ConsentPolicy
 from consent.services import (
     SUBJECT_FIELDS,
     consent_record_create,
@@ -46,7 +46,7 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def _registry_denied(request: HttpRequest) -> HttpResponse | None:
-    if registry_allowed(user=request.user):
+    if ConsentPolicy(request.user).may_open_registry:
         return None
     return forbidden(request, _("The consent registry is for Consent officers and Governance."))
 
@@ -238,7 +238,7 @@ def _record_page(
     stale: StaleVersion | None = None,
 ) -> HttpResponse:
     now = timezone.now()
-    actions = consent_actions(user=request.user, record=record)
+    actions = ConsentPolicy(request.user).actions(record)
     context = {
         "record": record,
         "subject": record.subject,
@@ -282,7 +282,7 @@ def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
         record_version_check(record=record, expected=expected)
     except StaleVersion as stale:
         return _record_page(request, record, version=stale.version, stale=stale)
-    if VERIFY not in consent_actions(user=request.user, record=record):
+    if VERIFY not in ConsentPolicy(request.user).actions(record):
         return forbidden(request, _("You may not verify this consent (the person who recorded it never may)."))
     try:
         verified = _("The consent is verified and can now be used.")
@@ -309,7 +309,7 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     except StaleVersion as stale:
         form.is_valid()
         return _record_page(request, record, revoke_form=form, version=stale.version, stale=stale)
-    if REVOKE not in consent_actions(user=request.user, record=record):
+    if REVOKE not in ConsentPolicy(request.user).actions(record):
         return forbidden(request, _("You may not revoke this consent."))
     if form.is_valid():
         try:
@@ -346,7 +346,7 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     record = selectors.record_by_id(pk=pk)
     if record is None:
         raise Http404
-    actions = consent_actions(user=request.user, record=record)
+    actions = ConsentPolicy(request.user).actions(record)
     if VIEW_DOCUMENT not in actions:
         if VIEW in actions:
             return forbidden(request, _("You may see this consent, but not read the signed form."))
@@ -367,7 +367,7 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 def fhir_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Return the record as an HL7 FHIR R4 Consent resource."""
     record = selectors.record_by_id(pk=pk)
-    if record is None or VIEW not in consent_actions(user=request.user, record=record):
+    if record is None or VIEW not in ConsentPolicy(request.user).actions(record):
         raise Http404
     document_url = request.build_absolute_uri(reverse("consent:document", args=[record.pk]))
     resource: dict[str, Any] = consent_resource(record, document_url=document_url)
