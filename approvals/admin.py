@@ -24,7 +24,7 @@ from approvals.models import (
     ReviewStage,
     StageRun,
 )
-from approvals.policy import CHANGE_CHAIN, review_actions
+from approvals.policy import CHANGE_CHAIN, ApprovalPolicy
 from approvals.services import (
     STAGE_FIELDS,
     StageSpec,
@@ -225,7 +225,7 @@ class PostChainForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         post = cleaned.get("post") or (self.instance.post if self.instance.pk else None)
-        if post is not None and CHANGE_CHAIN not in review_actions(user=self.request.user, post=post):
+        if post is not None and CHANGE_CHAIN not in ApprovalPolicy(self.request.user).actions(post):
             raise ValidationError(_("Only Governance may change a post's chain, and only before it is submitted."))
         return cleaned
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import Decision, RoundStatus, StageRun, StageStatus
-from approvals.policy import decide_refusal
+from approvals.policy import ApprovalPolicy
 from core.mail import mail_once
 from people.models import User
 from people.roles import COMMUNICATIONS_REVIEWER
@@ -14,7 +14,7 @@ from people.roles import COMMUNICATIONS_REVIEWER
 def deciders(stage_run: StageRun) -> list[User]:
     """Return the people who may decide this stage now."""
     members = User.objects.filter(groups=stage_run.stage.group, is_active=True).order_by("pk")
-    return [user for user in members if not decide_refusal(user=user, stage_run=stage_run)]
+    return [user for user in members if not ApprovalPolicy(user).decide_refusal(stage_run)]
 
 
 def stage_reached(*, stage_run_id: int) -> int:

@@ -1,10 +1,12 @@
 """The one answer to "which review actions may this user take on this post?"."""
 
-from typing import Any
+from functools import cached_property
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q
 
 from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, StageStatus
+from people.models import User
 from posts.models import Post, PostStatus
 from posts.policy import EDIT, PostPolicy
 from posts.selectors import campaigns_for_user
@@ -20,39 +22,90 @@ SUBMITTABLE = frozenset({PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED})
 REVIEWABLE = frozenset({PostStatus.IN_REVIEW, PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED})
 
 
-def decide_refusal(*, user: Any, stage_run: StageRun) -> str:
-    """Return why ``user`` may not decide ``stage_run`` now, or "" if they may.
+class ApprovalPolicy:
+    """Answers per user; caches the user's groups and campaigns so an inbox or a list asks cheaply.
 
-    Superusers get no shortcut: every rule of SPEC section 4 applies to them too.
+    The cached lookups hold for the instance's life: make one per request (or per service call),
+    never keep one across a change of the user's groups or campaigns.
     """
-    review_round = stage_run.round
-    post = review_round.post
-    if not user.is_authenticated or not user.is_active:
-        return "not_logged_in"
-    # After-publication stages stay open once the round approved the content for publishing.
-    round_open = review_round.status == RoundStatus.IN_PROGRESS or (
-        review_round.status == RoundStatus.APPROVED and stage_run.stage.after_publication
-    )
-    if not round_open or stage_run.status != StageStatus.IN_PROGRESS:
-        return "not_current"
-    # A post edited while it was going out is live with its approved content; the round the edit
-    # opened reviews the new content (docs/publishing.md, "Edited while going out").
-    if stage_run.stage.after_publication is False and post.status not in REVIEWABLE:
-        return "not_in_review"
-    if review_round.content_hash != post.content_hash:
-        return "stale"
-    if post.author_id == user.pk:
-        return "author"
-    if not user.groups.filter(pk=stage_run.stage.group_id).exists():
-        return "not_in_group"
-    if not campaigns_for_user(user=user).filter(pk=post.campaign_id).exists():
-        return "cannot_see"
-    decided = Decision.objects.filter(stage_run__round=review_round, reviewer=user)
-    if decided.filter(stage_run=stage_run).exists():
-        return "already_decided"
-    if decided.exclude(stage_run=stage_run).exists():
-        return "decided_other_stage"
-    return ""
+
+    def __init__(self, user: User | AnonymousUser) -> None:
+        self.user = user
+
+    @cached_property
+    def posts(self) -> PostPolicy:
+        return PostPolicy(self.user)
+
+    @cached_property
+    def group_ids(self) -> frozenset[int]:
+        if not self.user.is_authenticated:
+            return frozenset()
+        return frozenset(self.user.groups.values_list("pk", flat=True))
+
+    @cached_property
+    def visible_campaign_ids(self) -> frozenset[int]:
+        return frozenset(campaigns_for_user(user=self.user).values_list("pk", flat=True))
+
+    @cached_property
+    def may_change_chains(self) -> bool:
+        return bool(self.user.is_active and self.user.has_perm("approvals.change_postchain"))
+
+    def decide_refusal(self, stage_run: StageRun) -> str:
+        """Return why this user may not decide ``stage_run`` now, or "" if they may.
+
+        Superusers get no shortcut: every rule of SPEC section 4 applies to them too.
+        """
+        user = self.user
+        review_round = stage_run.round
+        post = review_round.post
+        if not user.is_authenticated or not user.is_active:
+            return "not_logged_in"
+        # After-publication stages stay open once the round approved the content for publishing.
+        round_open = review_round.status == RoundStatus.IN_PROGRESS or (
+            review_round.status == RoundStatus.APPROVED and stage_run.stage.after_publication
+        )
+        if not round_open or stage_run.status != StageStatus.IN_PROGRESS:
+            return "not_current"
+        # A post edited while it was going out is live with its approved content; the round the edit
+        # opened reviews the new content (docs/publishing.md, "Edited while going out").
+        if stage_run.stage.after_publication is False and post.status not in REVIEWABLE:
+            return "not_in_review"
+        if review_round.content_hash != post.content_hash:
+            return "stale"
+        if post.author_id == user.pk:
+            return "author"
+        if stage_run.stage.group_id not in self.group_ids:
+            return "not_in_group"
+        if post.campaign_id not in self.visible_campaign_ids:
+            return "cannot_see"
+        # Read per round, never cached: a decision made with this policy must count at once.
+        decided = set(
+            Decision.objects.filter(stage_run__round=review_round, reviewer=user).values_list("stage_run_id", flat=True)
+        )
+        if stage_run.pk in decided:
+            return "already_decided"
+        if decided:
+            return "decided_other_stage"
+        return ""
+
+    def stage_run_for(self, post: Post) -> StageRun | None:
+        """Return the open stage of ``post`` this user may decide, else the first open one, else None."""
+        runs = open_stage_runs(post=post)
+        if len(runs) > 1:
+            return next((run for run in runs if not self.decide_refusal(run)), runs[0])
+        return runs[0] if runs else None
+
+    def actions(self, post: Post, stage_run: StageRun | None = None) -> frozenset[str]:
+        """Return the review actions this user may take on ``post`` (at ``stage_run``, else their open stage)."""
+        actions: set[str] = set()
+        if post.status in SUBMITTABLE and EDIT in self.posts.actions(post):
+            actions.add(SUBMIT)
+        if post.status in SUBMITTABLE and self.may_change_chains:
+            actions.add(CHANGE_CHAIN)
+        run = stage_run or self.stage_run_for(post)
+        if run is not None and not self.decide_refusal(run):
+            actions |= DECIDE
+        return frozenset(actions)
 
 
 def current_stage_run(*, post: Post) -> StageRun | None:
@@ -85,28 +138,6 @@ def open_stage_runs(*, post: Post) -> list[StageRun]:
         )
         .order_by("stage__after_publication", "stage__position", "pk")
     )
-
-
-def stage_run_for_user(*, user: Any, post: Post) -> StageRun | None:
-    """Return the open stage of ``post`` that ``user`` may decide, else the first open one, else None."""
-    runs = open_stage_runs(post=post)
-    if len(runs) > 1:
-        return next((run for run in runs if not decide_refusal(user=user, stage_run=run)), runs[0])
-    return runs[0] if runs else None
-
-
-def review_actions(*, user: Any, post: Post, stage_run: StageRun | None = None) -> frozenset[str]:
-    """Return the review actions ``user`` may take on ``post``."""
-    actions: set[str] = set()
-    post_policy = PostPolicy(user)
-    if post.status in SUBMITTABLE and EDIT in post_policy.actions(post):
-        actions.add(SUBMIT)
-    if post.status in SUBMITTABLE and user.is_active and user.has_perm("approvals.change_postchain"):
-        actions.add(CHANGE_CHAIN)
-    run = stage_run or stage_run_for_user(user=user, post=post)
-    if run is not None and not decide_refusal(user=user, stage_run=run):
-        actions |= DECIDE
-    return frozenset(actions)
 
 
 def open_round(*, post: Post) -> ReviewRound | None:

@@ -28,7 +28,7 @@ from approvals.models import (
     StageStatus,
     Verdict,
 )
-from approvals.policy import APPROVE, CHANGE_CHAIN, decide_refusal, open_stage_runs, review_actions
+from approvals.policy import APPROVE, CHANGE_CHAIN, ApprovalPolicy, open_stage_runs
 from approvals.services import chain_for_post, findings_keyed
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
@@ -64,7 +64,7 @@ def _campaign_visible(user: Any) -> Q:
 def stage_runs_awaiting(*, user: Any) -> QuerySet[StageRun]:
     """Return the open stages ``user`` may decide now, oldest deadline first.
 
-    The set form of ``approvals.policy.decide_refusal`` (tests hold the two together): a stage
+    The set form of ``approvals.policy.ApprovalPolicy.decide_refusal`` (tests hold the two together): a stage
     in progress of a round in progress on the post's current content, of a group the user is in,
     on a campaign they may see, in a round they have not decided yet, on a post they did not write.
     """
@@ -305,9 +305,10 @@ def review_overview(*, user: Any, post: Post, with_timeline: bool = False) -> Re
             if line.run is not None and line.is_current and line.stage.after_publication is after
         ]
     current_run = candidates[0] if candidates else None
+    policy = ApprovalPolicy(user)
     if len(candidates) > 1:
-        current_run = next((run for run in candidates if not decide_refusal(user=user, stage_run=run)), current_run)
-    actions = review_actions(user=user, post=post, stage_run=current_run)
+        current_run = next((run for run in candidates if not policy.decide_refusal(run)), current_run)
+    actions = policy.actions(post, stage_run=current_run)
     chain: ReviewChain | None
     planned: list[StageLine] = []
     if latest is not None and latest.round.status in {RoundStatus.IN_PROGRESS, RoundStatus.APPROVED}:

@@ -27,7 +27,7 @@ from approvals.models import (
     StageStatus,
     Verdict,
 )
-from approvals.policy import CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
+from approvals.policy import CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.states import (
     ROUND_CLOSES_STAGES,
     STAGE_OPEN,
@@ -231,7 +231,7 @@ def _round_open(*, post: Post, actor: Any) -> ReviewRound:
 def round_submit(*, post: Post, actor: Any) -> ReviewRound:
     """Freeze the post's current revision and open a round at the chain's first stage."""
     post = post_lock(post.pk)
-    if SUBMIT not in review_actions(user=actor, post=post):
+    if SUBMIT not in ApprovalPolicy(actor).actions(post):
         raise PermissionDenied(_("You may not submit this post for review."))
     problems = []
     if not post.targets.exists():
@@ -278,7 +278,7 @@ def decision_record(
     stage_run = row_lock(StageRun, stage_run.pk, related=("round", "stage__group"))
     decision_version_check(post=post, stage_run=stage_run, expected=expected_version)
     stage_run.round.post = post
-    refusal = decide_refusal(user=reviewer, stage_run=stage_run)
+    refusal = ApprovalPolicy(reviewer).decide_refusal(stage_run)
     if refusal:
         raise PermissionDenied(str(REFUSALS[refusal]))
     if verdict not in Verdict.values:
@@ -427,7 +427,7 @@ def _restart_review_on_change(*, post: Post, revision: Any, actor: Any, previous
 def post_chain_set(*, post: Post, chain: ReviewChain, actor: Any) -> PostChain:
     """Give one post a chain of its own (Governance, before it is submitted)."""
     post = post_lock(post.pk)
-    if CHANGE_CHAIN not in review_actions(user=actor, post=post):
+    if CHANGE_CHAIN not in ApprovalPolicy(actor).actions(post):
         raise PermissionDenied(_("Only Governance may change a post's chain, before it is submitted."))
     _chain_active_check(chain=chain)
     previous = PostChain.objects.filter(post=post).values_list("chain__name", flat=True).first()

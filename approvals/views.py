@@ -1,6 +1,6 @@
 """Review pages: inbox, the author's posts, a post's review page, and the review actions (POST).
 
-Views parse input, ask ``approvals.policy.review_actions`` and call services; refusals and
+Views parse input, ask ``approvals.policy.ApprovalPolicy`` and call services; refusals and
 service errors come back to the user as messages, never as a half-done change.
 """
 
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.models import ReviewChain, Verdict
-from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, decide_refusal, review_actions
+from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.selectors import (
     inbox_for_user,
     open_stage_run,
@@ -116,7 +116,7 @@ def _stale_decision(request: HttpRequest, pk: int, stale: StaleVersion) -> HttpR
 def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Submit for review: freeze the current revision and open a round."""
     post = _visible_post(request, pk)
-    if SUBMIT not in review_actions(user=request.user, post=post):
+    if SUBMIT not in ApprovalPolicy(request.user).actions(post):
         messages.error(request, _("You may not submit this post for review."))
         return _back(request, post)
     with service_action(request, success=_("Submitted for review.")):
@@ -154,8 +154,9 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     if stage_run is None:
         messages.error(request, str(REFUSALS["not_current"]))
         return _back(request, post)
-    if APPROVE not in review_actions(user=request.user, post=post, stage_run=stage_run):
-        refusal = decide_refusal(user=request.user, stage_run=stage_run) or "not_current"
+    policy = ApprovalPolicy(request.user)
+    if APPROVE not in policy.actions(post, stage_run=stage_run):
+        refusal = policy.decide_refusal(stage_run) or "not_current"
         messages.error(request, str(REFUSALS[refusal]))
         return _back(request, post)
     seen_hash = request.POST.get("content_hash", "")
@@ -189,7 +190,7 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 def chain_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Change chain: Governance gives one post a chain of its own before it is submitted."""
     post = _visible_post(request, pk)
-    if CHANGE_CHAIN not in review_actions(user=request.user, post=post):
+    if CHANGE_CHAIN not in ApprovalPolicy(request.user).actions(post):
         messages.error(request, _("Only Governance may change a post's chain, before it is submitted."))
         return _back(request, post)
     try:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from consent.models import ConsentRecord, ConsentSigner, ConsentState, Subject
-from consent.policy import VERIFY, consent_actions
+from consent.policy import VERIFY, ConsentPolicy
 from consent.selectors import REGISTRY_STATES
 from consent.services import SUBJECT_FIELDS, consent_verify, subject_create, subject_update
 
@@ -173,8 +173,9 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     @admin.action(description=_("Verify"))
     def verify(self, request: HttpRequest, queryset: QuerySet[ConsentRecord]) -> None:
         verified, refused = 0, []
+        policy = ConsentPolicy(request.user)
         for record in queryset.select_related("subject"):
-            if VERIFY not in consent_actions(user=request.user, record=record):
+            if VERIFY not in policy.actions(record):
                 refused.append(str(record))
                 continue
             try:

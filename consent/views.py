@@ -21,7 +21,7 @@ from consent import selectors
 from consent.forms import DOCUMENT_ERROR_FIELDS, ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm
 from consent.gate import signer_problem
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
-from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, consent_actions, registry_allowed
+from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, ConsentPolicy
 from consent.services import (
     SUBJECT_FIELDS,
     consent_fhir_export,
@@ -44,7 +44,7 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def _registry_denied(request: HttpRequest) -> HttpResponse | None:
-    if registry_allowed(user=request.user):
+    if ConsentPolicy(request.user).may_open_registry:
         return None
     return forbidden(request, _("The consent registry is for Consent officers and Governance."))
 
@@ -239,7 +239,7 @@ def _record_page(
     stale: StaleVersion | None = None,
 ) -> HttpResponse:
     now = timezone.now()
-    actions = consent_actions(user=request.user, record=record)
+    actions = ConsentPolicy(request.user).actions(record)
     context = {
         "record": record,
         "subject": record.subject,
@@ -288,7 +288,7 @@ def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
     ) as call:
         # Unlocked look first: a record someone else changed meanwhile is a change to show, not a refusal.
         record_version_check(record=record, expected=expected)
-        if VERIFY not in consent_actions(user=request.user, record=record):
+        if VERIFY not in ConsentPolicy(request.user).actions(record):
             raise PermissionDenied(_("You may not verify this consent (the person who recorded it never may)."))
         consent_verify(record=record, actor=request.user, expected_version=expected)
     if call.response is not None:
@@ -313,7 +313,7 @@ def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     with service_action(request, form=form, denied=forbidden, conflict=(StaleVersion, answer_stale)) as call:
         # Unlocked look first: a record someone else changed meanwhile is a change to show, not a refusal.
         record_version_check(record=record, expected=expected)
-        if REVOKE not in consent_actions(user=request.user, record=record):
+        if REVOKE not in ConsentPolicy(request.user).actions(record):
             raise PermissionDenied(_("You may not revoke this consent."))
         if form.is_valid():
             consent_revoke(
@@ -345,7 +345,7 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     record = selectors.record_by_id(pk=pk)
     if record is None:
         raise Http404
-    actions = consent_actions(user=request.user, record=record)
+    actions = ConsentPolicy(request.user).actions(record)
     if VIEW_DOCUMENT not in actions:
         if VIEW in actions:
             return forbidden(request, _("You may see this consent, but not read the signed form."))
@@ -366,7 +366,7 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 def fhir_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Return the record as an HL7 FHIR R4 Consent resource."""
     record = selectors.record_by_id(pk=pk)
-    if record is None or VIEW not in consent_actions(user=request.user, record=record):
+    if record is None or VIEW not in ConsentPolicy(request.user).actions(record):
         raise Http404
     document_url = request.build_absolute_uri(reverse("consent:document", args=[record.pk]))
     resource = consent_fhir_export(

@@ -1,8 +1,10 @@
 """The one answer to "what may this user do with this post?" for views, templates, admin and tests."""
 
 from functools import cached_property
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+
+from people.models import User
 from posts.models import Campaign, Post
 from posts.selectors import CHANGE_CAMPAIGN, campaigns_for_user
 from posts.states import EDITABLE, MOVABLE
@@ -18,7 +20,7 @@ WITHDRAW = "withdraw"
 class PostPolicy:
     """Answers per user; caches the user's campaign rights so a calendar asks cheaply."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: User | AnonymousUser) -> None:
         self.user = user
 
     @cached_property
@@ -50,7 +52,3 @@ class PostPolicy:
         if post.status not in {"published", "partially_published", "rejected", "withdrawn"}:
             actions.add(WITHDRAW)
         return frozenset(actions)
-
-
-def post_actions(*, user: Any, post: Post) -> frozenset[str]:
-    return PostPolicy(user).actions(post)

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import F
 from django.dispatch import receiver
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from consent.models import ConsentRecord, Subject
 from consent.selectors import RegistryPanel
 from consent.signals import consent_lapsed, consent_revoked
+from people.models import User
 from posts.models import FeaturedPerson, PostStatus
 from posts.services import consent_cascade
 
@@ -25,8 +27,10 @@ def _block_on_expiry(*, record: ConsentRecord, **kwargs: Any) -> None:
     consent_cascade(record=record, actor=None, reason="consent expired")
 
 
-def reviewer_may_read_document(user: Any, record: ConsentRecord) -> bool:
+def reviewer_may_read_document(user: User | AnonymousUser, record: ConsentRecord) -> bool:
     """Reviewers assigned to a campaign with a post that relies on ``record`` may read its form."""
+    if not isinstance(user, User):
+        return False
     return ConsentRecord.objects.filter(pk=record.pk, featured_in__post__campaign__reviewers=user).exists()
 
 

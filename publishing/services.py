@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -37,14 +37,13 @@ from consent.models import ConsentRecord, ConsentState
 from core.locks import Related, row_lock, rows_lock
 from core.mail import mail_once
 from core.tasks import enqueue_after_commit
-from people.roles import COMMUNICATIONS_REVIEWER, GOVERNANCE
+from people.roles import COMMUNICATIONS_REVIEWER
 from posts import services as post_services
 from posts.content import content_hash, content_snapshot_of
 from posts.gates import post_consent_problems
 from posts.locks import POST_RELATED, post_lock, posts_lock
 from posts.models import Account, FeaturedPerson, Media, Post, PostStatus, PostTarget
 from posts.platforms import compose_text
-from posts.policy import PostPolicy
 from posts.signals import post_blocked
 from posts.states import may_move
 from publishing.connectors.base import (
@@ -61,6 +60,7 @@ from publishing.connectors.base import (
 from publishing.connectors.registry import connector_for
 from publishing.models import AttemptOutcome, Publication, PublicationAttempt, TakedownCause, TakedownItem
 from publishing.models import PublicationStatus as P
+from publishing.policy import RETRY, RETRYABLE, PublishingPolicy
 from publishing.takedowns import takedowns_for_review
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,6 @@ CANCELLABLE = frozenset({P.PENDING, P.CLAIMED, P.RETRY_WAIT, P.OVERDUE})
 TERMINAL = frozenset({P.CONFIRMED, P.FAILED, P.CANCELLED, P.BLOCKED})
 # What the Publishing page lists: people can act on these.
 NEEDS_ATTENTION = (P.FAILED, P.BLOCKED, P.OVERDUE, P.RETRY_WAIT)
-RETRYABLE = frozenset({P.FAILED, P.OVERDUE})
 
 # Post states a publication may go out in (a partly published post may finish its other targets).
 SENDABLE = frozenset({PostStatus.SCHEDULED, PostStatus.PARTIALLY_PUBLISHED})
@@ -1328,41 +1327,6 @@ def _takedowns_for_ended_consent(*, post: Post, account_ids: list[int]) -> list[
 
 
 # People act -----------------------------------------------------------------------------------
-
-VIEW = "view"
-RETRY = "retry"
-
-
-class PublishingPolicy:
-    """Who sees publications and may retry them: the campaign's editors, Communications, Governance."""
-
-    def __init__(self, user: Any) -> None:
-        self.user = user
-
-    @cached_property
-    def sees_all(self) -> bool:
-        user = self.user
-        if not user.is_authenticated or not user.is_active:
-            return False
-        if user.is_superuser or user.has_perm("publishing.view_publication"):
-            return True
-        return user.groups.filter(name__in=[COMMUNICATIONS_REVIEWER, GOVERNANCE]).exists()
-
-    @cached_property
-    def editor_campaign_ids(self) -> frozenset[int]:
-        return PostPolicy(self.user).editable_campaign_ids
-
-    @property
-    def may_open_page(self) -> bool:
-        return self.sees_all or bool(self.editor_campaign_ids)
-
-    def actions(self, publication: Publication) -> frozenset[str]:
-        """Return what this user may do with ``publication`` (whose post they can see)."""
-        if not (self.sees_all or publication.post.campaign_id in self.editor_campaign_ids):
-            return frozenset()
-        if publication.status in RETRYABLE:
-            return frozenset({VIEW, RETRY})
-        return frozenset({VIEW})
 
 
 def publications_for_user(*, user: Any) -> QuerySet[Publication]:

@@ -24,17 +24,12 @@ from audit.services import event_record
 from consent.models import ConsentRecord
 from core.locks import row_lock
 from posts.models import Account, Post
-from posts.policy import PostPolicy
 from publishing.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
 from publishing.connectors.registry import connector_for
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownCause, TakedownItem
+from publishing.policy import CONFIRM_TAKEDOWN, DELETE_ON_PLATFORM, PublishingPolicy
 
 EXCERPT = 500
-
-
-def takedown_may_act(*, actor: Any, item: TakedownItem) -> bool:
-    """Return whether ``actor`` may confirm or delete ``item`` (the campaign's editors, or who may change takedowns)."""
-    return bool(actor.has_perm("publishing.change_takedownitem") or PostPolicy(actor).may_create_in(item.post.campaign))
 
 
 @dataclass(frozen=True)
@@ -174,7 +169,7 @@ def takedown_delete(*, item: TakedownItem, actor: Any) -> TakedownItem:
     Otherwise it stays open with a note. Raises PermissionDenied, or ValidationError when the
     item is closed already.
     """
-    if not takedown_may_act(actor=actor, item=item):
+    if DELETE_ON_PLATFORM not in PublishingPolicy(actor).actions(item):
         raise PermissionDenied(_("You may not act on takedowns for this campaign."))
     plan = _plan(item)
     outcome = _call(plan) if isinstance(plan, _Plan) else plan
@@ -244,7 +239,7 @@ def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: Any, re
 @transaction.atomic
 def takedown_confirm(*, item: TakedownItem, actor: Any) -> TakedownItem:
     """Record that someone took the publication down; returns the item."""
-    if not takedown_may_act(actor=actor, item=item):
+    if CONFIRM_TAKEDOWN not in PublishingPolicy(actor).actions(item):
         raise PermissionDenied(_("You may not confirm takedowns for this campaign."))
     item = row_lock(TakedownItem, item.pk)
     if item.confirmed_at is not None:

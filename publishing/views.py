@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.web import forbidden, safe_next, service_action
+from people.models import User
 from posts.models import Post, PostStatus
 from posts.panels import Panel
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
+from publishing.policy import RETRY, PublishingPolicy
 from publishing.services import (
-    RETRY,
-    PublishingPolicy,
     publication_retry,
     publications_for_user,
     publications_live_edited,
@@ -46,7 +47,7 @@ def publishing_view(request: HttpRequest) -> HttpResponse:
         "truncated": len(publications) > LIST_LIMIT,
         "limit": LIST_LIMIT,
         "live_edited": publications_live_edited(user=request.user)[:LIST_LIMIT],
-        "takedowns": takedowns_open(user=request.user)[:LIST_LIMIT],
+        "takedowns": [(item, policy.actions(item)) for item in takedowns_open(user=request.user)[:LIST_LIMIT]],
         "taken_down": takedowns_closed_recently(user=request.user)[:LIST_LIMIT],
         "taken_down_days": TAKEN_DOWN_DAYS,
         "nav": "publishing",
@@ -88,7 +89,7 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
     )
 
 
-def _takedowns_for(user: object) -> "QuerySet[TakedownItem]":
+def _takedowns_for(user: User | AnonymousUser) -> "QuerySet[TakedownItem]":
     policy = PublishingPolicy(user)
     items = TakedownItem.objects.select_related("post", "account", "consent__subject").defer("account__credentials")
     if not policy.sees_all:
@@ -96,12 +97,12 @@ def _takedowns_for(user: object) -> "QuerySet[TakedownItem]":
     return items
 
 
-def takedowns_open(*, user: object) -> "QuerySet[TakedownItem]":
+def takedowns_open(*, user: User | AnonymousUser) -> "QuerySet[TakedownItem]":
     """Return the takedowns nobody has confirmed yet, of the campaigns the user acts for."""
     return _takedowns_for(user).filter(confirmed_at__isnull=True).order_by("created_at", "pk")
 
 
-def takedowns_closed_recently(*, user: object) -> "QuerySet[TakedownItem]":
+def takedowns_closed_recently(*, user: User | AnonymousUser) -> "QuerySet[TakedownItem]":
     """Return the takedowns closed in the last TAKEN_DOWN_DAYS days, newest first, with who closed them."""
     since = timezone.now() - dt.timedelta(days=TAKEN_DOWN_DAYS)
     return (

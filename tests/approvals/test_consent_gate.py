@@ -12,7 +12,7 @@ from approvals.models import ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, finding_keys, round_submit
 from audit.models import AuditEvent
-from consent.policy import VIEW_DOCUMENT, consent_actions
+from consent.policy import VIEW_DOCUMENT, ConsentPolicy
 from consent.services import consent_revoke
 from posts.models import Post, PostStatus
 from posts.services import FeatureSpec, post_schedule, post_transition, post_update
@@ -224,13 +224,13 @@ def test_only_the_campaigns_reviewers_may_read_the_consent_form(
 ) -> None:
     anna = subject_factory()
     record = record_factory(anna)
-    assert VIEW_DOCUMENT not in consent_actions(user=reviewers["legal"], record=record)
+    assert VIEW_DOCUMENT not in ConsentPolicy(reviewers["legal"]).actions(record)
 
     feature(story, editor, anna, record)
 
-    assert VIEW_DOCUMENT in consent_actions(user=reviewers["legal"], record=record)
-    assert VIEW_DOCUMENT not in consent_actions(user=editor, record=record)
-    assert VIEW_DOCUMENT not in consent_actions(user=viewer, record=record)
+    assert VIEW_DOCUMENT in ConsentPolicy(reviewers["legal"]).actions(record)
+    assert VIEW_DOCUMENT not in ConsentPolicy(editor).actions(record)
+    assert VIEW_DOCUMENT not in ConsentPolicy(viewer).actions(record)
 
 
 def test_subject_page_lists_the_posts_featuring_the_person(

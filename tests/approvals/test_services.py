@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from approvals.models import Decision, ReviewChain, ReviewRound, RoundStatus, StageStatus, Verdict
-from approvals.policy import APPROVE, SUBMIT, current_stage_run, review_actions
+from approvals.policy import APPROVE, SUBMIT, ApprovalPolicy, current_stage_run
 from approvals.services import (
     StageSpec,
     chain_delete,
@@ -87,7 +87,7 @@ def test_superusers_get_no_shortcut(submitted_post: Any) -> None:
     from people.models import User
 
     root = User.objects.create_superuser("root", "root@example.org", "pw")
-    assert APPROVE not in review_actions(user=root, post=submitted_post)
+    assert APPROVE not in ApprovalPolicy(root).actions(submitted_post)
     with pytest.raises(PermissionDenied):
         approve(submitted_post, root)
 
@@ -123,7 +123,7 @@ def test_reject_ends_the_post(submitted_post: Any, reviewers: dict[str, Any]) ->
     decision_record(stage_run=run, reviewer=reviewers["medical"], verdict=Verdict.REJECT, comment="Wrong.")  # type: ignore[arg-type]
     submitted_post.refresh_from_db()
     assert submitted_post.status == PostStatus.REJECTED
-    assert review_actions(user=submitted_post.author, post=submitted_post) == frozenset()
+    assert ApprovalPolicy(submitted_post.author).actions(submitted_post) == frozenset()
 
 
 def test_edit_after_legal_approval_restarts_review_at_the_first_stage(
@@ -221,7 +221,7 @@ def test_submit_needs_edit_rights_and_targets(
     editor: Any, other_editor: Any, review_campaign: Any, post_factory: Any
 ) -> None:
     post = post_factory(editor, review_campaign)
-    assert SUBMIT not in review_actions(user=other_editor, post=post)
+    assert SUBMIT not in ApprovalPolicy(other_editor).actions(post)
     with pytest.raises(ValidationError):
         round_submit(post=post, actor=editor)  # no target account
     post.refresh_from_db()
@@ -275,7 +275,6 @@ def test_expedited_chain_leaves_legal_review_after_publishing_open_and_decidable
     editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any, reviewers: dict[str, Any]
 ) -> None:
     from approvals.models import StageRun
-    from approvals.policy import decide_refusal
     from approvals.selectors import stage_runs_awaiting
     from people import roles
     from tests.conftest import make_user
@@ -293,7 +292,7 @@ def test_expedited_chain_leaves_legal_review_after_publishing_open_and_decidable
 
     legal_run = StageRun.objects.get(round__post=post, stage__after_publication=True)
     assert legal_run.status == StageStatus.IN_PROGRESS
-    assert decide_refusal(user=reviewers["legal"], stage_run=legal_run) == ""
+    assert ApprovalPolicy(reviewers["legal"]).decide_refusal(legal_run) == ""
     assert list(stage_runs_awaiting(user=reviewers["legal"])) == [legal_run]
 
     decision_record(
