@@ -14,11 +14,11 @@ from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import Decision, Notification, ReviewRound, RoundStatus, StageRun, StageStatus, Verdict
+from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, StageStatus, Verdict
 from approvals.notifications import after_publication_told
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, finding_keys, round_submit
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Notification
 from audit.versions import version_of
 from people import roles
 from posts.models import Post, PostStatus
