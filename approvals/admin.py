@@ -4,11 +4,13 @@ Which chain a campaign or post goes through is written by the approvals services
 (``campaign_chain_set``, ``post_chain_set``), which ask the review policy and record the audit trail.
 """
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -26,40 +28,46 @@ from approvals.models import (
 from approvals.policy import CHANGE_CHAIN, review_actions
 from approvals.services import campaign_chain_set, post_chain_set
 from audit.services import event_record
+from people.http import admin_user
+from posts.models import Post
+
+M = TypeVar("M", bound=models.Model)
+P = TypeVar("P", bound=models.Model)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[M]):
     """Rows written only by the workflow: Governance may look, nobody edits."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline[M, P]):
     extra = 0
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    # obj is the parent row (django-stubs' base types it as the inline's own model; either passes).
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
 
 # Chains ---------------------------------------------------------------------------------------
 
 
-class ReviewStageInline(admin.TabularInline):
+class ReviewStageInline(admin.TabularInline[ReviewStage, ReviewChain]):
     model = ReviewStage
     extra = 0
     ordering = ("position",)
@@ -75,7 +83,7 @@ class ReviewStageInline(admin.TabularInline):
     )
 
 
-def _stage_summary(chain: ReviewChain) -> list[dict[str, Any]]:
+def _stage_summary(chain: ReviewChain) -> list[dict[str, str | int | float | bool]]:
     return [
         {
             "position": stage.position,
@@ -92,7 +100,7 @@ def _stage_summary(chain: ReviewChain) -> list[dict[str, Any]]:
 
 
 @admin.register(ReviewChain)
-class ReviewChainAdmin(admin.ModelAdmin):
+class ReviewChainAdmin(admin.ModelAdmin[ReviewChain]):
     list_display = ("name", "stage_names", "is_default", "is_expedited", "active")
     list_filter = ("active", "is_default", "is_expedited")
     search_fields = ("name", "description")
@@ -105,12 +113,18 @@ class ReviewChainAdmin(admin.ModelAdmin):
     def stage_names(self, chain: ReviewChain) -> str:
         return " → ".join(stage.name for stage in sorted(chain.stages.all(), key=lambda stage: stage.position))
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[ReviewChain],
+        formsets: Sequence[forms.BaseFormSet[forms.BaseForm]],
+        change: bool,
+    ) -> None:
         super().save_related(request, form, formsets, change)
         # Chains have no service of their own: the admin is their only writer, so it keeps the trail.
         chain = form.instance
         event_record(
-            actor=request.user,
+            actor=admin_user(request),
             action="review.chain_changed" if change else "review.chain_created",
             obj=chain,
             changes={
@@ -123,7 +137,7 @@ class ReviewChainAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request: HttpRequest, obj: ReviewChain) -> None:
-        event_record(actor=request.user, action="review.chain_deleted", obj=obj, changes={"name": obj.name})
+        event_record(actor=admin_user(request), action="review.chain_deleted", obj=obj, changes={"name": obj.name})
         super().delete_model(request, obj)
 
 
@@ -131,24 +145,26 @@ class ReviewChainAdmin(admin.ModelAdmin):
 
 
 @admin.register(CampaignChain)
-class CampaignChainAdmin(admin.ModelAdmin):
+class CampaignChainAdmin(admin.ModelAdmin[CampaignChain]):
     list_display = ("campaign", "chain")
     list_select_related = ("campaign", "chain")
     autocomplete_fields = ("campaign",)
     search_fields = ("campaign__name", "chain__name")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    def get_readonly_fields(self, request: HttpRequest, obj: CampaignChain | None = None) -> tuple[str, ...]:
         return ("campaign",) if obj is not None else ()
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: CampaignChain | None = None) -> bool:
         return False  # choose another chain instead; the services keep the trail
 
-    def save_model(self, request: HttpRequest, obj: CampaignChain, form: Any, change: bool) -> None:
-        setting = campaign_chain_set(campaign=obj.campaign, chain=obj.chain, actor=request.user)
+    def save_model(
+        self, request: HttpRequest, obj: CampaignChain, form: forms.ModelForm[CampaignChain], change: bool
+    ) -> None:
+        setting = campaign_chain_set(campaign=obj.campaign, chain=obj.chain, actor=admin_user(request))
         obj.pk = setting.pk
 
 
-class PostChainForm(forms.ModelForm):
+class PostChainForm(forms.ModelForm[PostChain]):
     """Asks the review policy before the service does, so a refusal shows as a form error."""
 
     request: HttpRequest
@@ -166,32 +182,35 @@ class PostChainForm(forms.ModelForm):
 
 
 @admin.register(PostChain)
-class PostChainAdmin(admin.ModelAdmin):
+class PostChainAdmin(admin.ModelAdmin[PostChain]):
     form = PostChainForm
     list_display = ("post", "chain")
     list_select_related = ("post", "chain")
     raw_id_fields = ("post",)
     search_fields = ("post__title", "chain__name")
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: PostChain | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[PostChain]]:
         form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"request": request})
+        # A subclass of the form Django built, carrying the request: still a ModelForm of PostChain.
+        return cast(type[forms.ModelForm[PostChain]], type(form.__name__, (form,), {"request": request}))
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    def get_readonly_fields(self, request: HttpRequest, obj: PostChain | None = None) -> tuple[str, ...]:
         return ("post",) if obj is not None else ()
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: PostChain | None = None) -> bool:
         return False  # choose another chain instead; the services keep the trail
 
-    def save_model(self, request: HttpRequest, obj: PostChain, form: Any, change: bool) -> None:
-        setting = post_chain_set(post=obj.post, chain=obj.chain, actor=request.user)
+    def save_model(self, request: HttpRequest, obj: PostChain, form: forms.ModelForm[PostChain], change: bool) -> None:
+        setting = post_chain_set(post=obj.post, chain=obj.chain, actor=admin_user(request))
         obj.pk = setting.pk
 
 
 # The runs (read-only) -------------------------------------------------------------------------
 
 
-class StageRunInline(ReadOnlyInline):
+class StageRunInline(ReadOnlyInline[StageRun, ReviewRound]):
     model = StageRun
     fields = ("stage", "status", "started_at", "deadline", "finished_at", "reminded_at")
     readonly_fields = fields
@@ -199,7 +218,7 @@ class StageRunInline(ReadOnlyInline):
 
 
 @admin.register(ReviewRound)
-class ReviewRoundAdmin(ReadOnlyAdmin):
+class ReviewRoundAdmin(ReadOnlyAdmin[ReviewRound]):
     list_display = ("post", "chain", "status", "revision", "submitted_by", "submitted_at", "finished_at")
     list_filter = ("status", "chain")
     list_select_related = ("post", "chain", "revision", "submitted_by")
@@ -209,14 +228,14 @@ class ReviewRoundAdmin(ReadOnlyAdmin):
     inlines = [StageRunInline]
 
 
-class DecisionInline(ReadOnlyInline):
+class DecisionInline(ReadOnlyInline[Decision, StageRun]):
     model = Decision
     fields = ("reviewer", "verdict", "comment", "acknowledged_findings", "content_hash", "created_at")
     readonly_fields = fields
 
 
 @admin.register(StageRun)
-class StageRunAdmin(ReadOnlyAdmin):
+class StageRunAdmin(ReadOnlyAdmin[StageRun]):
     list_display = ("round", "stage", "status", "deadline", "finished_at")
     list_filter = ("status", "stage__chain", "stage__group")
     list_select_related = ("round__post", "round__chain", "stage__chain")
@@ -225,7 +244,7 @@ class StageRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyAdmin[Decision]):
     list_display = ("created_at", "post", "stage", "reviewer", "verdict", "short_hash")
     list_filter = ("verdict", "stage_run__stage__group")
     list_select_related = ("stage_run__round__post", "stage_run__stage", "reviewer")
@@ -234,7 +253,7 @@ class DecisionAdmin(ReadOnlyAdmin):
     raw_id_fields = ("stage_run",)
 
     @admin.display(description=_("post"))
-    def post(self, decision: Decision) -> Any:
+    def post(self, decision: Decision) -> Post:
         return decision.stage_run.round.post
 
     @admin.display(description=_("stage"))
@@ -247,7 +266,7 @@ class DecisionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(ReadOnlyAdmin[Notification]):
     list_display = ("key", "sent_at")
     search_fields = ("key",)
     date_hierarchy = "sent_at"

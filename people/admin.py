@@ -1,16 +1,17 @@
 """Governance manages people and their roles (groups) here; every change lands in the audit trail."""
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
-from django.forms import ModelForm
+from django.forms import BaseForm, BaseFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import event_record
+from people.http import admin_user
 from people.models import User
 
 # Fields whose values never go into the audit trail (only that they changed).
@@ -20,7 +21,7 @@ _SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
 _CHANGED = "changed"
 
 
-def _same(old: Any, new: Any) -> bool:
+def _same(old: object, new: object) -> bool:
     # The form shows times to the second, so an untouched time comes back without microseconds.
     if isinstance(old, dt.datetime) and isinstance(new, dt.datetime):
         return old.replace(microsecond=0) == new.replace(microsecond=0)
@@ -28,7 +29,7 @@ def _same(old: Any, new: Any) -> bool:
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         (_("Preferences"), {"fields": ("time_zone", "language")}),
@@ -54,30 +55,32 @@ class UserAdmin(BaseUserAdmin):
     def roles(self, obj: User) -> str:
         return ", ".join(sorted(group.name for group in obj.groups.all()))
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
         if request.user.is_superuser:
             return readonly
         return (*readonly, *_SUPERUSER_ONLY_FIELDS)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # A superuser's password and roles are out of reach for everyone else.
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # People are deactivated, never deleted: their decisions and audit events point at them.
         return False
 
-    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool) -> None:
         request._rounds_groups_before = sorted(obj.groups.values_list("name", flat=True)) if change else []  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[User], formsets: Sequence[BaseFormSet[BaseForm]], change: bool
+    ) -> None:
         super().save_related(request, form, formsets, change)
         user: User = form.instance
-        changes: dict[str, Any] = {}
+        changes: dict[str, object] = {}
         for field in form.changed_data:
             if field in _SECRET_FIELDS:
                 changes["password"] = _CHANGED
@@ -93,5 +96,8 @@ class UserAdmin(BaseUserAdmin):
                 changes[field] = [old, new]
         if changes or not change:
             event_record(
-                actor=request.user, action="user.updated" if change else "user.created", obj=user, changes=changes
+                actor=admin_user(request),
+                action="user.updated" if change else "user.created",
+                obj=user,
+                changes=changes,
             )

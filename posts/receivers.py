@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import F
 from django.dispatch import receiver
 from django.urls import reverse
@@ -11,12 +12,13 @@ from django.utils.translation import gettext as _
 from consent.models import ConsentRecord, Subject
 from consent.selectors import RegistryPanel
 from consent.signals import consent_lapsed, consent_revoked
+from people.models import User
 from posts.models import FeaturedPerson, PostStatus
 from posts.services import consent_cascade
 
 
 @receiver(consent_revoked, dispatch_uid="posts.block_on_revocation")
-def _block_on_revocation(*, record: ConsentRecord, actor: Any, **kwargs: Any) -> None:
+def _block_on_revocation(*, record: ConsentRecord, actor: User, **kwargs: Any) -> None:
     consent_cascade(record=record, actor=actor, reason="consent revoked")
 
 
@@ -25,12 +27,14 @@ def _block_on_expiry(*, record: ConsentRecord, **kwargs: Any) -> None:
     consent_cascade(record=record, actor=None, reason="consent expired")
 
 
-def reviewer_may_read_document(user: Any, record: ConsentRecord) -> bool:
+def reviewer_may_read_document(user: User, record: ConsentRecord) -> bool:
     """Reviewers assigned to a campaign with a post that relies on ``record`` may read its form."""
     return ConsentRecord.objects.filter(pk=record.pk, featured_in__post__campaign__reviewers=user).exists()
 
 
-def posts_featuring_panel(user: Any, subject: Subject, records: Sequence[ConsentRecord]) -> RegistryPanel:
+def posts_featuring_panel(
+    user: User | AnonymousUser, subject: Subject, records: Sequence[ConsentRecord]
+) -> RegistryPanel:
     """The consent registry's "posts using this person" block: every post featuring them, any state."""
     people = (
         FeaturedPerson.objects.filter(subject=subject)

@@ -550,9 +550,10 @@ def budget_wait(*, account: Account, now: dt.datetime) -> float | None:
     in_flight = Publication.objects.filter(account=account, status=P.SENT).count()
     if used["calls"] + in_flight < budget.calls:
         return None
-    if used["oldest"] is None:
+    oldest: dt.datetime | None = used["oldest"]
+    if oldest is None:
         return 5.0  # only calls in flight: look again shortly
-    return max(1.0, (used["oldest"] + budget.window - now).total_seconds())
+    return max(1.0, (oldest + budget.window - now).total_seconds())
 
 
 # The send task --------------------------------------------------------------------------------
@@ -612,7 +613,7 @@ def _attempt(
 
 def _backoff(*, attempts: int, retry_after: float | None) -> float:
     base = settings.ROUNDS_PUBLISH_BACKOFF_SECONDS * (2 ** max(0, attempts - 1))
-    delay = min(settings.ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS, base) * random.uniform(0.5, 1.0)  # noqa: S311  (jitter)
+    delay: float = min(settings.ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS, base) * random.uniform(0.5, 1.0)  # noqa: S311  (jitter)
     return max(delay, retry_after or 0.0)
 
 

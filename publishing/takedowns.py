@@ -9,7 +9,6 @@ The call itself runs outside any transaction: no row stays locked while a platfo
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from audit.services import event_record
 from consent.models import ConsentRecord
 from core.locks import row_lock
+from people.models import User
 from posts.models import Account, Post
 from posts.policy import PostPolicy
 from publishing.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
@@ -28,7 +28,7 @@ from publishing.models import DeletionStatus, Publication, PublicationStatus, Ta
 EXCERPT = 500
 
 
-def takedown_may_act(*, actor: Any, item: TakedownItem) -> bool:
+def takedown_may_act(*, actor: User, item: TakedownItem) -> bool:
     """Return whether ``actor`` may confirm or delete ``item`` (the campaign's editors, or who may change takedowns)."""
     return bool(actor.has_perm("publishing.change_takedownitem") or PostPolicy(actor).may_create_in(item.post.campaign))
 
@@ -130,7 +130,7 @@ AUDIT_ACTIONS = {
 
 
 @transaction.atomic
-def _record(*, item: TakedownItem, actor: Any, outcome: _Outcome, plan: _Plan | None) -> TakedownItem:
+def _record(*, item: TakedownItem, actor: User, outcome: _Outcome, plan: _Plan | None) -> TakedownItem:
     item = row_lock(TakedownItem, item.pk)
     now = timezone.now()
     fields = {
@@ -163,7 +163,7 @@ def _record(*, item: TakedownItem, actor: Any, outcome: _Outcome, plan: _Plan | 
     return item
 
 
-def takedown_delete(*, item: TakedownItem, actor: Any) -> TakedownItem:
+def takedown_delete(*, item: TakedownItem, actor: User) -> TakedownItem:
     """Delete a takedown's post on its platform through the account's connector; returns the item.
 
     Deleted: the item closes, confirmed by ``actor``, with the platform's answer as proof.
@@ -177,7 +177,7 @@ def takedown_delete(*, item: TakedownItem, actor: Any) -> TakedownItem:
     return _record(item=item, actor=actor, outcome=outcome, plan=plan if isinstance(plan, _Plan) else None)
 
 
-def takedowns_list(*, post: Post, record: ConsentRecord, actor: Any, reason: str) -> list[int]:
+def takedowns_list(*, post: Post, record: ConsentRecord, actor: User | None, reason: str) -> list[int]:
     """List a takedown for every target of a post already out whose consent ended; returns the new items' ids.
 
     Runs inside the consent's transaction (``posts.services.consent_cascade``), with the post locked.
@@ -200,7 +200,7 @@ def takedowns_list(*, post: Post, record: ConsentRecord, actor: Any, reason: str
 
 
 @transaction.atomic
-def takedown_confirm(*, item: TakedownItem, actor: Any) -> TakedownItem:
+def takedown_confirm(*, item: TakedownItem, actor: User) -> TakedownItem:
     """Record that someone took the publication down; returns the item."""
     if not takedown_may_act(actor=actor, item=item):
         raise PermissionDenied(_("You may not confirm takedowns for this campaign."))

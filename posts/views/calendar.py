@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.versions import StaleVersion, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
 from core.web import error_messages, safe_next
+from people.http import AuthedHttpRequest
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
@@ -219,7 +220,7 @@ def _query(request: HttpRequest, **params: str) -> str:
 
 @login_required
 @require_GET
-def calendar_view(request: HttpRequest) -> HttpResponse:
+def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
     """Show the visible posts of a month, week or month list in the viewer's time zone."""
     zone = timezone.get_current_timezone()
     view = request.GET.get("view", MONTH)
@@ -388,7 +389,7 @@ def _move_stale(
 
 @login_required
 @require_POST
-def post_move_view(request: HttpRequest, pk: int) -> HttpResponse:
+def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Plan a visible post for another day (and time); answers JSON to scripts, redirects forms."""
     zone = timezone.get_current_timezone()
     try:
