@@ -1,7 +1,6 @@
 """E-mails of the review workflow: each event is mailed at most once (a unique Notification row)."""
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -25,7 +24,7 @@ def _claim(key: str, recipients: list[str]) -> bool:
     return True
 
 
-def _send(*, key: str, users: Iterable[User], template: str, context: dict[str, Any]) -> int:
+def _send(*, key: str, users: Iterable[User], template: str, context: dict[str, object]) -> int:
     people = [user for user in users if user.email and user.is_active]
     if not people or not _claim(key, sorted(user.email for user in people)):
         return 0

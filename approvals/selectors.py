@@ -481,7 +481,7 @@ class TimelineEntry:
     comment: str
 
 
-def _when(value: Any) -> str:
+def _when(value: str | dt.datetime | None) -> str:
     if not value:
         return "—"
     moment = parse_datetime(value) if isinstance(value, str) else value

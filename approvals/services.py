@@ -44,7 +44,7 @@ from core.tasks import enqueue_after_commit
 from people.models import User
 from posts.gates import post_consent_problems
 from posts.locks import post_lock
-from posts.models import Campaign, ContentType, Post, PostStatus
+from posts.models import Campaign, ContentType, Post, PostStatus, Revision
 from posts.platforms import Finding
 from posts.services import post_approval_record, post_content_findings, post_findings, post_transition
 from posts.signals import post_blocked, post_content_changed, post_withdrawn
@@ -123,7 +123,9 @@ def _deadline(*, start: dt.datetime, turnaround: dt.timedelta, post: Post, after
     return deadline
 
 
-def round_transition(*, review_round: ReviewRound, to: str, actor: User, now: dt.datetime | None = None) -> ReviewRound:
+def round_transition(
+    *, review_round: ReviewRound, to: str, actor: User | None, now: dt.datetime | None = None
+) -> ReviewRound:
     """Lock ``review_round`` and end it in status ``to`` if `approvals.states` allows it; returns it.
 
     Closes the round's undecided stages unless it was approved, and writes the audit event. Raises ValidationError
@@ -152,7 +154,7 @@ def round_transition(*, review_round: ReviewRound, to: str, actor: User, now: dt
     return review_round
 
 
-def stage_transition(*, stage_run: StageRun, to: str, actor: User, now: dt.datetime | None = None) -> StageRun:
+def stage_transition(*, stage_run: StageRun, to: str, actor: User | None, now: dt.datetime | None = None) -> StageRun:
     """Lock ``stage_run`` and move it to status ``to`` if `approvals.states` allows it; returns it.
 
     Starting a stage sets its deadline and tells its reviewers after commit; any other move
@@ -375,7 +377,7 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
 
 
 @receiver(post_blocked, dispatch_uid="approvals.cancel_on_block")
-def _cancel_review_on_block(*, post: Post, actor: User, reason: str, **kwargs: Any) -> None:
+def _cancel_review_on_block(*, post: Post, actor: User | None, reason: str, **kwargs: Any) -> None:
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
         round_transition(review_round=review_round, to=RoundStatus.CANCELLED, actor=actor)
 
@@ -388,7 +390,9 @@ def _cancel_review_on_withdraw(*, post: Post, actor: User, reason: str, **kwargs
 
 
 @receiver(post_content_changed, dispatch_uid="approvals.restart_review")
-def _restart_review_on_change(*, post: Post, revision: Any, actor: User, previous_status: str, **kwargs: Any) -> None:
+def _restart_review_on_change(
+    *, post: Post, revision: Revision, actor: User, previous_status: str, **kwargs: Any
+) -> None:
     """An edit after submission supersedes the open round and starts again from the first stage."""
     superseded = False
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):

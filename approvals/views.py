@@ -72,7 +72,7 @@ def _review_page(
     decision_input: dict[str, Any] | None = None,
 ) -> HttpResponse:
     overview = review_overview(user=request.user, post=post, with_timeline=True)
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "post": post,
         "overview": overview,
         "diff": review_diff(user=request.user, post=post, overview=overview),

@@ -9,7 +9,6 @@ importing them.
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -97,7 +96,7 @@ class RegistryPanel:
 
     template_name: str
     order: int = 100
-    context: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, object] = field(default_factory=dict)
 
 
 # Called with the viewing user, the subject and the records shown on the page.

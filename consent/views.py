@@ -3,8 +3,6 @@
 Views parse input and call services; who may do what is consent.policy's answer.
 """
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -371,6 +369,6 @@ def fhir_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     if record is None or VIEW not in consent_actions(user=request.user, record=record):
         raise Http404
     document_url = request.build_absolute_uri(reverse("consent:document", args=[record.pk]))
-    resource: dict[str, Any] = consent_resource(record, document_url=document_url)
+    resource: dict[str, object] = consent_resource(record, document_url=document_url)
     response = JsonResponse(resource, content_type="application/fhir+json", json_dumps_params={"indent": 2})
     return _private(response)

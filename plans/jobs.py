@@ -189,7 +189,7 @@ class _Reporter:
             job_save(self.job)
 
 
-def _user(job: PlanJob) -> Any:
+def _user(job: PlanJob) -> User:
     return get_user_model().objects.get(pk=job.user_id, is_active=True)
 
 

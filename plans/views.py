@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.inputs import BoundedDateField
 from core.web import forbidden
 from people.http import AuthedHttpRequest
+from people.models import User
 from plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
 from plans.importing import ERROR, PlanOptions
 from plans.jobs import IMPORTED, PREVIEWED, PlanJob, job_create, job_load, job_start
@@ -113,7 +114,7 @@ class PlanExportForm(forms.Form):
     end = BoundedDateField(label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[(CSV, "CSV"), (XLSX, "Excel (.xlsx)")])
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = campaigns_for_user(user=user).order_by("name")  # type: ignore[attr-defined]
 
@@ -144,7 +145,7 @@ def _remember(request: HttpRequest, token: str) -> None:
     request.session[SESSION_KEY] = tokens[-SESSION_KEEP:]
 
 
-def _import_page(request: HttpRequest, form: PlanImportForm, status: int = 200) -> HttpResponse:
+def _import_page(request: AuthedHttpRequest, form: PlanImportForm, status: int = 200) -> HttpResponse:
     context = {
         "form": form,
         "export_form": PlanExportForm(user=request.user),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
 from core.inputs import BoundedDateField, local_moment
-from people.models import time_zone_choices
+from people.models import User, time_zone_choices
 from posts import platforms
 from posts.media import image_process
 from posts.models import (
@@ -330,7 +330,7 @@ class PostForm(forms.Form):
     )
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=time_zone_choices)
 
-    def __init__(self, *args: Any, user: Any, post: Post | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, post: Post | None = None, **kwargs: Any) -> None:
         self.user = user
         self.post = post
         self.policy = PostPolicy(user)
@@ -580,7 +580,7 @@ class PostForm(forms.Form):
 # Campaigns ------------------------------------------------------------------------------------
 
 
-def active_users() -> QuerySet[Any]:
+def active_users() -> QuerySet[User]:
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 

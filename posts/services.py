@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -75,7 +76,7 @@ def campaign_permissions_sync(*, campaign: Campaign) -> None:
     editors = set(campaign.team.all()) | {campaign.owner}
     viewers = editors | set(campaign.reviewers.all())
     wanted = {"view_campaign": viewers, "change_campaign": editors}
-    current: dict[Any, list[str]] = get_users_with_perms(  # type: ignore[assignment]
+    current: dict[User, list[str]] = get_users_with_perms(  # type: ignore[assignment]
         campaign, attach_perms=True, with_group_users=False, with_superusers=False
     )
     for codename, users in wanted.items():
@@ -352,7 +353,7 @@ def _media_add(*, post: Post, items: Sequence[NewMedia]) -> None:
         position += 1
 
 
-def _files_delete(*, storage: Any, names: list[str]) -> None:
+def _files_delete(*, storage: Storage, names: list[str]) -> None:
     for name in names:
         if name:
             storage.delete(name)

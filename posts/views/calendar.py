@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -147,7 +147,7 @@ class CalendarFilterForm(forms.Form):
         label=gettext_lazy("Status"), choices=PostStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, data: Any, *, campaigns: Iterable[Campaign], accounts: Iterable[Account]) -> None:
+    def __init__(self, data: QueryDict, *, campaigns: Iterable[Campaign], accounts: Iterable[Account]) -> None:
         super().__init__(data, auto_id="filter-%s")
         self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]  # type: ignore[attr-defined]
         self.fields["account"].choices = [(a.pk, str(a)) for a in accounts]  # type: ignore[attr-defined]
@@ -282,7 +282,7 @@ class MoveInputError(Exception):
         self.messages = messages
 
 
-def move_target(*, data: Any, post: Post, zone: Any) -> dt.datetime:
+def move_target(*, data: QueryDict, post: Post, zone: dt.tzinfo) -> dt.datetime:
     """Return the aware moment a move form asks for; raises MoveInputError on bad input.
 
     Dates and times are read in the viewer's zone, not the post's planning zone: the viewer

@@ -191,7 +191,7 @@ def post_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "posts/post_detail.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action: Callable[[Post], Any], done: str) -> HttpResponse:
+def _act(request: HttpRequest, pk: int, action: Callable[[Post], object], done: str) -> HttpResponse:
     post = _visible_post(request, pk)
     with service_action(request, success=done):
         action(post)
