@@ -5,11 +5,12 @@ The admin only parses input: chains and their stages are written by ``chain_save
 ``post_chain_set``; these services validate, ask the review policy and record the audit trail.
 """
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -35,48 +36,49 @@ from approvals.services import (
     chain_save,
     post_chain_set,
 )
-from people.models import User
+from people.http import admin_user
+from posts.models import Post
+
+M = TypeVar("M", bound=models.Model)
+P = TypeVar("P", bound=models.Model)
 
 
-def _actor(request: HttpRequest) -> User:
-    # The admin's views let only logged-in staff in.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[M]):
     """Rows written only by the workflow: Governance may look, nobody edits."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline[M, P]):
     extra = 0
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    # obj is the parent row (django-stubs' base types it as the inline's own model; either passes).
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
 
 # Chains ---------------------------------------------------------------------------------------
 
 
-class ReviewStageFormSet(BaseInlineFormSet):
+StageFormSet = BaseInlineFormSet[ReviewStage, ReviewChain, forms.ModelForm[ReviewStage]]
+
+
+class ReviewStageFormSet(StageFormSet):
     """Asks `chain_problems` before the service does, so a refusal shows above the stages."""
 
     def clean(self) -> None:
@@ -89,14 +91,14 @@ class ReviewStageFormSet(BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-class ReviewStageForm(forms.ModelForm):
+class ReviewStageForm(forms.ModelForm[ReviewStage]):
     def _get_validation_exclusions(self) -> set[str]:
         # Two stages may swap positions in one save, which a row-by-row check against the stored
         # rows would refuse; chain_problems checks the chain's positions as a whole instead.
         return {*super()._get_validation_exclusions(), "position"}  # type: ignore[misc]
 
 
-class ReviewStageInline(admin.TabularInline):
+class ReviewStageInline(admin.TabularInline[ReviewStage, ReviewChain]):
     model = ReviewStage
     form = ReviewStageForm
     formset = ReviewStageFormSet
@@ -114,7 +116,9 @@ class ReviewStageInline(admin.TabularInline):
     )
 
 
-def stage_changes(formset: BaseInlineFormSet) -> tuple[list[StageSpec], list[ReviewStage]]:
+def stage_changes(
+    formset: BaseInlineFormSet[ReviewStage, ReviewChain, forms.ModelForm[ReviewStage]],
+) -> tuple[list[StageSpec], list[ReviewStage]]:
     """Return the stage formset's input as `chain_save` takes it: (stages to create or change, stages to remove)."""
     stages: list[StageSpec] = []
     remove: list[ReviewStage] = []
@@ -132,7 +136,7 @@ def stage_changes(formset: BaseInlineFormSet) -> tuple[list[StageSpec], list[Rev
 
 
 @admin.register(ReviewChain)
-class ReviewChainAdmin(admin.ModelAdmin):
+class ReviewChainAdmin(admin.ModelAdmin[ReviewChain]):
     """Chains and their stages are written by `chain_save` and `chain_delete`, which validate and audit."""
 
     list_display = ("name", "stage_names", "is_default", "is_expedited", "active")
@@ -156,7 +160,7 @@ class ReviewChainAdmin(admin.ModelAdmin):
         for formset in formsets:
             if isinstance(formset, ReviewStageFormSet):
                 stages, remove = stage_changes(formset)
-        chain_save(chain=form.instance, actor=_actor(request), stages=stages, remove=remove)
+        chain_save(chain=form.instance, actor=admin_user(request), stages=stages, remove=remove)
         for formset in formsets:
             # What the admin's history says (construct_change_message), as formset.save() would tell it.
             kept = [item for item in formset.forms if item not in formset.deleted_forms]
@@ -176,11 +180,11 @@ class ReviewChainAdmin(admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: HttpRequest, obj: ReviewChain) -> None:
-        chain_delete(chain=obj, actor=_actor(request))
+        chain_delete(chain=obj, actor=admin_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReviewChain]) -> None:
         for chain in queryset.order_by("pk"):
-            chain_delete(chain=chain, actor=_actor(request))
+            chain_delete(chain=chain, actor=admin_user(request))
 
 
 # Which chain applies ----------------------------------------------------------------------------
@@ -196,24 +200,26 @@ class ActiveChainsMixin:
 
 
 @admin.register(CampaignChain)
-class CampaignChainAdmin(ActiveChainsMixin, admin.ModelAdmin):
+class CampaignChainAdmin(ActiveChainsMixin, admin.ModelAdmin[CampaignChain]):
     list_display = ("campaign", "chain")
     list_select_related = ("campaign", "chain")
     autocomplete_fields = ("campaign",)
     search_fields = ("campaign__name", "chain__name")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    def get_readonly_fields(self, request: HttpRequest, obj: CampaignChain | None = None) -> tuple[str, ...]:
         return ("campaign",) if obj is not None else ()
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: CampaignChain | None = None) -> bool:
         return False  # choose another chain instead; the services keep the trail
 
-    def save_model(self, request: HttpRequest, obj: CampaignChain, form: Any, change: bool) -> None:
-        setting = campaign_chain_set(campaign=obj.campaign, chain=obj.chain, actor=request.user)
+    def save_model(
+        self, request: HttpRequest, obj: CampaignChain, form: forms.ModelForm[CampaignChain], change: bool
+    ) -> None:
+        setting = campaign_chain_set(campaign=obj.campaign, chain=obj.chain, actor=admin_user(request))
         obj.pk = setting.pk
 
 
-class PostChainForm(forms.ModelForm):
+class PostChainForm(forms.ModelForm[PostChain]):
     """Asks the review policy before the service does, so a refusal shows as a form error."""
 
     request: HttpRequest
@@ -231,32 +237,35 @@ class PostChainForm(forms.ModelForm):
 
 
 @admin.register(PostChain)
-class PostChainAdmin(ActiveChainsMixin, admin.ModelAdmin):
+class PostChainAdmin(ActiveChainsMixin, admin.ModelAdmin[PostChain]):
     form = PostChainForm
     list_display = ("post", "chain")
     list_select_related = ("post", "chain")
     raw_id_fields = ("post",)
     search_fields = ("post__title", "chain__name")
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: PostChain | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[PostChain]]:
         form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"request": request})
+        # A subclass of the form Django built, carrying the request: still a ModelForm of PostChain.
+        return cast(type[forms.ModelForm[PostChain]], type(form.__name__, (form,), {"request": request}))
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    def get_readonly_fields(self, request: HttpRequest, obj: PostChain | None = None) -> tuple[str, ...]:
         return ("post",) if obj is not None else ()
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: PostChain | None = None) -> bool:
         return False  # choose another chain instead; the services keep the trail
 
-    def save_model(self, request: HttpRequest, obj: PostChain, form: Any, change: bool) -> None:
-        setting = post_chain_set(post=obj.post, chain=obj.chain, actor=request.user)
+    def save_model(self, request: HttpRequest, obj: PostChain, form: forms.ModelForm[PostChain], change: bool) -> None:
+        setting = post_chain_set(post=obj.post, chain=obj.chain, actor=admin_user(request))
         obj.pk = setting.pk
 
 
 # The runs (read-only) -------------------------------------------------------------------------
 
 
-class StageRunInline(ReadOnlyInline):
+class StageRunInline(ReadOnlyInline[StageRun, ReviewRound]):
     model = StageRun
     fields = ("stage", "status", "started_at", "deadline", "finished_at", "reminded_at")
     readonly_fields = fields
@@ -264,7 +273,7 @@ class StageRunInline(ReadOnlyInline):
 
 
 @admin.register(ReviewRound)
-class ReviewRoundAdmin(ReadOnlyAdmin):
+class ReviewRoundAdmin(ReadOnlyAdmin[ReviewRound]):
     list_display = ("post", "chain", "status", "revision", "submitted_by", "submitted_at", "finished_at")
     list_filter = ("status", "chain")
     list_select_related = ("post", "chain", "revision", "submitted_by")
@@ -274,14 +283,14 @@ class ReviewRoundAdmin(ReadOnlyAdmin):
     inlines = [StageRunInline]
 
 
-class DecisionInline(ReadOnlyInline):
+class DecisionInline(ReadOnlyInline[Decision, StageRun]):
     model = Decision
     fields = ("reviewer", "verdict", "comment", "acknowledged_findings", "content_hash", "created_at")
     readonly_fields = fields
 
 
 @admin.register(StageRun)
-class StageRunAdmin(ReadOnlyAdmin):
+class StageRunAdmin(ReadOnlyAdmin[StageRun]):
     list_display = ("round", "stage", "status", "deadline", "finished_at")
     list_filter = ("status", "stage__chain", "stage__group")
     list_select_related = ("round__post", "round__chain", "stage__chain")
@@ -290,7 +299,7 @@ class StageRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyAdmin[Decision]):
     list_display = ("created_at", "post", "stage", "reviewer", "verdict", "short_hash")
     list_filter = ("verdict", "stage_run__stage__group")
     list_select_related = ("stage_run__round__post", "stage_run__stage", "reviewer")
@@ -299,7 +308,7 @@ class DecisionAdmin(ReadOnlyAdmin):
     raw_id_fields = ("stage_run",)
 
     @admin.display(description=_("post"))
-    def post(self, decision: Decision) -> Any:
+    def post(self, decision: Decision) -> Post:
         return decision.stage_run.round.post
 
     @admin.display(description=_("stage"))

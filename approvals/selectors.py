@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -32,6 +32,7 @@ from approvals.policy import APPROVE, CHANGE_CHAIN, ApprovalPolicy, open_stage_r
 from approvals.services import chain_for_post, findings_keyed
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
+from people.models import User
 from posts.models import Campaign, Post, PostStatus, Revision
 from posts.selectors import VIEW_CAMPAIGN, posts_for_user
 
@@ -48,7 +49,7 @@ def post_is_overdue(post: Post, *, now: dt.datetime | None = None) -> bool:
 # Inbox ----------------------------------------------------------------------------------------
 
 
-def _campaign_visible(user: Any) -> Q:
+def _campaign_visible(user: User | AnonymousUser) -> Q:
     # The set form of posts.selectors.campaigns_for_user in one SQL condition: it needs no
     # permission queries first, which keeps the navigation count to a single query.
     if user.is_superuser:
@@ -61,7 +62,7 @@ def _campaign_visible(user: Any) -> Q:
     return Q(round__post__campaign__in=own) | Q(Exists(global_perm))
 
 
-def stage_runs_awaiting(*, user: Any) -> QuerySet[StageRun]:
+def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
     """Return the open stages ``user`` may decide now, oldest deadline first.
 
     The set form of ``approvals.policy.ApprovalPolicy.decide_refusal`` (tests hold the two together): a stage
@@ -97,7 +98,7 @@ class InboxItem:
     post_overdue: bool
 
 
-def inbox_for_user(*, user: Any) -> list[InboxItem]:
+def inbox_for_user(*, user: User | AnonymousUser) -> list[InboxItem]:
     """Return the posts waiting for the user's decision, oldest deadline first (one query)."""
     now = timezone.now()
     return [
@@ -114,7 +115,7 @@ def inbox_for_user(*, user: Any) -> list[InboxItem]:
 class ReviewCounts:
     """The navigation's counts, computed on first use with one query."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: User | AnonymousUser) -> None:
         self.user = user
 
     @cached_property
@@ -144,7 +145,7 @@ class PostGroup:
     posts: list[Post]
 
 
-def posts_by_state_for_author(*, user: Any) -> list[PostGroup]:
+def posts_by_state_for_author(*, user: User) -> list[PostGroup]:
     """Return the user's own posts grouped by state, each with its current stage (one query)."""
     open_run = StageRun.objects.filter(
         round__post=OuterRef("pk"),
@@ -288,7 +289,7 @@ def _finding_checks(post: Post) -> list[FindingCheck]:
     return sorted(checks.values(), key=lambda check: (check.whole_post, check.account, check.key))
 
 
-def review_overview(*, user: Any, post: Post, with_timeline: bool = False) -> ReviewOverview:
+def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bool = False) -> ReviewOverview:
     """Return what the review panel and page show of ``post`` to ``user``; query count is fixed."""
     now = timezone.now()
     rounds = rounds_for_post(post=post)
@@ -424,7 +425,7 @@ def _diff_lines(old: list[str], new: list[str]) -> list[DiffLine]:
     return out
 
 
-def review_diff(*, user: Any, post: Post, overview: ReviewOverview) -> ReviewDiff:
+def review_diff(*, user: User | AnonymousUser, post: Post, overview: ReviewOverview) -> ReviewDiff:
     """Diff the post's current revision against the one the user's stage (or the user) last approved.
 
     Reads the rounds the overview already loaded: no query of its own.
@@ -481,7 +482,7 @@ class TimelineEntry:
     comment: str
 
 
-def _when(value: Any) -> str:
+def _when(value: str | dt.datetime | None) -> str:
     if not value:
         return "—"
     moment = parse_datetime(value) if isinstance(value, str) else value

@@ -46,7 +46,7 @@ from core.tasks import enqueue_after_commit
 from people.models import User
 from posts.gates import post_consent_problems
 from posts.locks import post_lock
-from posts.models import Campaign, ContentType, Post, PostStatus
+from posts.models import Campaign, ContentType, Post, PostStatus, Revision
 from posts.platforms import Finding
 from posts.services import (
     post_approval_record,
@@ -131,7 +131,9 @@ def _deadline(*, start: dt.datetime, turnaround: dt.timedelta, post: Post, after
     return deadline
 
 
-def round_transition(*, review_round: ReviewRound, to: str, actor: Any, now: dt.datetime | None = None) -> ReviewRound:
+def round_transition(
+    *, review_round: ReviewRound, to: str, actor: User | None, now: dt.datetime | None = None
+) -> ReviewRound:
     """Lock ``review_round`` and end it in status ``to`` if `approvals.states` allows it; returns it.
 
     Closes the round's undecided stages unless it was approved, and writes the audit event. Raises ValidationError
@@ -160,7 +162,7 @@ def round_transition(*, review_round: ReviewRound, to: str, actor: Any, now: dt.
     return review_round
 
 
-def stage_transition(*, stage_run: StageRun, to: str, actor: Any, now: dt.datetime | None = None) -> StageRun:
+def stage_transition(*, stage_run: StageRun, to: str, actor: User | None, now: dt.datetime | None = None) -> StageRun:
     """Lock ``stage_run`` and move it to status ``to`` if `approvals.states` allows it; returns it.
 
     Starting a stage sets its deadline and tells its reviewers after commit; any other move
@@ -199,7 +201,7 @@ def stage_transition(*, stage_run: StageRun, to: str, actor: Any, now: dt.dateti
     return stage_run
 
 
-def _round_open(*, post: Post, actor: Any) -> ReviewRound:
+def _round_open(*, post: Post, actor: User) -> ReviewRound:
     chain = chain_for_post(post=post)
     stages = list(chain.stages.order_by("position"))
     if not stages:
@@ -228,7 +230,7 @@ def _round_open(*, post: Post, actor: Any) -> ReviewRound:
 
 
 @transaction.atomic
-def round_submit(*, post: Post, actor: Any) -> ReviewRound:
+def round_submit(*, post: Post, actor: User) -> ReviewRound:
     """Freeze the post's current revision and open a round at the chain's first stage."""
     post = post_lock(post.pk)
     if SUBMIT not in ApprovalPolicy(actor).actions(post):
@@ -263,7 +265,7 @@ def _rule_met(*, stage_run: StageRun) -> bool:
 def decision_record(
     *,
     stage_run: StageRun,
-    reviewer: Any,
+    reviewer: User,
     verdict: str,
     comment: str = "",
     acknowledged: Iterable[str] = (),
@@ -393,20 +395,22 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
 
 
 @receiver(post_blocked, dispatch_uid="approvals.cancel_on_block")
-def _cancel_review_on_block(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
+def _cancel_review_on_block(*, post: Post, actor: User | None, reason: str, **kwargs: Any) -> None:
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
         round_transition(review_round=review_round, to=RoundStatus.CANCELLED, actor=actor)
 
 
 @receiver(post_withdrawn, dispatch_uid="approvals.cancel_on_withdraw")
-def _cancel_review_on_withdraw(*, post: Post, actor: Any, reason: str, **kwargs: Any) -> None:
+def _cancel_review_on_withdraw(*, post: Post, actor: User, reason: str, **kwargs: Any) -> None:
     """A withdrawn post needs no review: its open round is cancelled (audited by `round_transition`)."""
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
         round_transition(review_round=review_round, to=RoundStatus.CANCELLED, actor=actor)
 
 
 @receiver(post_content_changed, dispatch_uid="approvals.restart_review")
-def _restart_review_on_change(*, post: Post, revision: Any, actor: Any, previous_status: str, **kwargs: Any) -> None:
+def _restart_review_on_change(
+    *, post: Post, revision: Revision, actor: User, previous_status: str, **kwargs: Any
+) -> None:
     """An edit after submission supersedes the open round and starts again from the first stage."""
     superseded = False
     for review_round in rows_lock(ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).order_by("pk")):
@@ -424,7 +428,7 @@ def _restart_review_on_change(*, post: Post, revision: Any, actor: Any, previous
 
 
 @transaction.atomic
-def post_chain_set(*, post: Post, chain: ReviewChain, actor: Any) -> PostChain:
+def post_chain_set(*, post: Post, chain: ReviewChain, actor: User) -> PostChain:
     """Give one post a chain of its own (Governance, before it is submitted)."""
     post = post_lock(post.pk)
     if CHANGE_CHAIN not in ApprovalPolicy(actor).actions(post):
@@ -439,7 +443,7 @@ def post_chain_set(*, post: Post, chain: ReviewChain, actor: Any) -> PostChain:
 
 
 @transaction.atomic
-def campaign_chain_set(*, campaign: Campaign, chain: ReviewChain, actor: Any) -> CampaignChain:
+def campaign_chain_set(*, campaign: Campaign, chain: ReviewChain, actor: User) -> CampaignChain:
     """Set the chain a campaign's posts go through by default."""
     if not (actor.has_perm("approvals.change_campaignchain") or actor.has_perm("posts.change_campaign", campaign)):
         raise PermissionDenied(_("You may not change this campaign's review chain."))

@@ -26,6 +26,7 @@ from approvals.selectors import (
 from approvals.services import REFUSALS, decision_record, decision_version_check, post_chain_set, round_submit
 from audit.versions import StaleVersion, version_of, version_parse
 from core.web import safe_next, service_action
+from people.http import AuthedHttpRequest
 from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
@@ -47,7 +48,7 @@ def _back(request: HttpRequest, post: Post) -> HttpResponseRedirect:
 
 @require_GET
 @login_required
-def inbox_view(request: HttpRequest) -> HttpResponse:
+def inbox_view(request: AuthedHttpRequest) -> HttpResponse:
     """My reviews: the posts waiting for the user's stage, oldest deadline first."""
     items = inbox_for_user(user=request.user)
     return render(request, "approvals/inbox.html", {"items": items, "nav": "reviews"})
@@ -55,7 +56,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def my_posts_view(request: HttpRequest) -> HttpResponse:
+def my_posts_view(request: AuthedHttpRequest) -> HttpResponse:
     """My posts: the user's own posts by state, with where each stands in review."""
     groups = posts_by_state_for_author(user=request.user)
     return render(request, "approvals/my_posts.html", {"groups": groups, "nav": "my_posts"})
@@ -71,7 +72,7 @@ def _review_page(
     decision_input: dict[str, Any] | None = None,
 ) -> HttpResponse:
     overview = review_overview(user=request.user, post=post, with_timeline=True)
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "post": post,
         "overview": overview,
         "diff": review_diff(user=request.user, post=post, overview=overview),
@@ -89,7 +90,7 @@ def _review_page(
 
 @require_GET
 @login_required
-def review_view(request: HttpRequest, pk: int) -> HttpResponse:
+def review_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """What a reviewer decides on: the post per platform, findings, diff, decisions, timeline."""
     # The version is read before the post, so the decision form never claims a newer one than it shows.
     version = version_of(model=Post, pk=pk)
@@ -113,7 +114,7 @@ def _stale_decision(request: HttpRequest, pk: int, stale: StaleVersion) -> HttpR
 
 @require_POST
 @login_required
-def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def submit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Submit for review: freeze the current revision and open a round."""
     post = _visible_post(request, pk)
     if SUBMIT not in ApprovalPolicy(request.user).actions(post):
@@ -126,7 +127,7 @@ def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Record Approve, Request changes or Reject on the post's open stage.
 
     A decision on a post changed since the form was opened (a new revision, another
@@ -187,7 +188,7 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def chain_view(request: HttpRequest, pk: int) -> HttpResponse:
+def chain_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Change chain: Governance gives one post a chain of its own before it is submitted."""
     post = _visible_post(request, pk)
     if CHANGE_CHAIN not in ApprovalPolicy(request.user).actions(post):

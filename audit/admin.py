@@ -1,7 +1,5 @@
 """The audit trail and the mail ledger in the admin, read-only for everyone; a button checks the chain."""
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,7 +13,7 @@ from audit.selectors import chain_verify
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_display = (
         "seq",
         "created_at",
@@ -52,13 +50,13 @@ class AuditEventAdmin(admin.ModelAdmin):
         return obj.hash[:12]
 
     # Append-only: nobody, not even a superuser, adds, changes or deletes an event here.
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
     def get_urls(self) -> list[URLPattern]:
@@ -93,18 +91,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     """The mail ledger: which event was mailed to whom. Written only by ``core.mail.mail_once``."""
 
     list_display = ("key", "sent_at")
     search_fields = ("key",)
     date_hierarchy = "sent_at"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
         return False

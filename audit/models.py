@@ -109,7 +109,7 @@ def event_hash(
     object_id: str,
     object_repr: str,
     content_hash: str,
-    changes: Any,
+    changes: object,
     prev_hash: str,
 ) -> str:
     """Return the SHA-256 of an event's canonical content and its predecessor's hash.

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
@@ -16,6 +18,9 @@ from core.inputs import storable
 # Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_210_311
 
+
+# Who acts: a user (anonymous ones are recorded by name only), a command's name, or None: the system.
+Actor = AbstractBaseUser | AnonymousUser | str | None
 
 _ENCODER = DjangoJSONEncoder()
 _SCALARS = frozenset({str, int, bool, type(None)})  # values the JSON round trip gives back unchanged
@@ -61,10 +66,15 @@ def _normalise(changes: dict[str, Any]) -> dict[str, Any]:
     return cast("dict[str, Any]", storable(plain))
 
 
+def _user(actor: Actor) -> AbstractBaseUser | None:
+    """Return ``actor`` if it is a logged-in user (who gets the foreign key), else None."""
+    return actor if isinstance(actor, AbstractBaseUser) and actor.is_authenticated else None
+
+
 @transaction.atomic
 def event_record(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: models.Model,
     changes: dict[str, Any] | None = None,
@@ -80,12 +90,13 @@ def event_record(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     # SQLite runs IMMEDIATE transactions (settings), so writers are already serialised.
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = _user(actor)
     event = AuditEvent(
         seq=(last.seq + 1) if last else 1,
         created_at=timezone.now(),
-        actor=actor if is_user else None,
-        actor_repr=(actor.get_username() if is_user else str(actor or "system"))[:200],
+        # The foreign key is to AUTH_USER_MODEL (people.User), which audit, below people, may not name.
+        actor=user,  # type: ignore[misc]
+        actor_repr=(user.get_username() if user is not None else str(actor or "system"))[:200],
         action=action,
         object_type=object_type_of(obj),
         object_id=str(obj.pk),
@@ -126,7 +137,7 @@ _EVENT_FIELDS = (
 
 
 @transaction.atomic
-def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> int:
+def events_record_many(*, actor: Actor, events: Sequence[EventSpec]) -> int:
     """Append ``events`` to the chain in order, as many `event_record` calls would; returns how many.
 
     One read of the chain's end and one multi-row insert, for services that write thousands of
@@ -141,9 +152,9 @@ def events_record_many(*, actor: Any, events: Sequence[EventSpec]) -> int:
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
     seq = last.seq if last else 0
     prev_hash = last.hash if last else GENESIS_HASH
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    actor_id = actor.pk if is_user else None
-    actor_repr = (actor.get_username() if is_user else str(actor or "system"))[:200]
+    user = _user(actor)
+    actor_id = user.pk if user is not None else None
+    actor_repr = (user.get_username() if user is not None else str(actor or "system"))[:200]
     now = timezone.now()
     stamp = now.isoformat()
     rows: list[tuple[Any, ...]] = []

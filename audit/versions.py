@@ -10,7 +10,6 @@ one. The events after the opened version say who changed what, and when.
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import models
 from django.db.models.functions import Cast, Coalesce
@@ -44,11 +43,11 @@ class StaleVersion(Conflict):
         self.changes = changes
 
 
-def _change_events(object_type: str, object_id: Any) -> "models.QuerySet[AuditEvent]":
+def _change_events(object_type: str, object_id: object) -> "models.QuerySet[AuditEvent]":
     return AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id)).exclude(action__in=NOT_CHANGES)
 
 
-def version_of(*, model: type[models.Model], pk: Any) -> int:
+def version_of(*, model: type[models.Model], pk: object) -> int:
     """Return the version of the object ``model`` ``pk``: the sequence number of its latest change, or 0."""
     latest = _change_events(object_type_of(model), pk).order_by("-seq").values_list("seq", flat=True).first()
     return latest or 0
@@ -67,7 +66,7 @@ def version_annotation(model: type[models.Model]) -> Coalesce:
     return Coalesce(models.Subquery(latest), models.Value(0), output_field=models.PositiveBigIntegerField())
 
 
-def version_parse(value: Any) -> int:
+def version_parse(value: object) -> int:
     """Return the version a submitted form carries; 0 (older than anything stored) when it carries none."""
     text = str(value or "").strip()
     return int(text) if text.isdigit() and len(text) < 19 else 0

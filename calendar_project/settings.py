@@ -11,8 +11,13 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+# Lets the generic classes the type hints name (admin.ModelAdmin[Post], forms.ModelForm[User], ...)
+# be subscripted at runtime too; it changes nothing else.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ same policy as the UI), revocation on the record's registry page, where how it w
 and why are recorded.
 """
 
-from typing import Any
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,14 +20,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from consent.models import ConsentRecord, ConsentSigner, ConsentState, Subject
+from consent.models import ConsentRecord, ConsentRecordQuerySet, ConsentSigner, ConsentState, Subject
 from consent.policy import VERIFY, ConsentPolicy
 from consent.selectors import REGISTRY_STATES
 from consent.services import SUBJECT_FIELDS, consent_verify, subject_create, subject_update
+from people.http import admin_user
 
 
 @admin.register(Subject)
-class SubjectAdmin(admin.ModelAdmin):
+class SubjectAdmin(admin.ModelAdmin[Subject]):
     list_display = ("display_name", "reference", "date_of_birth", "deceased_on", "record_count", "created_at")
     search_fields = ("display_name", "reference")
     fields = (*SUBJECT_FIELDS, "registry_link", "created_at", "created_by")
@@ -48,33 +49,34 @@ class SubjectAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>', reverse("consent:subject_detail", args=[obj.pk]), _("Open in the consent registry")
         )
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Subject | None = None) -> bool:
         # Consent records and the audit trail point at subjects; they stay.
         return False
 
-    def save_model(self, request: HttpRequest, obj: Subject, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Subject, form: forms.ModelForm[Subject], change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in SUBJECT_FIELDS if name in form.cleaned_data}
         if change:
-            subject = subject_update(subject=obj, actor=request.user, data=data)
+            subject = subject_update(subject=obj, actor=admin_user(request), data=data)
         else:
-            subject = subject_create(actor=request.user, data=data)
+            subject = subject_create(actor=admin_user(request), data=data)
         # The admin logs and redirects with the instance it built; make it the saved one.
         obj.pk = subject.pk
         obj._state.adding = False
         obj.refresh_from_db()
 
 
-class ConsentSignerInline(admin.TabularInline):
+class ConsentSignerInline(admin.TabularInline[ConsentSigner, ConsentRecord]):
     model = ConsentSigner
     fields = ("role", "name", "authority")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    # An inline's obj is the parent record; django-stubs' InlineModelAdmin overrides this the same way, with an ignore.
+    def has_change_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:  # type: ignore[override]
         return False
 
 
@@ -82,13 +84,14 @@ class StateFilter(admin.SimpleListFilter):
     title = _("state")
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[ConsentRecord]) -> list[tuple[str, str]]:
         return [(state.value, str(state.label)) for state in REGISTRY_STATES]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ConsentRecord]) -> QuerySet[ConsentRecord]:
         value = self.value()
         if value in ConsentState.values:
-            return queryset.with_state(value)  # type: ignore[attr-defined]
+            # The changelist's queryset comes from ConsentRecord.objects, a ConsentRecordQuerySet.
+            return cast(ConsentRecordQuerySet, queryset).with_state(value)
         return queryset
 
 
@@ -129,7 +132,7 @@ RECORD_FIELDS = (
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(admin.ModelAdmin[ConsentRecord]):
     list_display = ("__str__", "subject_reference", "state_display", "signed_on", "expires_on", "recorded_by")
     list_select_related = ("subject", "recorded_by")
     list_filter = (StateFilter, "all_platforms", "signed_on")
@@ -141,13 +144,13 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     actions = ("verify",)
 
     # Recorded with the signed form in the registry; changed only through the services.
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
         return False
 
     @admin.display(description=_("reference"), ordering="subject__reference")
@@ -179,7 +182,7 @@ class ConsentRecordAdmin(admin.ModelAdmin):
                 refused.append(str(record))
                 continue
             try:
-                consent_verify(record=record, actor=request.user)
+                consent_verify(record=record, actor=admin_user(request))
             except (ValidationError, PermissionDenied):
                 refused.append(str(record))
             else:

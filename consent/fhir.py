@@ -22,7 +22,6 @@ Mapping decisions (docs/consent.md explains them for readers outside the code):
 import base64
 import datetime as dt
 import hashlib
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -65,19 +64,19 @@ def _instant(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def _extension(name: str, **value: Any) -> dict[str, Any]:
+def _extension(name: str, **value: object) -> dict[str, object]:
     return {"url": f"{fhir_base()}/StructureDefinition/{name}", **value}
 
 
-def _subject_identifier(record: ConsentRecord) -> dict[str, Any]:
+def _subject_identifier(record: ConsentRecord) -> dict[str, object]:
     return {
         "identifier": {"system": f"{fhir_base()}/subject-reference", "value": record.subject.reference},
         "display": record.subject.reference,
     }
 
 
-def _performer(record: ConsentRecord) -> list[dict[str, Any]]:
-    performers: list[dict[str, Any]] = []
+def _performer(record: ConsentRecord) -> list[dict[str, object]]:
+    performers: list[dict[str, object]] = []
     for signer in record.signers.all():
         if signer.role == SignerRole.SUBJECT:
             performers.append({"type": "Patient", **_subject_identifier(record)})
@@ -102,8 +101,8 @@ def _document_digest(record: ConsentRecord) -> tuple[int, str] | None:
     return size, base64.b64encode(sha1.digest()).decode("ascii")
 
 
-def _attachment(record: ConsentRecord, document_url: str | None) -> dict[str, Any]:
-    attachment: dict[str, Any] = {"contentType": record.document_type, "title": record.document_name}
+def _attachment(record: ConsentRecord, document_url: str | None) -> dict[str, object]:
+    attachment: dict[str, object] = {"contentType": record.document_type, "title": record.document_name}
     if document_url:
         attachment["url"] = document_url
     digest = _document_digest(record)
@@ -132,11 +131,11 @@ def _recipients_display(record: ConsentRecord) -> str:
     return f"{record.recipients} (via {where})" if where else record.recipients
 
 
-def _provision(record: ConsentRecord) -> dict[str, Any]:
+def _provision(record: ConsentRecord) -> dict[str, object]:
     period: dict[str, str] = {"start": record.signed_on.isoformat()}
     if record.expires_on is not None:
         period["end"] = record.expires_on.isoformat()
-    provision: dict[str, Any] = {
+    provision: dict[str, object] = {
         "type": "permit",
         "period": period,
         "actor": [
@@ -161,7 +160,7 @@ def _provision(record: ConsentRecord) -> dict[str, Any]:
     return provision
 
 
-def _extensions(record: ConsentRecord) -> list[dict[str, Any]]:
+def _extensions(record: ConsentRecord) -> list[dict[str, object]]:
     extensions = []
     if record.expiry_event:
         extensions.append(_extension("consent-expiry-event", valueString=record.expiry_event))
@@ -175,10 +174,10 @@ def _extensions(record: ConsentRecord) -> list[dict[str, Any]]:
 
 def consent_resource(
     record: ConsentRecord, *, now: dt.datetime | None = None, document_url: str | None = None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Return ``record`` as a FHIR R4 Consent resource (a JSON-ready dict), its status as of ``now``."""
     now = now or timezone.now()
-    resource: dict[str, Any] = {"resourceType": "Consent", "id": str(record.pk)}
+    resource: dict[str, object] = {"resourceType": "Consent", "id": str(record.pk)}
     extensions = _extensions(record)
     if extensions:
         resource["extension"] = extensions

@@ -10,7 +10,6 @@ ten years after death. Revocation is stored, never deleted.
 
 import datetime as dt
 import os
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -38,8 +37,9 @@ class PrivateStorage(FileSystemStorage):
 
     # Read the setting on every use (not cached), so a changed PRIVATE_MEDIA_ROOT always applies.
     @property
-    def base_location(self) -> Any:
-        return settings.PRIVATE_MEDIA_ROOT
+    def base_location(self) -> str | os.PathLike[str]:
+        location: str | os.PathLike[str] = settings.PRIVATE_MEDIA_ROOT
+        return location
 
     @property
     def location(self) -> str:

@@ -9,12 +9,13 @@ importing them.
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from consent.models import ConsentRecord, ConsentState, Subject
+from people.models import User
 
 REGISTRY_PAGE_SIZE = 50
 # The order of the state filter and its counts on the registry page.
@@ -95,11 +96,11 @@ class RegistryPanel:
 
     template_name: str
     order: int = 100
-    context: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, object] = field(default_factory=dict)
 
 
 # Called with the viewing user, the subject and the records shown on the page.
-RegistryPanelProvider = Callable[[Any, Subject, Sequence[ConsentRecord]], RegistryPanel | None]
+RegistryPanelProvider = Callable[[User | AnonymousUser, Subject, Sequence[ConsentRecord]], RegistryPanel | None]
 
 _panel_providers: dict[str, RegistryPanelProvider] = {}
 
@@ -109,7 +110,9 @@ def registry_panel_register(key: str, provider: RegistryPanelProvider) -> None:
     _panel_providers[key] = provider
 
 
-def registry_panels(*, user: Any, subject: Subject, records: Sequence[ConsentRecord]) -> list[RegistryPanel]:
+def registry_panels(
+    *, user: User | AnonymousUser, subject: Subject, records: Sequence[ConsentRecord]
+) -> list[RegistryPanel]:
     """Return the blocks every registered provider offers for these records, in display order."""
     panels = [
         panel for provider in _panel_providers.values() if (panel := provider(user, subject, records)) is not None

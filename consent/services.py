@@ -4,12 +4,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRo
 from consent.signals import consent_lapsed, consent_revoked
 from consent.stale import record_version_check, subject_version_check
 from core.locks import row_lock
+from people.models import User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -54,7 +56,7 @@ class SignerSpec:
     authority: str = ""
 
 
-def _require(actor: Any, perm: str, message: str) -> None:
+def _require(actor: User, perm: str, message: str) -> None:
     if not (actor is not None and actor.is_authenticated and actor.has_perm(perm)):
         raise PermissionDenied(message)
 
@@ -63,7 +65,7 @@ def _require(actor: Any, perm: str, message: str) -> None:
 
 
 @transaction.atomic
-def subject_create(*, actor: Any, data: dict[str, Any]) -> Subject:
+def subject_create(*, actor: User, data: dict[str, Any]) -> Subject:
     """Register a person who may appear in content; returns them."""
     _require(actor, "consent.add_subject", _("You may not register people."))
     unknown = set(data) - set(SUBJECT_FIELDS)
@@ -80,7 +82,7 @@ def subject_create(*, actor: Any, data: dict[str, Any]) -> Subject:
 
 @transaction.atomic
 def subject_update(
-    *, subject: Subject, actor: Any, data: dict[str, Any], expected_version: int | None = None
+    *, subject: Subject, actor: User, data: dict[str, Any], expected_version: int | None = None
 ) -> Subject:
     """Change a subject's details; returns them. A form opened on an older version is refused."""
     _require(actor, "consent.change_subject", _("You may not change people's details."))
@@ -121,7 +123,7 @@ def _signers_clean(signers: Sequence[SignerSpec]) -> None:
 @transaction.atomic
 def consent_record_create(
     *,
-    actor: Any,
+    actor: User,
     subject: Subject,
     data: dict[str, Any],
     signers: Sequence[SignerSpec],
@@ -172,7 +174,7 @@ def consent_record_create(
 
 
 @transaction.atomic
-def consent_verify(*, record: ConsentRecord, actor: Any, expected_version: int | None = None) -> ConsentRecord:
+def consent_verify(*, record: ConsentRecord, actor: User, expected_version: int | None = None) -> ConsentRecord:
     """Confirm, as a second consent officer, that the form matches the record; returns it."""
     _require(actor, "consent.verify_consentrecord", _("You may not verify consent."))
     record = row_lock(ConsentRecord, record.pk)
@@ -194,7 +196,7 @@ def consent_verify(*, record: ConsentRecord, actor: Any, expected_version: int |
 def consent_revoke(
     *,
     record: ConsentRecord,
-    actor: Any,
+    actor: User,
     received_via: str,
     reason: str = "",
     received_at: dt.datetime | None = None,
@@ -277,7 +279,7 @@ def consent_expiry_reminders_send(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def document_open(*, record: ConsentRecord, actor: Any, request_id: str = "") -> IO[bytes]:
+def document_open(*, record: ConsentRecord, actor: User, request_id: str = "") -> FieldFile:
     """Open the signed form for ``actor`` (access checked by the caller's policy) and audit the view."""
     event_record(
         actor=actor,
@@ -286,7 +288,8 @@ def document_open(*, record: ConsentRecord, actor: Any, request_id: str = "") ->
         changes={"request_id": request_id} if request_id else {},
         content_hash=record.document_checksum,
     )
-    return record.document.open("rb")
+    # A FileField reads back as a FieldFile; django-stubs types the attribute as Any.
+    return cast(FieldFile, record.document).open("rb")
 
 
 def consent_fhir_export(

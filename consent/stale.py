@@ -1,7 +1,6 @@
 """Refuse a save made on an older version of a person or a consent record (audit.versions)."""
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -12,7 +11,7 @@ from consent.models import ConsentRecord, Subject
 SHORT = 80
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = " ".join(str(value if value is not None else "—").split())
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 

@@ -34,6 +34,7 @@ from consent.services import (
 from consent.services import subject_update as subject_update_service
 from consent.stale import record_version_check
 from core.web import current_request_id, service_action
+from people.http import AuthedHttpRequest
 
 NAV = "consent"
 
@@ -70,7 +71,7 @@ def _record_or_404(pk: int) -> ConsentRecord:
 
 @require_GET
 @login_required
-def registry_view(request: HttpRequest) -> HttpResponse:
+def registry_view(request: AuthedHttpRequest) -> HttpResponse:
     """List people and their consent records, searchable by name or reference and filterable by state."""
     if denied := _registry_denied(request):
         return denied
@@ -113,7 +114,7 @@ def _subject_form_page(
 
 
 @login_required
-def subject_create_view(request: HttpRequest) -> HttpResponse:
+def subject_create_view(request: AuthedHttpRequest) -> HttpResponse:
     """Register a person who may appear in content."""
     if denied := _registry_denied(request):
         return denied
@@ -134,7 +135,7 @@ def subject_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def subject_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def subject_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Change a person's details; a save over someone else's change is refused (409), the input kept."""
     if denied := _registry_denied(request):
         return denied
@@ -172,7 +173,7 @@ def subject_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def subject_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def subject_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show a person, all their consent records with state and signers, and what uses them."""
     if denied := _registry_denied(request):
         return denied
@@ -199,7 +200,7 @@ def subject_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def record_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+def record_create_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Record a signed consent form for a person (pending until another officer verifies it)."""
     if denied := _registry_denied(request):
         return denied
@@ -261,7 +262,7 @@ def _record_page(
 
 @require_GET
 @login_required
-def record_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def record_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show every field of a consent record, its state, its history and the actions the user may take."""
     if denied := _registry_denied(request):
         return denied
@@ -272,7 +273,7 @@ def record_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
+def record_verify_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Verify a record as a second Consent officer."""
     if denied := _registry_denied(request):
         return denied
@@ -298,7 +299,7 @@ def record_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def record_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def record_revoke_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Record that the person withdrew their consent; stops everything not yet published that uses it."""
     if denied := _registry_denied(request):
         return denied
@@ -340,7 +341,7 @@ def _private(response: HttpResponseBase) -> HttpResponseBase:
 
 @require_GET
 @login_required
-def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+def document_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     """Download the signed form: 404 to anyone who may not even see the record, 403 to those who may only see it."""
     record = selectors.record_by_id(pk=pk)
     if record is None:
@@ -363,7 +364,7 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @require_GET
 @login_required
-def fhir_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+def fhir_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     """Return the record as an HL7 FHIR R4 Consent resource."""
     record = selectors.record_by_id(pk=pk)
     if record is None or VIEW not in ConsentPolicy(request.user).actions(record):

@@ -9,7 +9,7 @@ import hashlib
 import io
 import math
 from dataclasses import dataclass
-from typing import IO, Any, Final, Literal
+from typing import IO, Final, Literal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -30,7 +30,7 @@ _READERS: Final[dict[ImageFormat, type[ImageFile.ImageFile]]] = {
     "png": PngImagePlugin.PngImageFile,
     "webp": WebPImagePlugin.WebPImageFile,
 }
-_SAVE: Final[dict[ImageFormat, tuple[str, dict[str, Any]]]] = {
+_SAVE: Final[dict[ImageFormat, tuple[str, dict[str, object]]]] = {
     "jpeg": ("JPEG", {"quality": 88, "optimize": True, "progressive": True}),
     "png": ("PNG", {}),
     "webp": ("WEBP", {"quality": 88}),

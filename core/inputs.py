@@ -10,7 +10,7 @@ for what no form reads all use what is defined here.
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 from urllib.parse import unquote_to_bytes
 
 from django import forms
@@ -82,13 +82,17 @@ def unstorable_error() -> ValidationError:
     )
 
 
-def text_storable(value: Any) -> None:
+def text_storable(value: object) -> None:
     """Validate that a text holds no NUL and no lone surrogate."""
     if isinstance(value, str) and text_problem(value):
         raise unstorable_error()
 
 
-def storable(value: Any) -> Any:
+@overload
+def storable(value: str) -> str: ...
+@overload
+def storable(value: object) -> object: ...
+def storable(value: object) -> object:
     """Return ``value`` with every unstorable character in its strings replaced by U+FFFD.
 
     For what must be kept whatever it holds (the audit trail): the event survives, the
@@ -125,7 +129,7 @@ class BoundedDateTimeField(forms.DateTimeField):
 
     default_validators = [date_in_range]
 
-    def to_python(self, value: Any) -> dt.datetime | None:
+    def to_python(self, value: str | dt.datetime | dt.date | None) -> dt.datetime | None:
         try:
             result = super().to_python(value)
         except OverflowError as exc:

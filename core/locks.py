@@ -12,7 +12,7 @@ database's write lock when the transaction begins, so every read inside it is cu
 """
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db import models, transaction
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
@@ -20,7 +20,7 @@ from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=models.Model)
 
-Related = Sequence[str | Prefetch]
+Related = Sequence[str | Prefetch[str]]
 
 
 def rows_lock(queryset: QuerySet[M], *, related: Related = (), no_key: bool = False) -> list[M]:
@@ -43,7 +43,7 @@ def rows_lock(queryset: QuerySet[M], *, related: Related = (), no_key: bool = Fa
     return rows
 
 
-def row_lock(model: type[M], pk: Any, *, related: Related = (), no_key: bool = False) -> M:
+def row_lock(model: type[M], pk: object, *, related: Related = (), no_key: bool = False) -> M:
     """Lock the row of ``model`` with primary key ``pk``; return it with ``related`` read after the lock.
 
     Raises ``model.DoesNotExist`` when there is no such row.

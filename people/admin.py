@@ -1,6 +1,7 @@
 """Governance manages people and their roles (groups) here, through the people services, which audit every change."""
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin, messages
@@ -11,12 +12,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
-from django.forms import ModelForm
+from django.forms import BaseForm, BaseFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from people.http import admin_user
 from people.models import User
 from people.services import (
     group_permissions_set,
@@ -37,14 +39,7 @@ _SET_BY_THEIR_SERVICES = frozenset({"groups", "user_permissions"})
 admin.site.unregister(Group)
 
 
-def _actor(request: HttpRequest) -> User:
-    # The admin's views let only logged-in staff in.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _same(old: Any, new: Any) -> bool:
+def _same(old: object, new: object) -> bool:
     # The form shows times to the second, so an untouched time comes back without microseconds.
     if isinstance(old, dt.datetime) and isinstance(new, dt.datetime):
         return old.replace(microsecond=0) == new.replace(microsecond=0)
@@ -52,7 +47,7 @@ def _same(old: Any, new: Any) -> bool:
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         (_("Preferences"), {"fields": ("time_zone", "language")}),
@@ -78,19 +73,19 @@ class UserAdmin(BaseUserAdmin):
     def roles(self, obj: User) -> str:
         return ", ".join(sorted(group.name for group in obj.groups.all()))
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
         if request.user.is_superuser:
             return readonly
         return (*readonly, *_SUPERUSER_ONLY_FIELDS)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # A superuser's password and roles are out of reach for everyone else.
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # People are deactivated, never deleted: their decisions and audit events point at them.
         return False
 
@@ -104,7 +99,9 @@ class UserAdmin(BaseUserAdmin):
             if form.is_valid() and (usable or "unset-password" in request.POST):
                 with transaction.atomic():
                     user_password_set(
-                        user=user, actor=_actor(request), password=form.cleaned_data["password1"] if usable else None
+                        user=user,
+                        actor=admin_user(request),
+                        password=form.cleaned_data["password1"] if usable else None,
                     )
                     self.log_change(request, user, self.construct_change_message(request, form, []))
                 if usable:
@@ -115,21 +112,25 @@ class UserAdmin(BaseUserAdmin):
                 return HttpResponseRedirect(reverse("admin:people_user_change", args=[user.pk]))
         return super().user_change_password(request, id, form_url)
 
-    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        user_save(user=obj, actor=_actor(request), changes=_user_changes(form))
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool) -> None:
+        user_save(user=obj, actor=admin_user(request), changes=_user_changes(form))
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[User], formsets: Sequence[BaseFormSet[BaseForm]], change: bool
+    ) -> None:
         # Roles and permissions go through their services (audited), never form.save_m2m().
         user: User = form.instance
         if "groups" in form.cleaned_data:
-            user_roles_set(user=user, actor=_actor(request), groups=form.cleaned_data["groups"])
+            user_roles_set(user=user, actor=admin_user(request), groups=form.cleaned_data["groups"])
         if "user_permissions" in form.cleaned_data:
-            user_permissions_set(user=user, actor=_actor(request), permissions=form.cleaned_data["user_permissions"])
+            user_permissions_set(
+                user=user, actor=admin_user(request), permissions=form.cleaned_data["user_permissions"]
+            )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
 
-def _user_changes(form: ModelForm) -> dict[str, Any]:
+def _user_changes(form: ModelForm[User]) -> dict[str, Any]:
     """Return what the user form changed, as `user_save` records it (roles and permissions apart)."""
     changes: dict[str, Any] = {}
     for field in form.changed_data:
@@ -152,22 +153,24 @@ class GroupAdmin(BaseGroupAdmin):
     Roles are created by a migration and looked up by name, so nobody adds, renames or deletes one here.
     """
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> tuple[str, ...]:
         return (*super().get_readonly_fields(request, obj), "name")
 
-    def save_model(self, request: HttpRequest, obj: Group, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Group, form: ModelForm[Group], change: bool) -> None:
         pass  # the name is read-only; the permissions are set in save_related
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Group], formsets: Sequence[BaseFormSet[BaseForm]], change: bool
+    ) -> None:
         if "permissions" in form.cleaned_data:
             group_permissions_set(
-                group=form.instance, actor=_actor(request), permissions=form.cleaned_data["permissions"]
+                group=form.instance, actor=admin_user(request), permissions=form.cleaned_data["permissions"]
             )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)

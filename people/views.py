@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from core.web import safe_next
+from people.http import AuthedHttpRequest
 from people.models import User
 from people.services import user_set_preferences
 
 
-class PreferencesForm(forms.ModelForm):
+class PreferencesForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ["language", "time_zone"]
@@ -24,7 +25,7 @@ class PreferencesForm(forms.ModelForm):
 
 
 @login_required
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthedHttpRequest) -> HttpResponse:
     """Show and change the user's language and time zone."""
     user = request.user
     assert isinstance(user, User)

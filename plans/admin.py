@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.formats.base_formats import CSV, XLSX, Format
 from import_export.forms import ExportForm
 
 from plans.exporting import CSV as CSV_FORMAT
@@ -27,7 +27,7 @@ IMPORT_PERM = "posts.import_plan"
 EXPORT_PERM = "posts.view_post"
 
 
-class PlanImportExportMixin(ImportExportMixin):
+class PlanImportExportMixin(ImportExportMixin):  # type: ignore[misc]  # django-import-export ships no type hints
     """Adds "Import" and "Export" to a ModelAdmin of posts, for users who may import plans."""
 
     resource_classes = [PlanResource]
@@ -43,13 +43,15 @@ class PlanImportExportMixin(ImportExportMixin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(EXPORT_PERM))
 
-    def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Post], **kwargs: Any) -> bytes:
+    def get_export_data(
+        self, file_format: Format, request: HttpRequest, queryset: QuerySet[Post], **kwargs: Any
+    ) -> bytes:
         if not self.has_export_permission(request):
             raise PermissionDenied
         posts = posts_for_plan_export(user=request.user).filter(pk__in=queryset.values("pk"))
         return plan_export(posts=posts, file_format=XLSX_FORMAT if isinstance(file_format, XLSX) else CSV_FORMAT)
 
-    def get_export_filename(self, request: HttpRequest, queryset: QuerySet[Post], file_format: Any) -> str:
+    def get_export_filename(self, request: HttpRequest, queryset: QuerySet[Post], file_format: Format) -> str:
         return f"plan.{XLSX_FORMAT if isinstance(file_format, XLSX) else CSV_FORMAT}"
 
 

@@ -4,10 +4,11 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
+from people.models import User
 from plans.reading import cell_escape
 from plans.rows import COLUMNS, AccountIndex, time_cell
 from posts.models import Account, Post, PostTarget
@@ -24,7 +25,7 @@ CONTENT_TYPES = {
 
 def posts_for_plan_export(
     *,
-    user: Any = None,
+    user: User | AnonymousUser | None = None,
     campaign_ids: list[int] | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,

@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
+from people.models import User
 from plans import reading
 from plans.reading import Line, PlanFileError, file_sha256, read_lines
 from plans.rows import DEFAULT_CONTENT_TYPE, DEFAULT_LANGUAGE, DMY, MDY, AccountIndex, PlanRow, RowParser
@@ -170,7 +171,7 @@ class _Decision:
     targets: list[TargetSpec] = field(default_factory=list)
 
 
-def default_zone(actor: Any) -> str:
+def default_zone(actor: User) -> str:
     return getattr(actor, "time_zone", "") or settings.TIME_ZONE
 
 
@@ -189,7 +190,7 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 class _Analysis:
     """Parse, look up and classify every row of one file for one importer."""
 
-    def __init__(self, *, actor: Any, options: PlanOptions, progress: Progress | None) -> None:
+    def __init__(self, *, actor: User, options: PlanOptions, progress: Progress | None) -> None:
         self.actor = actor
         self.options = options
         self.progress = progress
@@ -551,14 +552,14 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _analyse(*, data: bytes, actor: Any, options: PlanOptions, progress: Progress | None, keep: bool) -> _Analysis:
+def _analyse(*, data: bytes, actor: User, options: PlanOptions, progress: Progress | None, keep: bool) -> _Analysis:
     analysis = _Analysis(actor=actor, options=options, progress=progress)
     analysis.run(data, keep=keep)
     return analysis
 
 
 def plan_preview(
-    *, data: bytes, actor: Any, options: PlanOptions | None = None, progress: Progress | None = None
+    *, data: bytes, actor: User, options: PlanOptions | None = None, progress: Progress | None = None
 ) -> Preview:
     """Return what importing ``data`` would do, row by row; writes nothing.
 
@@ -583,7 +584,7 @@ def plan_commit(
     *,
     data: bytes,
     file_name: str,
-    actor: Any,
+    actor: User,
     options: PlanOptions | None = None,
     progress: Progress | None = None,
 ) -> Preview:

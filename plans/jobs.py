@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from people.models import User
 from plans.importing import PlanInvalid, PlanOptions, Preview, plan_commit, plan_preview
 from plans.reading import XLSX_MAGIC, file_sha256
 
@@ -131,7 +132,7 @@ def job_load(token: str) -> PlanJob | None:
         return None
 
 
-def job_create(*, user: Any, data: bytes, file_name: str, options: PlanOptions) -> PlanJob:
+def job_create(*, user: User, data: bytes, file_name: str, options: PlanOptions) -> PlanJob:
     """Store an upload privately and return its new job."""
     jobs_purge()
     token = secrets.token_urlsafe(24)
@@ -188,7 +189,7 @@ class _Reporter:
             job_save(self.job)
 
 
-def _user(job: PlanJob) -> Any:
+def _user(job: PlanJob) -> User:
     return get_user_model().objects.get(pk=job.user_id, is_active=True)
 
 

@@ -9,20 +9,23 @@ from typing import Any
 
 import tablib
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 from import_export import fields, resources
 from import_export.formats.base_formats import Format
 from import_export.results import Error, Result, RowResult
 
+from people.models import User
 from plans.exporting import plan_rows, posts_for_plan_export, rows_to_csv
 from plans.importing import CREATED, ERROR, UPDATED, PlanInvalid, Preview, plan_commit, plan_preview
 from plans.reading import PlanFileError, read_lines
+from posts.models import Post
 
 PREVIEW_HEADERS = ["row", "campaign", "time", "accounts", "post", "notes"]
 _IMPORT_TYPES = {CREATED: RowResult.IMPORT_TYPE_NEW, UPDATED: RowResult.IMPORT_TYPE_UPDATE}
 
 
-class PlanFileFormat(Format):
+class PlanFileFormat(Format):  # type: ignore[misc]  # django-import-export ships no type hints
     """A plan file as our reader sees it (CSV in any accepted encoding and delimiter, or .xlsx)."""
 
     def __init__(self, encoding: str | None = None) -> None:
@@ -94,7 +97,7 @@ def preview_result(preview: Preview) -> Result:
     return result
 
 
-class PlanResource(resources.Resource):
+class PlanResource(resources.Resource):  # type: ignore[misc]  # django-import-export ships no type hints
     """The campaign plan columns of SPEC section 6, imported and exported by `plans`."""
 
     campaign = fields.Field(column_name="campaign")
@@ -128,7 +131,7 @@ class PlanResource(resources.Resource):
         **kwargs: Any,
     ) -> Result:
         """Preview (dry run) or import all or nothing through `plans.importing`."""
-        user = kwargs["user"]
+        user: User = kwargs["user"]  # the admin passes its request.user: logged-in staff
         data = _dataset_bytes(dataset)
         if dry_run:
             return preview_result(plan_preview(data=data, actor=user))
@@ -138,7 +141,7 @@ class PlanResource(resources.Resource):
             preview = invalid.preview
         return preview_result(preview)
 
-    def export(self, queryset: Any = None, **kwargs: Any) -> tablib.Dataset:
+    def export(self, queryset: QuerySet[Post] | None = None, **kwargs: Any) -> tablib.Dataset:
         """Return the planned posts of ``queryset`` (default: all) in the plan's columns, escaped."""
         posts = posts_for_plan_export()
         if queryset is not None:

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.inputs import BoundedDateField
 from core.web import forbidden
+from people.http import AuthedHttpRequest
+from people.models import User
 from plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
 from plans.importing import ERROR, PlanOptions
 from plans.jobs import IMPORTED, PREVIEWED, PlanJob, job_create, job_load, job_start
@@ -112,7 +114,7 @@ class PlanExportForm(forms.Form):
     end = BoundedDateField(label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[(CSV, "CSV"), (XLSX, "Excel (.xlsx)")])
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = campaigns_for_user(user=user).order_by("name")  # type: ignore[attr-defined]
 
@@ -143,7 +145,7 @@ def _remember(request: HttpRequest, token: str) -> None:
     request.session[SESSION_KEY] = tokens[-SESSION_KEEP:]
 
 
-def _import_page(request: HttpRequest, form: PlanImportForm, status: int = 200) -> HttpResponse:
+def _import_page(request: AuthedHttpRequest, form: PlanImportForm, status: int = 200) -> HttpResponse:
     context = {
         "form": form,
         "export_form": PlanExportForm(user=request.user),
@@ -155,7 +157,7 @@ def _import_page(request: HttpRequest, form: PlanImportForm, status: int = 200) 
 
 
 @login_required
-def plan_import_view(request: HttpRequest) -> HttpResponse:
+def plan_import_view(request: AuthedHttpRequest) -> HttpResponse:
     """Upload a plan; it is checked and previewed before anything is written."""
     if not _may_import(request):
         return forbidden(request, _("You may not import campaign plans."))
@@ -172,7 +174,7 @@ def plan_import_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def plan_preview_view(request: HttpRequest, token: str) -> HttpResponse:
+def plan_preview_view(request: AuthedHttpRequest, token: str) -> HttpResponse:
     """Show a plan's progress, its preview with every row's outcome and error, or the import's result."""
     if not _may_import(request):
         return forbidden(request, _("You may not import campaign plans."))
@@ -201,7 +203,7 @@ def plan_preview_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
+def plan_confirm_view(request: AuthedHttpRequest, token: str) -> HttpResponse:
     """Import a previewed plan without errors (checked again, all or nothing)."""
     if not _may_import(request):
         return forbidden(request, _("You may not import campaign plans."))
@@ -214,7 +216,7 @@ def plan_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_progress_view(request: HttpRequest, token: str) -> JsonResponse:
+def plan_progress_view(request: AuthedHttpRequest, token: str) -> JsonResponse:
     """Return a plan job's state and progress for the progress bar."""
     if not _may_import(request):
         raise Http404
@@ -233,7 +235,7 @@ def plan_progress_view(request: HttpRequest, token: str) -> JsonResponse:
 
 @login_required
 @require_GET
-def plan_errors_view(request: HttpRequest, token: str) -> HttpResponse:
+def plan_errors_view(request: AuthedHttpRequest, token: str) -> HttpResponse:
     """Download a previewed plan's errors as CSV: row, column, message."""
     if not _may_import(request):
         return forbidden(request, _("You may not import campaign plans."))
@@ -250,7 +252,7 @@ def plan_errors_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_template_view(request: HttpRequest) -> HttpResponse:
+def plan_template_view(request: AuthedHttpRequest) -> HttpResponse:
     """Download an empty plan with the columns and one example row."""
     day = timezone.localdate() + dt.timedelta(days=30)
     zone = getattr(request.user, "time_zone", "") or "Europe/Berlin"
@@ -276,7 +278,7 @@ def plan_template_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_export_view(request: HttpRequest) -> HttpResponse:
+def plan_export_view(request: AuthedHttpRequest) -> HttpResponse:
     """Download the visible planned posts of a campaign and/or a date range as CSV or .xlsx."""
     form = PlanExportForm(request.GET, user=request.user)
     if not form.is_valid():

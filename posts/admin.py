@@ -6,15 +6,17 @@ web UI where review is bound to content.
 """
 
 import json
-from typing import Any
+from collections.abc import Sequence
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from people.http import admin_user
 from posts.models import Campaign, FeaturedPerson, Media, Post, PostTarget, Revision
 from posts.services import campaign_create, campaign_update
 
@@ -28,13 +30,14 @@ def _short(digest: str) -> str:
 class ReadOnlyAdminMixin:
     """Nobody adds, changes or deletes these rows in the admin; Governance may look."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    # obj is the admin's own row, or an inline's parent row.
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
 
@@ -44,7 +47,7 @@ CAMPAIGN_DATA_FIELDS = ("name", "goal", "start_date", "end_date", "colour", "has
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(admin.ModelAdmin[Campaign]):
     list_display = ("name", "start_date", "end_date", "purpose", "owner", "colour")
     list_filter = ("purpose",)
     list_select_related = ("owner",)
@@ -52,31 +55,31 @@ class CampaignAdmin(admin.ModelAdmin):
     autocomplete_fields = ("owner", "team", "reviewers")
     add_fields = ("name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "team", "reviewers")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> tuple[str, ...]:
         # A new campaign belongs to whoever creates it (campaign_create); the owner changes later.
         if obj is None:
             return self.add_fields
         return ("name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner", "team", "reviewers")
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
         # Posts, revisions and the audit trail point at campaigns; they stay.
         return False
 
-    def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm[Campaign], change: bool) -> None:
         data = dict(form.cleaned_data)
         if data.get("hashtags") is None:  # an empty JSON box means no hashtags
             data["hashtags"] = []
         if change:
             campaign = campaign_update(
                 campaign=obj,
-                actor=request.user,
+                actor=admin_user(request),
                 data={field: data[field] for field in CAMPAIGN_DATA_FIELDS if field in data},
                 team=data.get("team"),
                 reviewers=data.get("reviewers"),
             )
         else:
             campaign = campaign_create(
-                actor=request.user,
+                actor=admin_user(request),
                 name=data["name"],
                 goal=data.get("goal", ""),
                 start_date=data["start_date"],
@@ -92,7 +95,13 @@ class CampaignAdmin(admin.ModelAdmin):
         obj._state.adding = False
         obj.refresh_from_db()
 
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Campaign],
+        formsets: Sequence[forms.BaseFormSet[forms.BaseForm]],
+        change: bool,
+    ) -> None:
         # Team and reviewers were set by the service, which also syncs the object permissions.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
@@ -101,7 +110,7 @@ class CampaignAdmin(admin.ModelAdmin):
 # Posts (read-only) --------------------------------------------------------------------------
 
 
-class PostTargetInline(ReadOnlyAdminMixin, admin.TabularInline):
+class PostTargetInline(ReadOnlyAdminMixin, admin.TabularInline[PostTarget, Post]):
     model = PostTarget
     fields = ("account", "body_override")
     readonly_fields = fields
@@ -112,7 +121,7 @@ class PostTargetInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("account")
 
 
-class MediaInline(ReadOnlyAdminMixin, admin.TabularInline):
+class MediaInline(ReadOnlyAdminMixin, admin.TabularInline[Media, Post]):
     model = Media
     fields = ("position", "kind", "alt_text", "width", "height", "format", "byte_size")
     readonly_fields = fields
@@ -121,7 +130,7 @@ class MediaInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Post)
-class PostAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PostAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Post]):
     list_display = ("__str__", "campaign", "status", "scheduled_at", "author", "content_hash_short", "external_id")
     list_filter = ("status", "campaign", "content_type", "language")
     list_select_related = ("campaign", "author", "current_revision")
@@ -159,7 +168,7 @@ class PostAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PostTarget)
-class PostTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PostTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PostTarget]):
     list_display = ("post", "account", "post_status", "has_own_text")
     list_filter = ("post__status", "post__campaign", "account__platform")
     list_select_related = ("post", "account")
@@ -177,7 +186,7 @@ class PostTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Media)
-class MediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Media]):
     list_display = ("preview", "alt_text", "post", "kind", "format", "width", "height", "byte_size", "checksum_short")
     list_filter = ("kind", "format", "post__status", "post__campaign")
     list_select_related = ("post",)
@@ -211,7 +220,7 @@ class MediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Revision]):
     list_display = ("__str__", "number", "content_hash_short", "created_by", "created_at")
     list_filter = ("post__status", "post__campaign")
     list_select_related = ("post", "created_by")
@@ -229,7 +238,7 @@ class RevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(FeaturedPerson)
-class FeaturedPersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class FeaturedPersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[FeaturedPerson]):
     list_display = ("subject", "post", "consent", "media_kinds")
     list_filter = ("post__status", "post__campaign")
     list_select_related = ("post", "subject", "consent__subject")

@@ -17,14 +17,15 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
-class EncryptedJSONField(models.TextField):
+class EncryptedJSONField(models.TextField[dict[str, Any], dict[str, Any]]):
     """A JSON object stored encrypted with Fernet; the database never sees plaintext."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> dict[str, Any]:
         if not value:
             return {}
         try:
-            return json.loads(_fernet().decrypt(value.encode()))
+            stored: dict[str, Any] = json.loads(_fernet().decrypt(value.encode()))  # written by get_prep_value
+            return stored
         except InvalidToken as exc:
             raise ImproperlyConfigured("Stored credentials cannot be decrypted with ROUNDS_CREDENTIALS_KEYS.") from exc
 
@@ -33,7 +34,8 @@ class EncryptedJSONField(models.TextField):
             return value
         if not value:
             return {}
-        return json.loads(value)
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded
 
     def get_prep_value(self, value: Any) -> str:
         if not value:

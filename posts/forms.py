@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
 from core.inputs import BoundedDateField, local_moment
+from people.models import User, time_zone_choices
 from posts import platforms
 from posts.media import image_process
 from posts.models import (
@@ -31,7 +32,6 @@ from posts.models import (
     Post,
     Purpose,
     colour_validator,
-    time_zone_choices,
 )
 from posts.policy import PostPolicy
 from posts.selectors import accounts_active
@@ -267,10 +267,10 @@ class UploadSlot:
 FEATURED_SLOTS = 3
 
 
-class ConsentChoiceField(forms.ModelChoiceField):
+class ConsentChoiceField(forms.ModelChoiceField[ConsentRecord]):
     """Consent records named by person, signing date and state, so editors pick the right one."""
 
-    def label_from_instance(self, obj: Any) -> str:
+    def label_from_instance(self, obj: ConsentRecord) -> str:
         return _("%(person)s, signed %(date)s (%(state)s)") % {
             "person": obj.subject.display_name,
             "date": obj.signed_on.isoformat(),
@@ -330,7 +330,7 @@ class PostForm(forms.Form):
     )
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=time_zone_choices)
 
-    def __init__(self, *args: Any, user: Any, post: Post | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, post: Post | None = None, **kwargs: Any) -> None:
         self.user = user
         self.post = post
         self.policy = PostPolicy(user)
@@ -580,7 +580,7 @@ class PostForm(forms.Form):
 # Campaigns ------------------------------------------------------------------------------------
 
 
-def active_users() -> QuerySet[Any]:
+def active_users() -> QuerySet[User]:
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 

@@ -6,7 +6,6 @@ Apps that stand on posts (approvals, publishing) register a provider in their
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.http import HttpRequest
 
@@ -19,7 +18,7 @@ class Panel:
 
     template_name: str
     order: int = 100
-    context: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, object] = field(default_factory=dict)
 
 
 PanelProvider = Callable[[HttpRequest, Post], Panel | None]

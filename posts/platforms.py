@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
 
 from django.utils.translation import gettext, gettext_noop
 
@@ -581,7 +580,7 @@ def _ratio_json(ratio: Fraction | None) -> float | None:
     return None if ratio is None else round(float(ratio), 4)
 
 
-def rules_as_json() -> dict[str, Any]:
+def rules_as_json() -> dict[str, object]:
     """Return every platform's rules as JSON-ready data for the editor's live counters."""
     return {
         "x_counting": {

@@ -18,7 +18,7 @@ from posts.services import consent_cascade
 
 
 @receiver(consent_revoked, dispatch_uid="posts.block_on_revocation")
-def _block_on_revocation(*, record: ConsentRecord, actor: Any, **kwargs: Any) -> None:
+def _block_on_revocation(*, record: ConsentRecord, actor: User, **kwargs: Any) -> None:
     consent_cascade(record=record, actor=actor, reason="consent revoked")
 
 
@@ -34,7 +34,9 @@ def reviewer_may_read_document(user: User | AnonymousUser, record: ConsentRecord
     return ConsentRecord.objects.filter(pk=record.pk, featured_in__post__campaign__reviewers=user).exists()
 
 
-def posts_featuring_panel(user: Any, subject: Subject, records: Sequence[ConsentRecord]) -> RegistryPanel:
+def posts_featuring_panel(
+    user: User | AnonymousUser, subject: Subject, records: Sequence[ConsentRecord]
+) -> RegistryPanel:
     """The consent registry's "posts using this person" block: every post featuring them, any state."""
     people = (
         FeaturedPerson.objects.filter(subject=subject)

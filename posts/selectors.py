@@ -1,24 +1,25 @@
 from datetime import datetime
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from audit.versions import version_annotation
+from people.models import User
 from posts.models import Account, Campaign, Media, Post, PostTarget
 
 VIEW_CAMPAIGN = "posts.view_campaign"
 CHANGE_CAMPAIGN = "posts.change_campaign"
 
 
-def campaigns_for_user(*, user: Any, perm: str = VIEW_CAMPAIGN) -> QuerySet[Campaign]:
+def campaigns_for_user(*, user: User | AnonymousUser, perm: str = VIEW_CAMPAIGN) -> QuerySet[Campaign]:
     """Return the campaigns the user holds ``perm`` on: globally (Governance, Viewer) or as team."""
     if not user.is_authenticated or not user.is_active:
         return Campaign.objects.none()
     return get_objects_for_user(user, perm, klass=Campaign, accept_global_perms=True, with_superuser=True)
 
 
-def posts_for_user(*, user: Any) -> QuerySet[Post]:
+def posts_for_user(*, user: User | AnonymousUser) -> QuerySet[Post]:
     """Return the posts of every campaign the user may see."""
     if user.is_superuser or user.has_perm(VIEW_CAMPAIGN):
         return Post.objects.all()
@@ -27,7 +28,7 @@ def posts_for_user(*, user: Any) -> QuerySet[Post]:
 
 def posts_for_calendar(
     *,
-    user: Any,
+    user: User | AnonymousUser,
     start: datetime,
     end: datetime,
     campaign_ids: list[int] | None = None,
@@ -56,7 +57,7 @@ def posts_for_calendar(
     )
 
 
-def post_for_editor(*, user: Any, pk: int) -> Post:
+def post_for_editor(*, user: User | AnonymousUser, pk: int) -> Post:
     """Return one visible post with everything the editor and detail page show; raises DoesNotExist."""
     return (
         posts_for_user(user=user)
@@ -75,7 +76,7 @@ def accounts_active() -> QuerySet[Account]:
 
 def posts_for_calendar_cards(
     *,
-    user: Any,
+    user: User | AnonymousUser,
     start: datetime,
     end: datetime,
     campaign_ids: list[int] | None = None,

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,7 +78,7 @@ def campaign_permissions_sync(*, campaign: Campaign) -> None:
     editors = set(campaign.team.all()) | {campaign.owner}
     viewers = editors | set(campaign.reviewers.all())
     wanted = {"view_campaign": viewers, "change_campaign": editors}
-    current: dict[Any, list[str]] = get_users_with_perms(  # type: ignore[assignment]
+    current: dict[User, list[str]] = get_users_with_perms(  # type: ignore[assignment]
         campaign, attach_perms=True, with_group_users=False, with_superusers=False
     )
     for codename, users in wanted.items():
@@ -91,7 +92,7 @@ def campaign_permissions_sync(*, campaign: Campaign) -> None:
 @transaction.atomic
 def campaign_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     start_date: dt.date,
     end_date: dt.date,
@@ -99,8 +100,8 @@ def campaign_create(
     colour: str = "#2563eb",
     hashtags: Sequence[str] = (),
     purpose: str = "education",
-    team: Iterable[Any] = (),
-    reviewers: Iterable[Any] = (),
+    team: Iterable[User] = (),
+    reviewers: Iterable[User] = (),
 ) -> Campaign:
     """Create a campaign owned by ``actor``, who joins its team; returns it."""
     if not actor.has_perm("posts.add_campaign"):
@@ -139,10 +140,10 @@ def campaign_create(
 def campaign_update(
     *,
     campaign: Campaign,
-    actor: Any,
+    actor: User,
     data: dict[str, Any],
-    team: Iterable[Any] | None = None,
-    reviewers: Iterable[Any] | None = None,
+    team: Iterable[User] | None = None,
+    reviewers: Iterable[User] | None = None,
 ) -> Campaign:
     """Change a campaign's fields and/or people; returns it."""
     campaign = row_lock(Campaign, campaign.pk)
@@ -186,7 +187,7 @@ ACCOUNT_FIELDS = ("platform", "name", "handle", "time_zone", "active", "connecto
 
 
 @transaction.atomic
-def account_save(*, account: Account, actor: Any, credentials: dict[str, Any] | None = None) -> Account:
+def account_save(*, account: Account, actor: User, credentials: dict[str, Any] | None = None) -> Account:
     """Create or change a platform account (Governance); secrets are logged only as 'changed'."""
     is_new = account.pk is None
     before = {} if is_new else {f: getattr(Account.objects.get(pk=account.pk), f) for f in ACCOUNT_FIELDS}
@@ -214,7 +215,7 @@ def _ensure(policy: PostPolicy, post: Post, action: str) -> None:
 
 
 def post_transition(
-    *, post: Post, to: str, actor: Any, reason: str = "", changes: dict[str, Any] | None = None
+    *, post: Post, to: str, actor: User | None, reason: str = "", changes: dict[str, Any] | None = None
 ) -> Post:
     """Move a locked post to status ``to`` if the life cycle allows it; writes the audit event.
 
@@ -242,7 +243,7 @@ def post_transition(
     return post
 
 
-def _revision_refresh(*, post: Post, actor: Any) -> Revision | None:
+def _revision_refresh(*, post: Post, actor: User) -> Revision | None:
     """Snapshot the post's content; make a new revision when its hash changed. Returns it or None."""
     snapshot = content_snapshot(post)
     digest = content_hash(snapshot)
@@ -354,7 +355,7 @@ def _media_add(*, post: Post, items: Sequence[NewMedia]) -> None:
         position += 1
 
 
-def _files_delete(*, storage: Any, names: list[str]) -> None:
+def _files_delete(*, storage: Storage, names: list[str]) -> None:
     for name in names:
         if name:
             storage.delete(name)
@@ -395,7 +396,7 @@ def _schedule_clean(scheduled_at: dt.datetime | None, time_zone: str) -> None:
 @transaction.atomic
 def post_create(
     *,
-    actor: Any,
+    actor: User,
     campaign: Campaign,
     data: dict[str, Any],
     targets: Sequence[TargetSpec] = (),
@@ -468,7 +469,7 @@ class PostDraft:
 @transaction.atomic
 def posts_create_many(
     *,
-    actor: Any,
+    actor: User,
     campaign: Campaign,
     drafts: Sequence[PostDraft],
     source: dict[str, Any] | None = None,
@@ -559,7 +560,7 @@ def posts_create_many(
 def post_update(
     *,
     post: Post,
-    actor: Any,
+    actor: User,
     data: dict[str, Any] | None = None,
     targets: Sequence[TargetSpec] | None = None,
     media_add: Sequence[NewMedia] = (),
@@ -604,7 +605,7 @@ def post_update(
     return post
 
 
-def _move(*, post: Post, actor: Any, scheduled_at: dt.datetime | None, time_zone: str | None = None) -> None:
+def _move(*, post: Post, actor: User, scheduled_at: dt.datetime | None, time_zone: str | None = None) -> None:
     _schedule_clean(scheduled_at, time_zone or "")
     new_zone = time_zone or post.time_zone
     if scheduled_at == post.scheduled_at and new_zone == post.time_zone:
@@ -630,7 +631,7 @@ def _move(*, post: Post, actor: Any, scheduled_at: dt.datetime | None, time_zone
 def post_move(
     *,
     post: Post,
-    actor: Any,
+    actor: User,
     scheduled_at: dt.datetime,
     time_zone: str | None = None,
     expected_version: int | None = None,
@@ -677,7 +678,7 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
 
 
 @transaction.atomic
-def post_schedule(*, post: Post, actor: Any) -> Post:
+def post_schedule(*, post: Post, actor: User) -> Post:
     """Commit an approved post to its time; refuses if anything would stop it going out."""
     post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, SCHEDULE)
@@ -704,7 +705,7 @@ def post_schedule(*, post: Post, actor: Any) -> Post:
 
 
 @transaction.atomic
-def post_unschedule(*, post: Post, actor: Any) -> Post:
+def post_unschedule(*, post: Post, actor: User) -> Post:
     """Take a scheduled post off the schedule; it stays approved."""
     post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, UNSCHEDULE)
@@ -712,7 +713,7 @@ def post_unschedule(*, post: Post, actor: Any) -> Post:
 
 
 @transaction.atomic
-def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
+def post_withdraw(*, post: Post, actor: User, reason: str = "") -> Post:
     """Withdraw a post that has not gone out."""
     post = post_lock(post.pk)
     _ensure(PostPolicy(actor), post, WITHDRAW)
@@ -723,7 +724,7 @@ def post_withdraw(*, post: Post, actor: Any, reason: str = "") -> Post:
 
 
 @transaction.atomic
-def post_approval_record(*, post: Post, approved_hash: str, actor: Any) -> Post:
+def post_approval_record(*, post: Post, approved_hash: str, actor: User) -> Post:
     """Record that the review chain approved ``approved_hash``; the approvals app calls this.
 
     Refuses a hash that is not the post's current content: approval binds to content.
@@ -806,7 +807,7 @@ def post_blocked_mail_queue(*, post: Post, reason: str) -> None:
     enqueue_after_commit("posts.notifications.post_blocked", post_id=post.pk, reason=reason, event=event)
 
 
-def consent_cascade(*, record: ConsentRecord, actor: Any, reason: str) -> tuple[list[int], list[int]]:
+def consent_cascade(*, record: ConsentRecord, actor: User | None, reason: str) -> tuple[list[int], list[int]]:
     """Block every post relying on ``record`` that is not out yet; list takedowns for what is out.
 
     Runs inside the revoking (or expiring) transaction, so the consent never ends half way.

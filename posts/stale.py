@@ -1,9 +1,10 @@
 """Refuse a save made on an older version of a post, saying who changed what since (audit.versions)."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,12 +23,12 @@ VERDICT_WORDS = {
 SHORT = 80
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
-def _around_difference(old: Any, new: Any) -> tuple[str, str]:
+def _around_difference(old: object, new: object) -> tuple[str, str]:
     """Return both texts cut to the stretch where they first differ, so a change late in a long text shows."""
     old_text, new_text = " ".join(str(old).split()), " ".join(str(new).split())
     same = 0
@@ -44,7 +45,7 @@ def _around_difference(old: Any, new: Any) -> tuple[str, str]:
     return cut(old_text), cut(new_text)
 
 
-def _moment(value: Any) -> str:
+def _moment(value: object) -> str:
     if not value:
         return "—"
     try:
@@ -54,7 +55,7 @@ def _moment(value: Any) -> str:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
-def _label(choices: Any, value: str) -> str:
+def _label(choices: type[models.TextChoices], value: str) -> str:
     try:
         return str(choices(value).label)
     except ValueError:
@@ -65,7 +66,7 @@ def _targets(targets: list[dict[str, Any]]) -> str:
     return ", ".join(f"{t['platform']} {t['handle']}" + (" *" if t["body_override"] else "") for t in targets) or "—"
 
 
-def _content_lines() -> list[tuple[str, str, Any]]:
+def _content_lines() -> list[tuple[str, str, Callable[[Any], str]]]:
     """Return each snapshot key with its label and how to show it in one short line."""
     return [
         ("body", _("Text"), _short),

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from people.http import admin_user
 from posts.admin import ReadOnlyAdminMixin
 from posts.models import Account, Platform
 from posts.models import Connector as ConnectorChoice
@@ -31,7 +32,7 @@ from publishing.takedowns import takedown_delete
 class WriteOnlyTextarea(forms.Textarea):
     """A textarea that never renders a value: secrets typed or stored are not sent back."""
 
-    def format_value(self, value: Any) -> None:
+    def format_value(self, value: object) -> None:
         return None
 
 
@@ -57,7 +58,7 @@ def credentials_help(account: Account) -> str:
     return format_html_join("", "{}", ((block,) for block in blocks))
 
 
-class AccountAdminForm(forms.ModelForm):
+class AccountAdminForm(forms.ModelForm[Account]):
     new_credentials = forms.CharField(
         label=_("New credentials (JSON)"),
         required=False,
@@ -117,7 +118,7 @@ class AccountAdminForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(admin.ModelAdmin[Account]):
     form = AccountAdminForm
     fields = (*ACCOUNT_FIELDS, "credentials_stored", "new_credentials")
     readonly_fields = ("credentials_stored",)
@@ -130,18 +131,18 @@ class AccountAdmin(admin.ModelAdmin):
     def credentials_stored(self, obj: Account) -> bool:
         return bool(obj.credentials) if obj.pk else False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
         # Targets and publications point at accounts: deactivate one instead.
         return False
 
-    def save_model(self, request: HttpRequest, obj: Account, form: forms.ModelForm, change: bool) -> None:
-        account_save(account=obj, actor=request.user, credentials=form.cleaned_data.get("new_credentials"))
+    def save_model(self, request: HttpRequest, obj: Account, form: forms.ModelForm[Account], change: bool) -> None:
+        account_save(account=obj, actor=admin_user(request), credentials=form.cleaned_data.get("new_credentials"))
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[Account], active: bool) -> int:
         changed = 0
         for account in queryset.filter(active=not active):
             account.active = active
-            account_save(account=account, actor=request.user)
+            account_save(account=account, actor=admin_user(request))
             changed += 1
         return changed
 
@@ -165,7 +166,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(TakedownItem)
-class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TakedownItem]):
     list_display = (
         "post",
         "account",
@@ -190,7 +191,7 @@ class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         deleted = 0
         for item in queryset.filter(confirmed_at__isnull=True).select_related("post__campaign", "account"):
             try:
-                item = takedown_delete(item=item, actor=request.user)
+                item = takedown_delete(item=item, actor=admin_user(request))
             except (PermissionDenied, ValidationError) as error:
                 self.message_user(
                     request, f"{item}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
@@ -211,7 +212,7 @@ class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # Publishing: read-only here; people act on the Publishing page, which audits every move.
 
 
-class PublicationAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+class PublicationAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[PublicationAttempt, Publication]):
     model = PublicationAttempt
     fields = ("started_at", "duration_ms", "outcome", "error", "response_excerpt")
     readonly_fields = fields
@@ -219,7 +220,7 @@ class PublicationAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Publication)
-class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Publication]):
     list_display = ("post", "account", "status", "due_at", "next_attempt_at", "attempts", "published_at")
     list_filter = ("status", "account__platform")
     list_select_related = ("post", "account")
@@ -247,7 +248,7 @@ class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PublicationAttempt)
-class PublicationAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PublicationAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PublicationAttempt]):
     list_display = ("publication", "started_at", "outcome", "duration_ms")
     list_filter = ("outcome",)
     list_select_related = ("publication__post", "publication__account")

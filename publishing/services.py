@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
@@ -37,6 +38,7 @@ from consent.models import ConsentRecord, ConsentState
 from core.locks import Related, row_lock, rows_lock
 from core.mail import mail_once
 from core.tasks import enqueue_after_commit
+from people.models import User
 from people.roles import COMMUNICATIONS_REVIEWER
 from posts import services as post_services
 from posts.content import content_hash, content_snapshot_of
@@ -132,7 +134,7 @@ def publication_transition(
     *,
     publication: Publication,
     to: str,
-    actor: Any = None,
+    actor: User | None = None,
     reason: str = "",
     fields: dict[str, Any] | None = None,
     audit: bool = True,
@@ -180,7 +182,7 @@ _NO_LEASE: dict[str, Any] = {"lease_token": "", "lease_until": None}
 # Following the post ---------------------------------------------------------------------------
 
 
-def publications_follow_post(*, post: Post, old_status: str, actor: Any) -> None:
+def publications_follow_post(*, post: Post, old_status: str, actor: User | None) -> None:
     """Keep a locked post's publications in step with its new status.
 
     Scheduling opens one publication per target (or reopens a cancelled or blocked one);
@@ -192,7 +194,7 @@ def publications_follow_post(*, post: Post, old_status: str, actor: Any) -> None
         publications_cancel(post=post, actor=actor, reason=f"post {post.status}")
 
 
-def publications_open(*, post: Post, actor: Any) -> list[Publication]:
+def publications_open(*, post: Post, actor: User | None) -> list[Publication]:
     """Give every target of a scheduled post a pending publication due at its time; returns them."""
     now = timezone.now()
     due = max(post.scheduled_at or now, now)
@@ -234,7 +236,7 @@ def publications_open(*, post: Post, actor: Any) -> list[Publication]:
     return opened
 
 
-def publications_cancel(*, post: Post, actor: Any, reason: str) -> int:
+def publications_cancel(*, post: Post, actor: User | None, reason: str) -> int:
     """Cancel every publication of ``post`` not yet handed to a platform; returns how many."""
     publications = rows_lock(Publication.objects.filter(post=post, status__in=CANCELLABLE).order_by("pk"), no_key=True)
     count = 0
@@ -244,7 +246,7 @@ def publications_cancel(*, post: Post, actor: Any, reason: str) -> int:
     return count
 
 
-def publications_retime(*, post: Post, actor: Any) -> int:
+def publications_retime(*, post: Post, actor: User | None) -> int:
     """Move the waiting publications of a scheduled post to its new time; returns how many."""
     if post.status != PostStatus.SCHEDULED or post.scheduled_at is None:
         return 0
@@ -442,6 +444,12 @@ class _Heartbeat:
             claims_touch(publication_ids=self.publication_ids, token=self.token)
 
 
+class Beat(Protocol):
+    """The dispatcher's heartbeat: called while waiting and sending (``force`` beats now)."""
+
+    def __call__(self, *, force: bool = False) -> None: ...
+
+
 def _no_beat(*, force: bool = False) -> None:
     return None
 
@@ -552,9 +560,10 @@ def budget_wait(*, account: Account, now: dt.datetime) -> float | None:
     in_flight = Publication.objects.filter(account=account, status=P.SENT).count()
     if used["calls"] + in_flight < budget.calls:
         return None
-    if used["oldest"] is None:
+    oldest: dt.datetime | None = used["oldest"]
+    if oldest is None:
         return 5.0  # only calls in flight: look again shortly
-    return max(1.0, (used["oldest"] + budget.window - now).total_seconds())
+    return max(1.0, (oldest + budget.window - now).total_seconds())
 
 
 # The send task --------------------------------------------------------------------------------
@@ -614,7 +623,7 @@ def _attempt(
 
 def _backoff(*, attempts: int, retry_after: float | None) -> float:
     base = settings.ROUNDS_PUBLISH_BACKOFF_SECONDS * (2 ** max(0, attempts - 1))
-    delay = min(settings.ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS, base) * random.uniform(0.5, 1.0)  # noqa: S311  (jitter)
+    delay: float = min(settings.ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS, base) * random.uniform(0.5, 1.0)  # noqa: S311  (jitter)
     return max(delay, retry_after or 0.0)
 
 
@@ -1042,7 +1051,7 @@ def publications_send(publication_ids: list[int], token: str) -> dict[str, int]:
 _CLOCK_GRACE_SECONDS = 5.0
 
 
-def _wait_until(when: dt.datetime, *, beat: Any = _no_beat) -> bool:
+def _wait_until(when: dt.datetime, *, beat: Beat = _no_beat) -> bool:
     """Sleep until the clock reads ``when``, beating; False if it does not get there in time (a stopped clock)."""
     limit = time.monotonic() + max(0.0, (when - timezone.now()).total_seconds()) + _CLOCK_GRACE_SECONDS
     while (left := (when - timezone.now()).total_seconds()) > 0:
@@ -1066,7 +1075,7 @@ def publications_release(*, publication_ids: list[int], token: str) -> int:
     return count
 
 
-def _send_group(publication_ids: list[int], token: str, *, beat: Any = _no_beat) -> Counter[str]:
+def _send_group(publication_ids: list[int], token: str, *, beat: Beat = _no_beat) -> Counter[str]:
     """Check, mark and call a group of first attempts, a slice at a time; then record the answers.
 
     Each slice (ROUNDS_PUBLISH_SLICE claims) is checked and marked ``sent`` in its own transaction
@@ -1329,7 +1338,7 @@ def _takedowns_for_ended_consent(*, post: Post, account_ids: list[int]) -> list[
 # People act -----------------------------------------------------------------------------------
 
 
-def publications_for_user(*, user: Any) -> QuerySet[Publication]:
+def publications_for_user(*, user: User | AnonymousUser) -> QuerySet[Publication]:
     """Return the publications the user may see, with what a list row shows."""
     policy = PublishingPolicy(user)
     publications = Publication.objects.select_related("post", "post__campaign", "account").defer(
@@ -1340,7 +1349,7 @@ def publications_for_user(*, user: Any) -> QuerySet[Publication]:
     return publications.filter(post__campaign_id__in=policy.editor_campaign_ids)
 
 
-def publications_needing_attention(*, user: Any) -> QuerySet[Publication]:
+def publications_needing_attention(*, user: User | AnonymousUser) -> QuerySet[Publication]:
     """Return the visible failed, blocked, overdue and waiting publications, most urgent first."""
     return publications_for_user(user=user).filter(status__in=NEEDS_ATTENTION).order_by("status", "due_at", "pk")
 
@@ -1349,7 +1358,7 @@ def publications_needing_attention(*, user: Any) -> QuerySet[Publication]:
 EDITED_LIVE_DAYS = 30
 
 
-def publications_live_edited(*, user: Any, now: dt.datetime | None = None) -> QuerySet[Publication]:
+def publications_live_edited(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> QuerySet[Publication]:
     """Return the visible publications that went out while their post was edited (its content differs).
 
     Only a post edited while a call was in flight can be live with content other than its own; the
@@ -1379,7 +1388,7 @@ def publications_of_post(*, post: Post) -> QuerySet[Publication]:
 
 
 @transaction.atomic
-def publication_retry(*, publication: Publication, actor: Any) -> Publication:
+def publication_retry(*, publication: Publication, actor: User) -> Publication:
     """Put a failed or overdue publication back in line, due now, if its gates pass today."""
     locked = _locked(publication.pk)
     if locked is None:

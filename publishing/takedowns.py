@@ -13,7 +13,6 @@ The call itself runs outside any transaction: no row stays locked while a platfo
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from audit.services import event_record
 from consent.models import ConsentRecord
 from core.locks import row_lock
+from people.models import User
 from posts.models import Account, Post
 from publishing.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
 from publishing.connectors.registry import connector_for
@@ -129,7 +129,7 @@ AUDIT_ACTIONS = {
 
 
 @transaction.atomic
-def _record(*, item: TakedownItem, actor: Any, outcome: _Outcome, plan: _Plan | None) -> TakedownItem:
+def _record(*, item: TakedownItem, actor: User, outcome: _Outcome, plan: _Plan | None) -> TakedownItem:
     item = row_lock(TakedownItem, item.pk)
     now = timezone.now()
     fields = {
@@ -162,7 +162,7 @@ def _record(*, item: TakedownItem, actor: Any, outcome: _Outcome, plan: _Plan | 
     return item
 
 
-def takedown_delete(*, item: TakedownItem, actor: Any) -> TakedownItem:
+def takedown_delete(*, item: TakedownItem, actor: User) -> TakedownItem:
     """Delete a takedown's post on its platform through the account's connector; returns the item.
 
     Deleted: the item closes, confirmed by ``actor``, with the platform's answer as proof.
@@ -176,7 +176,7 @@ def takedown_delete(*, item: TakedownItem, actor: Any) -> TakedownItem:
     return _record(item=item, actor=actor, outcome=outcome, plan=plan if isinstance(plan, _Plan) else None)
 
 
-def takedowns_list(*, post: Post, record: ConsentRecord, actor: Any, reason: str) -> list[int]:
+def takedowns_list(*, post: Post, record: ConsentRecord, actor: User | None, reason: str) -> list[int]:
     """List a takedown for every target of a post already out whose consent ended; returns the new items' ids.
 
     Runs inside the consent's transaction (``posts.services.consent_cascade``), with the post locked.
@@ -201,7 +201,7 @@ def takedowns_list(*, post: Post, record: ConsentRecord, actor: Any, reason: str
     return created_ids
 
 
-def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: Any, reason: str) -> list[int]:
+def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: User | None, reason: str) -> list[int]:
     """List a takedown for every live target of a post a review stage rejected after publication; returns new ids.
 
     Live means a confirmed publication. Runs in the decision's transaction with the post locked
@@ -237,7 +237,7 @@ def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: Any, re
 
 
 @transaction.atomic
-def takedown_confirm(*, item: TakedownItem, actor: Any) -> TakedownItem:
+def takedown_confirm(*, item: TakedownItem, actor: User) -> TakedownItem:
     """Record that someone took the publication down; returns the item."""
     if CONFIRM_TAKEDOWN not in PublishingPolicy(actor).actions(item):
         raise PermissionDenied(_("You may not confirm takedowns for this campaign."))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.web import forbidden, safe_next, service_action
+from people.http import AuthedHttpRequest
 from people.models import User
 from posts.models import Post, PostStatus
 from posts.panels import Panel
@@ -35,7 +36,7 @@ TAKEN_DOWN_DAYS = 30
 
 
 @login_required
-def publishing_view(request: HttpRequest) -> HttpResponse:
+def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
     """List the failed, blocked, overdue and waiting publications the user may see and act on."""
     policy = PublishingPolicy(request.user)
     if not policy.may_open_page:
@@ -57,7 +58,7 @@ def publishing_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def publication_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+def publication_retry_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """ "Retry publishing": put a failed or overdue publication back in line, due now."""
     try:
         publication = publications_for_user(user=request.user).get(pk=pk)
@@ -127,7 +128,7 @@ def _takedown_act(request: HttpRequest, pk: int, act: Callable[[TakedownItem], t
 
 @require_POST
 @login_required
-def takedown_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def takedown_confirm_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Record that a publication listed for takedown is gone from its platform."""
 
     def confirm(item: TakedownItem) -> tuple[int, str]:
@@ -139,7 +140,7 @@ def takedown_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def takedown_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def takedown_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """ "Delete on platform": delete a listed takedown's post through its account's API, keeping the proof."""
 
     def delete(item: TakedownItem) -> tuple[int, str]:

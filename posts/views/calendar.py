@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.versions import StaleVersion, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
 from core.web import safe_next, service_action
+from people.http import AuthedHttpRequest
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
@@ -146,7 +147,7 @@ class CalendarFilterForm(forms.Form):
         label=gettext_lazy("Status"), choices=PostStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, data: Any, *, campaigns: Iterable[Campaign], accounts: Iterable[Account]) -> None:
+    def __init__(self, data: QueryDict, *, campaigns: Iterable[Campaign], accounts: Iterable[Account]) -> None:
         super().__init__(data, auto_id="filter-%s")
         self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]  # type: ignore[attr-defined]
         self.fields["account"].choices = [(a.pk, str(a)) for a in accounts]  # type: ignore[attr-defined]
@@ -219,7 +220,7 @@ def _query(request: HttpRequest, **params: str) -> str:
 
 @login_required
 @require_GET
-def calendar_view(request: HttpRequest) -> HttpResponse:
+def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
     """Show the visible posts of a month, week or month list in the viewer's time zone."""
     zone = timezone.get_current_timezone()
     view = request.GET.get("view", MONTH)
@@ -279,7 +280,7 @@ class MoveInputError(ValidationError):
     """A move form's day and time that name no moment; answered like a service's ValidationError (400)."""
 
 
-def move_target(*, data: Any, post: Post, zone: Any) -> dt.datetime:
+def move_target(*, data: QueryDict, post: Post, zone: dt.tzinfo) -> dt.datetime:
     """Return the aware moment a move form asks for; raises MoveInputError on bad input.
 
     Dates and times are read in the viewer's zone, not the post's planning zone: the viewer
@@ -374,7 +375,7 @@ def _move_stale(
 
 @login_required
 @require_POST
-def post_move_view(request: HttpRequest, pk: int) -> HttpResponse:
+def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Plan a visible post for another day (and time); answers JSON to scripts, redirects forms."""
     zone = timezone.get_current_timezone()
     try:

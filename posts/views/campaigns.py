@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.web import forbidden, service_action
+from people.http import AuthedHttpRequest
 from posts.forms import CampaignForm
 from posts.models import Campaign, PostStatus
 from posts.policy import PostPolicy
@@ -33,7 +34,7 @@ def _may_change(request: HttpRequest, campaign: Campaign) -> bool:
 
 
 @login_required
-def campaign_list_view(request: HttpRequest) -> HttpResponse:
+def campaign_list_view(request: AuthedHttpRequest) -> HttpResponse:
     """List the campaigns the user may see, with their posts counted per status in one query."""
     counts = {f"count_{status}": Count("posts", filter=Q(posts__status=status)) for status in PostStatus.values}
     campaigns = campaigns_for_user(user=request.user).annotate(count_all=Count("posts"), **counts)
@@ -54,7 +55,7 @@ def campaign_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show a campaign, its people and its posts."""
     campaign = _visible_campaign(request, pk)
     posts = campaign.posts.order_by(F("scheduled_at").asc(nulls_last=True), "pk")
@@ -73,7 +74,7 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
 
 
 @login_required
-def campaign_create_view(request: HttpRequest) -> HttpResponse:
+def campaign_create_view(request: AuthedHttpRequest) -> HttpResponse:
     """Create a campaign owned by the user."""
     if not request.user.has_perm("posts.add_campaign"):
         return forbidden(request, _("You may not create campaigns."))
@@ -96,7 +97,7 @@ def campaign_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Change a campaign's fields and people."""
     campaign = _visible_campaign(request, pk)
     if not _may_change(request, campaign):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import date_param, text_problem, unstorable_error
 from core.web import DENIED, forbidden, service_action
+from people.http import AuthedHttpRequest
 from posts import platforms
 from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts
 from posts.gates import post_consent_problems
@@ -79,7 +80,7 @@ def _create_initial(request: HttpRequest, policy: PostPolicy) -> dict[str, Any]:
 
 
 @login_required
-def post_create_view(request: HttpRequest) -> HttpResponse:
+def post_create_view(request: AuthedHttpRequest) -> HttpResponse:
     """Show the empty editor; on "Save draft" create the post and go to its page."""
     policy = PostPolicy(request.user)
     if not policy.editable_campaign_ids:
@@ -108,7 +109,7 @@ def post_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show the editor for a saved post; on "Save draft" apply the changes in one step.
 
     The form carries the version it was opened on; a save over someone else's change is
@@ -154,7 +155,7 @@ def post_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def findings_view(request: HttpRequest) -> HttpResponse:
+def findings_view(request: AuthedHttpRequest) -> HttpResponse:
     """Return the findings and previews fragment for the editor's unsaved input."""
     policy = PostPolicy(request.user)
     if not policy.is_editor:
@@ -172,7 +173,7 @@ def findings_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def post_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def post_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show everything about a post, its findings, the actions the user may take and the apps' panels."""
     post = _visible_post(request, pk)
     context = {
@@ -188,7 +189,7 @@ def post_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "posts/post_detail.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action: Callable[[Post], Any], done: str) -> HttpResponse:
+def _act(request: HttpRequest, pk: int, action: Callable[[Post], object], done: str) -> HttpResponse:
     post = _visible_post(request, pk)
     with service_action(request, success=done):
         action(post)
@@ -197,13 +198,13 @@ def _act(request: HttpRequest, pk: int, action: Callable[[Post], Any], done: str
 
 @require_POST
 @login_required
-def post_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
+def post_schedule_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, lambda post: post_schedule(post=post, actor=request.user), _("The post is scheduled."))
 
 
 @require_POST
 @login_required
-def post_unschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
+def post_unschedule_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
@@ -214,7 +215,7 @@ def post_unschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def post_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+def post_withdraw_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "").strip()[:1000]
     if text_problem(reason):
         for message in unstorable_error().messages:

@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404
 from django.views.decorators.http import require_GET
 
+from people.http import AuthedHttpRequest
 from posts.models import Media
 from posts.selectors import posts_for_user
 
@@ -12,7 +13,7 @@ SERVED_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 @require_GET
 @login_required
-def media_serve(request: HttpRequest, path: str) -> FileResponse:
+def media_serve(request: AuthedHttpRequest, path: str) -> FileResponse:
     """Serve a post image to someone who may see its post, never sniffable as anything else."""
     extension = path.rsplit(".", 1)[-1].lower()
     if extension not in SERVED_TYPES:

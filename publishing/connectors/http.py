@@ -24,7 +24,7 @@ import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from publishing.connectors.base import ConnectorError, PermanentError, TransientError, UnknownOutcome
 
@@ -34,7 +34,13 @@ READ_LIMIT = 4 * 1024 * 1024
 TRANSIENT_STATUSES = frozenset({408, 429})
 
 
-def retry_after_seconds(headers: Any, *, now: float | None = None) -> float | None:
+class Headers(Protocol):
+    """An answer's headers as read here: ``get`` by name (http.client's HTTPMessage; a dict in tests)."""
+
+    def get(self, name: str) -> str | None: ...
+
+
+def retry_after_seconds(headers: Headers, *, now: float | None = None) -> float | None:
     """Return how long the server asked us to wait (Retry-After, x-rate-limit-reset), if it said."""
     now = time.time() if now is None else now
     value = headers.get("Retry-After")
@@ -70,7 +76,7 @@ class Answer:
     """One HTTP answer: status, headers and the (decoded) body."""
 
     status: int
-    headers: Any
+    headers: Headers
     text: str
 
     @property

@@ -7,13 +7,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from people.models import User
 from plans.importing import CREATED, UNCHANGED, UPDATED, PlanInvalid, PlanOptions, plan_commit, plan_preview
 from plans.reading import MAX_BYTES
 
 USAGE_ERROR = 2
 
 
-def command_user(username: str | None) -> Any:
+def command_user(username: str | None) -> User:
     """Return the importing user: ``username``, or the only active superuser."""
     users = get_user_model().objects.filter(is_active=True)
     if username:

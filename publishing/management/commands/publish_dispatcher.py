@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
         stop = threading.Event()
 
-        def _stop(signum: int, frame: Any) -> None:
+        def _stop(signum: int, frame: FrameType | None) -> None:
             stop.set()
 
         signal.signal(signal.SIGINT, _stop)
