@@ -234,6 +234,9 @@ ROUNDS_PUBLISH_SENT_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_SENT_LE
 ROUNDS_PUBLISH_BACKOFF_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_SECONDS", "30"))
 ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS", "3600"))
 ROUNDS_PUBLISH_HTTP_TIMEOUT = float(os.environ.get("ROUNDS_PUBLISH_HTTP_TIMEOUT", "10"))
+# Connector and webhook URLs must resolve to public addresses (checked on save and for every
+# request); set this for an intranet receiver. Development (ROUNDS_DEBUG) allows them by default.
+ROUNDS_ALLOW_PRIVATE_URLS = env_bool("ROUNDS_ALLOW_PRIVATE_URLS", DEBUG)
 # Publications claimed per dispatcher pass.
 ROUNDS_PUBLISH_BATCH = int(os.environ.get("ROUNDS_PUBLISH_BATCH", "1000"))
 # The dispatcher claims what falls due within this many seconds and hands it to the workers, who

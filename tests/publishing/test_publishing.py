@@ -302,6 +302,24 @@ def test_permanent_error_fails_at_once_and_tells_communications(
     assert len(fake.received) == 1  # a failed publication is never tried again by itself
 
 
+def test_a_webhook_echoing_secrets_in_its_refusal_leaves_none_in_the_stored_attempt(
+    scheduled: Any, hook: Any, fake: FakePlatform, time_machine: Any, run_pass: Any
+) -> None:
+    post = scheduled([hook])
+    fake.fail_next("echo")
+    time_machine.move_to(at(post), tick=False)
+    run_pass()
+
+    publication = pub(post)
+    assert publication.status == P.FAILED
+    attempt = PublicationAttempt.objects.get(publication=publication)
+    stored = " ".join([attempt.response_excerpt, attempt.error, publication.last_error])
+    assert "rejected" in stored  # the refusal is kept as proof
+    for secret in (fake.secret, "abc123def456", "EAAB-leaked-token-123"):
+        assert secret not in stored, secret
+    assert "[redacted]" in attempt.response_excerpt
+
+
 def test_transient_errors_give_up_after_the_attempt_limit(
     scheduled: Any, hook: Any, fake: FakePlatform, time_machine: Any, run_pass: Any, settings: Any
 ) -> None:
