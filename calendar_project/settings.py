@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # First: every log line of a request carries its id, and a database outage anywhere below
     # (sessions, authentication, views) answers 503 (calendar_project/web.py).
     "core.web.RequestIdMiddleware",
+    # Before anything reads the body: a request over ROUNDS_MAX_REQUEST_BYTES is refused unread.
+    "core.inputs.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,8 +198,18 @@ STORAGES = {
 # Uploads: images are capped at 20 MB by the media pipeline; the request a little above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-ROUNDS_MAX_IMAGE_BYTES = 20 * 1024 * 1024
-ROUNDS_MAX_IMAGE_PIXELS = 40_000_000
+ROUNDS_MAX_IMAGE_BYTES = int(os.environ.get("ROUNDS_MAX_IMAGE_BYTES", str(20 * 1024 * 1024)))
+ROUNDS_MAX_IMAGE_PIXELS = int(os.environ.get("ROUNDS_MAX_IMAGE_PIXELS", "40000000"))
+# One copy of an image's decoded pixels may take this much memory (processing holds at most two);
+# a larger JPEG is decoded at a half, quarter or eighth of its size, any other image is refused.
+ROUNDS_MAX_DECODE_BYTES = int(os.environ.get("ROUNDS_MAX_DECODE_BYTES", str(128 * 1024 * 1024)))
+# Images one form may send at once; a post's editor has four upload slots.
+ROUNDS_MAX_MEDIA_PER_REQUEST = int(os.environ.get("ROUNDS_MAX_MEDIA_PER_REQUEST", "4"))
+# A request body larger than this is refused with 413 before it is read (multipart file bodies are not
+# bounded by DATA_UPLOAD_MAX_MEMORY_SIZE): by default that many images at the image limit, plus 1 MB.
+ROUNDS_MAX_REQUEST_BYTES = int(
+    os.environ.get("ROUNDS_MAX_REQUEST_BYTES", str(ROUNDS_MAX_MEDIA_PER_REQUEST * ROUNDS_MAX_IMAGE_BYTES + 1024 * 1024))
+)
 # The organisation named on consent forms as the one that discloses (HIPAA 164.508(c)(1)(ii)).
 ROUNDS_ORGANISATION_NAME = os.environ.get("ROUNDS_ORGANISATION_NAME", "Rounds Hospital")
 
@@ -236,6 +248,9 @@ ROUNDS_PUBLISH_SENT_LEASE_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_SENT_LE
 ROUNDS_PUBLISH_BACKOFF_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_SECONDS", "30"))
 ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS = float(os.environ.get("ROUNDS_PUBLISH_BACKOFF_MAX_SECONDS", "3600"))
 ROUNDS_PUBLISH_HTTP_TIMEOUT = float(os.environ.get("ROUNDS_PUBLISH_HTTP_TIMEOUT", "10"))
+# Connector and webhook URLs must resolve to public addresses (checked on save and for every
+# request); set this for an intranet receiver. Development (ROUNDS_DEBUG) allows them by default.
+ROUNDS_ALLOW_PRIVATE_URLS = env_bool("ROUNDS_ALLOW_PRIVATE_URLS", DEBUG)
 # Publications claimed per dispatcher pass.
 ROUNDS_PUBLISH_BATCH = int(os.environ.get("ROUNDS_PUBLISH_BATCH", "1000"))
 # The dispatcher claims what falls due within this many seconds and hands it to the workers, who

@@ -18,6 +18,8 @@ ROUNDS_CREDENTIALS_KEYS = ["ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405  (tasks run inline, after commit)
 # Tests move a stopped clock to the due time themselves; claiming ahead is tested on its own.
 ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = 0.0
+# The fake platforms listen on 127.0.0.1; the tests of the refusal switch this off.
+ROUNDS_ALLOW_PRIVATE_URLS = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 _ = BASE_DIR
 # WhiteNoise looks for STATIC_ROOT at start-up; tests serve from the finders, so an empty one will do.

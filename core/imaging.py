@@ -67,19 +67,23 @@ def image_process(
     upload: IO[bytes] | UploadedFile,
     max_bytes: int | None = None,
     max_pixels: int | None = None,
+    max_decode_bytes: int | None = None,
 ) -> ProcessedImage:
     """Return the upload re-encoded upright in its own format without any metadata, with a thumbnail.
 
     Only still JPEG, PNG and WebP images are accepted, judged by their bytes. Animated images are
     refused rather than cut to their first frame, so nobody publishes a still they did not choose.
+    Decoding is bounded: a JPEG whose pixels would need more than ``max_decode_bytes`` is decoded
+    (and stored) at a half, quarter or eighth of its size; any other image over it is refused.
     Raises ValidationError with code too_large, not_an_image, unsupported_format, too_many_pixels,
-    animated or corrupt.
+    too_large_to_decode, animated or corrupt.
     """
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Pillow would then fill missing pixels with grey instead of failing, and we would store it.
         raise ImproperlyConfigured("The media pipeline needs PIL.ImageFile.LOAD_TRUNCATED_IMAGES to be False.")
     max_bytes = settings.ROUNDS_MAX_IMAGE_BYTES if max_bytes is None else max_bytes
     max_pixels = settings.ROUNDS_MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+    max_decode_bytes = settings.ROUNDS_MAX_DECODE_BYTES if max_decode_bytes is None else max_decode_bytes
 
     data = _read_at_most(upload, max_bytes)
     image_format = _identify(data)
@@ -91,6 +95,7 @@ def image_process(
                 code="animated",
                 params={"frames": frames},
             )
+        _fit_decode_budget(source, image_format, max_decode_bytes)
         try:
             source.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -100,8 +105,14 @@ def image_process(
         if orientation not in range(1, 9):
             orientation = 1  # Pillow ignores a value outside the standard's 1-8 as well.
         had_location = bool(exif.get_ifd(ExifTags.IFD.GPSInfo)) or _xmp_has_location(source.info.get("xmp"))
-        upright = ImageOps.exif_transpose(source) if orientation != 1 else source
-        image = _without_metadata(_in_srgb(upright))
+        if orientation != 1:
+            ImageOps.exif_transpose(source, in_place=True)  # in place: no third copy of the pixels
+        converted = _in_srgb(source)
+        # The decoded pixels go now (closing leaving the file's own context would not free them),
+        # so at most two copies of the image are held at any time.
+        source.close()
+    image = _without_metadata(converted)
+    del converted
 
     width, height = image.size
     has_alpha = image.mode == "RGBA"
@@ -213,6 +224,32 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
         )
 
 
+def decode_bytes(size: tuple[int, int], mode: str) -> int:
+    """Return the memory one copy of an image's pixels takes in Pillow once decoded and converted.
+
+    Pillow holds RGB, RGBA and CMYK in 4 bytes a pixel; palette and 16-bit images are converted
+    through 4-byte copies; only bilevel and 8-bit greyscale stay at 1 byte.
+    """
+    width, height = size
+    return width * height * (1 if mode in ("1", "L") else 4)
+
+
+def _fit_decode_budget(source: ImageFile.ImageFile, image_format: ImageFormat, max_decode_bytes: int) -> None:
+    """Make the header-only ``source`` decode within the budget (JPEG at reduced scale), or refuse it."""
+    size, needed = source.size, decode_bytes(source.size, source.mode)
+    if needed <= max_decode_bytes:
+        return
+    if image_format == "jpeg":
+        width, height = size
+        scale = next((scale for scale in (2, 4, 8) if needed / (scale * scale) <= max_decode_bytes), 0)
+        if scale:
+            # libjpeg decodes straight at 1/scale: the full-size pixels are never in memory.
+            source.draft(source.mode, (math.ceil(width / scale), math.ceil(height / scale)))
+            if decode_bytes(source.size, source.mode) <= max_decode_bytes:
+                return
+    raise _too_large_to_decode(size, needed, max_decode_bytes)
+
+
 def _xmp_has_location(xmp: str | bytes | None) -> bool:
     if not xmp:
         return False
@@ -265,6 +302,18 @@ def _too_large(max_bytes: int) -> ValidationError:
         _("This file is larger than %(limit)s. Export it at a smaller size and upload it again."),
         code="too_large",
         params={"limit": filesizeformat(max_bytes)},
+    )
+
+
+def _too_large_to_decode(size: tuple[int, int], needed: int, limit: int) -> ValidationError:
+    width, height = size
+    return ValidationError(
+        _(
+            "This image is %(width)s × %(height)s pixels; processing it would take %(needed)s of memory, "  # noqa: RUF001
+            "more than the %(limit)s allowed. Resize it and upload it again."
+        ),
+        code="too_large_to_decode",
+        params={"width": width, "height": height, "needed": filesizeformat(needed), "limit": filesizeformat(limit)},
     )
 
 

@@ -14,8 +14,10 @@ from typing import Any, overload
 from urllib.parse import unquote_to_bytes
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from core.web import render_error
@@ -190,4 +192,35 @@ class UnstorableInputMiddleware:
         problem = request_problem(request)
         if problem:
             return render_error(request, template="400.html", status=400, title=_("Bad request"), message=problem)
+        return self.get_response(request)
+
+
+class RequestSizeMiddleware:
+    """Answer 413 to a request whose declared body is over ROUNDS_MAX_REQUEST_BYTES, before reading it.
+
+    DATA_UPLOAD_MAX_MEMORY_SIZE does not count the files of a multipart body, so without this a
+    request could stream any number of gigabytes into temporary files. Django reads no more than
+    Content-Length bytes, so the declared length bounds what it ever reads.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads nothing of a body whose length it cannot read either
+        limit = settings.ROUNDS_MAX_REQUEST_BYTES
+        if length > limit:
+            return render_error(
+                request,
+                template="413.html",
+                status=413,
+                title=_("What you sent is too large"),
+                message=_(
+                    "What you sent is %(size)s; Rounds accepts at most %(limit)s at once. Send fewer or smaller files."
+                )
+                % {"size": filesizeformat(length), "limit": filesizeformat(limit)},
+            )
         return self.get_response(request)

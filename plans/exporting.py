@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from django.contrib.auth.models import AnonymousUser
@@ -21,6 +22,26 @@ CONTENT_TYPES = {
     CSV: "text/csv; charset=utf-8",
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+# The C0 control characters an .xlsx cell cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE); tab, line
+# feed and carriage return stay. CSV drops them too, so both formats carry the same text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_export(value: str) -> str:
+    """Return ``value`` as an exported cell holds it: control characters dropped, then formula-escaped.
+
+    In this order, so a cell like "\\x01=HYPERLINK(...)" cannot become a formula once the
+    control character is gone.
+    """
+    return cell_escape(_CONTROL.sub("", value))
+
+
+def _writable(cell: str) -> str:
+    """Return a cell fit to write, escaping again where dropping a leading control character exposed a new start."""
+    if not _CONTROL.search(cell):
+        return cell
+    return cell_escape(_CONTROL.sub("", cell)) if _CONTROL.match(cell) else _CONTROL.sub("", cell)
 
 
 def posts_for_plan_export(
@@ -71,26 +92,34 @@ def plan_rows(posts: Iterable[Post], *, accounts: AccountIndex | None = None) ->
             post.language,
             post.external_id,
         ]
-        yield [cell_escape(cell) for cell in cells]
+        yield [cell_export(cell) for cell in cells]
 
 
 def rows_to_csv(rows: Iterable[list[str]]) -> bytes:
+    """Return escaped rows as UTF-8 CSV; a cell that still holds a control character is made safe here."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerows(rows)
+    writer.writerows([_writable(cell) for cell in row] for row in rows)
     # The byte order mark makes Excel read UTF-8; the import accepts it.
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def rows_to_xlsx(rows: Iterable[list[str]]) -> bytes:
+    """Return escaped rows as a one-sheet workbook in which every cell is a string, never a formula."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("plan")
     for row in rows:
-        # Every cell is text (escaped above, so none is a formula); control characters cannot be stored.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row])
+        cells = []
+        for text in row:
+            cell = WriteOnlyCell(sheet, value=_writable(text))
+            # openpyxl makes any value starting with "=" a formula; the escape already prevents that,
+            # and the explicit type keeps it so whatever a caller passes.
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

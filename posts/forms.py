@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
@@ -14,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
@@ -555,6 +556,21 @@ class PostForm(forms.Form):
 
     def _clean_uploads(self, cleaned: dict[str, Any]) -> None:
         new_media: list[NewMedia] = []
+        cleaned["new_media"] = new_media
+        sent = sum(1 for slot in range(NEW_MEDIA_SLOTS) if cleaned.get(f"new_file_{slot}"))
+        limit = settings.ROUNDS_MAX_MEDIA_PER_REQUEST
+        if sent > limit:
+            # Refused before any is decoded: each may take the whole decode budget.
+            self.add_error(
+                None,
+                ngettext(
+                    "You can add at most %(limit)d image at a time; you chose %(count)d. Add the others afterwards.",
+                    "You can add at most %(limit)d images at a time; you chose %(count)d. Add the others afterwards.",
+                    limit,
+                )
+                % {"limit": limit, "count": sent},
+            )
+            return
         for slot in range(NEW_MEDIA_SLOTS):
             upload = cleaned.get(f"new_file_{slot}")
             if not upload:
@@ -569,7 +585,6 @@ class PostForm(forms.Form):
                 continue
             if alt_text:
                 new_media.append(NewMedia(image=image, alt_text=alt_text))
-        cleaned["new_media"] = new_media
 
     def content_data(self) -> dict[str, Any]:
         """Return the content fields for post_create/post_update."""

@@ -22,6 +22,7 @@ from posts.models import Account, Platform
 from posts.models import Connector as ConnectorChoice
 from posts.services import ACCOUNT_FIELDS, account_save
 from publishing.connectors.credentials import credentials_missing
+from publishing.connectors.outbound import url_problem
 from publishing.connectors.registry import CREDENTIAL_KEYS, credential_keys_for
 from publishing.models import DeletionStatus, Publication, PublicationAttempt, TakedownItem
 from publishing.takedowns import takedown_delete
@@ -98,6 +99,13 @@ class AccountAdminForm(forms.ModelForm[Account]):
                 "new_credentials",
                 _("Keys this connector does not read (a typo?): %(keys)s.") % {"keys": ", ".join(unknown)},
             )
+        for key in keys:
+            value = str(typed.get(key.name) or "").strip()
+            if key.url and value and (problem := url_problem(value)):
+                self.add_error(
+                    "new_credentials",
+                    _("Rounds will not send to %(key)s: %(problem)s.") % {"key": key.name, "problem": problem},
+                )
         return data
 
     def clean_new_credentials(self) -> dict[str, Any] | None:

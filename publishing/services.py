@@ -59,6 +59,7 @@ from publishing.connectors.base import (
     TransientError,
     UnknownOutcome,
 )
+from publishing.connectors.outbound import secrets_redact
 from publishing.connectors.registry import connector_for
 from publishing.models import AttemptOutcome, Publication, PublicationAttempt, TakedownCause, TakedownItem
 from publishing.models import PublicationStatus as P
@@ -820,8 +821,11 @@ def _settle(
     if locked is None:
         return "gone"
     post, _account, publication = locked
-    excerpt = (result.response_excerpt if result else error.response_excerpt if error else "")[:500]
-    text = message or (error.message if error else "")
+    # What the platform echoed back is kept as proof, but never a credential it echoed with it.
+    secrets = job.account.credentials
+    answer = result.response_excerpt if result else error.response_excerpt if error else ""
+    excerpt = secrets_redact(answer, credentials=secrets)
+    text = secrets_redact(message or (error.message if error else ""), credentials=secrets)
     _attempt(publication, outcome=outcome, started=started, duration_ms=duration_ms, error=text, excerpt=excerpt)
     if publication.status != expect or publication.lease_token != job.token:
         # A late answer: the lease ran out and the publication moved on. The attempt stays on

@@ -25,6 +25,7 @@ from core.locks import row_lock
 from people.models import User
 from posts.models import Account, Post
 from publishing.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
+from publishing.connectors.outbound import secrets_redact
 from publishing.connectors.registry import connector_for
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownCause, TakedownItem
 from publishing.policy import CONFIRM_TAKEDOWN, DELETE_ON_PLATFORM, PublishingPolicy
@@ -100,21 +101,26 @@ def _delete(connector: Connector, plan: _Plan) -> Deletion:
 
 def _call(plan: _Plan) -> _Outcome:
     """Ask the platform to delete the post; return what came of it (never raises a connector's error)."""
+
+    def kept(text: str) -> str:
+        # The answer is kept as proof of the takedown, without any credential it echoed.
+        return secrets_redact(text, credentials=plan.account.credentials)
+
     try:
         connector = connector_for(connector=plan.connector, platform=plan.account.platform)
         deletion = _delete(connector, plan)
     except ConnectorError as error:
         return _Outcome(
             DeletionStatus.FAILED,
-            response=error.response_excerpt,
+            response=kept(error.response_excerpt),
             note=_("The platform did not delete it: %(error)s Try again later, or delete it by hand and confirm.")
-            % {"error": error.message},
+            % {"error": kept(error.message)},
         )
     if deletion.deleted:
-        return _Outcome(DeletionStatus.DELETED, response=deletion.response_excerpt)
+        return _Outcome(DeletionStatus.DELETED, response=kept(deletion.response_excerpt))
     return _Outcome(
         DeletionStatus.NOT_ALLOWED,
-        response=deletion.response_excerpt,
+        response=kept(deletion.response_excerpt),
         note=_("%(platform)s does not let Rounds delete posts. Delete it in the app, then confirm it here.")
         % {"platform": plan.platform_label},
     )

@@ -18,6 +18,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -482,6 +483,51 @@ def test_a_form_body_that_is_not_utf8_is_answered_400(
     assert response.status_code == 400
     assert "not valid UTF-8" in text_of(response)
     assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    "target",
+    [*((case.name, case.role, case.url) for case in FORMS if case.method == "post"), *BARE_POSTS],
+    ids=[*(case.name for case in FORMS if case.method == "post"), *(name for name, _role, _url in BARE_POSTS)],
+)
+def test_a_request_over_the_size_cap_is_answered_413_naming_the_limit(
+    world: World, target: tuple[str, str, Callable[[World], str]], settings: Any
+) -> None:
+    settings.ROUNDS_MAX_REQUEST_BYTES = 64 * 1024
+    _name, role, url = target
+    before = row_counts()
+    upload = SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100_000, "image/png")
+    response = world.client(role).post(url(world), {"new_file_0": upload, "document": upload, "file": upload})
+    assert response.status_code == 413
+    assert "Rounds accepts at most 64.0\xa0KB at once" in text_of(response)
+    assert response.context is None or "request_id" in response.context  # the error page, not the form
+    assert row_counts() == before
+
+
+def test_the_size_cap_refuses_before_reading_a_byte_of_the_body(settings: Any) -> None:
+    import io
+
+    from django.test import RequestFactory
+
+    from core.inputs import RequestSizeMiddleware
+
+    class Counting(io.BytesIO):
+        read_bytes = 0
+
+        def read(self, size: int | None = -1) -> bytes:
+            chunk = super().read(size)
+            Counting.read_bytes += len(chunk)
+            return chunk
+
+    settings.ROUNDS_MAX_REQUEST_BYTES = 1000
+    request = RequestFactory().post("/posts/new/", data=b"x", content_type="application/octet-stream")
+    request.META["CONTENT_LENGTH"] = "1001"
+    request.META["wsgi.input"] = Counting(b"x" * 1001)
+    response = RequestSizeMiddleware(lambda request: pytest.fail("the view ran"))(request)
+    assert response.status_code == 413 and Counting.read_bytes == 0
+    request.META["CONTENT_LENGTH"] = "1000"
+    passed = RequestSizeMiddleware(lambda request: HttpResponse("ok"))(request)
+    assert passed.status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from publishing.connectors.base import (
 from publishing.connectors.credentials import CredentialKey, credentials_require
 from publishing.connectors.http import Answer, HttpClient, error_for, form_body, json_body, url_with
 from publishing.connectors.marker import carries
+from publishing.connectors.outbound import url_check
 
 JSON = "application/json; charset=UTF-8"
 FORM = "application/x-www-form-urlencoded"
@@ -73,6 +74,8 @@ class ApiConnector:
                 f"{self.platform} fetches media from a public URL: set the credential 'media_base_url' "
                 "to the public address of the media folder"
             )
+        # The platform fetches from there, on our word: never point it at an internal address.
+        url_check(base)
         path = Path(media.path)
         if self.media_root is None or not path.is_relative_to(self.media_root):
             raise PermanentError(f"the file {path.name} is not in the media folder")

@@ -12,11 +12,15 @@ from publishing.connectors.base import PermanentError
 
 @dataclass(frozen=True)
 class CredentialKey:
-    """One key of an account's credentials: its name, what it holds, whether it must be there."""
+    """One key of an account's credentials: its name, what it holds, whether it must be there, whether it is a URL.
+
+    A URL key must point at public addresses (`publishing.connectors.outbound`), checked on save.
+    """
 
     name: str
     help: str | Promise
     required: bool = True
+    url: bool = False
 
 
 def api_base_key(default: str) -> CredentialKey:
@@ -25,6 +29,7 @@ def api_base_key(default: str) -> CredentialKey:
         "api_base",
         gettext_lazy("Base URL of the API; default %(default)s.") % {"default": default},
         required=False,
+        url=True,
     )
 
 

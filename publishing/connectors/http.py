@@ -18,6 +18,7 @@ import email.utils
 import http.client
 import json
 import mimetypes
+import socket
 import ssl
 import time
 import urllib.parse
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from publishing.connectors.base import ConnectorError, PermanentError, TransientError, UnknownOutcome
+from publishing.connectors.outbound import url_resolve
 
 EXCERPT = 500
 # Lists of recent posts can be long; nothing we read is larger.
@@ -116,14 +118,25 @@ class HttpClient:
         self.user_agent = user_agent
 
     def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise PermanentError(f"not an http(s) URL: {url!r}")
+        """Return a connection pinned to the address `url_resolve` checked, and the request target."""
+        parts, address = url_resolve(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection: http.client.HTTPConnection
         if parts.scheme == "https":
             context = ssl.create_default_context()
-            return http.client.HTTPSConnection(parts.netloc, timeout=self.timeout, context=context), target
-        return http.client.HTTPConnection(parts.netloc, timeout=self.timeout), target
+            connection = http.client.HTTPSConnection(parts.netloc, timeout=self.timeout, context=context)
+        else:
+            connection = http.client.HTTPConnection(parts.netloc, timeout=self.timeout)
+
+        def connect_checked(
+            where: tuple[str, int], timeout: float | None = None, source_address: Any = None
+        ) -> socket.socket:
+            # The Host header, TLS server name and certificate check keep the name; only the
+            # address is the checked one, so a second DNS answer cannot send us elsewhere.
+            return socket.create_connection((address, where[1]), timeout, source_address)
+
+        connection._create_connection = connect_checked  # type: ignore[attr-defined]
+        return connection, target
 
     def call(
         self,

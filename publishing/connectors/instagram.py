@@ -44,7 +44,9 @@ CREDENTIALS = (
     CredentialKey("ig_user_id", _("The Instagram professional account's user id.")),
     CredentialKey("access_token", _("An access token with instagram_content_publish (and instagram_basic).")),
     CredentialKey(
-        "media_base_url", _("Public https address of the media folder; Instagram fetches images from there.")
+        "media_base_url",
+        _("Public https address of the media folder; Instagram fetches images from there."),
+        url=True,
     ),
     api_base_key(GRAPH),
 )

@@ -65,6 +65,7 @@ CREDENTIALS = (
         "media_base_url",
         _("Public address of the media folder on a domain verified with TikTok (photo posts)."),
         required=False,
+        url=True,
     ),
     api_base_key(API),
 )

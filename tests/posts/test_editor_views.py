@@ -165,6 +165,25 @@ def test_bad_image_gives_a_clear_error_and_creates_nothing(
     assert Media.objects.count() == 0
 
 
+def test_more_images_than_one_request_may_add_are_refused_naming_the_limit_before_any_is_decoded(
+    client: Any, editor: Any, campaign: Any, accounts: list[Any], settings: Any
+) -> None:
+    settings.ROUNDS_MAX_MEDIA_PER_REQUEST = 2
+    client.force_login(editor)
+    files = {f"new_file_{slot}": upload("square_1080_rgba.png") for slot in range(3)}
+    alts = {f"new_alt_{slot}": f"Heart {slot}" for slot in range(3)}
+    response = client.post(reverse("posts:post_create"), form_data(campaign, accounts[:1], **files, **alts))
+    assert response.status_code == 200
+    assert errors_of(response)["__all__"] == [
+        "You can add at most 2 images at a time; you chose 3. Add the others afterwards."
+    ]
+    assert "You can add at most 2 images at a time" in response.text
+    assert Post.objects.count() == 0 and Media.objects.count() == 0
+    files = {f"new_file_{slot}": upload("square_1080_rgba.png") for slot in range(2)}
+    response = client.post(reverse("posts:post_create"), form_data(campaign, accounts[:1], **files, **alts))
+    assert response.status_code == 302 and Media.objects.count() == 2
+
+
 def test_stored_photo_has_no_exif_and_is_upright(
     client: Any, editor: Any, campaign: Any, accounts: list[Any], settings: Any
 ) -> None:

@@ -356,3 +356,67 @@ def test_stream_returning_short_reads_is_read_to_the_end() -> None:
     result = image_process(upload=TricklingStream(fixture_bytes("square_1080_rgba.png")))
 
     assert (result.width, result.height) == (1080, 1080)
+
+
+def png_header(width: int, height: int, colour_type: int = 2) -> bytes:
+    """Return a PNG whose header declares ``width`` by ``height`` and whose pixel data is one empty chunk."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def test_the_issues_6300_square_png_is_refused_from_its_header_for_the_memory_it_would_take() -> None:
+    # 39.7 megapixels passes the pixel limit, but decoding it held four 159 MB copies (520 MB, 3 s).
+    peak_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with pytest.raises(ValidationError) as caught:
+        process(png_header(6300, 6300))
+    assert time.perf_counter() - started < 1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before_kib < 20 * 1024
+    assert caught.value.code == "too_large_to_decode"
+    message = caught.value.messages[0]
+    assert "6300 × 6300" in message and "151.4\xa0MB" in message and "128.0\xa0MB" in message
+
+
+def test_decode_budget_counts_four_bytes_a_pixel_for_colour_and_one_for_greyscale() -> None:
+    colour = encoded(Image.new("RGB", (100, 100), "teal"), "PNG")
+    grey = encoded(Image.new("L", (100, 100), 90), "PNG")
+    assert refusal_code(colour, max_decode_bytes=39_999) == "too_large_to_decode"
+    assert process(colour, max_decode_bytes=40_000).width == 100
+    assert refusal_code(grey, max_decode_bytes=9_999) == "too_large_to_decode"
+    assert process(grey, max_decode_bytes=10_000).width == 100
+    palette = encoded(Image.new("P", (100, 100)), "PNG")  # converted through an RGB copy
+    assert refusal_code(palette, max_decode_bytes=39_999) == "too_large_to_decode"
+
+
+def test_webp_over_the_decode_budget_is_refused() -> None:
+    data = encoded(Image.new("RGB", (200, 100), "teal"), "WEBP")
+    assert refusal_code(data, max_decode_bytes=79_999) == "too_large_to_decode"
+
+
+def test_jpeg_over_the_decode_budget_is_decoded_and_stored_at_a_reduced_scale() -> None:
+    photo = Image.linear_gradient("L").resize((800, 600)).convert("RGB")
+    data = encoded(photo, "JPEG", quality=90)
+    full = 800 * 600 * 4
+    assert (process(data, max_decode_bytes=full).width, process(data, max_decode_bytes=full).height) == (800, 600)
+    half = process(data, max_decode_bytes=full // 4)
+    assert (half.width, half.height) == (400, 300)
+    eighth = process(data, max_decode_bytes=full // 64)
+    assert (eighth.width, eighth.height) == (100, 75)
+    with Image.open(io.BytesIO(half.content)) as stored:
+        assert stored.size == (400, 300)
+    assert refusal_code(data, max_decode_bytes=full // 64 - 1) == "too_large_to_decode"
+
+
+def test_rotated_jpeg_reduced_for_the_budget_is_still_stored_upright() -> None:
+    photo = Image.new("RGB", (800, 400), "white")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # rotate 90° clockwise to view
+    data = encoded(photo, "JPEG", exif=exif.tobytes())
+    result = process(data, max_decode_bytes=800 * 400)
+    assert (result.width, result.height) == (200, 400)

@@ -332,6 +332,24 @@ def test_a_failure_is_mailed_once_however_often_the_task_runs_and_again_when_a_r
     assert len(mail.outbox) == 2
 
 
+def test_a_webhook_echoing_secrets_in_its_refusal_leaves_none_in_the_stored_attempt(
+    scheduled: Any, hook: Any, fake: FakePlatform, time_machine: Any, run_pass: Any
+) -> None:
+    post = scheduled([hook])
+    fake.fail_next("echo")
+    time_machine.move_to(at(post), tick=False)
+    run_pass()
+
+    publication = pub(post)
+    assert publication.status == P.FAILED
+    attempt = PublicationAttempt.objects.get(publication=publication)
+    stored = " ".join([attempt.response_excerpt, attempt.error, publication.last_error])
+    assert "rejected" in stored  # the refusal is kept as proof
+    for secret in (fake.secret, "abc123def456", "EAAB-leaked-token-123"):
+        assert secret not in stored, secret
+    assert "[redacted]" in attempt.response_excerpt
+
+
 def test_transient_errors_give_up_after_the_attempt_limit(
     scheduled: Any, hook: Any, fake: FakePlatform, time_machine: Any, run_pass: Any, settings: Any
 ) -> None:

@@ -151,6 +151,22 @@ def test_a_failed_call_leaves_the_item_open_and_it_can_be_tried_again(
     assert actions.count("takedown.delete_failed") == 1 and actions.count("takedown.deleted") == 1
 
 
+def test_a_refusal_echoing_the_access_token_is_kept_without_it(
+    platform_account: Any, published_story: Any, editor: Any
+) -> None:
+    from tests.posts.fakeplatforms import TOKEN
+
+    with FakeX() as x:
+        item = published_story(platform_account("x", x))
+        x.fail_next("delete", "echo")
+        item = takedown_delete(item=item, actor=editor)
+    assert item.deletion_status == DeletionStatus.FAILED
+    assert "Invalid request" in item.deletion_response and "[redacted]" in item.deletion_response
+    event = AuditEvent.objects.get(action="takedown.delete_failed")
+    for kept in (item.deletion_response, item.deletion_note, json.dumps(event.changes)):
+        assert TOKEN not in kept
+
+
 def test_nothing_to_delete_when_rounds_never_published_it(takedown: TakedownItem, editor: Any) -> None:
     # test_takedowns' story went out by hand: no publication, no id on the platform.
     Account.objects.filter(pk=takedown.account_id).update(connector="platform")
