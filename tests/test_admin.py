@@ -560,3 +560,30 @@ def test_a_refused_password_writes_nothing(staff: Client, viewer: Any) -> None:
     viewer.refresh_from_db()
     assert viewer.check_password("pw")
     assert not AuditEvent.objects.for_object(viewer).exists()
+
+
+def test_nobody_can_enter_a_function_path_or_resubmit_a_task_in_the_queue_admin() -> None:
+    from django_q.models import Failure, Schedule, Success
+
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    client = logged_in(root)
+    schedule = Schedule.objects.create(name="rounds:probe", func="audit.checkpoints.checkpoint_write")
+    failure = Failure.objects.create(
+        id="f" * 32, name="probe", func="os.getcwd", started=timezone.now(), stopped=timezone.now(), success=False
+    )
+    assert client.get(reverse("admin:django_q_schedule_changelist")).status_code == 200
+    assert client.get(reverse("admin:django_q_schedule_add")).status_code == 403
+    forged = {"name": "evil", "func": "os.system", "args": "'touch /tmp/owned'", "schedule_type": "O", "repeats": "-1"}
+    assert client.post(reverse("admin:django_q_schedule_add"), forged).status_code == 403
+    change = reverse("admin:django_q_schedule_change", args=[schedule.pk])
+    client.post(change, {**forged, "name": schedule.name})
+    schedule.refresh_from_db()
+    assert schedule.func == "audit.checkpoints.checkpoint_write"
+    failures = client.get(reverse("admin:django_q_failure_changelist"))
+    assert failures.status_code == 200
+    assert "resubmit" not in failures.content.decode().lower()
+    resubmit = {"action": "resubmit_task", "_selected_action": [failure.pk]}
+    client.post(reverse("admin:django_q_failure_changelist"), resubmit)
+    assert not Schedule.objects.filter(name="evil").exists()
+    assert not Success.objects.filter(func="os.getcwd").exists()
+    assert Failure.objects.filter(pk=failure.pk).exists()  # resubmitting would have deleted it
