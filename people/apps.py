@@ -12,11 +12,13 @@ def _roles_sync_after_migrate(*, app_config: AppConfig, **kwargs: Any) -> None:
     from people.services import role_permissions_sync
 
     # Receivers run in the order they connected, and this one connects before auth's, so the
-    # sending app's permissions would not exist yet: without this, the last app's (django_q)
-    # never reached the roles.
-    create_permissions(
-        app_config, verbosity=0, using=kwargs.get("using", "default"), apps=kwargs.get("apps", global_apps)
-    )
+    # apps' permissions would not all exist yet (the last app's, django_q's, never reached the
+    # roles). Made for every app first, each sync sees the final set: the first gives the roles
+    # their permissions, later ones change (and audit) nothing unless people.roles changed.
+    using, state = kwargs.get("using", "default"), kwargs.get("apps", global_apps)
+    for config in global_apps.get_app_configs():
+        if config.models_module is not None:
+            create_permissions(config, verbosity=0, using=using, apps=state)
     role_permissions_sync()
 
 

@@ -11,21 +11,45 @@ from core.locks import row_lock
 from people.models import User
 from people.roles import ROLE_PERMISSIONS, ROLES
 
+# Who the trail names for the role permissions migrate sets (people.roles is the source).
+ROLE_SYNC_ACTOR = "manage.py migrate (people.roles)"
 
+
+@transaction.atomic
 def role_permissions_sync() -> None:
-    """Give each role group exactly the model permissions ROLE_PERMISSIONS lists."""
+    """Give each role group exactly the model permissions ROLE_PERMISSIONS lists, auditing each change.
+
+    Runs after every ``migrate``: a permission Governance gave a role in the admin and that
+    ``people.roles`` does not list is taken back here, and the trail says so (a role's first
+    permissions, given to the empty groups a new database starts with, are not a change).
+    """
     for name in ROLES:
         group, _created = Group.objects.get_or_create(name=name)
-        wanted: set[int] = set()
+        wanted = Permission.objects.none()
         for spec in ROLE_PERMISSIONS.get(name, []):
             app_label, codename = spec.split(".", 1)
             permissions = Permission.objects.filter(content_type__app_label=app_label)
             if codename != "*":
                 permissions = permissions.filter(codename=codename)
-            wanted.update(permissions.values_list("pk", flat=True))
-        current = set(group.permissions.values_list("pk", flat=True))
-        if wanted != current:
-            group.permissions.set(wanted)
+            wanted = wanted | permissions
+        stored = list(group.permissions.select_related("content_type"))
+        after = list(wanted.select_related("content_type").distinct())
+        before_names, after_names = _permission_names(stored), _permission_names(after)
+        if before_names == after_names:
+            continue
+        group.permissions.set(after)
+        if not stored:
+            continue  # a role's first permissions, given when the database is made: no change to report
+        event_record(
+            actor=ROLE_SYNC_ACTOR,
+            action="group.permissions_changed",
+            obj=group,
+            changes={
+                "permissions": [before_names, after_names],
+                "added": sorted(set(after_names) - set(before_names)),
+                "removed": sorted(set(before_names) - set(after_names)),
+            },
+        )
 
 
 @transaction.atomic

@@ -51,3 +51,19 @@ def test_a_superuser_may_give_any_permission(governance: Any) -> None:
     extra = Permission.objects.get(content_type__app_label="auth", codename="delete_group")
     assert group_permissions_set(group=viewers, actor=root, permissions=[*viewers.permissions.all(), extra])
     assert viewers.permissions.filter(pk=extra.pk).exists()
+
+
+def test_migrate_takes_back_a_permission_people_roles_does_not_list_and_the_trail_says_so() -> None:
+    from people.services import ROLE_SYNC_ACTOR, role_permissions_sync
+
+    editors = Group.objects.get(name=roles.EDITOR)
+    extra = Permission.objects.get(content_type__app_label="consent", codename="view_consent_document")
+    editors.permissions.add(extra)
+    role_permissions_sync()
+    assert not editors.permissions.filter(pk=extra.pk).exists()
+    event = AuditEvent.objects.for_object(editors).get(action="group.permissions_changed")
+    assert (event.actor, event.actor_repr) == (None, ROLE_SYNC_ACTOR)
+    assert event.changes["removed"] == ["consent.view_consent_document"]
+    assert event.changes["added"] == []
+    role_permissions_sync()
+    assert AuditEvent.objects.for_object(editors).count() == 1
