@@ -25,6 +25,7 @@ from people import roles
 from posts.media import image_process
 from posts.services import NewMedia, post_create
 from tests.conftest import PDF_BYTES, browser_context, browser_login, make_user
+from tests.test_deploy import django_env, python
 
 POLICY = {
     "default-src": ["'self'"],
@@ -183,6 +184,17 @@ def test_media_and_consent_documents_keep_their_sandbox(
     document = client_for(officer).get(reverse("consent:document", args=[record.pk]))
     assert document.status_code == 200 and document["Content-Security-Policy"] == SANDBOX
     assert b"".join(document.streaming_content if document.streaming else [document.content]) == PDF_BYTES
+
+
+def test_sign_on_origins_can_be_added_to_form_action() -> None:
+    """A login form's redirect to an identity provider is a form action too: the provider is named."""
+    show = "import django; django.setup(); from django.conf import settings as s; "
+    show += "print(' '.join(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']))"
+    env = django_env(ROUNDS_DEBUG="1", ROUNDS_CSP_FORM_ACTION="https://login.example.org, https://idp.example.net")
+    result = python("-c", show, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["'self'", "https://login.example.org", "https://idp.example.net"]
+    assert python("-c", show, env=django_env(ROUNDS_DEBUG="1")).stdout.split() == ["'self'"]
 
 
 # In a browser -------------------------------------------------------------------------------
