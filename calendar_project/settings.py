@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "guardian",
     "django_q",
     "import_export",
+    # django-csp: its system checks validate CONTENT_SECURITY_POLICY below.
+    "csp",
     # The project: it syncs the schedules it declares (calendar_project/apps.py).
     "calendar_project",
     # Last: the demo data drives every other app's services, and no app imports it.
@@ -79,6 +81,9 @@ MIDDLEWARE = [
     # First: every log line of a request carries its id, and a database outage anywhere below
     # (sessions, authentication, views) answers 503 (calendar_project/web.py).
     "core.web.RequestIdMiddleware",
+    # Every response below carries the Content-Security-Policy, the 413 and 503 pages included;
+    # a response that set its own (media, consent documents: sandboxed) keeps it.
+    "csp.middleware.CSPMiddleware",
     # Before anything reads the body: a request over ROUNDS_MAX_REQUEST_BYTES is refused unread.
     "core.inputs.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -282,6 +287,28 @@ if HTTPS:
     SECURE_HSTS_SECONDS = int(os.environ.get("ROUNDS_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy (docs/security.md): scripts, styles, images and requests only from this
+# site; no inline script, style attribute, event handler, eval, plugin, frame or foreign form target.
+# No template needs a nonce (tests/test_csp.py scans them). blob: images: the editor reads an
+# upload's pixel size from a local object URL before sending it (static/rounds/editor.js).
+# ROUNDS_CSP_FORM_ACTION (comma-separated origins) adds where a form may lead, e.g. a single
+# sign-on provider that a login form's answer redirects to (browsers check redirects too).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *env_list("ROUNDS_CSP_FORM_ACTION", "")],
+    },
+}
 
 EMAIL_BACKEND = os.environ.get("ROUNDS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("ROUNDS_EMAIL_HOST", "localhost")

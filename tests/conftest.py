@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -296,13 +297,62 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
+# Runs in every page before the page's own scripts. The browser injects it through its debugging
+# protocol, so the page's Content-Security-Policy does not apply to it.
+CSP_MARK = "rounds-csp-violation "
+CSP_LISTENER = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  console.error("{CSP_MARK}" + JSON.stringify({{
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI || "(inline)",
+    page: event.documentURI,
+    sample: event.sample,
+  }}));
+}}, true);
+"""
+
+
+def csp_guard(context: Any) -> list[str]:
+    """Record every Content-Security-Policy violation in ``context``'s pages; return the growing list.
+
+    Each entry names the directive, the blocked URI (or "(inline)") and the page. Chromium's own
+    console report of a violation is kept too, in case a violation fires no event.
+    """
+    found: list[str] = []
+
+    def on_console(message: Any) -> None:
+        text = message.text
+        if text.startswith(CSP_MARK):
+            found.append(text.removeprefix(CSP_MARK))
+        elif "Content Security Policy" in text:
+            found.append(f"console: {text}")
+
+    context.on("console", on_console)
+    context.add_init_script(CSP_LISTENER)
+    return found
+
+
+@contextmanager
+def browser_context(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A fresh context of the shared browser (own cookies); fails if any of its pages broke the CSP."""
     context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/Berlin")
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    violations = csp_guard(context)
+    try:
+        yield context
+        # A round trip per open page: console messages sent before it are handled by now.
+        for open_page in context.pages:
+            open_page.wait_for_load_state()
+            open_page.evaluate("0")
+    finally:
+        context.close()
+    assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    with browser_context(browser, live_server) as context:
+        yield context.new_page()
 
 
 def browser_login(page: Any, username: str, password: str = "pw") -> None:

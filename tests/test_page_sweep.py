@@ -61,6 +61,8 @@ class Sweep:
     username: str
     statuses: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # HTML answers without the strict Content-Security-Policy (tests/test_csp.py has all of it).
+    without_policy: list[str] = field(default_factory=list)
 
     def reached(self) -> set[str]:
         return {url for url, status in self.statuses.items() if status == 200}
@@ -97,12 +99,17 @@ def sweep(client: Client, username: str) -> Sweep:
             result.failures.append(f"{username} GET {url}: {type(error).__name__}: {error}")
             continue
         result.statuses[url] = response.status_code
+        html = response.get("Content-Type", "").startswith("text/html")
+        header = response.get("Content-Security-Policy", "")
+        policy = dict(part.strip().partition(" ")[::2] for part in header.split(";"))
+        if html and (policy.get("script-src") != "'self'" or policy.get("style-src") != "'self'"):
+            result.without_policy.append(f"{username} GET {url}: {response.status_code}")
         if response.status_code >= 500:
             result.failures.append(f"{username} GET {url}: {response.status_code}")
             continue
         if response.status_code in {301, 302, 303, 307, 308}:
             hrefs = [response["Location"]]
-        elif response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+        elif response.status_code == 200 and html:
             hrefs = links_of(response.content.decode())
         else:
             continue
@@ -160,6 +167,11 @@ def test_no_page_answers_5xx_for_any_user(sweeps: dict[str, Sweep]) -> None:
     assert sum(1 for url in root if re.fullmatch(r"/posts/\d+/", url)) >= 25
     assert sum(1 for url in root if re.fullmatch(r"/reviews/posts/\d+/", url)) >= 25
     assert any(url.startswith("/admin/posts/post/") and OBJECT_PAGE.search(url) for url in root)
+
+
+def test_every_html_page_has_a_content_security_policy(sweeps: dict[str, Sweep]) -> None:
+    assert [url for result in sweeps.values() for url in result.without_policy] == []
+    assert sum(len(result.reached()) for result in sweeps.values()) > 500
 
 
 def test_the_sweep_shows_every_post_state_and_every_publication_state(sweeps: dict[str, Sweep]) -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from approvals.models import Decision, ReviewChain, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run
 from posts.models import PostStatus
-from tests.conftest import browser_login
+from tests.conftest import browser_context, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -33,14 +33,10 @@ def default_chains(transactional_db: None) -> None:
 @contextmanager
 def logged_in(browser: Any, live_server: Any, username: str) -> Iterator[Any]:
     """A fresh browser context (own cookies) logged in as ``username``."""
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/Berlin")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with browser_context(browser, live_server) as context:
+        page = context.new_page()
         browser_login(page, username)
         yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture

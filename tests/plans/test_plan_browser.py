@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from plans import jobs
 from posts.models import Post
@@ -68,7 +69,8 @@ def test_progress_bar_follows_a_background_import_and_shows_the_result(
     assert bar.get_attribute("value") == "1"
     job.done = 3
     jobs.job_save(job)
-    page.wait_for_function("document.querySelector('#plan-progress-bar').value === 3")
+    # Not wait_for_function: Playwright evaluates its predicate with eval, which the page's CSP refuses.
+    expect(bar).to_have_js_property("value", 3)
     assert page.url.endswith(f"/plans/{token}/")  # updated in place, no reload
     job.state, job.done, job.result = jobs.IMPORTED, 4, preview
     jobs.job_save(job)

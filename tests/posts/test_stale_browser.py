@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from posts.models import Post
 from posts.services import campaign_permissions_sync, post_move
-from tests.conftest import browser_login
+from tests.conftest import browser_context, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -25,10 +25,8 @@ AGAIN = "Infotag Herzgesundheit, 10–14 Uhr, Hörsaal 3. Anmeldung an der Pfort
 @pytest.fixture
 def second_page(browser: Any, live_server: Any) -> Iterator[Any]:
     """A second browser context: another person, with their own cookies, at the same time."""
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/Berlin")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    with browser_context(browser, live_server) as context:
+        yield context.new_page()
 
 
 @pytest.fixture
