@@ -4,8 +4,8 @@ Everything is made through the services, once per test module. The own campaign 
 users' (the editor's team, the reviewers assigned, the editor also listed as a reviewer: the case
 where reading signed forms must still be refused); the foreign one belongs to other people. Each
 campaign has a post at every point a URL acts on: a draft (with an image and a featured person),
-one waiting at each review stage, an approved and a scheduled one, a failed publication and an
-open takedown.
+one waiting at each review stage (relying on the same consent), an approved and a scheduled one,
+a failed publication and an open takedown.
 """
 
 import datetime as dt
@@ -30,6 +30,7 @@ from posts.services import (
     NewMedia,
     TargetSpec,
     campaign_create,
+    campaign_permissions_sync,
     post_create,
     post_schedule,
     post_transition,
@@ -139,8 +140,13 @@ def _side(
         name=f"{tag} campaign",
         start_date=today - dt.timedelta(days=30),
         end_date=today + dt.timedelta(days=60),
-        reviewers=[*reviewers.values(), *extra_reviewers],
+        reviewers=list(reviewers.values()),
     )
+    if extra_reviewers:
+        # Listed as reviewers outside any reviewer group, as data from before the services refused
+        # that may still hold: such a listing must open no signed form.
+        campaign.reviewers.add(*extra_reviewers)
+        campaign_permissions_sync(campaign=campaign)
     officer, second = officers
     subject = subject_create(actor=officer, data={"display_name": f"{tag} patient", "reference": f"{tag}-0001"})
     record = _record(subject, by=officer, verifier=second)
@@ -164,7 +170,8 @@ def _side(
     medical, legal, comms = reviewers["medical"], reviewers["legal"], reviewers["comms"]
     at_stage = {}
     for name, before in (("medical", ()), ("legal", (medical,)), ("comms", (medical, legal))):
-        waiting = post(f"at {name}")
+        # Relies on the record: the stage deciding it may read the signed form.
+        waiting = post(f"at {name}", featured=[FeatureSpec(subject=subject, consent=record, media_kinds=("story",))])
         round_submit(post=waiting, actor=owner)
         waiting.refresh_from_db()
         at_stage[name] = _approve(waiting, *before)
