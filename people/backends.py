@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from allauth.account.auth_backends import AuthenticationBackend
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
@@ -31,6 +32,20 @@ class LocalPasswordBackend(ModelBackend):
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> User | None:
         user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None or not password_login_allowed(user):
+            return None
+        return user
+
+
+class AllauthLocalPasswordBackend(AuthenticationBackend):  # type: ignore[misc]  # allauth ships no py.typed
+    """allauth's backend (username or e-mail and password), with the same refusal as LocalPasswordBackend.
+
+    For when allauth's account views run the login page: it takes ModelBackend's place in
+    AUTHENTICATION_BACKENDS, so no backend there checks a password without the policy.
+    """
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> User | None:
+        user: User | None = super().authenticate(request, **credentials)
         if user is None or not password_login_allowed(user):
             return None
         return user

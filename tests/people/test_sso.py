@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth import authenticate
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
@@ -234,3 +235,19 @@ def test_checks_report_a_bad_role_map_and_passwords_off_without_a_provider(setti
     settings.ROUNDS_LOCAL_PASSWORDS = False
     settings.ROUNDS_OIDC_SERVER_URL = ""
     assert sorted(message.id for message in check_sso_settings()) == ["people.E101", "people.W101"]
+
+
+@pytest.mark.parametrize(
+    "backend", ["people.backends.LocalPasswordBackend", "people.backends.AllauthLocalPasswordBackend"]
+)
+def test_both_password_backends_refuse_passwords_when_they_are_off(settings: Any, backend: str) -> None:
+    settings.AUTHENTICATION_BACKENDS = [backend]
+    editor = make_user("jana.krüger", roles.EDITOR)
+    root = User.objects.create_superuser("notfall", "notfall@klinikum-nord.de", "Notfall-Zugang 2026!")
+
+    assert authenticate(username="jana.krüger", password="pw") == editor
+    settings.ROUNDS_LOCAL_PASSWORDS = False
+    assert authenticate(username="jana.krüger", password="pw") is None
+    assert authenticate(username="notfall", password="Notfall-Zugang 2026!") == root
+    settings.ROUNDS_SUPERUSER_PASSWORDS = False
+    assert authenticate(username="notfall", password="Notfall-Zugang 2026!") is None
