@@ -18,6 +18,7 @@ from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -145,8 +146,9 @@ class RoundsSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[m
             user = user_sso_sync(
                 user=existing, username=username, email=email, first_name=first_name, last_name=last_name, roles=roles
             )
-        except ValidationError as error:
-            logger.warning("Single sign-on refused for %r: %s", username, error.messages)
+        except (ValidationError, IntegrityError) as error:
+            # IntegrityError: the same name created at once by a second sign-in (two tabs, two browsers).
+            logger.warning("Single sign-on refused for %r: %s", username, error)
             raise _refuse(
                 request,
                 _("Another Rounds account is already named %(username)s. Ask an administrator.")
