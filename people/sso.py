@@ -149,10 +149,11 @@ class RoundsSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[m
         except (ValidationError, IntegrityError) as error:
             # IntegrityError: the same name created at once by a second sign-in (two tabs, two browsers).
             logger.warning("Single sign-on refused for %r: %s", username, error)
+            problems = " ".join(error.messages) if isinstance(error, ValidationError) else ""
             raise _refuse(
                 request,
-                _("Another Rounds account is already named %(username)s. Ask an administrator.")
-                % {"username": username},
+                _("Rounds could not make your account from the provider's details. %(problems)s Ask an administrator.")
+                % {"problems": problems},
             ) from error
         if existing is None:
             # Links the provider's subject to the new account; allauth then logs it in as an existing one.
@@ -178,7 +179,7 @@ class RoundsSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[m
 
 
 def check_sso_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Report a role map that cannot be read, and password logins switched off with no provider."""
+    """Report a role map that cannot be read, a provider without a client or TLS, passwords off with no provider."""
     messages: list[checks.CheckMessage] = []
     try:
         role_map_parse(settings.ROUNDS_OIDC_ROLE_MAP)
@@ -188,6 +189,12 @@ def check_sso_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) 
         messages.append(
             checks.Error("ROUNDS_OIDC_SERVER_URL is set but ROUNDS_OIDC_CLIENT_ID is not.", id="people.E102")
         )
+    if (
+        settings.ROUNDS_OIDC_SERVER_URL
+        and not settings.DEBUG
+        and not settings.ROUNDS_OIDC_SERVER_URL.startswith("https://")
+    ):
+        messages.append(checks.Error("ROUNDS_OIDC_SERVER_URL must be an https:// URL.", id="people.E103"))
     if not settings.ROUNDS_LOCAL_PASSWORDS and not settings.ROUNDS_OIDC_SERVER_URL:
         messages.append(
             checks.Warning(

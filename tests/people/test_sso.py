@@ -154,6 +154,7 @@ def test_an_existing_local_username_is_not_taken_over(client: Client, oidc_provi
     response = sso_sign_in(client, oidc_provider, ANNA)
 
     assert response.status_code == 403
+    assert "already exists" in response.content.decode()
     assert not SocialAccount.objects.exists()
     assert list(local.groups.values_list("name", flat=True)) == [roles.VIEWER]
     assert logged_in_as(client) is None
@@ -235,6 +236,9 @@ def test_checks_report_a_bad_role_map_and_passwords_off_without_a_provider(setti
     settings.ROUNDS_LOCAL_PASSWORDS = False
     settings.ROUNDS_OIDC_SERVER_URL = ""
     assert sorted(message.id for message in check_sso_settings()) == ["people.E101", "people.W101"]
+    settings.ROUNDS_OIDC_SERVER_URL = "http://sso.klinikum-nord.de/realms/rounds"
+    settings.ROUNDS_OIDC_CLIENT_ID = ""
+    assert sorted(message.id for message in check_sso_settings()) == ["people.E101", "people.E102", "people.E103"]
 
 
 @pytest.mark.parametrize(
