@@ -71,6 +71,13 @@ INSTALLED_APPS = [
     "import_export",
     # django-csp: its system checks validate CONTENT_SECURITY_POLICY below.
     "csp",
+    # --- allauth + single sign-on (issue 13, i13-sso) ---
+    "django.contrib.sites",  # allauth.socialaccount's SocialApp table refers to sites
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    # --- end allauth + single sign-on ---
     # The project: it syncs the schedules it declares (calendar_project/apps.py).
     "calendar_project",
     # Last: the demo data drives every other app's services, and no app imports it.
@@ -97,6 +104,7 @@ MIDDLEWARE = [
     # After the user's language is active, so the 400 speaks it.
     "core.inputs.UnstorableInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # i13-sso: allauth needs it
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -160,7 +168,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, refusing passwords when ROUNDS_LOCAL_PASSWORDS is off (i13-sso, docs/security.md).
+    "people.backends.LocalPasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; every page needs login.
@@ -172,6 +181,53 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- single sign-on with OpenID Connect (issue 13, i13-sso; docs/security.md#single-sign-on-openid-connect) ---
+SITE_ID = 1
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# Rounds creates the account itself at the first sign-in (people.sso): never allauth's signup form.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_ADAPTER = "people.sso.RoundsSocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_OPENID_CONNECT_URL_PREFIX = "oidc"
+# The provider's issuer (its /.well-known/openid-configuration is read from there) and the client
+# Rounds is registered as. Without ROUNDS_OIDC_SERVER_URL there is no "Sign in with ..." button.
+ROUNDS_OIDC_PROVIDER_ID = os.environ.get("ROUNDS_OIDC_PROVIDER_ID", "sso")
+ROUNDS_OIDC_NAME = os.environ.get("ROUNDS_OIDC_NAME", "single sign-on")
+ROUNDS_OIDC_SERVER_URL = os.environ.get("ROUNDS_OIDC_SERVER_URL", "")
+ROUNDS_OIDC_CLIENT_ID = os.environ.get("ROUNDS_OIDC_CLIENT_ID", "")
+ROUNDS_OIDC_CLIENT_SECRET = os.environ.get("ROUNDS_OIDC_CLIENT_SECRET", "")
+# The claim that lists a person's groups (a dotted path reaches into an object: realm_access.roles),
+# and which claim value gives which Rounds role: JSON ({"rounds-editors": "Editor"}, a list of
+# roles per value allowed) or "rounds-editors=Editor;rounds-gov=Governance".
+ROUNDS_OIDC_GROUPS_CLAIM = os.environ.get("ROUNDS_OIDC_GROUPS_CLAIM", "groups")
+ROUNDS_OIDC_ROLE_MAP = os.environ.get("ROUNDS_OIDC_ROLE_MAP", "")
+# Refuse the sign-in of a person none of whose groups maps to a role.
+ROUNDS_OIDC_REQUIRE_ROLE = env_bool("ROUNDS_OIDC_REQUIRE_ROLE", True)
+# Off: nobody logs in with a password (single sign-on only), except superusers while
+# ROUNDS_SUPERUSER_PASSWORDS is on: the break-glass for when the provider is down.
+ROUNDS_LOCAL_PASSWORDS = env_bool("ROUNDS_LOCAL_PASSWORDS", True)
+ROUNDS_SUPERUSER_PASSWORDS = env_bool("ROUNDS_SUPERUSER_PASSWORDS", True)
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {
+    "openid_connect": {
+        # Always verifies the ID token's signature and a nonce (people/oidc/provider.py).
+        "provider_class": "people.oidc.provider.RoundsOpenIDConnectProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": ROUNDS_OIDC_PROVIDER_ID,
+                "name": ROUNDS_OIDC_NAME,
+                "client_id": ROUNDS_OIDC_CLIENT_ID,
+                "secret": ROUNDS_OIDC_CLIENT_SECRET,
+                "settings": {"server_url": ROUNDS_OIDC_SERVER_URL},
+            }
+        ]
+        if ROUNDS_OIDC_SERVER_URL
+        else [],
+    }
+}
+# --- end single sign-on ---
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "posts:calendar"

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.apps import apps as global_apps
+from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -28,3 +29,6 @@ class PeopleConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_roles_sync_after_migrate, dispatch_uid="people.role_permissions_sync", weak=False)
+        from people.sso import check_sso_settings
+
+        checks.register(check_sso_settings)

@@ -70,6 +70,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "approvals.*",
         "auth.view_group",
         "auth.change_group",
+        # Who is linked to which subject at the single sign-on provider (people.sso).
+        "socialaccount.view_socialaccount",
         # The task queue is read-only (SPEC section 1): whoever may add or change a schedule
         # chooses the function the cluster runs, and so runs code.
         "django_q.view_schedule",

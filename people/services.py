@@ -69,9 +69,15 @@ def user_set_preferences(*, user: User, actor: User, time_zone: str | None = Non
     return user
 
 
-def _superuser_guard(*, user: User, actor: User) -> None:
+# The actor of what single sign-on does at a sign-in (people.sso): the provider's claims, applied as
+# the operator's settings say, not a person; it appears as "sso" in the audit trail.
+SSO_ACTOR = "sso"
+
+
+def _superuser_guard(*, user: User, actor: User | str) -> None:
     # Otherwise Governance could make itself, or anyone, a superuser, or take over one.
-    if actor.is_superuser:
+    # A system actor (SSO_ACTOR) only sets roles from the provider; it never makes a superuser.
+    if isinstance(actor, str) or actor.is_superuser:
         return
     stored = user.pk is not None and User.objects.filter(pk=user.pk, is_superuser=True).exists()
     if user.is_superuser or stored:
@@ -116,9 +122,12 @@ def user_password_set(*, user: User, actor: User, password: str | None) -> User:
 
 
 @transaction.atomic
-def user_roles_set(*, user: User, actor: User, groups: Iterable[Group]) -> bool:
-    """Give ``user`` exactly the roles ``groups``, recording their names before and after; returns if they changed."""
-    if not actor.has_perm("people.change_user"):
+def user_roles_set(*, user: User, actor: User | str, groups: Iterable[Group]) -> bool:
+    """Give ``user`` exactly the roles ``groups``, recording their names before and after; returns if they changed.
+
+    ``actor`` is a person, or SSO_ACTOR when single sign-on applies the provider's groups.
+    """
+    if not isinstance(actor, str) and not actor.has_perm("people.change_user"):
         raise PermissionDenied(_("You may not change people's roles."))
     _superuser_guard(user=user, actor=actor)
     row_lock(User, user.pk)  # two people changing one person's roles at once: the second sees the first's
@@ -130,6 +139,38 @@ def user_roles_set(*, user: User, actor: User, groups: Iterable[Group]) -> bool:
     user.groups.set(wanted)
     event_record(actor=actor, action="user.roles_changed", obj=user, changes={"groups": [before, after]})
     return True
+
+
+@transaction.atomic
+def user_sso_sync(
+    *, user: User | None, username: str, email: str, first_name: str, last_name: str, roles: Iterable[str]
+) -> User:
+    """Create (``user`` None) or update a person signing in by single sign-on, with exactly ``roles``; returns them.
+
+    Name and e-mail follow the provider at every sign-in; the username is chosen once, at creation
+    (the provider's subject, not the username, identifies the person later). The account gets no
+    usable password. Raises ValidationError for a username another account already has.
+    """
+    values = {"email": email[:254], "first_name": first_name[:150], "last_name": last_name[:150]}
+    if user is None:
+        user = User(username=username, **values)
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        event_record(
+            actor=SSO_ACTOR, action="user.created", obj=user, changes={"username": username, **values, "via": "sso"}
+        )
+    else:
+        user = row_lock(User, user.pk)
+        changes = {name: [getattr(user, name), value] for name, value in values.items() if getattr(user, name) != value}
+        if changes:
+            for name, (_old, value) in changes.items():
+                setattr(user, name, value)
+            user.full_clean(exclude=["password"])
+            user.save(update_fields=list(changes))
+            event_record(actor=SSO_ACTOR, action="user.updated", obj=user, changes=changes)
+    user_roles_set(user=user, actor=SSO_ACTOR, groups=Group.objects.filter(name__in=list(roles)))
+    return user
 
 
 def _permission_names(permissions: Iterable[Permission]) -> list[str]:
