@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -344,12 +345,20 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+
 # Content-Security-Policy (docs/security.md): scripts, styles, images and requests only from this
 # site; no inline script, style attribute, event handler, eval, plugin, frame or foreign form target.
 # No template needs a nonce (tests/test_csp.py scans them). blob: images: the editor reads an
 # upload's pixel size from a local object URL before sending it (static/rounds/editor.js).
-# ROUNDS_CSP_FORM_ACTION (comma-separated origins) adds where a form may lead, e.g. a single
-# sign-on provider that a login form's answer redirects to (browsers check redirects too).
+# ROUNDS_CSP_FORM_ACTION (comma-separated origins) adds where a form may lead. Browsers check the
+# redirects after a form too, so the single sign-on provider's origin (where "Sign in with ..."
+# is sent on) is added by itself; name its login host there if it differs from the issuer's.
+def csp_origin(url: str) -> list[str]:
+    """Return ``[scheme://host[:port]]`` of ``url``, or ``[]`` when it has none."""
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -362,7 +371,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "frame-src": ["'none'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", *env_list("ROUNDS_CSP_FORM_ACTION", "")],
+        "form-action": ["'self'", *csp_origin(ROUNDS_OIDC_SERVER_URL), *env_list("ROUNDS_CSP_FORM_ACTION", "")],
     },
 }
 

@@ -196,6 +196,10 @@ def oidc_provider(settings: Any) -> Iterator[Provider]:
         }
     }
     settings.ROUNDS_OIDC_SERVER_URL = provider.issuer
+    # As settings.py does for the configured provider: the login form's redirect may lead there.
+    policy = settings.CONTENT_SECURITY_POLICY
+    directives = {**policy["DIRECTIVES"], "form-action": [*policy["DIRECTIVES"]["form-action"], provider.issuer]}
+    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
     settings.ROUNDS_OIDC_CLIENT_ID = CLIENT_ID
     settings.ROUNDS_OIDC_GROUPS_CLAIM = "groups"
     settings.ROUNDS_OIDC_ROLE_MAP = (
