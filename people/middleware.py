@@ -40,7 +40,9 @@ class UserPreferencesMiddleware:
 # Session keys (seconds since the epoch): when the person logged in, and when a request last came.
 SESSION_STARTED = "rounds_started"
 SESSION_ACTIVITY = "rounds_activity"
-# A session is written for its activity time at most this often, not on every request.
+# A session is written for its activity time at most once a minute (or a thirtieth of the idle limit,
+# if that is longer), not on every request: the stamp may lag the last request by that much, so an idle
+# session can end that much early (29 of 30 minutes).
 ACTIVITY_RESOLUTION_SECONDS = 60
 
 
@@ -93,6 +95,6 @@ class SessionTimeoutMiddleware:
         if not isinstance(started, (int, float)):
             # A session from before these limits: its clock starts now.
             session[SESSION_STARTED] = now
-        if not isinstance(last, (int, float)) or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+        if not isinstance(last, (int, float)) or now - last >= max(ACTIVITY_RESOLUTION_SECONDS, idle_seconds / 30):
             session[SESSION_ACTIVITY] = now
         return ""

@@ -73,7 +73,8 @@ print(json.dumps({
     "SECURE_SSL_REDIRECT": s.SECURE_SSL_REDIRECT,
     "STATICFILES_BACKEND": s.STORAGES["staticfiles"]["BACKEND"],
     "EMAIL": [s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL],
-    "SESSION_COOKIE_AGE": s.SESSION_COOKIE_AGE,
+    "SESSIONS": [s.SESSION_COOKIE_AGE, s.ROUNDS_SESSION_IDLE_MINUTES, s.ROUNDS_SESSION_MAX_HOURS],
+    "LOCKOUT": [s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), s.AXES_LOCKOUT_PARAMETERS],
 }))
 """
 
@@ -168,9 +169,18 @@ def test_check_deploy_passes_with_smtp_over_implicit_tls() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_sessions_last_twelve_hours_unless_set_otherwise() -> None:
-    assert settings_under(production_env())["SESSION_COOKIE_AGE"] == 12 * 3600
-    assert settings_under(production_env(ROUNDS_SESSION_MAX_HOURS="8"))["SESSION_COOKIE_AGE"] == 8 * 3600
+def test_sessions_end_after_30_idle_minutes_and_12_hours_unless_set_otherwise() -> None:
+    assert settings_under(production_env())["SESSIONS"] == [12 * 3600, 30, 12]
+    assert settings_under(production_env(ROUNDS_SESSION_MAX_HOURS="8", ROUNDS_SESSION_IDLE_MINUTES="15"))[
+        "SESSIONS"
+    ] == [8 * 3600, 15, 8]
+
+
+def test_log_in_locks_after_5_failures_per_username_and_address_for_30_minutes_unless_set_otherwise() -> None:
+    assert settings_under(production_env())["LOCKOUT"] == [5, 30 * 60, ["username", "ip_address"]]
+    assert settings_under(production_env(ROUNDS_LOGIN_FAILURE_LIMIT="8", ROUNDS_LOGIN_COOLOFF_MINUTES="60"))[
+        "LOCKOUT"
+    ] == [8, 60 * 60, ["username", "ip_address"]]
 
 
 def test_default_database_is_sqlite_under_var_with_immediate_transactions() -> None:
