@@ -39,7 +39,7 @@ def login_username(request: HttpRequest | None, credentials: dict[str, Any] | No
     if not given:
         return None
     if "@" in given:
-        owner = User.objects.filter(email__iexact=given).values_list("username", flat=True).first()
+        owner = User.objects.filter(email__iexact=given).order_by("pk").values_list("username", flat=True).first()
         if owner is not None:
             given = owner
     return given.lower()
