@@ -2,6 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.apps import apps as global_apps
+from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,10 @@ class CalendarProjectConfig(AppConfig):
     verbose_name = _("Rounds")
 
     def ready(self) -> None:
+        from core.checks import email_tls_check
+
+        # core has no app of its own; the project registers the checks of the settings core relies on.
+        checks.register(email_tls_check, checks.Tags.security, deploy=True)
         # Django sends post_migrate only for apps with models; django_q owns the Schedule table.
         post_migrate.connect(
             _schedules_sync,

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     # --- end allauth + single sign-on ---
+    # Lockout after repeated failed log-ins (the "Lockout and sessions" block below).
+    "axes",
     # The project: it syncs the schedules it declares (calendar_project/apps.py).
     "calendar_project",
     # Last: the demo data drives every other app's services, and no app imports it.
@@ -107,6 +109,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",  # i13-sso: allauth needs it
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After messages: an idle or too old session is ended with a message on the login page.
+    "people.middleware.SessionTimeoutMiddleware",
+    # Last (django-axes): turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "calendar_project.urls"
@@ -169,6 +175,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every log-in of a locked-out person or address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
     # ModelBackend, refusing passwords when ROUNDS_LOCAL_PASSWORDS is off (i13-sso, docs/security.md).
     "people.backends.LocalPasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -233,6 +241,32 @@ SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "posts:calendar"
 LOGOUT_REDIRECT_URL = "login"
+
+# Lockout and sessions (docs/security.md). A person, or an address, that fails to log in
+# ROUNDS_LOGIN_FAILURE_LIMIT times within ROUNDS_LOGIN_COOLOFF_MINUTES is refused, even with the
+# right password, until that time has passed since the last failure or Governance unlocks it in
+# the admin (Access attempts). Both the username and the address count (django-axes).
+ROUNDS_LOGIN_FAILURE_LIMIT = int(os.environ.get("ROUNDS_LOGIN_FAILURE_LIMIT", "5"))
+ROUNDS_LOGIN_COOLOFF_MINUTES = int(os.environ.get("ROUNDS_LOGIN_COOLOFF_MINUTES", "30"))
+# The client's address is REMOTE_ADDR. Behind a reverse proxy, name the header it sets to the address
+# it saw (e.g. X-Forwarded-For; its right-most entry counts). Only behind a proxy that sets it on every
+# request: anyone else can send the header and choose the address they are counted under.
+ROUNDS_CLIENT_IP_HEADER = os.environ.get("ROUNDS_CLIENT_IP_HEADER", "")
+AXES_FAILURE_LIMIT = ROUNDS_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=ROUNDS_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The log-in form's field is `username` (Django) or `login` (django-allauth); one callable reads either.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "people.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "people.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "login", "ip_address"]
+AXES_VERBOSE = False
+# A session ends ROUNDS_SESSION_MAX_HOURS after log-in, however active, and after
+# ROUNDS_SESSION_IDLE_MINUTES without a request (people.middleware.SessionTimeoutMiddleware).
+ROUNDS_SESSION_MAX_HOURS = float(os.environ.get("ROUNDS_SESSION_MAX_HOURS", "12"))
+ROUNDS_SESSION_IDLE_MINUTES = float(os.environ.get("ROUNDS_SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = round(ROUNDS_SESSION_MAX_HOURS * 3600)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
@@ -375,12 +409,19 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-EMAIL_BACKEND = os.environ.get("ROUNDS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Production sends by SMTP with STARTTLS on port 587 (ROUNDS_EMAIL_SSL=1: implicit TLS, usually port 465);
+# development prints mails to the console. `check --deploy` warns of SMTP without either (core.W001).
+EMAIL_BACKEND = os.environ.get(
+    "ROUNDS_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = os.environ.get("ROUNDS_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("ROUNDS_EMAIL_PORT", "25"))
+EMAIL_PORT = int(os.environ.get("ROUNDS_EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("ROUNDS_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("ROUNDS_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("ROUNDS_EMAIL_TLS", False)
+EMAIL_USE_SSL = env_bool("ROUNDS_EMAIL_SSL", False)
+EMAIL_USE_TLS = env_bool("ROUNDS_EMAIL_TLS", not DEBUG and not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = int(os.environ.get("ROUNDS_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("ROUNDS_FROM_EMAIL", "rounds@localhost")
 
 # django-q2: the ORM broker by default (one process on a laptop), Redis when ROUNDS_REDIS_URL is set.

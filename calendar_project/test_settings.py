@@ -24,3 +24,8 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 _ = BASE_DIR
 # WhiteNoise looks for STATIC_ROOT at start-up; tests serve from the finders, so an empty one will do.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Tests jump the clock by hours and days with people logged in; the session limits are tested on
+# their own with the production defaults (tests/people/test_sessions.py).
+ROUNDS_SESSION_IDLE_MINUTES = 100 * 365 * 24 * 60.0
+ROUNDS_SESSION_MAX_HOURS = 100 * 365 * 24.0
+SESSION_COOKIE_AGE = round(ROUNDS_SESSION_MAX_HOURS * 3600)

@@ -4,6 +4,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import update_session_auth_hash
@@ -22,6 +24,7 @@ from people.http import admin_user
 from people.models import User
 from people.services import (
     group_permissions_set,
+    login_attempts_unlock,
     user_password_set,
     user_permissions_set,
     user_roles_set,
@@ -174,3 +177,25 @@ class GroupAdmin(BaseGroupAdmin):
             )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+
+# axes registered its own (imported above); ours unlocks through the audited service.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(BaseAccessAttemptAdmin):  # type: ignore[misc]  # axes ships no types
+    """Failed log-ins by username and address; Governance unlocks by deleting them (`login_attempts_unlock`)."""
+
+    actions = ["unlock", "cleanup_expired_attempts"]
+
+    @admin.action(description=_("Unlock: delete the selected attempts"), permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        count = login_attempts_unlock(attempts=queryset, actor=admin_user(request))
+        self.message_user(request, gettext("%(count)d attempts deleted: unlocked.") % {"count": count})
+
+    def delete_model(self, request: HttpRequest, obj: AccessAttempt) -> None:
+        login_attempts_unlock(attempts=[obj], actor=admin_user(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        login_attempts_unlock(attempts=queryset, actor=admin_user(request))

@@ -28,7 +28,14 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        post_migrate.connect(_roles_sync_after_migrate, dispatch_uid="people.role_permissions_sync", weak=False)
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in
+
+        from people.lockout import locked_out_receiver
+        from people.middleware import session_started_receiver
         from people.sso import check_sso_settings
 
+        post_migrate.connect(_roles_sync_after_migrate, dispatch_uid="people.role_permissions_sync", weak=False)
         checks.register(check_sso_settings)
+        user_locked_out.connect(locked_out_receiver, dispatch_uid="people.login_lockout_record")
+        user_logged_in.connect(session_started_receiver, dispatch_uid="people.session_started")

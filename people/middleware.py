@@ -1,8 +1,15 @@
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 
 class UserPreferencesMiddleware:
@@ -28,3 +35,66 @@ class UserPreferencesMiddleware:
         if user.is_authenticated and user.language:
             response.headers.setdefault("Content-Language", user.language)
         return response
+
+
+# Session keys (seconds since the epoch): when the person logged in, and when a request last came.
+SESSION_STARTED = "rounds_started"
+SESSION_ACTIVITY = "rounds_activity"
+# A session is written for its activity time at most once a minute (or a thirtieth of the idle limit,
+# if that is longer), not on every request: the stamp may lag the last request by that much, so an idle
+# session can end that much early (29 of 30 minutes).
+ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+def session_started_receiver(sender: object, *, request: HttpRequest, user: object, **kwargs: object) -> None:
+    """Stamp a new log-in's session and fix its end: ROUNDS_SESSION_MAX_HOURS from now, however active."""
+    now = timezone.now()
+    request.session[SESSION_STARTED] = now.timestamp()
+    request.session[SESSION_ACTIVITY] = now.timestamp()
+    # A fixed date: saving the session later (its activity time) does not push its end further.
+    request.session.set_expiry(now + dt.timedelta(hours=settings.ROUNDS_SESSION_MAX_HOURS))
+
+
+class SessionTimeoutMiddleware:
+    """Log out a session idle for ROUNDS_SESSION_IDLE_MINUTES or older than ROUNDS_SESSION_MAX_HOURS.
+
+    The person is sent to the login page (with ``next``) and told why.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            ended = self._ended(request)
+            if ended:
+                logout(request)
+                messages.info(request, ended)
+                if request.method in {"GET", "HEAD"}:
+                    return redirect_to_login(request.get_full_path())
+                # What a form sent is lost either way; coming back to its address would only show it empty.
+                return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+        return self.get_response(request)
+
+    def _ended(self, request: HttpRequest) -> str:
+        """Return why the session ends now ("" if it goes on), stamping its activity at most once a minute."""
+        session = request.session
+        now = timezone.now().timestamp()
+        started = session.get(SESSION_STARTED)
+        last = session.get(SESSION_ACTIVITY)
+        max_seconds = settings.ROUNDS_SESSION_MAX_HOURS * 3600
+        idle_seconds = settings.ROUNDS_SESSION_IDLE_MINUTES * 60
+        if isinstance(started, (int, float)) and now - started > max_seconds:
+            return _("You have been logged out: a session lasts at most %(hours)s hours. Please log in again.") % {
+                "hours": f"{settings.ROUNDS_SESSION_MAX_HOURS:g}"
+            }
+        if isinstance(last, (int, float)) and now - last > idle_seconds:
+            return _("You have been logged out after %(minutes)s minutes without activity. Please log in again.") % {
+                "minutes": f"{settings.ROUNDS_SESSION_IDLE_MINUTES:g}"
+            }
+        if not isinstance(started, (int, float)):
+            # A session from before these limits: its clock starts now.
+            session[SESSION_STARTED] = now
+        if not isinstance(last, (int, float)) or now - last >= max(ACTIVITY_RESOLUTION_SECONDS, idle_seconds / 30):
+            session[SESSION_ACTIVITY] = now
+        return ""

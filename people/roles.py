@@ -72,6 +72,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_group",
         # Who is linked to which subject at the single sign-on provider (people.sso).
         "socialaccount.view_socialaccount",
+        # Failed log-ins and log-ins (django-axes); deleting an attempt unlocks (docs/security.md).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
         # The task queue is read-only (SPEC section 1): whoever may add or change a schedule
         # chooses the function the cluster runs, and so runs code.
         "django_q.view_schedule",

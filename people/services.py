@@ -1,9 +1,13 @@
 from collections.abc import Iterable
 from typing import Any
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
@@ -229,3 +233,85 @@ def group_permissions_set(*, group: Group, actor: User, permissions: Iterable[Pe
         changes={"permissions": [before, after], "added": added, "removed": sorted(set(before) - set(after))},
     )
     return True
+
+
+def _login_subject(username: str) -> User | None:
+    # axes counts usernames lower-cased (people.lockout.login_username); a person's may have capitals.
+    return User.objects.filter(username__iexact=username).order_by("pk").first() if username else None
+
+
+def _login_facts(*, username: str, ip_address: str, person: User | None) -> dict[str, Any]:
+    # A username nobody has is often a password typed into the wrong field: the append-only trail keeps
+    # only the names of people who exist.
+    return {"username": person.get_username() if person is not None else "", "ip_address": ip_address}
+
+
+@transaction.atomic
+def login_lockout_record(*, username: str, ip_address: str, user_agent: str = "") -> list[str]:
+    """Record ``login.locked_out`` for the username and/or address whose failures just reached the limit.
+
+    axes refuses, and reports, every attempt while a lock lasts; only the failure that reaches
+    ``AXES_FAILURE_LIMIT`` within the cool-off begins one. Returns what was locked
+    (``"username"``, ``"ip_address"``), each recorded once.
+    """
+    limit = settings.AXES_FAILURE_LIMIT
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    recent = AccessAttempt.objects.filter(attempt_time__gte=since)
+    counts = {
+        "username": recent.filter(username=username).aggregate(total=Sum("failures_since_start"))["total"]
+        if username
+        else None,
+        "ip_address": recent.filter(ip_address=ip_address).aggregate(total=Sum("failures_since_start"))["total"]
+        if ip_address
+        else None,
+    }
+    begun = [scope for scope, count in counts.items() if count == limit]
+    if not begun:
+        return []
+    person = _login_subject(username)
+    attempt = (
+        AccessAttempt.objects.filter(username=username or None, ip_address=ip_address or None, user_agent=user_agent)
+        .order_by("-attempt_time")
+        .first()
+    )
+    obj: models.Model | None = person if person is not None and "username" in begun else attempt
+    if obj is None:
+        return []
+    event_record(
+        actor=None,
+        action="login.locked_out",
+        obj=obj,
+        changes={
+            **_login_facts(username=username, ip_address=ip_address, person=person),
+            "locked": begun,
+            "failures": limit,
+            "cool_off_minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+        },
+    )
+    return begun
+
+
+@transaction.atomic
+def login_attempts_unlock(*, attempts: Iterable[AccessAttempt], actor: User) -> int:
+    """Delete failed log-in attempts (which lifts their lock), recording ``login.unlocked`` for each; returns how many.
+
+    Governance does this in the admin (Access attempts) for a person or address locked out.
+    """
+    if not actor.has_perm("axes.delete_accessattempt"):
+        raise PermissionDenied(_("You may not unlock log-ins."))
+    rows = list(AccessAttempt.objects.select_for_update().filter(pk__in=[attempt.pk for attempt in attempts]))
+    for attempt in rows:
+        username = attempt.username or ""
+        person = _login_subject(username)
+        event_record(
+            actor=actor,
+            action="login.unlocked",
+            obj=person if person is not None else attempt,
+            changes={
+                **_login_facts(username=username, ip_address=attempt.ip_address or "", person=person),
+                "failures": attempt.failures_since_start,
+                "attempt": attempt.pk,
+            },
+        )
+    AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in rows]).delete()
+    return len(rows)

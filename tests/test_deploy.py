@@ -72,6 +72,9 @@ print(json.dumps({
     "SESSION_COOKIE_SECURE": s.SESSION_COOKIE_SECURE,
     "SECURE_SSL_REDIRECT": s.SECURE_SSL_REDIRECT,
     "STATICFILES_BACKEND": s.STORAGES["staticfiles"]["BACKEND"],
+    "EMAIL": [s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL],
+    "SESSIONS": [s.SESSION_COOKIE_AGE, s.ROUNDS_SESSION_IDLE_MINUTES, s.ROUNDS_SESSION_MAX_HOURS],
+    "LOCKOUT": [s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), s.AXES_LOCKOUT_PARAMETERS],
 }))
 """
 
@@ -98,8 +101,9 @@ def test_check_deploy_passes_with_production_settings() -> None:
         ({"ROUNDS_DEBUG": "1"}, ["security.W018"]),
         ({"ROUNDS_AUDIT_KEY": ""}, ["audit.E001"]),
         ({"ROUNDS_AUDIT_KEY": "c2hvcnQ="}, ["audit.E002"]),
+        ({"ROUNDS_EMAIL_TLS": "0"}, ["core.W001"]),
     ],
-    ids=["weak-secret", "no-https", "debug", "no-audit-key", "bad-audit-key"],
+    ids=["weak-secret", "no-https", "debug", "no-audit-key", "bad-audit-key", "smtp-without-tls"],
 )
 def test_check_deploy_fails_on_an_unsafe_setting(overrides: dict[str, str], expected: list[str]) -> None:
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(**overrides))
@@ -135,6 +139,48 @@ def test_production_is_https_only_and_serves_hashed_static_files() -> None:
     assert shown["SESSION_COOKIE_SECURE"] is True
     assert shown["SECURE_SSL_REDIRECT"] is True
     assert shown["STATICFILES_BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_production_mails_by_smtp_with_tls_unless_told_otherwise() -> None:
+    shown = [
+        settings_under(production_env(**extra))["EMAIL"]
+        for extra in (
+            {},
+            {"ROUNDS_EMAIL_HOST": "smtp.example.org", "ROUNDS_EMAIL_PORT": "465", "ROUNDS_EMAIL_SSL": "1"},
+            {"ROUNDS_EMAIL_TLS": "0"},
+        )
+    ]
+    development = settings_under(django_env(ROUNDS_DEBUG="1"))["EMAIL"]
+
+    assert shown == [
+        [SMTP, "localhost", 587, True, False],
+        [SMTP, "smtp.example.org", 465, False, True],
+        [SMTP, "localhost", 587, False, False],
+    ]
+    assert development == ["django.core.mail.backends.console.EmailBackend", "localhost", 587, False, False]
+
+
+def test_check_deploy_passes_with_smtp_over_implicit_tls() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(ROUNDS_EMAIL_SSL="1"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sessions_end_after_30_idle_minutes_and_12_hours_unless_set_otherwise() -> None:
+    assert settings_under(production_env())["SESSIONS"] == [12 * 3600, 30, 12]
+    assert settings_under(production_env(ROUNDS_SESSION_MAX_HOURS="8", ROUNDS_SESSION_IDLE_MINUTES="15"))[
+        "SESSIONS"
+    ] == [8 * 3600, 15, 8]
+
+
+def test_log_in_locks_after_5_failures_per_username_and_address_for_30_minutes_unless_set_otherwise() -> None:
+    assert settings_under(production_env())["LOCKOUT"] == [5, 30 * 60, ["username", "ip_address"]]
+    assert settings_under(production_env(ROUNDS_LOGIN_FAILURE_LIMIT="8", ROUNDS_LOGIN_COOLOFF_MINUTES="60"))[
+        "LOCKOUT"
+    ] == [8, 60 * 60, ["username", "ip_address"]]
 
 
 def test_default_database_is_sqlite_under_var_with_immediate_transactions() -> None:

@@ -313,7 +313,7 @@ def test_a_failure_is_mailed_once_however_often_the_task_runs_and_again_when_a_r
 
     (message,) = mail.outbox
     assert message.to == [reviewers["comms"].email]
-    assert message.subject == f"Publishing failed: “Herz & Kreislauf: Tag der offenen Tür 💙” on {hook}"
+    assert message.subject == f"Publishing failed: post #{post.pk} on {hook}"
     assert message.body.startswith(
         f"The post “Herz & Kreislauf: Tag der offenen Tür 💙” of the campaign Flu season could not be published "
         f"on {hook} after 1 attempt(s).\n\nThe platform said: "
