@@ -145,8 +145,14 @@ def campaign_update(
     team: Iterable[User] | None = None,
     reviewers: Iterable[User] | None = None,
 ) -> Campaign:
-    """Change a campaign's fields and/or people; returns it."""
-    campaign = row_lock(Campaign, campaign.pk)
+    """Change a campaign's fields and/or people; returns it.
+
+    A new purpose is new content for the campaign's posts still open to edits: each gets a new
+    revision, and review starts again (`_campaign_posts_revise`).
+    """
+    # No key changes: posts may still be created in the campaign meanwhile (their foreign key
+    # check takes a key-share lock), and it then locks its posts (`_campaign_posts_revise`).
+    campaign = row_lock(Campaign, campaign.pk, no_key=True)
     if not (actor.has_perm("posts.change_campaign") or actor.has_perm("posts.change_campaign", campaign)):
         raise PermissionDenied(_("You may not change this campaign."))
     allowed = {"name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner"}
@@ -191,7 +197,7 @@ def _campaign_posts_revise(*, campaign: Campaign, actor: User) -> None:
     published, failed) or ended (rejected, withdrawn) keep the revision they were reviewed as; a
     failed target's retry meets the send gate, which refuses content whose purpose changed since.
     """
-    # The campaign is locked first, then its posts in id order; no path locks them the other way.
+    # The campaign is locked first, then its posts in id order; no path locks a post, then its campaign.
     post_ids = Post.objects.filter(campaign=campaign, status__in=EDITABLE).values_list("pk", flat=True)
     for post in posts_lock(post_ids):
         if post.status in EDITABLE:
