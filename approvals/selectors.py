@@ -33,7 +33,7 @@ from approvals.services import chain_for_post, findings_keyed
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
 from people.models import User
-from posts.models import Campaign, Post, PostStatus, Revision
+from posts.models import Campaign, Post, PostStatus, Purpose, Revision
 from posts.selectors import VIEW_CAMPAIGN, posts_for_user
 
 # Posts whose review is not complete: past their scheduled time they are overdue (never published).
@@ -380,7 +380,11 @@ class ReviewDiff:
 
 def snapshot_lines(content: dict[str, Any]) -> list[str]:
     """Return a revision snapshot as readable lines, for a line diff."""
-    lines = [_("Text:"), *(content.get("body") or "").splitlines()]
+    lines = []
+    # Snapshots made before the title and the purpose were reviewed (posts.content) lack them.
+    if "title" in content:
+        lines.append(_("Internal title: %(title)s") % {"title": content["title"] or "—"})
+    lines.extend([_("Text:"), *(content.get("body") or "").splitlines()])
     lines.append(_("Link: %(link)s") % {"link": content.get("link") or "—"})
     tags = " ".join(f"#{tag}" for tag in content.get("hashtags") or [])
     lines.append(_("Hashtags: %(tags)s") % {"tags": tags or "—"})
@@ -406,7 +410,16 @@ def snapshot_lines(content: dict[str, Any]) -> list[str]:
                 "alt": media.get("alt_text"),
             }
         )
+    if "purpose" in content:
+        lines.append(_("Campaign purpose: %(purpose)s") % {"purpose": _purpose_label(content["purpose"])})
     return lines
+
+
+def _purpose_label(value: str) -> str:
+    try:
+        return str(Purpose(value).label)
+    except ValueError:
+        return value
 
 
 def _diff_lines(old: list[str], new: list[str]) -> list[DiffLine]:

@@ -11,14 +11,28 @@ from posts.models import Account, FeaturedPerson, Media, Post
 # without building an encoder for every post.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
+# The snapshot's format. A revision keeps the format it was made in, and its hash stays what was
+# approved; whoever checks live content against a revision snapshots it in that revision's format.
+# 1 (no "v" key): text, link, hashtags, content type, language, sources, media, targets, featured
+#   people. The internal title and the campaign's purpose were outside it.
+# 2: adds "v", the internal title (YouTube, TikTok and LinkedIn publish it; it is in every
+#   webhook and outbox payload) and the campaign's purpose (the consent gate checks it).
+SNAPSHOT_VERSION = 2
 
-def content_snapshot(post: Post) -> dict[str, Any]:
+
+def snapshot_version(snapshot: dict[str, Any]) -> int:
+    """Return the format a stored snapshot was made in (`SNAPSHOT_VERSION` at the time)."""
+    return int(snapshot.get("v", 1))
+
+
+def content_snapshot(post: Post, *, version: int = SNAPSHOT_VERSION) -> dict[str, Any]:
     """Return everything that would be published (and was reviewed), in canonical order."""
     return content_snapshot_of(
         post=post,
         targets=list(post.targets.select_related("account")),
         media=list(post.media.order_by("position", "pk")),
         featured=list(post.featured_people.all()),
+        version=version,
     )
 
 
@@ -36,11 +50,18 @@ class TargetParts(Protocol):
 
 
 def content_snapshot_of(
-    *, post: Post, targets: Sequence[TargetParts], media: Sequence[Media], featured: Sequence[FeaturedPerson]
+    *,
+    post: Post,
+    targets: Sequence[TargetParts],
+    media: Sequence[Media],
+    featured: Sequence[FeaturedPerson],
+    version: int = SNAPSHOT_VERSION,
 ) -> dict[str, Any]:
     """Return `content_snapshot` of a post from its parts in memory (media in position order)."""
+    if version not in (1, 2):
+        raise ValueError(f"unknown snapshot version {version}")
     targets = sorted(targets, key=lambda target: target.account_id)
-    return {
+    snapshot: dict[str, Any] = {
         "body": post.body,
         "link": post.link,
         "hashtags": list(post.hashtags),
@@ -66,6 +87,13 @@ def content_snapshot_of(
             for person in sorted(featured, key=lambda person: person.subject_id)
         ],
     }
+    if version >= 2:
+        snapshot["v"] = version
+        snapshot["title"] = post.title
+        # The consent gate checks featured people's consent for this purpose: a new purpose is
+        # new content to review (`posts.services.campaign_update` makes the new revisions).
+        snapshot["purpose"] = post.campaign.purpose
+    return snapshot
 
 
 def content_hash(snapshot: dict[str, Any]) -> str:

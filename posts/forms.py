@@ -287,7 +287,9 @@ class PostForm(forms.Form):
         label=gettext_lazy("Internal title"),
         max_length=200,
         required=False,
-        help_text=gettext_lazy("For the team only; never published."),
+        help_text=gettext_lazy(
+            "Published as the title on YouTube, TikTok and LinkedIn link posts; reviewed like the text."
+        ),
     )
     body = forms.CharField(
         label=gettext_lazy("Text"), required=False, max_length=POST_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 8})
@@ -623,7 +625,14 @@ class CampaignForm(forms.Form):
         max_length=2000,
         help_text=gettext_lazy("Separated by spaces or commas; the # is optional."),
     )
-    purpose = forms.ChoiceField(label=gettext_lazy("Purpose"), choices=Purpose.choices)
+    purpose = forms.ChoiceField(
+        label=gettext_lazy("Purpose"),
+        choices=Purpose.choices,
+        help_text=gettext_lazy(
+            "Consent is checked for this purpose. Changing it restarts the review of the campaign's posts "
+            "that are not out yet."
+        ),
+    )
     team = forms.ModelMultipleChoiceField(
         queryset=active_users(),
         required=False,

@@ -25,7 +25,7 @@ from core.locks import row_lock
 from core.tasks import enqueue_after_commit
 from people.models import User
 from posts import patient_data, platforms
-from posts.content import content_hash, content_snapshot, content_snapshot_of
+from posts.content import SNAPSHOT_VERSION, content_hash, content_snapshot, content_snapshot_of, snapshot_version
 from posts.gates import post_consent_problems
 from posts.links import ordinary_web_link_valid
 from posts.locks import post_lock, posts_lock
@@ -42,7 +42,7 @@ from posts.signals import (
     post_withdrawn,
 )
 from posts.stale import post_version_check
-from posts.states import EDIT_RESETS, may_move
+from posts.states import EDIT_RESETS, EDITABLE, may_move
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,14 @@ def campaign_update(
     team: Iterable[User] | None = None,
     reviewers: Iterable[User] | None = None,
 ) -> Campaign:
-    """Change a campaign's fields and/or people; returns it."""
-    campaign = row_lock(Campaign, campaign.pk)
+    """Change a campaign's fields and/or people; returns it.
+
+    A new purpose is new content for the campaign's posts still open to edits: each gets a new
+    revision, and review starts again (`_campaign_posts_revise`).
+    """
+    # No key changes: posts may still be created in the campaign meanwhile (their foreign key
+    # check takes a key-share lock), and it then locks its posts (`_campaign_posts_revise`).
+    campaign = row_lock(Campaign, campaign.pk, no_key=True)
     if not (actor.has_perm("posts.change_campaign") or actor.has_perm("posts.change_campaign", campaign)):
         raise PermissionDenied(_("You may not change this campaign."))
     allowed = {"name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner"}
@@ -177,7 +183,25 @@ def campaign_update(
     if changes:
         campaign_permissions_sync(campaign=campaign)
         event_record(actor=actor, action="campaign.updated", obj=campaign, changes=changes)
+    if "purpose" in changes:
+        _campaign_posts_revise(campaign=campaign, actor=actor)
     return campaign
+
+
+def _campaign_posts_revise(*, campaign: Campaign, actor: User) -> None:
+    """Give each post of ``campaign`` still open to edits a revision with the campaign's new purpose.
+
+    The purpose is in the snapshot (the consent gate checks consent for it), so this is a change of
+    content as an edit is (SPEC section 3): an approved or scheduled post goes back to review from
+    the first stage, an open round is superseded. Posts that went out (published, partially
+    published, failed) or ended (rejected, withdrawn) keep the revision they were reviewed as; a
+    failed target's retry meets the send gate, which refuses content whose purpose changed since.
+    """
+    # The campaign is locked first, then its posts in id order; no path locks a post, then its campaign.
+    post_ids = Post.objects.filter(campaign=campaign, status__in=EDITABLE).values_list("pk", flat=True)
+    for post in posts_lock(post_ids):
+        if post.status in EDITABLE:
+            _revision_refresh(post=post, actor=actor, unseen_change=True)
 
 
 # Accounts -----------------------------------------------------------------------------------
@@ -243,13 +267,23 @@ def post_transition(
     return post
 
 
-def _revision_refresh(*, post: Post, actor: User) -> Revision | None:
-    """Snapshot the post's content; make a new revision when its hash changed. Returns it or None."""
+def _revision_refresh(*, post: Post, actor: User, unseen_change: bool = False) -> Revision | None:
+    """Snapshot the post's content; make a new revision when its hash changed. Returns it or None.
+
+    A revision in an older snapshot format keeps its hash: it stays current while the post still
+    matches it in that format, unless ``unseen_change`` says something that format does not hold
+    (the internal title, the campaign's purpose) changed.
+    """
     snapshot = content_snapshot(post)
     digest = content_hash(snapshot)
     current = post.current_revision
     if current is not None and current.content_hash == digest:
         return None
+    version = snapshot_version(current.content) if current is not None else SNAPSHOT_VERSION
+    if current is not None and version != SNAPSHOT_VERSION and not unseen_change:
+        older = content_snapshot(post, version=version)
+        if content_hash(older) == current.content_hash:
+            return None
     number = (current.number + 1) if current is not None else 1
     revision = Revision.objects.create(
         post=post, number=number, content=snapshot, content_hash=digest, created_by=actor
@@ -503,6 +537,7 @@ def posts_create_many(
             external_id=draft.external_id,
             **_clean_content(draft.data),
         )
+        post.campaign = campaign  # the snapshot reads its purpose; no query per post
         # Uniqueness was checked above for the whole batch (the constraint still guards it);
         # campaign, author, status and approval are ours, not the caller's; the zone is checked
         # against a cached set, since the field's choices scan the zone database every time;
@@ -590,8 +625,10 @@ def post_update(
     if changes:
         post.full_clean(exclude=["current_revision"])
         post.save(update_fields=[*changes, "updated_at"])
-    if "title" in changes:
-        # The title is not in the snapshot, so no revision records it: this event versions it.
+    current = post.current_revision
+    if "title" in changes and current is not None and "title" not in current.content:
+        # A revision from before the title was content does not hold it, so the diff of the next
+        # revision cannot show what it was: this event names the change in the stale notice.
         event_record(actor=actor, action="post.title_changed", obj=post, changes={"title": [old_title, post.title]})
     if targets is not None:
         _targets_set(post=post, targets=targets)
@@ -601,7 +638,7 @@ def post_update(
         _featured_set(post=post, featured=featured)
     if scheduled_at is not None or time_zone is not None:
         _move(post=post, actor=actor, scheduled_at=scheduled_at or post.scheduled_at, time_zone=time_zone)
-    _revision_refresh(post=post, actor=actor)
+    _revision_refresh(post=post, actor=actor, unseen_change="title" in changes)
     return post
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from audit.versions import Change, changes_merge, version_check
-from posts.models import ContentType, Post, PostStatus, Revision
+from posts.models import ContentType, Post, PostStatus, Purpose, Revision
 
 # The review decisions' audit actions (``review.<verdict>``), as the change list names them.
 VERDICT_WORDS = {
@@ -69,6 +69,7 @@ def _targets(targets: list[dict[str, Any]]) -> str:
 def _content_lines() -> list[tuple[str, str, Callable[[Any], str]]]:
     """Return each snapshot key with its label and how to show it in one short line."""
     return [
+        ("title", _("Internal title"), _short),
         ("body", _("Text"), _short),
         ("link", _("Link"), _short),
         ("hashtags", _("Hashtags"), lambda tags: " ".join(f"#{tag}" for tag in tags)),
@@ -78,6 +79,7 @@ def _content_lines() -> list[tuple[str, str, Callable[[Any], str]]]:
         ("targets", _("Targets"), lambda targets: _short(_targets(targets))),
         ("media", _("Images"), lambda items: "; ".join(_short(item["alt_text"]) for item in items) or "—"),
         ("featured", _("Featured people"), lambda people: str(len(people))),
+        ("purpose", _("Campaign purpose"), lambda value: _label(Purpose, value)),
     ]
 
 
@@ -93,7 +95,9 @@ def _content_changes(*, post: Post, since_number: int) -> list[Change]:
     new = current[1]
     changes = []
     for key, label, show in _content_lines():
-        if old.get(key) == new.get(key):
+        # A key an older snapshot format did not hold (posts.content) is no change; what it was is
+        # unknown (a title change then writes its own event, shown below).
+        if old.get(key) == new.get(key) or key not in old:
             continue
         before, after = show(old.get(key, "")), show(new.get(key, ""))
         if before == after:  # two long texts that differ only past what a short line shows
@@ -112,7 +116,7 @@ def post_changes(events: Sequence[AuditEvent], *, post: Post) -> list[Change]:
         if event.action == "post.revision_created" and numbers:
             lines.extend(_content_changes(post=post, since_number=min(numbers) - 1))
             numbers = []
-        elif event.action == "post.title_changed":
+        elif event.action == "post.title_changed":  # only while the revision did not hold the title
             old, new = changes.get("title", ["", ""])
             lines.append(Change(_("Internal title"), _short(old), _short(new)))
         elif event.action == "post.moved":

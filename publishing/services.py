@@ -41,7 +41,7 @@ from core.tasks import enqueue_after_commit
 from people.models import User
 from people.roles import COMMUNICATIONS_REVIEWER
 from posts import services as post_services
-from posts.content import content_hash, content_snapshot_of
+from posts.content import SNAPSHOT_VERSION, content_hash, content_snapshot_of, snapshot_version
 from posts.gates import post_consent_problems
 from posts.locks import POST_RELATED, post_lock, posts_lock
 from posts.models import Account, FeaturedPerson, Media, Post, PostStatus, PostTarget
@@ -533,10 +533,15 @@ def publication_gate_problems(
     if post.status not in set(post_states):
         problems.append(_("The post is “%(status)s”, not scheduled.") % {"status": PostStatus(post.status).label})
     approved = post.approved_hash
-    # Recomputed from the live rows: what would be sent is exactly what was approved.
+    # Recomputed from the live rows (title and campaign purpose too), in the format of the revision
+    # it is compared with (posts.content): what would be sent is exactly what was approved.
     content = _content_of(post)
+    revision = post.current_revision
+    version = snapshot_version(revision.content) if revision is not None else SNAPSHOT_VERSION
     live = content_hash(
-        content_snapshot_of(post=post, targets=content.targets, media=content.media, featured=content.featured)
+        content_snapshot_of(
+            post=post, targets=content.targets, media=content.media, featured=content.featured, version=version
+        )
     )
     if not approved or len({approved, post.content_hash, publication.content_hash, live}) != 1:
         problems.append(_("The content is no longer the content the review chain approved."))
@@ -590,16 +595,31 @@ def _account_ref(account: Account) -> AccountRef:
 
 
 def _payload(*, post: Post, account: Account) -> Payload:
-    content = _content_of(post)
-    target = next(target for target in content.targets if target.account_id == account.pk)
-    media = tuple(MediaRef(path=item.file.path, alt_text=item.alt_text, kind=item.kind) for item in content.media)
+    """Return what goes to ``account``: the post's current revision, which the gates just matched to the approval.
+
+    Every part is read from the revision's snapshot, none from the live post; only the media
+    files' paths come from the media rows, whose checksums (in the snapshot) the gate compared.
+    """
+    revision = post.current_revision
+    assert revision is not None, "a post that passed the send gate has an approved revision"
+    snapshot = revision.content
+    target = next(target for target in snapshot["targets"] if target["account_id"] == account.pk)
+    files = _content_of(post).media
+    media = tuple(
+        MediaRef(path=item.file.path, alt_text=shot["alt_text"], kind=shot["kind"])
+        for item, shot in zip(files, snapshot["media"], strict=True)
+    )
+    link, hashtags = snapshot["link"], snapshot["hashtags"]
     return Payload(
-        text=compose_text(body=target.text, link=post.link, hashtags=post.hashtags, platform=account.platform),
-        link=post.link,
-        title=post.title,
-        hashtags=tuple(post.hashtags),
+        text=compose_text(
+            body=target["body_override"] or snapshot["body"], link=link, hashtags=hashtags, platform=account.platform
+        ),
+        link=link,
+        # A revision made before the title was content (snapshot format 1) does not hold it.
+        title=snapshot.get("title", post.title),
+        hashtags=tuple(hashtags),
         media=media,
-        language=post.language,
+        language=snapshot["language"],
     )
 
 

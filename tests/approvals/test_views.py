@@ -449,6 +449,32 @@ def test_diff_shows_the_changed_body_after_changes_were_requested(
     assert "Say which soap." in html  # the earlier round's comment stays readable
 
 
+def test_diff_shows_a_changed_title_and_campaign_purpose(
+    submitted_post: Any, reviewers: dict[str, Any], editor: Any
+) -> None:
+    # The title goes out (YouTube, TikTok, LinkedIn, webhooks) and consent is checked for the
+    # purpose: reviewers see both change, as they see the text change.
+    from posts.services import campaign_update
+
+    medical = client_for(reviewers["medical"])
+    decide(medical, submitted_post, "approve")
+    decide(client_for(reviewers["legal"]), submitted_post, "request_changes", "Titel bitte ohne Namen.", [])
+    post_update(post=submitted_post, actor=editor, data={"title": "Händehygiene-Tag 💧"})
+    campaign_update(campaign=submitted_post.campaign, actor=editor, data={"purpose": "fundraising"})
+    client_for(editor).post(reverse("approvals:submit", args=[submitted_post.pk]))
+
+    diff = medical.get(reverse("approvals:review", args=[submitted_post.pk])).context["diff"]
+    assert (diff.base.number, diff.current.number) == (1, 3)
+    assert [line.text for line in diff.lines if line.kind == "del"] == [
+        "Internal title: —",
+        "Campaign purpose: Education",
+    ]
+    assert [line.text for line in diff.lines if line.kind == "add"] == [
+        "Internal title: Händehygiene-Tag 💧",
+        "Campaign purpose: Fundraising",
+    ]
+
+
 def test_timeline_lists_submission_decisions_and_superseded_rounds(
     submitted_post: Any, reviewers: dict[str, Any], editor: Any
 ) -> None:

@@ -113,10 +113,8 @@ def test_update_without_content_change_makes_no_revision(
 ) -> None:
     post = post_factory(editor, team_campaign, targets=[facebook])
     digest, before = post.content_hash, last_seq()
-    post_update(post=post, actor=editor, data={"body": post.body}, targets=[TargetSpec(facebook)])
-    post_update(post=post, actor=editor, data={"title": "Internal name only"})
+    post_update(post=post, actor=editor, data={"body": post.body, "title": post.title}, targets=[TargetSpec(facebook)])
     post.refresh_from_db()
-    assert post.title == "Internal name only"  # the internal title is never published, so not content
     assert post.revisions.count() == 1
     assert post.content_hash == digest
     assert not [e for e in events_since(before, post) if e.action == "post.revision_created"]
@@ -129,11 +127,12 @@ def test_update_without_content_change_makes_no_revision(
         {"data": {"link": "https://example.org/stroke"}},
         {"data": {"hashtags": ["Stroke"]}},
         {"data": {"sources": "NICE guideline NG128"}},
+        {"data": {"title": "Schlaganfall: jede Minute zählt – Notruf 112"}},
         {"targets": "override"},
         {"targets": "another"},
         {"media_add": True},
     ],
-    ids=["body", "link", "hashtags", "sources", "per-account text", "targets", "media"],
+    ids=["body", "link", "hashtags", "sources", "title", "per-account text", "targets", "media"],
 )
 def test_each_content_change_makes_a_new_revision_with_a_new_hash(
     change: dict[str, Any], editor: Any, team_campaign: Campaign, facebook: Account, account_factory: Any

@@ -112,7 +112,7 @@ def test_current_edit_is_stored(editor: Any, campaign: Any, post_factory: Any, a
 def test_a_title_change_alone_makes_an_open_editor_stale(
     colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
 ) -> None:
-    # The title is not part of the reviewed content, so no revision records it: its own event must.
+    # The title is reviewed content: its change is a new revision, and the notice reads it from there.
     post = post_factory(colleague, campaign, targets=accounts[:1], title="Infotag")
     mine = edit_data(post, body=MINE)
     post_update(post=post, actor=colleague, data={"title": "Infotag Kardiologie"})
