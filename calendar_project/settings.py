@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Sign-in and two-factor (docs/security.md#sign-in-and-two-factor).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "guardian",
     "django_q",
     "import_export",
@@ -88,10 +92,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Turns "reauthentication required" into the confirm-it's-you page, and back to the request after.
+    "allauth.account.middleware.AccountMiddleware",
     "people.middleware.UserPreferencesMiddleware",
     # After the user's language is active, so the 400 speaks it.
     "core.inputs.UnstorableInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: Governance and Consent officers without a second factor are sent to set one up.
+    "people.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -156,6 +164,7 @@ AUTH_USER_MODEL = "people.User"
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; every page needs login.
@@ -171,6 +180,31 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "posts:calendar"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in and two-factor with django-allauth (docs/security.md#sign-in-and-two-factor). People sign
+# in with their username; Governance creates accounts, so nobody signs up.
+ACCOUNT_ADAPTER = "people.accounts.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
+# The session lasts as Django's session settings say (as before allauth); no "remember me" box.
+ACCOUNT_SESSION_REMEMBER = True
+# Password reset by e-mail, through EMAIL_BACKEND below; it never tells whether an address is known.
+ACCOUNT_PREVENT_ENUMERATION = True
+# Changing one's password or e-mail address asks for the password again.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# Seconds after signing in (or confirming it's you) in which sensitive acts need no new confirmation:
+# opening a consent document, a FHIR export, changing people, roles, review chains or credentials.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = int(os.environ.get("ROUNDS_REAUTHENTICATION_SECONDS", "300"))
+ROUNDS_REAUTHENTICATION_REQUIRED = env_bool("ROUNDS_REAUTHENTICATION_REQUIRED", True)
+# Members of these groups, and anyone who opens a consent document or FHIR export, must have set up
+# a second factor (an authenticator app or a security key / passkey) before they go on.
+ROUNDS_TWO_FACTOR_REQUIRED = env_bool("ROUNDS_TWO_FACTOR_REQUIRED", True)
+ROUNDS_TWO_FACTOR_GROUPS = env_list("ROUNDS_TWO_FACTOR_GROUPS", "Governance,Consent officer")
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = os.environ.get("ROUNDS_TOTP_ISSUER", "Rounds")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
@@ -282,6 +316,8 @@ if HTTPS:
     SECURE_HSTS_SECONDS = int(os.environ.get("ROUNDS_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Browsers allow security keys on http://127.0.0.1 too; the development server (only) accepts that origin.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 EMAIL_BACKEND = os.environ.get("ROUNDS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("ROUNDS_EMAIL_HOST", "localhost")

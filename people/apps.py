@@ -26,3 +26,12 @@ class PeopleConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_roles_sync_after_migrate, dispatch_uid="people.role_permissions_sync", weak=False)
+        from allauth.mfa import signals as mfa_signals
+
+        from people import receivers
+
+        mfa_signals.authenticator_added.connect(receivers.two_factor_added, dispatch_uid="people.two_factor_added")
+        mfa_signals.authenticator_removed.connect(
+            receivers.two_factor_removed, dispatch_uid="people.two_factor_removed"
+        )
+        mfa_signals.authenticator_reset.connect(receivers.two_factor_reset, dispatch_uid="people.two_factor_reset")

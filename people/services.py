@@ -164,3 +164,21 @@ def group_permissions_set(*, group: Group, actor: User, permissions: Iterable[Pe
         changes={"permissions": [before, after], "added": added, "removed": sorted(set(before) - set(after))},
     )
     return True
+
+
+@transaction.atomic
+def authenticator_remove(*, authenticator: Any, actor: User) -> None:
+    """Remove one of a person's second factors (a lost phone or key); with the last one go their recovery codes.
+
+    ``authenticator`` is an ``allauth.mfa.models.Authenticator`` (allauth is untyped).
+    """
+    from allauth.mfa.models import Authenticator
+
+    user = row_lock(User, authenticator.user_id)
+    removed = [authenticator.type]
+    authenticator.delete()
+    factors = Authenticator.objects.filter(user=user)
+    if not factors.filter(type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]).exists():
+        removed += list(factors.values_list("type", flat=True))
+        factors.delete()
+    event_record(actor=actor, action="user.two_factor_removed", obj=user, changes={"types": removed})
