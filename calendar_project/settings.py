@@ -192,6 +192,8 @@ ACCOUNT_UNIQUE_EMAIL = False
 ACCOUNT_SESSION_REMEMBER = True
 # Password reset by e-mail, through EMAIL_BACKEND below; it never tells whether an address is known.
 ACCOUNT_PREVENT_ENUMERATION = True
+# ... and sends nothing to an unknown address (no mail to whoever someone types in).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Changing one's password or e-mail address asks for the password again.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 # Seconds after signing in (or confirming it's you) in which sensitive acts need no new confirmation:

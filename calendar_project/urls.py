@@ -17,6 +17,8 @@ urlpatterns = [
     # allauth's sign-in and sign-out (docs/security.md#sign-in-and-two-factor), under our old names too.
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),
+    # E-mail addresses are set by Governance on the person (people.admin), audited; not here.
+    path("accounts/email/", RedirectView.as_view(pattern_name="people:preferences", permanent=False)),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("me/", include("people.urls")),

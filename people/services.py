@@ -92,6 +92,16 @@ def user_password_set(*, user: User, actor: User, password: str | None) -> User:
 
 
 @transaction.atomic
+def user_own_password_set(*, user: User, password: str) -> User:
+    """Set the password a person chose themselves (changed while signed in, or reset by e-mail); returns user."""
+    # On the caller's instance: allauth keeps the session signed in with the new hash it holds.
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    event_record(actor=user, action="user.password_changed", obj=user, changes={"password": "changed"})
+    return user
+
+
+@transaction.atomic
 def user_roles_set(*, user: User, actor: User, groups: Iterable[Group]) -> bool:
     """Give ``user`` exactly the roles ``groups``, recording their names before and after; returns if they changed."""
     if not actor.has_perm("people.change_user"):

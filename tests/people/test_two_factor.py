@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import re
 import secrets
 from typing import Any
 
@@ -288,3 +289,46 @@ def test_governance_removes_a_lost_factor_in_the_admin_without_seeing_its_secret
     event = AuditEvent.objects.get(action="user.two_factor_removed", object_id=str(officer.pk))
     assert event.actor == governance
     assert event.changes == {"types": ["totp", "recovery_codes"]}
+
+
+# Passwords and e-mail addresses ------------------------------------------------------------------
+
+
+def test_password_reset_by_email_sets_a_new_password_and_is_audited(editor: User, mailoutbox: Any) -> None:
+    client = Client()
+    client.post(reverse("account_reset_password"), {"email": "editor@example.org"})
+    client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})  # no hint, no mail
+    assert [message.to for message in mailoutbox] == [["editor@example.org"]]
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mailoutbox[0].body)
+    assert link is not None
+    form = client.get(link.group(1), follow=True)
+    new = "Kardiologie-2026-Herbst!"
+    response = client.post(form.redirect_chain[-1][0], {"password1": new, "password2": new})
+    assert response.status_code == 302
+    editor.refresh_from_db()
+    assert editor.check_password(new)
+    event = AuditEvent.objects.get(action="user.password_changed", object_id=str(editor.pk))
+    assert (event.actor, event.changes) == (editor, {"password": "changed"})
+
+
+def test_changing_ones_own_password_is_audited(editor: User) -> None:
+    client = Client()
+    sign_in(client, editor)
+    new = "Kardiologie-2026-Herbst!"
+    response = client.post(
+        reverse("account_change_password"), {"oldpassword": "pw", "password1": new, "password2": new}
+    )
+    assert response.status_code == 302
+    editor.refresh_from_db()
+    assert editor.check_password(new)
+    assert AuditEvent.objects.filter(action="user.password_changed", actor=editor).count() == 1
+    assert client.get(reverse("posts:calendar")).status_code == 200  # still signed in
+
+
+def test_people_do_not_manage_their_own_email_addresses(editor: User) -> None:
+    client = Client()
+    sign_in(client, editor)
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "me@elsewhere.example"})
+    assert where(response) == reverse("people:preferences")
+    editor.refresh_from_db()
+    assert editor.email == "editor@example.org"
