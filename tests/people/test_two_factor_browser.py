@@ -59,7 +59,7 @@ def test_governance_sets_up_an_authenticator_app_and_signs_in_with_a_code(page: 
     assert page.get_by_role("link", name="Users").count() >= 1
 
 
-def test_a_consent_officer_adds_a_passkey_and_signs_in_with_it(page: Any) -> None:
+def test_a_consent_officer_adds_a_passkey_and_signs_in_with_it_alone_and_after_a_password(page: Any) -> None:
     make_user("officer", roles.CONSENT_OFFICER)
     # Chromium's virtual authenticator stands in for the phone or the laptop's fingerprint reader.
     cdp = page.context.new_cdp_session(page)
@@ -94,3 +94,11 @@ def test_a_consent_officer_adds_a_passkey_and_signs_in_with_it(page: Any) -> Non
     assert page.locator(".user-menu").inner_text().startswith("officer")
     key.refresh_from_db()
     assert key.last_used_at is not None
+
+    # The same key is the second factor after a password.
+    log_out(page)
+    browser_login(page, "officer")
+    page.wait_for_url("**/accounts/2fa/authenticate/**")
+    page.get_by_role("button", name="Use a security key").click()
+    page.wait_for_url("**/calendar/**")
+    assert page.locator(".user-menu").inner_text().startswith("officer")
