@@ -188,7 +188,9 @@ ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = False
-# The session lasts as Django's session settings say (as before allauth); no "remember me" box.
+# No "remember me" box: a password sign-in sets the session to expire SESSION_COOKIE_AGE after its
+# last save, as Django's settings said before allauth (False would end it when the browser closes;
+# either way allauth's choice here wins over SESSION_EXPIRE_AT_BROWSER_CLOSE).
 ACCOUNT_SESSION_REMEMBER = True
 # Password reset by e-mail, through EMAIL_BACKEND below; it never tells whether an address is known.
 ACCOUNT_PREVENT_ENUMERATION = True
