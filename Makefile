@@ -60,6 +60,7 @@ run: $(STAMP)
 	@echo
 	@echo "Rounds: http://$(ADDR)/  (log in with a demo user above; Ctrl-C stops the server and the task cluster)"
 	@echo "Passwords are printed when a user is first created; ROUNDS_DEMO_PASSWORD=... make run sets them all."
+	@echo "governance and consent set up two-factor authentication (an authenticator app or a passkey) at their first login."
 	PY=$(PY) ADDR=$(ADDR) scripts/run.sh
 
 # pytest exits 5 when a tier selects no test (e.g. narrowed with PYTEST_ADDOPTS): not a failure.

@@ -37,6 +37,7 @@ from approvals.services import (
     post_chain_set,
 )
 from people.http import admin_user
+from people.twofactor import ReauthenticatedAdminMixin
 from posts.models import Post
 
 M = TypeVar("M", bound=models.Model)
@@ -136,7 +137,7 @@ def stage_changes(
 
 
 @admin.register(ReviewChain)
-class ReviewChainAdmin(admin.ModelAdmin[ReviewChain]):
+class ReviewChainAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[ReviewChain]):
     """Chains and their stages are written by `chain_save` and `chain_delete`, which validate and audit."""
 
     list_display = ("name", "stage_names", "is_default", "is_expedited", "active")
@@ -200,7 +201,7 @@ class ActiveChainsMixin:
 
 
 @admin.register(CampaignChain)
-class CampaignChainAdmin(ActiveChainsMixin, admin.ModelAdmin[CampaignChain]):
+class CampaignChainAdmin(ReauthenticatedAdminMixin, ActiveChainsMixin, admin.ModelAdmin[CampaignChain]):
     list_display = ("campaign", "chain")
     list_select_related = ("campaign", "chain")
     autocomplete_fields = ("campaign",)
@@ -237,7 +238,7 @@ class PostChainForm(forms.ModelForm[PostChain]):
 
 
 @admin.register(PostChain)
-class PostChainAdmin(ActiveChainsMixin, admin.ModelAdmin[PostChain]):
+class PostChainAdmin(ReauthenticatedAdminMixin, ActiveChainsMixin, admin.ModelAdmin[PostChain]):
     form = PostChainForm
     list_display = ("post", "chain")
     list_select_related = ("post", "chain")

@@ -27,6 +27,7 @@ from approvals.services import REFUSALS, decision_record, decision_version_check
 from audit.versions import StaleVersion, version_of, version_parse
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
+from people.twofactor import sensitive_view
 from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
@@ -188,6 +189,7 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@sensitive_view
 def chain_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Change chain: Governance gives one post a chain of its own before it is submitted."""
     post = _visible_post(request, pk)

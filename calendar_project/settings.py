@@ -67,18 +67,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Sign-in, two-factor and single sign-on (docs/security.md): django-allauth.
+    "django.contrib.sites",  # allauth.socialaccount's SocialApp table refers to sites
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "guardian",
     "django_q",
     "import_export",
     # django-csp: its system checks validate CONTENT_SECURITY_POLICY below.
     "csp",
-    # --- allauth + single sign-on (issue 13, i13-sso) ---
-    "django.contrib.sites",  # allauth.socialaccount's SocialApp table refers to sites
-    "allauth",
-    "allauth.account",
-    "allauth.socialaccount",
-    "allauth.socialaccount.providers.openid_connect",
-    # --- end allauth + single sign-on ---
     # Lockout after repeated failed log-ins (the "Lockout and sessions" block below).
     "axes",
     # The project: it syncs the schedules it declares (calendar_project/apps.py).
@@ -103,11 +103,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Turns "reauthentication required" into the confirm-it's-you page, and back to the request after.
+    "allauth.account.middleware.AccountMiddleware",
     "people.middleware.UserPreferencesMiddleware",
     # After the user's language is active, so the 400 speaks it.
     "core.inputs.UnstorableInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "allauth.account.middleware.AccountMiddleware",  # i13-sso: allauth needs it
+    # After messages: Governance and Consent officers without a second factor are sent to set one up.
+    "people.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After messages: an idle or too old session is ended with a message on the login page.
     "people.middleware.SessionTimeoutMiddleware",
@@ -177,8 +180,8 @@ AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses every log-in of a locked-out person or address before a password is checked.
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend, refusing passwords when ROUNDS_LOCAL_PASSWORDS is off (i13-sso, docs/security.md).
-    "people.backends.LocalPasswordBackend",
+    # allauth's backend (username log-in, passkeys); refuses passwords when ROUNDS_LOCAL_PASSWORDS is off.
+    "people.backends.AllauthLocalPasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; every page needs login.
@@ -267,6 +270,34 @@ AXES_VERBOSE = False
 ROUNDS_SESSION_MAX_HOURS = float(os.environ.get("ROUNDS_SESSION_MAX_HOURS", "12"))
 ROUNDS_SESSION_IDLE_MINUTES = float(os.environ.get("ROUNDS_SESSION_IDLE_MINUTES", "30"))
 SESSION_COOKIE_AGE = round(ROUNDS_SESSION_MAX_HOURS * 3600)
+# Sign-in and two-factor with django-allauth (docs/security.md#sign-in-and-two-factor). People sign
+# in with their username; Governance creates accounts, so nobody signs up.
+ACCOUNT_ADAPTER = "people.accounts.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
+# No "remember me" box: a password sign-in sets the session to expire SESSION_COOKIE_AGE after its
+# last save, as Django's settings said before allauth (False would end it when the browser closes;
+# either way allauth's choice here wins over SESSION_EXPIRE_AT_BROWSER_CLOSE).
+ACCOUNT_SESSION_REMEMBER = True
+# Password reset by e-mail, through EMAIL_BACKEND below; it never tells whether an address is known.
+ACCOUNT_PREVENT_ENUMERATION = True
+# ... and sends nothing to an unknown address (no mail to whoever someone types in).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# Changing one's password or e-mail address asks for the password again.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# Seconds after signing in (or confirming it's you) in which sensitive acts need no new confirmation:
+# opening a consent document, a FHIR export, changing people, roles, review chains or credentials.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = int(os.environ.get("ROUNDS_REAUTHENTICATION_SECONDS", "300"))
+ROUNDS_REAUTHENTICATION_REQUIRED = env_bool("ROUNDS_REAUTHENTICATION_REQUIRED", True)
+# Members of these groups, and anyone who opens a consent document or FHIR export, must have set up
+# a second factor (an authenticator app or a security key / passkey) before they go on.
+ROUNDS_TWO_FACTOR_REQUIRED = env_bool("ROUNDS_TWO_FACTOR_REQUIRED", True)
+ROUNDS_TWO_FACTOR_GROUPS = env_list("ROUNDS_TWO_FACTOR_GROUPS", "Governance,Consent officer")
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = os.environ.get("ROUNDS_TOTP_ISSUER", "Rounds")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
@@ -378,6 +409,8 @@ if HTTPS:
     SECURE_HSTS_SECONDS = int(os.environ.get("ROUNDS_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Browsers allow security keys on http://127.0.0.1 too; the development server (only) accepts that origin.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 
 # Content-Security-Policy (docs/security.md): scripts, styles, images and requests only from this

@@ -20,6 +20,12 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405  (tasks run inline, after 
 ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = 0.0
 # The fake platforms listen on 127.0.0.1; the tests of the refusal switch this off.
 ROUNDS_ALLOW_PRIVATE_URLS = True
+# Tests that sign in with force_login have no second factor and no sign-in time; the tests of
+# two-factor and reauthentication (tests/people/test_two_factor.py) switch both back on.
+ROUNDS_TWO_FACTOR_REQUIRED = False
+ROUNDS_REAUTHENTICATION_REQUIRED = False
+# The live server of the browser tests is http://127.0.0.1, which fido2 accepts only with this.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 _ = BASE_DIR
 # WhiteNoise looks for STATIC_ROOT at start-up; tests serve from the finders, so an empty one will do.

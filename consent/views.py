@@ -35,6 +35,7 @@ from consent.services import subject_update as subject_update_service
 from consent.stale import record_version_check
 from core.web import current_request_id, service_action
 from people.http import AuthedHttpRequest
+from people.twofactor import sensitive_view
 
 NAV = "consent"
 
@@ -341,6 +342,7 @@ def _private(response: HttpResponseBase) -> HttpResponseBase:
 
 @require_GET
 @login_required
+@sensitive_view
 def document_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     """Download the signed form: 404 to anyone who may not even see the record, 403 to those who may only see it."""
     record = selectors.record_by_id(pk=pk)
@@ -364,6 +366,7 @@ def document_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
 
 @require_GET
 @login_required
+@sensitive_view
 def fhir_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     """Return the record as an HL7 FHIR R4 Consent resource."""
     record = selectors.record_by_id(pk=pk)

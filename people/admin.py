@@ -4,6 +4,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import allauth.account.admin
+import allauth.mfa.admin  # noqa: F401  (registers Authenticator, replaced below)
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
@@ -23,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from people.http import admin_user
 from people.models import User
 from people.services import (
+    authenticator_remove,
     group_permissions_set,
     login_attempts_unlock,
     user_password_set,
@@ -30,6 +35,7 @@ from people.services import (
     user_roles_set,
     user_save,
 )
+from people.twofactor import ReauthenticatedAdminMixin, ensure_recently_authenticated
 
 # Fields whose values never go into the audit trail (only that they changed).
 _SECRET_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
@@ -40,6 +46,10 @@ _SET_BY_THEIR_SERVICES = frozenset({"groups", "user_permissions"})
 
 # django.contrib.auth.admin registered its own (imported above); ours goes through the services.
 admin.site.unregister(Group)
+# allauth's (imported above): its Authenticator admin would show TOTP secrets and change them
+# unaudited; e-mail addresses are the user's own field, changed on the user.
+admin.site.unregister(Authenticator)
+admin.site.unregister(EmailAddress)
 
 
 def _same(old: object, new: object) -> bool:
@@ -50,7 +60,7 @@ def _same(old: object, new: object) -> bool:
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin[User]):
+class UserAdmin(ReauthenticatedAdminMixin, BaseUserAdmin[User]):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         (_("Preferences"), {"fields": ("time_zone", "language")}),
@@ -93,6 +103,7 @@ class UserAdmin(BaseUserAdmin[User]):
         return False
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        ensure_recently_authenticated(request)
         # Django's view saves the form itself; a valid change goes through user_password_set instead,
         # anything else (the page, a refused or invalid form) is Django's.
         user = self.get_object(request, unquote(id))
@@ -150,7 +161,7 @@ def _user_changes(form: ModelForm[User]) -> dict[str, Any]:
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
+class GroupAdmin(ReauthenticatedAdminMixin, BaseGroupAdmin):
     """The roles of ``people.roles``: Governance changes their permissions through `group_permissions_set`.
 
     Roles are created by a migration and looked up by name, so nobody adds, renames or deletes one here.
@@ -199,3 +210,29 @@ class AccessAttemptAdmin(BaseAccessAttemptAdmin):  # type: ignore[misc]  # axes 
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
         login_attempts_unlock(attempts=queryset, actor=admin_user(request))
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[Authenticator]):
+    """People's second factors, without their secrets: Governance removes a lost one; its owner sets up a new one."""
+
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Only their owner adds one, on the two-factor page: it needs their phone or key.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Authenticator | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Authenticator) -> None:
+        authenticator_remove(authenticator=obj, actor=admin_user(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
+        for authenticator in queryset:
+            authenticator_remove(authenticator=authenticator, actor=admin_user(request))

@@ -39,3 +39,12 @@ class PeopleConfig(AppConfig):
         checks.register(check_sso_settings)
         user_locked_out.connect(locked_out_receiver, dispatch_uid="people.login_lockout_record")
         user_logged_in.connect(session_started_receiver, dispatch_uid="people.session_started")
+        from allauth.mfa import signals as mfa_signals
+
+        from people import receivers
+
+        mfa_signals.authenticator_added.connect(receivers.two_factor_added, dispatch_uid="people.two_factor_added")
+        mfa_signals.authenticator_removed.connect(
+            receivers.two_factor_removed, dispatch_uid="people.two_factor_removed"
+        )
+        mfa_signals.authenticator_reset.connect(receivers.two_factor_reset, dispatch_uid="people.two_factor_reset")

@@ -1,6 +1,7 @@
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from people.twofactor import has_two_factor, two_factor_required_by_role, two_factor_setup_redirect
 
 
 class UserPreferencesMiddleware:
@@ -98,3 +101,34 @@ class SessionTimeoutMiddleware:
         if not isinstance(last, (int, float)) or now - last >= max(ACTIVITY_RESOLUTION_SECONDS, idle_seconds / 30):
             session[SESSION_ACTIVITY] = now
         return ""
+
+
+class TwoFactorRequiredMiddleware:
+    """Send members of ROUNDS_TWO_FACTOR_GROUPS who have no second factor to set one up first.
+
+    Only the sign-in and account pages (where they set it up, or sign out), the language switch and
+    the JavaScript translations stay open to them until they have.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse], view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        if match is None or _open_without_two_factor(match.url_name or "", match.namespaces):
+            return None
+        if two_factor_required_by_role(request.user) and not has_two_factor(request.user):
+            return two_factor_setup_redirect(request)
+        return None
+
+
+def _open_without_two_factor(url_name: str, namespaces: list[str]) -> bool:
+    # allauth's views (sign-in, two-factor set-up, confirm-it's-you, password, sign-out) are not namespaced.
+    if not namespaces:
+        return url_name.startswith(("account_", "mfa_")) or url_name in {"login", "logout", "set_language"}
+    return namespaces == ["people"] and url_name == "language"

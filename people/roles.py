@@ -77,6 +77,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "axes.delete_accessattempt",
         "axes.view_accesslog",
         "axes.view_accessfailurelog",
+        # To remove a lost second factor (people.admin.AuthenticatorAdmin); never to read or add one.
+        "mfa.view_authenticator",
+        "mfa.delete_authenticator",
         # The task queue is read-only (SPEC section 1): whoever may add or change a schedule
         # chooses the function the cluster runs, and so runs code.
         "django_q.view_schedule",

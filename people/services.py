@@ -126,6 +126,16 @@ def user_password_set(*, user: User, actor: User, password: str | None) -> User:
 
 
 @transaction.atomic
+def user_own_password_set(*, user: User, password: str) -> User:
+    """Set the password a person chose themselves (changed while signed in, or reset by e-mail); returns user."""
+    # On the caller's instance: allauth keeps the session signed in with the new hash it holds.
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    event_record(actor=user, action="user.password_changed", obj=user, changes={"password": "changed"})
+    return user
+
+
+@transaction.atomic
 def user_roles_set(*, user: User, actor: User | str, groups: Iterable[Group]) -> bool:
     """Give ``user`` exactly the roles ``groups``, recording their names before and after; returns if they changed.
 
@@ -315,3 +325,21 @@ def login_attempts_unlock(*, attempts: Iterable[AccessAttempt], actor: User) -> 
         )
     AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in rows]).delete()
     return len(rows)
+
+
+@transaction.atomic
+def authenticator_remove(*, authenticator: Any, actor: User) -> None:
+    """Remove one of a person's second factors (a lost phone or key); with the last one go their recovery codes.
+
+    ``authenticator`` is an ``allauth.mfa.models.Authenticator`` (allauth is untyped).
+    """
+    from allauth.mfa.models import Authenticator
+
+    user = row_lock(User, authenticator.user_id)
+    removed = [authenticator.type]
+    authenticator.delete()
+    factors = Authenticator.objects.filter(user=user)
+    if not factors.filter(type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]).exists():
+        removed += list(factors.values_list("type", flat=True))
+        factors.delete()
+    event_record(actor=actor, action="user.two_factor_removed", obj=user, changes={"types": removed})

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from people.http import admin_user
+from people.twofactor import ReauthenticatedAdminMixin
 from posts.admin import ReadOnlyAdminMixin
 from posts.models import Account, Platform
 from posts.models import Connector as ConnectorChoice
@@ -126,7 +127,7 @@ class AccountAdminForm(forms.ModelForm[Account]):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin[Account]):
+class AccountAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[Account]):
     form = AccountAdminForm
     fields = (*ACCOUNT_FIELDS, "credentials_stored", "new_credentials")
     readonly_fields = ("credentials_stored",)

@@ -158,7 +158,7 @@ with override_settings(ROOT_URLCONF="tests.error_urls"):
     client = Client(raise_request_exception=False)
     print(json.dumps({
         "page": seen(client.get("/calendar/", HTTP_COOKIE="%(cookie)s", HTTP_X_REQUEST_ID="outage-1")),
-        "login": seen(client.post("/accounts/login/", {"username": "editor", "password": "secret"})),
+        "login": seen(client.post("/accounts/login/", {"login": "editor", "password": "secret"})),
         "bug": seen(client.get("/boom/")),
     }))
 """

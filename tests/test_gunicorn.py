@@ -100,7 +100,7 @@ def test_gunicorn_serves_the_login_page_with_the_project_config(collected: Path)
         missing, _, missing_body = get(port, "/no-such-page/")
 
     assert status == 200, body
-    assert 'name="username"' in body
+    assert 'name="login"' in body
     assert headers["X-Request-ID"] == "probe-login-1"
     assert missing == 404
     assert "Page not found" in missing_body

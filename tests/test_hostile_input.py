@@ -895,6 +895,9 @@ def pg_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             ROUNDS_MEDIA_ROOT=str(files / "media"),
             ROUNDS_PRIVATE_MEDIA_ROOT=str(files / "private"),
             ROUNDS_LOG_LEVEL="WARNING",
+            # The script signs in with force_login: no second factor, no sign-in time (docs/security.md).
+            ROUNDS_TWO_FACTOR_REQUIRED="0",
+            ROUNDS_REAUTHENTICATION_REQUIRED="0",
         )
         migrated = manage("migrate", "--no-input", env=env)
         assert migrated.returncode == 0, migrated.stdout + migrated.stderr

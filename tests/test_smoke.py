@@ -5,7 +5,7 @@ import pytest
 def test_login_page_renders_with_labels(client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
-    assert b'<label for="id_username">' in response.content
+    assert b'<label for="id_login">' in response.content
 
 
 @pytest.mark.django_db
