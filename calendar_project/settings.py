@@ -281,6 +281,10 @@ ACCOUNT_UNIQUE_EMAIL = False
 # last save, as Django's settings said before allauth (False would end it when the browser closes;
 # either way allauth's choice here wins over SESSION_EXPIRE_AT_BROWSER_CLOSE).
 ACCOUNT_SESSION_REMEMBER = True
+# Failed log-ins are counted and locked by django-axes (per person and per address, audited,
+# unlocked by Governance; "Lockout and sessions" below), not by allauth's own limit, which would
+# answer first with a form error of its own and leave no trace. allauth's other limits stay.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 # Password reset by e-mail, through EMAIL_BACKEND below; it never tells whether an address is known.
 ACCOUNT_PREVENT_ENUMERATION = True
 # ... and sends nothing to an unknown address (no mail to whoever someone types in).

@@ -23,6 +23,18 @@ def _roles_sync_after_migrate(*, app_config: AppConfig, **kwargs: Any) -> None:
     role_permissions_sync()
 
 
+def _site_from_settings() -> None:
+    # django-allauth asks for "the current site" (django.contrib.sites, which its single sign-on
+    # tables need) on every sign-in page and names it in its mails. Rounds has one site: give it
+    # from the settings, never from the table (whose row says "example.com"), so the login page
+    # reads no database and stays the health check that answers while the database is down.
+    from django.conf import settings
+    from django.contrib.sites.models import SITE_CACHE, Site
+
+    hosts = [host.lstrip(".") for host in settings.ALLOWED_HOSTS if host not in {"*", ""}]
+    SITE_CACHE[settings.SITE_ID] = Site(pk=settings.SITE_ID, domain=hosts[0] if hosts else "localhost", name="Rounds")
+
+
 class PeopleConfig(AppConfig):
     name = "people"
     verbose_name = _("People")
@@ -36,6 +48,7 @@ class PeopleConfig(AppConfig):
         from people.sso import check_sso_settings
 
         post_migrate.connect(_roles_sync_after_migrate, dispatch_uid="people.role_permissions_sync", weak=False)
+        _site_from_settings()
         checks.register(check_sso_settings)
         user_locked_out.connect(locked_out_receiver, dispatch_uid="people.login_lockout_record")
         user_logged_in.connect(session_started_receiver, dispatch_uid="people.session_started")

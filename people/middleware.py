@@ -54,8 +54,17 @@ def session_started_receiver(sender: object, *, request: HttpRequest, user: obje
     now = timezone.now()
     request.session[SESSION_STARTED] = now.timestamp()
     request.session[SESSION_ACTIVITY] = now.timestamp()
+    _expiry_pin(request)
+
+
+def _expiry_pin(request: HttpRequest) -> None:
     # A fixed date: saving the session later (its activity time) does not push its end further.
-    request.session.set_expiry(now + dt.timedelta(hours=settings.ROUNDS_SESSION_MAX_HOURS))
+    started = request.session.get(SESSION_STARTED)
+    if not isinstance(started, (int, float)):
+        return
+    end = dt.datetime.fromtimestamp(started, tz=dt.UTC) + dt.timedelta(hours=settings.ROUNDS_SESSION_MAX_HOURS)
+    if request.session.get("_session_expiry") != end.isoformat():
+        request.session.set_expiry(end)
 
 
 class SessionTimeoutMiddleware:
@@ -77,7 +86,11 @@ class SessionTimeoutMiddleware:
                     return redirect_to_login(request.get_full_path())
                 # What a form sent is lost either way; coming back to its address would only show it empty.
                 return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
-        return self.get_response(request)
+        response = self.get_response(request)
+        if hasattr(request, "session") and request.user.is_authenticated:
+            # django-allauth sets its own, sliding expiry after a password log-in: fix it again.
+            _expiry_pin(request)
+        return response
 
     def _ended(self, request: HttpRequest) -> str:
         """Return why the session ends now ("" if it goes on), stamping its activity at most once a minute."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
-from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter, _build_apps_from_settings
 from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.core import checks
@@ -119,6 +119,16 @@ def _refuse(request: HttpRequest, message: str) -> ImmediateHttpResponse:
 
 class RoundsSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]  # allauth ships no py.typed
     """Sign people in through the provider only with a mapped role; create or update them every time."""
+
+    def list_apps(self, request: HttpRequest, provider: str | None = None, client_id: str | None = None) -> list[Any]:
+        """Return the providers the settings configure, never rows of allauth's SocialApp table.
+
+        The environment configures single sign-on (calendar_project/settings.py), and the table is
+        out of the admin. Reading no table also keeps the login page free of database queries, so it
+        stays the health check that answers while the database is down (docs/operations.md).
+        """
+        apps = _build_apps_from_settings(provider=provider, client_id=client_id)
+        return [app for provider_apps in apps.values() for app in provider_apps]
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Create or update the person and their roles from the claims, or refuse the sign-in (403)."""

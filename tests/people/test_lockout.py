@@ -24,7 +24,7 @@ HOME = "192.0.2.44"
 
 
 def log_in(client: Client, username: str, password: str, *, ip: str, **extra: str) -> Any:
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **extra)
+    return client.post(reverse("login"), {"login": username, "password": password}, REMOTE_ADDR=ip, **extra)
 
 
 def logged_in_as(client: Client) -> str:

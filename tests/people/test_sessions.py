@@ -41,7 +41,7 @@ def nurse_client(db: None) -> Client:
     make_user("nurse.pia")
     client = Client()
     with at(0):
-        response = client.post(reverse("login"), {"username": "nurse.pia", "password": "pw"})
+        response = client.post(reverse("login"), {"login": "nurse.pia", "password": "pw"})
     assert response.status_code == 302
     return client
 
