@@ -1348,9 +1348,7 @@ def publications_for_user(*, user: User | AnonymousUser) -> QuerySet[Publication
     publications = Publication.objects.select_related("post", "post__campaign", "account").defer(
         "account__credentials", "post__sources"
     )
-    if policy.sees_all:
-        return publications
-    return publications.filter(post__campaign_id__in=policy.editor_campaign_ids)
+    return publications.filter(post__campaign_id__in=policy.publication_campaign_ids)
 
 
 def publications_needing_attention(*, user: User | AnonymousUser) -> QuerySet[Publication]:

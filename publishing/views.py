@@ -93,9 +93,7 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
 def _takedowns_for(user: User | AnonymousUser) -> "QuerySet[TakedownItem]":
     policy = PublishingPolicy(user)
     items = TakedownItem.objects.select_related("post", "account", "consent__subject").defer("account__credentials")
-    if not policy.sees_all:
-        items = items.filter(post__campaign_id__in=policy.editor_campaign_ids)
-    return items
+    return items.filter(post__campaign_id__in=policy.takedown_campaign_ids)
 
 
 def takedowns_open(*, user: User | AnonymousUser) -> "QuerySet[TakedownItem]":

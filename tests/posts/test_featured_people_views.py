@@ -24,7 +24,7 @@ def test_editor_links_a_person_with_their_consent(
             campaign,
             [account_factory("facebook")],
             content_type="patient_story",
-            featured_subject_0=anna.pk,
+            featured_subject_0=anna.reference,
             featured_consent_0=record.pk,
             featured_kinds_0=["photo", "story"],
         ),
@@ -49,7 +49,10 @@ def test_consent_of_someone_else_is_refused_and_nothing_saved(
     response = client.post(
         reverse("posts:post_create"),
         form_data(
-            campaign, featured_subject_0=anna.pk, featured_consent_0=record_factory(ben).pk, featured_kinds_0=["photo"]
+            campaign,
+            featured_subject_0=anna.reference,
+            featured_consent_0=record_factory(ben).pk,
+            featured_kinds_0=["photo"],
         ),
     )
 
@@ -68,12 +71,12 @@ def test_post_page_shows_consent_problems(
         form_data(
             campaign,
             [account_factory("facebook")],
-            featured_subject_0=anna.pk,
-            featured_consent_0=record_factory(anna, verify=False).pk,
+            featured_subject_0=anna.reference,
+            featured_consent_0=record_factory(anna, all_platforms=False, platforms=["instagram"]).pk,
             featured_kinds_0=["photo"],
         ),
     )
 
     page = client.get(reverse("posts:post_detail", args=[Post.objects.get().pk])).content.decode()
 
-    assert "not been verified" in page
+    assert "does not cover the platform" in page
