@@ -245,10 +245,13 @@ def test_only_the_stage_deciding_the_post_reads_the_consent_form_while_it_decide
     round_submit(post=story, actor=editor)
     story.refresh_from_db()
     assert readers() == {"medical"}
+    document = reverse("consent:document", args=[record.pk])
     client.force_login(reviewers["medical"])
-    assert client.get(reverse("consent:document", args=[record.pk])).status_code == 200
+    assert client.get(document).status_code == 200
+    assert document in client.get(reverse("approvals:review", args=[story.pk])).content.decode()
     client.force_login(reviewers["legal"])
-    assert client.get(reverse("consent:document", args=[record.pk])).status_code == 404
+    assert client.get(document).status_code == 404
+    assert document not in client.get(reverse("approvals:review", args=[story.pk])).content.decode()
     approve_all(story, reviewers)  # medical, legal, comms in turn
     assert readers() == set()  # approved: no stage decides any more
     client.force_login(reviewers["medical"])
