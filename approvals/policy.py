@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q
 
 from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, StageStatus
+from consent.models import ConsentRecord
 from people.models import User
 from posts.models import Post, PostStatus
 from posts.policy import EDIT, PostPolicy
@@ -106,6 +107,26 @@ class ApprovalPolicy:
         if run is not None and not self.decide_refusal(run):
             actions |= DECIDE
         return frozenset(actions)
+
+
+# While a stage decides, its reviewers may read the signed forms the post relies on: a reviewer
+# who already decided this stage still reads them until the stage closes.
+READS_DOCUMENTS_WHILE = frozenset({"", "already_decided"})
+
+
+def stage_reviewer_may_read_document(user: User | AnonymousUser, record: ConsentRecord) -> bool:
+    """Whether ``user`` reviews a stage now deciding a post that relies on ``record`` (consent's document rule).
+
+    The stage must be open on the post's current content, the user one who may decide it (its
+    group, the campaign's reviewers, not the author): nobody else, and nobody once it has closed.
+    """
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    posts = Post.objects.filter(featured_people__consent=record).distinct()
+    policy = ApprovalPolicy(user)
+    return any(
+        policy.decide_refusal(run) in READS_DOCUMENTS_WHILE for post in posts for run in open_stage_runs(post=post)
+    )
 
 
 def current_stage_run(*, post: Post) -> StageRun | None:

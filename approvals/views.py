@@ -25,6 +25,7 @@ from approvals.selectors import (
 )
 from approvals.services import REFUSALS, decision_record, decision_version_check, post_chain_set, round_submit
 from audit.versions import StaleVersion, version_of, version_parse
+from consent.policy import VIEW_DOCUMENT, ConsentPolicy
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from people.twofactor import sensitive_view
@@ -73,12 +74,21 @@ def _review_page(
     decision_input: dict[str, Any] | None = None,
 ) -> HttpResponse:
     overview = review_overview(user=request.user, post=post, with_timeline=True)
+    featured = list(post.featured_people.select_related("subject", "consent"))
+    # The deciding stage's reviewers read the signed forms the post relies on (docs/security.md).
+    consents = ConsentPolicy(request.user)
+    readable = {
+        person.consent_id
+        for person in featured
+        if person.consent is not None and VIEW_DOCUMENT in consents.actions(person.consent)
+    }
     context: dict[str, object] = {
         "post": post,
         "overview": overview,
         "diff": review_diff(user=request.user, post=post, overview=overview),
         "previews": target_previews(draft_from_post(post)),
-        "featured": post.featured_people.select_related("subject", "consent"),
+        "featured": featured,
+        "readable_consent_ids": readable,
         "consent_problems": post_consent_problems(post=post),
         "version": version,
         "stale": stale,

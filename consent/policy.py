@@ -1,4 +1,11 @@
-"""The one answer to "what may this user do with this consent record?"."""
+"""The one answer to "what may this user do with this consent record?".
+
+The access model (docs/security.md, "Access model"): the registry, the signed forms and the FHIR
+exports are the Consent officers'; besides them, only the reviewers of a stage that is deciding a
+post relying on a consent read its form and export, while that stage decides (a rule the
+approvals app registers here). Nobody else: not Governance, not Editors, unless they also hold
+the Consent officer role.
+"""
 
 from collections.abc import Callable
 from functools import cached_property
@@ -10,10 +17,15 @@ from people.models import User
 
 VIEW = "view"
 VIEW_DOCUMENT = "view_document"
+EXPORT_FHIR = "export_fhir"
 VERIFY = "verify"
 REVOKE = "revoke"
+# Registry actions that concern no one record: asked with ``ConsentPolicy.may``.
+REGISTER_SUBJECT = "register_subject"
+CHANGE_SUBJECT = "change_subject"
+RECORD = "record"
 
-# Apps above consent (posts) add who else may read a form, e.g. the reviewers of a post using it.
+# Apps above consent (approvals) add who else may read a form, e.g. the reviewers deciding a post using it.
 DocumentAccessRule = Callable[[User | AnonymousUser, ConsentRecord], bool]
 _document_rules: dict[str, DocumentAccessRule] = {}
 
@@ -22,13 +34,21 @@ def document_access_register(key: str, rule: DocumentAccessRule) -> None:
     _document_rules[key] = rule
 
 
-# Editors may view consent records (to link them to posts) but not open the registry of every
-# person and form; reading signed forms is what marks a Consent officer (and Governance).
+# Opening the registry of every person and form is what marks a Consent officer.
 REGISTRY_PERMISSIONS = ("consent.view_consentrecord", "consent.view_consent_document")
+
+# The model permission each registry-wide action needs (people.roles.ROLE_PERMISSIONS grants them).
+ACTION_PERMISSIONS = {
+    REGISTER_SUBJECT: "consent.add_subject",
+    CHANGE_SUBJECT: "consent.change_subject",
+    RECORD: "consent.add_consentrecord",
+    VERIFY: "consent.verify_consentrecord",
+    REVOKE: "consent.revoke_consentrecord",
+}
 
 
 class ConsentPolicy:
-    """Answers per user, for the registry's pages, the admin and the signed-form download."""
+    """Answers per user, for the registry's pages, the admin, the signed-form download and the services."""
 
     def __init__(self, user: User | AnonymousUser) -> None:
         self.user = user
@@ -39,8 +59,20 @@ class ConsentPolicy:
 
     @cached_property
     def may_open_registry(self) -> bool:
-        """Whether this user may use the consent registry pages (Consent officers and Governance)."""
+        """Whether this user may use the consent registry pages (Consent officers only)."""
         return self.signed_in and self.user.has_perms(REGISTRY_PERMISSIONS)
+
+    def may(self, action: str) -> bool:
+        """Whether this user's role allows ``action`` at all (register, record, verify, revoke, ...)."""
+        return self.signed_in and self.user.has_perm(ACTION_PERMISSIONS[action])
+
+    def may_read_document(self, record: ConsentRecord) -> bool:
+        """Whether this user may read ``record``'s signed form and FHIR export: officers and the registered rules."""
+        if not self.signed_in:
+            return False
+        return self.user.has_perm("consent.view_consent_document") or any(
+            rule(self.user, record) for rule in _document_rules.values()
+        )
 
     def actions(self, record: ConsentRecord) -> frozenset[str]:
         """Return the actions this user may take on ``record``."""
@@ -50,17 +82,11 @@ class ConsentPolicy:
         actions = set()
         if user.has_perm("consent.view_consentrecord"):
             actions.add(VIEW)
-        if user.has_perm("consent.view_consent_document") or any(
-            rule(user, record) for rule in _document_rules.values()
-        ):
-            actions.add(VIEW_DOCUMENT)
-        if (
-            user.has_perm("consent.verify_consentrecord")
-            and record.verified_at is None
-            and record.revoked_at is None
-            and record.recorded_by_id != user.pk
-        ):
+        if self.may_read_document(record):
+            actions |= {VIEW_DOCUMENT, EXPORT_FHIR}
+        unverified = record.verified_at is None and record.revoked_at is None
+        if self.may(VERIFY) and unverified and record.recorded_by_id != user.pk:
             actions.add(VERIFY)
-        if user.has_perm("consent.revoke_consentrecord") and record.revoked_at is None:
+        if self.may(REVOKE) and record.revoked_at is None:
             actions.add(REVOKE)
         return frozenset(actions)

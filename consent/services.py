@@ -18,6 +18,16 @@ from audit.services import event_record
 from consent.documents import document_clean
 from consent.fhir import consent_resource
 from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
+from consent.policy import (
+    CHANGE_SUBJECT,
+    EXPORT_FHIR,
+    RECORD,
+    REGISTER_SUBJECT,
+    REVOKE,
+    VERIFY,
+    VIEW_DOCUMENT,
+    ConsentPolicy,
+)
 from consent.signals import consent_lapsed, consent_revoked
 from consent.stale import record_version_check, subject_version_check
 from core.locks import row_lock
@@ -56,8 +66,8 @@ class SignerSpec:
     authority: str = ""
 
 
-def _require(actor: User, perm: str, message: str) -> None:
-    if not (actor is not None and actor.is_authenticated and actor.has_perm(perm)):
+def _require(actor: User, action: str, message: str) -> None:
+    if actor is None or not ConsentPolicy(actor).may(action):
         raise PermissionDenied(message)
 
 
@@ -67,7 +77,7 @@ def _require(actor: User, perm: str, message: str) -> None:
 @transaction.atomic
 def subject_create(*, actor: User, data: dict[str, Any]) -> Subject:
     """Register a person who may appear in content; returns them."""
-    _require(actor, "consent.add_subject", _("You may not register people."))
+    _require(actor, REGISTER_SUBJECT, _("You may not register people."))
     unknown = set(data) - set(SUBJECT_FIELDS)
     if unknown:
         raise ValueError(f"not subject fields: {sorted(unknown)}")
@@ -85,7 +95,7 @@ def subject_update(
     *, subject: Subject, actor: User, data: dict[str, Any], expected_version: int | None = None
 ) -> Subject:
     """Change a subject's details; returns them. A form opened on an older version is refused."""
-    _require(actor, "consent.change_subject", _("You may not change people's details."))
+    _require(actor, CHANGE_SUBJECT, _("You may not change people's details."))
     subject = row_lock(Subject, subject.pk)
     subject_version_check(subject=subject, expected=expected_version)
     changes = {}
@@ -131,7 +141,7 @@ def consent_record_create(
     document_name: str,
 ) -> ConsentRecord:
     """Record a signed consent form (pending verification by another consent officer); returns it."""
-    _require(actor, "consent.add_consentrecord", _("You may not record consent."))
+    _require(actor, RECORD, _("You may not record consent."))
     unknown = set(data) - set(RECORD_FIELDS)
     if unknown:
         raise ValueError(f"not consent fields: {sorted(unknown)}")
@@ -176,7 +186,7 @@ def consent_record_create(
 @transaction.atomic
 def consent_verify(*, record: ConsentRecord, actor: User, expected_version: int | None = None) -> ConsentRecord:
     """Confirm, as a second consent officer, that the form matches the record; returns it."""
-    _require(actor, "consent.verify_consentrecord", _("You may not verify consent."))
+    _require(actor, VERIFY, _("You may not verify consent."))
     record = row_lock(ConsentRecord, record.pk)
     record_version_check(record=record, expected=expected_version)
     if record.recorded_by_id == actor.pk:
@@ -203,7 +213,7 @@ def consent_revoke(
     expected_version: int | None = None,
 ) -> ConsentRecord:
     """Record a revocation and stop, in this transaction, everything not yet published that uses it."""
-    _require(actor, "consent.revoke_consentrecord", _("You may not revoke consent."))
+    _require(actor, REVOKE, _("You may not revoke consent."))
     record = row_lock(ConsentRecord, record.pk)
     record_version_check(record=record, expected=expected_version)
     if record.revoked_at is not None:
@@ -280,7 +290,9 @@ def consent_expiry_reminders_send(*, now: dt.datetime | None = None) -> int:
 
 
 def document_open(*, record: ConsentRecord, actor: User, request_id: str = "") -> FieldFile:
-    """Open the signed form for ``actor`` (access checked by the caller's policy) and audit the view."""
+    """Open the signed form for ``actor`` if ConsentPolicy lets them read it, and audit the view."""
+    if VIEW_DOCUMENT not in ConsentPolicy(actor).actions(record):
+        raise PermissionDenied(_("You may not read this signed consent form."))
     event_record(
         actor=actor,
         action="consent.document_viewed",
@@ -295,8 +307,10 @@ def document_open(*, record: ConsentRecord, actor: User, request_id: str = "") -
 def consent_fhir_export(
     *, record: ConsentRecord, actor: "User | AnonymousUser", document_url: str, request_id: str = ""
 ) -> dict[str, Any]:
-    """Return the record as an HL7 FHIR R4 Consent resource for ``actor`` (access checked by the caller's
-    policy) and audit the export: it carries health data out of Rounds."""
+    """Return the record as an HL7 FHIR R4 Consent resource for ``actor`` if ConsentPolicy lets them export
+    it, and audit the export: it carries health data out of Rounds."""
+    if EXPORT_FHIR not in ConsentPolicy(actor).actions(record):
+        raise PermissionDenied(_("You may not export this consent."))
     event_record(
         actor=actor,
         action="consent.fhir_exported",

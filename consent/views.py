@@ -21,7 +21,17 @@ from consent import selectors
 from consent.forms import DOCUMENT_ERROR_FIELDS, ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm
 from consent.gate import signer_problem
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
-from consent.policy import REVOKE, VERIFY, VIEW, VIEW_DOCUMENT, ConsentPolicy
+from consent.policy import (
+    CHANGE_SUBJECT,
+    EXPORT_FHIR,
+    RECORD,
+    REGISTER_SUBJECT,
+    REVOKE,
+    VERIFY,
+    VIEW,
+    VIEW_DOCUMENT,
+    ConsentPolicy,
+)
 from consent.services import (
     SUBJECT_FIELDS,
     consent_fhir_export,
@@ -48,7 +58,7 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
 def _registry_denied(request: HttpRequest) -> HttpResponse | None:
     if ConsentPolicy(request.user).may_open_registry:
         return None
-    return forbidden(request, _("The consent registry is for Consent officers and Governance."))
+    return forbidden(request, _("The consent registry is for Consent officers."))
 
 
 def _labels(values: list[str], choices: type[models.TextChoices]) -> list[str]:
@@ -96,7 +106,7 @@ def registry_view(request: AuthedHttpRequest) -> HttpResponse:
         "query": query,
         "state": state,
         "state_filters": [(value, ConsentState(value).label, counts[value]) for value in selectors.REGISTRY_STATES],
-        "may_register": request.user.has_perm("consent.add_subject"),
+        "may_register": ConsentPolicy(request.user).may(REGISTER_SUBJECT),
         "nav": NAV,
     }
     return render(request, "consent/registry.html", context)
@@ -119,7 +129,7 @@ def subject_create_view(request: AuthedHttpRequest) -> HttpResponse:
     """Register a person who may appear in content."""
     if denied := _registry_denied(request):
         return denied
-    if not request.user.has_perm("consent.add_subject"):
+    if not ConsentPolicy(request.user).may(REGISTER_SUBJECT):
         return forbidden(request, _("You may not register people."))
     if request.method != "POST":
         return _subject_form_page(request, SubjectForm(), None)
@@ -143,7 +153,7 @@ def subject_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     # Read before the person, so the form never shows older details than the version it carries.
     version = version_of(model=Subject, pk=pk)
     subject = _subject_or_404(pk)
-    if not request.user.has_perm("consent.change_subject"):
+    if not ConsentPolicy(request.user).may(CHANGE_SUBJECT):
         return forbidden(request, _("You may not change people's details."))
     if request.method != "POST":
         initial = {name: getattr(subject, name) for name in SUBJECT_FIELDS}
@@ -193,8 +203,8 @@ def subject_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             for record in records
         ],
         "panels": selectors.registry_panels(user=request.user, subject=subject, records=records),
-        "may_record": request.user.has_perm("consent.add_consentrecord"),
-        "may_change": request.user.has_perm("consent.change_subject"),
+        "may_record": ConsentPolicy(request.user).may(RECORD),
+        "may_change": ConsentPolicy(request.user).may(CHANGE_SUBJECT),
         "nav": NAV,
     }
     return render(request, "consent/subject_detail.html", context)
@@ -206,7 +216,7 @@ def record_create_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if denied := _registry_denied(request):
         return denied
     subject = _subject_or_404(pk)
-    if not request.user.has_perm("consent.add_consentrecord"):
+    if not ConsentPolicy(request.user).may(RECORD):
         return forbidden(request, _("You may not record consent."))
     form = ConsentRecordForm(request.POST, request.FILES) if request.method == "POST" else ConsentRecordForm()
     if form.is_bound and form.is_valid():
@@ -370,7 +380,12 @@ def document_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
 def fhir_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     """Return the record as an HL7 FHIR R4 Consent resource."""
     record = selectors.record_by_id(pk=pk)
-    if record is None or VIEW not in ConsentPolicy(request.user).actions(record):
+    if record is None:
+        raise Http404
+    actions = ConsentPolicy(request.user).actions(record)
+    if EXPORT_FHIR not in actions:
+        if VIEW in actions:
+            return forbidden(request, _("You may see this consent, but not export it."))
         raise Http404
     document_url = request.build_absolute_uri(reverse("consent:document", args=[record.pk]))
     resource = consent_fhir_export(

@@ -37,16 +37,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "posts.change_media",
         "posts.delete_media",
         "posts.import_plan",
-        # To link featured people with their consent; not to read the signed forms.
-        "consent.view_subject",
-        "consent.view_consentrecord",
+        # No consent permission: the editor's consent picker offers valid consents by name, scope
+        # and validity (posts.selectors.consents_for_picking); the registry, signed forms and FHIR
+        # exports are the Consent officers'.
     ],
     MEDICAL_REVIEWER: ["approvals.view_reviewchain"],
     LEGAL_REVIEWER: ["approvals.view_reviewchain"],
-    # Communications acts on failed and blocked publications (the Publishing page).
+    # Communications acts on failed and blocked publications and on takedowns (the Publishing
+    # page), of the campaigns it is assigned to only: PublishingPolicy narrows these per campaign.
     COMMUNICATIONS_REVIEWER: [
         "approvals.view_reviewchain",
         "publishing.view_publication",
+        "publishing.change_publication",
+        "publishing.view_takedownitem",
         "publishing.change_takedownitem",
     ],
     CONSENT_OFFICER: [
@@ -65,8 +68,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.view_auditevent",
         "audit.view_notification",
         "posts.*",
-        "publishing.*",
-        "consent.*",
+        # Oversight of what went out, read-only: Communications and the campaign's editors act.
+        "publishing.view_publication",
+        "publishing.view_publicationattempt",
+        "publishing.view_takedownitem",
+        # No consent permission: the registry, signed forms and FHIR exports, verifying and
+        # revoking are a Consent officer's (SPEC section 1); Governance gets them only as one.
         "approvals.*",
         "auth.view_group",
         "auth.change_group",

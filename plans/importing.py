@@ -406,14 +406,15 @@ class _Analysis:
         if row.errors:
             return decision
         campaign = campaigns.get(row.campaign)
+        if campaign is not None and not self.policy.may_create_in(campaign):
+            # Another team's campaign answers as one that does not exist: a plan reveals no names.
+            row.error("campaign", _("Unknown campaign “%(name)s”.") % {"name": row.campaign})
+            return decision
         if campaign is None:
             if not self.may_add_campaign:
-                row.error("campaign", _("There is no campaign “%(name)s”.") % {"name": row.campaign})
+                row.error("campaign", _("Unknown campaign “%(name)s”.") % {"name": row.campaign})
                 return decision
             decision.new_campaign = row.campaign
-        elif not self.policy.may_create_in(campaign):
-            row.error("campaign", _("You may not add posts to the campaign “%(name)s”.") % {"name": campaign.name})
-            return decision
         decision.campaign = campaign
         post = by_external_id.get(row.external_id) if row.external_id else None
         if post is None and not row.external_id and campaign is not None and row.scheduled_at is not None:
@@ -453,6 +454,10 @@ class _Analysis:
     def _existing(self, decision: _Decision, post: Post) -> _Decision:
         row, result = decision.row, decision.result
         result.post_id = post.pk
+        if not self.policy.may_create_in(post.campaign):
+            # A post of a campaign the importer cannot edit: say so without naming that campaign.
+            row.error("external_id", _("Unknown post “%(id)s”.") % {"id": row.external_id})
+            return decision
         if decision.campaign is None or post.campaign_id != decision.campaign.pk:
             row.error(
                 "campaign",

@@ -7,9 +7,7 @@ class PostsConfig(AppConfig):
     verbose_name = _("Editorial calendar")
 
     def ready(self) -> None:
-        from consent.policy import document_access_register
         from consent.selectors import registry_panel_register
         from posts import receivers
 
-        document_access_register("posts.reviewers", receivers.reviewer_may_read_document)
         registry_panel_register("posts.featuring", receivers.posts_featuring_panel)

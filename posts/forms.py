@@ -8,16 +8,16 @@ from typing import Any, Final
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from consent.models import ConsentRecord, Subject
+from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
 from core.inputs import BoundedDateField, local_moment
 from people.models import User, time_zone_choices
@@ -35,7 +35,12 @@ from posts.models import (
     colour_validator,
 )
 from posts.policy import PostPolicy
-from posts.selectors import accounts_active
+from posts.selectors import (
+    accounts_active,
+    campaign_reviewer_candidates,
+    campaign_team_candidates,
+    consents_for_picking,
+)
 from posts.services import FeatureSpec, NewMedia, TargetSpec
 
 # New images per save; more can be added by saving again.
@@ -268,15 +273,46 @@ class UploadSlot:
 FEATURED_SLOTS = 3
 
 
+def _labels(choices: type[models.TextChoices], values: Iterable[str]) -> str:
+    names = dict(choices.choices)
+    return ", ".join(str(names.get(value, value)) for value in values)
+
+
 class ConsentChoiceField(forms.ModelChoiceField[ConsentRecord]):
-    """Consent records named by person, signing date and state, so editors pick the right one."""
+    """Valid consents named by person, scope and validity: what an editor needs to pick, never the form."""
 
     def label_from_instance(self, obj: ConsentRecord) -> str:
-        return _("%(person)s, signed %(date)s (%(state)s)") % {
+        platforms_shown = _("all platforms") if obj.all_platforms else _labels(ConsentPlatform, obj.platforms)
+        if obj.expires_on is not None:
+            validity = _("valid until %(date)s") % {"date": obj.expires_on.isoformat()}
+        else:
+            validity = _("valid until: %(event)s") % {"event": obj.expiry_event}
+        return _("%(person)s, signed %(date)s: %(shows)s; %(platforms)s; %(purposes)s; %(validity)s (%(state)s)") % {
             "person": obj.subject.display_name,
             "date": obj.signed_on.isoformat(),
+            "shows": _labels(ConsentMediaKind, obj.media_kinds),
+            "platforms": platforms_shown,
+            "purposes": _labels(ConsentPurpose, obj.purposes),
+            "validity": validity,
             "state": obj.get_state_display(),
         }
+
+
+class SubjectReferenceField(forms.ModelChoiceField[Subject]):
+    """A featured person, named by the internal reference the consent office gave the editor."""
+
+    default_error_messages = {"invalid_choice": gettext_lazy("No person is registered with this reference.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=Subject.objects.all(), to_field_name="reference", widget=forms.TextInput, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        # Shown again as the reference the editor typed (or the linked person's), never as an id.
+        if isinstance(value, Subject):
+            return value.reference
+        if isinstance(value, int):
+            return Subject.objects.filter(pk=value).values_list("reference", flat=True).first() or ""
+        return super().prepare_value(value)
 
 
 class PostForm(forms.Form):
@@ -385,16 +421,15 @@ class PostForm(forms.Form):
 
     def _featured_fields_add(self, post: Post | None) -> None:
         """Add a few rows of "who does this post show, with which consent, showing what"."""
-        featured = list(post.featured_people.all()) if post is not None else []
-        subjects = Subject.objects.order_by("display_name", "pk")
-        records = ConsentRecord.objects.select_related("subject").order_by("subject__display_name", "-signed_on")
+        featured = list(post.featured_people.select_related("subject")) if post is not None else []
+        records = consents_for_picking(keep=[person.consent_id for person in featured if person.consent_id])
         for slot in range(FEATURED_SLOTS):
             person = featured[slot] if slot < len(featured) else None
-            self.fields[f"featured_subject_{slot}"] = forms.ModelChoiceField(
-                queryset=subjects,
+            self.fields[f"featured_subject_{slot}"] = SubjectReferenceField(
                 required=False,
-                label=_("Person %(number)s") % {"number": slot + 1},
-                initial=person.subject_id if person else None,
+                label=_("Reference of person %(number)s") % {"number": slot + 1},
+                help_text=_("The internal reference the consent office gave you, e.g. a case number."),
+                initial=person.subject.reference if person else None,
             )
             self.fields[f"featured_consent_{slot}"] = ConsentChoiceField(
                 queryset=records,
@@ -597,10 +632,6 @@ class PostForm(forms.Form):
 # Campaigns ------------------------------------------------------------------------------------
 
 
-def active_users() -> QuerySet[User]:
-    return get_user_model().objects.filter(is_active=True).order_by("username")
-
-
 class CampaignForm(forms.Form):
     """A campaign's fields and people, for campaign_create and campaign_update."""
 
@@ -634,21 +665,21 @@ class CampaignForm(forms.Form):
         ),
     )
     team = forms.ModelMultipleChoiceField(
-        queryset=active_users(),
+        queryset=User.objects.none(),
         required=False,
         label=gettext_lazy("Team"),
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("People who may see and edit this campaign's posts."),
     )
     reviewers = forms.ModelMultipleChoiceField(
-        queryset=active_users(),
+        queryset=User.objects.none(),
         required=False,
         label=gettext_lazy("Assigned reviewers"),
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Reviewers who may see and decide on this campaign's posts."),
     )
 
-    def __init__(self, *args: Any, campaign: Campaign | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, campaign: Campaign | None = None, may_set_team: bool = True, **kwargs: Any) -> None:
         if campaign is not None:
             kwargs.setdefault("initial", {}).update(
                 {
@@ -664,6 +695,16 @@ class CampaignForm(forms.Form):
                 }
             )
         super().__init__(*args, **kwargs)
+        # Only the owner and Governance choose who sees the campaign (posts.policy.CampaignPolicy).
+        if may_set_team:
+            self.fields["team"].queryset = campaign_team_candidates()  # type: ignore[attr-defined]
+            self.fields["reviewers"].queryset = campaign_reviewer_candidates()  # type: ignore[attr-defined]
+        else:
+            del self.fields["team"], self.fields["reviewers"]
+
+    def people(self) -> dict[str, Any]:
+        """Return the team and reviewers chosen, as service arguments (none if the form does not set them)."""
+        return {name: self.cleaned_data[name] for name in ("team", "reviewers") if name in self.fields}
 
     def clean_name(self) -> str:
         return str(self.cleaned_data["name"]).strip()

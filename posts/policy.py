@@ -1,4 +1,4 @@
-"""The one answer to "what may this user do with this post?" for views, templates, admin and tests."""
+"""The one answer to "what may this user do with this post (or campaign)?" for views, templates, admin and tests."""
 
 from functools import cached_property
 
@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from people.models import User
 from posts.models import Campaign, Post
-from posts.selectors import CHANGE_CAMPAIGN, campaigns_for_user
+from posts.selectors import CHANGE_CAMPAIGN, VIEW_CAMPAIGN, campaigns_for_user
 from posts.states import EDITABLE, MOVABLE
 
 VIEW = "view"
@@ -15,6 +15,8 @@ MOVE = "move"
 SCHEDULE = "schedule"
 UNSCHEDULE = "unschedule"
 WITHDRAW = "withdraw"
+# Campaign actions: SET_TEAM chooses the team and the assigned reviewers, who then see the posts.
+SET_TEAM = "set_team"
 
 
 class PostPolicy:
@@ -51,4 +53,43 @@ class PostPolicy:
             actions.add(UNSCHEDULE)
         if post.status not in {"published", "partially_published", "rejected", "withdrawn"}:
             actions.add(WITHDRAW)
+        return frozenset(actions)
+
+
+class CampaignPolicy:
+    """Who sees a campaign, changes its fields, and sets its team and reviewers.
+
+    The team and the reviewers decide who sees a campaign's posts (and, while they decide, the
+    consent forms those posts rely on), so they are set by Governance (who may change every
+    campaign) or by the campaign's owner, never by any editor of its team.
+    """
+
+    def __init__(self, user: User | AnonymousUser) -> None:
+        self.user = user
+
+    @cached_property
+    def signed_in(self) -> bool:
+        return bool(self.user.is_authenticated and self.user.is_active)
+
+    @property
+    def may_create(self) -> bool:
+        """Whether this user may create a campaign (owning it, they also set its team and reviewers)."""
+        return self.signed_in and self.user.has_perm("posts.add_campaign")
+
+    @cached_property
+    def changes_every_campaign(self) -> bool:
+        return self.signed_in and self.user.has_perm(CHANGE_CAMPAIGN)
+
+    def actions(self, campaign: Campaign) -> frozenset[str]:
+        """Return what this user may do with ``campaign``: view, edit, set_team."""
+        user = self.user
+        if not self.signed_in:
+            return frozenset()
+        actions = set()
+        if user.has_perm(VIEW_CAMPAIGN) or user.has_perm(VIEW_CAMPAIGN, campaign):
+            actions.add(VIEW)
+        if self.changes_every_campaign or user.has_perm(CHANGE_CAMPAIGN, campaign):
+            actions |= {VIEW, EDIT}
+        if self.changes_every_campaign or (EDIT in actions and campaign.owner_id == user.pk):
+            actions.add(SET_TEAM)
         return frozenset(actions)

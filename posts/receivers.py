@@ -27,13 +27,6 @@ def _block_on_expiry(*, record: ConsentRecord, **kwargs: Any) -> None:
     consent_cascade(record=record, actor=None, reason="consent expired")
 
 
-def reviewer_may_read_document(user: User | AnonymousUser, record: ConsentRecord) -> bool:
-    """Reviewers assigned to a campaign with a post that relies on ``record`` may read its form."""
-    if not isinstance(user, User):
-        return False
-    return ConsentRecord.objects.filter(pk=record.pk, featured_in__post__campaign__reviewers=user).exists()
-
-
 def posts_featuring_panel(
     user: User | AnonymousUser, subject: Subject, records: Sequence[ConsentRecord]
 ) -> RegistryPanel:

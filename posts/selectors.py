@@ -1,10 +1,14 @@
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from audit.versions import version_annotation
+from consent.models import ConsentRecord
+from people import roles
 from people.models import User
 from posts.models import Account, Campaign, Media, Post, PostTarget
 
@@ -12,11 +16,57 @@ VIEW_CAMPAIGN = "posts.view_campaign"
 CHANGE_CAMPAIGN = "posts.change_campaign"
 
 
+def consents_for_picking(*, keep: Iterable[int] = ()) -> QuerySet[ConsentRecord]:
+    """Return the consents an editor may link to a featured person: verified, unrevoked, in force today.
+
+    ``keep`` adds records a post already links (so saving it does not silently unlink them; the
+    consent gate still blocks them). Loads only what the picker shows: name, reference, scope, validity.
+    """
+    valid = ConsentRecord.objects.active_at(timezone.now())
+    keep = list(keep)
+    records = ConsentRecord.objects.filter(Q(pk__in=valid.values("pk")) | Q(pk__in=keep)) if keep else valid
+    return (
+        records.select_related("subject")
+        .only(
+            "subject_id",
+            "subject__display_name",
+            "subject__reference",
+            "media_kinds",
+            "all_platforms",
+            "platforms",
+            "purposes",
+            "signed_on",
+            "expires_on",
+            "expiry_event",
+            "verified_at",
+            "revoked_at",
+        )
+        .order_by("subject__display_name", "-signed_on", "pk")
+    )
+
+
+def campaign_team_candidates() -> QuerySet[User]:
+    """Return who may join a campaign's team: active Editors."""
+    return User.objects.filter(is_active=True, groups__name=roles.EDITOR).distinct().order_by("username")
+
+
+def campaign_reviewer_candidates() -> QuerySet[User]:
+    """Return who may be assigned as a campaign's reviewer: active members of a reviewer group."""
+    return User.objects.filter(is_active=True, groups__name__in=roles.REVIEWER_ROLES).distinct().order_by("username")
+
+
 def campaigns_for_user(*, user: User | AnonymousUser, perm: str = VIEW_CAMPAIGN) -> QuerySet[Campaign]:
     """Return the campaigns the user holds ``perm`` on: globally (Governance, Viewer) or as team."""
     if not user.is_authenticated or not user.is_active:
         return Campaign.objects.none()
     return get_objects_for_user(user, perm, klass=Campaign, accept_global_perms=True, with_superuser=True)
+
+
+def campaigns_of_team(*, user: User | AnonymousUser) -> QuerySet[Campaign]:
+    """Return the campaigns the user is on the team (or owner) of: the relation, not a global right."""
+    if not user.is_authenticated or not user.is_active:
+        return Campaign.objects.none()
+    return get_objects_for_user(user, CHANGE_CAMPAIGN, klass=Campaign, accept_global_perms=False, with_superuser=True)
 
 
 def posts_for_user(*, user: User | AnonymousUser) -> QuerySet[Post]:

@@ -31,7 +31,8 @@ from posts.links import ordinary_web_link_valid
 from posts.locks import post_lock, posts_lock
 from posts.media import ProcessedImage
 from posts.models import Account, Campaign, ContentType, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
-from posts.policy import EDIT, MOVE, SCHEDULE, UNSCHEDULE, WITHDRAW, PostPolicy
+from posts.policy import EDIT, MOVE, SCHEDULE, SET_TEAM, UNSCHEDULE, WITHDRAW, CampaignPolicy, PostPolicy
+from posts.selectors import campaign_reviewer_candidates, campaign_team_candidates
 from posts.signals import (
     post_blocked,
     post_content_changed,
@@ -89,6 +90,23 @@ def campaign_permissions_sync(*, campaign: Campaign) -> None:
             remove_perm(codename, user, campaign)
 
 
+def _campaign_people_check(*, team: Sequence[User], reviewers: Sequence[User]) -> None:
+    """Refuse team members who are not Editors and reviewers who are in no reviewer group (SPEC section 1).
+
+    Assignments made before this rule stay until the campaign's people are next saved; they no
+    longer open signed consent forms, which only the deciding stage's reviewers read.
+    """
+    errors = {}
+    outsiders = {user.pk for user in team} - set(campaign_team_candidates().values_list("pk", flat=True))
+    if outsiders:
+        errors["team"] = _("Only active Editors can be on a campaign's team.")
+    outsiders = {user.pk for user in reviewers} - set(campaign_reviewer_candidates().values_list("pk", flat=True))
+    if outsiders:
+        errors["reviewers"] = _("Only active members of a reviewer group can be a campaign's reviewers.")
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def campaign_create(
     *,
@@ -104,8 +122,10 @@ def campaign_create(
     reviewers: Iterable[User] = (),
 ) -> Campaign:
     """Create a campaign owned by ``actor``, who joins its team; returns it."""
-    if not actor.has_perm("posts.add_campaign"):
+    if not CampaignPolicy(actor).may_create:
         raise PermissionDenied(_("You may not create campaigns."))
+    team, reviewers = list(team), list(reviewers)
+    _campaign_people_check(team=team, reviewers=reviewers)
     campaign = Campaign(
         name=name.strip(),
         start_date=start_date,
@@ -119,7 +139,7 @@ def campaign_create(
     campaign.full_clean()
     campaign.save()
     campaign.team.set({*team, actor})
-    campaign.reviewers.set(list(reviewers))
+    campaign.reviewers.set(reviewers)
     campaign_permissions_sync(campaign=campaign)
     event_record(
         actor=actor,
@@ -131,6 +151,7 @@ def campaign_create(
             "end_date": campaign.end_date,
             "purpose": campaign.purpose,
             "team": sorted(user.pk for user in campaign.team.all()),
+            "reviewers": sorted(user.pk for user in reviewers),
         },
     )
     return campaign
@@ -153,8 +174,14 @@ def campaign_update(
     # No key changes: posts may still be created in the campaign meanwhile (their foreign key
     # check takes a key-share lock), and it then locks its posts (`_campaign_posts_revise`).
     campaign = row_lock(Campaign, campaign.pk, no_key=True)
-    if not (actor.has_perm("posts.change_campaign") or actor.has_perm("posts.change_campaign", campaign)):
+    may = CampaignPolicy(actor).actions(campaign)
+    if EDIT not in may:
         raise PermissionDenied(_("You may not change this campaign."))
+    if (team is not None or reviewers is not None) and SET_TEAM not in may:
+        raise PermissionDenied(_("Only the campaign's owner or Governance may choose its team and reviewers."))
+    team = None if team is None else list(team)
+    reviewers = None if reviewers is None else list(reviewers)
+    _campaign_people_check(team=team or [], reviewers=reviewers or [])
     allowed = {"name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose", "owner"}
     changes: dict[str, Any] = {}
     for field, value in data.items():

@@ -26,6 +26,7 @@ from publishing.connectors.credentials import credentials_missing
 from publishing.connectors.outbound import url_problem
 from publishing.connectors.registry import CREDENTIAL_KEYS, credential_keys_for
 from publishing.models import DeletionStatus, Publication, PublicationAttempt, TakedownItem
+from publishing.policy import PublishingPolicy
 from publishing.takedowns import takedown_delete
 
 # Accounts -----------------------------------------------------------------------------------
@@ -191,6 +192,11 @@ class TakedownItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TakedownItem]):
     search_fields = ("post__title", "post__external_id", "reason", "comment", "url")
     actions = ("delete_on_platform",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TakedownItem]:
+        # The same campaigns as on the Publishing page: a Communications reviewer sees only its own.
+        campaigns = PublishingPolicy(request.user).takedown_campaign_ids
+        return super().get_queryset(request).filter(post__campaign_id__in=campaigns)
+
     def has_delete_on_platform_permission(self, request: HttpRequest) -> bool:
         # Each item is checked again by the service (the campaign's editors, or who may change takedowns).
         return self.has_view_permission(request)
@@ -234,6 +240,11 @@ class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Publication]):
     list_filter = ("status", "account__platform")
     list_select_related = ("post", "account")
     search_fields = ("post__title", "external_id", "key", "last_error")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Publication]:
+        campaigns = PublishingPolicy(request.user).publication_campaign_ids
+        return super().get_queryset(request).filter(post__campaign_id__in=campaigns)
+
     fields = (
         "post",
         "account",

@@ -1362,27 +1362,35 @@ def _takedowns_for_ended_consent(*, post: Post, account_ids: list[int]) -> list[
 # People act -----------------------------------------------------------------------------------
 
 
-def publications_for_user(*, user: User | AnonymousUser) -> QuerySet[Publication]:
-    """Return the publications the user may see, with what a list row shows."""
-    policy = PublishingPolicy(user)
+def publications_for_user(
+    *, user: User | AnonymousUser, policy: PublishingPolicy | None = None
+) -> QuerySet[Publication]:
+    """Return the publications the user may see, with what a list row shows (``policy``: the page's own, reused)."""
+    policy = policy or PublishingPolicy(user)
     publications = Publication.objects.select_related("post", "post__campaign", "account").defer(
         "account__credentials", "post__sources"
     )
-    if policy.sees_all:
-        return publications
-    return publications.filter(post__campaign_id__in=policy.editor_campaign_ids)
+    return publications.filter(post__campaign_id__in=policy.publication_campaign_ids)
 
 
-def publications_needing_attention(*, user: User | AnonymousUser) -> QuerySet[Publication]:
+def publications_needing_attention(
+    *, user: User | AnonymousUser, policy: PublishingPolicy | None = None
+) -> QuerySet[Publication]:
     """Return the visible failed, blocked, overdue and waiting publications, most urgent first."""
-    return publications_for_user(user=user).filter(status__in=NEEDS_ATTENTION).order_by("status", "due_at", "pk")
+    return (
+        publications_for_user(user=user, policy=policy)
+        .filter(status__in=NEEDS_ATTENTION)
+        .order_by("status", "due_at", "pk")
+    )
 
 
 # How long the Publishing page lists live posts edited while they went out.
 EDITED_LIVE_DAYS = 30
 
 
-def publications_live_edited(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> QuerySet[Publication]:
+def publications_live_edited(
+    *, user: User | AnonymousUser, now: dt.datetime | None = None, policy: PublishingPolicy | None = None
+) -> QuerySet[Publication]:
     """Return the visible publications that went out while their post was edited (its content differs).
 
     Only a post edited while a call was in flight can be live with content other than its own; the
@@ -1390,7 +1398,7 @@ def publications_live_edited(*, user: User | AnonymousUser, now: dt.datetime | N
     """
     since = (now or timezone.now()) - dt.timedelta(days=EDITED_LIVE_DAYS)
     return (
-        publications_for_user(user=user)
+        publications_for_user(user=user, policy=policy)
         .filter(
             status=P.CONFIRMED,
             published_at__gte=since,

@@ -41,15 +41,17 @@ def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
     policy = PublishingPolicy(request.user)
     if not policy.may_open_page:
         return forbidden(request, _("Only the campaign's editors, Communications and Governance see publishing."))
-    publications = list(publications_needing_attention(user=request.user)[: LIST_LIMIT + 1])
+    publications = list(publications_needing_attention(user=request.user, policy=policy)[: LIST_LIMIT + 1])
     rows = [(publication, RETRY in policy.actions(publication)) for publication in publications[:LIST_LIMIT]]
     context = {
         "rows": rows,
         "truncated": len(publications) > LIST_LIMIT,
         "limit": LIST_LIMIT,
-        "live_edited": publications_live_edited(user=request.user)[:LIST_LIMIT],
-        "takedowns": [(item, policy.actions(item)) for item in takedowns_open(user=request.user)[:LIST_LIMIT]],
-        "taken_down": takedowns_closed_recently(user=request.user)[:LIST_LIMIT],
+        "live_edited": publications_live_edited(user=request.user, policy=policy)[:LIST_LIMIT],
+        "takedowns": [
+            (item, policy.actions(item)) for item in takedowns_open(user=request.user, policy=policy)[:LIST_LIMIT]
+        ],
+        "taken_down": takedowns_closed_recently(user=request.user, policy=policy)[:LIST_LIMIT],
         "taken_down_days": TAKEN_DOWN_DAYS,
         "nav": "publishing",
     }
@@ -90,24 +92,24 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
     )
 
 
-def _takedowns_for(user: User | AnonymousUser) -> "QuerySet[TakedownItem]":
-    policy = PublishingPolicy(user)
+def _takedowns_for(user: User | AnonymousUser, policy: PublishingPolicy | None) -> "QuerySet[TakedownItem]":
+    policy = policy or PublishingPolicy(user)
     items = TakedownItem.objects.select_related("post", "account", "consent__subject").defer("account__credentials")
-    if not policy.sees_all:
-        items = items.filter(post__campaign_id__in=policy.editor_campaign_ids)
-    return items
+    return items.filter(post__campaign_id__in=policy.takedown_campaign_ids)
 
 
-def takedowns_open(*, user: User | AnonymousUser) -> "QuerySet[TakedownItem]":
+def takedowns_open(*, user: User | AnonymousUser, policy: PublishingPolicy | None = None) -> "QuerySet[TakedownItem]":
     """Return the takedowns nobody has confirmed yet, of the campaigns the user acts for."""
-    return _takedowns_for(user).filter(confirmed_at__isnull=True).order_by("created_at", "pk")
+    return _takedowns_for(user, policy).filter(confirmed_at__isnull=True).order_by("created_at", "pk")
 
 
-def takedowns_closed_recently(*, user: User | AnonymousUser) -> "QuerySet[TakedownItem]":
+def takedowns_closed_recently(
+    *, user: User | AnonymousUser, policy: PublishingPolicy | None = None
+) -> "QuerySet[TakedownItem]":
     """Return the takedowns closed in the last TAKEN_DOWN_DAYS days, newest first, with who closed them."""
     since = timezone.now() - dt.timedelta(days=TAKEN_DOWN_DAYS)
     return (
-        _takedowns_for(user)
+        _takedowns_for(user, policy)
         .filter(confirmed_at__gte=since)
         .select_related("confirmed_by", "deletion_by")
         .order_by("-confirmed_at", "-pk")

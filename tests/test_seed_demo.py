@@ -22,6 +22,7 @@ USERS = {
     "legal": roles.LEGAL_REVIEWER,
     "comms": roles.COMMUNICATIONS_REVIEWER,
     "consent": roles.CONSENT_OFFICER,
+    "consent2": roles.CONSENT_OFFICER,
     "governance": roles.GOVERNANCE,
     "viewer": roles.VIEWER,
 }

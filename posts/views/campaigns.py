@@ -1,7 +1,5 @@
 """Campaign pages: the list, one campaign with its posts, and the create and edit forms."""
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,8 +10,8 @@ from core.web import forbidden, service_action
 from people.http import AuthedHttpRequest
 from posts.forms import CampaignForm
 from posts.models import Campaign, PostStatus
-from posts.policy import PostPolicy
-from posts.selectors import CHANGE_CAMPAIGN, campaigns_for_user
+from posts.policy import EDIT, SET_TEAM, CampaignPolicy, PostPolicy
+from posts.selectors import campaigns_for_user
 from posts.services import campaign_create, campaign_update
 
 
@@ -30,7 +28,7 @@ def _visible_campaign(request: HttpRequest, pk: int) -> Campaign:
 
 
 def _may_change(request: HttpRequest, campaign: Campaign) -> bool:
-    return campaigns_for_user(user=request.user, perm=CHANGE_CAMPAIGN).filter(pk=campaign.pk).exists()
+    return EDIT in CampaignPolicy(request.user).actions(campaign)
 
 
 @login_required
@@ -50,7 +48,7 @@ def campaign_list_view(request: AuthedHttpRequest) -> HttpResponse:
         }
         for campaign in campaigns.order_by("-start_date", "name")
     ]
-    context = {"rows": rows, "may_create": request.user.has_perm("posts.add_campaign"), "nav": "campaigns"}
+    context = {"rows": rows, "may_create": CampaignPolicy(request.user).may_create, "nav": "campaigns"}
     return render(request, "posts/campaign_list.html", context)
 
 
@@ -76,19 +74,14 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
 @login_required
 def campaign_create_view(request: AuthedHttpRequest) -> HttpResponse:
     """Create a campaign owned by the user."""
-    if not request.user.has_perm("posts.add_campaign"):
+    if not CampaignPolicy(request.user).may_create:
         return forbidden(request, _("You may not create campaigns."))
     if request.method != "POST":
         return _form_page(request, CampaignForm(), None)
     form = CampaignForm(request.POST)
     if form.is_valid():
         with service_action(request, success=_("The campaign was created."), form=form, denied=forbidden) as call:
-            campaign = campaign_create(
-                actor=request.user,
-                team=form.cleaned_data["team"],
-                reviewers=form.cleaned_data["reviewers"],
-                **form.campaign_data(),
-            )
+            campaign = campaign_create(actor=request.user, **form.people(), **form.campaign_data())
         if call.response is not None:
             return call.response
         if call.ok:
@@ -100,15 +93,16 @@ def campaign_create_view(request: AuthedHttpRequest) -> HttpResponse:
 def campaign_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Change a campaign's fields and people."""
     campaign = _visible_campaign(request, pk)
-    if not _may_change(request, campaign):
+    may = CampaignPolicy(request.user).actions(campaign)
+    if EDIT not in may:
         return forbidden(request, _("You may not change this campaign."))
+    may_set_team = SET_TEAM in may
     if request.method != "POST":
-        return _form_page(request, CampaignForm(campaign=campaign), campaign)
-    form = CampaignForm(request.POST, campaign=campaign)
+        return _form_page(request, CampaignForm(campaign=campaign, may_set_team=may_set_team), campaign)
+    form = CampaignForm(request.POST, campaign=campaign, may_set_team=may_set_team)
     if form.is_valid():
-        kwargs: dict[str, Any] = {"team": form.cleaned_data["team"], "reviewers": form.cleaned_data["reviewers"]}
         with service_action(request, success=_("The campaign was saved."), form=form, denied=forbidden) as call:
-            campaign_update(campaign=campaign, actor=request.user, data=form.campaign_data(), **kwargs)
+            campaign_update(campaign=campaign, actor=request.user, data=form.campaign_data(), **form.people())
         if call.response is not None:
             return call.response
         if call.ok:

@@ -219,18 +219,98 @@ def test_changing_featured_people_restarts_review(
     assert ReviewRound.objects.filter(post=story, status=RoundStatus.SUPERSEDED).count() == 1
 
 
-def test_only_the_campaigns_reviewers_may_read_the_consent_form(
-    editor: Any, story: Any, reviewers: dict[str, Any], viewer: Any, subject_factory: Any, record_factory: Any
+def test_only_the_stage_deciding_the_post_reads_the_consent_form_while_it_decides(
+    client: Any,
+    editor: Any,
+    story: Any,
+    reviewers: dict[str, Any],
+    viewer: Any,
+    subject_factory: Any,
+    record_factory: Any,
+    governance: Any,
+) -> None:
+    """Issue 13: any reviewer assigned to the campaign read the form, in any state of the post."""
+    from django.urls import reverse
+
+    anna = subject_factory()
+    record = record_factory(anna)
+    feature(story, editor, anna, record)
+
+    def readers() -> set[str]:
+        chain = {name: reviewers[name] for name in ("medical", "legal", "comms")}
+        people = {**chain, "editor": editor, "viewer": viewer, "governance": governance}
+        return {name for name, user in people.items() if VIEW_DOCUMENT in ConsentPolicy(user).actions(record)}
+
+    assert readers() == set()  # a draft: no stage decides yet
+    round_submit(post=story, actor=editor)
+    story.refresh_from_db()
+    assert readers() == {"medical"}
+    document = reverse("consent:document", args=[record.pk])
+    client.force_login(reviewers["medical"])
+    assert client.get(document).status_code == 200
+    assert document in client.get(reverse("approvals:review", args=[story.pk])).content.decode()
+    client.force_login(reviewers["legal"])
+    assert client.get(document).status_code == 404
+    assert document not in client.get(reverse("approvals:review", args=[story.pk])).content.decode()
+    approve_all(story, reviewers)  # medical, legal, comms in turn
+    assert readers() == set()  # approved: no stage decides any more
+    client.force_login(reviewers["medical"])
+    assert client.get(reverse("consent:document", args=[record.pk])).status_code == 404
+
+
+def test_each_stage_reads_the_form_in_its_turn(
+    editor: Any, story: Any, reviewers: dict[str, Any], subject_factory: Any, record_factory: Any
 ) -> None:
     anna = subject_factory()
     record = record_factory(anna)
-    assert VIEW_DOCUMENT not in ConsentPolicy(reviewers["legal"]).actions(record)
-
     feature(story, editor, anna, record)
+    round_submit(post=story, actor=editor)
+    story.refresh_from_db()
+    chain = {name: reviewers[name] for name in ("medical", "legal", "comms")}
+    for name in chain:
+        assert {n for n, user in chain.items() if VIEW_DOCUMENT in ConsentPolicy(user).actions(record)} == {name}
+        run = current_stage_run(post=story)
+        assert run is not None
+        decision_record(
+            stage_run=run, reviewer=reviewers[name], verdict=Verdict.APPROVE, acknowledged=finding_keys(post=story)
+        )
+        story.refresh_from_db()
 
-    assert VIEW_DOCUMENT in ConsentPolicy(reviewers["legal"]).actions(record)
-    assert VIEW_DOCUMENT not in ConsentPolicy(editor).actions(record)
-    assert VIEW_DOCUMENT not in ConsentPolicy(viewer).actions(record)
+
+def test_an_editor_who_names_themself_reviewer_cannot_read_any_consent_form(
+    client: Any, editor: Any, subject_factory: Any, record_factory: Any, officer: Any, post_factory: Any
+) -> None:
+    """Issue 13, finding 1, as reproduced on main: an editor's own campaign, themself as reviewer, any
+    consent (a revoked one too) featured in a draft, and the signed form answered 200."""
+    from django.urls import reverse
+
+    from posts.services import campaign_create
+
+    anna, ben = subject_factory(display_name="Anna"), subject_factory(display_name="Ben")
+    live, revoked = record_factory(anna), record_factory(ben)
+    consent_revoke(record=revoked, actor=officer, received_via="letter")
+    with pytest.raises(ValidationError, match="reviewer group"):
+        campaign_create(
+            actor=editor,
+            name="Meine Kampagne",
+            start_date=timezone.localdate(),
+            end_date=timezone.localdate() + dt.timedelta(days=30),
+            reviewers=[editor],
+        )
+    mine = campaign_create(
+        actor=editor,
+        name="Meine Kampagne",
+        start_date=timezone.localdate(),
+        end_date=timezone.localdate() + dt.timedelta(days=30),
+    )
+    draft = post_factory(editor, mine, body="Entwurf: Annas Geschichte")
+    for subject, record in ((anna, live), (ben, revoked)):
+        post_update(
+            post=draft, actor=editor, featured=[FeatureSpec(subject=subject, consent=record, media_kinds=("photo",))]
+        )
+        client.force_login(editor)
+        assert client.get(reverse("consent:document", args=[record.pk])).status_code == 404
+        assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 404
 
 
 def test_subject_page_lists_the_posts_featuring_the_person(

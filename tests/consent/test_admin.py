@@ -1,4 +1,5 @@
-"""Governance's admin for subjects and consent records: readable, verifiable through the policy, never edited."""
+"""The admin for subjects and consent records: a staff Consent officer's, readable, verifiable through the
+policy, never edited; Governance has no consent pages there (issue 13)."""
 
 from typing import Any
 
@@ -12,9 +13,17 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from consent.models import ConsentRecord, ConsentState, Subject
 from consent.services import SignerSpec, consent_record_create
+from people import roles
+from tests.conftest import make_user
 from tests.consent.conftest import pdf
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def governance(db: None) -> Any:
+    """The consent office's admin user (the tests' name predates issue 13, when Governance held consent)."""
+    return make_user("consent_admin", roles.CONSENT_OFFICER, is_staff=True)
 
 
 def admin_client(user: Any) -> Client:
@@ -23,7 +32,21 @@ def admin_client(user: Any) -> Client:
     return client
 
 
-def test_governance_opens_the_changelists_and_a_read_only_record(
+def test_governance_without_the_consent_role_has_no_consent_admin(subject_factory: Any, record_factory: Any) -> None:
+    board = make_user("board", roles.GOVERNANCE, is_staff=True)
+    record = record_factory(subject_factory(display_name="Anna", reference="CASE-1"))
+    client = admin_client(board)
+    for url in (
+        reverse("admin:consent_subject_changelist"),
+        reverse("admin:consent_consentrecord_changelist"),
+        reverse("admin:consent_consentrecord_change", args=[record.pk]),
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.get(reverse("consent:document", args=[record.pk])).status_code == 404
+    assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 404
+
+
+def test_a_staff_consent_officer_opens_the_changelists_and_a_read_only_record(
     governance: Any, subject_factory: Any, record_factory: Any
 ) -> None:
     assert not governance.is_superuser

@@ -100,9 +100,13 @@ def test_consent_recorded_story_featured_reviewed_scheduled_then_revoked_blocks_
     publish_on = timezone.localdate() + dt.timedelta(days=4)
     page.get_by_label("Date", exact=True).fill(publish_on.isoformat())
     page.get_by_label("Time", exact=True).fill("10:00")
-    page.get_by_label("Person 1", exact=True).select_option(label="Anna Example (CASE-2024-17)")
-    signed_on = record.signed_on.isoformat()
-    page.get_by_label("Consent of person 1").select_option(label=f"Anna Example, signed {signed_on} (Active)")
+    # The editor names Anna by the reference the consent office gave, and picks among valid consents,
+    # each shown by name, scope and validity (issue 13).
+    page.get_by_label("Reference of person 1", exact=True).fill("CASE-2024-17")
+    consent_choice = page.get_by_label("Consent of person 1")
+    consent_choice.select_option(value=str(record.pk))
+    expect(consent_choice.locator("option:checked")).to_contain_text("Anna Example, signed")
+    expect(consent_choice.locator("option:checked")).to_contain_text("valid until")
     first_person = page.locator(".featured-row").first
     first_person.get_by_label("Story", exact=True).check()
     first_person.get_by_label("Name", exact=True).check()

@@ -366,6 +366,7 @@ def test_export_is_refused_to_those_who_may_not_see_consent(
     client = Client()
     client.force_login(viewer)
     assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 404
-    # Editors may see consent records (to link them to posts), so they may read the export.
+    # Issue 13: Editors link consent through the post editor's picker; the export (guardian names,
+    # file names, revocation details) is the Consent officers'.
     client.force_login(editor)
-    assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 200
+    assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 404

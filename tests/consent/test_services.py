@@ -14,12 +14,16 @@ from consent.services import (
     SignerSpec,
     consent_expiries_process,
     consent_expiry_reminders_send,
+    consent_fhir_export,
     consent_record_create,
     consent_revoke,
     consent_verify,
+    document_open,
 )
 from consent.signals import consent_lapsed, consent_revoked
-from tests.conftest import IMAGES
+from people import roles
+from people.models import User
+from tests.conftest import IMAGES, role_group
 from tests.consent.conftest import pdf
 
 pytestmark = pytest.mark.django_db
@@ -258,3 +262,36 @@ def test_an_expiry_reminder_delivered_twice_is_mailed_once_from_its_templates(
     ConsentRecord.objects.filter(pk=record.pk).update(expires_on=expires + dt.timedelta(days=90))
     record.refresh_from_db()
     assert expiry_reminder_send(record=record) == 2
+
+
+def test_governance_may_not_verify_or_revoke_consent(
+    governance: Any, officer2: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    """Issue 13: Governance verified consent records; SPEC section 1 gives that to a Consent officer."""
+    record = record_factory(subject_factory(), verify=False)
+    with pytest.raises(PermissionDenied):
+        consent_verify(record=record, actor=governance)
+    with pytest.raises(PermissionDenied):
+        consent_revoke(record=record, actor=governance, received_via="letter")
+    record.refresh_from_db()
+    assert record.verified_at is None and record.revoked_at is None
+    # Governance who is also a Consent officer verifies as one.
+    governance.groups.add(role_group(roles.CONSENT_OFFICER))
+    assert consent_verify(record=record, actor=User.objects.get(pk=governance.pk)).verified_by == governance
+
+
+def test_the_document_and_export_services_ask_the_policy(
+    editor: Any, officer: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    record = record_factory(subject_factory())
+    before = AuditEvent.objects.count()
+    with pytest.raises(PermissionDenied):
+        document_open(record=record, actor=editor)
+    with pytest.raises(PermissionDenied):
+        consent_fhir_export(record=record, actor=editor, document_url="https://rounds.example/consent/1/document/")
+    assert AuditEvent.objects.count() == before
+    document_open(record=record, actor=officer).close()
+    assert (
+        consent_fhir_export(record=record, actor=officer, document_url="https://x.example/d")["resourceType"]
+        == "Consent"
+    )

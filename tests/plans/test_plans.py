@@ -454,10 +454,34 @@ def test_a_plan_may_not_create_campaigns_without_the_right(
     campaign_factory(editor, name="Herzwochen 2027")
     outsider = make_user("outsider", roles.EDITOR)
     _row, column, message = only_error(plan_preview(data=plan_bytes(plan_row()), actor=outsider))
-    assert column == "campaign" and "may not add posts" in message
+    # Another team's campaign reads as unknown: the message names only what the plan said.
+    assert (column, message) == ("campaign", "Unknown campaign “Herzwochen 2027”.")
     viewer = make_user("plain_viewer", roles.VIEWER)
     preview = plan_preview(data=plan_bytes(plan_row(campaign="Brand new")), actor=viewer)
     assert only_error(preview)[1] == "campaign"
+
+
+def test_a_plan_never_names_another_teams_campaign(
+    plan_accounts: list[Any], editor: Any, campaign_factory: Any, plan_clock: None
+) -> None:
+    """Issue 13: plan-import errors revealed other campaigns' names (by case-folded match or a post's id)."""
+    from people import roles
+
+    campaign_factory(editor, name="Kinderklinik – Spendenaktion intern")
+    plan_commit(
+        data=plan_bytes(plan_row(campaign="Kinderklinik – Spendenaktion intern", external_id="KK-7")),
+        file_name="p.csv",
+        actor=editor,
+    )
+    outsider = make_user("outsider", roles.EDITOR)
+    campaign_factory(outsider, name="Herzwochen 2027")
+
+    guessed = plan_preview(data=plan_bytes(plan_row(campaign="KINDERKLINIK – spendenaktion INTERN")), actor=outsider)
+    assert only_error(guessed)[1:] == ("campaign", "Unknown campaign “KINDERKLINIK – spendenaktion INTERN”.")
+    by_id = plan_preview(data=plan_bytes(plan_row(external_id="KK-7")), actor=outsider)
+    _row, column, message = only_error(by_id)
+    assert (column, message) == ("external_id", "Unknown post “KK-7”.")
+    assert all("Kinderklinik" not in error.message for error in guessed.errors + by_id.errors)
 
 
 def test_existing_campaign_is_found_whatever_its_case(

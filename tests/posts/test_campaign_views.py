@@ -203,3 +203,69 @@ def test_detail_query_count_does_not_grow_with_posts(
 
     assert response.text.count('class="badge badge-draft"') == 50
     assert len(fifty) == len(one)
+
+
+# Who sets the team and the reviewers (issue 13) ---------------------------------------------
+
+
+def test_reviewers_offered_and_accepted_are_members_of_a_reviewer_group_only(
+    client: Any, editor: Any, other_editor: Any, viewer: Any
+) -> None:
+    medic = make_user("medic", "Medical reviewer")
+    client.force_login(editor)
+
+    page = client.get(reverse("posts:campaign_create"))
+    offered = set(page.context["form"].fields["reviewers"].queryset)
+    assert offered == {medic}
+    assert set(page.context["form"].fields["team"].queryset) == {editor, other_editor}
+    # Issue 13: an editor named themself reviewer, and so read every consent form of the campaign's posts.
+    response = client.post(reverse("posts:campaign_create"), campaign_data(reviewers=[editor.pk]))
+    assert response.status_code == 200
+    assert "reviewers" in response.context["form"].errors
+    response = client.post(reverse("posts:campaign_create"), campaign_data(team=[viewer.pk]))
+    assert "team" in response.context["form"].errors
+    assert Campaign.objects.count() == 0
+
+
+def test_the_services_refuse_reviewers_outside_the_reviewer_groups(editor: Any, other_editor: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from posts.services import campaign_create
+
+    days = {"start_date": dt.date(2026, 5, 1), "end_date": dt.date(2026, 5, 31)}
+    with pytest.raises(ValidationError) as refused:
+        campaign_create(actor=editor, name="Herzwoche", reviewers=[editor, other_editor], **days)
+    assert "reviewers" in refused.value.message_dict
+    assert Campaign.objects.count() == 0
+
+
+def test_only_the_owner_and_governance_set_the_team_and_reviewers(
+    client: Any, editor: Any, other_editor: Any, governance: Any, campaign_factory: Any
+) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from posts.policy import EDIT, SET_TEAM, VIEW, CampaignPolicy
+    from posts.services import campaign_update
+
+    medic = make_user("medic", "Medical reviewer")
+    campaign = campaign_factory(editor, name="Herzwoche", team=[other_editor])
+    assert CampaignPolicy(editor).actions(campaign) == {VIEW, EDIT, SET_TEAM}
+    assert CampaignPolicy(other_editor).actions(campaign) == {VIEW, EDIT}
+    assert CampaignPolicy(governance).actions(campaign) == {VIEW, EDIT, SET_TEAM}
+    with pytest.raises(PermissionDenied):
+        campaign_update(campaign=campaign, actor=other_editor, data={}, reviewers=[medic])
+
+    client.force_login(other_editor)
+    page = client.get(reverse("posts:campaign_edit", args=[campaign.pk]))
+    assert "reviewers" not in page.context["form"].fields and 'name="reviewers"' not in page.text
+    response = client.post(
+        reverse("posts:campaign_edit", args=[campaign.pk]),
+        campaign_data(name="Herzwoche 2026", reviewers=[medic.pk], team=[other_editor.pk]),
+    )
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "Herzwoche 2026"  # the fields change; the people do not
+    assert list(campaign.reviewers.all()) == [] and set(campaign.team.all()) == {editor, other_editor}
+
+    campaign_update(campaign=campaign, actor=governance, data={}, reviewers=[medic])
+    assert list(campaign.reviewers.all()) == [medic]

@@ -24,7 +24,7 @@ def test_editor_links_a_person_with_their_consent(
             campaign,
             [account_factory("facebook")],
             content_type="patient_story",
-            featured_subject_0=anna.pk,
+            featured_subject_0=anna.reference,
             featured_consent_0=record.pk,
             featured_kinds_0=["photo", "story"],
         ),
@@ -49,7 +49,10 @@ def test_consent_of_someone_else_is_refused_and_nothing_saved(
     response = client.post(
         reverse("posts:post_create"),
         form_data(
-            campaign, featured_subject_0=anna.pk, featured_consent_0=record_factory(ben).pk, featured_kinds_0=["photo"]
+            campaign,
+            featured_subject_0=anna.reference,
+            featured_consent_0=record_factory(ben).pk,
+            featured_kinds_0=["photo"],
         ),
     )
 
@@ -68,12 +71,81 @@ def test_post_page_shows_consent_problems(
         form_data(
             campaign,
             [account_factory("facebook")],
-            featured_subject_0=anna.pk,
-            featured_consent_0=record_factory(anna, verify=False).pk,
+            featured_subject_0=anna.reference,
+            featured_consent_0=record_factory(anna, all_platforms=False, platforms=["instagram"]).pk,
             featured_kinds_0=["photo"],
         ),
     )
 
     page = client.get(reverse("posts:post_detail", args=[Post.objects.get().pk])).content.decode()
 
-    assert "not been verified" in page
+    assert "does not cover the platform" in page
+
+
+# The consent picker (issue 13) ---------------------------------------------------------------
+
+
+def test_the_picker_offers_only_valid_consents_by_name_scope_and_validity(
+    client: Any, editor: Any, campaign: Any, subject_factory: Any, record_factory: Any, officer: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from consent.services import consent_revoke
+
+    anna, ben, cem, dana = (
+        subject_factory(display_name=name) for name in ("Anna Müller", "Ben Özdemir", "Cem Yılmaz", "Dana Ng")
+    )
+    until = timezone.localdate() + dt.timedelta(days=200)
+    valid = record_factory(anna, all_platforms=False, platforms=["instagram"], expires_on=until)
+    pending = record_factory(ben, verify=False)
+    revoked = consent_revoke(record=record_factory(cem), actor=officer, received_via="letter")
+    expired = record_factory(
+        dana,
+        signed_on=timezone.localdate() - dt.timedelta(days=100),
+        expires_on=timezone.localdate() - dt.timedelta(days=1),
+    )
+    client.force_login(editor)
+
+    page = client.get(reverse("posts:post_create"))
+
+    field = page.context["form"].fields["featured_consent_0"]
+    assert list(field.queryset) == [valid]
+    label = field.label_from_instance(valid)
+    assert "Anna Müller" in label and "Instagram" in label and "Photo" in label and until.isoformat() in label
+    html = page.content.decode()
+    for name in ("Ben Özdemir", "Cem Yılmaz", "Dana Ng"):
+        assert name not in html  # nobody else's name: no list of every registered person
+    assert "/document/" not in html and "fhir" not in html
+    for record, subject in ((pending, ben), (revoked, cem), (expired, dana)):
+        response = client.post(
+            reverse("posts:post_create"),
+            form_data(
+                campaign,
+                featured_subject_0=subject.reference,
+                featured_consent_0=record.pk,
+                featured_kinds_0=["photo"],
+            ),
+        )
+        assert response.status_code == 200
+        assert "featured_consent_0" in errors_of(response), record
+    assert Post.objects.count() == 0
+
+
+def test_a_featured_person_is_named_by_reference_not_picked_from_a_list(
+    client: Any, editor: Any, campaign: Any, subject_factory: Any
+) -> None:
+    anna = subject_factory(display_name="Anna Müller", reference="KH-2026/0042")
+    client.force_login(editor)
+
+    by_id = client.post(
+        reverse("posts:post_create"), form_data(campaign, featured_subject_0=anna.pk, featured_kinds_0=["photo"])
+    )
+    unknown = client.post(
+        reverse("posts:post_create"), form_data(campaign, featured_subject_0="KH-2026/9999", featured_kinds_0=["photo"])
+    )
+
+    assert "featured_subject_0" in errors_of(by_id)
+    assert "No person is registered with this reference." in str(errors_of(unknown)["featured_subject_0"])
+    assert Post.objects.count() == 0

@@ -1,4 +1,8 @@
-"""PublishingPolicy: who sees and retries publications, who acts on takedowns, and the page's buttons."""
+"""PublishingPolicy: who sees and retries publications, who acts on takedowns, and the page's buttons.
+
+Issue 13: Communications sees and acts only on the campaigns it is assigned to; Governance reads
+every campaign's for oversight and acts on none; a bare model permission reaches no campaign.
+"""
 
 from typing import Any
 
@@ -11,7 +15,7 @@ from consent.services import consent_revoke
 from people import roles
 from people.models import User
 from posts.models import Post, PostStatus
-from posts.services import FeatureSpec, post_transition, post_update
+from posts.services import FeatureSpec, campaign_update, post_transition, post_update
 from publishing.models import Publication, TakedownItem
 from publishing.models import PublicationStatus as P
 from publishing.policy import CONFIRM_TAKEDOWN, DELETE_ON_PLATFORM, RETRY, VIEW, PublishingPolicy
@@ -33,11 +37,14 @@ def with_perm(username: str, codename: str) -> User:
 
 
 @pytest.fixture
-def people(editor: Any, other_editor: Any, governance: Any, viewer: Any) -> dict[str, Any]:
+def people(editor: Any, other_editor: Any, governance: Any, viewer: Any, campaign: Any) -> dict[str, Any]:
+    assigned = make_user("comms_on", roles.COMMUNICATIONS_REVIEWER)
+    campaign_update(campaign=campaign, actor=editor, data={}, reviewers=[assigned])
     return {
         "editor": editor,  # on the campaign's team
         "other_editor": other_editor,  # an editor of other campaigns
-        "comms": make_user("comms", roles.COMMUNICATIONS_REVIEWER),
+        "comms": make_user("comms", roles.COMMUNICATIONS_REVIEWER),  # assigned to other campaigns
+        "comms_on": assigned,  # the campaign's Communications reviewer
         "governance": governance,
         "viewer": viewer,
         "medical": make_user("medical", roles.MEDICAL_REVIEWER),
@@ -83,28 +90,30 @@ def test_a_waiting_or_cancelled_publication_is_only_seen(
         assert actions_of(people, publications[name]) == {
             "editor": SEE,
             "other_editor": NOTHING,
-            "comms": SEE,
+            "comms": NOTHING,
+            "comms_on": SEE,
             "governance": SEE,
             "viewer": NOTHING,
             "medical": NOTHING,
-            "watcher": SEE,
+            "watcher": NOTHING,  # the permission alone reaches no campaign
             "clerk": NOTHING,
             "anonymous": NOTHING,
         }, name
 
 
-def test_a_failed_or_overdue_publication_may_be_retried_by_who_sees_it(
+def test_a_failed_or_overdue_publication_is_retried_by_the_campaigns_editors_and_communications(
     people: dict[str, Any], publications: dict[str, Publication]
 ) -> None:
     for name in ("overdue", "failed"):
         assert actions_of(people, publications[name]) == {
             "editor": SEE_RETRY,
             "other_editor": NOTHING,
-            "comms": SEE_RETRY,
-            "governance": SEE_RETRY,
+            "comms": NOTHING,
+            "comms_on": SEE_RETRY,
+            "governance": SEE,  # oversight: reads, does not act
             "viewer": NOTHING,
             "medical": NOTHING,
-            "watcher": SEE_RETRY,
+            "watcher": NOTHING,
             "clerk": NOTHING,
             "anonymous": NOTHING,
         }, name
@@ -114,7 +123,7 @@ def test_the_publishing_page_opens_for_who_sees_publications_or_edits_a_campaign
     people: dict[str, Any], campaign: Any
 ) -> None:
     opens = {name for name, user in people.items() if PublishingPolicy(user).may_open_page}
-    assert opens == {"editor", "comms", "governance", "watcher"}
+    assert opens == {"editor", "comms", "comms_on", "governance", "watcher"}
 
 
 @pytest.fixture
@@ -136,18 +145,19 @@ def takedown(
     return TakedownItem.objects.select_related("post").get()
 
 
-def test_a_takedown_is_acted_on_by_the_campaigns_editors_and_who_may_change_takedowns(
+def test_a_takedown_is_acted_on_by_the_campaigns_editors_and_its_communications_reviewer(
     people: dict[str, Any], takedown: TakedownItem
 ) -> None:
     assert actions_of(people, takedown) == {
         "editor": SEE | ACT,
         "other_editor": NOTHING,
-        "comms": SEE | ACT,
-        "governance": SEE | ACT,
+        "comms": NOTHING,  # issue 13: acted on every campaign's takedowns
+        "comms_on": SEE | ACT,
+        "governance": SEE,
         "viewer": NOTHING,
         "medical": NOTHING,
-        "watcher": SEE,  # sees the list, may not act on it
-        "clerk": ACT,  # may act (the admin's action), does not see the Publishing page
+        "watcher": NOTHING,
+        "clerk": NOTHING,  # the permission alone reaches no campaign
         "anonymous": NOTHING,
     }
 
@@ -155,7 +165,7 @@ def test_a_takedown_is_acted_on_by_the_campaigns_editors_and_who_may_change_take
 def test_the_takedown_buttons_follow_the_policy(client: Any, people: dict[str, Any], takedown: TakedownItem) -> None:
     delete_url = reverse("publishing:takedown_delete", args=[takedown.pk])
     confirm_url = reverse("publishing:takedown_confirm", args=[takedown.pk])
-    for name, shows_buttons in (("comms", True), ("editor", True), ("watcher", False)):
+    for name, shows_buttons in (("comms_on", True), ("editor", True), ("governance", False)):
         client.force_login(people[name])
         page = client.get(reverse("publishing:publishing")).content.decode()
         assert f'data-takedown="{takedown.pk}"' in page, name

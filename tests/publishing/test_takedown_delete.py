@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from consent.services import consent_revoke
 from people import roles
 from posts.models import Account
-from posts.services import FeatureSpec, account_save
+from posts.services import FeatureSpec, account_save, campaign_update
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
 from publishing.takedowns import takedown_confirm, takedown_delete
 from tests.conftest import make_user
@@ -37,8 +37,11 @@ takedown = test_takedowns.takedown  # a story published by hand, its consent rev
 
 
 @pytest.fixture
-def comms(db: None) -> Any:
-    return make_user("comms2", roles.COMMUNICATIONS_REVIEWER)
+def comms(editor: Any, flu: Any) -> Any:
+    """A Communications reviewer assigned to the campaign (issue 13: only those act on its takedowns)."""
+    user = make_user("comms2", roles.COMMUNICATIONS_REVIEWER, is_staff=True)
+    campaign_update(campaign=flu, actor=editor, data={}, reviewers=[*flu.reviewers.all(), user])
+    return user
 
 
 @pytest.fixture
@@ -261,21 +264,24 @@ def test_the_takedown_lists_cost_the_same_queries_for_one_and_many(
 
 
 def test_the_admin_action_deletes_on_the_platform(
-    facebook: FakeFacebook, platform_account: Any, published_story: Any, governance: Any, client: Any
+    facebook: FakeFacebook, platform_account: Any, published_story: Any, comms: Any, governance: Any, client: Any
 ) -> None:
     item = published_story(platform_account("facebook", facebook))
+    action = {"action": "delete_on_platform", "_selected_action": [item.pk], "index": 0}
+    # Governance oversees takedowns and does not act on them (issue 13).
     client.force_login(governance)
+    refused = client.post(reverse("admin:publishing_takedownitem_changelist"), action, follow=True)
+    assert "You may not act on takedowns for this campaign." in refused.content.decode()
+    item.refresh_from_db()
+    assert item.deletion_status != DeletionStatus.DELETED
 
-    response = client.post(
-        reverse("admin:publishing_takedownitem_changelist"),
-        {"action": "delete_on_platform", "_selected_action": [item.pk], "index": 0},
-        follow=True,
-    )
+    client.force_login(comms)
+    response = client.post(reverse("admin:publishing_takedownitem_changelist"), action, follow=True)
 
     assert response.status_code == 200
     assert "1 post deleted on its platform." in response.content.decode()
     item.refresh_from_db()
-    assert item.deletion_status == DeletionStatus.DELETED and item.confirmed_by == governance
+    assert item.deletion_status == DeletionStatus.DELETED and item.confirmed_by == comms
 
 
 # Account credentials in the admin ------------------------------------------------------------

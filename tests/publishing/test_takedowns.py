@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -10,8 +11,10 @@ from audit.models import AuditEvent
 from consent.services import consent_revoke
 from people import roles
 from posts.models import Post, PostStatus
-from posts.services import FeatureSpec, post_transition, post_update
-from publishing.models import TakedownCause, TakedownItem
+from posts.services import FeatureSpec, campaign_update, post_transition, post_update
+from publishing.models import Publication, TakedownCause, TakedownItem
+from publishing.services import publications_for_user
+from publishing.takedowns import takedown_confirm
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +42,30 @@ def takedown(
     return TakedownItem.objects.get()
 
 
-def test_communications_sees_and_confirms_a_takedown(client: Any, takedown: TakedownItem) -> None:
+def test_communications_not_assigned_to_the_campaign_neither_sees_nor_confirms_its_takedown(
+    client: Any, takedown: TakedownItem, editor: Any, campaign_factory: Any
+) -> None:
+    """Issue 13: Communications saw and acted on every campaign's takedowns and publications."""
     comms = make_user("comms", roles.COMMUNICATIONS_REVIEWER)
+    campaign_factory(editor, name="Andere Kampagne", reviewers=[comms])  # on another campaign only
+    client.force_login(comms)
+
+    page = client.get(reverse("publishing:publishing")).content.decode()
+    assert "Anna Berger" not in page and "Anna" not in page
+    response = client.post(reverse("publishing:takedown_confirm", args=[takedown.pk]))
+
+    assert response.status_code in {403, 404}
+    takedown.refresh_from_db()
+    assert takedown.confirmed_at is None
+    with pytest.raises(PermissionDenied):
+        takedown_confirm(item=takedown, actor=comms)
+    publication = Publication.objects.filter(post=takedown.post).first()
+    assert publication is None or not publications_for_user(user=comms).filter(pk=publication.pk).exists()
+
+
+def test_communications_sees_and_confirms_a_takedown(client: Any, takedown: TakedownItem, editor: Any) -> None:
+    comms = make_user("comms", roles.COMMUNICATIONS_REVIEWER)
+    campaign_update(campaign=takedown.post.campaign, actor=editor, data={}, reviewers=[comms])
     client.force_login(comms)
 
     page = client.get(reverse("publishing:publishing")).content.decode()

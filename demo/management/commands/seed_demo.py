@@ -81,6 +81,8 @@ DEMO_USERS: list[tuple[str, str, bool]] = [
     ("legal", roles.LEGAL_REVIEWER, False),
     ("comms", roles.COMMUNICATIONS_REVIEWER, False),
     ("consent", roles.CONSENT_OFFICER, False),
+    # Verifies what "consent" records: a record is verified by a second Consent officer.
+    ("consent2", roles.CONSENT_OFFICER, False),
     ("governance", roles.GOVERNANCE, True),
     ("viewer", roles.VIEWER, False),
 ]
@@ -931,7 +933,7 @@ class DemoSeeder:
 
         Maria's story is scheduled first and then her consent is revoked: the post ends blocked.
         """
-        officer, second = self.users["consent"], self.users["governance"]
+        officer, second = self.users["consent"], self.users["consent2"]
         today = timezone.localdate()
         for spec in DEMO_CONSENTS:
             subject = Subject.objects.filter(reference=spec.reference).first()
