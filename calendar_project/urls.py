@@ -29,6 +29,10 @@ urlpatterns = [
     path("accounts/logout/", account_views.logout, name="logout"),
     # E-mail addresses are set by Governance on the person (people.admin), audited; not here.
     path("accounts/email/", RedirectView.as_view(pattern_name="people:preferences", permanent=False)),
+    # Nobody links a provider identity to an account by hand, nor signs up through one: the provider's
+    # subject is matched at sign-in only (people.sso, docs/security.md#single-sign-on-openid-connect).
+    path("accounts/3rdparty/", RedirectView.as_view(pattern_name="people:preferences", permanent=False)),
+    path("accounts/3rdparty/signup/", RedirectView.as_view(pattern_name="login", permanent=False)),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("me/", include("people.urls")),

@@ -257,3 +257,14 @@ def test_both_password_backends_refuse_passwords_when_they_are_off(settings: Any
     assert authenticate(username="notfall", password="Notfall-Zugang 2026!") == root
     settings.ROUNDS_SUPERUSER_PASSWORDS = False
     assert authenticate(username="notfall", password="Notfall-Zugang 2026!") is None
+
+
+def test_nobody_links_a_provider_identity_or_signs_up_through_one_by_hand(client: Client) -> None:
+    editor = User.objects.create_user("editor.linking", password="pw-Lang-genug-2026")
+    client.force_login(editor)
+    connections = client.get(reverse("socialaccount_connections"))
+    assert (connections.status_code, connections.url) == (302, reverse("people:preferences"))
+    connect = client.post(reverse("socialaccount_connections"), {"account": "1"})
+    assert connect.status_code == 302 and not editor.socialaccount_set.exists()
+    signup = Client().get(reverse("socialaccount_signup"))
+    assert (signup.status_code, signup.url) == (302, reverse("login"))
