@@ -197,7 +197,7 @@ EXCLUDED_PREFIXES = {
     # test_sso.py, test_lockout.py, test_sessions.py and their browser journeys).
     "account_": "django-allauth's sign-in, password and confirm-it's-you pages (tests/people/test_two_factor.py)",
     "mfa_": "django-allauth's two-factor pages for one's own factors (tests/people/test_two_factor*.py)",
-    "socialaccount_": "single sign-on's error pages; linking and signing up are redirected away (tests/people/test_sso.py)",
+    "socialaccount_": "single sign-on error pages; linking and signing up redirect away (tests/people/test_sso.py)",
     "openid_connect_": "the single sign-on round trip (tests/people/test_sso.py, test_sso_browser.py)",
 }
 EXCLUDED = {
