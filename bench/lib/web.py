@@ -257,9 +257,9 @@ class Browser:
 
     def login(self, username: str, password: str) -> None:
         page = self.get("/accounts/login/", kind="login")
-        form = find_form(page.body, field="username")
-        fields = [(k, v) for k, v in form.fields if k not in {"username", "password"}]
-        answer = self.post("/accounts/login/", [*fields, ("username", username), ("password", password)], kind="login")
+        form = find_form(page.body, field="login")  # django-allauth's login form
+        fields = [(k, v) for k, v in form.fields if k not in {"login", "password"}]
+        answer = self.post("/accounts/login/", [*fields, ("login", username), ("password", password)], kind="login")
         if answer.status != 302:
             raise RuntimeError(f"{username} could not log in: {answer.status}")
 
