@@ -17,7 +17,7 @@ Per case: ``outcome`` (the stored size, or the refusal's code), ``seconds``, ``p
 import sys
 from pathlib import Path
 
-# bench/ holds calendar.py, which would shadow the standard library's calendar: drop the folder.
+# A script here must never shadow the standard library (requests imports calendar): drop the folder.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))

@@ -1,6 +1,6 @@
 """Time the calendar's month view with 1,000 and with 100,000 posts; print one JSON line.
 
-Run: ``.venv/bin/python bench/calendar.py``. Uses a throw-away SQLite file unless DATABASE_URL
+Run: ``.venv/bin/python bench/calendar_month.py``. Uses a throw-away SQLite file unless DATABASE_URL
 is set (then it must point at an empty, disposable database). Goal: at most 12 queries, and the
 month view at 100,000 posts no slower than 1.3 times the view at 1,000.
 """
@@ -8,8 +8,8 @@ month view at 100,000 posts no slower than 1.3 times the view at 1,000.
 import sys
 from pathlib import Path
 
-# This file is called calendar.py: drop its folder from the path before anything imports
-# the standard library's ``calendar`` (django.utils.dateformat does).
+# Scripts here must not shadow the standard library (this one was once calendar.py): drop the folder
+# from the path before anything imports from it.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
