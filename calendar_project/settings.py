@@ -300,6 +300,8 @@ ROUNDS_REAUTHENTICATION_REQUIRED = env_bool("ROUNDS_REAUTHENTICATION_REQUIRED", 
 ROUNDS_TWO_FACTOR_REQUIRED = env_bool("ROUNDS_TWO_FACTOR_REQUIRED", True)
 ROUNDS_TWO_FACTOR_GROUPS = env_list("ROUNDS_TWO_FACTOR_GROUPS", "Governance,Consent officer")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# The authenticator app's key and the recovery codes' seed are stored encrypted (people.accounts).
+MFA_ADAPTER = "people.accounts.MFAAdapter"
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = os.environ.get("ROUNDS_TOTP_ISSUER", "Rounds")
 

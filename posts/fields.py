@@ -1,20 +1,11 @@
 import json
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
+from cryptography.fernet import InvalidToken
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-
-def _fernet() -> MultiFernet:
-    keys = settings.ROUNDS_CREDENTIALS_KEYS
-    if not keys:
-        raise ImproperlyConfigured(
-            "Set ROUNDS_CREDENTIALS_KEYS to a Fernet key to store platform credentials "
-            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
-        )
-    return MultiFernet([Fernet(key) for key in keys])
+from core.crypto import fernet as _fernet
 
 
 class EncryptedJSONField(models.TextField[dict[str, Any], dict[str, Any]]):

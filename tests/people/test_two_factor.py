@@ -112,6 +112,18 @@ def test_password_and_totp_code_sign_in_and_password_alone_does_not(officer: Use
     assert client.get(reverse("posts:calendar")).status_code == 200
 
 
+def test_the_authenticator_apps_key_is_stored_encrypted_and_still_signs_in(officer: User) -> None:
+    from allauth.mfa.models import Authenticator
+
+    secret = with_totp(officer)
+    stored = Authenticator.objects.get(user=officer, type=Authenticator.Type.TOTP).data["secret"]
+    assert stored.startswith("fernet:") and secret not in stored
+    client = Client()
+    client.post(reverse("login"), {"login": "consent", "password": "pw"})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert where(response) == reverse("posts:calendar")
+
+
 def test_a_recovery_code_signs_in_once(officer: User) -> None:
     with_totp(officer)
     codes = RecoveryCodes.activate(officer).get_unused_codes()
