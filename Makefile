@@ -101,10 +101,11 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages -l de -e html,txt,py $(I18N_IGNORE) --no-obsolete
 	$(PY) manage.py compilemessages $(I18N_IGNORE)
 
-# A throw-away secret, a real host name, no DEBUG: what production runs with.
+# Throw-away secrets (the secret key, an audit key), a real host name, no DEBUG: what production runs with.
 check-deploy: $(STAMP)
 	env -u ROUNDS_DEBUG -u ROUNDS_HTTPS -u ROUNDS_SSL_REDIRECT -u ROUNDS_HSTS_SECONDS \
 		ROUNDS_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+		ROUNDS_AUDIT_KEY="$$($(PY) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" \
 		ROUNDS_ALLOWED_HOSTS=rounds.example.org \
 		DJANGO_SETTINGS_MODULE=calendar_project.settings \
 		$(PY) manage.py check --deploy --fail-level WARNING
