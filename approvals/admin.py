@@ -105,16 +105,7 @@ class ReviewStageInline(admin.TabularInline[ReviewStage, ReviewChain]):
     formset = ReviewStageFormSet
     extra = 0
     ordering = ("position",)
-    fields = (
-        "position",
-        "name",
-        "group",
-        "rule",
-        "required_approvals",
-        "turnaround",
-        "must_acknowledge_findings",
-        "after_publication",
-    )
+    fields = STAGE_FIELDS  # what chain_save takes
 
 
 def stage_changes(
