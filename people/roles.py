@@ -67,7 +67,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.*",
         "audit.view_auditevent",
         "audit.view_notification",
-        "posts.*",
+        # Campaigns (and so their teams and reviewers, posts.policy.CampaignPolicy) and platform
+        # accounts with their credentials; posts, media and revisions to look at only: creating,
+        # editing, submitting, scheduling, withdrawing posts and importing plans are an Editor's.
+        "posts.view_campaign",
+        "posts.add_campaign",
+        "posts.change_campaign",
+        "posts.view_account",
+        "posts.add_account",
+        "posts.change_account",
+        "posts.view_post",
+        "posts.view_posttarget",
+        "posts.view_media",
+        "posts.view_revision",
+        "posts.view_featuredperson",
         # Oversight of what went out, read-only: Communications and the campaign's editors act.
         "publishing.view_publication",
         "publishing.view_publicationattempt",

@@ -1,4 +1,4 @@
-"""Plan import and export in the admin (Governance), through the same code as the web and command line.
+"""Plan import (Editors) and export (Governance too) in the admin, through the same code as the web and command line.
 
 `PlanImportExportMixin` goes first in the bases of the post admin: this module registers Post
 again with ``posts.admin.PostAdmin`` plus the mixin, since posts may not import plans. Import

@@ -59,18 +59,18 @@ CAMPAIGN_PAGE = {"editor": SEES_OWN, "medical": SEES_OWN, "legal": SEES_OWN, "co
 ALL_SEEING = {"governance": OK, "viewer": OK, "superuser": OK}
 # The same on list pages: which campaigns' objects are listed.
 CAMPAIGN_LIST = dict.fromkeys(CAMPAIGN_PAGE, (SHOWN, HIDDEN)) | dict.fromkeys(ALL_SEEING, SHOWN)
-# Who acts on posts: the campaign's editors, Governance (posts.* on every campaign) and superusers.
+# Who acts on posts: the campaign's editors and superusers; Governance sees every post, acts on none.
 POST_ACTION = {
     "editor": (OK, NOT_FOUND),
     "medical": (REFUSED, NOT_FOUND),
     "legal": (REFUSED, NOT_FOUND),
     "comms": (REFUSED, NOT_FOUND),
-    "governance": OK,
+    "governance": REFUSED,
     "viewer": REFUSED,
     "superuser": OK,
 }
 REGISTRY = {"consent": OK, "superuser": OK}
-IMPORTERS = {"editor": OK, "governance": OK, "superuser": OK}
+IMPORTERS = {"editor": OK, "superuser": OK}
 OWN_PLAN = (OK, NOT_FOUND)
 
 EXPECTATIONS: dict[str, dict[str, Cell]] = {
@@ -95,7 +95,7 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
         viewer=FORBIDDEN,
         superuser=OK,
     ),
-    "posts:post_create": row(FORBIDDEN, editor=OK, governance=OK, superuser=OK),
+    "posts:post_create": row(FORBIDDEN, editor=OK, superuser=OK),
     "posts:post_detail": row(NOT_FOUND, **CAMPAIGN_PAGE, **ALL_SEEING),
     "posts:post_edit": row(
         NOT_FOUND,
@@ -103,11 +103,11 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
         medical=(FORBIDDEN, NOT_FOUND),
         legal=(FORBIDDEN, NOT_FOUND),
         comms=(FORBIDDEN, NOT_FOUND),
-        governance=OK,
+        governance=FORBIDDEN,
         viewer=FORBIDDEN,
         superuser=OK,
     ),
-    "posts:findings": row(FORBIDDEN, editor=(OK, NOT_FOUND), governance=OK, superuser=OK),
+    "posts:findings": row(FORBIDDEN, editor=(OK, NOT_FOUND), superuser=OK),
     "posts:post_move": row(NOT_FOUND, **POST_ACTION),
     "posts:post_schedule": row(NOT_FOUND, **POST_ACTION),
     "posts:post_unschedule": row(NOT_FOUND, **POST_ACTION),
@@ -181,12 +181,10 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "plans:template": row(OK),
     # The export lists the posts the user may see (the side's draft is one of them, or not).
     "plans:export": row(HIDDEN, **CAMPAIGN_LIST),
-    "plans:preview": row(FORBIDDEN, editor=OWN_PLAN, governance=OWN_PLAN, superuser=OWN_PLAN),
-    "plans:confirm": row(
-        FORBIDDEN, editor=(REDIRECT, NOT_FOUND), governance=(REDIRECT, NOT_FOUND), superuser=(REDIRECT, NOT_FOUND)
-    ),
-    "plans:progress": row(NOT_FOUND, editor=OWN_PLAN, governance=OWN_PLAN, superuser=OWN_PLAN),
-    "plans:errors": row(FORBIDDEN, editor=OWN_PLAN, governance=OWN_PLAN, superuser=OWN_PLAN),
+    "plans:preview": row(FORBIDDEN, editor=OWN_PLAN, superuser=OWN_PLAN),
+    "plans:confirm": row(FORBIDDEN, editor=(REDIRECT, NOT_FOUND), superuser=(REDIRECT, NOT_FOUND)),
+    "plans:progress": row(NOT_FOUND, editor=OWN_PLAN, superuser=OWN_PLAN),
+    "plans:errors": row(FORBIDDEN, editor=OWN_PLAN, superuser=OWN_PLAN),
 }
 
 # Named URLs the matrix leaves to others, each with the reason.

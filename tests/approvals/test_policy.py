@@ -63,7 +63,7 @@ def test_a_draft_may_be_submitted_by_its_campaigns_editors_and_rechained_by_gove
     assert actions_of(people, draft) == {
         "editor": {SUBMIT},
         "other_editor": NOTHING,  # not on this campaign's team
-        "governance": {SUBMIT, CHANGE_CHAIN},  # Governance edits every campaign's posts
+        "governance": {CHANGE_CHAIN},  # Governance sets chains; submitting is an Editor's
         "viewer": NOTHING,
         "medical": NOTHING,
         "medical2": NOTHING,
@@ -113,7 +113,7 @@ def test_changes_requested_goes_back_to_the_author_to_submit(
     assert draft.status == PostStatus.CHANGES_REQUESTED
     actions = actions_of(people, draft)
     assert actions["editor"] == {SUBMIT}
-    assert actions["governance"] == {SUBMIT, CHANGE_CHAIN}
+    assert actions["governance"] == {CHANGE_CHAIN}
     assert all(not granted for name, granted in actions.items() if name not in {"editor", "governance"})
 
 
