@@ -282,9 +282,11 @@ ACCOUNT_UNIQUE_EMAIL = False
 # either way allauth's choice here wins over SESSION_EXPIRE_AT_BROWSER_CLOSE).
 ACCOUNT_SESSION_REMEMBER = True
 # Failed log-ins are counted and locked by django-axes (per person and per address, audited,
-# unlocked by Governance; "Lockout and sessions" below), not by allauth's own limit, which would
-# answer first with a form error of its own and leave no trace. allauth's other limits stay.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# unlocked by Governance; "Lockout and sessions" below), not by allauth's own limits, which would
+# answer first with a form error of their own and leave no trace. Nor does allauth throttle all
+# log-ins per address (30 a minute): a ward behind one address logs in together at shift change.
+# allauth's other limits (password reset, re-authentication, ...) stay.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
 # Password reset by e-mail, through EMAIL_BACKEND below; it never tells whether an address is known.
 ACCOUNT_PREVENT_ENUMERATION = True
 # ... and sends nothing to an unknown address (no mail to whoever someone types in).

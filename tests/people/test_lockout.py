@@ -253,3 +253,10 @@ def test_behind_a_named_proxy_header_each_client_is_counted_apart(settings: Any)
 
     assert locked.status_code == 429
     assert fine.status_code == 302
+
+
+def test_a_ward_behind_one_address_logs_in_together_at_shift_change() -> None:
+    nurses = [make_user(f"nurse.{n}") for n in range(40)]
+    with time_machine.travel(NOW, tick=False):
+        answers = [log_in(Client(), nurse.username, "pw", ip=WARD).status_code for nurse in nurses]
+    assert answers == [302] * 40  # no throttle on log-ins as such; only failures count (axes)
