@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, StageStatus
 from consent.models import ConsentRecord
 from people.models import User
-from posts.models import Post, PostStatus
+from posts.models import Post, PostStatus, Revision
 from posts.policy import EDIT, PostPolicy
 from posts.selectors import campaigns_for_user
 
@@ -75,10 +75,16 @@ class ApprovalPolicy:
             return "stale"
         if post.author_id == user.pk:
             return "author"
+        # Independence (SPEC section 4): who submitted the round, or wrote any revision of the
+        # post, is not the one to judge it either.
+        if review_round.submitted_by_id == user.pk:
+            return "submitter"
         if stage_run.stage.group_id not in self.group_ids:
             return "not_in_group"
         if post.campaign_id not in self.visible_campaign_ids:
             return "cannot_see"
+        if Revision.objects.filter(post_id=post.pk, created_by_id=user.pk).exists():
+            return "wrote_revision"
         # Read per round, never cached: a decision made with this policy must count at once.
         decided = set(
             Decision.objects.filter(stage_run__round=review_round, reviewer=user).values_list("stage_run_id", flat=True)

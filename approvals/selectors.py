@@ -67,7 +67,8 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
 
     The set form of ``approvals.policy.ApprovalPolicy.decide_refusal`` (tests hold the two together): a stage
     in progress of a round in progress on the post's current content, of a group the user is in,
-    on a campaign they may see, in a round they have not decided yet, on a post they did not write.
+    on a campaign they may see, in a round they have not decided yet, on a post they did not write,
+    submit or write a revision of.
     """
     if not user.is_authenticated or not user.is_active:
         return StageRun.objects.none()
@@ -83,6 +84,8 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
         .filter(Q(stage__after_publication=True) | Q(round__post__status=PostStatus.IN_REVIEW))
         .filter(_campaign_visible(user))
         .exclude(round__post__author=user)
+        .exclude(round__submitted_by=user)
+        .exclude(Exists(Revision.objects.filter(post=OuterRef("round__post"), created_by=user)))
         .exclude(Exists(decided))
         .select_related("stage", "round__post__campaign")
         .annotate(revision_number=F("round__revision__number"))

@@ -64,6 +64,8 @@ REFUSALS = {
     "not_in_review": gettext_lazy("This post is not in review."),
     "stale": gettext_lazy("The post changed since this round started; review the new version."),
     "author": gettext_lazy("Authors never decide on their own posts."),
+    "submitter": gettext_lazy("You submitted this post for review; someone else decides it."),
+    "wrote_revision": gettext_lazy("You wrote a version of this post; someone else decides it."),
     "not_in_group": gettext_lazy("Only members of this stage's group decide it."),
     "cannot_see": gettext_lazy("You are not assigned to this campaign."),
     "already_decided": gettext_lazy("You have already decided this stage."),

@@ -231,3 +231,49 @@ def test_a_policy_per_post_would_repeat_the_per_user_reads(in_review: list[Any],
     shared, _answers = _queries(reviewers["medical"], in_review)
     separate, _answers = _queries(reviewers["medical"], in_review, one_policy=False)
     assert len(separate) > len(shared)
+
+
+def on_team(campaign: Any, user: Any) -> None:
+    from posts.services import campaign_permissions_sync
+
+    campaign.team.add(user)
+    campaign.reviewers.add(user)
+    campaign_permissions_sync(campaign=campaign)
+
+
+def test_who_submitted_or_wrote_a_version_of_a_post_never_decides_it(
+    draft: Any, editor: Any, other_editor: Any, reviewers: dict[str, Any]
+) -> None:
+    from django.contrib.auth.models import Group
+
+    from approvals.selectors import stage_runs_awaiting
+    from posts.services import post_update
+
+    medical = Group.objects.get(name=roles.MEDICAL_REVIEWER)
+    other_editor.groups.add(medical)  # an editor who is also a physician on the medical stage
+    on_team(draft.campaign, other_editor)
+    co_author = fresh(other_editor)
+    post_update(post=draft, actor=co_author, data={"body": draft.body + " Keine Anmeldung nötig."})
+    draft.refresh_from_db()
+    round_submit(post=draft, actor=editor)
+    run = current_stage_run(post=draft)
+    assert run is not None
+    assert ApprovalPolicy(fresh(co_author)).decide_refusal(run) == "wrote_revision"
+    assert run not in stage_runs_awaiting(user=fresh(co_author))  # nor in their inbox
+    assert ApprovalPolicy(reviewers["medical"]).decide_refusal(run) == ""
+
+
+def test_who_submitted_a_post_never_decides_it(draft: Any, other_editor: Any, reviewers: dict[str, Any]) -> None:
+    from django.contrib.auth.models import Group
+
+    from approvals.selectors import stage_runs_awaiting
+
+    other_editor.groups.add(Group.objects.get(name=roles.MEDICAL_REVIEWER))
+    on_team(draft.campaign, other_editor)
+    submitter = fresh(other_editor)
+    round_submit(post=draft, actor=submitter)  # a colleague's post, submitted by them
+    run = current_stage_run(post=draft)
+    assert run is not None
+    assert ApprovalPolicy(fresh(submitter)).decide_refusal(run) == "submitter"
+    assert run not in stage_runs_awaiting(user=fresh(submitter))
+    assert ApprovalPolicy(reviewers["medical"]).decide_refusal(run) == ""
