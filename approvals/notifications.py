@@ -8,7 +8,7 @@ from approvals.models import Decision, RoundStatus, StageRun, StageStatus
 from approvals.policy import ApprovalPolicy
 from core.mail import mail_once
 from people.models import User
-from people.roles import COMMUNICATIONS_REVIEWER
+from posts.notifications import author_and_communications
 
 
 def deciders(stage_run: StageRun) -> list[User]:
@@ -55,14 +55,9 @@ def after_publication_told(*, decision_id: int, withdrawn: bool = False, takedow
         pk=decision_id
     )
     stage_run, post = decision.stage_run, decision.stage_run.round.post
-    people = (
-        User.objects.filter(Q(pk=post.author_id) | Q(groups__name=COMMUNICATIONS_REVIEWER), is_active=True)
-        .distinct()
-        .order_by("pk")
-    )
     return mail_once(
         key=f"after_publication:{stage_run.pk}",
-        recipients=people,
+        recipients=author_and_communications(post),
         template="approvals/email/after_publication",
         context={
             "decision": decision,

@@ -1,11 +1,20 @@
 """E-mails of posts: a post was blocked by a gate (the author and Communications can act)."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core.mail import mail_once
 from people.models import User
 from people.roles import COMMUNICATIONS_REVIEWER
 from posts.models import Post
+
+
+def author_and_communications(post: Post) -> QuerySet[User]:
+    """Return the active people who can act on a post that went wrong: its author and Communications."""
+    return (
+        User.objects.filter(Q(pk=post.author_id) | Q(groups__name=COMMUNICATIONS_REVIEWER), is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def post_blocked(*, post_id: int, reason: str, event: int = 0) -> int:
@@ -15,14 +24,9 @@ def post_blocked(*, post_id: int, reason: str, event: int = 0) -> int:
     """
     # A task queued before blocks carried their event has 0 here: one mail per post for those.
     post = Post.objects.select_related("campaign", "author").get(pk=post_id)
-    people = (
-        User.objects.filter(Q(pk=post.author_id) | Q(groups__name=COMMUNICATIONS_REVIEWER), is_active=True)
-        .distinct()
-        .order_by("pk")
-    )
     return mail_once(
         key=f"post_blocked:{post.pk}:{event}",
-        recipients=people,
+        recipients=author_and_communications(post),
         template="posts/email/post_blocked",
         context={"post": post, "reason": reason},
     )
