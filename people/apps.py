@@ -12,14 +12,15 @@ def _roles_sync_after_migrate(*, app_config: AppConfig, **kwargs: Any) -> None:
 
     from people.services import role_permissions_sync
 
-    # Receivers run in the order they connected, and this one connects before auth's, so the
-    # apps' permissions would not all exist yet (the last app's, django_q's, never reached the
-    # roles). Made for every app first, each sync sees the final set: the first gives the roles
-    # their permissions, later ones change (and audit) nothing unless people.roles changed.
+    # post_migrate comes once per app; the roles are synced once, at the last app's. Receivers run
+    # in the order they connected, and this one connects before auth's, so the apps' permissions
+    # are made here first: the sync sees the final set (the last app's, django_q's, included).
+    with_models = [config for config in global_apps.get_app_configs() if config.models_module is not None]
+    if app_config.label != with_models[-1].label:
+        return
     using, state = kwargs.get("using", "default"), kwargs.get("apps", global_apps)
-    for config in global_apps.get_app_configs():
-        if config.models_module is not None:
-            create_permissions(config, verbosity=0, using=using, apps=state)
+    for config in with_models:
+        create_permissions(config, verbosity=0, using=using, apps=state)
     role_permissions_sync()
 
 
