@@ -190,6 +190,18 @@ class Verdict(models.TextChoices):
     REJECT = "reject", _("Reject")
 
 
+class Confirmation(models.TextChoices):
+    """How the signer showed it was them when signing (from allauth's authentication records)."""
+
+    PASSWORD = "password", _("password")
+    TOTP = "totp", _("authenticator app code")
+    SECURITY_KEY = "webauthn", _("security key or passkey")
+    RECOVERY_CODE = "recovery_code", _("recovery code")
+    CODE = "code", _("code sent by e-mail")
+    SIGN_IN = "sign_in", _("recent sign-in")
+    NOT_RECORDED = "", _("not recorded")
+
+
 class DecisionQuerySet(models.QuerySet["Decision"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("Decisions are immutable.")
@@ -207,6 +219,14 @@ class Decision(models.Model):
     content_hash = models.CharField(_("content hash"), max_length=64)
     acknowledged_findings = models.JSONField(_("acknowledged findings"), default=list, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    # The signature's manifestation (21 CFR 11.50): who signed as they were named then, in which
+    # zone they signed (the time itself is created_at, in UTC), in which role, and how they confirmed.
+    signer_name = models.CharField(_("printed name"), max_length=300, blank=True)
+    signer_time_zone = models.CharField(_("signer's time zone"), max_length=64, blank=True)
+    signer_role = models.CharField(_("signed as"), max_length=150, blank=True)
+    confirmation = models.CharField(
+        _("confirmed by"), max_length=20, choices=Confirmation.choices, default=Confirmation.NOT_RECORDED, blank=True
+    )
 
     objects = DecisionQuerySet.as_manager()
 

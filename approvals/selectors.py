@@ -5,6 +5,7 @@ Every query count here is independent of how many posts the system holds.
 
 import datetime as dt
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -30,6 +31,7 @@ from approvals.models import (
 )
 from approvals.policy import APPROVE, CHANGE_CHAIN, ApprovalPolicy, open_stage_runs
 from approvals.services import chain_for_post, findings_keyed
+from approvals.signatures import Signature, signature_of
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
 from people.models import User
@@ -191,6 +193,7 @@ class StageLine:
     is_current: bool
     is_overdue: bool
     decisions: list[Decision]
+    signatures: list[Signature] = field(default_factory=list)
 
     @property
     def turnaround_text(self) -> str:
@@ -245,7 +248,8 @@ class ReviewOverview:
         return ([self.latest_round] if self.latest_round else []) + self.earlier_rounds
 
 
-def _stage_line(run: StageRun, *, now: dt.datetime) -> StageLine:
+def _stage_line(run: StageRun, *, now: dt.datetime, current_hash: str) -> StageLine:
+    decisions = list(run.decisions.all())
     return StageLine(
         stage=run.stage,
         run=run,
@@ -258,7 +262,8 @@ def _stage_line(run: StageRun, *, now: dt.datetime) -> StageLine:
             or (run.round.status == RoundStatus.APPROVED and run.stage.after_publication)
         ),
         is_overdue=run.status == StageStatus.IN_PROGRESS and run.deadline is not None and run.deadline < now,
-        decisions=list(run.decisions.all()),
+        decisions=decisions,
+        signatures=[signature_of(decision, current_hash=current_hash) for decision in decisions],
     )
 
 
@@ -296,7 +301,11 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
     """Return what the review panel and page show of ``post`` to ``user``; query count is fixed."""
     now = timezone.now()
     rounds = rounds_for_post(post=post)
-    views = [RoundView(round=r, stages=[_stage_line(run, now=now) for run in r.stage_runs.all()]) for r in rounds]
+    current_hash = post.content_hash
+    views = [
+        RoundView(round=r, stages=[_stage_line(run, now=now, current_hash=current_hash) for run in r.stage_runs.all()])
+        for r in rounds
+    ]
     latest = views[0] if views else None
     # The stage the decision form is for: the current one of the open round, or one after publication
     # (a published crisis post) still open in the approved round; the user's own when there are several.
@@ -352,7 +361,8 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         post_overdue=post_is_overdue(post, now=now),
     )
     if with_timeline:
-        overview.timeline = timeline_for_post(post=post)
+        signatures = [signature for view in views for line in view.stages for signature in line.signatures]
+        overview.timeline = timeline_for_post(post=post, signatures=signatures)
     return overview
 
 
@@ -489,6 +499,9 @@ EVENT_LABELS = {
 }
 
 
+DECISION_ACTIONS = frozenset({"review.approve", "review.request_changes", "review.reject"})
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     event: AuditEvent
@@ -496,6 +509,7 @@ class TimelineEntry:
     label: str
     details: list[str]
     comment: str
+    signature: Signature | None = None
 
 
 def _when(value: str | dt.datetime | None) -> str:
@@ -531,7 +545,7 @@ def _details(event: AuditEvent) -> tuple[list[str], str]:
             _("Chain %(chain)s, revision %(revision)s")
             % {"chain": changes.get("chain", ""), "revision": changes.get("revision", "")}
         )
-    elif event.action in {"review.approve", "review.request_changes", "review.reject"}:
+    elif event.action in DECISION_ACTIONS:
         details.append(str(changes.get("stage", "")))
         comment = str(changes.get("comment") or "")
     elif event.action == "review.post_chain_set":
@@ -539,12 +553,28 @@ def _details(event: AuditEvent) -> tuple[list[str], str]:
     return details, comment
 
 
-def timeline_for_post(*, post: Post) -> list[TimelineEntry]:
+def _signature_for_event(event: AuditEvent, signatures: dict[Any, Signature]) -> Signature | None:
+    """Return the signature a decision's event records: by the decision's id, or (events written
+    before they named it) by round, stage and reviewer, who decide a stage of a round once."""
+    if event.action not in DECISION_ACTIONS:
+        return None
+    changes = event.changes or {}
+    found = signatures.get(("pk", changes.get("decision")))
+    return found or signatures.get((changes.get("round"), changes.get("stage"), event.actor_id))
+
+
+def timeline_for_post(*, post: Post, signatures: Iterable[Signature] = ()) -> list[TimelineEntry]:
     """Return the post's history from the audit trail, oldest first (one query).
 
     Every review event (rounds, decisions) is recorded on the post itself, so one object's
-    events tell the whole story.
+    events tell the whole story. A decision's event carries its signature when ``signatures``
+    (built from the decisions already loaded) holds it.
     """
+    by_key: dict[Any, Signature] = {}
+    for signature in signatures:
+        decision = signature.decision
+        by_key[("pk", decision.pk)] = signature
+        by_key[(decision.stage_run.round_id, decision.stage_run.stage.name, decision.reviewer_id)] = signature
     entries = []
     for event in events_for_object(obj=post):
         details, comment = _details(event)
@@ -555,6 +585,7 @@ def timeline_for_post(*, post: Post) -> list[TimelineEntry]:
                 label=str(EVENT_LABELS.get(event.action, event.action)),
                 details=details,
                 comment=comment,
+                signature=_signature_for_event(event, by_key),
             )
         )
     return entries

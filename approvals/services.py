@@ -10,13 +10,14 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from approvals.models import (
     ApprovalRule,
     CampaignChain,
+    Confirmation,
     Decision,
     PostChain,
     ReviewChain,
@@ -28,6 +29,7 @@ from approvals.models import (
     Verdict,
 )
 from approvals.policy import CHANGE_CHAIN, SUBMIT, ApprovalPolicy
+from approvals.signatures import meaning_of, printed_name, signed_as
 from approvals.states import (
     ROUND_CLOSES_STAGES,
     STAGE_OPEN,
@@ -272,11 +274,13 @@ def decision_record(
     comment: str = "",
     acknowledged: Iterable[str] = (),
     expected_version: int | None = None,
+    confirmation: str = Confirmation.NOT_RECORDED,
 ) -> Decision:
-    """Record one reviewer's verdict; advance, send back, end or finish the round.
+    """Record one reviewer's verdict as their signature; advance, send back, end or finish the round.
 
     With ``expected_version`` (the post's version the decision form was opened on) a decision
     on a post that changed since (a new revision, another reviewer's decision) is refused.
+    ``confirmation`` says how the reviewer showed it was them (`approvals.signatures.confirmation_of`).
     """
     post = post_lock(stage_run.round.post_id)
     stage_run = row_lock(StageRun, stage_run.pk, related=("round", "stage__group"))
@@ -287,6 +291,8 @@ def decision_record(
         raise PermissionDenied(str(REFUSALS[refusal]))
     if verdict not in Verdict.values:
         raise ValidationError(_("Choose approve, request changes or reject."))
+    if confirmation not in Confirmation.values:
+        raise ValueError(f"Unknown confirmation {confirmation!r}.")
     comment = comment.strip()
     if text_problem(comment):
         raise ValidationError({"comment": unstorable_error().messages})
@@ -309,13 +315,30 @@ def decision_record(
         comment=comment,
         content_hash=stage_run.round.content_hash,
         acknowledged_findings=acknowledged,
+        signer_name=printed_name(reviewer)[:300],  # a first and a last name of 150 each, and a space
+        signer_time_zone=reviewer.time_zone,
+        signer_role=signed_as(stage_run),
+        confirmation=confirmation,
     )
+    # The trail is read by auditors in any language: the meaning is kept in the site's own.
+    with translation.override(settings.LANGUAGE_CODE):
+        meaning = meaning_of(verdict=verdict, role=decision.signer_role)
     event_record(
         actor=reviewer,
         action=f"review.{verdict}",
         obj=post,
         content_hash=decision.content_hash,
-        changes={"stage": stage_run.stage.name, "round": stage_run.round_id, "comment": comment},
+        changes={
+            "stage": stage_run.stage.name,
+            "round": stage_run.round_id,
+            "comment": comment,
+            "decision": decision.pk,
+            "meaning": meaning,
+            "printed_name": decision.signer_name,
+            "signed_as": decision.signer_role,
+            "time_zone": decision.signer_time_zone,
+            "confirmation": decision.confirmation,
+        },
     )
     _round_advance(stage_run=stage_run, post=post, decision=decision)
     return decision

@@ -24,11 +24,12 @@ from approvals.selectors import (
     review_overview,
 )
 from approvals.services import REFUSALS, decision_record, decision_version_check, post_chain_set, round_submit
+from approvals.signatures import confirmation_of
 from audit.versions import StaleVersion, version_of, version_parse
 from consent.policy import VIEW_DOCUMENT, ConsentPolicy
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
-from people.twofactor import sensitive_view
+from people.twofactor import ensure_recently_authenticated, sensitive_view
 from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
@@ -139,7 +140,7 @@ def submit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """Record Approve, Request changes or Reject on the post's open stage.
+    """Record Approve, Request changes or Reject on the post's open stage, signed by the reviewer.
 
     A decision on a post changed since the form was opened (a new revision, another
     reviewer's decision) is refused with 409 and the review page as it is now.
@@ -175,6 +176,10 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if seen_hash and seen_hash != post.content_hash:
         messages.error(request, str(REFUSALS["stale"]))
         return _back(request, post)
+    # A decision is an electronic signature: it asks for the password (or a second factor) again
+    # unless the reviewer signed in or confirmed a moment ago. allauth's middleware shows the
+    # confirm-it's-you page and then sends this same POST again.
+    ensure_recently_authenticated(request)
     verdict = request.POST.get("verdict", "")
     with service_action(request, conflict=(StaleVersion, answer_stale)) as call:
         decision_record(
@@ -184,6 +189,7 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             comment=request.POST.get("comment", ""),
             acknowledged=request.POST.getlist("acknowledged"),
             expected_version=expected,
+            confirmation=confirmation_of(request),
         )
     if call.response is not None:
         return call.response
