@@ -277,7 +277,18 @@ class ReviewRoundAdmin(ReadOnlyAdmin[ReviewRound]):
 
 class DecisionInline(ReadOnlyInline[Decision, StageRun]):
     model = Decision
-    fields = ("reviewer", "verdict", "comment", "acknowledged_findings", "content_hash", "created_at")
+    fields = (
+        "reviewer",
+        "signer_name",
+        "signer_role",
+        "verdict",
+        "comment",
+        "acknowledged_findings",
+        "content_hash",
+        "created_at",
+        "signer_time_zone",
+        "confirmation",
+    )
     readonly_fields = fields
 
 
@@ -292,10 +303,10 @@ class StageRunAdmin(ReadOnlyAdmin[StageRun]):
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdmin[Decision]):
-    list_display = ("created_at", "post", "stage", "reviewer", "verdict", "short_hash")
+    list_display = ("created_at", "post", "stage", "reviewer", "signer_name", "verdict", "short_hash")
     list_filter = ("verdict", "stage_run__stage__group")
     list_select_related = ("stage_run__round__post", "stage_run__stage", "reviewer")
-    search_fields = ("comment", "reviewer__username", "stage_run__round__post__title", "content_hash")
+    search_fields = ("comment", "reviewer__username", "signer_name", "stage_run__round__post__title", "content_hash")
     date_hierarchy = "created_at"
     raw_id_fields = ("stage_run",)
 

@@ -58,3 +58,31 @@ def test_mails_recorded_in_approvals_are_still_recorded_after_the_ledger_moved_t
     mail.outbox.clear()
     assert stage_reached(stage_run_id=run.pk) == 0
     assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_decisions_made_before_signatures_are_signed_with_the_reviewers_name_zone_and_stage_role(
+    submitted_post: Any, reviewers: dict[str, Any]
+) -> None:
+    from approvals.models import Confirmation, Decision, Verdict
+    from approvals.services import decision_record
+
+    medical = reviewers["medical"]
+    medical.first_name, medical.last_name, medical.time_zone = "Zoë", "Müller-Ağaoğlu", "Asia/Kolkata"
+    medical.save()
+    run = current_stage_run(post=submitted_post)
+    assert run is not None
+    made = decision_record(stage_run=run, reviewer=medical, verdict=Verdict.APPROVE, confirmation=Confirmation.TOTP)
+    executor = MigrationExecutor(connection)
+    # Whatever the migration follows once it is chained with others: its own dependencies.
+    before = executor.loader.get_migration("approvals", "0005_decision_signature").dependencies
+    old = _migrate([("approvals", name) for app, name in before if app == "approvals"])
+    assert "signer_name" not in {field.name for field in old.get_model("approvals", "Decision")._meta.fields}
+
+    _migrate()
+
+    decision = Decision.objects.get(pk=made.pk)
+    assert decision.signer_name == "Zoë Müller-Ağaoğlu"
+    assert decision.signer_time_zone == "Asia/Kolkata"
+    assert decision.signer_role == "Medical reviewer"
+    assert decision.confirmation == Confirmation.NOT_RECORDED  # not known for decisions made before
