@@ -12,6 +12,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from allauth.account.internal.flows.login import get_authentication_records
 from django.conf import settings
 from django.http import HttpRequest
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from approvals.models import Confirmation, Decision, StageRun, Verdict
 from people.models import User
+from people.twofactor import recently_authenticated
 
 SHORT_HASH = 12
 
@@ -73,6 +75,19 @@ def confirmation_of(request: HttpRequest) -> Confirmation:
     if method == "code":
         return Confirmation.CODE
     return Confirmation.SIGN_IN
+
+
+def must_sign_in_again(request: HttpRequest) -> bool:
+    """True when signing needs a fresh confirmation that the user has no way to give but signing in again.
+
+    People who sign in by single sign-on have no password here; without a second factor they
+    cannot confirm it's them, only sign in at their provider again (which counts as recent).
+    """
+    return (
+        settings.ROUNDS_REAUTHENTICATION_REQUIRED
+        and not recently_authenticated(request)
+        and not get_adapter().get_reauthentication_methods(request.user)
+    )
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ service errors come back to the user as messages, never as a half-done change.
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.models import ReviewChain, Verdict
@@ -24,7 +26,7 @@ from approvals.selectors import (
     review_overview,
 )
 from approvals.services import REFUSALS, decision_record, decision_version_check, post_chain_set, round_submit
-from approvals.signatures import confirmation_of
+from approvals.signatures import confirmation_of, must_sign_in_again
 from audit.versions import StaleVersion, version_of, version_parse
 from consent.policy import VIEW_DOCUMENT, ConsentPolicy
 from core.web import safe_next, service_action
@@ -179,6 +181,29 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     # A decision is an electronic signature: it asks for the password (or a second factor) again
     # unless the reviewer signed in or confirmed a moment ago. allauth's middleware shows the
     # confirm-it's-you page and then sends this same POST again.
+    if must_sign_in_again(request):
+        minutes = max(1, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT // 60)
+        messages.error(
+            request,
+            ngettext(
+                "To sign a decision, sign out and sign in again, then decide within %(minutes)s minute.",
+                "To sign a decision, sign out and sign in again, then decide within %(minutes)s minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+        )
+        decision_input = {
+            "verdict": request.POST.get("verdict", ""),
+            "comment": request.POST.get("comment", ""),
+            "acknowledged": request.POST.getlist("acknowledged"),
+        }
+        return _review_page(
+            request,
+            post,
+            version=version_of(model=Post, pk=pk) if expected is None else expected,
+            next_url=_back(request, post).url,
+            decision_input=decision_input,
+        )
     ensure_recently_authenticated(request)
     verdict = request.POST.get("verdict", "")
     with service_action(request, conflict=(StaleVersion, answer_stale)) as call:

@@ -316,3 +316,18 @@ def test_a_reviewer_with_an_authenticator_app_may_confirm_with_a_code(
         response = client.post(confirm, {"code": totp_code(secret), "next": url})
         assert response.status_code == 302, response.content
     assert Decision.objects.get().confirmation == Confirmation.TOTP
+
+
+def test_a_reviewer_who_signs_in_by_single_sign_on_without_a_second_factor_is_told_to_sign_in_again(
+    strong_auth: None, submitted_post: Post, medical: Any
+) -> None:
+    medical.set_unusable_password()  # as people.services makes single sign-on accounts
+    medical.save()
+    client = Client()
+    client.force_login(medical)
+    response = decide(client, submitted_post, Verdict.REJECT, comment="Keine Patientendaten zeigen.")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "To sign a decision, sign out and sign in again, then decide within 5 minutes." in page
+    assert "Keine Patientendaten zeigen." in page  # the comment is kept in the form
+    assert not Decision.objects.exists()
