@@ -303,3 +303,24 @@ def test_bad_input_is_refused_with_a_clear_error_and_nothing_changes(
 def test_an_unknown_anchor_value_is_refused(value: str) -> None:
     with pytest.raises(ValidationError):
         anchor_parse(value)
+
+
+def test_governance_sets_the_blocking_requirement_on_a_stage_in_the_chain_admin(governance: Any) -> None:
+    from django.urls import reverse
+
+    from approvals.models import ReviewChain
+    from tests.approvals.test_admin import admin_client, chain_form
+
+    chain = ReviewChain.objects.get(name="Standard")
+    url = reverse("admin:approvals_reviewchain_change", args=[chain.pk])
+    assert 'name="stages-0-blocking_comments_resolved"' in admin_client(governance).get(url).content.decode()
+    response = admin_client(governance).post(url, chain_form(chain, {1: {"blocking_comments_resolved": "on"}}))
+    assert response.status_code == 302
+    assert list(chain.stages.order_by("position").values_list("blocking_comments_resolved", flat=True)) == [
+        True,
+        False,
+        False,
+    ]
+    event = AuditEvent.objects.for_object(chain).get()
+    before, after = event.changes["stages"]
+    assert (before[0]["blocking_comments_resolved"], after[0]["blocking_comments_resolved"]) == (False, True)
