@@ -7,6 +7,7 @@ must not make an editor's or a reviewer's open form stale).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -74,9 +75,13 @@ def _text_clean(text: str, *, field: str, required: str) -> str:
     return text
 
 
+def _content(post: Post) -> dict[str, Any]:
+    return post.current_revision.content if post.current_revision is not None else {}
+
+
 def _anchored_text(*, post: Post, anchor: AnchorSpec) -> str:
     """Return the current text the anchor's quote must stand in; raises ValidationError for a bad anchor."""
-    content = post.current_revision.content if post.current_revision is not None else {}
+    content = _content(post)
     if anchor.kind == AnchorKind.BODY:
         return str(content.get("body") or "")
     for target in content.get("targets") or []:
@@ -103,10 +108,7 @@ def comment_add(*, post: Post, actor: User, anchor: AnchorSpec, text: str, block
     text = _text_clean(text, field="text", required=_("Write what the comment says."))
     fields: dict[str, object] = {}
     if anchor.kind == AnchorKind.MEDIA:
-        checksums = [
-            item.get("checksum")
-            for item in (post.current_revision.content if post.current_revision else {}).get("media") or []
-        ]
+        checksums = [item.get("checksum") for item in _content(post).get("media") or []]
         if anchor.media_checksum not in checksums:
             raise ValidationError({"anchor": _("That image is no longer in the post.")})
         fields = {"media_checksum": anchor.media_checksum}
