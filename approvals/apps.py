@@ -21,12 +21,13 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         from approvals import services  # noqa: F401  (connects the review-restart receiver)
-        from approvals.panels import review_panel
+        from approvals.panels import editor_comments_panel, review_panel
         from approvals.policy import stage_reviewer_may_read_document
         from consent.policy import document_access_register
-        from posts.panels import panel_register
+        from posts.panels import editor_panel_register, panel_register
 
         panel_register("review", review_panel)
+        editor_panel_register("review_comments", editor_comments_panel)
         document_access_register("approvals.deciding_stage", stage_reviewer_may_read_document)
 
         post_migrate.connect(_default_chains_ensure, sender=self, dispatch_uid="approvals.default_chains")

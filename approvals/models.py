@@ -5,10 +5,10 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from posts.models import Campaign, Post, Revision
+from posts.models import Account, Campaign, Post, Revision
 
 
 class ReviewChain(models.Model):
@@ -63,6 +63,11 @@ class ReviewStage(models.Model):
         _("reviews after publishing"),
         default=False,
         help_text=_("Expedited chains only: this stage reviews within its turnaround after the post went out."),
+    )
+    blocking_comments_resolved = models.BooleanField(
+        _("blocking comments must be resolved"),
+        default=False,
+        help_text=_("Approving needs every blocking comment this stage's reviewers raised on the post resolved."),
     )
 
     class Meta:
@@ -248,3 +253,125 @@ class Decision(models.Model):
         if self.pk is not None:
             raise TypeError("Decisions are immutable.")
         super().save(*args, **kwargs)
+
+
+class AnchorKind(models.TextChoices):
+    BODY = "body", _("Text")
+    MEDIA = "media", _("Image")
+    TARGET = "target", _("Text for one account")
+
+
+class ReviewComment(models.Model):
+    """A thread's first comment, anchored to a passage of the text, an image or one account's own text.
+
+    The anchor is kept as the reviewer saw it on ``revision`` (a quote with a little context either
+    side and its offsets, after the W3C Web Annotation TextQuoteSelector); where the passage stands
+    in later revisions is found on read (`approvals.comments.anchor_locate`), never stored.
+    """
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="review_comments")
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("written on revision"), on_delete=models.PROTECT, related_name="review_comments"
+    )
+    group = models.ForeignKey(
+        Group,
+        verbose_name=_("raised for"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="review_comments",
+        help_text=_("The review group its author raised it for; empty for an editor's comment."),
+    )
+    anchor_kind = models.CharField(_("anchored to"), max_length=10, choices=AnchorKind.choices)
+    media_checksum = models.CharField(_("image checksum"), max_length=64, blank=True)
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="review_comments",
+    )
+    quote = models.TextField(_("quoted passage"), blank=True)
+    prefix = models.CharField(_("text before the passage"), max_length=64, blank=True)
+    suffix = models.CharField(_("text after the passage"), max_length=64, blank=True)
+    start = models.PositiveIntegerField(_("start offset"), default=0)
+    end = models.PositiveIntegerField(_("end offset"), default=0)
+    text = models.TextField(_("comment"))
+    blocking = models.BooleanField(_("blocking"), default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="review_comments"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("review comment")
+        verbose_name_plural = _("review comments")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["post", "resolved_at"], name="reviewcomment_post_open_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(anchor_kind__in=AnchorKind.values), name="reviewcomment_kind_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(anchor_kind=AnchorKind.BODY, media_checksum="", account__isnull=True)
+                    | Q(anchor_kind=AnchorKind.MEDIA, account__isnull=True) & ~Q(media_checksum="")
+                    | Q(anchor_kind=AnchorKind.TARGET, media_checksum="", account__isnull=False)
+                ),
+                name="reviewcomment_anchor_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(anchor_kind=AnchorKind.MEDIA) | ~Q(quote=""), name="reviewcomment_text_anchor_quoted"
+            ),
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="reviewcomment_offsets_ordered"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolved_by__isnull=True)
+                | Q(resolved_at__isnull=False, resolved_by__isnull=False),
+                name="reviewcomment_resolved_by_and_at",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="reviewcomment_text_not_empty"),
+            # Who resolves a blocking comment depends on the group it was raised for.
+            models.CheckConstraint(
+                condition=Q(blocking=False) | Q(group__isnull=False), name="reviewcomment_blocking_has_group"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} · {self.quote[:40] or self.get_anchor_kind_display()}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class ReviewCommentReply(models.Model):
+    """One answer in a comment's thread."""
+
+    comment = models.ForeignKey(
+        ReviewComment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="review_comment_replies",
+    )
+    text = models.TextField(_("reply"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reply to a review comment")
+        verbose_name_plural = _("replies to review comments")
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="reviewcommentreply_text_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.author} · {self.text[:40]}"

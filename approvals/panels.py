@@ -1,7 +1,8 @@
-"""The review block on the post detail page (registered with posts.panels in ``AppConfig.ready``)."""
+"""The review block on the post detail page and the open comments beside the editor (posts.panels)."""
 
 from django.http import HttpRequest
 
+from approvals.comment_selectors import review_comments
 from approvals.selectors import review_overview
 from audit.versions import version_of
 from posts.models import Post
@@ -17,4 +18,16 @@ def review_panel(request: HttpRequest, post: Post) -> Panel:
         template_name="approvals/review_panel.html",
         order=10,
         context={"overview": overview, "post": post, "version": version, "next": request.get_full_path()},
+    )
+
+
+def editor_comments_panel(request: HttpRequest, post: Post) -> Panel | None:
+    """Return the open review comments beside the editor, with their quotes (None when there are none)."""
+    comments = review_comments(user=request.user, post=post, open_only=True)
+    if not comments.visible or not comments.threads:
+        return None
+    return Panel(
+        template_name="approvals/_editor_comments.html",
+        order=10,
+        context={"comments": comments, "post": post, "next": request.get_full_path()},
     )

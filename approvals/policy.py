@@ -5,7 +5,7 @@ from functools import cached_property
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q
 
-from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, StageStatus
+from approvals.models import Decision, ReviewComment, ReviewRound, ReviewStage, RoundStatus, StageRun, StageStatus
 from consent.models import ConsentRecord
 from people.models import User
 from posts.models import Post, PostStatus, Revision
@@ -169,3 +169,82 @@ def open_stage_runs(*, post: Post) -> list[StageRun]:
 
 def open_round(*, post: Post) -> ReviewRound | None:
     return ReviewRound.objects.filter(post=post, status=RoundStatus.IN_PROGRESS).first()
+
+
+# Review comments ------------------------------------------------------------------------------
+
+VIEW_COMMENTS = "view_comments"
+COMMENT = "comment"
+REPLY = "reply"
+MARK_BLOCKING = "mark_blocking"
+RESOLVE = "resolve"
+REOPEN = "reopen"
+
+
+class CommentPolicy:
+    """Who comments on a post's content, replies, marks a comment blocking, resolves and reopens it.
+
+    Reviewers (members of a group some active chain's stage is decided by) who see the post start
+    threads, and mark them blocking; the post's editors (its campaign's team) reply. A thread is
+    resolved (or reopened) by its author or by a member of the review group it was raised for; an
+    editor may resolve a comment that does not block, never one that does: the reviewers, not the
+    team whose work they check, say when a blocking concern is settled.
+    """
+
+    def __init__(self, user: User | AnonymousUser) -> None:
+        self.user = user
+        self.approvals = ApprovalPolicy(user)
+
+    @cached_property
+    def reviewer_group_ids(self) -> frozenset[int]:
+        """Return the user's groups that decide a stage of some active chain."""
+        if not self.approvals.group_ids:
+            return frozenset()
+        return frozenset(
+            ReviewStage.objects.filter(chain__active=True, group_id__in=self.approvals.group_ids)
+            .values_list("group_id", flat=True)
+            .distinct()
+        )
+
+    def _sees(self, post: Post) -> bool:
+        user = self.user
+        return bool(
+            user.is_authenticated and user.is_active and post.campaign_id in self.approvals.visible_campaign_ids
+        )
+
+    def _edits(self, post: Post) -> bool:
+        return post.campaign_id in self.approvals.posts.editable_campaign_ids
+
+    def actions(self, post: Post) -> frozenset[str]:
+        """Return what this user may do with ``post``'s comments: view_comments, comment, reply, mark_blocking."""
+        if not self._sees(post):
+            return frozenset()
+        actions = {VIEW_COMMENTS}
+        if self.reviewer_group_ids:
+            actions |= {COMMENT, REPLY, MARK_BLOCKING}
+        if self._edits(post):
+            actions.add(REPLY)
+        return frozenset(actions)
+
+    def group_for(self, post: Post, *, open_group_ids: tuple[int, ...] = ()) -> int | None:
+        """Return the review group a new comment of this user is raised for: the open stage's if theirs."""
+        mine = self.reviewer_group_ids
+        for group_id in open_group_ids:
+            if group_id in mine:
+                return group_id
+        return min(mine) if mine else None
+
+    def comment_actions(self, comment: ReviewComment, post: Post) -> frozenset[str]:
+        """Return what this user may do with one thread of ``post``: reply, resolve or reopen, mark_blocking."""
+        on_post = self.actions(post)
+        if VIEW_COMMENTS not in on_post:
+            return frozenset()
+        actions = {VIEW_COMMENTS} | (on_post & {REPLY})
+        own = comment.author_id == self.user.pk
+        colleague = comment.group_id is not None and comment.group_id in self.reviewer_group_ids
+        settles = own or colleague or (not comment.blocking and self._edits(post))
+        if settles:
+            actions.add(REOPEN if comment.resolved_at is not None else RESOLVE)
+        if (own or colleague) and MARK_BLOCKING in on_post and comment.resolved_at is None:
+            actions.add(MARK_BLOCKING)
+        return frozenset(actions)

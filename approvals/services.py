@@ -12,7 +12,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from approvals.models import (
     ApprovalRule,
@@ -21,6 +21,7 @@ from approvals.models import (
     Decision,
     PostChain,
     ReviewChain,
+    ReviewComment,
     ReviewRound,
     ReviewStage,
     RoundStatus,
@@ -308,6 +309,20 @@ def decision_record(
         missing = set(finding_keys(post=post)) - set(acknowledged)
         if missing:
             raise ValidationError(_("Acknowledge every finding before approving."), code="unacknowledged")
+    if verdict == Verdict.APPROVE and stage_run.stage.blocking_comments_resolved:
+        blocking = ReviewComment.objects.filter(
+            post=post, blocking=True, resolved_at__isnull=True, group_id=stage_run.stage.group_id
+        ).count()
+        if blocking:
+            raise ValidationError(
+                ngettext(
+                    "Resolve the blocking comment of this stage before approving (%(count)s open).",
+                    "Resolve the blocking comments of this stage before approving (%(count)s open).",
+                    blocking,
+                )
+                % {"count": blocking},
+                code="blocking_comments",
+            )
     decision = Decision.objects.create(
         stage_run=stage_run,
         reviewer=reviewer,
@@ -512,6 +527,7 @@ class StageSpec:
     turnaround: dt.timedelta = dt.timedelta(hours=48)
     must_acknowledge_findings: bool = False
     after_publication: bool = False
+    blocking_comments_resolved: bool = False
     stage: ReviewStage | None = None
 
 
@@ -524,6 +540,7 @@ STAGE_FIELDS = (
     "turnaround",
     "must_acknowledge_findings",
     "after_publication",
+    "blocking_comments_resolved",
 )
 
 
@@ -539,6 +556,7 @@ def stages_summary(stages: Iterable[ReviewStage]) -> list[dict[str, Any]]:
             "turnaround_hours": stage.turnaround.total_seconds() / 3600,
             "must_acknowledge_findings": stage.must_acknowledge_findings,
             "after_publication": stage.after_publication,
+            "blocking_comments_resolved": stage.blocking_comments_resolved,
         }
         for stage in sorted(stages, key=lambda stage: stage.position)
     ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import views
+from approvals import comment_views, views
 
 app_name = "approvals"
 
@@ -11,4 +11,9 @@ urlpatterns = [
     path("posts/<int:pk>/submit/", views.submit_view, name="submit"),
     path("posts/<int:pk>/decide/", views.decide_view, name="decide"),
     path("posts/<int:pk>/chain/", views.chain_view, name="chain"),
+    path("posts/<int:pk>/comments/", comment_views.comment_add_view, name="comment_add"),
+    path("comments/<int:pk>/reply/", comment_views.comment_reply_view, name="comment_reply"),
+    path("comments/<int:pk>/resolve/", comment_views.comment_resolve_view, name="comment_resolve"),
+    path("comments/<int:pk>/reopen/", comment_views.comment_reopen_view, name="comment_reopen"),
+    path("comments/<int:pk>/blocking/", comment_views.comment_blocking_view, name="comment_blocking"),
 ]

@@ -69,6 +69,25 @@ POST_ACTION = {
     "viewer": REFUSED,
     "superuser": OK,
 }
+# Review comments: who sees the post; reviewers comment, Governance, Viewers and superusers (no
+# reviewer group) are refused.
+COMMENTERS = {
+    "medical": (OK, NOT_FOUND),
+    "legal": (OK, NOT_FOUND),
+    "comms": (OK, NOT_FOUND),
+    "governance": REFUSED,
+    "viewer": REFUSED,
+    "superuser": REFUSED,
+}
+SETTLERS = {
+    "editor": (OK, NOT_FOUND),
+    "medical": (OK, NOT_FOUND),
+    "legal": (REFUSED, NOT_FOUND),
+    "comms": (REFUSED, NOT_FOUND),
+    "governance": REFUSED,
+    "viewer": REFUSED,
+    "superuser": OK,
+}
 REGISTRY = {"consent": OK, "superuser": OK}
 IMPORTERS = {"editor": OK, "superuser": OK}
 OWN_PLAN = (OK, NOT_FOUND)
@@ -128,6 +147,16 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
         governance=REFUSED,
         viewer=REFUSED,
         superuser=REFUSED,
+    ),
+    # Review comments: the campaign's reviewers start threads; its editors reply, and resolve those
+    # that do not block (the one asked about); its author (the Medical reviewer) or their group too.
+    "approvals:comment_add": row(NOT_FOUND, **COMMENTERS, editor=(REFUSED, NOT_FOUND)),
+    "approvals:comment_reply": row(NOT_FOUND, **(COMMENTERS | {"editor": (OK, NOT_FOUND), "superuser": OK})),
+    "approvals:comment_resolve": row(NOT_FOUND, **SETTLERS),
+    "approvals:comment_reopen": row(NOT_FOUND, **SETTLERS),
+    "approvals:comment_blocking": row(
+        NOT_FOUND,
+        **(COMMENTERS | {"legal": (REFUSED, NOT_FOUND), "comms": (REFUSED, NOT_FOUND), "editor": (REFUSED, NOT_FOUND)}),
     ),
     "approvals:chain": row(
         NOT_FOUND,

@@ -16,7 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.models import ReviewChain, Verdict
+from approvals.comments import AnchorSpec, comment_add, comment_resolve
+from approvals.models import AnchorKind, ReviewChain, ReviewComment, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, round_submit
 from consent.models import ConsentRecord, Subject
@@ -73,6 +74,8 @@ class Side:
     scheduled: Post
     failed: Publication
     takedown: TakedownItem
+    comment: ReviewComment | None = None  # open, not blocking, by the side's Medical reviewer, on at_stage["medical"]
+    resolved_comment: ReviewComment | None = None  # the same, resolved
 
 
 @dataclass
@@ -175,6 +178,16 @@ def _side(
         round_submit(post=waiting, actor=owner)
         waiting.refresh_from_db()
         at_stage[name] = _approve(waiting, *before)
+    comments = [
+        comment_add(
+            post=at_stage["medical"],
+            actor=medical,
+            anchor=AnchorSpec(kind=AnchorKind.BODY, quote="saves lives"),
+            text="Source?",
+        )
+        for _ in range(2)
+    ]
+    comment_resolve(comment=comments[1], actor=medical)
 
     def approved_post(title: str) -> Post:
         made = post(title)
@@ -206,6 +219,8 @@ def _side(
         scheduled=scheduled,
         failed=publication,
         takedown=TakedownItem.objects.get(post=out),
+        comment=comments[0],
+        resolved_comment=comments[1],
     )
 
 

@@ -326,6 +326,13 @@ FORMS = [
         texts=("language", "time_zone"),
     ),
     FormCase(
+        "review-comment",
+        "medical",
+        lambda w: reverse("approvals:comment_add", args=[w.in_review.pk]),
+        lambda w: {"anchor": "body", "quote": "Grippeimpfung", "text": "Quelle für die Wirksamkeit?"},
+        texts=("quote", "text"),
+    ),
+    FormCase(
         "plan-export",
         "editor",
         lambda w: reverse("plans:export"),

@@ -219,6 +219,43 @@ def _decide(world: World, role: str, side: Side) -> Call:
     return post("approvals:decide", waiting.pk, data=data, obj=run, writes=True)
 
 
+@asks("approvals:comment_add")
+def _comment_add(world: World, role: str, side: Side) -> Call:
+    post_ = side.at_stage["medical"]
+    data = {"anchor": "body", "quote": "Wash your hands", "text": "Matrix: is this right?"}
+    return post("approvals:comment_add", post_.pk, data=data, obj=post_, writes=True)
+
+
+def _comment(side: Side, *, resolved: bool = False) -> Any:
+    comment = side.resolved_comment if resolved else side.comment
+    assert comment is not None
+    return comment
+
+
+@asks("approvals:comment_reply")
+def _comment_reply(world: World, role: str, side: Side) -> Call:
+    comment = _comment(side)
+    return post("approvals:comment_reply", comment.pk, data={"text": "Matrix reply"}, obj=comment, writes=True)
+
+
+@asks("approvals:comment_resolve")
+def _comment_resolve(world: World, role: str, side: Side) -> Call:
+    comment = _comment(side)
+    return post("approvals:comment_resolve", comment.pk, obj=comment, writes=True)
+
+
+@asks("approvals:comment_reopen")
+def _comment_reopen(world: World, role: str, side: Side) -> Call:
+    comment = _comment(side, resolved=True)
+    return post("approvals:comment_reopen", comment.pk, obj=comment, writes=True)
+
+
+@asks("approvals:comment_blocking")
+def _comment_blocking(world: World, role: str, side: Side) -> Call:
+    comment = _comment(side)
+    return post("approvals:comment_blocking", comment.pk, data={"blocking": "on"}, obj=comment, writes=True)
+
+
 @asks("approvals:chain")
 def _chain(world: World, role: str, side: Side) -> Call:
     assert world.chain is not None
