@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0004_notification_to_audit'),
+        ('approvals', '0005_decision_signature'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('posts', '0008_publishing_models_move_out'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
