@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from approvals.claims import claims_review
 from approvals.models import ReviewChain, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.selectors import (
@@ -90,6 +91,7 @@ def _review_page(
         "featured": featured,
         "readable_consent_ids": readable,
         "consent_problems": post_consent_problems(post=post),
+        "claims": claims_review(user=request.user, post=post),
         "version": version,
         "stale": stale,
         "decision_input": decision_input or {},
