@@ -24,6 +24,7 @@ from consent.services import SignerSpec, consent_record_create, consent_revoke, 
 from core.imaging import image_process
 from people import roles
 from people.models import User
+from posts.claims import claim_add
 from posts.models import Account, Campaign, Post, PostStatus
 from posts.services import (
     FeatureSpec,
@@ -73,6 +74,7 @@ class Side:
     scheduled: Post
     failed: Publication
     takedown: TakedownItem
+    claimed: Post  # waiting at the medical stage with a claim whose source is linked, not yet checked
 
 
 @dataclass
@@ -167,6 +169,17 @@ def _side(
     draft = post(
         "draft", media=[_picture()], featured=[FeatureSpec(subject=subject, consent=record, media_kinds=("story",))]
     )
+    claim_add(post=draft, actor=owner, passage="Wash your hands")
+    claimed = post("claimed")
+    claim_add(
+        post=claimed,
+        actor=owner,
+        passage="it saves lives",
+        source_kind="pmid",
+        source="31378231",
+        quote="Hand hygiene reduced infections.",
+    )
+    round_submit(post=claimed, actor=owner)
     medical, legal, comms = reviewers["medical"], reviewers["legal"], reviewers["comms"]
     at_stage = {}
     for name, before in (("medical", ()), ("legal", (medical,)), ("comms", (medical, legal))):
@@ -206,6 +219,7 @@ def _side(
         scheduled=scheduled,
         failed=publication,
         takedown=TakedownItem.objects.get(post=out),
+        claimed=claimed,
     )
 
 
