@@ -1,4 +1,4 @@
-"""Claims in a real browser: the editor marks a claim and links a DOI, the medical reviewer checks the source and approves."""
+"""Claims in a browser: the editor marks a claim and links a DOI, the medical reviewer checks it and approves."""
 
 import datetime as dt
 import importlib
@@ -70,7 +70,8 @@ def test_journey_editor_marks_a_claim_with_a_doi_medical_checks_the_source_and_a
     assert CLAIM in claims.locator(".claims-suggestions").inner_text()
     start = BODY.index(CLAIM)
     page.locator("#id_body").evaluate(
-        "(el, [start, end]) => { el.focus(); el.setSelectionRange(start, end); el.dispatchEvent(new Event('select')); }",
+        "(el, [start, end]) => {"
+        " el.focus(); el.setSelectionRange(start, end); el.dispatchEvent(new Event('select')); }",
         [start, start + len(CLAIM)],
     )
     new_claim = page.locator("[data-claim-new]")
