@@ -62,6 +62,18 @@ def _url_clean(value: str) -> str:
     return value
 
 
+def source_kind_guess(value: str) -> str:
+    """Return the kind of source ``value`` is written as (a web address, a DOI, a PubMed id), or ""."""
+    value = value.strip()
+    if _DOI.fullmatch(_DOI_PREFIX.sub("", value)):
+        return SourceKind.DOI
+    if _PMID.fullmatch(_PMID_PREFIX.sub("", value)):
+        return SourceKind.PMID
+    if re.match(r"https?://", value, re.I):
+        return SourceKind.URL
+    return ""
+
+
 def source_clean(*, kind: str, value: str) -> str:
     """Return the source in its stored form for ``kind``; ValidationError (on "source") if it is not one.
 

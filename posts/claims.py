@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from audit.services import event_record
 from core.inputs import text_storable
 from people.models import User
-from posts.claim_rules import detected_claims, source_clean
+from posts.claim_rules import detected_claims, source_clean, source_kind_guess
 from posts.content import claim_snapshot
 from posts.locks import post_lock
 from posts.models import CLAIM_PASSAGE_MAX, Claim, Post, SourceKind
@@ -40,6 +40,8 @@ def _source_fields(*, source_kind: str, source: str, quote: str) -> tuple[str, s
     text_storable(quote)
     if not source_kind and not source.strip() and not quote:
         return "", "", ""
+    # "No source yet" left chosen while a source was typed: the source says what it is.
+    source_kind = source_kind or source_kind_guess(source)
     value = source_clean(kind=source_kind, value=source)
     if not quote:
         raise ValidationError(

@@ -88,6 +88,29 @@ def test_bad_source_is_refused_with_a_clear_error_and_nothing_changes(
     assert state(post) == before
 
 
+@pytest.mark.parametrize(
+    ("typed", "kind", "stored"),
+    [
+        (f"https://doi.org/{DOI}", "doi", DOI),
+        ("PMID: 31378231", "pmid", "31378231"),
+        ("https://www.herzstiftung.de/infos-zu-herzerkrankungen", "url", None),
+    ],
+)
+def test_a_source_typed_without_its_kind_is_recognised(
+    typed: str, kind: str, stored: str | None, post: Post, editor: Any
+) -> None:
+    claim = claim_add(post=post, actor=editor, passage=CLAIM, source_kind="", source=typed, quote=QUOTE)
+    assert (claim.source_kind, claim.source) == (kind, stored or typed)
+
+
+def test_a_source_typed_without_its_kind_that_is_none_is_refused(post: Post, editor: Any) -> None:
+    before = state(post)
+    with pytest.raises(ValidationError) as refused:
+        claim_add(post=post, actor=editor, passage=CLAIM, source_kind="", source="Herzbericht 2024", quote=QUOTE)
+    assert refused.value.message_dict == {"source_kind": ["Choose a web address, a DOI or a PubMed id."]}
+    assert state(post) == before
+
+
 def test_a_source_needs_its_quoted_sentence(post: Post, editor: Any) -> None:
     before = state(post)
     with pytest.raises(ValidationError) as refused:
