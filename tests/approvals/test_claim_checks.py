@@ -209,3 +209,29 @@ def test_a_legal_reviewer_posting_source_checked_is_refused(
     response = client.post(reverse("approvals:claim_check", args=[post_with_claim.pk, claim.pk]), follow=True)
     assert "Only a reviewer who may now decide the medical stage checks sources." in response.content.decode()
     assert not ClaimCheck.objects.exists()
+
+
+def test_the_claims_block_reads_the_same_number_of_queries_for_1_or_10_claims(
+    editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any, reviewers: dict[str, Any]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals.claims import claims_review
+
+    sentences = [f"Studie {n}: Bewegung senkt das Risiko um {n} %." for n in range(1, 11)]
+    counts = []
+    for many in (1, 10):
+        post = post_factory(editor, review_campaign, body=" ".join(sentences), targets=[account_factory("facebook")])
+        for sentence in sentences[:many]:
+            claim_add(post=post, actor=editor, passage=sentence, source_kind="pmid", source="31378231", quote=QUOTE)
+        round_submit(post=post, actor=editor)
+        post.refresh_from_db()
+        for claim in post.claims.all():
+            claim_check_record(claim=claim, reviewer=reviewers["medical"])
+        claims_review(user=reviewers["medical2"], post=post)  # warm the per-process caches (content types)
+        with CaptureQueriesContext(connection) as queries:
+            review = claims_review(user=reviewers["medical2"], post=post)
+            assert [line.check is not None for line in review.lines] == [True] * many
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
