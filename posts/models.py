@@ -397,8 +397,9 @@ class Claim(models.Model):
         verbose_name = _("claim")
         verbose_name_plural = _("claims")
         ordering = ["post", "pk"]
+        # A passage is marked once per post: `posts.claims.claim_add` checks it under the post's lock.
+        # No unique index: a 2,000-character passage passes PostgreSQL's limit for a btree entry.
         constraints = [
-            models.UniqueConstraint(fields=["post", "passage"], name="claim_unique_passage"),
             models.CheckConstraint(condition=~Q(passage=""), name="claim_passage_not_empty"),
             models.CheckConstraint(
                 condition=Q(source_kind="", source="", quote="")
