@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.models import (
     CampaignChain,
+    ClaimCheck,
     Decision,
     PostChain,
     ReviewChain,
@@ -321,3 +322,18 @@ class DecisionAdmin(ReadOnlyAdmin[Decision]):
     @admin.display(description=_("content hash"))
     def short_hash(self, decision: Decision) -> str:
         return decision.content_hash[:12]
+
+
+@admin.register(ClaimCheck)
+class ClaimCheckAdmin(ReadOnlyAdmin[ClaimCheck]):
+    """The medical reviewers' "Source checked" marks (approvals.claims), each on one content hash."""
+
+    list_display = ("checked_at", "claim", "checked_by", "stage_run", "short_hash")
+    list_filter = ("stage_run__stage__chain",)
+    list_select_related = ("claim", "checked_by", "stage_run__round__post", "stage_run__stage")
+    search_fields = ("claim__passage", "claim__source", "checked_by__username", "content_hash")
+    raw_id_fields = ("claim", "stage_run")
+
+    @admin.display(description=_("content hash"))
+    def short_hash(self, check: ClaimCheck) -> str:
+        return check.content_hash[:12]

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from posts.models import Account, Campaign, Post, Revision
+from posts.models import Account, Campaign, Claim, Post, Revision
 
 
 class ReviewChain(models.Model):
@@ -58,6 +58,11 @@ class ReviewStage(models.Model):
         _("must acknowledge findings"),
         default=False,
         help_text=_("Approving needs a tick for every finding (Legal)."),
+    )
+    checks_claims = models.BooleanField(
+        _("checks claims"),
+        default=False,
+        help_text=_("Approving needs every claim's source checked by this stage's reviewer (Medical)."),
     )
     after_publication = models.BooleanField(
         _("reviews after publishing"),
@@ -375,3 +380,52 @@ class ReviewCommentReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} · {self.text[:40]}"
+
+
+class ClaimCheckQuerySet(models.QuerySet["ClaimCheck"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Source checks are immutable.")
+
+
+class ClaimCheck(models.Model):
+    """A medical reviewer's "source checked" on one claim of one content hash (approvals.claims).
+
+    It counts only while the post's content is the content it was made on: any new revision, even
+    one that leaves this claim as it was, needs the source checked again.
+    """
+
+    claim = models.ForeignKey(
+        Claim,
+        verbose_name=_("claim"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="checks",
+        help_text=_("Empty once the editor removed the claim; the digest still names what was checked."),
+    )
+    stage_run = models.ForeignKey(
+        StageRun, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="claim_checks"
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64, db_index=True)
+    claim_hash = models.CharField(_("claim hash"), max_length=64)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checked by"), on_delete=models.PROTECT, related_name="claim_checks"
+    )
+    checked_at = models.DateTimeField(_("checked"), auto_now_add=True)
+
+    objects = ClaimCheckQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("source check")
+        verbose_name_plural = _("source checks")
+        ordering = ["checked_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "content_hash"], name="claimcheck_one_per_content"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_hash[:12]} · {self.checked_by}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Source checks are immutable.")
+        super().save(*args, **kwargs)

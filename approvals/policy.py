@@ -17,6 +17,8 @@ APPROVE = "approve"
 REQUEST_CHANGES = "request_changes"
 REJECT = "reject"
 CHANGE_CHAIN = "change_chain"
+# Mark a claim's source checked: who may decide a stage that checks claims (approvals.claims).
+CHECK_SOURCES = "check_sources"
 DECIDE = frozenset({APPROVE, REQUEST_CHANGES, REJECT})
 
 SUBMITTABLE = frozenset({PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED})
@@ -112,6 +114,8 @@ class ApprovalPolicy:
         run = stage_run or self.stage_run_for(post)
         if run is not None and not self.decide_refusal(run):
             actions |= DECIDE
+            if run.stage.checks_claims:
+                actions.add(CHECK_SOURCES)
         return frozenset(actions)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from approvals.claims import claims_approval_problems
 from approvals.models import (
     ApprovalRule,
     CampaignChain,
@@ -305,6 +306,10 @@ def decision_record(
         consent = post_consent_problems(post=post)
         if consent:
             raise ValidationError([problem.message for problem in consent], code="consent")
+    if verdict == Verdict.APPROVE and stage_run.stage.checks_claims:
+        claims = claims_approval_problems(post=post)
+        if claims:
+            raise ValidationError(claims, code="claims_unchecked")
     if verdict == Verdict.APPROVE and stage_run.stage.must_acknowledge_findings:
         missing = set(finding_keys(post=post)) - set(acknowledged)
         if missing:
@@ -526,6 +531,7 @@ class StageSpec:
     required_approvals: int = 1
     turnaround: dt.timedelta = dt.timedelta(hours=48)
     must_acknowledge_findings: bool = False
+    checks_claims: bool = False
     after_publication: bool = False
     blocking_comments_resolved: bool = False
     stage: ReviewStage | None = None
@@ -539,6 +545,7 @@ STAGE_FIELDS = (
     "required_approvals",
     "turnaround",
     "must_acknowledge_findings",
+    "checks_claims",
     "after_publication",
     "blocking_comments_resolved",
 )
@@ -555,6 +562,7 @@ def stages_summary(stages: Iterable[ReviewStage]) -> list[dict[str, Any]]:
             "required_approvals": stage.required_approvals,
             "turnaround_hours": stage.turnaround.total_seconds() / 3600,
             "must_acknowledge_findings": stage.must_acknowledge_findings,
+            "checks_claims": stage.checks_claims,
             "after_publication": stage.after_publication,
             "blocking_comments_resolved": stage.blocking_comments_resolved,
         }

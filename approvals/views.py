@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from approvals.claims import claims_review
 from approvals.comment_selectors import review_comments
 from approvals.models import ReviewChain, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
@@ -95,6 +96,7 @@ def _review_page(
         "readable_consent_ids": readable,
         "consent_problems": post_consent_problems(post=post),
         "comments": review_comments(user=request.user, post=post, stage_run=overview.current_run),
+        "claims": claims_review(user=request.user, post=post),
         "version": version,
         "stale": stale,
         "decision_input": decision_input or {},

@@ -81,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "posts.view_media",
         "posts.view_revision",
         "posts.view_featuredperson",
+        "posts.view_claim",
         # Oversight of what went out, read-only: Communications and the campaign's editors act.
         "publishing.view_publication",
         "publishing.view_publicationattempt",

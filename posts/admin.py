@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from people.http import admin_user
-from posts.models import Campaign, FeaturedPerson, Media, Post, PostTarget, Revision
+from posts.models import Campaign, Claim, FeaturedPerson, Media, Post, PostTarget, Revision
 from posts.services import campaign_create, campaign_update
 
 HASH_PREFIX = 12
@@ -243,3 +243,15 @@ class FeaturedPersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[FeaturedPerson]):
     list_filter = ("post__status", "post__campaign")
     list_select_related = ("post", "subject", "consent__subject")
     search_fields = ("post__title", "post__external_id")
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Claim]):
+    """Claims are marked in the editor (posts.claims); here Governance looks them up."""
+
+    list_display = ("__str__", "post", "source_kind", "source", "created_at")
+    list_filter = ("source_kind", "post__status", "post__campaign")
+    list_select_related = ("post",)
+    search_fields = ("passage", "source", "quote", "post__title")
+    fields = ("post", "passage", "source_kind", "source", "quote", "created_at")
+    readonly_fields = fields

@@ -5,7 +5,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from posts.models import Account, FeaturedPerson, Media, Post
+from posts.models import Account, Claim, FeaturedPerson, Media, Post
 
 # What ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` writes,
 # without building an encoder for every post.
@@ -17,7 +17,11 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 #   people. The internal title and the campaign's purpose were outside it.
 # 2: adds "v", the internal title (YouTube, TikTok and LinkedIn publish it; it is in every
 #   webhook and outbox payload) and the campaign's purpose (the consent gate checks it).
-SNAPSHOT_VERSION = 2
+# 3: adds "claims": each marked claim with its source and quoted sentence (the medical stage checks
+#   each source), sorted by their values, so row ids and the order of marking never change a hash.
+#   Formats 1 and 2 never hold claims: a revision in them keeps its hash whatever claims the post has.
+SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSIONS = (1, 2, 3)
 
 
 def snapshot_version(snapshot: dict[str, Any]) -> int:
@@ -32,6 +36,7 @@ def content_snapshot(post: Post, *, version: int = SNAPSHOT_VERSION) -> dict[str
         targets=list(post.targets.select_related("account")),
         media=list(post.media.order_by("position", "pk")),
         featured=list(post.featured_people.all()),
+        claims=list(post.claims.all()) if version >= 3 else (),
         version=version,
     )
 
@@ -55,10 +60,11 @@ def content_snapshot_of(
     targets: Sequence[TargetParts],
     media: Sequence[Media],
     featured: Sequence[FeaturedPerson],
+    claims: Sequence[Claim] = (),
     version: int = SNAPSHOT_VERSION,
 ) -> dict[str, Any]:
     """Return `content_snapshot` of a post from its parts in memory (media in position order)."""
-    if version not in (1, 2):
+    if version not in SNAPSHOT_VERSIONS:
         raise ValueError(f"unknown snapshot version {version}")
     targets = sorted(targets, key=lambda target: target.account_id)
     snapshot: dict[str, Any] = {
@@ -93,7 +99,23 @@ def content_snapshot_of(
         # The consent gate checks featured people's consent for this purpose: a new purpose is
         # new content to review (`posts.services.campaign_update` makes the new revisions).
         snapshot["purpose"] = post.campaign.purpose
+    if version >= 3:
+        snapshot["claims"] = sorted((claim_snapshot(claim) for claim in claims), key=_claim_order)
     return snapshot
+
+
+def claim_snapshot(claim: Claim) -> dict[str, str]:
+    """Return one claim as a snapshot holds it (format 3 on)."""
+    return {"passage": claim.passage, "kind": claim.source_kind, "source": claim.source, "quote": claim.quote}
+
+
+def claim_hash(claim: Claim) -> str:
+    """Return the SHA-256 of one claim's canonical form: what a "source checked" mark names."""
+    return content_hash(claim_snapshot(claim))
+
+
+def _claim_order(item: dict[str, str]) -> tuple[str, ...]:
+    return (item["passage"], item["kind"], item["source"], item["quote"])
 
 
 def content_hash(snapshot: dict[str, Any]) -> str:

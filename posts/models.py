@@ -1,5 +1,6 @@
 import uuid
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
@@ -352,3 +353,74 @@ class FeaturedPerson(models.Model):
 
     def __str__(self) -> str:
         return str(self.subject)
+
+
+CLAIM_PASSAGE_MAX = 2_000
+CLAIM_QUOTE_MAX = 4_000
+
+
+class SourceKind(models.TextChoices):
+    URL = "url", _("Web address")
+    DOI = "doi", _("DOI")
+    PMID = "pmid", _("PubMed id")
+
+
+class Claim(models.Model):
+    """A passage of a post's text that states a medical fact, and the source it rests on.
+
+    Reviewed content (snapshot format 3, `posts.content`): any change of a claim or its source
+    makes a new revision. A claim may be marked before its source is linked (``source_kind`` "").
+    """
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="claims")
+    passage = models.TextField(
+        _("claim"),
+        validators=[MaxLengthValidator(CLAIM_PASSAGE_MAX)],
+        help_text=_("The sentence or words of the post's text that state the claim, exactly as written."),
+    )
+    source_kind = models.CharField(_("kind of source"), max_length=10, choices=SourceKind.choices, blank=True)
+    source = models.CharField(
+        _("source"),
+        max_length=2000,
+        blank=True,
+        help_text=_("A web address (https://…), a DOI (10.1234/…) or a PubMed id (digits)."),
+    )
+    quote = models.TextField(
+        _("quoted sentence"),
+        blank=True,
+        validators=[MaxLengthValidator(CLAIM_QUOTE_MAX)],
+        help_text=_("The sentence of the source that supports the claim, copied from it."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["post", "pk"]
+        # A passage is marked once per post: `posts.claims.claim_add` checks it under the post's lock.
+        # No unique index: a 2,000-character passage passes PostgreSQL's limit for a btree entry.
+        constraints = [
+            models.CheckConstraint(condition=~Q(passage=""), name="claim_passage_not_empty"),
+            models.CheckConstraint(
+                condition=Q(source_kind="", source="", quote="")
+                | (Q(source_kind__in=SourceKind.values) & ~Q(source="") & ~Q(quote="")),
+                name="claim_source_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.passage[:60] + ("…" if len(self.passage) > 60 else "")
+
+    @property
+    def has_source(self) -> bool:
+        return bool(self.source_kind)
+
+    @property
+    def source_url(self) -> str:
+        """Return where a reader opens the source: the URL, doi.org for a DOI, PubMed for a PMID."""
+        if self.source_kind == SourceKind.DOI:
+            # Encoded as the DOI Handbook asks (a DOI may hold "#", "?" or "%"); "/" stays.
+            return "https://doi.org/" + url_quote(self.source, safe="/:;()")
+        if self.source_kind == SourceKind.PMID:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.source}/"
+        return self.source

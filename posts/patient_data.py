@@ -1,4 +1,4 @@
-"""Findings about a post's content as a whole: possible patient data, leftover metadata, missing sources.
+"""Findings about a post's content as a whole: possible patient data, leftover metadata.
 
 These are warnings for reviewers, not proof: a phone number may be the hospital's switchboard.
 Legal acknowledges each one before approving (SPEC section 4).
@@ -113,8 +113,6 @@ def content_findings(
     texts: Iterable[str],
     featured_subject_ids: set[int],
     image_paths: Iterable[str],
-    claims_need_sources: bool,
-    sources: str,
 ) -> list[Finding]:
     """Return the post-level findings of content (warnings; platform "" = every platform)."""
     texts = list(texts)
@@ -147,13 +145,4 @@ def content_findings(
                     media_index=index,
                 )
             )
-    if claims_need_sources and not sources.strip() and any(MEDICAL_CLAIM.search(text) for text in texts):
-        findings.append(
-            Finding(
-                "sources_missing",
-                Severity.WARNING,
-                _("The text makes what looks like a medical claim, but no sources are given."),
-                "",
-            )
-        )
     return findings

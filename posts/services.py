@@ -25,12 +25,13 @@ from core.locks import row_lock
 from core.tasks import enqueue_after_commit
 from people.models import User
 from posts import patient_data, platforms
+from posts.claim_rules import claim_findings
 from posts.content import SNAPSHOT_VERSION, content_hash, content_snapshot, content_snapshot_of, snapshot_version
 from posts.gates import post_consent_problems
 from posts.links import ordinary_web_link_valid
 from posts.locks import post_lock, posts_lock
 from posts.media import ProcessedImage
-from posts.models import Account, Campaign, ContentType, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
+from posts.models import Account, Campaign, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
 from posts.policy import EDIT, MOVE, SCHEDULE, SET_TEAM, UNSCHEDULE, WITHDRAW, CampaignPolicy, PostPolicy
 from posts.selectors import campaign_reviewer_candidates, campaign_team_candidates
 from posts.signals import (
@@ -730,15 +731,15 @@ def post_findings(*, post: Post) -> dict[int, list[platforms.Finding]]:
 
 
 def post_content_findings(*, post: Post) -> list[platforms.Finding]:
-    """Return the findings about the post as a whole: possible patient data, metadata, missing sources."""
+    """Return the findings about the post as a whole: possible patient data, metadata, claims and their sources."""
     targets = list(post.targets.all())
-    return patient_data.content_findings(
-        texts=[post.title, post.body, *(target.body_override for target in targets if target.body_override)],
+    texts = [post.title, post.body, *(target.body_override for target in targets if target.body_override)]
+    findings = patient_data.content_findings(
+        texts=texts,
         featured_subject_ids={person.subject_id for person in post.featured_people.all()},
         image_paths=[media.file.path for media in post.media.all() if media.file],
-        claims_need_sources=post.content_type in {ContentType.EDUCATION, ContentType.PATIENT_STORY},
-        sources=post.sources,
     )
+    return [*findings, *claim_findings(post=post, texts=texts, claims=list(post.claims.all()))]
 
 
 @transaction.atomic

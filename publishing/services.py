@@ -45,6 +45,7 @@ from posts.content import SNAPSHOT_VERSION, content_hash, content_snapshot_of, s
 from posts.gates import post_consent_problems
 from posts.locks import POST_RELATED, post_lock, posts_lock
 from posts.models import Account, FeaturedPerson, Media, Post, PostStatus, PostTarget
+from posts.models import Claim as MarkedClaim  # a claim in the text; `Claim` here is a claimed publication
 from posts.platforms import compose_text
 from posts.signals import post_blocked
 from posts.states import may_move
@@ -540,7 +541,12 @@ def publication_gate_problems(
     version = snapshot_version(revision.content) if revision is not None else SNAPSHOT_VERSION
     live = content_hash(
         content_snapshot_of(
-            post=post, targets=content.targets, media=content.media, featured=content.featured, version=version
+            post=post,
+            targets=content.targets,
+            media=content.media,
+            featured=content.featured,
+            claims=content.claims,
+            version=version,
         )
     )
     if not approved or len({approved, post.content_hash, publication.content_hash, live}) != 1:
@@ -692,11 +698,12 @@ def _fail(
 
 @dataclass(frozen=True)
 class _Content:
-    """A post's targets (with their accounts), media in order and featured people, as loaded."""
+    """A post's targets (with their accounts), media in order, featured people and claims, as loaded."""
 
     targets: list[PostTarget]
     media: list[Media]
     featured: list[FeaturedPerson]
+    claims: list[MarkedClaim]
 
 
 def _post_related(*, with_content: bool = True) -> Related:
@@ -709,6 +716,7 @@ def _post_related(*, with_content: bool = True) -> Related:
         Prefetch("targets", queryset=targets, to_attr="loaded_targets"),
         Prefetch("media", queryset=Media.objects.order_by("position", "pk"), to_attr="loaded_media"),
         Prefetch("featured_people", to_attr="loaded_featured"),
+        Prefetch("claims", to_attr="loaded_claims"),
     )
 
 
@@ -716,11 +724,14 @@ def _content_of(post: Post) -> _Content:
     """Return what `_post_related` loaded with ``post`` (plain lists), or load it now."""
     loaded = vars(post)
     if "loaded_targets" in loaded:
-        return _Content(loaded["loaded_targets"], loaded["loaded_media"], loaded["loaded_featured"])
+        return _Content(
+            loaded["loaded_targets"], loaded["loaded_media"], loaded["loaded_featured"], loaded["loaded_claims"]
+        )
     return _Content(
         targets=list(post.targets.select_related("account")),
         media=list(post.media.order_by("position", "pk")),
         featured=list(post.featured_people.all()),
+        claims=list(post.claims.all()),
     )
 
 

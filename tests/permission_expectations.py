@@ -131,6 +131,10 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "posts:post_schedule": row(NOT_FOUND, **POST_ACTION),
     "posts:post_unschedule": row(NOT_FOUND, **POST_ACTION),
     "posts:post_withdraw": row(NOT_FOUND, **POST_ACTION),
+    # Claims are content: whoever edits the post marks them.
+    "posts:claim_add": row(NOT_FOUND, **POST_ACTION),
+    "posts:claim_source": row(NOT_FOUND, **POST_ACTION),
+    "posts:claim_remove": row(NOT_FOUND, **POST_ACTION),
     "media": row(NOT_FOUND, **CAMPAIGN_PAGE, **ALL_SEEING),
     # Review.
     "approvals:inbox": row(OK),
@@ -157,6 +161,17 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "approvals:comment_blocking": row(
         NOT_FOUND,
         **(COMMENTERS | {"legal": (REFUSED, NOT_FOUND), "comms": (REFUSED, NOT_FOUND), "editor": (REFUSED, NOT_FOUND)}),
+    ),
+    # Only who may decide the medical stage now marks a claim's source checked.
+    "approvals:claim_check": row(
+        NOT_FOUND,
+        editor=(REFUSED, NOT_FOUND),
+        medical=(OK, NOT_FOUND),
+        legal=(REFUSED, NOT_FOUND),
+        comms=(REFUSED, NOT_FOUND),
+        governance=REFUSED,
+        viewer=REFUSED,
+        superuser=REFUSED,
     ),
     "approvals:chain": row(
         NOT_FOUND,

@@ -25,6 +25,7 @@ from consent.services import SignerSpec, consent_record_create, consent_revoke, 
 from core.imaging import image_process
 from people import roles
 from people.models import User
+from posts.claims import claim_add
 from posts.models import Account, Campaign, Post, PostStatus
 from posts.services import (
     FeatureSpec,
@@ -74,6 +75,7 @@ class Side:
     scheduled: Post
     failed: Publication
     takedown: TakedownItem
+    claimed: Post  # waiting at the medical stage with a claim whose source is linked, not yet checked
     comment: ReviewComment | None = None  # open, not blocking, by the side's Medical reviewer, on at_stage["medical"]
     resolved_comment: ReviewComment | None = None  # the same, resolved
 
@@ -170,6 +172,17 @@ def _side(
     draft = post(
         "draft", media=[_picture()], featured=[FeatureSpec(subject=subject, consent=record, media_kinds=("story",))]
     )
+    claim_add(post=draft, actor=owner, passage="Wash your hands")
+    claimed = post("claimed")
+    claim_add(
+        post=claimed,
+        actor=owner,
+        passage="it saves lives",
+        source_kind="pmid",
+        source="31378231",
+        quote="Hand hygiene reduced infections.",
+    )
+    round_submit(post=claimed, actor=owner)
     medical, legal, comms = reviewers["medical"], reviewers["legal"], reviewers["comms"]
     at_stage = {}
     for name, before in (("medical", ()), ("legal", (medical,)), ("comms", (medical, legal))):
@@ -221,6 +234,7 @@ def _side(
         takedown=TakedownItem.objects.get(post=out),
         comment=comments[0],
         resolved_comment=comments[1],
+        claimed=claimed,
     )
 
 

@@ -249,6 +249,18 @@ FORMS = [
         texts=("reason",),
     ),
     FormCase(
+        "claim-add",
+        "editor",
+        lambda w: reverse("posts:claim_add", args=[w.draft.pk]),
+        lambda w: {
+            "passage": "it saves lives",  # of the draft's text (tests/conftest.py post_factory)
+            "source_kind": "doi",
+            "source": "10.1136/bmj.39579.538216.AE",
+            "quote": "Handwashing reduces the risk of respiratory infections by 16%.",
+        },
+        texts=("passage", "source", "quote"),
+    ),
+    FormCase(
         "review-decision",
         "medical",
         lambda w: reverse("approvals:decide", args=[w.in_review.pk]),

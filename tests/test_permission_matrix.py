@@ -190,6 +190,31 @@ def _post_withdraw(world: World, role: str, side: Side) -> Call:
     return post("posts:post_withdraw", side.draft.pk, data={"reason": "Matrix"}, obj=side.draft, writes=True)
 
 
+@asks("posts:claim_add")
+def _claim_add(world: World, role: str, side: Side) -> Call:
+    data = {"passage": "it saves lives", "source_kind": "pmid", "source": "31378231", "quote": "Hands matter."}
+    return post("posts:claim_add", side.draft.pk, data=data, obj=side.draft, writes=True)
+
+
+@asks("posts:claim_source")
+def _claim_source(world: World, role: str, side: Side) -> Call:
+    claim = side.draft.claims.get()
+    data = {"source_kind": "doi", "source": "10.1016/S0140-6736(00)02039-0", "quote": "Hands matter."}
+    return post("posts:claim_source", side.draft.pk, claim.pk, data=data, obj=claim, writes=True)
+
+
+@asks("posts:claim_remove")
+def _claim_remove(world: World, role: str, side: Side) -> Call:
+    claim = side.draft.claims.get()
+    return post("posts:claim_remove", side.draft.pk, claim.pk, obj=claim, writes=True)
+
+
+@asks("approvals:claim_check")
+def _claim_check(world: World, role: str, side: Side) -> Call:
+    claim = side.claimed.claims.get()
+    return post("approvals:claim_check", side.claimed.pk, claim.pk, obj=claim, writes=True)
+
+
 @asks("media")
 def _media(world: World, role: str, side: Side) -> Call:
     return Call("GET", reverse("media", kwargs={"path": side.media_path}))

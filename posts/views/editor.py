@@ -17,6 +17,7 @@ from core.inputs import date_param, text_problem, unstorable_error
 from core.web import DENIED, forbidden, service_action
 from people.http import AuthedHttpRequest
 from posts import platforms
+from posts.claims import claims_for_editor
 from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts
 from posts.gates import post_consent_problems
 from posts.models import Campaign, Post
@@ -57,6 +58,7 @@ def _editor_page(
         "stale": stale,
         "previews": target_previews(draft),
         "rules": platforms.rules_as_json(),
+        "claims": claims_for_editor(post=post) if post is not None else None,
         "nav": "calendar",
     }
     return render(request, "posts/post_form.html", context, status=409 if stale else 200)

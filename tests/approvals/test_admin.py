@@ -165,7 +165,8 @@ def chain_form(chain: ReviewChain, stage_changes: dict[int, dict[str, Any]] | No
             "required_approvals": stage.required_approvals,
             "turnaround": duration_string(stage.turnaround),
         }
-        row.update({name: "on" for name in ("must_acknowledge_findings", "after_publication") if getattr(stage, name)})
+        flags = ("must_acknowledge_findings", "checks_claims", "after_publication")
+        row.update({name: "on" for name in flags if getattr(stage, name)})
         row.update(stage_changes.get(stage.position, {}))
         data.update(stage_row(index, **{name: value for name, value in row.items() if value is not None}))
     for name, value in fields.items():

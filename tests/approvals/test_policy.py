@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from approvals.models import StageRun, StageStatus, Verdict
-from approvals.policy import APPROVE, CHANGE_CHAIN, DECIDE, SUBMIT, ApprovalPolicy, current_stage_run
+from approvals.policy import APPROVE, CHANGE_CHAIN, CHECK_SOURCES, DECIDE, SUBMIT, ApprovalPolicy, current_stage_run
 from approvals.services import decision_record, finding_keys, round_submit
 from people import roles
 from people.models import User
@@ -83,11 +83,12 @@ def test_in_review_only_the_current_stages_members_decide(people: dict[str, Any]
         "other_editor": NOTHING,
         "governance": NOTHING,
         "viewer": NOTHING,
-        "medical": DECIDE,
-        "medical2": DECIDE,
+        # The medical stage checks claims' sources (approvals.claims): who decides it checks them.
+        "medical": DECIDE | {CHECK_SOURCES},
+        "medical2": DECIDE | {CHECK_SOURCES},
         "legal": NOTHING,
         "comms": NOTHING,
-        "all_rounder": DECIDE,
+        "all_rounder": DECIDE | {CHECK_SOURCES},
     }
 
 
@@ -222,7 +223,7 @@ def test_one_policy_reads_the_users_groups_and_campaigns_once_for_1_or_20_posts(
     per_user_twenty = len(twenty) - 20 * len(per_post)
     assert per_user_one == per_user_twenty
     assert per_user_one >= 1  # the user's groups (and campaigns, for a member of the stage's group)
-    expected = DECIDE if who == "medical" else frozenset()
+    expected = DECIDE | {CHECK_SOURCES} if who == "medical" else frozenset()
     assert one_answers == [expected]
     assert answers == [expected] * 20
 

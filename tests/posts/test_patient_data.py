@@ -45,30 +45,11 @@ def test_registered_names_not_featured_are_found(db: None, subject_factory: Any)
                 texts=["Anna Berger and jonas wolf ran the 5k."],
                 featured_subject_ids=featured,
                 image_paths=[],
-                claims_need_sources=False,
-                sources="",
             )
         ]
 
     assert findings(set()) == ["patient_data_name", "patient_data_name"]
     assert findings({anna.pk}) == ["patient_data_name"]
-
-
-def test_medical_claim_without_sources_is_flagged(db: None) -> None:
-    def codes(sources: str) -> list[str]:
-        return [
-            f.code
-            for f in content_findings(
-                texts=["Walking 30 minutes a day reduces the risk of stroke by 20 %."],
-                featured_subject_ids=set(),
-                image_paths=[],
-                claims_need_sources=True,
-                sources=sources,
-            )
-        ]
-
-    assert codes("") == ["sources_missing"]
-    assert codes("https://doi.org/10.1161/STROKEAHA.120.031234") == []
 
 
 def test_image_with_exif_is_an_error_and_pipeline_output_is_clean(db: None, tmp_path: Any) -> None:
@@ -84,8 +65,6 @@ def test_image_with_exif_is_an_error_and_pipeline_output_is_clean(db: None, tmp_
         texts=[""],
         featured_subject_ids=set(),
         image_paths=[str(raw), str(clean)],
-        claims_need_sources=False,
-        sources="",
     )
 
     assert [(f.code, f.media_index) for f in findings] == [("image_metadata", 0)]
