@@ -20,6 +20,7 @@ from approvals.models import (
     CampaignChain,
     Decision,
     PostChain,
+    Recertification,
     ReviewChain,
     ReviewRound,
     ReviewStage,
@@ -131,7 +132,15 @@ def stage_changes(
 class ReviewChainAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[ReviewChain]):
     """Chains and their stages are written by `chain_save` and `chain_delete`, which validate and audit."""
 
-    list_display = ("name", "stage_names", "is_default", "is_expedited", "active")
+    list_display = (
+        "name",
+        "stage_names",
+        "is_default",
+        "is_expedited",
+        "active",
+        "approval_valid_days",
+        "recertify_months",
+    )
     list_filter = ("active", "is_default", "is_expedited")
     search_fields = ("name", "description")
     inlines = [ReviewStageInline]
@@ -310,3 +319,15 @@ class DecisionAdmin(ReadOnlyAdmin[Decision]):
     @admin.display(description=_("content hash"))
     def short_hash(self, decision: Decision) -> str:
         return decision.content_hash[:12]
+
+
+@admin.register(Recertification)
+class RecertificationAdmin(ReadOnlyAdmin[Recertification]):
+    """Re-certification answers are written by `approvals.expiry_services.recertification_record` only."""
+
+    list_display = ("created_at", "post", "outcome", "reviewer", "chain")
+    list_filter = ("outcome", "chain")
+    list_select_related = ("post", "reviewer", "chain")
+    search_fields = ("reason", "reviewer__username", "post__title")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("post",)

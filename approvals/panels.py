@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest
 
+from approvals.expiry import expiry_context
 from approvals.selectors import review_overview
 from audit.versions import version_of
 from posts.models import Post
@@ -16,5 +17,11 @@ def review_panel(request: HttpRequest, post: Post) -> Panel:
     return Panel(
         template_name="approvals/review_panel.html",
         order=10,
-        context={"overview": overview, "post": post, "version": version, "next": request.get_full_path()},
+        context={
+            "overview": overview,
+            "post": post,
+            "version": version,
+            "next": request.get_full_path(),
+            **expiry_context(post),
+        },
     )

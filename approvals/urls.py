@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import views
+from approvals import recertification_views, views
 
 app_name = "approvals"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("posts/<int:pk>/submit/", views.submit_view, name="submit"),
     path("posts/<int:pk>/decide/", views.decide_view, name="decide"),
     path("posts/<int:pk>/chain/", views.chain_view, name="chain"),
+    path("posts/<int:pk>/recertify/", recertification_views.recertify_view, name="recertify"),
 ]
