@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.models import ReviewChain, Verdict
+from approvals.models import ReviewChain, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, round_submit
 from consent.models import ConsentRecord, Subject
@@ -73,6 +73,7 @@ class Side:
     scheduled: Post
     failed: Publication
     takedown: TakedownItem
+    due: Post  # published education post due for re-certification (approved 13 months ago)
 
 
 @dataclass
@@ -188,6 +189,13 @@ def _side(
         publication = Publication.objects.select_for_update().get(post=failing)
         publication_transition(publication=publication, to=P.CLAIMED, reason="matrix world")
         publication_transition(publication=publication, to=P.FAILED, reason="matrix world", fields={"attempts": 1})
+    due = post_schedule(post=approved_post("due"), actor=owner)
+    with transaction.atomic():
+        locked = Post.objects.select_for_update().get(pk=due.pk)
+        post_transition(post=locked, to=PostStatus.PUBLISHED, actor=owner, reason="history for the matrix")
+    ReviewRound.objects.filter(post=due, status=RoundStatus.APPROVED).update(
+        finished_at=timezone.now() - dt.timedelta(days=400)
+    )
     out = post("out", featured=[FeatureSpec(subject=subject, consent=leaving, media_kinds=("story",))])
     with transaction.atomic():
         locked = Post.objects.select_for_update().get(pk=out.pk)
@@ -206,6 +214,7 @@ def _side(
         scheduled=scheduled,
         failed=publication,
         takedown=TakedownItem.objects.get(post=out),
+        due=due,
     )
 
 
@@ -226,6 +235,7 @@ def world_build() -> World:
     }
     account = Account.objects.create(platform="outbox", name="Matrix outbox", handle="matrix_outbox")
     world = World(users=users, chain=ReviewChain.objects.filter(active=True).order_by("pk").first())
+    ReviewChain.objects.filter(is_default=True).update(recertify_months=12)
     own_reviewers = {name: users[name] for name in ("medical", "legal", "comms")}
     world.sides[OWN] = _side(
         "Own",

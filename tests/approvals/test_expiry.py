@@ -72,9 +72,9 @@ def make_published(
     approve(post, reviewers, editor)
     post_schedule(post=post, actor=editor)
     post.refresh_from_db()
-    with time_machine.travel(post.scheduled_at + dt.timedelta(seconds=1), tick=False):
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            dispatch_once()
+    due = post.scheduled_at + dt.timedelta(seconds=1)
+    with time_machine.travel(due, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        dispatch_once()
     post.refresh_from_db()
     assert post.status == PostStatus.PUBLISHED
     return post
@@ -139,9 +139,9 @@ def test_an_expired_approval_is_refused_at_publish_time_even_if_the_task_did_not
     default_chain(approval_valid_days=30)
     # Approved 31 days before its slot; nobody ran approvals_expire.
     approved_at(post, post.scheduled_at - dt.timedelta(days=31))
-    with time_machine.travel(post.scheduled_at + dt.timedelta(seconds=1), tick=False):
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            dispatch_once()
+    due = post.scheduled_at + dt.timedelta(seconds=1)
+    with time_machine.travel(due, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        dispatch_once()
     post.refresh_from_db()
     assert post.status == PostStatus.BLOCKED
     assert not outbox.exists() or list(outbox.iterdir()) == []
