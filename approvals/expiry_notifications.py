@@ -38,7 +38,7 @@ def recertification_told(*, recertification_id: int, takedowns: int = 0) -> int:
         context={
             "recertification": recertification,
             "post": post,
-            "outcome": recertification.get_outcome_display(),
+            "status": recertification.get_outcome_display(),
             "kept": recertification.outcome == RecertificationOutcome.KEEP,
             "revise": recertification.outcome == RecertificationOutcome.REVISE,
             "withdrawn": recertification.outcome == RecertificationOutcome.WITHDRAW,

@@ -380,3 +380,35 @@ def test_the_post_page_says_when_the_approval_expires(
 def test_the_post_page_says_a_live_post_is_due(published: Any, editor: Any) -> None:
     page = client_for(editor).get(reverse("posts:post_detail", args=[published.pk])).content.decode()
     assert "Due for re-certification since" in page
+
+
+def test_the_inbox_query_count_is_the_same_for_1_and_6_due_posts(
+    published: Any,
+    editor: Any,
+    review_campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    reviewers: dict[str, Any],
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(reviewers["medical"])
+    url = reverse("approvals:inbox")
+    client.get(url)  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get(url).context["recertifications"]) == 1
+    facebook = account_factory("facebook", handle="more")
+    for n in range(5):
+        more = make_published(
+            editor=editor,
+            campaign=review_campaign,
+            accounts=[facebook],
+            post_factory=post_factory,
+            reviewers=reviewers,
+            title=f"Grippe-Impfung, Teil {n + 1}",
+        )
+        approved_at(more, months_add(timezone.now(), -14))
+    with CaptureQueriesContext(connection) as six:
+        assert len(client.get(url).context["recertifications"]) == 6
+    assert len(six) == len(one)
