@@ -21,6 +21,7 @@ from approvals.models import (
     ClaimCheck,
     Decision,
     PostChain,
+    Recertification,
     ReviewChain,
     ReviewRound,
     ReviewStage,
@@ -132,7 +133,15 @@ def stage_changes(
 class ReviewChainAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[ReviewChain]):
     """Chains and their stages are written by `chain_save` and `chain_delete`, which validate and audit."""
 
-    list_display = ("name", "stage_names", "is_default", "is_expedited", "active")
+    list_display = (
+        "name",
+        "stage_names",
+        "is_default",
+        "is_expedited",
+        "active",
+        "approval_valid_days",
+        "recertify_months",
+    )
     list_filter = ("active", "is_default", "is_expedited")
     search_fields = ("name", "description")
     inlines = [ReviewStageInline]
@@ -337,3 +346,15 @@ class ClaimCheckAdmin(ReadOnlyAdmin[ClaimCheck]):
     @admin.display(description=_("content hash"))
     def short_hash(self, check: ClaimCheck) -> str:
         return check.content_hash[:12]
+
+
+@admin.register(Recertification)
+class RecertificationAdmin(ReadOnlyAdmin[Recertification]):
+    """Re-certification answers are written by `approvals.expiry_services.recertification_record` only."""
+
+    list_display = ("created_at", "post", "outcome", "reviewer", "chain")
+    list_filter = ("outcome", "chain")
+    list_select_related = ("post", "reviewer", "chain")
+    search_fields = ("reason", "reviewer__username", "post__title")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("post",)

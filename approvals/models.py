@@ -23,6 +23,20 @@ class ReviewChain(models.Model):
         _("expedited"), default=False, help_text=_("For crisis posts: short turnaround, some review after publishing.")
     )
     active = models.BooleanField(_("active"), default=True)
+    approval_valid_days = models.PositiveSmallIntegerField(
+        _("approval valid for (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("How long an approval stays valid before publishing; empty: no limit."),
+    )
+    recertify_months = models.PositiveSmallIntegerField(
+        _("re-certify evergreen posts every (months)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("How often published evergreen posts (education) are re-certified; empty: never."),
+    )
 
     class Meta:
         verbose_name = _("review chain")
@@ -428,4 +442,50 @@ class ClaimCheck(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise TypeError("Source checks are immutable.")
+        super().save(*args, **kwargs)
+
+
+class RecertificationOutcome(models.TextChoices):
+    KEEP = "keep", _("Keep")
+    REVISE = "revise", _("Revise")
+    WITHDRAW = "withdraw", _("Withdraw")
+
+
+class RecertificationQuerySet(models.QuerySet["Recertification"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Re-certifications are immutable.")
+
+
+class Recertification(models.Model):
+    """One reviewer's answer to "is this published evergreen post still right?", signed with a reason."""
+
+    post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.PROTECT, related_name="recertifications")
+    chain = models.ForeignKey(ReviewChain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="recertifications"
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=RecertificationOutcome.choices)
+    reason = models.TextField(_("reason"))
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = RecertificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("re-certification")
+        verbose_name_plural = _("re-certifications")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="recertification_reason_required"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=RecertificationOutcome.values), name="recertification_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} · {self.get_outcome_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Re-certifications are immutable.")
         super().save(*args, **kwargs)

@@ -3,6 +3,7 @@
 from django.http import HttpRequest
 
 from approvals.comment_selectors import review_comments
+from approvals.expiry import expiry_context
 from approvals.selectors import review_overview
 from audit.versions import version_of
 from posts.models import Post
@@ -17,7 +18,13 @@ def review_panel(request: HttpRequest, post: Post) -> Panel:
     return Panel(
         template_name="approvals/review_panel.html",
         order=10,
-        context={"overview": overview, "post": post, "version": version, "next": request.get_full_path()},
+        context={
+            "overview": overview,
+            "post": post,
+            "version": version,
+            "next": request.get_full_path(),
+            **expiry_context(post),
+        },
     )
 
 

@@ -1,11 +1,24 @@
 """The one answer to "which review actions may this user take on this post?"."""
 
+import datetime as dt
+from collections.abc import Iterable
 from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q
+from django.utils import timezone
 
-from approvals.models import Decision, ReviewComment, ReviewRound, ReviewStage, RoundStatus, StageRun, StageStatus
+from approvals.expiry import EVERGREEN, LIVE, Certification
+from approvals.models import (
+    Decision,
+    ReviewChain,
+    ReviewComment,
+    ReviewRound,
+    ReviewStage,
+    RoundStatus,
+    StageRun,
+    StageStatus,
+)
 from consent.models import ConsentRecord
 from people.models import User
 from posts.models import Post, PostStatus, Revision
@@ -252,3 +265,89 @@ class CommentPolicy:
         if (own or colleague) and MARK_BLOCKING in on_post and comment.resolved_at is None:
             actions.add(MARK_BLOCKING)
         return frozenset(actions)
+
+
+# Re-certification ------------------------------------------------------------------------------
+
+KEEP = "keep"
+REVISE = "revise"
+WITHDRAW = "withdraw"
+RECERTIFY = frozenset({KEEP, REVISE, WITHDRAW})
+
+
+class RecertificationPolicy:
+    """Who answers "Keep", "Revise" or "Withdraw" for a live evergreen post due for re-certification.
+
+    The members of the first stage (before publication) of the chain that approved it, within the
+    campaign's permissions: that stage (Medical in the default chain) judges whether the content
+    is still right, which is what goes stale in evergreen content. Never the author or anyone who
+    wrote a revision of the post (SPEC section 4). Make one per request, as `ApprovalPolicy`.
+    """
+
+    def __init__(self, user: User | AnonymousUser) -> None:
+        self.user = user
+        self._first_groups: dict[int, int | None] = {}
+        self._wrote: set[int] | None = None
+
+    @cached_property
+    def approvals(self) -> ApprovalPolicy:
+        return ApprovalPolicy(self.user)
+
+    def prefetch(self, *, chains: Iterable[ReviewChain], posts: Iterable[Post]) -> None:
+        """Read the chains' first groups and the posts the user wrote revisions of, two queries for a list."""
+        chain_ids = {chain.pk for chain in chains} - set(self._first_groups)
+        if chain_ids:
+            stages = ReviewStage.objects.filter(chain_id__in=chain_ids, after_publication=False).order_by(
+                "chain_id", "position"
+            )
+            for chain_id in chain_ids:
+                self._first_groups[chain_id] = None
+            for chain_id, group_id in stages.values_list("chain_id", "group_id"):
+                if self._first_groups.get(chain_id) is None:
+                    self._first_groups[chain_id] = group_id
+        post_ids = [post.pk for post in posts]
+        if self.user.is_authenticated and post_ids:
+            self._wrote = set(
+                Revision.objects.filter(post_id__in=post_ids, created_by_id=self.user.pk).values_list(
+                    "post_id", flat=True
+                )
+            )
+
+    def first_group_id(self, chain: ReviewChain) -> int | None:
+        if chain.pk not in self._first_groups:
+            self.prefetch(chains=[chain], posts=[])
+        return self._first_groups[chain.pk]
+
+    def _wrote_revision(self, post: Post) -> bool:
+        if self._wrote is not None and post.pk in self._wrote:
+            return True
+        if self._wrote is not None:
+            return False
+        return Revision.objects.filter(post_id=post.pk, created_by_id=self.user.pk).exists()
+
+    def refusal(self, post: Post, *, certification: Certification | None, now: dt.datetime) -> str:
+        """Return why this user may not answer the re-certification of ``post`` now, or "" if they may."""
+        user = self.user
+        if not user.is_authenticated or not user.is_active:
+            return "not_logged_in"
+        if post.status not in LIVE or post.content_type not in EVERGREEN or certification is None:
+            return "not_due"
+        due_at = certification.recertify_at
+        if due_at is None or due_at > now:
+            return "not_due"
+        if post.author_id == user.pk:
+            return "author"
+        if self.first_group_id(certification.chain) not in self.approvals.group_ids:
+            return "not_in_group"
+        if post.campaign_id not in self.approvals.visible_campaign_ids:
+            return "cannot_see"
+        if self._wrote_revision(post):
+            return "wrote_revision"
+        return ""
+
+    def actions(
+        self, post: Post, *, certification: Certification | None, now: dt.datetime | None = None
+    ) -> frozenset[str]:
+        """Return the re-certification answers this user may give for ``post`` ("keep", "revise", "withdraw")."""
+        refused = self.refusal(post, certification=certification, now=now or timezone.now())
+        return frozenset() if refused else RECERTIFY

@@ -207,7 +207,10 @@ def stage_transition(*, stage_run: StageRun, to: str, actor: User | None, now: d
     return stage_run
 
 
-def _round_open(*, post: Post, actor: User) -> ReviewRound:
+def _round_open(*, post: Post, actor: User | None, submitted_by: User | None = None) -> ReviewRound:
+    # ``submitted_by``: whose submission the round reviews when the system opens it (an expired approval).
+    submitter = submitted_by or actor
+    assert submitter is not None, "a round is always someone's submission"
     chain = chain_for_post(post=post)
     stages = list(chain.stages.order_by("position"))
     if not stages:
@@ -219,7 +222,7 @@ def _round_open(*, post: Post, actor: User) -> ReviewRound:
         chain=chain,
         revision=post.current_revision,
         content_hash=post.content_hash,
-        submitted_by=actor,
+        submitted_by=submitter,
         submitted_at=now,
     )
     runs = StageRun.objects.bulk_create([StageRun(round=review_round, stage=stage) for stage in stages])
@@ -515,7 +518,15 @@ def _chain_active_check(*, chain: ReviewChain) -> None:
 
 # Chains ---------------------------------------------------------------------------------------
 
-CHAIN_FIELDS = ("name", "description", "is_default", "is_expedited", "active")
+CHAIN_FIELDS = (
+    "name",
+    "description",
+    "is_default",
+    "is_expedited",
+    "active",
+    "approval_valid_days",
+    "recertify_months",
+)
 # A position no chain reaches: a stage that moves parks here first, so two stages can swap places.
 _PARKED_POSITION = 30_000
 

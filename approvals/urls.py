@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import claim_views, comment_views, views
+from approvals import claim_views, comment_views, recertification_views, views
 
 app_name = "approvals"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("comments/<int:pk>/reopen/", comment_views.comment_reopen_view, name="comment_reopen"),
     path("comments/<int:pk>/blocking/", comment_views.comment_blocking_view, name="comment_blocking"),
     path("posts/<int:pk>/claims/<int:claim_pk>/checked/", claim_views.claim_check_view, name="claim_check"),
+    path("posts/<int:pk>/recertify/", recertification_views.recertify_view, name="recertify"),
 ]

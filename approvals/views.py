@@ -20,6 +20,7 @@ from approvals.claims import claims_review
 from approvals.comment_selectors import review_comments
 from approvals.models import ReviewChain, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
+from approvals.recertifications import recertifications_due
 from approvals.selectors import (
     inbox_for_user,
     open_stage_run,
@@ -58,7 +59,8 @@ def _back(request: HttpRequest, post: Post) -> HttpResponseRedirect:
 def inbox_view(request: AuthedHttpRequest) -> HttpResponse:
     """My reviews: the posts waiting for the user's stage, oldest deadline first."""
     items = inbox_for_user(user=request.user)
-    return render(request, "approvals/inbox.html", {"items": items, "nav": "reviews"})
+    due = recertifications_due(user=request.user)
+    return render(request, "approvals/inbox.html", {"items": items, "recertifications": due, "nav": "reviews"})
 
 
 @require_GET

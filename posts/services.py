@@ -34,6 +34,7 @@ from posts.media import ProcessedImage
 from posts.models import Account, Campaign, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
 from posts.policy import EDIT, MOVE, SCHEDULE, SET_TEAM, UNSCHEDULE, WITHDRAW, CampaignPolicy, PostPolicy
 from posts.selectors import campaign_reviewer_candidates, campaign_team_candidates
+from posts.sendgates import send_gate_problems
 from posts.signals import (
     post_blocked,
     post_content_changed,
@@ -764,6 +765,8 @@ def post_schedule(*, post: Post, actor: User) -> Post:
         errors.extend(f.message for f in findings if f.severity == platforms.Severity.ERROR)
     errors.extend(f.message for f in post_content_findings(post=post) if f.severity == platforms.Severity.ERROR)
     errors.extend(problem.message for problem in post_consent_problems(post=post))
+    if post.scheduled_at is not None:  # the gates of the apps above posts, at the scheduled time
+        errors.extend(send_gate_problems(posts=[post], at=post.scheduled_at)[post.pk])
     if errors:
         raise ValidationError(errors, code="not_schedulable")
     return post_transition(post=post, to=PostStatus.SCHEDULED, actor=actor, reason="scheduled")
@@ -821,7 +824,7 @@ class Retraction:
     takedown_ids: list[int]
 
 
-def post_retract(*, post: Post, stage: str, comment: str, actor: User) -> Retraction:
+def post_retract(*, post: Post, stage: str, comment: str, actor: User, cause: str = "review_rejected") -> Retraction:
     """Withdraw what of a locked post has not gone out and have what is live listed for takedown.
 
     A review stage after publication rejected the post (`approvals.services.decision_record` calls
@@ -832,8 +835,14 @@ def post_retract(*, post: Post, stage: str, comment: str, actor: User) -> Retrac
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("post_retract must run inside the decision's transaction")
-    reason = f"rejected by the stage “{stage}”"[:200]
+    # ``cause`` names why for the takedowns: a stage after publication rejected the post, or a
+    # reviewer withdrew it at re-certification (``recertification_withdrawn``).
     retraction = {"stage": stage, "comment": comment}
+    if cause == "review_rejected":
+        reason = f"rejected by the stage “{stage}”"[:200]
+    else:
+        reason = f"withdrawn at re-certification ({stage})"[:200]
+        retraction["cause"] = cause
     withdrawn = may_move(post.status, PostStatus.WITHDRAWN)
     if withdrawn:
         post_transition(
@@ -851,7 +860,9 @@ def post_retract(*, post: Post, stage: str, comment: str, actor: User) -> Retrac
         changes={**retraction, "status": post.status, "withdrawn": withdrawn},
     )
     takedown_ids: list[int] = []
-    responses = post_retracted.send(sender=Post, post=post, stage=stage, comment=comment, actor=actor, reason=reason)
+    responses = post_retracted.send(
+        sender=Post, post=post, stage=stage, comment=comment, actor=actor, reason=reason, cause=cause
+    )
     for _receiver, item_ids in responses:
         takedown_ids.extend(cast(list[int], item_ids))
     return Retraction(withdrawn=withdrawn, takedown_ids=takedown_ids)

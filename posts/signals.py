@@ -29,6 +29,7 @@ post_out_consent_ended = Signal()
 
 # Sent inside the transaction of a review decision that rejected a post after publication
 # (``post_retract``), once, with ``post`` (locked), ``stage`` (the stage's name), ``comment`` (the
-# reviewer's), ``actor`` and ``reason``. What had not gone out is already withdrawn; receivers
-# list what is live for takedown and return the new items' ids.
+# reviewer's), ``actor``, ``reason`` and ``cause`` (``review_rejected``, or ``recertification_withdrawn``
+# when a reviewer withdrew it at re-certification). What had not gone out is already withdrawn;
+# receivers list what is live for takedown and return the new items' ids.
 post_retracted = Signal()

@@ -23,6 +23,11 @@ class DeletionStatus(models.TextChoices):
 class TakedownCause(models.TextChoices):
     CONSENT_ENDED = "consent_ended", _("Consent ended")
     REVIEW_REJECTED = "review_rejected", _("Rejected by review after publication")
+    RECERTIFICATION_WITHDRAWN = "recertification_withdrawn", _("Withdrawn at re-certification")
+
+
+# Causes a reviewer gives (with a comment), not a consent: one open item per target among them.
+REVIEW_CAUSES = ("review_rejected", "recertification_withdrawn")
 
 
 class TakedownItem(models.Model):
@@ -33,7 +38,7 @@ class TakedownItem(models.Model):
 
     post = models.ForeignKey(Post, verbose_name=_("post"), on_delete=models.PROTECT, related_name="takedowns")
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="+")
-    cause = models.CharField(_("cause"), max_length=20, choices=TakedownCause.choices)
+    cause = models.CharField(_("cause"), max_length=30, choices=TakedownCause.choices)
     # Set exactly when the cause is an ended consent (the constraint ``takedown_consent_for_its_cause``).
     consent = models.ForeignKey(
         "consent.ConsentRecord",
@@ -82,12 +87,12 @@ class TakedownItem(models.Model):
             # One open review takedown per target: a post rejected again after going out again gets a new one.
             models.UniqueConstraint(
                 fields=["post", "account"],
-                condition=Q(cause="review_rejected", confirmed_at__isnull=True),
+                condition=Q(cause__in=REVIEW_CAUSES, confirmed_at__isnull=True),
                 name="takedown_unique_open_review_target",
             ),
             models.CheckConstraint(
                 condition=Q(cause="consent_ended", consent__isnull=False)
-                | Q(cause="review_rejected", consent__isnull=True),
+                | Q(cause__in=REVIEW_CAUSES, consent__isnull=True),
                 name="takedown_consent_for_its_cause",
             ),
         ]

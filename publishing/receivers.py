@@ -5,6 +5,7 @@ from typing import Any
 from consent.models import ConsentRecord
 from people.models import User
 from posts.models import Post
+from publishing.models import TakedownCause
 from publishing.services import publications_follow_post, publications_retime
 from publishing.takedowns import takedowns_for_review, takedowns_list
 
@@ -22,6 +23,13 @@ def list_takedowns(*, post: Post, record: ConsentRecord, actor: User | None, rea
 
 
 def list_review_takedowns(
-    *, post: Post, stage: str, comment: str, actor: User | None, reason: str, **kwargs: Any
+    *,
+    post: Post,
+    stage: str,
+    comment: str,
+    actor: User | None,
+    reason: str,
+    cause: str = TakedownCause.REVIEW_REJECTED,
+    **kwargs: Any,
 ) -> list[int]:
-    return takedowns_for_review(post=post, stage=stage, comment=comment, actor=actor, reason=reason)
+    return takedowns_for_review(post=post, stage=stage, comment=comment, actor=actor, reason=reason, cause=cause)

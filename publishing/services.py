@@ -47,6 +47,7 @@ from posts.locks import POST_RELATED, post_lock, posts_lock
 from posts.models import Account, FeaturedPerson, Media, Post, PostStatus, PostTarget
 from posts.models import Claim as MarkedClaim  # a claim in the text; `Claim` here is a claimed publication
 from posts.platforms import compose_text
+from posts.sendgates import send_gate_problems
 from posts.signals import post_blocked
 from posts.states import may_move
 from publishing.connectors.base import (
@@ -525,10 +526,12 @@ def publication_gate_problems(
     now: dt.datetime,
     post_states: Iterable[str] = SENDABLE,
     consent_records: dict[int, ConsentRecord] | None = None,
+    gate_problems: list[str] | None = None,
 ) -> list[str]:
     """Return why ``publication`` may not go out now: schedule, approved content, consent, account.
 
-    ``consent_records``: preloaded by `consent_records_load` when a batch is checked at once.
+    ``consent_records``: preloaded by `consent_records_load` when a batch is checked at once;
+    ``gate_problems``: the registered gates' answer for the post (`posts.sendgates`), likewise.
     """
     problems: list[str] = []
     if post.status not in set(post_states):
@@ -557,6 +560,9 @@ def publication_gate_problems(
     problems.extend(problem.message for problem in consent)
     if not account.active:
         problems.append(_("The account %(account)s is disabled.") % {"account": account})
+    if gate_problems is None:  # the gates of the apps above posts (the approval's validity)
+        gate_problems = send_gate_problems(posts=[post], at=now)[post.pk]
+    problems.extend(gate_problems)
     return problems
 
 
@@ -1173,9 +1179,14 @@ def _prepare_group(*, publication_ids: list[int], token: str) -> list[_Job | str
         publication.post = posts[publication.post_id]  # the audit events name them; no second load
         publication.account = accounts[publication.account_id]
         by_post.setdefault(publication.post_id, []).append(publication)
+    gates = send_gate_problems(posts=list(posts.values()), at=now)
     decided: dict[int, _Job | str] = {}
     for post_id, claims in by_post.items():
-        decided.update(_decide_post(post=posts[post_id], claims=claims, token=token, now=now, records=records))
+        decided.update(
+            _decide_post(
+                post=posts[post_id], claims=claims, token=token, now=now, records=records, gates=gates[post_id]
+            )
+        )
     admitted = [decided[publication.pk] for publication in publications]
     sending = [job.publication_id for job in admitted if isinstance(job, _Job) and job.payload is not None]
     if sending:
@@ -1198,6 +1209,7 @@ def _decide_post(
     token: str,
     now: dt.datetime,
     records: dict[int, ConsentRecord],
+    gates: list[str] | None = None,
 ) -> dict[int, _Job | str]:
     """Decide on the locked claims of one post in a batch, all from one look at its gates.
 
@@ -1217,6 +1229,7 @@ def _decide_post(
             account=publication.account,
             now=now,
             consent_records=records,
+            gate_problems=gates,
         )
         checked.append((publication, problems))
     failing = [(publication, problems) for publication, problems in checked if problems]
@@ -1318,12 +1331,18 @@ def _post_went_out(*, post: Post) -> str:
     if retracted is not None:
         # Withdrawn because a review stage after publication rejected it while this call was out:
         # what went live must come down like the rest.
+        cause = retracted.get("cause", TakedownCause.REVIEW_REJECTED)
         takedowns_for_review(
             post=post,
             stage=retracted["stage"],
             comment=retracted["comment"],
             actor=None,
-            reason=f"rejected by the stage “{retracted['stage']}”"[:200],
+            reason=(
+                f"rejected by the stage “{retracted['stage']}”"
+                if cause == TakedownCause.REVIEW_REJECTED
+                else f"withdrawn at re-certification ({retracted['stage']})"
+            )[:200],
+            cause=cause,
         )
     return post.status
 

@@ -27,7 +27,14 @@ from posts.models import Account, Post
 from publishing.connectors.base import AccountRef, Connector, ConnectorError, DeletesWithProof, Deletion
 from publishing.connectors.outbound import secrets_redact
 from publishing.connectors.registry import connector_for
-from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownCause, TakedownItem
+from publishing.models import (
+    REVIEW_CAUSES,
+    DeletionStatus,
+    Publication,
+    PublicationStatus,
+    TakedownCause,
+    TakedownItem,
+)
 from publishing.policy import CONFIRM_TAKEDOWN, DELETE_ON_PLATFORM, PublishingPolicy
 
 EXCERPT = 500
@@ -207,8 +214,18 @@ def takedowns_list(*, post: Post, record: ConsentRecord, actor: User | None, rea
     return created_ids
 
 
-def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: User | None, reason: str) -> list[int]:
+def takedowns_for_review(
+    *,
+    post: Post,
+    stage: str,
+    comment: str,
+    actor: User | None,
+    reason: str,
+    cause: str = TakedownCause.REVIEW_REJECTED,
+) -> list[int]:
     """List a takedown for every live target of a post a review stage rejected after publication; returns new ids.
+
+    ``cause`` is ``recertification_withdrawn`` when a reviewer withdrew the post at re-certification.
 
     Live means a confirmed publication. Runs in the decision's transaction with the post locked
     (``posts.services.post_retract``), or when a call that was in flight then comes back confirmed.
@@ -220,9 +237,9 @@ def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: User | 
         item, created = TakedownItem.objects.get_or_create(
             post=post,
             account=account,
-            cause=TakedownCause.REVIEW_REJECTED,
+            cause__in=REVIEW_CAUSES,
             confirmed_at__isnull=True,
-            defaults={"reason": reason[:200], "comment": comment},
+            defaults={"reason": reason[:200], "comment": comment, "cause": cause},
         )
         if created:
             created_ids.append(item.pk)
@@ -234,7 +251,7 @@ def takedowns_for_review(*, post: Post, stage: str, comment: str, actor: User | 
                 changes={
                     "post": post.pk,
                     "account": account.pk,
-                    "cause": TakedownCause.REVIEW_REJECTED,
+                    "cause": item.cause,
                     "stage": stage,
                     "reason": reason,
                 },

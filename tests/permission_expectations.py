@@ -173,6 +173,17 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
         viewer=REFUSED,
         superuser=REFUSED,
     ),
+    # Re-certification: the first stage's group (Medical in the default chain); never the author.
+    "approvals:recertify": row(
+        NOT_FOUND,
+        editor=(REFUSED, NOT_FOUND),
+        medical=(OK, NOT_FOUND),
+        legal=(REFUSED, NOT_FOUND),
+        comms=(REFUSED, NOT_FOUND),
+        governance=REFUSED,
+        viewer=REFUSED,
+        superuser=REFUSED,
+    ),
     "approvals:chain": row(
         NOT_FOUND,
         editor=(REFUSED, NOT_FOUND),

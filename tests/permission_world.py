@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.comments import AnchorSpec, comment_add, comment_resolve
-from approvals.models import AnchorKind, ReviewChain, ReviewComment, Verdict
+from approvals.models import AnchorKind, ReviewChain, ReviewComment, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, round_submit
 from consent.models import ConsentRecord, Subject
@@ -76,6 +76,7 @@ class Side:
     failed: Publication
     takedown: TakedownItem
     claimed: Post  # waiting at the medical stage with a claim whose source is linked, not yet checked
+    due: Post  # published education post due for re-certification (approved 13 months ago)
     comment: ReviewComment | None = None  # open, not blocking, by the side's Medical reviewer, on at_stage["medical"]
     resolved_comment: ReviewComment | None = None  # the same, resolved
 
@@ -214,6 +215,13 @@ def _side(
         publication = Publication.objects.select_for_update().get(post=failing)
         publication_transition(publication=publication, to=P.CLAIMED, reason="matrix world")
         publication_transition(publication=publication, to=P.FAILED, reason="matrix world", fields={"attempts": 1})
+    due = post_schedule(post=approved_post("due"), actor=owner)
+    with transaction.atomic():
+        locked = Post.objects.select_for_update().get(pk=due.pk)
+        post_transition(post=locked, to=PostStatus.PUBLISHED, actor=owner, reason="history for the matrix")
+    ReviewRound.objects.filter(post=due, status=RoundStatus.APPROVED).update(
+        finished_at=timezone.now() - dt.timedelta(days=400)
+    )
     out = post("out", featured=[FeatureSpec(subject=subject, consent=leaving, media_kinds=("story",))])
     with transaction.atomic():
         locked = Post.objects.select_for_update().get(pk=out.pk)
@@ -235,6 +243,7 @@ def _side(
         comment=comments[0],
         resolved_comment=comments[1],
         claimed=claimed,
+        due=due,
     )
 
 
@@ -255,6 +264,7 @@ def world_build() -> World:
     }
     account = Account.objects.create(platform="outbox", name="Matrix outbox", handle="matrix_outbox")
     world = World(users=users, chain=ReviewChain.objects.filter(active=True).order_by("pk").first())
+    ReviewChain.objects.filter(is_default=True).update(recertify_months=12)
     own_reviewers = {name: users[name] for name in ("medical", "legal", "comms")}
     world.sides[OWN] = _side(
         "Own",

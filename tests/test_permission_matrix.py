@@ -281,6 +281,12 @@ def _comment_blocking(world: World, role: str, side: Side) -> Call:
     return post("approvals:comment_blocking", comment.pk, data={"blocking": "on"}, obj=comment, writes=True)
 
 
+@asks("approvals:recertify")
+def _recertify(world: World, role: str, side: Side) -> Call:
+    data = {"outcome": "keep", "reason": "Still right: checked against the 2026 guideline."}
+    return post("approvals:recertify", side.due.pk, data=data, obj=side.due, writes=True)
+
+
 @asks("approvals:chain")
 def _chain(world: World, role: str, side: Side) -> Call:
     assert world.chain is not None

@@ -36,10 +36,12 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
-from approvals.models import ReviewChain
+from approvals.expiry import months_add
+from approvals.expiry_services import recertification_record
+from approvals.models import ReviewChain, ReviewRound, RoundStatus
 from approvals.policy import current_stage_run, open_stage_runs
 from approvals.selectors import post_is_overdue
-from approvals.services import decision_record, finding_keys, round_submit
+from approvals.services import chain_save, decision_record, finding_keys, round_submit
 from audit.services import event_record
 from consent.models import ConsentRecord, Subject
 from consent.services import SignerSpec, consent_record_create, consent_revoke, consent_verify, subject_create
@@ -204,10 +206,30 @@ IN_REVIEW_PAST_TIME = "in_review:past_time"
 # A crisis post sent in ``seed_publishing``, then rejected by Legal after publication: published,
 # with a takedown (cause "review_rejected") for each target.
 LIVE_REJECTED_AFTER = "live:rejected_after"
+# An education post sent in ``seed_publishing`` whose approval is then dated 13 months back: due
+# for re-certification (the default chain re-certifies yearly), in Medical's inbox.
+LIVE_RECERTIFICATION_DUE = "live:recertification_due"
+# The same, then withdrawn by Medical at re-certification: a takedown (cause "recertification_withdrawn").
+LIVE_RECERTIFICATION_WITHDRAWN = "live:recertification_withdrawn"
+# Approved, its approval dated back to a few days before the default chain's limit: "approval expires on …".
+APPROVED_EXPIRING = "approved:expiring"
 # The states ``seed_publishing`` finishes: each post is moved to a moment just ahead there.
 AT_PUBLISHING = frozenset(
-    {LIVE, LIVE_ACCOUNT_OFF, LIVE_CLAIMED, LIVE_SENT, LIVE_OVERDUE, IN_REVIEW_PAST_TIME, LIVE_REJECTED_AFTER}
+    {
+        LIVE,
+        LIVE_ACCOUNT_OFF,
+        LIVE_CLAIMED,
+        LIVE_SENT,
+        LIVE_OVERDUE,
+        IN_REVIEW_PAST_TIME,
+        LIVE_REJECTED_AFTER,
+        LIVE_RECERTIFICATION_DUE,
+        LIVE_RECERTIFICATION_WITHDRAWN,
+    }
 )
+# What the demo's default chain says about expiring approvals (set once, if Governance set nothing).
+APPROVAL_VALID_DAYS = 90
+RECERTIFY_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -452,7 +474,43 @@ DEMO_POSTS = [
         6,
         dt.time(19, 0),
     ),
+    # Approved long ago: its approval expires in five days, before its time.
+    DemoPost(
+        "heart-blood-pressure",
+        "heart",
+        APPROVED_EXPIRING,
+        "Tipp 3: Blutdruck messen",
+        "Blutdruck regelmäßig messen: Werte über 140/90 mmHg bitte ärztlich abklären lassen. 🩺",
+        ("@klinikum_nord",),
+        12,
+        dt.time(8, 30),
+        image=True,
+        sources="ESC/ESH Guidelines for the management of arterial hypertension, 2023",
+    ),
     # Published through the real send path in seed_publishing.
+    DemoPost(
+        "heart-handwashing",
+        "heart",
+        LIVE_RECERTIFICATION_DUE,
+        "Händewaschen: so geht's richtig",
+        "Hände 20 Sekunden mit Seife waschen, auch zwischen den Fingern. So schützen Sie sich und andere. 🧼",
+        ("klinikum.nord",),
+        0,
+        dt.time(8, 15),
+        sources="WHO Guidelines on Hand Hygiene in Health Care, 2009",
+    ),
+    DemoPost(
+        "heart-cholesterol",
+        "heart",
+        LIVE_RECERTIFICATION_WITHDRAWN,
+        "Cholesterin: Eier sind tabu",
+        "Mehr als ein Ei pro Woche erhöht Ihr Cholesterin gefährlich. Verzichten Sie auf Eier! 🥚",
+        ("klinikum.nord",),
+        0,
+        dt.time(8, 45),
+        sources="Deutsche Gesellschaft für Ernährung, Empfehlungen 2009",
+        comment="Überholt: die DGE-Empfehlung von 2024 begrenzt Eier nicht mehr so. Bitte herausnehmen.",
+    ),
     DemoPost(
         "heart-open-day",
         "heart",
@@ -713,6 +771,9 @@ class DemoSeeder:
             LIVE_OVERDUE: self._approve_for_publishing,
             IN_REVIEW_PAST_TIME: lambda post, spec: self._review(post, approvals=1),
             LIVE_REJECTED_AFTER: self._approve_then_reject_after_publication,
+            LIVE_RECERTIFICATION_DUE: self._approve_then_date_back,
+            APPROVED_EXPIRING: self._approve_long_ago,
+            LIVE_RECERTIFICATION_WITHDRAWN: self._approve_then_withdraw_at_recertification,
         }
 
     def run(self) -> None:
@@ -779,6 +840,11 @@ class DemoSeeder:
             if chain is None:
                 raise CommandError(f"No active {label} review chain; run migrate (approvals 0002).")
             self.write(f"{label} chain: {chain.name}")
+        default = ReviewChain.objects.get(active=True, is_default=True)
+        if default.approval_valid_days is None and default.recertify_months is None:
+            default.approval_valid_days, default.recertify_months = APPROVAL_VALID_DAYS, RECERTIFY_MONTHS
+            chain_save(chain=default, actor=self.users["governance"])
+            self.write(f"default chain: approvals valid {APPROVAL_VALID_DAYS} days, re-certified every year")
 
     # Accounts -------------------------------------------------------------------------------
 
@@ -1029,6 +1095,33 @@ class DemoSeeder:
     def _approve_then_reject_after_publication(self, post: Post, spec: DemoPost) -> None:
         self._review(post, approvals=None)
         self.after_publishing.append(functools.partial(self._reject_after_publication, post, spec))
+
+    def _approve_then_date_back(self, post: Post, spec: DemoPost) -> None:
+        self._review(post, approvals=None)
+        self.after_publishing.append(functools.partial(self._date_approval_back, post, spec, months=13))
+
+    def _approve_then_withdraw_at_recertification(self, post: Post, spec: DemoPost) -> None:
+        self._review(post, approvals=None)
+        self.after_publishing.append(functools.partial(self._date_approval_back, post, spec, months=13))
+        self.after_publishing.append(functools.partial(self._withdraw_at_recertification, post, spec))
+
+    def _withdraw_at_recertification(self, post: Post, spec: DemoPost) -> None:
+        """Medical answers the re-certification of an outdated post with "Withdraw": its live target is listed."""
+        recertification_record(post_id=post.pk, reviewer=self.users["medical"], outcome="withdraw", reason=spec.comment)
+        self.write(f"post {spec.external_id}: withdrawn at re-certification")
+
+    def _approve_long_ago(self, post: Post, spec: DemoPost) -> None:
+        self._review(post, approvals=None)
+        self._date_approval_back(post, spec, days=APPROVAL_VALID_DAYS - 5)
+
+    def _date_approval_back(self, post: Post, spec: DemoPost, *, months: int = 0, days: int = 0) -> None:
+        """Make the post's approval as old as a demo of expiry needs: its round's finish moved back.
+
+        Demo data only (no service moves time): the review happened, just not today.
+        """
+        when = months_add(timezone.now(), -months) - dt.timedelta(days=days)
+        ReviewRound.objects.filter(post=post, status=RoundStatus.APPROVED).update(finished_at=when)
+        self.write(f"post {spec.external_id}: approved on {timezone.localtime(when):%Y-%m-%d}")
 
     def _reject_after_publication(self, post: Post, spec: DemoPost) -> None:
         """Legal rejects the crisis post it reviews after publication: each live target is listed for takedown."""
