@@ -1,6 +1,6 @@
 from django.urls import path
 
-from posts.views import calendar, campaigns, editor
+from posts.views import calendar, campaigns, crisis, editor
 
 app_name = "posts"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("posts/<int:pk>/schedule/", editor.post_schedule_view, name="post_schedule"),
     path("posts/<int:pk>/unschedule/", editor.post_unschedule_view, name="post_unschedule"),
     path("posts/<int:pk>/withdraw/", editor.post_withdraw_view, name="post_withdraw"),
+    path("posts/<int:pk>/crisis/request/", crisis.crisis_request_view, name="post_crisis_request"),
+    path("posts/<int:pk>/crisis/declare/", crisis.crisis_declare_view, name="post_crisis_declare"),
     path("campaigns/", campaigns.campaign_list_view, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_create_view, name="campaign_create"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail_view, name="campaign_detail"),
