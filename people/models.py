@@ -56,8 +56,16 @@ class DeputyPeriod(models.Model):
         verbose_name_plural = _("deputy periods")
         ordering = ["user", "starts", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends__gte=models.F("starts")), name="deputy_period_ends_after"),
-            models.CheckConstraint(condition=~models.Q(deputy=models.F("user")), name="deputy_not_self"),
+            models.CheckConstraint(
+                condition=models.Q(ends__gte=models.F("starts")),
+                name="deputy_period_ends_after",
+                violation_error_message=_("The last day away cannot come before the first."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(deputy=models.F("user")),
+                name="deputy_not_self",
+                violation_error_message=_("Choose someone else as your deputy."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -127,6 +127,7 @@ simple("login")
 simple("logout", "POST")
 simple("people:language", "POST", data={"language": "en", "next": "/calendar/"})
 simple("people:preferences", form=True)
+simple("people:deputies", form=True)
 simple("admin:index")
 simple("posts:calendar")
 simple("posts:campaign_create", form=True)
@@ -188,6 +189,22 @@ def _post_unschedule(world: World, role: str, side: Side) -> Call:
 @asks("posts:post_withdraw")
 def _post_withdraw(world: World, role: str, side: Side) -> Call:
     return post("posts:post_withdraw", side.draft.pk, data={"reason": "Matrix"}, obj=side.draft, writes=True)
+
+
+@asks("posts:post_crisis_request")
+def _post_crisis_request(world: World, role: str, side: Side) -> Call:
+    data = {"reason": "Power failure: the emergency room closes tonight."}
+    return post("posts:post_crisis_request", side.draft.pk, data=data, obj=side.draft, writes=True)
+
+
+@asks("posts:post_crisis_declare")
+def _post_crisis_declare(world: World, role: str, side: Side) -> Call:
+    return post("posts:post_crisis_declare", side.draft.pk, obj=side.draft, writes=True)
+
+
+@asks("people:deputy_end", relational=False)
+def _deputy_end(world: World, role: str, side: Side) -> Call:
+    return post("people:deputy_end", 987654)
 
 
 @asks("media")
