@@ -46,10 +46,11 @@ def test_an_overdue_stage_reminds_then_goes_to_the_deputy_then_to_the_whole_grou
     number = submitted_post.pk
     assert sent_to() == {
         f"Reminder: review overdue for post #{number}": ["all_rounder@example.org", "medical2@example.org"],
-        f"Review overdue for post #{number}: escalated to you as deputy of medical": ["medical2@example.org"],
+        f"Review overdue for post #{number}: escalated to you as a deputy": ["medical2@example.org"],
     }
     deputy_mail = next(message for message in mail.outbox if "deputy" in message.subject)
     assert reverse("approvals:review", args=[number]) in deputy_mail.body  # straight to the review page
+    assert "medical is away and named you as their deputy" in deputy_mail.body
     run.refresh_from_db()
     assert run.reminded_at == late and run.escalated_at is None
     assert reminders_send(now=late + dt.timedelta(minutes=5)) == 0  # once only
@@ -58,7 +59,7 @@ def test_an_overdue_stage_reminds_then_goes_to_the_deputy_then_to_the_whole_grou
     later = late + dt.timedelta(hours=4)
     assert reminders_send(now=later) == 3
     assert sent_to() == {
-        f"Review overdue for post #{number}: escalated to all of Medical reviewer": [
+        f"Review overdue for post #{number}: escalated to the whole group": [
             "all_rounder@example.org",
             "medical2@example.org",
             "medical@example.org",
