@@ -1,4 +1,4 @@
-"""Deadlines in a real browser: a compressed submit is confirmed; an overdue stage escalates to the deputy, who decides."""
+"""Deadlines in a browser: a compressed submit is confirmed; an overdue stage escalates to the deputy, who decides."""
 
 import datetime as dt
 import importlib
