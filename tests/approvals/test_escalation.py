@@ -128,3 +128,34 @@ def test_a_deputy_outside_the_stage_group_is_not_routed_the_stage(
     [item] = inbox_for_user(user=legal2, now=late)
     assert item.deputy_for == ()  # the absent Legal reviewer is not in the Medical group
     assert not any("deputy" in message.subject for message in mail.outbox)
+
+
+def test_the_inbox_reads_deputies_in_a_fixed_number_of_queries(
+    submitted_post: Any, reviewers: dict[str, Any], editor: Any, post_factory: Any, account_factory: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals.services import round_submit
+
+    away(reviewers["medical"], reviewers["medical2"], on=timezone.now())
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            inbox_for_user(user=reviewers["medical2"])
+        return len(queries)
+
+    one = count()
+    for number in range(5):
+        post = post_factory(
+            editor,
+            submitted_post.campaign,
+            body=f"Impftermin {number}: 030 1234567",
+            targets=[account_factory("facebook", handle=f"klinik{number}")],
+            when=timezone.now() + dt.timedelta(days=7),
+        )
+        round_submit(post=post, actor=editor)
+    StageRun.objects.update(deadline=timezone.now() - dt.timedelta(hours=1))
+    reminders_send()
+    assert len(inbox_for_user(user=reviewers["medical2"])) == 6
+    assert count() == one

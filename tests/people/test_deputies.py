@@ -96,3 +96,21 @@ def test_the_deputies_page_lists_adds_and_removes_only_ones_own(people: dict[str
     assert client.post(reverse("people:deputy_end", args=[saved.pk])).status_code == 302
     assert not DeputyPeriod.objects.exists()
     assert "Deputies while you are away" in client.get(reverse("people:preferences")).content.decode()
+
+
+def test_governance_sets_a_deputy_in_the_admin_through_the_audited_service(people: dict[str, Any]) -> None:
+    governance = people["governance"]
+    governance.is_staff = True
+    governance.save()
+    client = Client()
+    client.force_login(governance)
+    add = reverse("admin:people_deputyperiod_add")
+    data = {"user": people["müller"].pk, "deputy": people["legal"].pk, "starts": "2026-12-21", "ends": "2027-01-04"}
+    refused = client.post(add, data)
+    assert refused.status_code == 200 and "not in the same groups" in refused.content.decode()
+    assert client.post(add, {**data, "deputy": people["özdemir"].pk}).status_code == 302
+    saved = DeputyPeriod.objects.get()
+    event = AuditEvent.objects.get(action="deputy.created")
+    assert (saved.deputy, event.actor_id) == (people["özdemir"], governance.pk)
+    assert client.post(reverse("admin:people_deputyperiod_delete", args=[saved.pk]), {"post": "yes"}).status_code == 302
+    assert AuditEvent.objects.filter(action="deputy.deleted", actor_id=governance.pk).exists()
