@@ -381,6 +381,12 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         overview.review_time = review_time(
             stages=[line.stage for line in planned], scheduled_at=post.scheduled_at, now=now
         )
+    elif latest is not None and latest.is_open:
+        # While in review: what the stages still to decide need against what the post's time leaves.
+        open_stages = [
+            line.stage for line in latest.stages if line.status in (StageStatus.WAITING, StageStatus.IN_PROGRESS)
+        ]
+        overview.review_time = review_time(stages=open_stages, scheduled_at=post.scheduled_at, now=now)
     if with_timeline:
         overview.timeline = timeline_for_post(post=post)
     return overview

@@ -162,3 +162,16 @@ def test_a_move_leaves_closed_stages_alone(submitted_post: Any, editor: Any, rev
     legal = StageRun.objects.get(round__post=submitted_post, status=StageStatus.IN_PROGRESS)
     submitted_post.refresh_from_db()
     assert legal.deadline is not None and legal.deadline <= submitted_post.scheduled_at - 2 * HOUR
+
+
+def test_the_post_page_tells_the_editor_when_a_move_leaves_review_short_of_time(
+    tomorrow_morning: Any, editor: Any
+) -> None:
+    url = reverse("posts:post_detail", args=[tomorrow_morning.pk])
+    with time_machine.travel(NOW, tick=False):
+        round_submit(post=tomorrow_morning, actor=editor, compressed_ok=True)
+        page = client_for(editor).get(url).content.decode()
+        assert "The stages still to decide need 120.0 hours; only 13.0 hours are left" in page
+        post_move(post=tomorrow_morning, actor=editor, scheduled_at=NOW + 10 * 24 * HOUR)
+        page = client_for(editor).get(url).content.decode()
+        assert "The stages still to decide need up to 120.0 hours; 238.0 hours are left" in page
