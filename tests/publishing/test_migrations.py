@@ -26,7 +26,8 @@ from tests.conftest import make_user
 BEFORE = [("posts", "0005_dates_within_1900_2100"), ("publishing", None)]
 # Publishing's latest migration: the rows are read through today's models (a takedown made before
 # takedowns had causes keeps its consent, with the cause "consent ended").
-AFTER = [("posts", "0008_publishing_models_move_out"), ("publishing", "latest")]
+# Posts goes to its latest too: today's Post model has the columns of later posts migrations.
+AFTER = [("posts", "latest"), ("publishing", "latest")]
 
 
 def _migrate(targets: list[tuple[str, str | None]]) -> Any:
