@@ -265,10 +265,10 @@ def round_submit(*, post: Post, actor: User, compressed_ok: bool = True) -> Revi
     post = post_lock(post.pk)
     if SUBMIT not in ApprovalPolicy(actor).actions(post):
         raise PermissionDenied(_("You may not submit this post for review."))
+    problems = []
     time = submit_review_time(post=post)
     if time.compressed and not compressed_ok:
-        raise ValidationError(compressed_problem(time), code="compressed")
-    problems = []
+        problems.append(compressed_problem(time))
     if not post.targets.exists():
         problems.append(_("Choose at least one target account."))
     if not post.body.strip() and not post.media.exists():
