@@ -269,7 +269,7 @@ class PostChainAdmin(ReauthenticatedAdminMixin, ActiveChainsMixin, admin.ModelAd
 
 class StageRunInline(ReadOnlyInline[StageRun, ReviewRound]):
     model = StageRun
-    fields = ("stage", "status", "started_at", "deadline", "finished_at", "reminded_at")
+    fields = ("stage", "status", "started_at", "deadline", "finished_at", "reminded_at", "escalated_at")
     readonly_fields = fields
     ordering = ("stage__position",)
 

@@ -194,6 +194,8 @@ class StageRun(models.Model):
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    # Set once the overdue stage was escalated to its whole group (after the reminder and the deputies).
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("stage run")

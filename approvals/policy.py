@@ -94,6 +94,9 @@ class ApprovalPolicy:
         # post, is not the one to judge it either.
         if review_round.submitted_by_id == user.pk:
             return "submitter"
+        # Who declared the post a crisis chose its expedited chain: they do not judge it as well.
+        if post.crisis_declared_by_id == user.pk:
+            return "declared_crisis"
         if stage_run.stage.group_id not in self.group_ids:
             return "not_in_group"
         if post.campaign_id not in self.visible_campaign_ids:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from guardian.shortcuts import get_objects_for_user
 
+from approvals.deadlines import ReviewTime, review_time
 from approvals.models import (
     Decision,
     ReviewChain,
@@ -29,12 +30,13 @@ from approvals.models import (
     StageStatus,
     Verdict,
 )
-from approvals.policy import APPROVE, CHANGE_CHAIN, ApprovalPolicy, open_stage_runs
+from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy, open_stage_runs
 from approvals.services import chain_for_post, findings_keyed
 from approvals.signatures import Signature, signature_of
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
 from people.models import User
+from people.selectors import deputy_periods_on
 from posts.models import Campaign, Post, PostStatus, Purpose, Revision
 from posts.selectors import VIEW_CAMPAIGN, posts_for_user
 
@@ -70,7 +72,7 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
     The set form of ``approvals.policy.ApprovalPolicy.decide_refusal`` (tests hold the two together): a stage
     in progress of a round in progress on the post's current content, of a group the user is in,
     on a campaign they may see, in a round they have not decided yet, on a post they did not write,
-    submit or write a revision of.
+    submit, declare a crisis or write a revision of.
     """
     if not user.is_authenticated or not user.is_active:
         return StageRun.objects.none()
@@ -87,6 +89,7 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
         .filter(_campaign_visible(user))
         .exclude(round__post__author=user)
         .exclude(round__submitted_by=user)
+        .exclude(round__post__crisis_declared_by=user)
         .exclude(Exists(Revision.objects.filter(post=OuterRef("round__post"), created_by=user)))
         .exclude(Exists(decided))
         .select_related("stage", "round__post__campaign")
@@ -101,17 +104,38 @@ class InboxItem:
     post: Post
     is_overdue: bool
     post_overdue: bool
+    # The absent reviewers this user stands in for whose overdue stage was escalated to them.
+    deputy_for: tuple[str, ...] = ()
 
 
-def inbox_for_user(*, user: User | AnonymousUser) -> list[InboxItem]:
-    """Return the posts waiting for the user's decision, oldest deadline first (one query)."""
-    now = timezone.now()
+def _absent_by_group(*, user: User | AnonymousUser, now: dt.datetime) -> dict[int, list[str]]:
+    """Return, per group id, the names of people away today who named ``user`` their deputy (two queries)."""
+    if not isinstance(user, User):
+        return {}
+    absent = {period.user_id: str(period.user) for period in deputy_periods_on(now=now).filter(deputy=user)}
+    if not absent:
+        return {}
+    by_group: dict[int, list[str]] = {}
+    memberships = User.groups.through.objects.filter(user_id__in=absent).order_by("user_id")
+    for user_id, group_id in memberships.values_list("user_id", "group_id"):
+        by_group.setdefault(group_id, []).append(absent[user_id])
+    return by_group
+
+
+def inbox_for_user(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[InboxItem]:
+    """Return the posts waiting for the user's decision, oldest deadline first (a fixed number of queries).
+
+    An overdue stage that was escalated (reminded) names the absent colleagues of its group the user stands in for.
+    """
+    now = now or timezone.now()
+    absent = _absent_by_group(user=user, now=now)
     return [
         InboxItem(
             stage_run=run,
             post=run.round.post,
             is_overdue=run.deadline is not None and run.deadline < now,
             post_overdue=post_is_overdue(run.round.post, now=now),
+            deputy_for=tuple(absent.get(run.stage.group_id, ())) if run.reminded_at is not None else (),
         )
         for run in stage_runs_awaiting(user=user)
     ]
@@ -238,6 +262,8 @@ class ReviewOverview:
     chains: list[ReviewChain]
     post_overdue: bool
     timeline: list["TimelineEntry"] = field(default_factory=list)
+    # At submit: what the chain needs against what the post's time leaves (approvals.deadlines).
+    review_time: ReviewTime | None = None
 
     @property
     def may_decide(self) -> bool:
@@ -360,6 +386,16 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         chains=list(ReviewChain.objects.filter(active=True).order_by("name")) if CHANGE_CHAIN in actions else [],
         post_overdue=post_is_overdue(post, now=now),
     )
+    if SUBMIT in actions and planned:
+        overview.review_time = review_time(
+            stages=[line.stage for line in planned], scheduled_at=post.scheduled_at, now=now
+        )
+    elif latest is not None and latest.is_open:
+        # While in review: what the stages still to decide need against what the post's time leaves.
+        open_stages = [
+            line.stage for line in latest.stages if line.status in (StageStatus.WAITING, StageStatus.IN_PROGRESS)
+        ]
+        overview.review_time = review_time(stages=open_stages, scheduled_at=post.scheduled_at, now=now)
     if with_timeline:
         signatures = [signature for view in views for line in view.stages for signature in line.signatures]
         overview.timeline = timeline_for_post(post=post, signatures=signatures)

@@ -9,12 +9,14 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from approvals.claims import claims_approval_problems
+from approvals.deadlines import ReviewTime, review_time, stage_deadline
 from approvals.models import (
     ApprovalRule,
     CampaignChain,
@@ -59,7 +61,7 @@ from posts.services import (
     post_retract,
     post_transition,
 )
-from posts.signals import post_blocked, post_content_changed, post_withdrawn
+from posts.signals import post_blocked, post_content_changed, post_retimed, post_withdrawn
 from posts.stale import post_version_check
 
 REFUSALS = {
@@ -70,6 +72,7 @@ REFUSALS = {
     "author": gettext_lazy("Authors never decide on their own posts."),
     "submitter": gettext_lazy("You submitted this post for review; someone else decides it."),
     "wrote_revision": gettext_lazy("You wrote a version of this post; someone else decides it."),
+    "declared_crisis": gettext_lazy("You declared this post a crisis; someone else decides it."),
     "not_in_group": gettext_lazy("Only members of this stage's group decide it."),
     "cannot_see": gettext_lazy("You are not assigned to this campaign."),
     "already_decided": gettext_lazy("You have already decided this stage."),
@@ -127,14 +130,23 @@ def finding_keys(*, post: Post) -> list[str]:
     return sorted({item.key for item in findings_keyed(post=post)})
 
 
-def _deadline(*, start: dt.datetime, turnaround: dt.timedelta, post: Post, after_publication: bool) -> dt.datetime:
-    if after_publication:
-        return (post.scheduled_at or start) + turnaround
-    deadline = start + turnaround
-    if post.scheduled_at is not None:
-        # A review due after the post should go out is no use: cap it before the scheduled time.
-        deadline = min(deadline, post.scheduled_at - settings.ROUNDS_REVIEW_MARGIN)
-    return deadline
+def _deadline(*, stage_run: StageRun, start: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """Return ``stage_run``'s deadline: its turnaround, or its share of the time left (`approvals.deadlines`)."""
+    stage, post = stage_run.stage, stage_run.round.post
+    if stage.after_publication:
+        return (post.scheduled_at or start) + stage.turnaround
+    later = sum(
+        (
+            run.stage.turnaround
+            for run in stage_run.round.stage_runs.select_related("stage").filter(
+                status=StageStatus.WAITING, stage__after_publication=False, stage__position__gt=stage.position
+            )
+        ),
+        dt.timedelta(),
+    )
+    return stage_deadline(
+        start=start, now=now, turnaround=stage.turnaround, later=later, scheduled_at=post.scheduled_at
+    )
 
 
 def round_transition(
@@ -185,11 +197,8 @@ def stage_transition(*, stage_run: StageRun, to: str, actor: User | None, now: d
     now = now or timezone.now()
     stage_run.status = to
     if to == StageStatus.IN_PROGRESS:
-        stage = stage_run.stage
         stage_run.started_at = now
-        stage_run.deadline = _deadline(
-            start=now, turnaround=stage.turnaround, post=stage_run.round.post, after_publication=stage.after_publication
-        )
+        stage_run.deadline = _deadline(stage_run=stage_run, start=now, now=now)
         fields = ["status", "started_at", "deadline"]
     else:
         stage_run.finished_at = now
@@ -238,13 +247,36 @@ def _round_open(*, post: Post, actor: User | None, submitted_by: User | None = N
     return review_round
 
 
+def submit_review_time(*, post: Post, now: dt.datetime | None = None) -> ReviewTime:
+    """Return what the post's chain needs before publication against the time its slot leaves."""
+    chain = chain_for_post(post=post)
+    return review_time(stages=list(chain.stages.all()), scheduled_at=post.scheduled_at, now=now or timezone.now())
+
+
+def compressed_problem(time: ReviewTime) -> str:
+    """Return the refusal of a compressed review the editor did not confirm, naming hours needed and left."""
+    return _(
+        "The review needs %(needed)s hours (the stages' turnaround times) but only %(available)s hours are left "
+        "before the scheduled time, less the review margin. Confirm that you know the review has less time "
+        "than its turnarounds, or move the post."
+    ) % {"needed": time.needed_hours, "available": time.available_hours}
+
+
 @transaction.atomic
-def round_submit(*, post: Post, actor: User) -> ReviewRound:
-    """Freeze the post's current revision and open a round at the chain's first stage."""
+def round_submit(*, post: Post, actor: User, compressed_ok: bool = True) -> ReviewRound:
+    """Freeze the post's current revision and open a round at the chain's first stage.
+
+    A chain whose turnarounds do not fit before the post's time is refused with ``compressed_ok=False``:
+    the pages where a person submits pass whether they confirmed the shorter review. Either way the
+    stages then share the time left (`approvals.deadlines`).
+    """
     post = post_lock(post.pk)
     if SUBMIT not in ApprovalPolicy(actor).actions(post):
         raise PermissionDenied(_("You may not submit this post for review."))
     problems = []
+    time = submit_review_time(post=post)
+    if time.compressed and not compressed_ok:
+        problems.append(compressed_problem(time))
     if not post.targets.exists():
         problems.append(_("Choose at least one target account."))
     if not post.body.strip() and not post.media.exists():
@@ -440,6 +472,79 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
     for run in remaining:  # after-publication stages: open now, due after the post goes out
         stage_transition(stage_run=run, to=StageStatus.IN_PROGRESS, actor=reviewer, now=now)
     enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
+
+
+OVERDUE_STEPS = {"reminded_at": "review.stage_reminded", "escalated_at": "review.stage_escalated"}
+
+
+@transaction.atomic
+def stage_overdue_step(*, stage_run: StageRun, step: str, now: dt.datetime, to: list[str]) -> bool:
+    """Record that overdue ``stage_run`` was reminded (``reminded_at``) or escalated (``escalated_at``).
+
+    Compare-and-set: only the call that set the time returns True (and writes the audit event, naming
+    who was told), so two workers never mail one step twice.
+    """
+    if step not in OVERDUE_STEPS:
+        raise ValueError(step)
+    changed = StageRun.objects.filter(
+        pk=stage_run.pk, status=StageStatus.IN_PROGRESS, deadline=stage_run.deadline, **{f"{step}__isnull": True}
+    ).update(**{step: now})
+    if not changed:
+        return False
+    setattr(stage_run, step, now)
+    event_record(
+        actor=None,
+        action=OVERDUE_STEPS[step],
+        obj=stage_run,
+        content_hash=stage_run.round.content_hash,
+        changes={"deadline": stage_run.deadline, "round": stage_run.round_id, "stage": stage_run.stage.name, "to": to},
+    )
+    return True
+
+
+@receiver(post_retimed, dispatch_uid="approvals.deadlines_follow_post")
+def _deadlines_follow_post(*, post: Post, actor: User | None, **kwargs: Any) -> None:
+    stage_deadlines_recompute(post=post, actor=actor)
+
+
+def stage_deadlines_recompute(*, post: Post, actor: User | None, now: dt.datetime | None = None) -> list[StageRun]:
+    """Give the post's open stages the deadline their rule gives at the post's time now; returns those changed.
+
+    Runs in the transaction that moved the post. A deadline moved into the future may be reminded of
+    and escalated again. Each change is audited on its stage.
+    """
+    now = now or timezone.now()
+    runs = rows_lock(
+        StageRun.objects.filter(round__post=post, status=StageStatus.IN_PROGRESS)
+        .filter(
+            Q(round__status=RoundStatus.IN_PROGRESS, stage__after_publication=False)
+            | Q(round__status=RoundStatus.APPROVED, stage__after_publication=True)
+        )
+        .order_by("pk"),
+        related=("stage", "round"),
+    )
+    changed = []
+    for run in runs:
+        run.round.post = post
+        deadline = _deadline(stage_run=run, start=run.started_at or now, now=now)
+        if deadline == run.deadline:
+            continue
+        old = run.deadline
+        run.deadline = deadline
+        fields = ["deadline"]
+        if deadline > now:
+            run.reminded_at = run.escalated_at = None
+            fields += ["reminded_at", "escalated_at"]
+        run.save(update_fields=fields)
+        event_record(
+            actor=actor,
+            action="review.deadline_changed",
+            obj=run,
+            content_hash=run.round.content_hash,
+            changes={"deadline": [old, deadline], "round": run.round_id, "stage": run.stage.name, "reason": "moved"},
+        )
+        changed.append(run)
+    return changed
 
 
 @receiver(post_blocked, dispatch_uid="approvals.cancel_on_block")

@@ -141,7 +141,7 @@ def submit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("You may not submit this post for review."))
         return _back(request, post)
     with service_action(request, success=_("Submitted for review.")):
-        round_submit(post=post, actor=request.user)
+        round_submit(post=post, actor=request.user, compressed_ok=request.POST.get("compressed_ok") == "1")
     return _back(request, post)
 
 

@@ -350,6 +350,8 @@ ROUNDS_ORGANISATION_NAME = os.environ.get("ROUNDS_ORGANISATION_NAME", "Rounds Ho
 
 # Review deadlines fall at least this long before a post's scheduled time.
 ROUNDS_REVIEW_MARGIN = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_MARGIN_HOURS", "2")))
+# How long an overdue stage stays with its reviewers (and their deputies) before its whole group is told.
+ROUNDS_REVIEW_ESCALATE_AFTER = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_ESCALATE_AFTER_HOURS", "4")))
 
 # Credentials of platform accounts are encrypted with Fernet keys from the environment
 # (comma-separated; the first encrypts, all decrypt, so keys can be rotated).

@@ -25,9 +25,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from people.http import admin_user
-from people.models import User
+from people.models import DeputyPeriod, User
 from people.services import (
     authenticator_remove,
+    deputy_period_delete,
+    deputy_period_problems,
+    deputy_period_save,
     group_permissions_set,
     login_attempts_unlock,
     user_password_set,
@@ -236,3 +239,43 @@ class AuthenticatorAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[Authenticat
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
         for authenticator in queryset:
             authenticator_remove(authenticator=authenticator, actor=admin_user(request))
+
+
+class DeputyPeriodForm(ModelForm[DeputyPeriod]):
+    class Meta:
+        model = DeputyPeriod
+        fields = ("user", "deputy", "starts", "ends")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            period = DeputyPeriod(
+                pk=self.instance.pk,
+                user=cleaned.get("user"),
+                deputy=cleaned.get("deputy"),
+            )
+            for problem in deputy_period_problems(period=period):
+                self.add_error("deputy", problem)
+        return cleaned
+
+
+@admin.register(DeputyPeriod)
+class DeputyPeriodAdmin(admin.ModelAdmin[DeputyPeriod]):
+    """Who stands in for whom while away; Governance sets them through the audited services."""
+
+    form = DeputyPeriodForm
+    list_display = ("user", "deputy", "starts", "ends")
+    list_filter = ("starts",)
+    search_fields = ("user__username", "deputy__username")
+    autocomplete_fields = ("user", "deputy")
+
+    def save_model(self, request: HttpRequest, obj: DeputyPeriod, form: ModelForm[DeputyPeriod], change: bool) -> None:
+        deputy_period_save(period=obj, actor=admin_user(request))
+
+    def delete_model(self, request: HttpRequest, obj: DeputyPeriod) -> None:
+        deputy_period_delete(period=obj, actor=admin_user(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DeputyPeriod]) -> None:
+        with transaction.atomic():
+            for period in queryset.order_by("pk"):
+                deputy_period_delete(period=period, actor=admin_user(request))

@@ -32,3 +32,41 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class DeputyPeriod(models.Model):
+    """While ``user`` is away (``starts`` to ``ends``, both days included), ``deputy`` gets their review mail.
+
+    The deputy decides only what their own groups let them decide: the relation routes reminders,
+    escalations and the inbox's notice, it grants nothing.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("absent reviewer"), on_delete=models.CASCADE, related_name="absences"
+    )
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("deputy"), on_delete=models.PROTECT, related_name="deputy_for"
+    )
+    starts = models.DateField(_("first day away"), validators=[date_in_range])
+    ends = models.DateField(_("last day away"), validators=[date_in_range])
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deputy period")
+        verbose_name_plural = _("deputy periods")
+        ordering = ["user", "starts", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends__gte=models.F("starts")),
+                name="deputy_period_ends_after",
+                violation_error_message=_("The last day away cannot come before the first."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(deputy=models.F("user")),
+                name="deputy_not_self",
+                violation_error_message=_("Choose someone else as your deputy."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.deputy} ({self.starts} to {self.ends})"

@@ -47,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # page), of the campaigns it is assigned to only: PublishingPolicy narrows these per campaign.
     COMMUNICATIONS_REVIEWER: [
         "approvals.view_reviewchain",
+        # Crisis posts take the expedited chain: Communications declares them, editors ask (SPEC section 1).
+        "posts.declare_crisis",
         "publishing.view_publication",
         "publishing.change_publication",
         "publishing.view_takedownitem",
@@ -82,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "posts.view_revision",
         "posts.view_featuredperson",
         "posts.view_claim",
+        "posts.declare_crisis",
         # Oversight of what went out, read-only: Communications and the campaign's editors act.
         "publishing.view_publication",
         "publishing.view_publicationattempt",

@@ -4,7 +4,7 @@ from typing import Any
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from audit.services import event_record
 from core.locks import row_lock
-from people.models import User
-from people.roles import ROLE_PERMISSIONS, ROLES
+from people.models import DeputyPeriod, User
+from people.roles import REVIEWER_ROLES, ROLE_PERMISSIONS, ROLES
 
 # Who the trail names for the role permissions migrate sets (people.roles is the source).
 ROLE_SYNC_ACTOR = "manage.py migrate (people.roles)"
@@ -343,3 +343,87 @@ def authenticator_remove(*, authenticator: Any, actor: User) -> None:
         removed += list(factors.values_list("type", flat=True))
         factors.delete()
     event_record(actor=actor, action="user.two_factor_removed", obj=user, changes={"types": removed})
+
+
+# Deputies -------------------------------------------------------------------------------------
+
+DEPUTY_FIELDS = ("user", "deputy", "starts", "ends")
+
+
+def deputy_period_may_change(*, period: DeputyPeriod, actor: User) -> bool:
+    """Whether ``actor`` may set or end ``period``: the absent reviewer themself, or Governance."""
+    if not actor.is_active:
+        return False
+    if period.user_id == actor.pk:
+        return True
+    return actor.has_perm("people.change_deputyperiod" if period.pk else "people.add_deputyperiod")
+
+
+def deputy_period_problems(*, period: DeputyPeriod) -> list[str]:
+    """Return why ``period`` cannot stand: the deputy must share every review group of the absent reviewer."""
+    problems: list[str] = []
+    if period.user_id is None or period.deputy_id is None:
+        return problems
+    if period.deputy_id == period.user_id:
+        return [_("Choose someone else as your deputy.")]
+    deputy = User.objects.get(pk=period.deputy_id)
+    if not deputy.is_active:
+        problems.append(_("%(deputy)s cannot log in; choose an active colleague.") % {"deputy": deputy})
+    review_groups = set(
+        Group.objects.filter(user=period.user_id, name__in=REVIEWER_ROLES).values_list("name", flat=True)
+    )
+    if not review_groups:
+        problems.append(_("Only reviewers name a deputy: %(user)s reviews no stage.") % {"user": period.user})
+    missing = review_groups - set(deputy.groups.values_list("name", flat=True))
+    if missing:
+        problems.append(
+            _(
+                "%(deputy)s is not in the same groups (missing: %(groups)s): "
+                "a deputy must be able to review the same stages."
+            )
+            % {"deputy": deputy, "groups": ", ".join(sorted(missing))}
+        )
+    return problems
+
+
+@transaction.atomic
+def deputy_period_save(*, period: DeputyPeriod, actor: User) -> DeputyPeriod:
+    """Create or change a deputy period after checking who may and that the deputy fits; audited."""
+    creating = period.pk is None
+    before: dict[str, Any] = {}
+    if not creating:
+        stored = row_lock(DeputyPeriod, period.pk)
+        if not deputy_period_may_change(period=stored, actor=actor):
+            raise PermissionDenied(_("You may not change this deputy period."))
+        before = {field: str(getattr(stored, field)) for field in DEPUTY_FIELDS}
+    if not deputy_period_may_change(period=period, actor=actor):
+        raise PermissionDenied(_("You may name deputies for yourself only."))
+    period.full_clean()
+    problems = deputy_period_problems(period=period)
+    if problems:
+        raise ValidationError(problems)
+    period.save()
+    after = {field: str(getattr(period, field)) for field in DEPUTY_FIELDS}
+    changes: dict[str, Any] = dict(after)
+    if not creating:
+        changes = {field: [before[field], after[field]] for field in after if before[field] != after[field]}
+    if creating or changes:
+        event_record(
+            actor=actor, action="deputy.created" if creating else "deputy.changed", obj=period.user, changes=changes
+        )
+    return period
+
+
+@transaction.atomic
+def deputy_period_delete(*, period: DeputyPeriod, actor: User) -> None:
+    """End (delete) a deputy period; audited on the absent reviewer."""
+    period = row_lock(DeputyPeriod, period.pk)
+    if not deputy_period_may_change(period=period, actor=actor):
+        raise PermissionDenied(_("You may not change this deputy period."))
+    event_record(
+        actor=actor,
+        action="deputy.deleted",
+        obj=period.user,
+        changes={field: str(getattr(period, field)) for field in DEPUTY_FIELDS},
+    )
+    period.delete()

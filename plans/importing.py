@@ -29,8 +29,8 @@ from people.models import User
 from plans import reading
 from plans.reading import Line, PlanFileError, file_sha256, read_lines
 from plans.rows import DEFAULT_CONTENT_TYPE, DEFAULT_LANGUAGE, DMY, MDY, AccountIndex, PlanRow, RowParser
-from posts.models import Account, Campaign, Post, PostStatus, PostTarget
-from posts.policy import EDIT, PostPolicy
+from posts.models import Account, Campaign, ContentType, Post, PostStatus, PostTarget
+from posts.policy import EDIT, PostPolicy, may_declare_crisis
 from posts.services import PostDraft, TargetSpec, campaign_create, post_update, posts_create_many
 
 CREATED = "created"
@@ -443,8 +443,24 @@ class _Analysis:
             "language": row.language or (post.language if post else DEFAULT_LANGUAGE),
         }
 
+    @cached_property
+    def may_declare_crisis(self) -> bool:
+        return may_declare_crisis(self.actor)
+
+    def _crisis_refused(self, row: PlanRow, *, old: str) -> bool:
+        if row.content_type != ContentType.CRISIS or old == ContentType.CRISIS or self.may_declare_crisis:
+            return False
+        row.error(
+            "content_type",
+            _(
+                "Only Communications or Governance declare a crisis post; import it with another content type "
+                "and ask for crisis handling on the post."
+            ),
+        )
+        return True
+
     def _created(self, decision: _Decision) -> _Decision:
-        if self._past(decision):
+        if self._past(decision) or self._crisis_refused(decision.row, old=""):
             return decision
         decision.data = self._content(decision.row, None)
         decision.targets = [self._target(account) for account in decision.row.accounts]
@@ -482,7 +498,7 @@ class _Analysis:
                 % {"status": PostStatus(post.status).label},
             )
             return decision
-        if self._past(decision):
+        if self._past(decision) or self._crisis_refused(row, old=post.content_type):
             return decision
         overrides = {target.account_id: target.body_override for target in existing_targets}
         decision.data = data

@@ -9,5 +9,8 @@ class PostsConfig(AppConfig):
     def ready(self) -> None:
         from consent.selectors import registry_panel_register
         from posts import receivers
+        from posts.crisis_panel import crisis_panel
+        from posts.panels import panel_register
 
         registry_panel_register("posts.featuring", receivers.posts_featuring_panel)
+        panel_register("posts.crisis", crisis_panel)

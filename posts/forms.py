@@ -34,7 +34,7 @@ from posts.models import (
     Purpose,
     colour_validator,
 )
-from posts.policy import PostPolicy
+from posts.policy import PostPolicy, may_declare_crisis
 from posts.selectors import (
     accounts_active,
     campaign_reviewer_candidates,
@@ -384,6 +384,11 @@ class PostForm(forms.Form):
             campaigns = Campaign.objects.filter(pk=post.campaign_id)
             campaign_field.disabled = True
         campaign_field.queryset = campaigns.order_by("name")
+        if not may_declare_crisis(user) and (post is None or post.content_type != ContentType.CRISIS):
+            # Editors ask for crisis handling on the post; only Communications or Governance declare it.
+            content_type_field = self.fields["content_type"]
+            assert isinstance(content_type_field, forms.ChoiceField)
+            content_type_field.choices = [choice for choice in ContentType.choices if choice[0] != ContentType.CRISIS]
         self.accounts = list(editor_accounts(post))
         targets_field = self.fields["targets"]
         assert isinstance(targets_field, forms.ModelMultipleChoiceField)

@@ -196,6 +196,26 @@ class Post(models.Model):
         help_text=_("Set by the review chain when every stage approved this exact content."),
     )
     external_id = models.CharField(_("plan row id"), max_length=200, blank=True)
+    # Crisis handling (SPEC section 1): editors ask for it, Communications or Governance declare it.
+    crisis_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("crisis handling requested by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    crisis_requested_at = models.DateTimeField(_("crisis handling requested"), null=True, blank=True)
+    crisis_request_reason = models.TextField(_("reason for crisis handling"), blank=True, max_length=2000)
+    crisis_declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("crisis declared by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    crisis_declared_at = models.DateTimeField(_("crisis declared"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -203,7 +223,10 @@ class Post(models.Model):
         verbose_name = _("post")
         verbose_name_plural = _("posts")
         ordering = ["scheduled_at", "pk"]
-        permissions = [("import_plan", _("Can import campaign plans"))]
+        permissions = [
+            ("import_plan", _("Can import campaign plans")),
+            ("declare_crisis", _("Can declare a post a crisis")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"], condition=~Q(external_id=""), name="post_unique_external_id"

@@ -1,6 +1,7 @@
 """E-mails of posts: a post was blocked by a gate (the author and Communications can act)."""
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from core.mail import mail_once
 from people.models import User
@@ -29,4 +30,16 @@ def post_blocked(*, post_id: int, reason: str, event: int = 0) -> int:
         recipients=author_and_communications(post),
         template="posts/email/post_blocked",
         context={"post": post, "reason": reason},
+    )
+
+
+def crisis_requested(*, post_id: int) -> int:
+    """Tell Communications that an editor asked for crisis handling of a post, once per request; returns mails sent."""
+    post = Post.objects.select_related("campaign", "crisis_requested_by").get(pk=post_id)
+    stamp = post.crisis_requested_at.isoformat() if post.crisis_requested_at else ""
+    return mail_once(
+        key=f"crisis_requested:{post.pk}:{stamp}",
+        recipients=User.objects.filter(groups__name=COMMUNICATIONS_REVIEWER, is_active=True).distinct().order_by("pk"),
+        template="posts/email/crisis_requested",
+        context={"post": post, "path": reverse("posts:post_detail", args=[post.pk])},
     )

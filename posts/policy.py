@@ -15,6 +15,9 @@ MOVE = "move"
 SCHEDULE = "schedule"
 UNSCHEDULE = "unschedule"
 WITHDRAW = "withdraw"
+# Crisis handling: editors ask for it, Communications or Governance declare it (SPEC section 1).
+REQUEST_CRISIS = "request_crisis"
+DECLARE_CRISIS = "declare_crisis"
 # Campaign actions: SET_TEAM chooses the team and the assigned reviewers, who then see the posts.
 SET_TEAM = "set_team"
 
@@ -54,6 +57,23 @@ class PostPolicy:
         if post.status not in {"published", "partially_published", "rejected", "withdrawn"}:
             actions.add(WITHDRAW)
         return frozenset(actions)
+
+
+def may_declare_crisis(user: User | AnonymousUser) -> bool:
+    """Whether ``user`` may make a post a crisis post (and so choose the expedited chain)."""
+    return bool(user.is_authenticated and user.is_active and user.has_perm("posts.declare_crisis"))
+
+
+def crisis_actions(user: User | AnonymousUser, post: Post, *, post_actions: frozenset[str]) -> frozenset[str]:
+    """Return ``request_crisis`` and/or ``declare_crisis`` for a post the user sees (with its ``post_actions``)."""
+    if post.content_type == "crisis" or post.status not in EDITABLE or VIEW not in post_actions:
+        return frozenset()
+    actions = set()
+    if may_declare_crisis(user):
+        actions.add(DECLARE_CRISIS)
+    elif EDIT in post_actions and post.crisis_requested_at is None:
+        actions.add(REQUEST_CRISIS)
+    return frozenset(actions)
 
 
 class CampaignPolicy:

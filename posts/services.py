@@ -31,8 +31,21 @@ from posts.gates import post_consent_problems
 from posts.links import ordinary_web_link_valid
 from posts.locks import post_lock, posts_lock
 from posts.media import ProcessedImage
-from posts.models import Account, Campaign, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
-from posts.policy import EDIT, MOVE, SCHEDULE, SET_TEAM, UNSCHEDULE, WITHDRAW, CampaignPolicy, PostPolicy
+from posts.models import Account, Campaign, ContentType, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
+from posts.policy import (
+    DECLARE_CRISIS,
+    EDIT,
+    MOVE,
+    REQUEST_CRISIS,
+    SCHEDULE,
+    SET_TEAM,
+    UNSCHEDULE,
+    WITHDRAW,
+    CampaignPolicy,
+    PostPolicy,
+    crisis_actions,
+    may_declare_crisis,
+)
 from posts.selectors import campaign_reviewer_candidates, campaign_team_candidates
 from posts.sendgates import send_gate_problems
 from posts.signals import (
@@ -474,6 +487,7 @@ def post_create(
     if not policy.may_create_in(campaign):
         raise PermissionDenied(_("You may not add posts to this campaign."))
     _schedule_clean(scheduled_at, time_zone or "")
+    crisis_choice_check(actor=actor, old="", new=str(data.get("content_type", "")))
     post = Post(
         campaign=campaign,
         author=actor,
@@ -552,6 +566,8 @@ def posts_create_many(
     for start in range(0, len(external_ids), batch_size):
         if Post.objects.filter(external_id__in=external_ids[start : start + batch_size]).exists():
             raise ValidationError(_("A plan row id is already used by another post."), code="duplicate_external_id")
+    for draft in drafts:
+        crisis_choice_check(actor=actor, old="", new=str(draft.data.get("content_type", "")))
     default_zone = getattr(actor, "time_zone", "") or "UTC"
     post_new = instance_maker(Post)
     posts: list[Post] = []
@@ -647,6 +663,7 @@ def post_update(
     _ensure(PostPolicy(actor), post, EDIT)
     changes: dict[str, Any] = {}
     old_title = post.title
+    crisis_choice_check(actor=actor, old=post.content_type, new=str((data or {}).get("content_type", "")))
     for field, value in _clean_content(data or {}).items():
         if getattr(post, field) != value:
             setattr(post, field, value)
@@ -909,3 +926,61 @@ def consent_cascade(*, record: ConsentRecord, actor: User | None, reason: str) -
             post_blocked_mail_queue(post=post, reason=reason)
             blocked.append(post.pk)
     return blocked, takedowns
+
+
+# Crisis handling ------------------------------------------------------------------------------
+
+
+def crisis_choice_check(*, actor: User, old: str, new: str) -> None:
+    """Refuse making a post a crisis post unless ``actor`` may declare one; keeping one stays allowed."""
+    if new == ContentType.CRISIS and old != ContentType.CRISIS and not may_declare_crisis(actor):
+        raise ValidationError(
+            {
+                "content_type": _(
+                    "Only Communications or Governance declare a crisis post; ask for crisis handling instead."
+                )
+            },
+            code="crisis_not_allowed",
+        )
+
+
+@transaction.atomic
+def post_crisis_request(*, post: Post, actor: User, reason: str) -> Post:
+    """Ask Communications to handle ``post`` as a crisis; records who asked and why and tells them after commit."""
+    post = post_lock(post.pk)
+    if REQUEST_CRISIS not in crisis_actions(actor, post, post_actions=PostPolicy(actor).actions(post)):
+        raise PermissionDenied(_("You may not ask for crisis handling of this post."))
+    reason = reason.strip()
+    text_storable(reason)
+    if not reason:
+        raise ValidationError({"reason": _("Say why this post needs crisis handling.")}, code="reason_required")
+    if len(reason) > 2000:
+        raise ValidationError({"reason": _("Keep the reason under 2,000 characters.")}, code="reason_too_long")
+    post.crisis_requested_by, post.crisis_requested_at, post.crisis_request_reason = actor, timezone.now(), reason
+    post.save(update_fields=["crisis_requested_by", "crisis_requested_at", "crisis_request_reason", "updated_at"])
+    event_record(actor=actor, action="post.crisis_requested", obj=post, changes={"reason": reason})
+    enqueue_after_commit("posts.notifications.crisis_requested", post_id=post.pk)
+    return post
+
+
+@transaction.atomic
+def post_crisis_declare(*, post: Post, actor: User) -> Post:
+    """Make ``post`` a crisis post: a new revision, so review restarts on the expedited chain; records who declared it.
+
+    The declarer decides no stage of the post's review (`approvals.policy`, "declared_crisis").
+    """
+    post = post_lock(post.pk)
+    if DECLARE_CRISIS not in crisis_actions(actor, post, post_actions=PostPolicy(actor).actions(post)):
+        raise PermissionDenied(_("Only Communications or Governance declare a crisis post."))
+    old = post.content_type
+    post.content_type = ContentType.CRISIS
+    post.crisis_declared_by, post.crisis_declared_at = actor, timezone.now()
+    post.save(update_fields=["content_type", "crisis_declared_by", "crisis_declared_at", "updated_at"])
+    event_record(
+        actor=actor,
+        action="post.crisis_declared",
+        obj=post,
+        changes={"content_type": [old, ContentType.CRISIS], "requested_by": post.crisis_requested_by_id},
+    )
+    _revision_refresh(post=post, actor=actor)
+    return post

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from posts.views import calendar, campaigns, claims, editor
+from posts.views import calendar, campaigns, claims, crisis, editor
 
 app_name = "posts"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("posts/<int:pk>/claims/", claims.claim_add_view, name="claim_add"),
     path("posts/<int:pk>/claims/<int:claim_pk>/source/", claims.claim_source_view, name="claim_source"),
     path("posts/<int:pk>/claims/<int:claim_pk>/remove/", claims.claim_remove_view, name="claim_remove"),
+    path("posts/<int:pk>/crisis/request/", crisis.crisis_request_view, name="post_crisis_request"),
+    path("posts/<int:pk>/crisis/declare/", crisis.crisis_declare_view, name="post_crisis_declare"),
     path("campaigns/", campaigns.campaign_list_view, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_create_view, name="campaign_create"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail_view, name="campaign_detail"),

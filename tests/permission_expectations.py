@@ -98,6 +98,9 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "logout": row(LOGIN),  # logging out lands on the login page
     "people:language": row(REDIRECT, anonymous=REDIRECT),
     "people:preferences": row(OK),
+    "people:deputies": row(OK),
+    # Another person's deputy period answers as one that does not exist (tests/people/test_deputies.py).
+    "people:deputy_end": row(NOT_FOUND),
     "admin:index": row(LOGIN, governance=OK, superuser=OK),
     # Calendar, campaigns and posts.
     "posts:calendar": row(OK),
@@ -135,6 +138,18 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "posts:claim_add": row(NOT_FOUND, **POST_ACTION),
     "posts:claim_source": row(NOT_FOUND, **POST_ACTION),
     "posts:claim_remove": row(NOT_FOUND, **POST_ACTION),
+    # Editors ask for crisis handling; Communications (its campaigns) and Governance declare it instead.
+    "posts:post_crisis_request": row(NOT_FOUND, **(POST_ACTION | {"superuser": REFUSED})),
+    "posts:post_crisis_declare": row(
+        NOT_FOUND,
+        editor=(REFUSED, NOT_FOUND),
+        medical=(REFUSED, NOT_FOUND),
+        legal=(REFUSED, NOT_FOUND),
+        comms=(OK, NOT_FOUND),
+        governance=OK,
+        viewer=REFUSED,
+        superuser=OK,
+    ),
     "media": row(NOT_FOUND, **CAMPAIGN_PAGE, **ALL_SEEING),
     # Review.
     "approvals:inbox": row(OK),

@@ -27,6 +27,7 @@ from approvals.policy import current_stage_run
 from audit.versions import version_of
 from consent.models import ConsentRecord, Subject
 from people import roles
+from people.models import User
 from posts.models import Campaign, Post
 from tests.conftest import PDF_BYTES, make_user
 
@@ -126,6 +127,7 @@ def world(
     from approvals.services import round_submit
 
     medical = make_user("medical", roles.MEDICAL_REVIEWER)
+    make_user("medical2", roles.MEDICAL_REVIEWER)  # a deputy medical may name
     superuser = make_user("root", is_staff=True, is_superuser=True)
     campaign = campaign_factory(editor, name="Herzwochen", reviewers=[medical])
     account = account_factory("facebook")
@@ -345,6 +347,24 @@ FORMS = [
         texts=("quote", "text"),
     ),
     FormCase(
+        "crisis-request",
+        "editor",
+        lambda w: reverse("posts:post_crisis_request", args=[w.draft.pk]),
+        lambda w: {"reason": "Stromausfall in der Notaufnahme Nord"},
+        texts=("reason",),
+    ),
+    FormCase(
+        "deputies",
+        "medical",
+        lambda w: reverse("people:deputies"),
+        lambda w: {
+            "deputy": User.objects.get(username="medical2").pk,
+            "starts": "2027-03-01",
+            "ends": "2027-03-14",
+        },
+        dates=("starts", "ends"),
+    ),
+    FormCase(
         "plan-export",
         "editor",
         lambda w: reverse("plans:export"),
@@ -360,6 +380,7 @@ BARE_POSTS: list[tuple[str, str, Callable[[World], str]]] = [
     ("post-schedule", "editor", lambda w: reverse("posts:post_schedule", args=[w.draft.pk])),
     ("post-unschedule", "editor", lambda w: reverse("posts:post_unschedule", args=[w.draft.pk])),
     ("review-submit", "editor", lambda w: reverse("approvals:submit", args=[w.draft.pk])),
+    ("crisis-declare", "superuser", lambda w: reverse("posts:post_crisis_declare", args=[w.draft.pk])),
     ("consent-verify", "officer2", lambda w: reverse("consent:record_verify", args=[w.pending.pk])),
     ("language", "editor", lambda w: reverse("people:language")),
     ("plan-import", "editor", lambda w: reverse("plans:import")),

@@ -127,6 +127,7 @@ simple("login")
 simple("logout", "POST")
 simple("people:language", "POST", data={"language": "en", "next": "/calendar/"})
 simple("people:preferences", form=True)
+simple("people:deputies", form=True)
 simple("admin:index")
 simple("posts:calendar")
 simple("posts:campaign_create", form=True)
@@ -213,6 +214,22 @@ def _claim_remove(world: World, role: str, side: Side) -> Call:
 def _claim_check(world: World, role: str, side: Side) -> Call:
     claim = side.claimed.claims.get()
     return post("approvals:claim_check", side.claimed.pk, claim.pk, obj=claim, writes=True)
+
+
+@asks("posts:post_crisis_request")
+def _post_crisis_request(world: World, role: str, side: Side) -> Call:
+    data = {"reason": "Power failure: the emergency room closes tonight."}
+    return post("posts:post_crisis_request", side.draft.pk, data=data, obj=side.draft, writes=True)
+
+
+@asks("posts:post_crisis_declare")
+def _post_crisis_declare(world: World, role: str, side: Side) -> Call:
+    return post("posts:post_crisis_declare", side.draft.pk, obj=side.draft, writes=True)
+
+
+@asks("people:deputy_end", relational=False)
+def _deputy_end(world: World, role: str, side: Side) -> Call:
+    return post("people:deputy_end", 987654)
 
 
 @asks("media")

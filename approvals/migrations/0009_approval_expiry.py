@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0007_claim_checks'),
+        ('approvals', '0008_stage_escalation'),
         ('posts', '0008_publishing_models_move_out'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -26,6 +26,7 @@ from posts.services import post_schedule, post_withdraw
 from publishing import services as publishing
 from publishing.models import PublicationStatus, TakedownCause, TakedownItem
 from publishing.services import dispatch_once, publication_retry, publications_claim_due
+from tests.approvals.conftest import declare_crisis
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +89,9 @@ def schedule_crisis(
         title="Emergency room closed tonight",
         body="Our emergency room is closed tonight after a power failure. Please call 112 in an emergency.",
         targets=accounts,
-        content_type="crisis",
         when=timezone.now() + dt.timedelta(hours=6),
     )
+    post = declare_crisis(post)
     round_submit(post=post, actor=editor)
     for name in ("medical", "comms"):
         run = current_stage_run(post=post)

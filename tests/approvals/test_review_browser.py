@@ -47,7 +47,7 @@ def journey_post(editor: Any, review_campaign: Any, account_factory: Any, post_f
         review_campaign,
         title="Flu jab clinic",
         targets=[account_factory("facebook"), account_factory("linkedin")],
-        when=timezone.now() + dt.timedelta(days=5),
+        when=timezone.now() + dt.timedelta(days=6),
         hashtags=["flu", "vaccine", "winter", "health"],
     )
 

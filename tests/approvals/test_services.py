@@ -22,6 +22,7 @@ from audit.models import AuditEvent
 from people import roles
 from posts.models import PostStatus
 from posts.services import post_move, post_schedule, post_update
+from tests.approvals.conftest import declare_crisis
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -204,9 +205,9 @@ def test_expedited_chain_approves_before_legal_and_keeps_a_legal_review_after_pu
         editor,
         review_campaign,
         targets=[account_factory("facebook")],
-        content_type="crisis",
         when=timezone.now() + dt.timedelta(hours=6),
     )
+    post = declare_crisis(post)
     round_submit(post=post, actor=editor)
     post.refresh_from_db()
     approve(post, reviewers["medical"])

@@ -36,6 +36,19 @@ ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC", "Australia/
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("=+-@'\n\t;,|\"#"), max_size=40
 )
+
+
+@pytest.fixture
+def editor(editor: Any) -> Any:
+    """An editor who may also declare crises: the plans below sample the content type "crisis" too."""
+    from django.contrib.auth.models import Permission
+
+    from people.models import User
+
+    editor.user_permissions.add(Permission.objects.get(content_type__app_label="posts", codename="declare_crisis"))
+    return User.objects.get(pk=editor.pk)
+
+
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -56,6 +56,7 @@ from posts.services import (
     account_save,
     campaign_create,
     post_create,
+    post_crisis_declare,
     post_move,
     post_schedule,
     post_withdraw,
@@ -938,6 +939,7 @@ class DemoSeeder:
                     alt_text=f"{label}: {spec.title}",
                 )
             ]
+        crisis = spec.content_type == ContentType.CRISIS
         post = post_create(
             actor=self.users["editor"],
             campaign=campaign,
@@ -946,7 +948,8 @@ class DemoSeeder:
                 "body": spec.body,
                 "link": spec.link,
                 "hashtags": list(spec.hashtags),
-                "content_type": spec.content_type,
+                # Editors do not declare crises: Governance does, below (posts.services.post_crisis_declare).
+                "content_type": ContentType.OTHER if crisis else spec.content_type,
                 "language": campaign_spec.language,
                 "sources": spec.sources,
             },
@@ -959,6 +962,8 @@ class DemoSeeder:
         if spec.camera_original:
             for item in post.media.all():
                 _camera_original(item)
+        if crisis:
+            post = post_crisis_declare(post=post, actor=self.users["governance"])
         return post
 
     def _review(self, post: Post, *, approvals: int | None, last: tuple[str, DemoPost] | None = None) -> None:
