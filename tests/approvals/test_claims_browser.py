@@ -61,7 +61,7 @@ def test_journey_editor_marks_a_claim_with_a_doi_medical_checks_the_source_and_a
         title="Grippeimpfung 60+",
         body=BODY,
         targets=[account_factory("facebook")],
-        when=timezone.now() + dt.timedelta(days=5),
+        when=timezone.now() + dt.timedelta(days=6),
     )
     browser_login(page, "editor")
     page.goto(f"/posts/{post.pk}/edit/")
