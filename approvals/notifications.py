@@ -7,8 +7,18 @@ from django.utils import timezone
 from approvals.models import Decision, RoundStatus, StageRun, StageStatus
 from approvals.policy import ApprovalPolicy
 from core.mail import mail_once
+from core.site import site_url
 from people.models import User
 from posts.notifications import author_and_communications
+
+
+def review_path(post_id: int) -> str:
+    """Return the path of a post's review page, at its decision form."""
+    return reverse("approvals:review", args=[post_id]) + "#decision"
+
+
+def _links(post_id: int) -> dict[str, str]:
+    return {"review_url": site_url(review_path(post_id))}
 
 
 def deciders(stage_run: StageRun) -> list[User]:
@@ -26,7 +36,8 @@ def stage_reached(*, stage_run_id: int) -> int:
         key=f"stage_reached:{stage_run.pk}",
         recipients=deciders(stage_run),
         template="approvals/email/stage_reached",
-        context={"stage_run": stage_run, "post": stage_run.round.post},
+        context={"stage_run": stage_run, "post": stage_run.round.post, **_links(stage_run.round.post_id)},
+        url=review_path(stage_run.round.post_id),
     )
 
 
@@ -41,7 +52,14 @@ def author_told(*, decision_id: int) -> int:
         key=key,
         recipients=[review_round.post.author],
         template="approvals/email/author_told",
-        context={"decision": decision, "round": review_round, "post": review_round.post, "status": status},
+        context={
+            "decision": decision,
+            "round": review_round,
+            "post": review_round.post,
+            "status": status,
+            **_links(review_round.post_id),
+        },
+        url=review_path(review_round.post_id),
     )
 
 
@@ -67,9 +85,11 @@ def after_publication_told(*, decision_id: int, withdrawn: bool = False, takedow
             "rejected": stage_run.status == StageStatus.REJECTED,
             "withdrawn": withdrawn,
             "takedowns": takedowns,
-            "path": reverse("posts:post_detail", args=[post.pk]),
-            "takedowns_path": reverse("publishing:publishing") + "#takedowns",
+            "path": site_url(reverse("posts:post_detail", args=[post.pk])),
+            "takedowns_path": site_url(reverse("publishing:publishing") + "#takedowns"),
+            **_links(post.pk),
         },
+        url=review_path(post.pk),
     )
 
 
@@ -86,6 +106,7 @@ def reminders_send() -> int:
             key=f"reminder:{stage_run.pk}",
             recipients=deciders(stage_run),
             template="approvals/email/reminder",
-            context={"stage_run": stage_run, "post": stage_run.round.post},
+            context={"stage_run": stage_run, "post": stage_run.round.post, **_links(stage_run.round.post_id)},
+            url=review_path(stage_run.round.post_id),
         )
     return sent

@@ -63,7 +63,7 @@ def _same(old: object, new: object) -> bool:
 class UserAdmin(ReauthenticatedAdminMixin, BaseUserAdmin[User]):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Preferences"), {"fields": ("time_zone", "language")}),
+        (_("Preferences"), {"fields": ("time_zone", "language", "email_delivery")}),
     )
     add_fieldsets = (
         (
@@ -74,10 +74,10 @@ class UserAdmin(ReauthenticatedAdminMixin, BaseUserAdmin[User]):
             },
         ),
         (_("Roles"), {"fields": ("is_staff", "groups")}),
-        (_("Preferences"), {"fields": ("time_zone", "language")}),
+        (_("Preferences"), {"fields": ("time_zone", "language", "email_delivery")}),
     )
     list_display = ("username", "email", "first_name", "last_name", "roles", "is_staff", "is_active")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "language")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "language", "email_delivery")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")

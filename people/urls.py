@@ -7,4 +7,8 @@ app_name = "people"
 urlpatterns = [
     path("language/", views.language_switch, name="language"),
     path("preferences/", views.preferences, name="preferences"),
+    path("notices/", views.notices, name="notices"),
+    path("notices/read/", views.notices_mark_all_read, name="notices_read_all"),
+    path("notices/<int:pk>/", views.notice_open, name="notice_open"),
+    path("notices/<int:pk>/read/", views.notice_mark_read, name="notice_read"),
 ]

@@ -1,6 +1,7 @@
 """E-mails of posts: a post was blocked by a gate (the author and Communications can act)."""
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from core.mail import mail_once
 from people.models import User
@@ -29,4 +30,5 @@ def post_blocked(*, post_id: int, reason: str, event: int = 0) -> int:
         recipients=author_and_communications(post),
         template="posts/email/post_blocked",
         context={"post": post, "reason": reason},
+        url=reverse("posts:post_detail", args=[post.pk]),
     )

@@ -1469,4 +1469,5 @@ def publication_failed_notify(*, publication_id: int, event: int = 0) -> int:
         recipients=people,
         template="publishing/email/publication_failed",
         context={"publication": publication, "path": reverse("publishing:publishing")},
+        url=reverse("publishing:publishing"),
     )
