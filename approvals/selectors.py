@@ -33,6 +33,7 @@ from audit.models import AuditEvent
 from audit.selectors import events_for_object
 from people.models import User
 from posts.models import Campaign, ContentType, Post, PostStatus, Purpose, Revision
+from posts.platforms import Passage
 from posts.selectors import VIEW_CAMPAIGN, posts_for_user
 
 # Posts whose review is not complete: past their scheduled time they are overdue (never published).
@@ -214,6 +215,7 @@ class FindingCheck:
     key: str
     account: str  # the target account's name; "" for a finding about the whole post
     messages: list[str]
+    passages: list[Passage] = field(default_factory=list)  # the offending passages, where known
 
     @property
     def whole_post(self) -> bool:
@@ -288,6 +290,8 @@ def _finding_checks(post: Post) -> list[FindingCheck]:
         check = checks.setdefault(item.key, FindingCheck(key=item.key, account=account, messages=[]))
         if item.finding.message not in check.messages:
             check.messages.append(item.finding.message)
+        if item.finding.passage is not None and item.finding.passage not in check.passages:
+            check.passages.append(item.finding.passage)
     return sorted(checks.values(), key=lambda check: (check.whole_post, check.account, check.key))
 
 
