@@ -79,6 +79,11 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "logout": row(LOGIN),  # logging out lands on the login page
     "people:language": row(REDIRECT, anonymous=REDIRECT),
     "people:preferences": row(OK),
+    # Notices: each person their own; someone else's is not found (no hint that it exists).
+    "people:notices": row(OK),
+    "people:notices_read_all": row(OK),
+    "people:notice_open": row((REDIRECT, NOT_FOUND)),
+    "people:notice_read": row((OK, NOT_FOUND)),
     "admin:index": row(LOGIN, governance=OK, superuser=OK),
     # Calendar, campaigns and posts.
     "posts:calendar": row(OK),
