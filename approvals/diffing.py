@@ -71,19 +71,43 @@ def _shorten(parts: list[str], *, first: bool, last: bool) -> list[Segment]:
     return out
 
 
+# Below this share of matching signs, a text counts as rewritten: shown as removed whole, then added whole.
+REWRITTEN = 0.35
+
+
+def _weak(text: str) -> bool:
+    # A space or a lone sign between two changes only chops them up: it joins them instead.
+    return len(text) <= 3 and not any(char.isalnum() for char in text)
+
+
 def text_segments(old: str, new: str) -> list[Segment]:
     """Return the word-level difference from ``old`` to ``new``; every added or removed word is included."""
     a, b = tokens(old), tokens(new)
-    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    out: list[Segment] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < REWRITTEN:
+        return [Segment(DEL, old), Segment(ADD, new)]
+    # (old text, new text, unchanged?) per stretch; weak unchanged stretches between changes join them.
+    runs: list[tuple[list[str], list[str], bool]] = []
+    opcodes = matcher.get_opcodes()
     for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
-        if op == "equal":
-            out.extend(_shorten(a[i1:i2], first=index == 0, last=index == len(opcodes) - 1))
+        same = op == "equal"
+        inner = 0 < index < len(opcodes) - 1
+        if same and inner and _weak("".join(a[i1:i2])):
+            same = False
+        if runs and not same and not runs[-1][2]:
+            runs[-1][0].extend(a[i1:i2])
+            runs[-1][1].extend(b[j1:j2])
+        else:
+            runs.append((list(a[i1:i2]), list(b[j1:j2]), same))
+    out: list[Segment] = []
+    for index, (removed, added, same) in enumerate(runs):
+        if same:
+            out.extend(_shorten(removed, first=index == 0, last=index == len(runs) - 1))
             continue
-        if i2 > i1:
-            out.append(Segment(DEL, "".join(a[i1:i2])))
-        if j2 > j1:
-            out.append(Segment(ADD, "".join(b[j1:j2])))
+        if removed:
+            out.append(Segment(DEL, "".join(removed)))
+        if added:
+            out.append(Segment(ADD, "".join(added)))
     return out
 
 

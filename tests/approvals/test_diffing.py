@@ -183,3 +183,19 @@ def test_without_an_approval_of_their_own_stage_reviewers_see_the_last_approved_
     )
     [body] = diff.fields
     assert shown(body.segments) == [(SAME, "Sprechstunde "), (DEL, "montags"), (ADD, "dienstags"), (SAME, ".")]
+
+
+def test_changed_words_next_to_each_other_read_as_one_change() -> None:
+    assert shown(
+        text_segments("Impftag am Dienstag und Mittwoch, 8 Uhr", "Impftag am Donnerstag oder Freitag, 8 Uhr")
+    ) == [
+        (SAME, "Impftag am "),
+        (DEL, "Dienstag und Mittwoch"),
+        (ADD, "Donnerstag oder Freitag"),
+        (SAME, ", 8 Uhr"),
+    ]
+
+
+def test_a_rewritten_text_is_shown_removed_whole_then_added_whole() -> None:
+    old, new = "Wash your hands: it saves lives.", "Flu jabs: Monday to Friday, 8 to 12, in the main hall."
+    assert shown(text_segments(old, new)) == [(DEL, old), (ADD, new)]
