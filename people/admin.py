@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from people.http import admin_user
-from people.models import User
+from people.models import Notice, User
 from people.services import (
     authenticator_remove,
     group_permissions_set,
@@ -74,7 +74,7 @@ class UserAdmin(ReauthenticatedAdminMixin, BaseUserAdmin[User]):
             },
         ),
         (_("Roles"), {"fields": ("is_staff", "groups")}),
-        (_("Preferences"), {"fields": ("time_zone", "language", "email_delivery")}),
+        (_("Preferences"), {"fields": ("time_zone", "language")}),
     )
     list_display = ("username", "email", "first_name", "last_name", "roles", "is_staff", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "language", "email_delivery")
@@ -236,3 +236,23 @@ class AuthenticatorAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[Authenticat
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
         for authenticator in queryset:
             authenticator_remove(authenticator=authenticator, actor=admin_user(request))
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin[Notice]):
+    """What Rounds told whom, read-only: notices are made by the mails (core.mail.mail_once) and read by their owner."""
+
+    list_display = ("subject", "user", "created_at", "read_at")
+    list_filter = ("read_at",)
+    search_fields = ("user__username", "key")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "key", "subject", "url", "created_at", "read_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Notice | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Notice | None = None) -> bool:
+        return False

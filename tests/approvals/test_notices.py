@@ -155,11 +155,18 @@ def test_a_person_chooses_their_e_mail_on_the_preferences_page_and_it_is_audited
     assert event.changes["email_delivery"] == ["each", "digest"]
 
 
-def test_governance_sets_a_persons_e_mail_choice_in_the_admin(editor: Any) -> None:
-    from people.admin import UserAdmin
+def test_governance_sets_a_persons_e_mail_choice_in_the_admin_and_it_is_audited(editor: Any, governance: Any) -> None:
+    from tests.test_admin import user_form
 
-    fields = [field for _name, options in UserAdmin.fieldsets for field in options["fields"]]
-    assert "email_delivery" in fields
+    client = client_for(governance)
+    url = reverse("admin:people_user_change", args=[editor.pk])
+    assert 'name="email_delivery"' in client.get(url).content.decode()
+    response = client.post(url, user_form(editor, email_delivery=EmailDelivery.NONE))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    editor.refresh_from_db()
+    assert editor.email_delivery == EmailDelivery.NONE
+    event = AuditEvent.objects.filter(action="user.updated").latest("pk")
+    assert event.changes == {"email_delivery": ["each", "none"]}
 
 
 def test_notices_page_opens_marks_read_and_marks_all_read(editor: Any, other_editor: Any) -> None:
