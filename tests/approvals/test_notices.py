@@ -221,3 +221,30 @@ def test_a_user_without_groups_sees_no_count_without_notices() -> None:
     nobody = make_user("nobody_notices")
     page = client_for(nobody).get(reverse("people:notices")).content.decode()
     assert "data-notice-count" not in page and "No notices yet." in page
+
+
+def test_mails_of_other_apps_make_notices_too_linking_to_their_page(
+    editor: Any,
+    campaign: Any,
+    post_factory: Any,
+    officer: Any,
+    subject_factory: Any,
+    record_factory: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from consent.services import consent_revoke
+    from posts.services import FeatureSpec, post_update
+
+    post = post_factory(editor, campaign, title="Zoës erster Lauf", body="Zoë (54) lief ihren ersten 5-km-Lauf 💙")
+    zoe = subject_factory(display_name="Zoë Müller")
+    record = record_factory(zoe)
+    post_update(post=post, actor=editor, featured=[FeatureSpec(subject=zoe, consent=record, media_kinds=("story",))])
+    editor.email_delivery = EmailDelivery.NONE
+    editor.save()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_revoke(record=record, actor=officer, received_via="phone", reason="Möchte nicht mehr erscheinen")
+    notice = Notice.objects.get(user=editor, key__startswith="post_blocked:")
+    assert notice.url == reverse("posts:post_detail", args=[post.pk])
+    assert notice.subject == f"Blocked: post #{post.pk} will not be published"
+    assert editor.email not in [message.to[0] for message in mail.outbox]  # in Rounds only, as they chose
