@@ -248,3 +248,22 @@ def test_mails_of_other_apps_make_notices_too_linking_to_their_page(
     assert notice.url == reverse("posts:post_detail", args=[post.pk])
     assert notice.subject == f"Blocked: post #{post.pk} will not be published"
     assert editor.email not in [message.to[0] for message in mail.outbox]  # in Rounds only, as they chose
+
+
+def test_the_notices_page_costs_the_same_queries_for_1_and_50_notices(editor: Any) -> None:
+    client = client_for(editor)
+    client.get(reverse("people:notices"))  # warm caches (content types) the way a running server has them
+    counts = []
+    for count in (1, 50):
+        Notice.objects.filter(user=editor).delete()
+        Notice.objects.bulk_create(
+            [
+                Notice(user=editor, key=f"k{i}", subject=f"Review needed: post #{i}", url=f"/reviews/posts/{i}/")
+                for i in range(count)
+            ]
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("people:notices"))
+        assert response.content.decode().count("data-notice=") == count
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
