@@ -35,6 +35,13 @@ class Segment:
     kind: str  # SAME, ADD, DEL, or GAP (unchanged text left out; ``text`` is empty)
     text: str
 
+    @property
+    def blank_marks(self) -> str:
+        """Return visible signs for a change of whitespace alone (otherwise nothing would show): ⏎ and ␣."""
+        if self.kind == SAME or not self.text or self.text.strip():
+            return ""
+        return "".join("⏎" if char == "\n" else "␣" for char in self.text if char != "\r")
+
 
 @dataclass(frozen=True)
 class FieldDiff:

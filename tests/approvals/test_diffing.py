@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.diffing import ADD, DEL, GAP, SAME, snapshot_diff, text_segments, tokens
+from approvals.diffing import ADD, DEL, GAP, SAME, Segment, snapshot_diff, text_segments, tokens
 from approvals.models import Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, round_submit
@@ -199,3 +199,12 @@ def test_changed_words_next_to_each_other_read_as_one_change() -> None:
 def test_a_rewritten_text_is_shown_removed_whole_then_added_whole() -> None:
     old, new = "Wash your hands: it saves lives.", "Flu jabs: Monday to Friday, 8 to 12, in the main hall."
     assert shown(text_segments(old, new)) == [(DEL, old), (ADD, new)]
+
+
+def test_a_change_of_whitespace_alone_is_shown_with_visible_signs() -> None:
+    segments = text_segments("Impfung heute.\nDanke!", "Impfung heute.\n\nDanke!")
+    assert [(segment.kind, segment.blank_marks) for segment in segments if segment.kind != SAME] == [
+        (DEL, "⏎"),
+        (ADD, "⏎⏎"),
+    ]
+    assert Segment(DEL, "  ").blank_marks == "␣␣" and Segment(ADD, "neu ").blank_marks == ""
