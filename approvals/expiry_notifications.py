@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from approvals.models import Recertification, RecertificationOutcome, ReviewRound
 from core.mail import mail_once
+from core.site import site_url
 from posts.models import Post
 from posts.notifications import author_and_communications
 
@@ -22,8 +23,9 @@ def approval_expired_told(*, post_id: int, round_id: int) -> int:
         context={
             "post": post,
             "chain": review_round.chain,
-            "path": reverse("posts:post_detail", args=[post.pk]),
+            "path": site_url(reverse("posts:post_detail", args=[post.pk])),
         },
+        url=reverse("posts:post_detail", args=[post.pk]),
     )
 
 
@@ -43,7 +45,8 @@ def recertification_told(*, recertification_id: int, takedowns: int = 0) -> int:
             "revise": recertification.outcome == RecertificationOutcome.REVISE,
             "withdrawn": recertification.outcome == RecertificationOutcome.WITHDRAW,
             "takedowns": takedowns,
-            "path": reverse("posts:post_detail", args=[post.pk]),
-            "takedowns_path": reverse("publishing:publishing") + "#takedowns",
+            "path": site_url(reverse("posts:post_detail", args=[post.pk])),
+            "takedowns_path": site_url(reverse("publishing:publishing") + "#takedowns"),
         },
+        url=reverse("posts:post_detail", args=[post.pk]),
     )

@@ -12,9 +12,19 @@ from approvals.models import Decision, RoundStatus, StageRun, StageStatus
 from approvals.policy import ApprovalPolicy
 from approvals.services import stage_overdue_step
 from core.mail import mail_once
+from core.site import site_url
 from people.models import User
 from people.selectors import deputies_of
 from posts.notifications import author_and_communications
+
+
+def review_path(post_id: int) -> str:
+    """Return the path of a post's review page, at its decision form."""
+    return reverse("approvals:review", args=[post_id]) + "#decision"
+
+
+def _links(post_id: int) -> dict[str, str]:
+    return {"review_url": site_url(review_path(post_id))}
 
 
 def deciders(stage_run: StageRun) -> list[User]:
@@ -33,6 +43,7 @@ def stage_reached(*, stage_run_id: int) -> int:
         recipients=deciders(stage_run),
         template="approvals/email/stage_reached",
         context=_mail_context(stage_run),
+        url=review_path(stage_run.round.post_id),
     )
 
 
@@ -47,7 +58,14 @@ def author_told(*, decision_id: int) -> int:
         key=key,
         recipients=[review_round.post.author],
         template="approvals/email/author_told",
-        context={"decision": decision, "round": review_round, "post": review_round.post, "status": status},
+        context={
+            "decision": decision,
+            "round": review_round,
+            "post": review_round.post,
+            "status": status,
+            **_links(review_round.post_id),
+        },
+        url=review_path(review_round.post_id),
     )
 
 
@@ -73,9 +91,11 @@ def after_publication_told(*, decision_id: int, withdrawn: bool = False, takedow
             "rejected": stage_run.status == StageStatus.REJECTED,
             "withdrawn": withdrawn,
             "takedowns": takedowns,
-            "path": reverse("posts:post_detail", args=[post.pk]),
-            "takedowns_path": reverse("publishing:publishing") + "#takedowns",
+            "path": site_url(reverse("posts:post_detail", args=[post.pk])),
+            "takedowns_path": site_url(reverse("publishing:publishing") + "#takedowns"),
+            **_links(post.pk),
         },
+        url=review_path(post.pk),
     )
 
 
@@ -91,7 +111,9 @@ def _mail_context(stage_run: StageRun) -> dict[str, Any]:
     return {
         "stage_run": stage_run,
         "post": stage_run.round.post,
-        "path": reverse("approvals:review", args=[stage_run.round.post_id]),
+        # The review page's decision form, absolute (mails are read outside Rounds).
+        "path": site_url(review_path(stage_run.round.post_id)),
+        **_links(stage_run.round.post_id),
     }
 
 
@@ -122,6 +144,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                 recipients=present,
                 template="approvals/email/reminder",
                 context=context,
+                url=review_path(stage_run.round.post_id),
             )
             for deputy, absent in deputies:
                 sent += mail_once(
@@ -129,6 +152,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                     recipients=[deputy],
                     template="approvals/email/deputy_escalation",
                     context={**context, "absent": absent},
+                    url=review_path(stage_run.round.post_id),
                 )
         due = stage_run.reminded_at is not None and (now >= stage_run.reminded_at + after or not present)
         if stage_run.escalated_at is None and due:
@@ -142,6 +166,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                 recipients=group,
                 template="approvals/email/group_escalation",
                 context=_mail_context(stage_run),
+                url=review_path(stage_run.round.post_id),
             )
     return sent
 

@@ -4,7 +4,6 @@ Every query count here is independent of how many posts the system holds.
 """
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from guardian.shortcuts import get_objects_for_user
 
 from approvals.deadlines import ReviewTime, review_time
+from approvals.diffing import FieldDiff, snapshot_diff
 from approvals.models import (
     Decision,
     ReviewChain,
@@ -37,7 +37,8 @@ from audit.models import AuditEvent
 from audit.selectors import events_for_object
 from people.models import User
 from people.selectors import deputy_periods_on
-from posts.models import Campaign, Post, PostStatus, Purpose, Revision
+from posts.models import Campaign, ContentType, Post, PostStatus, Purpose, Revision
+from posts.platforms import Passage
 from posts.selectors import VIEW_CAMPAIGN, posts_for_user
 
 # Posts whose review is not complete: past their scheduled time they are overdue (never published).
@@ -242,6 +243,7 @@ class FindingCheck:
     key: str
     account: str  # the target account's name; "" for a finding about the whole post
     messages: list[str]
+    passages: list[Passage] = field(default_factory=list)  # the offending passages, where known
 
     @property
     def whole_post(self) -> bool:
@@ -320,6 +322,8 @@ def _finding_checks(post: Post) -> list[FindingCheck]:
         check = checks.setdefault(item.key, FindingCheck(key=item.key, account=account, messages=[]))
         if item.finding.message not in check.messages:
             check.messages.append(item.finding.message)
+        if item.finding.passage is not None and item.finding.passage not in check.passages:
+            check.passages.append(item.finding.passage)
     return sorted(checks.values(), key=lambda check: (check.whole_post, check.account, check.key))
 
 
@@ -410,109 +414,64 @@ def open_stage_run(*, post: Post, pk: int) -> StageRun | None:
 # Diff -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "add", "del", "hunk", "same"
-    text: str
+# Why a revision is the diff's base: the user approved it, their stage did, or the whole chain did.
+BASE_MINE, BASE_STAGE, BASE_APPROVED = "mine", "stage", "approved"
 
 
 @dataclass(frozen=True)
 class ReviewDiff:
     base: Revision | None
     current: Revision | None
-    lines: list[DiffLine]
+    fields: list[FieldDiff]
+    basis: str = ""  # BASE_MINE, BASE_STAGE, BASE_APPROVED; "" when there is no base (the first version)
 
     @property
     def unchanged(self) -> bool:
-        return self.base is not None and not self.lines
+        return self.base is not None and not self.fields
 
 
-def snapshot_lines(content: dict[str, Any]) -> list[str]:
-    """Return a revision snapshot as readable lines, for a line diff."""
-    lines = []
-    # Snapshots made before the title and the purpose were reviewed (posts.content) lack them.
-    if "title" in content:
-        lines.append(_("Internal title: %(title)s") % {"title": content["title"] or "—"})
-    lines.extend([_("Text:"), *(content.get("body") or "").splitlines()])
-    lines.append(_("Link: %(link)s") % {"link": content.get("link") or "—"})
-    tags = " ".join(f"#{tag}" for tag in content.get("hashtags") or [])
-    lines.append(_("Hashtags: %(tags)s") % {"tags": tags or "—"})
-    lines.append(_("Content type: %(type)s") % {"type": content.get("content_type", "")})
-    lines.append(_("Language: %(language)s") % {"language": content.get("language", "")})
-    lines.append(_("Sources:"))
-    lines.extend(f"  {line}" for line in (content.get("sources") or "").splitlines())
-    lines.append(_("Target accounts:"))
-    for target in content.get("targets") or []:
-        lines.append(f"  {target.get('platform')} @{target.get('handle')}")
-        override = target.get("body_override") or ""
-        if override:
-            lines.append("    " + _("Own text:"))
-            lines.extend(f"    {line}" for line in override.splitlines())
-    lines.append(_("Media:"))
-    for position, media in enumerate(content.get("media") or [], start=1):
-        lines.append(
-            _("  %(n)s. %(kind)s sha256:%(checksum)s, alt text: %(alt)s")
-            % {
-                "n": position,
-                "kind": media.get("kind"),
-                "checksum": media.get("checksum"),
-                "alt": media.get("alt_text"),
-            }
-        )
-    if "purpose" in content:
-        lines.append(_("Campaign purpose: %(purpose)s") % {"purpose": _purpose_label(content["purpose"])})
-    return lines
+def _diff_labels() -> dict[str, str]:
+    return {choice.value: str(choice.label) for choice in (*ContentType, *Purpose)}
 
 
-def _purpose_label(value: str) -> str:
-    try:
-        return str(Purpose(value).label)
-    except ValueError:
-        return value
-
-
-def _diff_lines(old: list[str], new: list[str]) -> list[DiffLine]:
-    out = []
-    for line in difflib.unified_diff(old, new, lineterm="", n=3):
-        if line.startswith(("---", "+++")):
-            continue
-        if line.startswith("@@"):
-            out.append(DiffLine("hunk", line))
-        elif line.startswith("+"):
-            out.append(DiffLine("add", line[1:]))
-        elif line.startswith("-"):
-            out.append(DiffLine("del", line[1:]))
-        else:
-            out.append(DiffLine("same", line[1:]))
-    return out
-
-
-def review_diff(*, user: User | AnonymousUser, post: Post, overview: ReviewOverview) -> ReviewDiff:
-    """Diff the post's current revision against the one the user's stage (or the user) last approved.
-
-    Reads the rounds the overview already loaded: no query of its own.
-    """
-    current = post.current_revision
-    group_id = overview.current_run.stage.group_id if overview.current_run else None
+def _diff_base(*, user: User | AnonymousUser, overview: ReviewOverview) -> tuple[Revision | None, str]:
+    # SPEC section 4: the revision the user or their stage approved last; else the last one the chain approved.
+    # "Their stage" is the one they decide now: someone merely reading the page has no stage here.
+    group_id = overview.current_run.stage.group_id if overview.current_run and overview.may_decide else None
     base: Revision | None = None
+    basis = ""
     latest_time = None
     for round_view in overview.rounds:
         for line in round_view.stages:
             for decision in line.decisions:
                 if decision.verdict != Verdict.APPROVE:
                     continue
-                if not (decision.reviewer_id == user.pk or (group_id is not None and line.stage.group_id == group_id)):
+                mine = decision.reviewer_id == user.pk
+                if not (mine or (group_id is not None and line.stage.group_id == group_id)):
                     continue
                 if latest_time is None or decision.created_at > latest_time:
                     latest_time = decision.created_at
                     base = round_view.round.revision
-    if base is None or current is None:
-        return ReviewDiff(base=base, current=current, lines=[])
-    if base.content_hash == current.content_hash:
-        return ReviewDiff(base=base, current=current, lines=[])
-    return ReviewDiff(
-        base=base, current=current, lines=_diff_lines(snapshot_lines(base.content), snapshot_lines(current.content))
-    )
+                    basis = BASE_MINE if mine else BASE_STAGE
+    if base is None:
+        approved = next((view.round for view in overview.rounds if view.round.status == RoundStatus.APPROVED), None)
+        if approved is not None:
+            base, basis = approved.revision, BASE_APPROVED
+    return base, basis
+
+
+def review_diff(*, user: User | AnonymousUser, post: Post, overview: ReviewOverview) -> ReviewDiff:
+    """Diff the post's current revision, word by word, against the one the user or their stage last approved.
+
+    Without such an approval, against the last revision the chain approved; without one either, there
+    is no base (the first version). Reads the rounds the overview already loaded: no query of its own.
+    """
+    current = post.current_revision
+    base, basis = _diff_base(user=user, overview=overview)
+    if base is None or current is None or base.content_hash == current.content_hash:
+        return ReviewDiff(base=base, current=current, fields=[], basis=basis)
+    fields = snapshot_diff(base.content, current.content, labels=_diff_labels())
+    return ReviewDiff(base=base, current=current, fields=fields, basis=basis)
 
 
 # Timeline -------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     "consent-expiries": ("consent.services.consent_expiries_process", 60),
     # Approved posts whose approval expired before they went out go back to review.
     "approval-expiries": ("approvals.expiry_services.approvals_expire", 60),
+    # Hourly: each person who chose a daily digest gets yesterday's notices once their own day ended.
+    "notice-digests": ("people.notifications.digests_send", 60),
     "consent-expiry-reminders": ("consent.services.consent_expiry_reminders_send", 60 * 24),
     # Signs the audit chain's newest event (docs/security.md); verify_audit fails when events go
     # unsigned for twice this interval.

@@ -132,6 +132,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "approvals.context_processors.review_counts",
+                "people.context_processors.notice_count",
             ],
         },
     },
@@ -406,6 +407,9 @@ ROUNDS_DISPATCHER_INTERVAL = float(os.environ.get("ROUNDS_DISPATCHER_INTERVAL", 
 
 # HTTPS hardening: on in production, off for the local laptop run.
 HTTPS = env_bool("ROUNDS_HTTPS", not DEBUG)
+# Where people reach Rounds, for the links in e-mail (core.site.site_url), e.g. https://rounds.klinikum.example.
+# Unset: the first allowed host, over https when HTTPS is on.
+ROUNDS_SITE_URL = os.environ.get("ROUNDS_SITE_URL", "").rstrip("/")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -1,5 +1,7 @@
 """E-mails about consent: the 30-day expiry reminder to consent officers."""
 
+from django.urls import reverse
+
 from consent.models import ConsentRecord
 from core.mail import mail_once
 from people.models import User
@@ -15,4 +17,5 @@ def expiry_reminder_send(*, record: ConsentRecord) -> int:
         recipients=officers,
         template="consent/email/expiry_reminder",
         context={"record": record},
+        url=reverse("consent:record_detail", args=[record.pk]),
     )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from people.http import admin_user
-from people.models import DeputyPeriod, User
+from people.models import DeputyPeriod, Notice, User
 from people.services import (
     authenticator_remove,
     deputy_period_delete,
@@ -66,7 +66,7 @@ def _same(old: object, new: object) -> bool:
 class UserAdmin(ReauthenticatedAdminMixin, BaseUserAdmin[User]):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Preferences"), {"fields": ("time_zone", "language")}),
+        (_("Preferences"), {"fields": ("time_zone", "language", "email_delivery")}),
     )
     add_fieldsets = (
         (
@@ -80,7 +80,7 @@ class UserAdmin(ReauthenticatedAdminMixin, BaseUserAdmin[User]):
         (_("Preferences"), {"fields": ("time_zone", "language")}),
     )
     list_display = ("username", "email", "first_name", "last_name", "roles", "is_staff", "is_active")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "language")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "language", "email_delivery")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
@@ -279,3 +279,23 @@ class DeputyPeriodAdmin(admin.ModelAdmin[DeputyPeriod]):
         with transaction.atomic():
             for period in queryset.order_by("pk"):
                 deputy_period_delete(period=period, actor=admin_user(request))
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin[Notice]):
+    """What Rounds told whom, read-only: notices are made by the mails (core.mail.mail_once) and read by their owner."""
+
+    list_display = ("subject", "user", "created_at", "read_at")
+    list_filter = ("read_at",)
+    search_fields = ("user__username", "key")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "key", "subject", "url", "created_at", "read_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Notice | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Notice | None = None) -> bool:
+        return False

@@ -44,10 +44,13 @@ class PeopleConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in
 
+        from core.mail import notice_box_register
         from people.lockout import locked_out_receiver
         from people.middleware import session_started_receiver
+        from people.services import notices_keep
         from people.sso import check_sso_settings
 
+        notice_box_register(notices_keep)
         post_migrate.connect(_roles_sync_after_migrate, dispatch_uid="people.role_permissions_sync", weak=False)
         _site_from_settings()
         checks.register(check_sso_settings)

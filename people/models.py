@@ -16,6 +16,14 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+class EmailDelivery(models.TextChoices):
+    """How a person hears of what Rounds tells them besides the in-app notices."""
+
+    EACH = "each", _("An e-mail for each event")
+    DIGEST = "digest", _("One e-mail a day with the day's notices")
+    NONE = "none", _("No e-mail: in Rounds only")
+
+
 class User(AbstractUser):
     """A person using Rounds; sees times in their own zone and the UI in their language."""
 
@@ -24,6 +32,9 @@ class User(AbstractUser):
     # AbstractUser's, bounded: the admin lets staff type them.
     last_login = models.DateTimeField(_("last login"), blank=True, null=True, validators=[date_in_range])
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now, validators=[date_in_range])
+    email_delivery = models.CharField(
+        _("e-mail notifications"), max_length=8, choices=EmailDelivery.choices, default=EmailDelivery.EACH
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -70,3 +81,29 @@ class DeputyPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.deputy} ({self.starts} to {self.ends})"
+
+
+class Notice(models.Model):
+    """One thing Rounds told one person (a copy of each mail, or what the mail would have said), read or not."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name=_("user")
+    )
+    key = models.CharField(_("event"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=300)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One notice per person per event: a task delivered twice tells nobody twice.
+            models.UniqueConstraint(fields=["user", "key"], name="people_notice_once_per_event"),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="people_notice_unread")]
+
+    def __str__(self) -> str:
+        return self.subject

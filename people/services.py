@@ -3,6 +3,7 @@ from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import event_record
 from core.locks import row_lock
-from people.models import DeputyPeriod, User
+from people.models import DeputyPeriod, Notice, User
 from people.roles import REVIEWER_ROLES, ROLE_PERMISSIONS, ROLES
 
 # Who the trail names for the role permissions migrate sets (people.roles is the source).
@@ -57,8 +58,15 @@ def role_permissions_sync() -> None:
 
 
 @transaction.atomic
-def user_set_preferences(*, user: User, actor: User, time_zone: str | None = None, language: str | None = None) -> User:
-    """Change a user's time zone and/or language; returns the user."""
+def user_set_preferences(
+    *,
+    user: User,
+    actor: User,
+    time_zone: str | None = None,
+    language: str | None = None,
+    email_delivery: str | None = None,
+) -> User:
+    """Change a user's time zone, language and/or how they get e-mail; returns the user."""
     changes: dict[str, object] = {}
     if time_zone is not None and time_zone != user.time_zone:
         changes["time_zone"] = [user.time_zone, time_zone]
@@ -66,9 +74,13 @@ def user_set_preferences(*, user: User, actor: User, time_zone: str | None = Non
     if language is not None and language != user.language:
         changes["language"] = [user.language, language]
         user.language = language
+    if email_delivery is not None and email_delivery != user.email_delivery:
+        changes["email_delivery"] = [user.email_delivery, email_delivery]
+        user.email_delivery = email_delivery
     if changes:
         user.full_clean(exclude=["password"])
-        user.save(update_fields=[field for field in ("time_zone", "language") if field in changes])
+        fields = ("time_zone", "language", "email_delivery")
+        user.save(update_fields=[field for field in fields if field in changes])
         event_record(actor=actor, action="user.preferences_changed", obj=user, changes=changes)
     return user
 
@@ -427,3 +439,31 @@ def deputy_period_delete(*, period: DeputyPeriod, actor: User) -> None:
         changes={field: str(getattr(period, field)) for field in DEPUTY_FIELDS},
     )
     period.delete()
+
+
+# In-app notices --------------------------------------------------------------------------------
+# Reading a notice changes nothing of the hospital's work: these writes are not audited.
+
+
+def notices_keep(*, key: str, notices: list[tuple[AbstractBaseUser, str]], url: str) -> None:
+    """Keep one notice per user of event ``key`` (the box ``core.mail.mail_once`` fills); never twice."""
+    Notice.objects.bulk_create(
+        [Notice(user_id=user.pk, key=key[:200], subject=subject[:300], url=url[:500]) for user, subject in notices],
+        ignore_conflicts=True,
+    )
+
+
+def notice_read(*, notice: Notice, user: User) -> Notice:
+    """Mark ``user``'s ``notice`` read (once: the first time stays); returns it."""
+    if notice.user_id != user.pk:
+        raise PermissionDenied(_("This notice is not yours."))
+    if notice.read_at is None:
+        now = timezone.now()
+        if Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now):
+            notice.read_at = now
+    return notice
+
+
+def notices_read_all(*, user: User) -> int:
+    """Mark every unread notice of ``user`` read; returns how many were unread."""
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from core.mail import mail_once
+from core.site import site_url
 from people.models import User
 from people.roles import COMMUNICATIONS_REVIEWER
 from posts.models import Post
@@ -30,6 +31,7 @@ def post_blocked(*, post_id: int, reason: str, event: int = 0) -> int:
         recipients=author_and_communications(post),
         template="posts/email/post_blocked",
         context={"post": post, "reason": reason},
+        url=reverse("posts:post_detail", args=[post.pk]),
     )
 
 
@@ -41,5 +43,6 @@ def crisis_requested(*, post_id: int) -> int:
         key=f"crisis_requested:{post.pk}:{stamp}",
         recipients=User.objects.filter(groups__name=COMMUNICATIONS_REVIEWER, is_active=True).distinct().order_by("pk"),
         template="posts/email/crisis_requested",
-        context={"post": post, "path": reverse("posts:post_detail", args=[post.pk])},
+        context={"post": post, "path": site_url(reverse("posts:post_detail", args=[post.pk]))},
+        url=reverse("posts:post_detail", args=[post.pk]),
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from consent.models import Subject
-from posts.platforms import Finding, Severity
+from posts.platforms import Finding, Passage, Severity
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 DATE = re.compile(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
@@ -38,6 +38,8 @@ OLD_DATE_YEARS = 3
 class TextScan:
     code: str
     excerpt: str
+    start: int = 0  # text[start:end] == excerpt
+    end: int = 0
 
 
 def text_scan(text: str) -> list[TextScan]:
@@ -49,11 +51,11 @@ def text_scan(text: str) -> list[TextScan]:
         return all(span[1] <= start or span[0] >= end for start, end in taken)
 
     for match in EMAIL.finditer(text):
-        found.append(TextScan("patient_data_email", match.group()))
+        found.append(TextScan("patient_data_email", match.group(), *match.span()))
         taken.append(match.span())
     for match in RECORD.finditer(text):
         if free(match.span()):
-            found.append(TextScan("patient_data_record", match.group()))
+            found.append(TextScan("patient_data_record", match.group(), *match.span()))
             taken.append(match.span())
     this_year = timezone.localdate().year
     for match in DATE.finditer(text):
@@ -62,11 +64,13 @@ def text_scan(text: str) -> list[TextScan]:
         year = int(year_text) + (2000 if len(year_text) == 2 else 0)
         before = text[max(0, match.start() - 25) : match.start()]
         if DOB_WORDS.search(before) or year <= this_year - OLD_DATE_YEARS:
-            found.append(TextScan("patient_data_birth_date", match.group()))
+            found.append(TextScan("patient_data_birth_date", match.group(), *match.span()))
     for match in PHONE.finditer(text):
         digits = sum(char.isdigit() for char in match.group())
         if digits >= 7 and free(match.span()):
-            found.append(TextScan("patient_data_phone", match.group().strip()))
+            excerpt = match.group().strip()
+            start = match.start() + match.group().index(excerpt)
+            found.append(TextScan("patient_data_phone", excerpt, start, start + len(excerpt)))
             taken.append(match.span())
     return found
 
@@ -87,6 +91,18 @@ MESSAGES = {
 }
 
 
+def _name_pattern(name: str) -> str:
+    return rf"(?<!\w){re.escape(name)}(?!\w)"
+
+
+def _name_passage(name: str, texts: list[str]) -> Passage | None:
+    for text in texts:
+        match = re.search(_name_pattern(name), text, re.I)
+        if match:
+            return Passage(text, *match.span())
+    return None
+
+
 def names_not_featured(texts: Iterable[str], featured_subject_ids: set[int]) -> list[str]:
     """Return registered people named in ``texts`` whom the post does not feature with consent."""
     joined = "\n".join(texts)
@@ -94,7 +110,7 @@ def names_not_featured(texts: Iterable[str], featured_subject_ids: set[int]) -> 
         return []
     names = []
     for name in Subject.objects.exclude(pk__in=featured_subject_ids).values_list("display_name", flat=True):
-        if len(name) >= 3 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", joined, re.I):
+        if len(name) >= 3 and re.search(_name_pattern(name), joined, re.I):
             names.append(name)
     return sorted(names)
 
@@ -123,7 +139,9 @@ def content_findings(
             if (scan.code, scan.excerpt) in seen:
                 continue
             seen.add((scan.code, scan.excerpt))
-            findings.append(Finding(scan.code, Severity.WARNING, MESSAGES[scan.code](scan.excerpt), ""))
+            message = MESSAGES[scan.code](scan.excerpt)
+            passage = Passage(text, scan.start, scan.end)
+            findings.append(Finding(scan.code, Severity.WARNING, message, "", passage=passage))
     for name in names_not_featured(texts, featured_subject_ids):
         findings.append(
             Finding(
@@ -132,6 +150,7 @@ def content_findings(
                 _("The text names %(name)s, a registered person the post does not feature with consent.")
                 % {"name": name},
                 "",
+                passage=_name_passage(name, texts),
             )
         )
     for index, path in enumerate(image_paths):

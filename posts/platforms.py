@@ -48,10 +48,40 @@ class MediaInfo:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """Where in a text a finding is: ``text[start:end]`` is the offending passage."""
+
+    text: str
+    start: int
+    end: int
+
+    # Characters of context shown on each side of the passage.
+    CONTEXT = 60
+
+    @property
+    def before(self) -> str:
+        """Return the text before the passage, shortened to its last CONTEXT characters."""
+        head = self.text[: self.start]
+        return head if len(head) <= self.CONTEXT else "…" + head[-self.CONTEXT :]
+
+    @property
+    def marked(self) -> str:
+        """Return the passage itself, whole."""
+        return self.text[self.start : self.end]
+
+    @property
+    def after(self) -> str:
+        """Return the text after the passage, shortened to its first CONTEXT characters."""
+        tail = self.text[self.end :]
+        return tail if len(tail) <= self.CONTEXT else tail[: self.CONTEXT] + "…"
+
+
+@dataclass(frozen=True)
 class Finding:
     """One rule a post breaks (error) or strains (warning) on one platform.
 
-    `media_index` is the 0-based position of the media item concerned, or None for the post.
+    `media_index` is the 0-based position of the media item concerned, or None for the post;
+    `passage`, where known, the text it is about with the offending part.
     """
 
     code: str
@@ -59,6 +89,7 @@ class Finding:
     message: str
     platform: str
     media_index: int | None = None
+    passage: Passage | None = None
 
 
 @dataclass(frozen=True)

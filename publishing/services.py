@@ -37,6 +37,7 @@ from consent.gate import consent_records_load
 from consent.models import ConsentRecord, ConsentState
 from core.locks import Related, row_lock, rows_lock
 from core.mail import mail_once
+from core.site import site_url
 from core.tasks import enqueue_after_commit
 from people.models import User
 from people.roles import COMMUNICATIONS_REVIEWER
@@ -1498,5 +1499,6 @@ def publication_failed_notify(*, publication_id: int, event: int = 0) -> int:
         key=f"publication_failed:{publication.pk}:{event}",
         recipients=people,
         template="publishing/email/publication_failed",
-        context={"publication": publication, "path": reverse("publishing:publishing")},
+        context={"publication": publication, "path": site_url(reverse("publishing:publishing"))},
+        url=reverse("publishing:publishing"),
     )

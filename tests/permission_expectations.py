@@ -101,6 +101,11 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "people:deputies": row(OK),
     # Another person's deputy period answers as one that does not exist (tests/people/test_deputies.py).
     "people:deputy_end": row(NOT_FOUND),
+    # Notices: each person their own; someone else's is not found (no hint that it exists).
+    "people:notices": row(OK),
+    "people:notices_read_all": row(OK),
+    "people:notice_open": row((REDIRECT, NOT_FOUND)),
+    "people:notice_read": row((OK, NOT_FOUND)),
     "admin:index": row(LOGIN, governance=OK, superuser=OK),
     # Calendar, campaigns and posts.
     "posts:calendar": row(OK),

@@ -375,6 +375,7 @@ def user_form(user: User, **changes: Any) -> dict[str, Any]:
         "date_joined_1": joined.time().strftime("%H:%M:%S"),
         "time_zone": user.time_zone,
         "language": user.language,
+        "email_delivery": user.email_delivery,
         "_save": "Save",
     }
     data.update(changes)

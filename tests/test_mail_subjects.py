@@ -29,7 +29,7 @@ def subject_templates() -> list[str]:
 def test_the_project_has_subject_templates_of_every_app_that_mails() -> None:
     folders = {name.split("/")[0] for name in subject_templates()}
 
-    assert folders == {"approvals", "consent", "posts", "publishing"}
+    assert folders == {"approvals", "consent", "people", "posts", "publishing"}
 
 
 def _context() -> dict[str, Any]:
@@ -57,6 +57,9 @@ def _context() -> dict[str, Any]:
         "campaign": campaign,
         "round": SimpleNamespace(pk=3, post=post),
         "recipient": SimpleNamespace(get_full_name=lambda: "Jonas Weber", username="jonas"),
+        # The daily digest: its notices' subjects are themselves subjects (checked above).
+        "day": dt.date(2026, 4, 30),
+        "notices": [(SimpleNamespace(subject="Review needed: post #4711", url="/reviews/posts/4711/"), "")],
     }
 
 

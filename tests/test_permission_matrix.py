@@ -29,6 +29,7 @@ from approvals.policy import current_stage_run
 from audit.models import AuditEvent
 from audit.versions import version_of
 from consent.models import ConsentRecord
+from people.models import Notice
 from plans.importing import PlanOptions
 from plans.jobs import job_create
 from plans.views import SESSION_KEY
@@ -128,6 +129,8 @@ simple("logout", "POST")
 simple("people:language", "POST", data={"language": "en", "next": "/calendar/"})
 simple("people:preferences", form=True)
 simple("people:deputies", form=True)
+simple("people:notices")
+simple("people:notices_read_all", "POST")
 simple("admin:index")
 simple("posts:calendar")
 simple("posts:campaign_create", form=True)
@@ -137,6 +140,27 @@ simple("approvals:my_posts")
 simple("consent:subject_create", form=True)
 simple("plans:import", form=True)
 simple("plans:template")
+
+
+def _notice(world: World, role: str, side: Side) -> Notice:
+    """Own: a notice of the role's user; foreign: one of another person's (the foreign campaign's owner)."""
+    owner = world.users.get(role) if side is world.sides[OWN] else None
+    owner = owner or world.sides[FOREIGN].campaign.owner
+    notice, _created = Notice.objects.get_or_create(
+        user=owner, key="matrix", defaults={"subject": "Review needed: post #1", "url": "/calendar/"}
+    )
+    return notice
+
+
+@asks("people:notice_open")
+def _notice_open(world: World, role: str, side: Side) -> Call:
+    return get("people:notice_open", _notice(world, role, side).pk)
+
+
+@asks("people:notice_read")
+def _notice_read(world: World, role: str, side: Side) -> Call:
+    notice = _notice(world, role, side)
+    return post("people:notice_read", notice.pk, obj=notice)
 
 
 @asks("posts:campaign_list")

@@ -50,7 +50,10 @@ def test_legal_ticks_each_whole_post_finding_in_the_browser_to_approve(
     findings = page.locator(".review-findings li")
     assert findings.count() == len(keys)
     phone = page.locator('.review-findings li[data-finding="post:patient_data_phone:1"]')
-    assert phone.inner_text() == "Whole post: The text contains what looks like a phone number (030 1234567)."
+    message = "Whole post: The text contains what looks like a phone number (030 1234567)."
+    assert phone.inner_text().splitlines()[0] == message
+    # Under the message, the text with the number marked where it stands.
+    assert phone.locator("mark").inner_text() == "030 1234567"
     boxes = page.locator('input[name="acknowledged"]')
     assert boxes.count() == len(keys)
     page.get_by_role("button", name="Approve").click()

@@ -144,7 +144,7 @@ def test_journey_legal_requests_changes_editor_edits_round_restarts_at_medical(
     assert statuses == [RoundStatus.CHANGES_REQUESTED, RoundStatus.IN_PROGRESS]
     with logged_in(browser, live_server, "medical") as medical:
         open_from_inbox(medical, journey_post)
-        diff = medical.locator("pre.review-diff")
+        diff = medical.locator(".review-diff")
         assert "Monday to Friday" in diff.inner_text()
         assert medical.get_by_role("button", name="Approve").is_visible()
 

@@ -430,7 +430,7 @@ def test_diff_shows_the_changed_body_after_changes_were_requested(
     medical = client_for(reviewers["medical"])
     url = reverse("approvals:review", args=[submitted_post.pk])
     assert medical.get(url).context["diff"].base is None
-    assert "has not approved an earlier version" in medical.get(url).content.decode()
+    assert "no earlier version of this post was approved" in medical.get(url).content.decode()
     decide(medical, submitted_post, "approve")
     decide(client_for(reviewers["legal"]), submitted_post, "request_changes", "Say which soap.", [])
     post_update(post=submitted_post, actor=editor, data={"body": "Wash your hands with soap: it saves lives."})
@@ -440,10 +440,14 @@ def test_diff_shows_the_changed_body_after_changes_were_requested(
     response = medical.get(url)
     diff = response.context["diff"]
     assert diff.base.number == 1 and diff.current.number == 2
-    removed = [line.text for line in diff.lines if line.kind == "del"]
-    added = [line.text for line in diff.lines if line.kind == "add"]
-    assert removed == ["Wash your hands: it saves lives."]
-    assert added == ["Wash your hands with soap: it saves lives."]
+    assert diff.basis == "mine"
+    [body] = diff.fields
+    assert (body.key, body.change) == ("body", "changed")
+    assert [(segment.kind, segment.text) for segment in body.segments] == [
+        ("same", "Wash your hands"),
+        ("add", " with soap"),
+        ("same", ": it saves lives."),
+    ]
     html = response.content.decode()
     assert 'class="diff-add"' in html and "with soap" in html
     assert "Say which soap." in html  # the earlier round's comment stays readable
@@ -465,14 +469,11 @@ def test_diff_shows_a_changed_title_and_campaign_purpose(
 
     diff = medical.get(reverse("approvals:review", args=[submitted_post.pk])).context["diff"]
     assert (diff.base.number, diff.current.number) == (1, 3)
-    assert [line.text for line in diff.lines if line.kind == "del"] == [
-        "Internal title: —",
-        "Campaign purpose: Education",
-    ]
-    assert [line.text for line in diff.lines if line.kind == "add"] == [
-        "Internal title: Händehygiene-Tag 💧",
-        "Campaign purpose: Fundraising",
-    ]
+    changed = {field.key: field for field in diff.fields}
+    assert set(changed) == {"title", "purpose"}
+    assert changed["title"].change == "added"
+    assert [(s.kind, s.text) for s in changed["title"].segments] == [("add", "Händehygiene-Tag 💧")]
+    assert [(s.kind, s.text) for s in changed["purpose"].segments] == [("del", "Education"), ("add", "Fundraising")]
 
 
 def test_timeline_lists_submission_decisions_and_superseded_rounds(
