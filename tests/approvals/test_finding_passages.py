@@ -21,10 +21,7 @@ BODY = (
 
 def test_patient_data_findings_carry_the_passage_they_found() -> None:
     findings = {
-        f.code: f
-        for f in content_findings(
-            texts=["Infotag", BODY], featured_subject_ids=set(), image_paths=[], claims_need_sources=False, sources=""
-        )
+        f.code: f for f in content_findings(texts=["Infotag", BODY], featured_subject_ids=set(), image_paths=[])
     }
     phone = findings["patient_data_phone"].passage
     assert phone is not None and phone.text == BODY and phone.marked == "030 1234567"
@@ -35,9 +32,7 @@ def test_patient_data_findings_carry_the_passage_they_found() -> None:
 
 def test_a_long_text_is_shortened_around_the_passage_never_in_it() -> None:
     text = "Händehygiene rettet Leben. " * 20 + "Rückruf unter 0171 9876543 bitte. " + "Danke! " * 30
-    [finding] = content_findings(
-        texts=[text], featured_subject_ids=set(), image_paths=[], claims_need_sources=False, sources=""
-    )
+    [finding] = content_findings(texts=[text], featured_subject_ids=set(), image_paths=[])
     passage = finding.passage
     assert passage is not None and passage.marked == "0171 9876543"
     assert passage.before.startswith("…") and passage.after.endswith("…")
@@ -52,8 +47,6 @@ def test_a_registered_name_is_marked_where_it_stands(subject_factory: Any) -> No
             texts=["Danke, ayşe öztürk, für Ihre Geschichte."],
             featured_subject_ids=set(),
             image_paths=[],
-            claims_need_sources=False,
-            sources="",
         )
         if f.code == "patient_data_name"
     ]

@@ -75,7 +75,7 @@ def test_every_review_mail_makes_a_notice_and_links_to_the_decision(submitted: A
 
     type(run).objects.filter(pk=run.pk).update(deadline=timezone.now() - dt.timedelta(minutes=1))
     assert reminders_send() == 3
-    reminder = Notice.objects.get(user=medical, key=f"reminder:{run.pk}")
+    reminder = Notice.objects.get(user=medical, key__startswith=f"reminder:{run.pk}:")
     assert reminder.url == path
     assert "https://rounds.klinikum-nord.example" + path in mail.outbox[-1].body
 
