@@ -101,7 +101,9 @@ def case_build(world: World, *, comments: int, claims: int, revisions: int) -> A
         scheduled_at=timezone.now() + dt.timedelta(days=6),
     )
     for sentence in sentences[:claims]:
-        claim_add(post=post, actor=world.editor, passage=sentence, source_kind="pmid", source="31378231", quote=SOURCE_QUOTE)
+        claim_add(
+            post=post, actor=world.editor, passage=sentence, source_kind="pmid", source="31378231", quote=SOURCE_QUOTE
+        )
     round_submit(post=post, actor=world.editor)
     # Each earlier revision is sent back by a signed decision: Medical, or Medical then Legal.
     for n in range(revisions - 1):
