@@ -258,7 +258,7 @@ def review_talk_add(world: World, *, discussed: list[tuple[Any, Any]], medical_r
                 suffix=post.body[start + len(quote) :][:64],
                 start=start,
                 end=start + len(quote),
-                text="Bitte belegen – gilt das auch für Kinder unter 6 Jahren? 🧼",
+                text="Bitte belegen: gilt das auch für Kinder unter 6 Jahren? 🧼",
                 blocking=n == 0,
                 author=world.colleague if n == 0 else world.editor,
             )
