@@ -39,6 +39,7 @@ def configure() -> tempfile.TemporaryDirectory[str]:
     os.environ["DATABASE_URL"] = f"sqlite:///{scratch.name}/bench.sqlite3"
     os.environ.setdefault("ROUNDS_MEDIA_ROOT", str(Path(scratch.name) / "media"))
     os.environ.setdefault("ROUNDS_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+    os.environ.setdefault("ROUNDS_LOG_LEVEL", "WARNING")  # not a line per task the services enqueue
     import django
 
     django.setup()
@@ -158,6 +159,13 @@ def measure(client: Any, url: str) -> tuple[int, float]:
     if os.environ.get("BENCH_VERBOSE"):
         for query in queries.captured_queries:
             print(query["sql"][:300], file=sys.stderr)
+    if os.environ.get("BENCH_PROFILE") and url.endswith(os.environ["BENCH_PROFILE"]):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(client.get, url)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     assert len(counts) == 1, f"{url} varied: {counts}"
     return counts.pop(), statistics.median(times)
 
