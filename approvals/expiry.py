@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -136,9 +136,13 @@ def approvals_expired(*, now: dt.datetime) -> list[int]:
     return sorted(post_ids)
 
 
-def recertification_candidates() -> QuerySet[Post]:
-    """Live evergreen posts approved by a chain that re-certifies: those that may fall due."""
-    return (
+def recertification_candidates(*, due_by: dt.datetime | None = None) -> QuerySet[Post]:
+    """Live evergreen posts approved by a chain that re-certifies: those that may fall due.
+
+    With ``due_by``, only those that may be due by then (a superset; one query for the chains'
+    periods), so the list stays as short as the due posts however many posts are live.
+    """
+    posts = (
         Post.objects.filter(status__in=LIVE, content_type__in=EVERGREEN)
         .exclude(approved_hash="")
         .filter(
@@ -150,6 +154,30 @@ def recertification_candidates() -> QuerySet[Post]:
         )
         .distinct()
     )
+    if due_by is None:
+        return posts
+    chains = ReviewChain.objects.filter(recertify_months__isnull=False)
+    periods = {months for months in chains.values_list("recertify_months", flat=True) if months}
+    may_be_due = Q(pk__in=[])
+    for months in sorted(periods):
+        # A calendar month has at least 28 days (`months_add` clamps to the month's last day), so a
+        # post due by ``due_by`` was approved, and last kept, no later than this.
+        cutoff = due_by - dt.timedelta(days=28 * months)
+        approved = ReviewRound.objects.filter(
+            post=OuterRef("pk"),
+            status=RoundStatus.APPROVED,
+            content_hash=OuterRef("approved_hash"),
+            chain__recertify_months=months,
+            finished_at__lte=cutoff,
+        )
+        kept = Recertification.objects.filter(
+            post=OuterRef("pk"),
+            content_hash=OuterRef("approved_hash"),
+            outcome=RecertificationOutcome.KEEP,
+            created_at__gt=cutoff,
+        )
+        may_be_due |= Exists(approved) & ~Exists(kept)
+    return posts.filter(may_be_due)
 
 
 def expiry_context(post: Post, *, now: dt.datetime | None = None) -> dict[str, object]:

@@ -25,11 +25,12 @@ class DueItem:
 def recertifications_due(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[DueItem]:
     """Return the live posts due for re-certification that ``user`` may answer, longest due first.
 
-    A constant number of queries: the posts, their certifications, the chains' first stages, and
-    the policy's cached reads of the user.
+    A constant number of queries: the chains' periods, the posts that may be due, their
+    certifications, the chains' first stages, and the policy's cached reads of the user.
     """
     now = now or timezone.now()
-    posts = list(recertification_candidates().select_related("campaign", "current_revision").order_by("pk"))
+    candidates = recertification_candidates(due_by=now)
+    posts = list(candidates.select_related("campaign", "current_revision").order_by("pk"))
     certifications = certifications_of([post.pk for post in posts])
     policy = RecertificationPolicy(user)
     policy.prefetch(chains=[certification.chain for certification in certifications.values()], posts=posts)

@@ -5,9 +5,17 @@ Run: ``.venv/bin/python bench/inbox.py``. Uses two throw-away SQLite files. Rows
 django.test.Client.
 Goal: at most 10 queries, and the inbox at 20,000 posts no slower than 1.3 times at 2,000.
 
-Per 2,000 posts the system holds: 40% drafts, 20% approved by the whole chain, 20% at Legal
-(Medical approved by a colleague), 10% at Medical in a campaign the reviewer is not assigned to,
-10% changes requested. The 200 posts waiting for the reviewer are created once and stay.
+Per 2,000 posts the system holds: 35% drafts, 5% published evergreen posts (approved a month
+ago, not due for re-certification), 20% approved by the whole chain, 20% at Legal (Medical
+approved by a colleague), 10% at Medical in a campaign the reviewer is not assigned to, 10%
+changes requested. The 200 posts waiting for the reviewer and 20 published evergreen posts due
+for re-certification (approved 13 months ago, the chain re-certifies yearly) are created once and
+stay. Since issue 14 the world also holds, created once: 500 notices for the reviewer (half
+unread), a colleague away today with the reviewer as deputy (and past and later periods), and
+the overdue waiting stages escalated; and per post: 3 anchored comment threads with 2 replies each
+on every waiting post and every 4th other post, 2 claims with their sources on the same posts
+(source checked on each that has a Medical stage), one notice to the editor per post, and
+decisions signed (printed name, role, zone, confirmation).
 """
 
 import sys
@@ -25,6 +33,8 @@ from typing import Any
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", 25))
 WAITING = 200
+DUE = 20
+NOTICES = 500
 SMALL = int(os.environ.get("BENCH_SMALL", 2_000))
 LARGE = int(os.environ.get("BENCH_LARGE", 20_000))
 BATCH = 2_000
@@ -73,15 +83,20 @@ class World:
         self.unassigned = campaign_create(
             actor=self.editor, name=f"Bench {suffix} other", reviewers=[self.colleague, self.legal], **period
         )
+        # Published evergreen posts of this chain fall due for re-certification after a year.
+        ReviewChain.objects.filter(is_default=True).update(recertify_months=12)
         self.chain = ReviewChain.objects.get(is_default=True)
-        self.stages = list(self.chain.stages.order_by("position"))
+        self.stages = list(self.chain.stages.select_related("group").order_by("position"))
+        self.stage_roles = {stage.pk: stage.group.name for stage in self.stages}
+        self.medical_group = Group.objects.get(name=roles.MEDICAL_REVIEWER)
 
 
 def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
     """Bulk-create posts of the given kinds, each with its revision and, if reviewed, its round."""
     from django.utils import timezone
 
-    from approvals.models import Decision, ReviewRound, RoundStatus, StageRun, StageStatus, Verdict
+    from approvals.models import Confirmation, Decision, ReviewRound, RoundStatus, StageRun, StageStatus, Verdict
+    from people.models import Notice
     from posts.models import Post, PostStatus, Revision
 
     now = timezone.now()
@@ -93,7 +108,10 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
         "elsewhere": PostStatus.IN_REVIEW,
         "changes": PostStatus.CHANGES_REQUESTED,
         "waiting": PostStatus.IN_REVIEW,
+        "published": PostStatus.PUBLISHED,
+        "due": PostStatus.PUBLISHED,
     }
+    live = {"published", "due"}
     for start in range(0, len(kinds), BATCH):
         chunk = kinds[start : start + BATCH]
         posts = Post.objects.bulk_create(
@@ -104,7 +122,7 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
                     title=f"{tag} post {start + i}",
                     body="Wash your hands: it saves lives.",
                     status=status_of[kind],
-                    scheduled_at=now + dt.timedelta(days=3, minutes=start + i),
+                    scheduled_at=now + dt.timedelta(days=-20 if kind in live else 3, minutes=start + i),
                 )
                 for i, kind in enumerate(chunk)
             ]
@@ -117,7 +135,7 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
         )
         for post, revision in zip(posts, revisions, strict=True):
             post.current_revision = revision
-            if post.status == PostStatus.APPROVED:
+            if post.status in {PostStatus.APPROVED, PostStatus.PUBLISHED}:
                 post.approved_hash = revision.content_hash
         Post.objects.bulk_update(posts, ["current_revision", "approved_hash"])
 
@@ -127,8 +145,12 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
                 continue
             status = {
                 "approved": RoundStatus.APPROVED,
+                "published": RoundStatus.APPROVED,
+                "due": RoundStatus.APPROVED,
                 "changes": RoundStatus.CHANGES_REQUESTED,
             }.get(kind, RoundStatus.IN_PROGRESS)
+            # A live post's approval holds since its round finished: 13 months ago is due, a month is not.
+            finished = {"due": now - dt.timedelta(days=400), "published": now - dt.timedelta(days=30)}.get(kind)
             rounds.append(
                 ReviewRound(
                     post=post,
@@ -137,7 +159,8 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
                     content_hash=revision.content_hash,
                     status=status,
                     submitted_by=world.editor,
-                    submitted_at=now - dt.timedelta(hours=5),
+                    submitted_at=finished - dt.timedelta(days=2) if finished else now - dt.timedelta(hours=5),
+                    finished_at=finished,
                 )
             )
             round_kinds.append(kind)
@@ -148,6 +171,8 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
             deadline = now + dt.timedelta(hours=(review_round.post_id % 96) - 12)
             states = {
                 "approved": [StageStatus.APPROVED] * 3,
+                "published": [StageStatus.APPROVED] * 3,
+                "due": [StageStatus.APPROVED] * 3,
                 "at_legal": [StageStatus.APPROVED, StageStatus.IN_PROGRESS, StageStatus.WAITING],
                 "elsewhere": [StageStatus.IN_PROGRESS, StageStatus.WAITING, StageStatus.WAITING],
                 "waiting": [StageStatus.IN_PROGRESS, StageStatus.WAITING, StageStatus.WAITING],
@@ -161,6 +186,8 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
                         status=state,
                         started_at=now - dt.timedelta(hours=5) if state != StageStatus.WAITING else None,
                         deadline=deadline if state == StageStatus.IN_PROGRESS else None,
+                        # Overdue stages were escalated: the deputy of an absent member sees it named.
+                        reminded_at=now if state == StageStatus.IN_PROGRESS and deadline < now else None,
                     )
                 )
         runs = StageRun.objects.bulk_create(runs, batch_size=3_000)
@@ -183,14 +210,137 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
                     verdict=verdict,
                     comment="" if verdict == Verdict.APPROVE else "Cite the source.",
                     content_hash=f"{0:064x}",
+                    signer_name=reviewer.get_full_name() or reviewer.username,
+                    signer_time_zone="Europe/Berlin",
+                    signer_role=world.stage_roles[run.stage_id],
+                    confirmation=Confirmation.PASSWORD,
                 )
             )
         Decision.objects.bulk_create(decisions, batch_size=3_000)
 
+        discussed = [
+            (post, revision)
+            for i, (post, revision, kind) in enumerate(zip(posts, revisions, chunk, strict=True))
+            if kind == "waiting" or (start + i) % 4 == 0
+        ]
+        medical_runs = {run.round.post_id: run for run in runs if run.stage_id == medical.pk}
+        review_talk_add(world, discussed=discussed, medical_runs=medical_runs)
+        Notice.objects.bulk_create(
+            [
+                Notice(
+                    user=world.editor,
+                    key=f"bench.post.{post.pk}",
+                    subject=f"„{post.title}“ was reviewed",
+                    url=f"/reviews/posts/{post.pk}/",
+                    read_at=now if post.pk % 3 else None,
+                )
+                for post in posts
+            ],
+            batch_size=3_000,
+        )
+
+
+def review_talk_add(world: World, *, discussed: list[tuple[Any, Any]], medical_runs: dict[int, Any]) -> None:
+    """Bulk-create 3 comment threads of 2 replies and 2 sourced claims on each post (checked where Medical ran)."""
+    from approvals.models import AnchorKind, ClaimCheck, ReviewComment, ReviewCommentReply
+    from posts.models import Claim, SourceKind
+
+    quotes = [("Wash your hands", 0), ("it saves lives", 17), ("your hands", 5)]
+    comments = ReviewComment.objects.bulk_create(
+        [
+            ReviewComment(
+                post=post,
+                revision=revision,
+                group=world.medical_group if n == 0 else None,
+                anchor_kind=AnchorKind.BODY,
+                quote=quote,
+                prefix=post.body[:start][-64:],
+                suffix=post.body[start + len(quote) :][:64],
+                start=start,
+                end=start + len(quote),
+                text="Bitte belegen: gilt das auch für Kinder unter 6 Jahren? 🧼",
+                blocking=n == 0,
+                author=world.colleague if n == 0 else world.editor,
+            )
+            for post, revision in discussed
+            for n, (quote, start) in enumerate(quotes)
+        ],
+        batch_size=3_000,
+    )
+    ReviewCommentReply.objects.bulk_create(
+        [
+            ReviewCommentReply(comment=comment, author=author, text=f"Antwort von {author.username}.")
+            for comment in comments
+            for author in (world.editor, world.colleague)
+        ],
+        batch_size=3_000,
+    )
+    claims = Claim.objects.bulk_create(
+        [
+            Claim(
+                post=post,
+                passage=passage,
+                source_kind=SourceKind.PMID,
+                source="31378231",
+                quote="Hand hygiene reduced infections in healthcare settings.",
+            )
+            for post, _ in discussed
+            for passage in ("Wash your hands", "it saves lives")
+        ],
+        batch_size=3_000,
+    )
+    current = {post.pk: revision for post, revision in discussed}
+    ClaimCheck.objects.bulk_create(
+        [
+            ClaimCheck(
+                claim=claim,
+                stage_run=medical_runs[claim.post_id],
+                content_hash=current[claim.post_id].content_hash,
+                claim_hash=f"{claim.pk:064x}",
+                checked_by=world.colleague,
+            )
+            for claim in claims
+            if claim.post_id in medical_runs
+        ],
+        batch_size=3_000,
+    )
+
+
+def people_add(world: World) -> None:
+    """Create the reviewer's notices (half unread) and the deputy periods, once."""
+    from django.utils import timezone
+
+    from people.models import DeputyPeriod, Notice
+
+    now = timezone.now()
+    today = timezone.localdate()
+    Notice.objects.bulk_create(
+        [
+            Notice(
+                user=world.medical,
+                key=f"bench.reviewer.{n}",
+                subject=f"Post {n} waits for your review",
+                url="/reviews/",
+                created_at=now - dt.timedelta(hours=n),
+                read_at=None if n % 2 else now,
+            )
+            for n in range(NOTICES)
+        ]
+    )
+    days = dt.timedelta
+    DeputyPeriod.objects.bulk_create(
+        [
+            DeputyPeriod(user=world.colleague, deputy=world.medical, starts=today - days(2), ends=today + days(5)),
+            DeputyPeriod(user=world.colleague, deputy=world.medical, starts=today - days(60), ends=today - days(50)),
+            DeputyPeriod(user=world.medical, deputy=world.colleague, starts=today + days(30), ends=today + days(44)),
+            DeputyPeriod(user=world.legal, deputy=world.colleague, starts=today - days(1), ends=today + days(1)),
+        ]
+    )
+
 
 def mix(total: int) -> list[str]:
     """Return the kinds of ``total`` background posts, in the proportions of the docstring."""
-    pattern = ["draft"] * 4 + ["approved"] * 2 + ["at_legal"] * 2 + ["elsewhere"] + ["changes"]
+    pattern = ["draft"] * 3 + ["published"] + ["approved"] * 2 + ["at_legal"] * 2 + ["elsewhere"] + ["changes"]
     return [pattern[i % len(pattern)] for i in range(total)]
 
 
@@ -223,6 +373,11 @@ def fetch(client: Any) -> tuple[int, float]:
     assert response.status_code == 200, response.status_code
     rows = response.content.count(b'class="review-inbox-row')
     assert rows == WAITING, f"expected {WAITING} waiting posts, the inbox shows {rows}"
+    due = response.content.count(b'class="recertification-item"')
+    assert due == DUE, f"expected {DUE} posts due for re-certification, the inbox shows {due}"
+    assert b'class="deputy-flag"' in response.content, "no escalated stage names the absent colleague"
+    unread = f"data-notice-count>{NOTICES // 2}<".encode()
+    assert unread in response.content, "the navigation does not show the reviewer's unread notices"
     connection.queries_log.clear()  # a full log (9,000 setup queries) would hide the request's own
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
@@ -234,6 +389,25 @@ def fetch(client: Any) -> tuple[int, float]:
     return len(queries.captured_queries), elapsed
 
 
+def world_rows() -> dict[str, int]:
+    """Return how many rows of each kind the current database holds (the JSON line's world figures)."""
+    from approvals.models import ClaimCheck, Decision, ReviewComment, ReviewCommentReply
+    from people.models import DeputyPeriod, Notice
+    from posts.models import Claim, Post, PostStatus
+
+    return {
+        "posts": Post.objects.count(),
+        "published": Post.objects.filter(status=PostStatus.PUBLISHED).count(),
+        "comments": ReviewComment.objects.count(),
+        "replies": ReviewCommentReply.objects.count(),
+        "claims": Claim.objects.count(),
+        "claim_checks": ClaimCheck.objects.count(),
+        "signed_decisions": Decision.objects.exclude(signer_name="").count(),
+        "notices": Notice.objects.count(),
+        "deputy_periods": DeputyPeriod.objects.count(),
+    }
+
+
 def main() -> None:
     scratch = configure()
     from django.core.management import call_command
@@ -242,8 +416,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     world = World(suffix=f"{int(time.time()) % 10**6:06d}")
-    posts_add(world, kinds=["waiting"] * WAITING, tag="waiting")
-    posts_add(world, kinds=mix(SMALL - WAITING), tag="small")
+    posts_add(world, kinds=["waiting"] * WAITING + ["due"] * DUE, tag="waiting")
+    people_add(world)
+    posts_add(world, kinds=mix(SMALL - WAITING - DUE), tag="small")
     client = Client(HTTP_HOST="localhost")
     client.force_login(world.medical)
 
@@ -257,12 +432,14 @@ def main() -> None:
 
     timings: dict[str, list[float]] = {"small": [], "large": []}
     queries: dict[str, int] = {}
+    rows: dict[str, dict[str, int]] = {}
     for _ in range(SAMPLES):
         for size, path in (("small", small_db), ("large", large_db)):
             use_database(path)
             count, elapsed = fetch(client)
             queries[size] = count
             timings[size].append(elapsed)
+            rows.setdefault(size, world_rows())
     ms_2k = statistics.median(timings["small"])
     ms_20k = statistics.median(timings["large"])
     print(
@@ -273,6 +450,8 @@ def main() -> None:
                 "ms_median": round(ms_20k, 2),
                 "ms_median_2k": round(ms_2k, 2),
                 "ratio_20k_vs_2k": round(ms_20k / ms_2k, 3),
+                "world_2k": rows["small"],
+                "world_20k": rows["large"],
             }
         )
     )

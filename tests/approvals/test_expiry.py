@@ -238,6 +238,18 @@ def test_a_published_education_post_falls_due_after_the_chains_interval(
     assert [item.post for item in recertifications_due(user=reviewers["medical"])] == [published]
 
 
+def test_a_post_approved_on_the_31st_falls_due_on_the_shortest_months_last_day(
+    published: Any, reviewers: dict[str, Any]
+) -> None:
+    # The list reads only posts approved 28 days per month ago or earlier: the shortest month still counts.
+    default_chain(recertify_months=1)
+    approved_at(published, dt.datetime(2027, 1, 31, 12, 0, tzinfo=dt.UTC))
+    due = dt.datetime(2027, 2, 28, 12, 0, tzinfo=dt.UTC)
+    assert recertifications_due(user=reviewers["medical"], now=due - dt.timedelta(seconds=1)) == []
+    [item] = recertifications_due(user=reviewers["medical"], now=due)
+    assert (item.post, item.due_at) == (published, due)
+
+
 def test_event_posts_and_chains_without_interval_never_fall_due(published: Any, reviewers: dict[str, Any]) -> None:
     Post.objects.filter(pk=published.pk).update(content_type="event")
     assert recertifications_due(user=reviewers["medical"]) == []
