@@ -15,7 +15,20 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import CombinedExpression
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -136,6 +149,10 @@ def approvals_expired(*, now: dt.datetime) -> list[int]:
     return sorted(post_ids)
 
 
+MONTH_FLOOR = dt.timedelta(days=28)
+MONTH_FLOOR_MICROSECONDS = 28 * 24 * 3600 * 1_000_000
+
+
 def recertification_candidates(*, due_by: dt.datetime | None = None) -> QuerySet[Post]:
     """Live evergreen posts approved by a chain that re-certifies: those that may fall due.
 
@@ -156,28 +173,38 @@ def recertification_candidates(*, due_by: dt.datetime | None = None) -> QuerySet
     )
     if due_by is None:
         return posts
-    chains = ReviewChain.objects.filter(recertify_months__isnull=False)
-    periods = {months for months in chains.values_list("recertify_months", flat=True) if months}
-    may_be_due = Q(pk__in=[])
-    for months in sorted(periods):
-        # A calendar month has at least 28 days (`months_add` clamps to the month's last day), so a
-        # post due by ``due_by`` was approved, and last kept, no later than this.
-        cutoff = due_by - dt.timedelta(days=28 * months)
-        approved = ReviewRound.objects.filter(
+
+    # A calendar month has at least 28 days (`months_add` clamps to the month's last day), so a
+    # post due by ``due_by`` was approved, and last kept, no earlier than 28 days per month of its
+    # chain's period before it: computed in the query, so the list stays as short as the due posts
+    # however many posts are live, with no query for the chains' periods first.
+    def earliest_due(moment: str, months: str) -> ExpressionWrapper[CombinedExpression]:
+        # SQLite keeps a duration as microseconds and multiplies no interval; PostgreSQL does.
+        month = MONTH_FLOOR_MICROSECONDS if connection.vendor == "sqlite" else MONTH_FLOOR
+        window = ExpressionWrapper(F(months) * Value(month), output_field=DurationField())
+        return ExpressionWrapper(F(moment) + window, output_field=DateTimeField())
+
+    approved = (
+        ReviewRound.objects.filter(
             post=OuterRef("pk"),
             status=RoundStatus.APPROVED,
             content_hash=OuterRef("approved_hash"),
-            chain__recertify_months=months,
-            finished_at__lte=cutoff,
+            chain__recertify_months__isnull=False,
         )
-        kept = Recertification.objects.filter(
+        .annotate(earliest_due=earliest_due("finished_at", "chain__recertify_months"))
+        .filter(earliest_due__lte=due_by)
+    )
+    kept = (
+        Recertification.objects.filter(
             post=OuterRef("pk"),
             content_hash=OuterRef("approved_hash"),
             outcome=RecertificationOutcome.KEEP,
-            created_at__gt=cutoff,
+            chain__recertify_months__isnull=False,
         )
-        may_be_due |= Exists(approved) & ~Exists(kept)
-    return posts.filter(may_be_due)
+        .annotate(earliest_due=earliest_due("created_at", "chain__recertify_months"))
+        .filter(earliest_due__gt=due_by)
+    )
+    return posts.filter(Exists(approved) & ~Exists(kept))
 
 
 def expiry_context(post: Post, *, now: dt.datetime | None = None) -> dict[str, object]:

@@ -4,12 +4,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from approvals.expiry import Certification, certifications_of, recertification_candidates
-from approvals.policy import RecertificationPolicy
+from approvals.models import ReviewRound, ReviewStage, RoundStatus
+from approvals.policy import RECERTIFY
+from approvals.selectors import campaign_visible
 from people.models import User
-from posts.models import Post
+from posts.models import Post, Revision
 
 
 @dataclass(frozen=True)
@@ -22,25 +25,53 @@ class DueItem:
     actions: frozenset[str]
 
 
+def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.datetime) -> list[Post]:
+    """Return the posts that may be due by ``due_by`` and that ``user`` may answer, in one query (two with
+    the chains' periods).
+
+    The set form of ``approvals.policy.RecertificationPolicy.refusal`` (tests hold the two
+    together): the first stage before publication of the chain that approved the post's content
+    is one of the user's groups, the user sees its campaign, and did not write it or a revision
+    of it.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    certified_by = ReviewRound.objects.filter(
+        post=OuterRef("pk"),
+        status=RoundStatus.APPROVED,
+        content_hash=OuterRef("approved_hash"),
+        finished_at__isnull=False,
+    ).order_by("-finished_at", "-pk")
+    first_group = ReviewStage.objects.filter(chain_id=OuterRef("certified_chain_id"), after_publication=False).order_by(
+        "position"
+    )
+    return list(
+        recertification_candidates(due_by=due_by)
+        .annotate(certified_chain_id=Subquery(certified_by.values("chain_id")[:1]))
+        .annotate(first_group_id=Subquery(first_group.values("group_id")[:1]))
+        .filter(first_group_id__in=user.groups.values("pk"))
+        .filter(campaign_visible(user, campaign="campaign"))
+        .exclude(author=user)
+        .exclude(Exists(Revision.objects.filter(post=OuterRef("pk"), created_by=user)))
+        .select_related("campaign", "current_revision")
+        .order_by("pk")
+    )
+
+
 def recertifications_due(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[DueItem]:
     """Return the live posts due for re-certification that ``user`` may answer, longest due first.
 
-    A constant number of queries: the chains' periods, the posts that may be due, their
-    certifications, the chains' first stages, and the policy's cached reads of the user.
+    Three queries however many posts are live: the chains' periods, the posts the user may answer
+    that may be due, and their certifications.
     """
     now = now or timezone.now()
-    candidates = recertification_candidates(due_by=now)
-    posts = list(candidates.select_related("campaign", "current_revision").order_by("pk"))
+    posts = recertifications_answerable(user=user, due_by=now)
     certifications = certifications_of([post.pk for post in posts])
-    policy = RecertificationPolicy(user)
-    policy.prefetch(chains=[certification.chain for certification in certifications.values()], posts=posts)
     items = []
     for post in posts:
         certification = certifications.get(post.pk)
         due_at = certification.recertify_at if certification else None
         if certification is None or due_at is None or due_at > now:
             continue
-        actions = policy.actions(post, certification=certification, now=now)
-        if actions:
-            items.append(DueItem(post=post, certification=certification, due_at=due_at, actions=actions))
+        items.append(DueItem(post=post, certification=certification, due_at=due_at, actions=RECERTIFY))
     return sorted(items, key=lambda item: (item.due_at, item.post.pk))

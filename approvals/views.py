@@ -22,6 +22,7 @@ from approvals.models import ReviewChain, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.recertifications import recertifications_due
 from approvals.selectors import (
+    ReviewCounts,
     inbox_for_user,
     open_stage_run,
     posts_by_state_for_author,
@@ -60,7 +61,14 @@ def inbox_view(request: AuthedHttpRequest) -> HttpResponse:
     """My reviews: the posts waiting for the user's stage, oldest deadline first."""
     items = inbox_for_user(user=request.user)
     due = recertifications_due(user=request.user)
-    return render(request, "approvals/inbox.html", {"items": items, "recertifications": due, "nav": "reviews"})
+    context = {
+        "items": items,
+        "recertifications": due,
+        "nav": "reviews",
+        # The navigation counts what this page lists: no second query for it.
+        "review_counts": ReviewCounts.of_inbox(request.user, items),
+    }
+    return render(request, "approvals/inbox.html", context)
 
 
 @require_GET

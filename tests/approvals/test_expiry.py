@@ -424,3 +424,36 @@ def test_the_inbox_query_count_is_the_same_for_1_and_6_due_posts(
     with CaptureQueriesContext(connection) as six:
         assert len(client.get(url).context["recertifications"]) == 6
     assert len(six) == len(one)
+
+
+def test_the_inbox_list_is_the_set_form_of_the_policy(
+    published: Any, reviewers: dict[str, Any], editor: Any, governance: Any, campaign_factory: Any
+) -> None:
+    """Who sees a due post in the inbox is exactly who the policy lets answer (the SQL and the rules agree)."""
+    from approvals.expiry import certification_of
+    from approvals.policy import RecertificationPolicy
+    from people import roles
+    from tests.conftest import make_user
+
+    outsider = make_user("medical_elsewhere", roles.MEDICAL_REVIEWER)  # in the group, not on the campaign
+    writer = reviewers["medical2"]
+    # medical2 wrote a revision of the post (a published post cannot be edited through the services,
+    # and revisions are immutable in the ORM: so the row is changed in SQL).
+    from django.db import connection
+
+    from posts.models import Revision
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Revision._meta.db_table} SET created_by_id = %s WHERE post_id = %s", [writer.pk, published.pk]
+        )
+    people = [*reviewers.values(), editor, governance, outsider]
+    certification = certification_of(published)
+    now = timezone.now()
+    for person in people:
+        listed = [item.post.pk for item in recertifications_due(user=person, now=now)]
+        refusal = RecertificationPolicy(person).refusal(published, certification=certification, now=now)
+        assert (listed == [published.pk]) == (refusal == ""), (person.username, listed, refusal)
+    assert [item.post.pk for item in recertifications_due(user=reviewers["medical"], now=now)] == [published.pk]
+    assert recertifications_due(user=writer, now=now) == []
+    assert recertifications_due(user=outsider, now=now) == []
