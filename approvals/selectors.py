@@ -31,7 +31,7 @@ from approvals.models import (
     Verdict,
 )
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy, open_stage_runs
-from approvals.services import chain_for_post, findings_keyed
+from approvals.services import REFUSALS, chain_for_post, findings_keyed
 from approvals.signatures import Signature, signature_of
 from audit.models import AuditEvent
 from audit.selectors import events_for_object
@@ -262,6 +262,12 @@ class FindingCheck:
         return not self.account
 
 
+# The refusals a member of a stage's group meets, which the review page explains instead of a decision form.
+MEMBER_REFUSALS = frozenset(
+    {"author", "submitter", "wrote_revision", "declared_crisis", "already_decided", "decided_other_stage", "cannot_see"}
+)
+
+
 @dataclass
 class ReviewOverview:
     post: Post
@@ -278,10 +284,17 @@ class ReviewOverview:
     timeline: list["TimelineEntry"] = field(default_factory=list)
     # At submit: what the chain needs against what the post's time leaves (approvals.deadlines).
     review_time: ReviewTime | None = None
+    # Why a member of the current stage's group may not decide it (`ApprovalPolicy.decide_refusal`), else "".
+    refusal: str = ""
 
     @property
     def may_decide(self) -> bool:
         return APPROVE in self.actions and self.current_run is not None
+
+    @property
+    def refusal_message(self) -> str:
+        """Return why this stage's member may not decide it, for the reasons a member can meet; else ""."""
+        return str(REFUSALS[self.refusal]) if self.refusal in MEMBER_REFUSALS else ""
 
     @property
     def rounds(self) -> list[RoundView]:
@@ -402,6 +415,8 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         chains=list(ReviewChain.objects.filter(active=True).order_by("name")) if CHANGE_CHAIN in actions else [],
         post_overdue=post_is_overdue(post, now=now),
     )
+    if current_run is not None and not overview.may_decide and current_run.stage.group_id in policy.group_ids:
+        overview.refusal = policy.decide_refusal(current_run)
     if SUBMIT in actions and planned:
         overview.review_time = review_time(
             stages=[line.stage for line in planned], scheduled_at=post.scheduled_at, now=now

@@ -251,3 +251,23 @@ def test_pages_only_others_reached_are_not_shown(sweeps: dict[str, Sweep], usern
     client = client_for(User.objects.get(username=username))
     wrong = {url: got for url in sorted(others) if (got := outcome(client, url)) != expected(url)}
     assert wrong == {}, "\n".join(f"{url}: {got}, expected {expected(url)}" for url, got in wrong.items())
+
+
+def test_the_sweep_reaches_the_review_tools_of_the_demo(sweeps: dict[str, Sweep]) -> None:
+    """Threads, signatures, claims, the deputy's inbox, crisis requests and notices are on pages the sweep reached."""
+    root, medical, comms = sweeps["root"].reached(), sweeps["medical"].reached(), sweeps["comms"].reached()
+    smoking = Post.objects.get(external_id="demo-heart-smoking")
+    nutrition = Post.objects.get(external_id="demo-heart-nutrition")
+    heat = Post.objects.get(external_id="demo-heart-heat")
+    assert {f"/reviews/posts/{smoking.pk}/", f"/reviews/posts/{nutrition.pk}/"} <= root & medical
+    client = client_for(User.objects.get(username="legal"))
+    page = client.get(f"/reviews/posts/{smoking.pk}/").content.decode()
+    assert "data-passage-changed" in page
+    assert 'data-signature-valid="true"' in page and 'data-signature-valid="false"' in page
+    page = client_for(User.objects.get(username="medical")).get(f"/reviews/posts/{nutrition.pk}/").content.decode()
+    assert 'data-checked="true"' in page and 'data-checked="false"' in page
+    assert "/reviews/" in medical
+    inbox = client_for(User.objects.get(username="medical")).get("/reviews/").content.decode()
+    assert 'class="deputy-flag"' in inbox and "Groß-Lüdemann" in inbox
+    assert f"/posts/{heat.pk}/" in comms
+    assert {"/me/notices/", "/me/preferences/", "/me/deputies/"} <= medical

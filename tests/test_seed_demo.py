@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 USERS = {
     "editor": roles.EDITOR,
     "medical": roles.MEDICAL_REVIEWER,
+    "medical2": roles.MEDICAL_REVIEWER,
     "legal": roles.LEGAL_REVIEWER,
     "comms": roles.COMMUNICATIONS_REVIEWER,
     "consent": roles.CONSENT_OFFICER,

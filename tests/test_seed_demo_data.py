@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from approvals.models import ReviewChain, RoundStatus, StageStatus
+from approvals.comment_selectors import review_comments
+from approvals.models import Decision, ReviewChain, ReviewComment, RoundStatus, StageStatus
 from approvals.policy import current_stage_run
 from approvals.services import findings_keyed
 from people import roles
@@ -41,7 +42,7 @@ def test_accounts_campaigns_and_chains() -> None:
     assert ReviewChain.objects.filter(is_default=True).exists()
     assert ReviewChain.objects.filter(is_expedited=True).exists()
     editor = User.objects.get(username="editor")
-    reviewers = {User.objects.get(username=name) for name in ("medical", "legal", "comms")}
+    reviewers = {User.objects.get(username=name) for name in ("medical", "medical2", "legal", "comms")}
     for campaign in Campaign.objects.all():
         assert set(campaign.team.all()) == {editor}
         assert set(campaign.reviewers.all()) == reviewers
@@ -162,3 +163,80 @@ def test_texts_are_written_like_a_hospitals_in_german_and_english() -> None:
     text = "\n".join(body for _language, body in bodies)
     for fragment in ("12.12.2026", "040 1234567", "(212) 555-0147", "Lindenstraße 12", "ü", "ö", "🫀", "@"):
         assert fragment in text
+
+
+# The review tools (issue 14) ------------------------------------------------------------------
+
+
+def test_comment_threads_open_and_resolved_blocking_with_a_changed_passage() -> None:
+    post = Post.objects.get(external_id="demo-heart-smoking")
+    assert post.status == PostStatus.IN_REVIEW
+    run = current_stage_run(post=post)
+    assert run is not None and run.stage.group.name == roles.LEGAL_REVIEWER
+    comments = {comment.author.username: comment for comment in ReviewComment.objects.filter(post=post)}
+    assert set(comments) == {"medical", "legal", "comms"}
+    advice, blocking, image = comments["medical"], comments["legal"], comments["comms"]
+    assert advice.resolved_at is not None and not advice.blocking and advice.replies.count() == 2
+    assert blocking.blocking and blocking.resolved_at is None
+    assert [reply.author.username for reply in blocking.replies.all()] == ["editor"]
+    assert image.anchor_kind == "media" and image.resolved_at is None
+    assert blocking.quote == "garantiert halbiert" and blocking.quote not in post.body
+    assert blocking.revision_id != post.current_revision_id
+    legal = User.objects.get(username="legal")
+    threads = {thread.comment.pk: thread for thread in review_comments(user=legal, post=post).threads}
+    assert threads[blocking.pk].passage_changed and not threads[advice.pk].passage_changed
+
+
+def test_a_valid_signature_and_one_a_later_edit_invalidated() -> None:
+    post = Post.objects.get(external_id="demo-heart-smoking")
+    signatures = [
+        (decision.reviewer.username, decision.content_hash == post.content_hash)
+        for decision in Decision.objects.filter(stage_run__round__post=post).order_by("pk")
+    ]
+    assert signatures == [("medical", False), ("medical", True)]
+
+
+def test_claims_with_a_checked_source_an_unchecked_doi_a_pubmed_id_and_an_unmarked_sentence() -> None:
+    post = Post.objects.get(external_id="demo-heart-nutrition")
+    run = current_stage_run(post=post)
+    assert run is not None and run.stage.group.name == roles.MEDICAL_REVIEWER
+    claims = {claim.source_kind: claim for claim in post.claims.all()}
+    assert set(claims) == {"url", "doi", "pmid"}
+    assert claims["doi"].source == "10.5555/herz.2025.0412" and claims["pmid"].source == "39871234"
+    checked = set(post.claims.filter(checks__content_hash=post.content_hash).values_list("source_kind", flat=True))
+    assert checked == {"url"}
+    codes = {item.finding.code: item.finding for item in findings_keyed(post=post)}
+    assert "sources_missing" in codes  # "Omega-3-Kapseln … kaum wirksam" is detected, not marked
+
+
+def test_a_deputy_stands_in_for_an_absent_medical_reviewer_on_an_overdue_stage() -> None:
+    absent, deputy = User.objects.get(username="medical2"), User.objects.get(username="medical")
+    period = absent.absences.get()
+    today = timezone.localdate()
+    assert period.deputy == deputy and period.starts <= today <= period.ends
+    assert absent.get_full_name() == "Dr. Katrin Groß-Lüdemann"
+    post = Post.objects.get(external_id="demo-heart-defibrillator")
+    run = current_stage_run(post=post)
+    assert run is not None and run.stage.group.name == roles.MEDICAL_REVIEWER
+    assert run.deadline is not None and run.deadline < timezone.now() and run.reminded_at is not None
+    assert deputy.notices.filter(key__startswith=f"deputy:{run.pk}:").exists()
+
+
+def test_a_crisis_requested_by_the_editor_and_one_declared_by_communications() -> None:
+    requested = Post.objects.get(external_id="demo-heart-heat")
+    assert requested.status == PostStatus.DRAFT and requested.content_type != "crisis"
+    assert requested.crisis_requested_by.username == "editor" and requested.crisis_declared_at is None
+    declared = Post.objects.get(external_id="demo-heart-power-outage")
+    assert declared.content_type == "crisis" and declared.crisis_declared_by.username == "comms"
+    assert declared.crisis_requested_by.username == "editor"
+    review_round = declared.review_rounds.get(status=RoundStatus.IN_PROGRESS)
+    assert review_round.chain.is_expedited
+
+
+def test_notices_read_and_unread_and_a_digest_reader() -> None:
+    for username in ("editor", "medical", "legal"):
+        notices = User.objects.get(username=username).notices
+        assert notices.filter(read_at__isnull=True).exists() and notices.filter(read_at__isnull=False).exists()
+    legal = User.objects.get(username="legal")
+    assert legal.email_delivery == "digest"
+    assert set(User.objects.exclude(username="legal").values_list("email_delivery", flat=True)) == {"each"}

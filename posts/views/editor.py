@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
@@ -20,7 +21,7 @@ from posts import platforms
 from posts.claims import claims_for_editor
 from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts
 from posts.gates import post_consent_problems
-from posts.models import Campaign, Post
+from posts.models import Campaign, Post, PostStatus
 from posts.panels import panels_for
 from posts.policy import EDIT, PostPolicy
 from posts.previews import target_previews
@@ -131,6 +132,7 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
     if form.is_valid():
         data = form.cleaned_data
+        before = (post.status, post.current_revision_id)
         with service_action(
             request, success=_("The draft was saved."), form=form, conflict=(StaleVersion, answer_stale)
         ) as call:
@@ -151,8 +153,27 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         if call.response is not None:
             return call.response
         if call.ok:
+            _review_restart_tell(request, post=post, before=before)
             return redirect("posts:post_detail", pk=post.pk)
     return _editor_page(request, form, post, version=version_parse(request.POST.get("version")))
+
+
+# What an editor's change of content does to a review in progress or an approval already given.
+_RESTART_MESSAGES = {
+    PostStatus.IN_REVIEW: gettext_lazy("The content changed: review starts again from the first stage."),
+    PostStatus.APPROVED: gettext_lazy("The content changed: the approval no longer holds. Submit it for review again."),
+    PostStatus.SCHEDULED: gettext_lazy(
+        "The content changed: the approval no longer holds and it is not scheduled. Submit it for review again."
+    ),
+}
+
+
+def _review_restart_tell(request: HttpRequest, *, post: Post, before: tuple[str, int | None]) -> None:
+    """Tell the editor when their save made a new revision of a post in review or approved."""
+    status, revision_id = before
+    post.refresh_from_db(fields=["status", "current_revision"])
+    if post.current_revision_id != revision_id and status in _RESTART_MESSAGES:
+        messages.info(request, str(_RESTART_MESSAGES[PostStatus(status)]))
 
 
 @require_POST

@@ -38,15 +38,28 @@ from PIL import Image, ImageDraw, ImageFont
 
 from approvals.expiry import months_add
 from approvals.expiry_services import recertification_record
-from approvals.models import ReviewChain, ReviewRound, RoundStatus
+from approvals.models import ReviewChain, ReviewComment, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run, open_stage_runs
 from approvals.selectors import post_is_overdue
 from approvals.services import chain_save, decision_record, finding_keys, round_submit
 from audit.services import event_record
 from consent.models import ConsentRecord, Subject
 from consent.services import SignerSpec, consent_record_create, consent_revoke, consent_verify, subject_create
+from demo.review_demo import (
+    DemoClaim,
+    DemoThread,
+    claims_check,
+    claims_mark,
+    deputy_period_ensure,
+    notices_deliver,
+    notices_read_older,
+    overdue_remind,
+    thread_follow_up,
+    thread_start,
+)
 from people import roles
-from people.models import User
+from people.models import EmailDelivery, User
+from people.services import user_set_preferences
 from posts.media import ProcessedImage, image_process
 from posts.models import Account, Campaign, Connector, ContentType, Media, Platform, Post, PostStatus
 from posts.services import (
@@ -57,8 +70,10 @@ from posts.services import (
     campaign_create,
     post_create,
     post_crisis_declare,
+    post_crisis_request,
     post_move,
     post_schedule,
+    post_update,
     post_withdraw,
 )
 from publishing.models import Publication
@@ -81,6 +96,8 @@ NEW_YORK = "America/New_York"
 DEMO_USERS: list[tuple[str, str, bool]] = [
     ("editor", roles.EDITOR, False),
     ("medical", roles.MEDICAL_REVIEWER, False),
+    # A second Medical reviewer: away this week, with "medical" as her deputy (people.DeputyPeriod).
+    ("medical2", roles.MEDICAL_REVIEWER, False),
     ("legal", roles.LEGAL_REVIEWER, False),
     ("comms", roles.COMMUNICATIONS_REVIEWER, False),
     ("consent", roles.CONSENT_OFFICER, False),
@@ -94,6 +111,12 @@ REVIEWER_USERNAMES = {
     roles.LEGAL_REVIEWER: "legal",
     roles.COMMUNICATIONS_REVIEWER: "comms",
 }
+# Every campaign's assigned reviewers: the deciders above and the absent colleague.
+CAMPAIGN_REVIEWERS = ("medical", "medical2", "legal", "comms")
+# Printed names (signatures, the deputy's inbox) of users the demo creates with one.
+FULL_NAMES = {"medical2": ("Dr. Katrin", "Groß-Lüdemann")}
+# Gets one e-mail a day with the day's notices instead of one per event.
+DIGEST_USER = "legal"
 
 
 @dataclass(frozen=True)
@@ -214,9 +237,21 @@ LIVE_RECERTIFICATION_DUE = "live:recertification_due"
 LIVE_RECERTIFICATION_WITHDRAWN = "live:recertification_withdrawn"
 # Approved, its approval dated back to a few days before the default chain's limit: "approval expires on …".
 APPROVED_EXPIRING = "approved:expiring"
+# At the Medical stage when its time passes; the reminder job then escalates it to the deputy of
+# the absent Medical reviewer ("Escalated to you as deputy of …" in the deputy's inbox).
+IN_REVIEW_ESCALATED = "in_review:escalated"
+# Medical comments and approves, Legal raises a blocking comment, the editor answers and changes the
+# passage: a new round at Medical ("passage changed"; Medical's first signature no longer valid),
+# which Medical approves again. At Legal, with open and resolved threads.
+IN_REVIEW_REVISED = "in_review:revised"
+# At the Medical stage with claims marked in the draft; Medical checked the sources marked so.
+IN_REVIEW_CLAIMS = "in_review:claims"
+# A draft whose editor asked for crisis handling; nobody declared it yet.
+CRISIS_REQUESTED = "draft:crisis_requested"
 # The states ``seed_publishing`` finishes: each post is moved to a moment just ahead there.
 AT_PUBLISHING = frozenset(
     {
+        IN_REVIEW_ESCALATED,
         LIVE,
         LIVE_ACCOUNT_OFF,
         LIVE_CLAIMED,
@@ -228,6 +263,10 @@ AT_PUBLISHING = frozenset(
         LIVE_RECERTIFICATION_WITHDRAWN,
     }
 )
+# States moved to a moment just ahead and left in review: overdue when it passes.
+IN_REVIEW_AT_TIME = frozenset({IN_REVIEW_PAST_TIME, IN_REVIEW_ESCALATED})
+# Notices each demo user has not read yet; older ones are marked read.
+NOTICES_UNREAD = 2
 # What the demo's default chain says about expiring approvals (set once, if Governance set nothing).
 APPROVAL_VALID_DAYS = 90
 RECERTIFY_MONTHS = 12
@@ -250,6 +289,11 @@ class DemoPost:
     sources: str = ""
     comment: str = ""  # the reviewer's comment for changes requested / rejected
     camera_original: bool = False  # the picture still carries the camera's EXIF with GPS (see _camera_original)
+    claims: tuple[DemoClaim, ...] = ()  # marked in the draft, before it is submitted
+    threads: tuple[DemoThread, ...] = ()  # review comments (IN_REVIEW_REVISED)
+    revised_body: str = ""  # the editor's change after the comments (IN_REVIEW_REVISED)
+    crisis_request: str = ""  # the editor's reason for asking for crisis handling
+    crisis_by: str = "governance"  # who declares a crisis post (Communications or Governance)
 
     @property
     def external_id(self) -> str:
@@ -652,6 +696,139 @@ DEMO_POSTS = [
         hashtags=("Nursing",),
         content_type=ContentType.RECRUITING,
     ),
+    # The review tools of issue 14 -----------------------------------------------------------
+    DemoPost(
+        "heart-smoking",
+        "heart",
+        IN_REVIEW_REVISED,
+        "Tipp 4: Rauchstopp",
+        "Rauchstopp lohnt sich in jedem Alter 🚭 Schon 20 Minuten nach der letzten Zigarette sinken Puls und "
+        "Blutdruck. Nach einem Jahr ohne Rauchen ist Ihr Herzinfarkt-Risiko garantiert halbiert. Unser "
+        "Rauchfrei-Kurs beginnt am Mittwoch, 13.01.2027, um 18 Uhr in Haus C – Anmeldung über die Zentrale "  # noqa: RUF001  (typography as hospitals write)
+        "040 1234-0.",
+        ("@klinikum_nord", "klinikum.nord"),
+        24,
+        dt.time(7, 45),
+        image=True,
+        hashtags=("Rauchfrei", "Herzwoche"),
+        revised_body="Rauchstopp lohnt sich in jedem Alter 🚭 Schon 20 Minuten nach der letzten Zigarette sinken "
+        "Puls und Blutdruck. Nach einem Jahr ohne Rauchen ist Ihr Herzinfarkt-Risiko etwa halb so hoch wie "
+        "bei Rauchenden. Unser Rauchfrei-Kurs beginnt am Mittwoch, 13.01.2027, um 18 Uhr in Haus C – "  # noqa: RUF001  (typography as hospitals write)
+        "Anmeldung über die Zentrale 040 1234-0.",
+        threads=(
+            DemoThread(
+                "medical",
+                "Schon 20 Minuten nach der letzten Zigarette sinken Puls und Blutdruck.",
+                "Fachlich richtig. Vorschlag: „können … sinken“ – bei Bluthochdruck dauert es oft länger.",  # noqa: RUF001  (typography as hospitals write)
+                replies=(
+                    ("editor", "Danke! Der Satz stammt wörtlich aus der BZgA-Broschüre, ich würde ihn so lassen."),
+                    ("medical", "Einverstanden, dann bitte so lassen."),
+                ),
+                resolved_by="medical",
+            ),
+            DemoThread(
+                "legal",
+                "garantiert halbiert",
+                "Heilversprechen: „garantiert“ ist nach § 3 HWG irreführend. Bitte streichen oder belegen.",
+                blocking=True,
+                before_approval=False,
+                replies=(
+                    ("editor", "Geändert in „etwa halb so hoch wie bei Rauchenden“ – bitte noch einmal prüfen. 🙏"),  # noqa: RUF001  (typography as hospitals write)
+                ),
+            ),
+            DemoThread(
+                "comms",
+                "",
+                "Bitte ein Motiv ohne Zigarette im Bild: Wir zeigen das Rauchen nicht, auch nicht durchgestrichen.",
+                before_approval=False,
+            ),
+        ),
+    ),
+    DemoPost(
+        "heart-nutrition",
+        "heart",
+        IN_REVIEW_CLAIMS,
+        "Tipp 5: Herzgesund essen",
+        "Herzgesund essen 🥗 Mediterrane Kost mit Olivenöl und Nüssen senkt das Risiko für Herzinfarkt und "
+        "Schlaganfall um rund 30 %. Wer täglich eine Handvoll Nüsse isst, erkrankt laut Studien seltener am Herzen. "
+        "Schon 2.000 Schritte mehr am Tag verringern das Sterberisiko messbar. Omega-3-Kapseln sind nach "
+        "einem Infarkt dagegen kaum wirksam. Fragen? Unsere Ernährungsberatung erreichen Sie Mo–Fr von "  # noqa: RUF001  (typography as hospitals write)
+        "8 bis 16 Uhr über die Zentrale 040 1234-0.",
+        ("@klinikum_nord",),
+        22,
+        dt.time(12, 15),
+        image=True,
+        hashtags=("Herzgesundheit", "Ernährung"),
+        sources="Deutsche Gesellschaft für Ernährung: Vollwertig essen und trinken, 2024",
+        claims=(
+            DemoClaim(
+                "Mediterrane Kost mit Olivenöl und Nüssen senkt das Risiko für Herzinfarkt und Schlaganfall "
+                "um rund 30 %.",
+                "url",
+                "https://www.example.org/leitlinien/herzgesunde-ernaehrung-2025",
+                "Eine mediterrane Ernährung senkte schwere Herz-Kreislauf-Ereignisse um etwa 30 Prozent.",
+                checked=True,
+            ),
+            DemoClaim(
+                "Wer täglich eine Handvoll Nüsse isst, erkrankt laut Studien seltener am Herzen.",
+                "doi",
+                "doi:10.5555/herz.2025.0412",
+                "Täglicher Nusskonsum war mit einem geringeren Risiko für koronare Herzkrankheit verbunden.",
+            ),
+            DemoClaim(
+                "Schon 2.000 Schritte mehr am Tag verringern das Sterberisiko messbar.",
+                "pmid",
+                "PMID: 39871234",
+                "Jede zusätzliche 2.000 Schritte pro Tag gingen mit einer um 8–11 % geringeren Sterblichkeit einher.",  # noqa: RUF001  (typography as hospitals write)
+            ),
+        ),
+    ),
+    DemoPost(
+        "heart-defibrillator",
+        "heart",
+        IN_REVIEW_ESCALATED,
+        "Neuer Defibrillator im Foyer",
+        "Ab heute hängt im Foyer von Haus A ein öffentlich zugänglicher Defibrillator (AED) 💚 Im Notfall: "
+        "112 rufen, AED holen, den Sprachanweisungen folgen. Kurse in Herzdruckmassage für Angehörige: "
+        "jeden ersten Samstag im Monat, Anmeldung über die Zentrale 040 1234-0.",
+        ("klinikum.nord",),
+        0,
+        dt.time(14, 0),
+        hashtags=("Reanimation", "Herzwoche"),
+        content_type=ContentType.EVENT,
+    ),
+    DemoPost(
+        "heart-heat",
+        "heart",
+        CRISIS_REQUESTED,
+        "Hitzewelle: Notaufnahme ausgelastet",
+        "Wegen der Hitze ist unsere Notaufnahme heute stark ausgelastet 🌡️ Bitte trinken Sie genug und kommen "
+        "Sie nur in echten Notfällen. Den ärztlichen Bereitschaftsdienst erreichen Sie unter 116 117, die "
+        "Zentrale des Klinikums unter 040 1234-0.",
+        ("klinikum.nord", "@klinikum_nord"),
+        1,
+        dt.time(13, 0),
+        image=True,
+        content_type=ContentType.OTHER,
+        crisis_request="Die Notaufnahme meldet seit 11 Uhr Wartezeiten über drei Stunden. Bitte heute noch "
+        "veröffentlichen – Rücksprache mit Oberärztin Dr. Brandt über die Zentrale 040 1234-0.",  # noqa: RUF001  (typography as hospitals write)
+    ),
+    DemoPost(
+        "heart-power-outage",
+        "heart",
+        IN_REVIEW_MEDICAL,
+        "Stromausfall Haus B: Ambulanz verlegt",
+        "⚠️ Wegen eines Stromausfalls in Haus B finden die Sprechstunden der kardiologischen Ambulanz heute in "
+        "Haus A, 2. OG, statt. Ihre Termine bleiben bestehen. Fragen beantwortet die Zentrale: 040 1234-0.",
+        ("klinikum.nord", "@klinikum_nord"),
+        2,
+        dt.time(7, 30),
+        image=True,
+        content_type=ContentType.CRISIS,
+        crisis_request="Haus B ohne Strom bis voraussichtlich morgen Mittag; Patient:innen stehen vor "
+        "verschlossenen Türen.",
+        crisis_by="comms",
+    ),
 ]
 
 
@@ -736,6 +913,7 @@ class DemoSeeder:
     accounts: dict[str, Account] = field(default_factory=dict)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     created_posts: int = 0
+    new_posts: list[Post] = field(default_factory=list)
     # Approved posts waiting for seed_publishing, with what to do just before and after sending.
     going_live: list[tuple[Post, str]] = field(default_factory=list)
     after_publishing: list[Callable[[], None]] = field(default_factory=list)
@@ -747,9 +925,11 @@ class DemoSeeder:
             self.seed_chains,
             self.seed_accounts,
             self.seed_campaigns,
+            self.seed_deputies,
             self.seed_posts,
             self.seed_consent,
             self.seed_publishing,
+            self.seed_notices,
         ]
 
     @property
@@ -771,6 +951,10 @@ class DemoSeeder:
             LIVE_SENT: self._approve_for_publishing,
             LIVE_OVERDUE: self._approve_for_publishing,
             IN_REVIEW_PAST_TIME: lambda post, spec: self._review(post, approvals=1),
+            IN_REVIEW_ESCALATED: lambda post, spec: self._review(post, approvals=0),
+            IN_REVIEW_REVISED: self._review_with_threads,
+            IN_REVIEW_CLAIMS: self._review_claims,
+            CRISIS_REQUESTED: lambda post, spec: None,
             LIVE_REJECTED_AFTER: self._approve_then_reject_after_publication,
             LIVE_RECERTIFICATION_DUE: self._approve_then_date_back,
             APPROVED_EXPIRING: self._approve_long_ago,
@@ -801,10 +985,18 @@ class DemoSeeder:
     def _user(self, username: str, staff: bool) -> tuple[User, str]:
         user = User.objects.filter(username=username).first()
         if user is None:
+            first_name, last_name = FULL_NAMES.get(username, ("", ""))
             user = User.objects.create(
-                username=username, email=f"{username}@example.org", password=self._password_hash(), is_staff=staff
+                username=username,
+                email=f"{username}@example.org",
+                password=self._password_hash(),
+                is_staff=staff,
+                first_name=first_name,
+                last_name=last_name,
             )
             event_record(actor=ACTOR, action="user.created", obj=user, changes={"username": username})
+            if username == DIGEST_USER:
+                user_set_preferences(user=user, actor=user, email_delivery=EmailDelivery.DIGEST)
             return user, self.password or self.generated_password
         if staff and not user.is_staff:
             user.is_staff = True
@@ -874,7 +1066,7 @@ class DemoSeeder:
     def seed_campaigns(self) -> None:
         today = timezone.localdate()
         start, end = _month_start(today), _next_month_end(today)
-        reviewers = [self.users[name] for name in REVIEWER_USERNAMES.values()]
+        reviewers = [self.users[name] for name in CAMPAIGN_REVIEWERS]
         for spec in DEMO_CAMPAIGNS:
             campaign = Campaign.objects.filter(name=spec.name).first()
             state = "exists"
@@ -894,6 +1086,13 @@ class DemoSeeder:
                 state = "created"
             self.campaigns[spec.key] = campaign
             self.write(f"campaign {campaign.name}: {state}")
+
+    # Deputies -------------------------------------------------------------------------------
+
+    def seed_deputies(self) -> None:
+        """The second Medical reviewer is away this week and named "medical" her deputy."""
+        with transaction.atomic():
+            deputy_period_ensure(absent=self.users["medical2"], deputy=self.users["medical"], write=self.write)
 
     # Posts ----------------------------------------------------------------------------------
 
@@ -916,6 +1115,7 @@ class DemoSeeder:
                 raise CommandError(f"{spec.external_id} cannot be created: {problems}") from exc
             self.created_posts += 1
             post.refresh_from_db()
+            self.new_posts.append(post)
             if spec.state in AT_PUBLISHING:
                 self.going_live.append((post, spec.state))
             else:
@@ -962,8 +1162,12 @@ class DemoSeeder:
         if spec.camera_original:
             for item in post.media.all():
                 _camera_original(item)
+        if spec.claims:
+            claims_mark(post=post, editor=self.users["editor"], claims=spec.claims)
+        if spec.crisis_request:
+            post = post_crisis_request(post=post, actor=self.users["editor"], reason=spec.crisis_request)
         if crisis:
-            post = post_crisis_declare(post=post, actor=self.users["governance"])
+            post = post_crisis_declare(post=post, actor=self.users[spec.crisis_by])
         return post
 
     def _review(self, post: Post, *, approvals: int | None, last: tuple[str, DemoPost] | None = None) -> None:
@@ -990,6 +1194,36 @@ class DemoSeeder:
             decision_record(
                 stage_run=run, reviewer=self._reviewer(run.stage.group.name), verdict=verdict, comment=spec.comment
             )
+
+    def _review_claims(self, post: Post, spec: DemoPost) -> None:
+        """Submit; Medical checks the sources of the claims marked ``checked`` and leaves the rest."""
+        self._review(post, approvals=0)
+        claims_check(post=post, reviewer=self.users["medical"], claims=spec.claims)
+
+    def _review_with_threads(self, post: Post, spec: DemoPost) -> None:
+        """Comments at Medical and Legal, the editor's answer and change, and Medical's second approval.
+
+        Medical's first signature names the first text and is no longer valid; its second one is.
+        """
+        self._review(post, approvals=0)
+        threads: list[tuple[DemoThread, ReviewComment]] = []
+        for thread in spec.threads:
+            if thread.before_approval:
+                threads.append((thread, thread_start(post=post, thread=thread, users=self.users)))
+        self._approve_current(post)
+        for thread in spec.threads:
+            if not thread.before_approval:
+                threads.append((thread, thread_start(post=post, thread=thread, users=self.users)))
+        for thread, comment in threads:
+            thread_follow_up(comment=comment, thread=thread, users=self.users)
+        post_update(post=post, actor=self.users["editor"], data={"body": spec.revised_body})
+        self._approve_current(post)
+
+    def _approve_current(self, post: Post) -> None:
+        run = current_stage_run(post=post)
+        if run is None:
+            raise CommandError(f"{post.external_id}: no stage open to approve.")
+        decision_record(stage_run=run, reviewer=self._reviewer(run.stage.group.name), verdict=Verdict.APPROVE)
 
     def _reviewer(self, group_name: str) -> User:
         username = REVIEWER_USERNAMES.get(group_name)
@@ -1161,7 +1395,7 @@ class DemoSeeder:
         for post, state in self.going_live:
             if state != LIVE_OVERDUE:  # that one is scheduled after the claim
                 dues.append(timezone.now() + LIVE_LEAD)
-                self._move(post, dues[-1], schedule=state != IN_REVIEW_PAST_TIME)
+                self._move(post, dues[-1], schedule=state not in IN_REVIEW_AT_TIME)
         due = max(dues, default=timezone.now())
         old_page = self.accounts[OLD_PAGE]
         if any(state == LIVE_ACCOUNT_OFF for _post, state in self.going_live) and old_page.active:
@@ -1181,7 +1415,7 @@ class DemoSeeder:
         _sleep_until(due)  # the post in review is past its time
         for post, state in self.going_live:
             post.refresh_from_db()
-            if state == IN_REVIEW_PAST_TIME:
+            if state in IN_REVIEW_AT_TIME:
                 overdue = " overdue" if post_is_overdue(post) else ""
                 self.write(f"post {post.external_id}: {post.status}{self._stage_note(post)}{overdue}")
                 continue
@@ -1190,8 +1424,23 @@ class DemoSeeder:
                 for publication in post.publications.select_related("account").order_by("pk")
             )
             self.write(f"post {post.external_id}: {post.status} ({publications})")
+        if any(state == IN_REVIEW_ESCALATED for _post, state in self.going_live):
+            with transaction.atomic():
+                sent = overdue_remind()
+            self.write(f"overdue stages reminded and escalated to deputies ({sent} mails)")
         for step in self.after_publishing:
             step()
+
+    # Notices --------------------------------------------------------------------------------
+
+    def seed_notices(self) -> None:
+        """Deliver the notices of this run's posts now (the task cluster finds them done); older ones read."""
+        if not self.new_posts:
+            return
+        sent = notices_deliver(posts=self.new_posts)
+        users = [self.users[name] for name in ("editor", "medical", "legal", "comms", "governance")]
+        read = notices_read_older(users=users, keep_unread=NOTICES_UNREAD)
+        self.write(f"notices delivered ({sent} mails), {read} of them marked read")
 
     def _move(self, post: Post, when: dt.datetime, *, schedule: bool) -> None:
         editor = self.users["editor"]
