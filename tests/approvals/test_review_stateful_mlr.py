@@ -400,6 +400,8 @@ def test_random_mlr_histories_keep_the_rules_of_review(
         @rule(pick=st.integers(0, 10))
         def stage_member_blocks_then_approves(self, pick: int) -> None:
             """Biases towards refused approvals: a member of the open stage raises a blocking comment, then approves."""
+            if self.post.status in {PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED}:
+                self.attempt(lambda: round_submit(post=self.post, actor=editor))
             run = current_stage_run(post=self.post)
             members = self.members(run) if run is not None else []
             if run is None or not members:
@@ -548,6 +550,18 @@ def test_random_mlr_histories_keep_the_rules_of_review(
                 )
             ):
                 reached.add("re-certified")
+
+        @rule(outcome=st.sampled_from(["keep", "revise", "withdraw"]))
+        def goes_live_and_falls_due(self, outcome: str) -> None:
+            """Biases towards re-certification: approved, scheduled, published, a month on a reviewer answers."""
+            self.whole_chain_approves(settle="everything")
+            self.schedule()
+            self.publishing_time_comes()
+            if self.post.status not in {PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED}:
+                return
+            self.a_month_passes()
+            for person in [reviewers["medical2"], reviewers["all_rounder"], editor]:
+                self.recertify(who=people.index(person), outcome=outcome)
 
         # The oracle's own reading of expiry --------------------------------------------------------
 
@@ -799,4 +813,6 @@ def test_random_mlr_histories_keep_the_rules_of_review(
         "approval expired",
     }
     record_property("summary", f"MLR review machine, {histories} x {steps} steps, reached: {sorted(map(str, reached))}")
+    if histories >= 200:
+        wanted |= {"published", "re-certified"}
     assert wanted <= reached, wanted - reached
