@@ -22,15 +22,18 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         from approvals import services  # noqa: F401  (connects the review-restart receiver)
         from approvals.expiry import approval_validity_problems
+        from approvals.move_check import review_compression_problem
         from approvals.panels import editor_comments_panel, review_panel
         from approvals.policy import stage_reviewer_may_read_document
         from consent.policy import document_access_register
+        from posts.movechecks import move_check_register
         from posts.panels import editor_panel_register, panel_register
         from posts.sendgates import send_gate_register
 
         panel_register("review", review_panel)
         editor_panel_register("review_comments", editor_comments_panel)
         send_gate_register("approvals.approval_validity", approval_validity_problems)
+        move_check_register("approvals.review_compression", review_compression_problem)
         document_access_register("approvals.deciding_stage", stage_reviewer_may_read_document)
 
         post_migrate.connect(_default_chains_ensure, sender=self, dispatch_uid="approvals.default_chains")

@@ -34,6 +34,7 @@ from posts.models import (
     Purpose,
     colour_validator,
 )
+from posts.movechecks import MOVE_CONFIRM
 from posts.policy import PostPolicy, may_declare_crisis
 from posts.selectors import (
     accounts_active,
@@ -368,6 +369,10 @@ class PostForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=time_zone_choices)
+    # Shown once a new time was refused for compressing the open review (`posts.movechecks`).
+    compressed_ok = forms.BooleanField(
+        label=gettext_lazy("I know the review has less time than its turnarounds"), required=False
+    )
 
     def __init__(self, *args: Any, user: User, post: Post | None = None, **kwargs: Any) -> None:
         self.user = user
@@ -503,6 +508,13 @@ class PostForm(forms.Form):
         return initial
 
     # Pieces the template lays out ------------------------------------------------------------
+
+    def asks_move_confirm(self) -> bool:
+        """Whether the editor is asked to confirm the new time (it was refused, or they ticked the box)."""
+        refused = self.is_bound and any(
+            error.code == MOVE_CONFIRM for error in self.errors.as_data().get("scheduled_time", [])
+        )
+        return refused or bool(self.is_bound and self.data.get("compressed_ok"))
 
     def target_groups(self) -> list[tuple[str, list[TargetRow]]]:
         """Return the target rows grouped by platform, in the accounts' order."""

@@ -32,6 +32,7 @@ from posts.links import ordinary_web_link_valid
 from posts.locks import post_lock, posts_lock
 from posts.media import ProcessedImage
 from posts.models import Account, Campaign, ContentType, FeaturedPerson, Media, Post, PostStatus, PostTarget, Revision
+from posts.movechecks import MOVE_CONFIRM, move_confirmations
 from posts.policy import (
     DECLARE_CRISIS,
     EDIT,
@@ -651,6 +652,7 @@ def post_update(
     scheduled_at: dt.datetime | None = None,
     time_zone: str | None = None,
     expected_version: int | None = None,
+    compressed_ok: bool = True,
 ) -> Post:
     """Apply an editor's changes in one step: one new revision if the content changed.
 
@@ -683,18 +685,36 @@ def post_update(
     if featured is not None:
         _featured_set(post=post, featured=featured)
     if scheduled_at is not None or time_zone is not None:
-        _move(post=post, actor=actor, scheduled_at=scheduled_at or post.scheduled_at, time_zone=time_zone)
+        _move(
+            post=post,
+            actor=actor,
+            scheduled_at=scheduled_at or post.scheduled_at,
+            time_zone=time_zone,
+            compressed_ok=compressed_ok,
+        )
     _revision_refresh(post=post, actor=actor, unseen_change="title" in changes)
     return post
 
 
-def _move(*, post: Post, actor: User, scheduled_at: dt.datetime | None, time_zone: str | None = None) -> None:
+def _move(
+    *,
+    post: Post,
+    actor: User,
+    scheduled_at: dt.datetime | None,
+    time_zone: str | None = None,
+    compressed_ok: bool = True,
+) -> None:
     _schedule_clean(scheduled_at, time_zone or "")
     new_zone = time_zone or post.time_zone
     if scheduled_at == post.scheduled_at and new_zone == post.time_zone:
         return
     if post.status == PostStatus.SCHEDULED and (scheduled_at is None or scheduled_at <= timezone.now()):
         raise ValidationError(_("A scheduled post can only move to a time in the future."), code="past")
+    changes: dict[str, Any] = {}
+    if scheduled_at != post.scheduled_at and (to_confirm := move_confirmations(post=post, scheduled_at=scheduled_at)):
+        if not compressed_ok:
+            raise ValidationError(" ".join(to_confirm), code=MOVE_CONFIRM)
+        changes["compressed_review_confirmed"] = True
     old = post.scheduled_at
     post.scheduled_at = scheduled_at
     post.time_zone = new_zone
@@ -705,7 +725,7 @@ def _move(*, post: Post, actor: User, scheduled_at: dt.datetime | None, time_zon
         action="post.moved",
         obj=post,
         content_hash=post.content_hash,
-        changes={"scheduled_at": [old, scheduled_at], "time_zone": new_zone},
+        changes={"scheduled_at": [old, scheduled_at], "time_zone": new_zone, **changes},
     )
     post_retimed.send(sender=Post, post=post, actor=actor)
 
@@ -718,12 +738,18 @@ def post_move(
     scheduled_at: dt.datetime,
     time_zone: str | None = None,
     expected_version: int | None = None,
+    compressed_ok: bool = True,
 ) -> Post:
-    """Plan a post for another time; its approvals stay, since the content did not change."""
+    """Plan a post for another time; its approvals stay, since the content did not change.
+
+    A new time that needs confirming (`posts.movechecks`: for a post in review, one that leaves the
+    remaining stages less than their turnarounds) is refused with ``compressed_ok=False``; the
+    pages where a person moves a post pass whether they confirmed it.
+    """
     post = post_lock(post.pk)
     post_version_check(post=post, expected=expected_version)
     _ensure(PostPolicy(actor), post, MOVE)
-    _move(post=post, actor=actor, scheduled_at=scheduled_at, time_zone=time_zone)
+    _move(post=post, actor=actor, scheduled_at=scheduled_at, time_zone=time_zone, compressed_ok=compressed_ok)
     return post
 
 

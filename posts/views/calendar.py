@@ -23,6 +23,7 @@ from core.inputs import BoundedDateField, date_param, local_moment
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from posts.models import Account, Campaign, Platform, Post, PostStatus
+from posts.movechecks import MOVE_CONFIRM
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
 from posts.services import post_move
@@ -373,6 +374,13 @@ def _move_stale(
     return render(request, "posts/move_conflict.html", context, status=409)
 
 
+def _move_question(error: ValidationError | PermissionDenied | None) -> str | None:
+    """Return what a move refused for want of confirmation asks the editor (`posts.movechecks`), or None."""
+    if isinstance(error, ValidationError) and getattr(error, "code", None) == MOVE_CONFIRM:
+        return " ".join(error.messages)
+    return None
+
+
 @login_required
 @require_POST
 def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
@@ -401,7 +409,12 @@ def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             scheduled_at=moment,
             expected_version=version_parse(request.POST.get("version")),
+            compressed_ok=request.POST.get("confirm") == "1",
         )
+    question = _move_question(call.error)
+    if question is not None and _wants_json(request):
+        # The script asks the editor (window.confirm) and sends the move again with confirm=1.
+        return JsonResponse({"ok": False, "confirm": question}, status=409)
     if call.response is not None:
         return call.response
     if not call.ok:

@@ -22,6 +22,7 @@ from posts.claims import claims_for_editor
 from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts
 from posts.gates import post_consent_problems
 from posts.models import Campaign, Post, PostStatus
+from posts.movechecks import MOVE_CONFIRM
 from posts.panels import panels_for
 from posts.policy import EDIT, PostPolicy
 from posts.previews import target_previews
@@ -134,7 +135,11 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         before = (post.status, post.current_revision_id)
         with service_action(
-            request, success=_("The draft was saved."), form=form, conflict=(StaleVersion, answer_stale)
+            request,
+            success=_("The draft was saved."),
+            form=form,
+            conflict=(StaleVersion, answer_stale),
+            code_fields={MOVE_CONFIRM: "scheduled_time"},
         ) as call:
             post_update(
                 post=post,
@@ -149,6 +154,7 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 scheduled_at=data["scheduled_at"],
                 time_zone=data["time_zone"],
                 expected_version=version_parse(request.POST.get("version")),
+                compressed_ok=data["compressed_ok"],
             )
         if call.response is not None:
             return call.response

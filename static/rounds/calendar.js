@@ -55,11 +55,12 @@
     return template.content.firstElementChild;
   }
 
-  function move(item, cell) {
+  function move(item, cell, confirmed) {
     var card = item.querySelector("[data-move-url]");
     var body = new URLSearchParams();
     body.set("date", cell.getAttribute("data-date"));
     body.set("version", card.getAttribute("data-version") || "");
+    if (confirmed) { body.set("confirm", "1"); }
     item.setAttribute("aria-busy", "true");
     fetch(card.getAttribute("data-move-url"), {
       method: "POST",
@@ -70,6 +71,11 @@
       return response.json().catch(function () { return { ok: false, errors: [] }; });
     }).then(function (data) {
       item.removeAttribute("aria-busy");
+      if (!data.ok && data.confirm && !confirmed) {
+        // The new time leaves the open review less than its turnarounds: ask, then send it again.
+        if (window.confirm(data.confirm)) { move(item, cell, true); }
+        return;
+      }
       if (!data.ok) {
         var text = data.errors && data.errors.length ? data.errors.join(" ") : root.getAttribute("data-msg-error");
         if (data.stale) {
