@@ -652,7 +652,7 @@ def post_update(
     scheduled_at: dt.datetime | None = None,
     time_zone: str | None = None,
     expected_version: int | None = None,
-    compressed_ok: bool = True,
+    compressed_ok: bool | None = None,
 ) -> Post:
     """Apply an editor's changes in one step: one new revision if the content changed.
 
@@ -702,7 +702,7 @@ def _move(
     actor: User,
     scheduled_at: dt.datetime | None,
     time_zone: str | None = None,
-    compressed_ok: bool = True,
+    compressed_ok: bool | None = None,
 ) -> None:
     _schedule_clean(scheduled_at, time_zone or "")
     new_zone = time_zone or post.time_zone
@@ -712,9 +712,11 @@ def _move(
         raise ValidationError(_("A scheduled post can only move to a time in the future."), code="past")
     changes: dict[str, Any] = {}
     if scheduled_at != post.scheduled_at and (to_confirm := move_confirmations(post=post, scheduled_at=scheduled_at)):
-        if not compressed_ok:
+        if compressed_ok is False:
             raise ValidationError(" ".join(to_confirm), code=MOVE_CONFIRM)
-        changes["compressed_review_confirmed"] = True
+        if compressed_ok:
+            # Only a person asked on a page confirms; a program's move (None) records no confirmation.
+            changes["compressed_review_confirmed"] = True
     old = post.scheduled_at
     post.scheduled_at = scheduled_at
     post.time_zone = new_zone
@@ -738,13 +740,14 @@ def post_move(
     scheduled_at: dt.datetime,
     time_zone: str | None = None,
     expected_version: int | None = None,
-    compressed_ok: bool = True,
+    compressed_ok: bool | None = None,
 ) -> Post:
     """Plan a post for another time; its approvals stay, since the content did not change.
 
     A new time that needs confirming (`posts.movechecks`: for a post in review, one that leaves the
     remaining stages less than their turnarounds) is refused with ``compressed_ok=False``; the
-    pages where a person moves a post pass whether they confirmed it.
+    pages where a person moves a post pass whether they confirmed it (None: not asked, as for a
+    program's move, which is let through and records no confirmation).
     """
     post = post_lock(post.pk)
     post_version_check(post=post, expected=expected_version)
