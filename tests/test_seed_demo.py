@@ -153,3 +153,14 @@ def test_a_post_that_cannot_be_created_is_named_and_left_out(no_password_env: No
         seed()
     assert not Post.objects.filter(external_id="demo-heart-kickoff").exists()
     assert chain_verify() is None
+
+
+def test_seeding_hands_no_mail_to_a_mail_server(no_password_env: None, settings: Any) -> None:
+    """The demo's people have invented addresses: with SMTP configured (as in production) and no
+    server listening, seeding still completes; its reminders become ledger rows and notices."""
+    from people.models import Notice
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
+    call_command("seed_demo", stdout=StringIO())
+    assert Notice.objects.filter(key__startswith="reminder:").exists()
