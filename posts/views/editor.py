@@ -134,6 +134,10 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         before = (post.status, post.current_revision_id)
+        scheduled_at = data["scheduled_at"]
+        if post.scheduled_at is not None and scheduled_at == post.scheduled_at.replace(second=0, microsecond=0):
+            # The form shows minutes: a time left as it was is no move (nor a squeeze of the review).
+            scheduled_at = post.scheduled_at
         with service_action(
             request,
             success=_("The draft was saved."),
@@ -151,7 +155,7 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 media_alt_texts=data["media_alt_texts"],
                 media_order=data["media_order"],
                 featured=data["featured_specs"],
-                scheduled_at=data["scheduled_at"],
+                scheduled_at=scheduled_at,
                 time_zone=data["time_zone"],
                 expected_version=version_parse(request.POST.get("version")),
                 compressed_ok=data["compressed_ok"],

@@ -1,6 +1,7 @@
 """A move that compresses the open review must be confirmed (issue 14, point 5): service, calendar, editor."""
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 import pytest
@@ -136,3 +137,28 @@ def test_editor_refuses_the_new_time_without_the_tick_and_saves_with_it(in_revie
     assert in_review.scheduled_at == TOMORROW and in_review.status == "in_review"
     run = open_run(in_review)
     assert run.deadline is not None and run.deadline <= TOMORROW - 2 * HOUR
+
+
+def test_editor_saving_text_with_the_time_untouched_asks_nothing_and_moves_nothing(
+    editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any
+) -> None:
+    """The form shows minutes: a slot with seconds, left as it was, is no move, even in a squeezed review."""
+    squeezed = TOMORROW + dt.timedelta(seconds=37, microseconds=120)
+    with time_machine.travel(NOW, tick=False):
+        post: Post = post_factory(
+            editor, review_campaign, title="Grippeimpfung", targets=[account_factory("facebook")], when=squeezed
+        )
+        round_submit(post=post, actor=editor, compressed_ok=True)
+        response = client_for(editor).post(
+            reverse("posts:post_edit", args=[post.pk]),
+            edit_data(
+                post,
+                squeezed.astimezone(zoneinfo.ZoneInfo(post.time_zone)),
+                time_zone=post.time_zone,
+                body="Impfsprechstunde: Mo–Fr, 8–14 Uhr, Tel. 040 1234-0.",
+            ),
+        )
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.scheduled_at == squeezed and post.body.startswith("Impfsprechstunde")
+    assert not AuditEvent.objects.filter(action="post.moved", object_id=str(post.pk)).exists()
