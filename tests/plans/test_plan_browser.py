@@ -57,6 +57,10 @@ def test_progress_bar_follows_a_background_import_and_shows_the_result(
     page.goto("/plans/import/")
     page.get_by_label("Plan file").set_input_files(str(CSV / "plan_native_utf8.csv"))
     page.get_by_role("button", name="Preview").click()
+    # The preview page must have finished loading before it is reloaded (a reload during the
+    # navigation fails with "not attached to an active page").
+    page.wait_for_url(lambda url: "/plans/import" not in url)
+    page.wait_for_load_state("load")
     token = page.url.rstrip("/").split("/")[-1]
     # Pretend a worker is halfway through a large import.
     job = jobs.job_load(token)
