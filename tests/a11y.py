@@ -34,7 +34,9 @@ _RUN_AXE = """async (options) => {
     id: v.id,
     impact: v.impact,
     help: v.help,
-    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " :: " + (n.failureSummary || "").split("\\n").slice(1, 2).join("")),
+    nodes: v.nodes.slice(0, 3).map(
+      (n) => n.target.join(" ") + " :: " + (n.failureSummary || "").split("\\n").slice(1, 2).join("")
+    ),
     count: v.nodes.length,
   }));
 }"""
@@ -89,12 +91,14 @@ _TEXTS = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (!parent || parent.closest("script, style, template, [data-user-content], .user-content, pre, code, textarea")) continue;
+    const skipped = "script, style, template, [data-user-content], .user-content, pre, code, textarea";
+    if (!parent || parent.closest(skipped)) continue;
     if (!parent.checkVisibility || !parent.checkVisibility()) continue;
     const text = node.textContent.replace(/\\s+/g, " ").trim();
     if (text) texts.add(text);
   }
-  for (const element of document.body.querySelectorAll("[aria-label], [placeholder], [title], input[type=submit][value], button[value]")) {
+  const named = "[aria-label], [placeholder], [title]";
+  for (const element of document.body.querySelectorAll(named)) {
     if (element.closest("[data-user-content], .user-content")) continue;
     for (const attribute of ["aria-label", "placeholder", "title"]) {
       const value = (element.getAttribute(attribute) || "").replace(/\\s+/g, " ").trim();
