@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -54,3 +55,20 @@ def test_an_english_reader_sees_the_english_names(submitted_post: Any, reviewers
     assert "Medical review" in page
     assert "Medical reviewer ·" in page
     assert "Medizinische Prüfung" not in page
+
+
+def test_a_german_reader_sees_the_signers_role_in_german_and_the_decision_keeps_it_english(
+    submitted_post: Any, reviewers: dict[str, Any]
+) -> None:
+    from approvals.models import Decision
+    from tests.approvals.test_views import decide
+
+    client = german_client(reviewers["medical"])
+    response = decide(client, submitted_post, "approve")
+    assert response.status_code == 302
+    messages = [str(message) for message in get_messages(response.wsgi_request)]
+    assert "Sie haben „Medizinische Prüfung“ freigegeben." in messages, messages
+    page = client.get(reverse("posts:post_detail", args=[submitted_post.pk])).content.decode()
+    assert "Freigegeben als Medizin" in page
+    assert "Approved as Medical reviewer" not in page
+    assert Decision.objects.get().signer_role == "Medical reviewer"
