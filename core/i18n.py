@@ -70,10 +70,15 @@ class StoredMessage:
         """Return ``text`` with every occurrence of this message translated (unchanged if none)."""
         whole = self._pattern.fullmatch(text)
         if whole:
-            return self.shown(**whole.groupdict())
+            return self._shown_from(whole)
         if self._whole_only:
             return text
-        return self._pattern.sub(lambda match: self.shown(**match.groupdict()), text)
+        return self._pattern.sub(self._shown_from, text)
+
+    def _shown_from(self, match: "re.Match[str]") -> str:
+        # A field may hold another stored message ("Could not look the post up (HTTP 500: …)"):
+        # it is translated too. Each field is shorter than the text, so this ends.
+        return self.shown(**{name: message_display(value) for name, value in match.groupdict().items()})
 
 
 def message_display(text: object) -> str:

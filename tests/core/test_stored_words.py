@@ -14,10 +14,10 @@ from core.i18n import StoredMessage, display_name, message_display
 from people import roles
 from posts.models import PostStatus
 from posts.services import post_transition
-from publishing.connectors.messages import HTTP_STATUS, NO_VIDEOS_X, VIDEO_UNREADABLE
+from publishing.connectors.messages import HTTP_STATUS, NO_ANSWER_REPEATABLE, NO_VIDEOS_X, VIDEO_UNREADABLE
 from publishing.models import Publication
 from publishing.models import PublicationStatus as P
-from publishing.services import NOT_SENT_LATE, publication_transition
+from publishing.services import LOOKUP_FAILED, NOT_SENT_LATE, publication_transition
 
 
 @pytest.fixture
@@ -123,3 +123,12 @@ def test_a_failed_publication_reads_german_and_stays_english_in_the_database(
     assert "Not sent: 7 minutes late." not in page
     publication.refresh_from_db()
     assert publication.last_error == "Not sent: 7 minutes late. Retry publishing, or withdraw the post."
+
+
+@pytest.mark.usefixtures("german")
+def test_a_stored_message_inside_another_ones_field_is_translated_too() -> None:
+    stored = LOOKUP_FAILED.english(error=NO_ANSWER_REPEATABLE.english(error="TimeoutError()"))
+    shown = message_display(stored)
+    assert "Keine Antwort auf eine wiederholbare Anfrage: TimeoutError()" in shown
+    assert shown == LOOKUP_FAILED.shown(error="Keine Antwort auf eine wiederholbare Anfrage: TimeoutError()")
+    assert shown != LOOKUP_FAILED.shown(error=NO_ANSWER_REPEATABLE.english(error="TimeoutError()"))

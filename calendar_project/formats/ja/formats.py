@@ -7,7 +7,7 @@ SHORT_DATE_FORMAT = "Y/m/d"
 SHORT_DATETIME_FORMAT = "Y/m/d H:i"
 YEAR_MONTH_FORMAT = "Y年n月"
 MONTH_DAY_FORMAT = "n月j日"
-FIRST_DAY_OF_WEEK = 0  # Sunday, as Japanese calendars print it
+FIRST_DAY_OF_WEEK = 1  # Monday: the calendar's weeks start on Monday in every language
 # The first input format is the one forms show; the rest are still understood.
 DATE_INPUT_FORMATS = ["%Y/%m/%d", "%Y-%m-%d", "%Y年%m月%d日"]
 TIME_INPUT_FORMATS = ["%H:%M", "%H:%M:%S", "%H:%M:%S.%f"]
