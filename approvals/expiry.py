@@ -30,9 +30,10 @@ from django.db.models import (
 )
 from django.db.models.expressions import CombinedExpression
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from approvals.models import Recertification, RecertificationOutcome, ReviewChain, ReviewRound, RoundStatus
+from core.i18n import StoredMessage
 from posts.models import ContentType, Post, PostStatus
 
 EVERGREEN = frozenset({ContentType.EDUCATION})
@@ -40,6 +41,8 @@ EVERGREEN = frozenset({ContentType.EDUCATION})
 LIVE = frozenset({PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED})
 # Posts approved and not out yet: their approval's validity runs.
 WAITING = frozenset({PostStatus.APPROVED, PostStatus.SCHEDULED})
+# A send gate's answer: shown live, and stored in English when publishing blocks (core.i18n.StoredMessage).
+APPROVAL_EXPIRED = StoredMessage(gettext_noop("The approval expired on %(date)s; the post must be reviewed again."))
 
 
 def months_add(moment: dt.datetime, months: int) -> dt.datetime:
@@ -125,9 +128,7 @@ def approval_validity_problems(posts: Sequence[Post], at: dt.datetime) -> dict[i
         expires = certification.expires_at
         if expires is not None and at >= expires:
             when = formats.date_format(timezone.localtime(expires), "DATETIME_FORMAT")
-            problems[post_id] = [
-                _("The approval expired on %(date)s; the post must be reviewed again.") % {"date": when}
-            ]
+            problems[post_id] = [APPROVAL_EXPIRED.shown(date=when)]
     return problems
 
 

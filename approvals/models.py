@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from approvals import names  # noqa: F401  (registers the seeded chains' and stages' names for display)
+from core.i18n import display_name
 from posts.models import Account, Campaign, Claim, Post, Revision
 
 
@@ -48,6 +50,16 @@ class ReviewChain(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """Return the name in the active language if it is a seeded one, else as typed."""
+        return display_name(self.name)
+
+    @property
+    def display_description(self) -> str:
+        """Return the description in the active language if it is a seeded one, else as typed."""
+        return display_name(self.description)
 
 
 class ApprovalRule(models.TextChoices):
@@ -99,6 +111,11 @@ class ReviewStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}: {self.position}. {self.name}"
+
+    @property
+    def display_name(self) -> str:
+        """Return the name in the active language if it is a seeded one, else as typed."""
+        return display_name(self.name)
 
 
 class CampaignChain(models.Model):

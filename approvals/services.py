@@ -616,7 +616,7 @@ def _chain_active_check(*, chain: ReviewChain) -> None:
     # An inactive chain opens no rounds for crises or as the default; nobody picks it by hand either.
     if not ReviewChain.objects.filter(pk=chain.pk, active=True).exists():
         raise ValidationError(
-            _("“%(chain)s” is not active: choose one of the active review chains.") % {"chain": chain.name},
+            _("“%(chain)s” is not active: choose one of the active review chains.") % {"chain": chain.display_name},
             code="inactive_chain",
         )
 
@@ -717,7 +717,7 @@ def chain_problems(
         if stage.runs.exists():
             problems.append(
                 _("The stage “%(stage)s” has decided posts; it stays (deactivate the chain to stop using it).")
-                % {"stage": stage.name}
+                % {"stage": stage.display_name}
             )
     positions = [stage.position for stage in after]
     if len(positions) != len(set(positions)):
@@ -730,7 +730,7 @@ def chain_problems(
         try:
             stage.full_clean(exclude=["chain"], validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            problems.extend(f"{stage.name}: {message}" for message in error.messages)
+            problems.extend(f"{stage.display_name}: {message}" for message in error.messages)
     return problems
 
 
@@ -809,24 +809,24 @@ def chain_delete_problems(*, chain: ReviewChain) -> list[str]:
     if in_review:
         problems.append(
             _("“%(chain)s” is reviewing posts now (%(posts)s): deactivate it instead.")
-            % {"chain": chain.name, "posts": in_review}
+            % {"chain": chain.display_name, "posts": in_review}
         )
     elif ReviewRound.objects.filter(chain=chain).exists():
         problems.append(
             _("“%(chain)s” has reviewed posts; their decisions point at it: deactivate it instead.")
-            % {"chain": chain.name}
+            % {"chain": chain.display_name}
         )
     campaigns = _names(Campaign.objects.filter(review_settings__chain=chain).order_by("pk"))
     if campaigns:
         problems.append(
             _("Campaigns use “%(chain)s” (%(campaigns)s): choose another chain for them first.")
-            % {"chain": chain.name, "campaigns": campaigns}
+            % {"chain": chain.display_name, "campaigns": campaigns}
         )
     posts = _names(Post.objects.filter(review_settings__chain=chain).order_by("pk"))
     if posts:
         problems.append(
             _("Posts use “%(chain)s” (%(posts)s): choose another chain for them first.")
-            % {"chain": chain.name, "posts": posts}
+            % {"chain": chain.display_name, "posts": posts}
         )
     return problems
 

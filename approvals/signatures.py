@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.models import Confirmation, Decision, StageRun, Verdict
+from core.i18n import display_name
 from people.models import User
 from people.twofactor import recently_authenticated
 
@@ -155,8 +156,9 @@ def signature_of(decision: Decision, *, current_hash: str) -> Signature:
         signed_at=decision.created_at,
         signer_time_zone=decision.signer_time_zone,
         verdict=decision.verdict,
-        role=decision.signer_role,
-        meaning=meaning_of(verdict=decision.verdict, role=decision.signer_role),
+        # The role is stored as signed (the group's English name); the page shows it in the reader's language.
+        role=display_name(decision.signer_role),
+        meaning=meaning_of(verdict=decision.verdict, role=display_name(decision.signer_role)),
         reason=decision.comment,
         confirmation=decision.confirmation,
         confirmation_label=str(Confirmation(decision.confirmation).label)

@@ -238,7 +238,7 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             Verdict.REQUEST_CHANGES: _("You requested changes; the author has been told."),
             Verdict.REJECT: _("You rejected the post; the author has been told."),
         }[Verdict(verdict)]
-        messages.success(request, done % {"stage": stage_run.stage.name})
+        messages.success(request, done % {"stage": stage_run.stage.display_name})
     return _back(request, post)
 
 
@@ -256,7 +256,7 @@ def chain_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     except (ValueError, ReviewChain.DoesNotExist):
         messages.error(request, _("Choose one of the active review chains."))
         return _back(request, post)
-    success = _("This post now goes through “%(chain)s”.") % {"chain": chain.name}
+    success = _("This post now goes through “%(chain)s”.") % {"chain": chain.display_name}
     with service_action(request, success=success):
         post_chain_set(post=post, chain=chain, actor=request.user)
     return _back(request, post)

@@ -309,8 +309,10 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = os.environ.get("ROUNDS_TOTP_ISSUER", "Rounds")
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LANGUAGES = [("en", _("English")), ("de", _("German")), ("tr", _("Turkish")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date, time and number format per language (calendar_project/formats/<code>/formats.py).
+FORMAT_MODULE_PATH = "calendar_project.formats"
 TIME_ZONE = os.environ.get("ROUNDS_TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consent.documents import _max_bytes
-from consent.models import ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
+from consent.models import DEFAULT_RECIPIENTS, ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
 from consent.selectors import REGISTRY_STATES
 from consent.services import RECORD_FIELDS, SUBJECT_FIELDS, SignerSpec
 from core.inputs import BoundedDateField, BoundedDateTimeField
@@ -157,7 +157,7 @@ class ConsentRecordForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["disclosing_organisation"].initial = settings.ROUNDS_ORGANISATION_NAME
-        self.fields["recipients"].initial = _("The public, through the listed social media accounts")
+        self.fields["recipients"].initial = _(DEFAULT_RECIPIENTS)
         self.fields["document"].help_text = _("PDF, JPEG, PNG or WebP, at most %(size)s.") % {
             "size": filesizeformat(_max_bytes())
         }
@@ -197,6 +197,10 @@ class ConsentRecordForm(forms.Form):
         if data.get("is_remunerated") and not data.get("states_remuneration"):
             self.add_error("states_remuneration", _("A paid use must be stated on the signed form."))
         self._signers = self._signers_clean(data)
+        if (data.get("recipients") or "").strip() == _(DEFAULT_RECIPIENTS):
+            # The default wording in the officer's language is stored as the one English default,
+            # which every reader then sees in their own language (core.i18n.display_name).
+            data["recipients"] = DEFAULT_RECIPIENTS
         return data
 
     def _signers_clean(self, data: dict[str, Any]) -> list[SignerSpec]:

@@ -9,9 +9,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from consent.models import ADULT_AGE, MINOR_OWN_CONSENT_AGE, ConsentRecord, SignerRole, consent_day
+from core.i18n import StoredMessage
 
 # Problem codes, stable for templates and tests.
 NO_CONSENT = "no_consent"
@@ -24,6 +25,24 @@ PLATFORM = "platform"
 MEDIA_KIND = "media_kind"
 PURPOSE = "purpose"
 SIGNERS = "signers"
+
+# The messages, in the reader's language when shown live; stored in English by the publishing worker
+# (a blocked publication's reasons) and translated again on display (core.i18n.StoredMessage).
+SIGNED_BY_RELATIVE = StoredMessage(gettext_noop("A deceased person's consent must be signed by a relative."))
+SIGNED_BY_GUARDIAN = StoredMessage(gettext_noop("A minor's consent must be signed by a parent or guardian."))
+SIGNED_BY_MINOR_TOO = StoredMessage(gettext_noop("A minor aged 8 to 17 must sign too, beside the guardian."))
+SIGNED_BY_PERSON = StoredMessage(
+    gettext_noop("The consent must be signed by the person or their personal representative.")
+)
+NO_CONSENT_MESSAGE = StoredMessage(gettext_noop("No consent is linked for this person."))
+WRONG_SUBJECT_MESSAGE = StoredMessage(gettext_noop("The linked consent belongs to someone else."))
+REVOKED_MESSAGE = StoredMessage(gettext_noop("The consent was revoked."))
+NOT_VERIFIED_MESSAGE = StoredMessage(gettext_noop("The consent has not been verified by a consent officer."))
+NOT_YET_SIGNED_MESSAGE = StoredMessage(gettext_noop("The consent was signed after the publishing date."))
+EXPIRED_MESSAGE = StoredMessage(gettext_noop("The consent expires on %(date)s, before publishing."))
+PLATFORM_MESSAGE = StoredMessage(gettext_noop("The consent does not cover the platform %(platform)s."))
+MEDIA_KIND_MESSAGE = StoredMessage(gettext_noop("The consent does not allow showing: %(kind)s."))
+PURPOSE_MESSAGE = StoredMessage(gettext_noop("The consent does not cover the purpose %(purpose)s."))
 
 
 @dataclass(frozen=True)
@@ -55,17 +74,17 @@ def signer_problem(record: ConsentRecord, *, at: dt.datetime) -> str | None:
     if subject.deceased_on is not None and subject.deceased_on <= consent_day(at):
         # KUG §22 sentence 3, and SPEC: after death the relatives decide, even if the person once signed.
         if SignerRole.RELATIVE not in roles:
-            return _("A deceased person's consent must be signed by a relative.")
+            return SIGNED_BY_RELATIVE.shown()
         return None
     age = subject.age_on(record.signed_on)
     if age is not None and age < ADULT_AGE:
         if SignerRole.GUARDIAN not in roles:
-            return _("A minor's consent must be signed by a parent or guardian.")
+            return SIGNED_BY_GUARDIAN.shown()
         if age >= MINOR_OWN_CONSENT_AGE and SignerRole.SUBJECT not in roles:
-            return _("A minor aged 8 to 17 must sign too, beside the guardian.")
+            return SIGNED_BY_MINOR_TOO.shown()
         return None
     if not roles & {SignerRole.SUBJECT, SignerRole.REPRESENTATIVE}:
-        return _("The consent must be signed by the person or their personal representative.")
+        return SIGNED_BY_PERSON.shown()
     return None
 
 
@@ -78,30 +97,26 @@ def record_problems(
         return Problem(code=code, subject_id=feature.subject_id, consent_id=feature.consent_id, message=message)
 
     if record is None:
-        return [problem(NO_CONSENT, _("No consent is linked for this person."))]
+        return [problem(NO_CONSENT, NO_CONSENT_MESSAGE.shown())]
     if record.subject_id != feature.subject_id:
-        return [problem(WRONG_SUBJECT, _("The linked consent belongs to someone else."))]
+        return [problem(WRONG_SUBJECT, WRONG_SUBJECT_MESSAGE.shown())]
     problems = []
     if record.revoked_at is not None:
-        problems.append(problem(REVOKED, _("The consent was revoked.")))
+        problems.append(problem(REVOKED, REVOKED_MESSAGE.shown()))
     if record.verified_at is None:
-        problems.append(problem(NOT_VERIFIED, _("The consent has not been verified by a consent officer.")))
+        problems.append(problem(NOT_VERIFIED, NOT_VERIFIED_MESSAGE.shown()))
     day = consent_day(at)
     if record.signed_on > day:
-        problems.append(problem(NOT_YET_SIGNED, _("The consent was signed after the publishing date.")))
+        problems.append(problem(NOT_YET_SIGNED, NOT_YET_SIGNED_MESSAGE.shown()))
     if record.expires_on is not None and record.expires_on < day:
-        problems.append(
-            problem(EXPIRED, _("The consent expires on %(date)s, before publishing.") % {"date": record.expires_on})
-        )
+        problems.append(problem(EXPIRED, EXPIRED_MESSAGE.shown(date=record.expires_on)))
     if not record.all_platforms:
         for platform in sorted(set(platforms) - set(record.platforms)):
-            problems.append(
-                problem(PLATFORM, _("The consent does not cover the platform %(platform)s.") % {"platform": platform})
-            )
+            problems.append(problem(PLATFORM, PLATFORM_MESSAGE.shown(platform=platform)))
     for kind in sorted(feature.media_kinds - set(record.media_kinds)):
-        problems.append(problem(MEDIA_KIND, _("The consent does not allow showing: %(kind)s.") % {"kind": kind}))
+        problems.append(problem(MEDIA_KIND, MEDIA_KIND_MESSAGE.shown(kind=kind)))
     if purpose not in record.purposes:
-        message = _("The consent does not cover the purpose %(purpose)s.") % {"purpose": purpose}
+        message = PURPOSE_MESSAGE.shown(purpose=purpose)
         problems.append(problem(PURPOSE, message))
     reason = signer_problem(record, at=at)
     if reason:

@@ -18,7 +18,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from core.i18n import default_names_register, display_name
 from core.inputs import date_in_range
 
 EXPIRING_SOON = dt.timedelta(days=30)
@@ -30,6 +32,12 @@ ADULT_AGE = 18
 def consent_day(when: dt.datetime) -> dt.date:
     """Return the calendar day of ``when`` in the hospital's zone: consent dates are hospital days."""
     return when.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+# The recipients every record starts with: stored in English, shown in the reader's language
+# (core.i18n.display_name) while a record keeps it; typed recipients are shown as typed.
+DEFAULT_RECIPIENTS = gettext_noop("The public, through the listed social media accounts")
+default_names_register([DEFAULT_RECIPIENTS])
 
 
 class PrivateStorage(FileSystemStorage):
@@ -186,9 +194,7 @@ class ConsentRecord(models.Model):
     description = models.TextField(_("description of what may be shown"), blank=True)
     # 164.508(c)(1)(ii)-(iii): who discloses, to whom.
     disclosing_organisation = models.CharField(_("disclosed by"), max_length=200)
-    recipients = models.CharField(
-        _("recipients"), max_length=300, default="The public, through the listed social media accounts"
-    )
+    recipients = models.CharField(_("recipients"), max_length=300, default=DEFAULT_RECIPIENTS)
     all_platforms = models.BooleanField(_("all platforms"), default=False)
     platforms = models.JSONField(_("platforms"), default=list, blank=True)
     # 164.508(c)(1)(iv): purposes.
@@ -285,6 +291,11 @@ class ConsentRecord(models.Model):
             "subject": self.subject.display_name,
             "date": self.signed_on,
         }
+
+    @property
+    def recipients_display(self) -> str:
+        """Return the recipients in the active language if they are the default wording, else as typed."""
+        return display_name(self.recipients)
 
     def state_at(self, when: dt.datetime | None = None) -> str:
         """Return the record's state (ConsentState) at ``when`` (default now)."""

@@ -45,6 +45,7 @@ class PeopleConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from core.mail import notice_box_register
+        from people import roles  # noqa: F401  (registers the role groups' names for display)
         from people.lockout import locked_out_receiver
         from people.middleware import session_started_receiver
         from people.services import notices_keep

@@ -5,13 +5,19 @@ Groups are created by a data migration; their permissions are synced after every
 Object permissions per campaign (django-guardian) narrow what Editors and reviewers see.
 """
 
-EDITOR = "Editor"
-MEDICAL_REVIEWER = "Medical reviewer"
-LEGAL_REVIEWER = "Legal reviewer"
-COMMUNICATIONS_REVIEWER = "Communications reviewer"
-CONSENT_OFFICER = "Consent officer"
-GOVERNANCE = "Governance"
-VIEWER = "Viewer"
+from django.utils.translation import gettext_noop
+
+from core.i18n import default_names_register
+
+# The group names are data (their rows are looked up by these English names); marked for the
+# catalogues and shown translated by core.i18n.display_name while a group keeps its name.
+EDITOR = gettext_noop("Editor")
+MEDICAL_REVIEWER = gettext_noop("Medical reviewer")
+LEGAL_REVIEWER = gettext_noop("Legal reviewer")
+COMMUNICATIONS_REVIEWER = gettext_noop("Communications reviewer")
+CONSENT_OFFICER = gettext_noop("Consent officer")
+GOVERNANCE = gettext_noop("Governance")
+VIEWER = gettext_noop("Viewer")
 
 ROLES = [
     EDITOR,
@@ -23,6 +29,7 @@ ROLES = [
     VIEWER,
 ]
 REVIEWER_ROLES = [MEDICAL_REVIEWER, LEGAL_REVIEWER, COMMUNICATIONS_REVIEWER]
+default_names_register(ROLES)
 
 # Roles that see every campaign without being on its team.
 SEE_ALL_ROLES = [GOVERNANCE, VIEWER]

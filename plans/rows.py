@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from core.inputs import date_in_range, local_moment
@@ -37,12 +37,38 @@ COLUMNS = (
     "external_id",
 )
 REQUIRED = ("campaign", "date", "time", "accounts", "body")
+# The header keys stay English (the file format); people read these labels beside them.
+COLUMN_LABELS = {
+    "campaign": pgettext_lazy("plan column", "Campaign"),
+    "date": pgettext_lazy("plan column", "Date"),
+    "time": pgettext_lazy("plan column", "Time"),
+    "timezone": pgettext_lazy("plan column", "Time zone"),
+    "accounts": pgettext_lazy("plan column", "Accounts"),
+    "title": pgettext_lazy("plan column", "Title"),
+    "body": pgettext_lazy("plan column", "Text"),
+    "link": pgettext_lazy("plan column", "Link"),
+    "hashtags": pgettext_lazy("plan column", "Hashtags"),
+    "content_type": pgettext_lazy("plan column", "Content type"),
+    "language": pgettext_lazy("plan column", "Language"),
+    "external_id": pgettext_lazy("plan column", "Plan row id"),
+    "message": pgettext_lazy("plan column", "Message"),
+}
+
+
+def column_label(key: str) -> str:
+    """Return the label of a plan column in the active language; an unknown column's key as it is."""
+    label = COLUMN_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
 HOOTSUITE_COLUMNS = ("date", "message", "link")
 DMY = "dmy"
 MDY = "mdy"
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")  # also the Turkish way
+# The Japanese ways: 2026/12/04 and 2026年12月4日 (year first, so never ambiguous).
+_JAPANESE_DATE = re.compile(r"(\d{4})(?:/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
 _HOOTSUITE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?", re.IGNORECASE)
@@ -220,8 +246,10 @@ def _parse_date(text: str, language: str | None) -> tuple[dt.date | None, str]:
         year, month, day = (int(part) for part in match.groups())
     elif match := _GERMAN_DATE.fullmatch(text):
         day, month, year = (int(part) for part in match.groups())
+    elif match := _JAPANESE_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups() if part is not None)
     else:
-        return None, _("“%(value)s” is not a date: write YYYY-MM-DD or DD.MM.YYYY.") % {"value": text}
+        return None, _("“%(value)s” is not a date: write YYYY-MM-DD, DD.MM.YYYY or YYYY/MM/DD.") % {"value": text}
     try:
         parsed = dt.date(year, month, day)
     except ValueError:
@@ -411,7 +439,9 @@ class RowParser:
         code = cell("language", "")
         if code:
             if not _LANGUAGE.fullmatch(code) or len(code) > 8:
-                row.error("language", _("“%(value)s” is not a language code such as de or en.") % {"value": code})
+                row.error(
+                    "language", _("“%(value)s” is not a language code such as de, en, tr or ja.") % {"value": code}
+                )
             row.language = code.lower()
         row.external_id = cell("external_id", "")
         if len(row.external_id) > _EXTERNAL_ID_MAX:

@@ -28,6 +28,7 @@ from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_q.tasks import async_task
 
 from audit.models import AuditEvent
@@ -35,6 +36,7 @@ from audit.services import event_record
 from audit.versions import version_of
 from consent.gate import consent_records_load
 from consent.models import ConsentRecord, ConsentState
+from core.i18n import StoredMessage
 from core.locks import Related, row_lock, rows_lock
 from core.mail import mail_once
 from core.site import site_url
@@ -70,6 +72,27 @@ from publishing.policy import RETRY, RETRYABLE, PublishingPolicy
 from publishing.takedowns import takedowns_for_review
 
 logger = logging.getLogger(__name__)
+
+# Messages stored on publications and attempts: written in English (`.english`) and kept so in the
+# audit trail, shown in the reader's language (core.i18n.message_display). The gate's own reasons
+# (`.shown`) are in the active language: English in the worker, the reader's in a request.
+WORKER_STOPPED = StoredMessage(
+    gettext_noop("The worker stopped during the call; the post is looked up before any retry.")
+)
+OUTCOME_UNKNOWN = StoredMessage(
+    gettext_noop("The outcome of the last call is unknown; it is looked up before any retry.")
+)
+NOT_SENT_LATE = StoredMessage(
+    gettext_noop("Not sent: %(minutes)s minutes late. Retry publishing, or withdraw the post.")
+)
+RATE_BUDGET_SPENT = StoredMessage(gettext_noop("Waiting: the rate budget of %(account)s is spent."))
+LOOKUP_FAILED = StoredMessage(gettext_noop("Could not look the post up (%(error)s); trying again later."))
+NOT_FOUND_AFTER_UNKNOWN = StoredMessage(
+    gettext_noop("The outcome was unknown and the post was not found on the platform.")
+)
+POST_NOT_SCHEDULED = StoredMessage(gettext_noop("The post is “%(status)s”, not scheduled."))
+CONTENT_CHANGED = StoredMessage(gettext_noop("The content is no longer the content the review chain approved."))
+ACCOUNT_DISABLED = StoredMessage(gettext_noop("The account %(account)s is disabled."))
 
 # The publication life cycle, as data. Claims (pending/retry_wait -> claimed) are taken by a
 # compare-and-set UPDATE in `publications_claim_due`; every other move goes through
@@ -385,7 +408,7 @@ def publications_recover(*, now: dt.datetime | None = None, limit: int = 500) ->
                     publication,
                     outcome=AttemptOutcome.UNKNOWN,
                     started=publication.lease_until - dt.timedelta(seconds=settings.ROUNDS_PUBLISH_SENT_LEASE_SECONDS),
-                    error=_("The worker stopped during the call; the post is looked up before any retry."),
+                    error=WORKER_STOPPED.english(),
                 )
                 publication_transition(
                     publication=publication,
@@ -393,7 +416,7 @@ def publications_recover(*, now: dt.datetime | None = None, limit: int = 500) ->
                     reason="lease expired during the call",
                     fields={
                         "next_attempt_at": now,
-                        "last_error": _("The outcome of the last call is unknown; it is looked up before any retry."),
+                        "last_error": OUTCOME_UNKNOWN.english(),
                         **_NO_LEASE,
                     },
                 )
@@ -474,10 +497,7 @@ def publications_flag_overdue(*, now: dt.datetime | None = None, limit: int = 50
                 publication=publication,
                 to=P.OVERDUE,
                 reason="past the cutoff",
-                fields={
-                    "last_error": _("Not sent: %(minutes)s minutes late. Retry publishing, or withdraw the post.")
-                    % {"minutes": minutes}
-                },
+                fields={"last_error": NOT_SENT_LATE.english(minutes=minutes)},
             )
             count += 1
     return count
@@ -536,7 +556,7 @@ def publication_gate_problems(
     """
     problems: list[str] = []
     if post.status not in set(post_states):
-        problems.append(_("The post is “%(status)s”, not scheduled.") % {"status": PostStatus(post.status).label})
+        problems.append(POST_NOT_SCHEDULED.shown(status=PostStatus(post.status).label))
     approved = post.approved_hash
     # Recomputed from the live rows (title and campaign purpose too), in the format of the revision
     # it is compared with (posts.content): what would be sent is exactly what was approved.
@@ -554,13 +574,13 @@ def publication_gate_problems(
         )
     )
     if not approved or len({approved, post.content_hash, publication.content_hash, live}) != 1:
-        problems.append(_("The content is no longer the content the review chain approved."))
+        problems.append(CONTENT_CHANGED.shown())
     consent = post_consent_problems(
         post=post, at=now, records=consent_records, featured=content.featured, targets=content.targets
     )
     problems.extend(problem.message for problem in consent)
     if not account.active:
-        problems.append(_("The account %(account)s is disabled.") % {"account": account})
+        problems.append(ACCOUNT_DISABLED.shown(account=account))
     if gate_problems is None:  # the gates of the apps above posts (the approval's validity)
         gate_problems = send_gate_problems(posts=[post], at=now)[post.pk]
     problems.extend(gate_problems)
@@ -810,7 +830,7 @@ def _admit(
             reason="rate budget spent",
             fields={
                 "next_attempt_at": now + dt.timedelta(seconds=wait),
-                "last_error": _("Waiting: the rate budget of %(account)s is spent.") % {"account": account},
+                "last_error": RATE_BUDGET_SPENT.english(account=account),
                 **_NO_LEASE,
             },
         )
@@ -958,7 +978,7 @@ def _reconcile(job: _Job, *, expect: str) -> str | None:
             started=started,
             duration_ms=duration,
             error=error,
-            message=_("Could not look the post up (%(error)s); trying again later.") % {"error": error.message},
+            message=LOOKUP_FAILED.english(error=error.message),
         )
     return None
 
@@ -1036,7 +1056,7 @@ def _record(answer: _Answer) -> str:
     settled = _reconcile(job, expect=P.SENT)
     if settled is not None:
         return settled
-    not_found = TransientError(_("The outcome was unknown and the post was not found on the platform."))
+    not_found = TransientError(NOT_FOUND_AFTER_UNKNOWN.english())
     return _settle(
         job=job,
         expect=P.SENT,

@@ -46,7 +46,7 @@ def _context() -> dict[str, Any]:
         campaign=campaign,
         featured=[person],
     )
-    stage = SimpleNamespace(name="Medical review")
+    stage = SimpleNamespace(name="Medical review", display_name="Medical review")
     return {
         "post": post,
         "status": "Approved",

@@ -26,6 +26,12 @@ from publishing.connectors.base import (
 from publishing.connectors.credentials import CredentialKey, credentials_require
 from publishing.connectors.http import Answer, HttpClient, error_for, form_body, json_body, url_with
 from publishing.connectors.marker import carries
+from publishing.connectors.messages import (
+    EXISTENCE_UNKNOWN,
+    FILE_NOT_IN_MEDIA,
+    MEDIA_NEEDS_PUBLIC_URL,
+    MEDIA_UNREADABLE,
+)
 from publishing.connectors.outbound import url_check
 
 JSON = "application/json; charset=UTF-8"
@@ -70,15 +76,12 @@ class ApiConnector:
         """Return where the platform can fetch ``media`` (for APIs that pull files instead of taking uploads)."""
         base = credentials.get("media_base_url", "").rstrip("/")
         if not base:
-            raise PermanentError(
-                f"{self.platform} fetches media from a public URL: set the credential 'media_base_url' "
-                "to the public address of the media folder"
-            )
+            raise PermanentError(MEDIA_NEEDS_PUBLIC_URL.english(platform=self.platform))
         # The platform fetches from there, on our word: never point it at an internal address.
         url_check(base)
         path = Path(media.path)
         if self.media_root is None or not path.is_relative_to(self.media_root):
-            raise PermanentError(f"the file {path.name} is not in the media folder")
+            raise PermanentError(FILE_NOT_IN_MEDIA.english(name=path.name))
         return f"{base}/{quote(path.relative_to(self.media_root).as_posix())}"
 
     # Requests ------------------------------------------------------------------------------
@@ -167,7 +170,7 @@ class ApiConnector:
     @staticmethod
     def unsure(error: ConnectorError) -> TransientError:
         """Return a lookup failure as "cannot tell" (the publication waits; nothing is sent again)."""
-        return TransientError(f"cannot tell whether the post exists: {error.message}", response_excerpt="")
+        return TransientError(EXISTENCE_UNKNOWN.english(error=error.message), response_excerpt="")
 
     def delete(self, *, account: AccountRef, external_id: str) -> bool:
         return self.delete_with_proof(account=account, external_id=external_id).deleted
@@ -196,4 +199,4 @@ def read_file(media: MediaRef) -> bytes:
     try:
         return Path(media.path).read_bytes()
     except OSError as error:
-        raise PermanentError(f"cannot read the media file {Path(media.path).name}: {error}") from error
+        raise PermanentError(MEDIA_UNREADABLE.english(name=Path(media.path).name, error=error)) from error

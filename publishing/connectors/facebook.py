@@ -26,6 +26,7 @@ from publishing.connectors.credentials import CredentialKey, api_base_key
 from publishing.connectors.graph import GRAPH, GraphConnector
 from publishing.connectors.http import FilePart, content_type_of, multipart_body
 from publishing.connectors.marker import text_marked
+from publishing.connectors.messages import ANSWER_WITHOUT_ID, NO_VIDEOS_FACEBOOK, UPLOAD_WITHOUT_ID
 
 LOOKUP_DEPTH = 50
 
@@ -51,7 +52,7 @@ class FacebookConnector(GraphConnector):
         page = credentials["page_id"]
         message = text_marked(payload.text, key, platform=self.platform)
         if any(item.kind != "photo" for item in payload.media):
-            raise PermanentError("this Facebook client posts text, links and images; upload videos by hand")
+            raise PermanentError(NO_VIDEOS_FACEBOOK.english())
         if len(payload.media) == 1:
             return self._photo_post(credentials, page, payload.media[0], message)
         fields = {"message": message}
@@ -63,7 +64,7 @@ class FacebookConnector(GraphConnector):
         answer = self.request("POST", f"{page}/feed", credentials=credentials, form=fields)
         post_id = str(answer.json().get("id") or "")
         if not post_id:
-            raise PermanentError("Facebook answered without a post id", response_excerpt=answer.excerpt)
+            raise PermanentError(ANSWER_WITHOUT_ID.english(platform="Facebook"), response_excerpt=answer.excerpt)
         return Result(external_id=post_id, url=post_url(post_id), response_excerpt=answer.excerpt)
 
     def _photo_fields(self, item: MediaRef) -> tuple[dict[str, str], tuple[FilePart, ...]]:
@@ -82,7 +83,7 @@ class FacebookConnector(GraphConnector):
         data = answer.json()
         post_id = str(data.get("post_id") or data.get("id") or "")
         if not post_id:
-            raise PermanentError("Facebook answered without a post id", response_excerpt=answer.excerpt)
+            raise PermanentError(ANSWER_WITHOUT_ID.english(platform="Facebook"), response_excerpt=answer.excerpt)
         return Result(external_id=post_id, url=post_url(post_id), response_excerpt=answer.excerpt)
 
     def _photo_upload(self, credentials: Mapping[str, str], page: str, item: MediaRef) -> str:
@@ -99,7 +100,7 @@ class FacebookConnector(GraphConnector):
         )
         photo_id = str(answer.json().get("id") or "")
         if not photo_id:
-            raise PermanentError("Facebook answered a photo upload without an id", response_excerpt=answer.excerpt)
+            raise PermanentError(UPLOAD_WITHOUT_ID.english(platform="Facebook"), response_excerpt=answer.excerpt)
         return photo_id
 
     def lookup(self, *, account: AccountRef, key: str) -> Result | None:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from publishing.connectors.api import ApiConnector
 from publishing.connectors.base import ConnectorError, PermanentError, TransientError
 from publishing.connectors.http import Answer, error_for, is_transient
+from publishing.connectors.messages import HTTP_STATUS
 
 GRAPH = "https://graph.facebook.com/v24.0"
 TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, 80001})
@@ -55,10 +56,16 @@ class GraphConnector(ApiConnector):
         message = self.message_of(answer)
         wait = regain_seconds(answer)
         if error.get("code") in TRANSIENT_CODES or error.get("is_transient") is True:
-            return TransientError(f"HTTP {answer.status}: {message}", retry_after=wait, response_excerpt=answer.excerpt)
+            return TransientError(
+                HTTP_STATUS.english(status=answer.status, message=message),
+                retry_after=wait,
+                response_excerpt=answer.excerpt,
+            )
         if is_transient(answer.status):
             return error_for(answer, message=message, retry_after=wait)
-        return PermanentError(f"HTTP {answer.status}: {message}", response_excerpt=answer.excerpt)
+        return PermanentError(
+            HTTP_STATUS.english(status=answer.status, message=message), response_excerpt=answer.excerpt
+        )
 
     @staticmethod
     def gone(answer: Answer) -> bool:

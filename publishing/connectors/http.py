@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from publishing.connectors.base import ConnectorError, PermanentError, TransientError, UnknownOutcome
+from publishing.connectors.messages import HTTP_STATUS, NO_ANSWER_REPEATABLE, REQUEST_NOT_SENT
 from publishing.connectors.outbound import url_resolve
 
 EXCERPT = 500
@@ -103,7 +104,7 @@ class Answer:
 
 def error_for(answer: Answer, *, message: str, retry_after: float | None = None) -> ConnectorError:
     """Return the error an unsuccessful answer means: temporary (408/429/5xx) or permanent."""
-    text = f"HTTP {answer.status}: {message or answer.excerpt[:200]}"
+    text = HTTP_STATUS.english(status=answer.status, message=message or answer.excerpt[:200])
     if is_transient(answer.status):
         wait = retry_after if retry_after is not None else retry_after_seconds(answer.headers)
         return TransientError(text, retry_after=wait, response_excerpt=answer.excerpt)
@@ -161,13 +162,13 @@ class HttpClient:
                 )
             except OSError as error:
                 # Nothing complete reached the server: it cannot have acted on a partial request.
-                raise TransientError(f"could not send the request: {error}") from error
+                raise TransientError(REQUEST_NOT_SENT.english(error=error)) from error
             try:
                 response = connection.getresponse()
                 text = response.read(READ_LIMIT).decode("utf-8", errors="replace")
             except (OSError, http.client.HTTPException) as error:
                 if repeatable:
-                    raise TransientError(f"no answer to a repeatable request: {error!r}") from error
+                    raise TransientError(NO_ANSWER_REPEATABLE.english(error=repr(error))) from error
                 raise UnknownOutcome(f"no answer after sending: {error!r}") from error
             return Answer(status=response.status, headers=response.headers, text=text)
         finally:

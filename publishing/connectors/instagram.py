@@ -36,6 +36,7 @@ from publishing.connectors.base import (
 from publishing.connectors.credentials import CredentialKey, api_base_key
 from publishing.connectors.graph import GRAPH, GraphConnector
 from publishing.connectors.marker import text_marked
+from publishing.connectors.messages import INSTAGRAM_CONTAINER_WAITING, INSTAGRAM_NEEDS_MEDIA, INSTAGRAM_NOT_PROCESSED
 
 LOOKUP_DEPTH = 50
 PUBLISH_TRIES = 3
@@ -61,7 +62,7 @@ class InstagramConnector(GraphConnector):
     def publish(self, *, account: AccountRef, payload: Payload, key: str) -> Result:
         credentials = self.credentials(account)
         if not payload.media:
-            raise PermanentError("Instagram needs at least one image or video")
+            raise PermanentError(INSTAGRAM_NEEDS_MEDIA.english())
         caption = text_marked(payload.text, key, platform=self.platform)
         if len(payload.media) == 1:
             container = self._container(credentials, self._item_fields(payload.media[0], credentials), caption)
@@ -116,9 +117,9 @@ class InstagramConnector(GraphConnector):
         if code == "FINISHED":
             return
         if code == "ERROR":
-            raise PermanentError(f"Instagram could not process the media: {status.get('status') or code}")
+            raise PermanentError(INSTAGRAM_NOT_PROCESSED.english(status=status.get("status") or code))
         # IN_PROGRESS past our patience, or EXPIRED: nothing was published; a later attempt starts over.
-        raise TransientError(f"the Instagram container is {code or 'in an unknown state'}; trying again later")
+        raise TransientError(INSTAGRAM_CONTAINER_WAITING.english(status=code or "in an unknown state"))
 
     def _publish_container(self, credentials: Mapping[str, str], container: str, key: str) -> str:
         """Publish ``container`` (at most once, by Instagram's rule); return the media id.

@@ -30,6 +30,7 @@ from publishing.connectors.base import AccountRef, Deletion, MediaRef, Payload, 
 from publishing.connectors.credentials import CredentialKey, api_base_key
 from publishing.connectors.http import Answer, content_type_of
 from publishing.connectors.marker import text_marked
+from publishing.connectors.messages import NO_UPLOAD_URL, NO_VIDEOS_LINKEDIN
 
 API = "https://api.linkedin.com"
 # LinkedIn supports each monthly version for about a year; the credential "linkedin_version" overrides.
@@ -104,7 +105,7 @@ class LinkedInConnector(ApiConnector):
         credentials = self.credentials(account)
         author = credentials["author_urn"]
         if any(item.kind != "photo" for item in payload.media):
-            raise PermanentError("this LinkedIn client posts text, links and images; upload videos by hand")
+            raise PermanentError(NO_VIDEOS_LINKEDIN.english())
         document: dict[str, Any] = {
             "author": author,
             "commentary": little_text(text_marked(payload.text, key, platform=self.platform)),
@@ -144,7 +145,7 @@ class LinkedInConnector(ApiConnector):
         value = answer.json().get("value") or {}
         upload_url, image = str(value.get("uploadUrl") or ""), str(value.get("image") or "")
         if not upload_url or not image:
-            raise PermanentError("LinkedIn did not return an upload URL", response_excerpt=answer.excerpt)
+            raise PermanentError(NO_UPLOAD_URL.english(platform="LinkedIn"), response_excerpt=answer.excerpt)
         self.request(
             "PUT",
             upload_url,

@@ -16,6 +16,7 @@ import hashlib
 
 from posts.platforms import rules_for, text_length
 from publishing.connectors.base import PermanentError
+from publishing.connectors.messages import TEXT_TOO_LONG_FOR_MARKER
 
 _DIGITS = ("\u200b", "\u200c", "\u200d")
 _LENGTH = 14
@@ -38,10 +39,7 @@ def text_marked(text: str, key: str, *, platform: str) -> str:
     limit = rules_for(platform).text_limit
     if limit is not None and text_length(marked, platform) > limit:
         over = text_length(marked, platform) - limit
-        raise PermanentError(
-            f"the text leaves no room for the {len(marker_of(key))} invisible characters Rounds adds to find "
-            f"the post again; shorten it by {over}"
-        )
+        raise PermanentError(TEXT_TOO_LONG_FOR_MARKER.english(count=len(marker_of(key)), over=over))
     return marked
 
 

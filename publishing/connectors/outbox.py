@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from publishing.connectors.base import AccountRef, Payload, PermanentError, Result, TransientError
+from publishing.connectors.messages import OUTBOX_UNWRITABLE
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
@@ -54,7 +55,7 @@ class OutboxConnector:
                 Path(temporary).unlink(missing_ok=True)
                 raise
         except OSError as error:
-            raise TransientError(f"could not write to the outbox: {error}") from error
+            raise TransientError(OUTBOX_UNWRITABLE.english(error=error)) from error
         return self._result(path)
 
     def lookup(self, *, account: AccountRef, key: str) -> Result | None:

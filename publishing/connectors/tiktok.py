@@ -42,6 +42,16 @@ from publishing.connectors.base import (
 from publishing.connectors.credentials import CredentialKey, api_base_key
 from publishing.connectors.http import Answer, content_type_of, error_for, retry_after_seconds
 from publishing.connectors.marker import text_marked
+from publishing.connectors.messages import (
+    NO_UPLOAD_URL,
+    TIKTOK_COULD_NOT_POST,
+    TIKTOK_MODERATION,
+    TIKTOK_ONE_VIDEO,
+    TIKTOK_PRIVACY,
+    TIKTOK_REFUSED,
+    TIKTOK_UPLOAD_INCOMPLETE,
+    VIDEO_UNREADABLE,
+)
 
 API = "https://open.tiktokapis.com"
 # TikTok: chunks of 5 to 64 MB; a file up to 64 MB goes in one piece.
@@ -104,7 +114,7 @@ class TikTokConnector(ApiConnector):
         credentials = self.credentials(account)
         videos = [item for item in payload.media if item.kind == "video"]
         if not payload.media or (videos and len(payload.media) != 1):
-            raise PermanentError("TikTok takes one video, or photos only")
+            raise PermanentError(TIKTOK_ONE_VIDEO.english())
         caption = text_marked(payload.text, key, platform=self.platform)
         privacy = self._privacy(credentials)
         if videos:
@@ -125,7 +135,7 @@ class TikTokConnector(ApiConnector):
         wanted = credentials.get("privacy_level") or "PUBLIC_TO_EVERYONE"
         if allowed and wanted not in allowed:
             raise PermanentError(
-                f"this TikTok creator may not post as {wanted}; allowed: {', '.join(allowed)}",
+                TIKTOK_PRIVACY.english(wanted=wanted, allowed=", ".join(allowed)),
                 response_excerpt=answer.excerpt,
             )
         return wanted
@@ -135,7 +145,7 @@ class TikTokConnector(ApiConnector):
         try:
             size = path.stat().st_size
         except OSError as error:
-            raise PermanentError(f"cannot read the video {path.name}: {error}") from error
+            raise PermanentError(VIDEO_UNREADABLE.english(name=path.name, error=error)) from error
         chunk = size if size <= self.chunk_bytes else self.chunk_bytes
         count = max(1, size // chunk)  # the last chunk takes the remainder, as TikTok asks
         # Nothing is posted until the file arrives: a lost init answer only leaves an unused upload.
@@ -157,7 +167,7 @@ class TikTokConnector(ApiConnector):
         data = self._data(answer)
         publish_id, upload_url = str(data.get("publish_id") or ""), str(data.get("upload_url") or "")
         if not publish_id or not upload_url:
-            raise PermanentError("TikTok did not return an upload URL", response_excerpt=answer.excerpt)
+            raise PermanentError(NO_UPLOAD_URL.english(platform="TikTok"), response_excerpt=answer.excerpt)
         with path.open("rb") as stream:
             for index in range(count):
                 first = index * chunk
@@ -196,7 +206,7 @@ class TikTokConnector(ApiConnector):
             # The last chunk may have completed the upload: TikTok's status says.
             status = self._status_or_unknown(credentials, publish_id, error)
             if status.get("status") not in ACCEPTED and int(status.get("uploaded_bytes") or 0) < size:
-                raise TransientError("the upload did not complete; nothing was posted") from error
+                raise TransientError(TIKTOK_UPLOAD_INCOMPLETE.english()) from error
 
     def _photos(self, credentials: Mapping[str, str], payload: Payload, caption: str, privacy: str) -> str:
         urls = [self.public_url(item, credentials) for item in payload.media]
@@ -253,8 +263,8 @@ class TikTokConnector(ApiConnector):
         if status.get("status") == "FAILED":
             reason = str(status.get("fail_reason") or "unknown")
             if reason in RETRYABLE_FAILURES:
-                raise TransientError(f"TikTok could not post it ({reason})", response_excerpt=excerpt)
-            raise PermanentError(f"TikTok refused the post ({reason})", response_excerpt=excerpt)
+                raise TransientError(TIKTOK_COULD_NOT_POST.english(reason=reason), response_excerpt=excerpt)
+            raise PermanentError(TIKTOK_REFUSED.english(reason=reason), response_excerpt=excerpt)
         post_ids = [str(post_id) for post_id in status.get("publicaly_available_post_id") or []]
         if status.get("status") == "PUBLISH_COMPLETE" and post_ids:
             return Result(external_id=post_ids[0], url=self.post_url(account, post_ids[0]), response_excerpt=excerpt)
@@ -280,10 +290,7 @@ class TikTokConnector(ApiConnector):
         videos = self._data(answer).get("videos") or []
         result = self.find(videos, key, texts=("title", "video_description"), result=found)
         if result is None:
-            raise TransientError(
-                "cannot tell: TikTok lists a post only after moderation, which can take hours; "
-                "a person should check the account before publishing again"
-            )
+            raise TransientError(TIKTOK_MODERATION.english())
         return result
 
     def delete_with_proof(self, *, account: AccountRef, external_id: str) -> Deletion:

@@ -38,6 +38,7 @@ from publishing.connectors.http import (
     retry_after_seconds,
     url_with,
 )
+from publishing.connectors.messages import WEBHOOK_CREDENTIALS
 
 __all__ = ["CREDENTIALS", "WebhookConnector", "retry_after_seconds", "signature"]
 
@@ -74,7 +75,7 @@ class WebhookConnector:
         url = str(account.credentials.get("url", ""))
         secret = str(account.credentials.get("secret", ""))
         if urllib.parse.urlsplit(url).scheme not in {"http", "https"} or not secret:
-            raise PermanentError("the webhook account needs credentials 'url' (http or https) and 'secret'")
+            raise PermanentError(WEBHOOK_CREDENTIALS.english())
         return url, secret
 
     @staticmethod

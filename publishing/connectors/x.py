@@ -25,6 +25,7 @@ from publishing.connectors.base import AccountRef, Deletion, MediaRef, Payload, 
 from publishing.connectors.credentials import CredentialKey, api_base_key
 from publishing.connectors.http import Answer, base64_of, content_type_of
 from publishing.connectors.marker import text_marked
+from publishing.connectors.messages import ANSWER_WITHOUT_ID, NO_VIDEOS_X, UPLOAD_WITHOUT_ID
 
 API = "https://api.x.com"
 LOOKUP_DEPTH = 50
@@ -59,14 +60,14 @@ class XConnector(ApiConnector):
     def publish(self, *, account: AccountRef, payload: Payload, key: str) -> Result:
         credentials = self.credentials(account)
         if any(item.kind != "photo" for item in payload.media):
-            raise PermanentError("this X client posts text and images; upload videos by hand")
+            raise PermanentError(NO_VIDEOS_X.english())
         document: dict[str, Any] = {"text": text_marked(payload.text, key, platform=self.platform)}
         if payload.media:
             document["media"] = {"media_ids": [self._media_upload(credentials, item) for item in payload.media]}
         answer = self.request("POST", "2/tweets", credentials=credentials, json=document)
         post_id = str((answer.json().get("data") or {}).get("id") or "")
         if not post_id:
-            raise PermanentError("X answered without a post id", response_excerpt=answer.excerpt)
+            raise PermanentError(ANSWER_WITHOUT_ID.english(platform="X"), response_excerpt=answer.excerpt)
         return Result(external_id=post_id, url=self.post_url(account, post_id), response_excerpt=answer.excerpt)
 
     def _media_upload(self, credentials: Mapping[str, str], item: MediaRef) -> str:
@@ -83,7 +84,7 @@ class XConnector(ApiConnector):
         )
         media_id = str((answer.json().get("data") or {}).get("id") or "")
         if not media_id:
-            raise PermanentError("X answered a media upload without an id", response_excerpt=answer.excerpt)
+            raise PermanentError(UPLOAD_WITHOUT_ID.english(platform="X"), response_excerpt=answer.excerpt)
         if item.alt_text:
             self.request(
                 "POST",

@@ -41,6 +41,7 @@ from publishing.connectors.base import (
 from publishing.connectors.credentials import CredentialKey, api_base_key
 from publishing.connectors.http import Answer, content_type_of, error_for
 from publishing.connectors.marker import text_marked
+from publishing.connectors.messages import HTTP_STATUS, VIDEO_UNREADABLE, YOUTUBE_NO_PLAYLIST, YOUTUBE_ONE_VIDEO
 
 API = "https://www.googleapis.com"
 LOOKUP_DEPTH = 50
@@ -87,25 +88,27 @@ class YouTubeConnector(ApiConnector):
         message = self.message_of(answer)
         if "quotaExceeded" in reasons:
             return TransientError(
-                f"HTTP {answer.status}: {message}",
+                HTTP_STATUS.english(status=answer.status, message=message),
                 retry_after=seconds_until_quota_reset(),
                 response_excerpt=answer.excerpt,
             )
         if reasons & RATE_REASONS:
-            return TransientError(f"HTTP {answer.status}: {message}", response_excerpt=answer.excerpt)
+            return TransientError(
+                HTTP_STATUS.english(status=answer.status, message=message), response_excerpt=answer.excerpt
+            )
         return error_for(answer, message=message)
 
     def publish(self, *, account: AccountRef, payload: Payload, key: str) -> Result:
         credentials = self.credentials(account)
         videos = [item for item in payload.media if item.kind == "video"]
         if len(videos) != 1 or len(payload.media) != 1:
-            raise PermanentError("YouTube takes exactly one video per post")
+            raise PermanentError(YOUTUBE_ONE_VIDEO.english())
         video = videos[0]
         path = Path(video.path)
         try:
             size = path.stat().st_size
         except OSError as error:
-            raise PermanentError(f"cannot read the video {path.name}: {error}") from error
+            raise PermanentError(VIDEO_UNREADABLE.english(name=path.name, error=error)) from error
         session = self._session(credentials, payload, key, video, size)
         return self._upload(credentials, session, path, size)
 
@@ -215,7 +218,7 @@ class YouTubeConnector(ApiConnector):
         items = channels.json().get("items") or [{}]
         uploads = ((items[0].get("contentDetails") or {}).get("relatedPlaylists") or {}).get("uploads")
         if not uploads:
-            raise TransientError("cannot tell whether the post exists: the channel has no uploads playlist")
+            raise TransientError(YOUTUBE_NO_PLAYLIST.english())
         listing = self.recent(
             "GET",
             "youtube/v3/playlistItems",
