@@ -76,8 +76,8 @@ def _moment(data: Mapping[str, Any], *, post: Post | None) -> dt.datetime:
         day = dt.date.fromisoformat(str(data.get("scheduled_date", "")))
         time = dt.time.fromisoformat(str(data.get("scheduled_time", "")))
         return aware_from_local(day, time, str(data.get("time_zone", "")) or "UTC")
-    except (ValueError, ValidationError, KeyError):
-        pass
+    except (ValueError, ValidationError, KeyError, OverflowError, OSError):
+        pass  # not a moment (yet): the form says why on save
     if post is not None and post.scheduled_at is not None:
         return post.scheduled_at
     return timezone.now()

@@ -189,3 +189,36 @@ def test_more_requests_than_anyone_types_are_refused_for_a_while(
     client.force_login(editor)
     answers = [client.post(URL, form_data(campaign)).status_code for _ in range(5)]
     assert answers == [200, 200, 200, 429, 429]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"post": "abc"},
+        {"post": "0"},
+        {"post": "9" * 40},
+        {"campaign": "-1"},
+        {"campaign": "1 OR 1=1"},
+        {"body": "Anruf\x00 0170 1234567 \u202egeb. 01.02.1960"},
+        {"scheduled_date": "9999-12-31", "scheduled_time": "23:59", "time_zone": "Pacific/Kiritimati"},
+        {"scheduled_date": "2026-03-29", "scheduled_time": "02:30", "time_zone": "../../etc/passwd"},
+        {"featured_subject_0": "x" * 5000, "featured_consent_0": "9" * 40, "featured_kinds_0": ["<script>"]},
+        {"featured_subject_19": "CASE-0001", "featured_consent_19": "１２"},
+        {"new_media_0_format": "image/png", "new_media_0_width": "-5", "new_media_0_height": "1e9"},
+        {"link": "javascript:alert(1)", "hashtags": "#" * 2000},
+    ],
+)
+def test_hostile_input_is_answered_without_error_or_trace(
+    client: Client, editor: Any, campaign: Any, accounts: list[Any], hostile: dict[str, Any]
+) -> None:
+    client.force_login(editor)
+    events = AuditEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, {**form_data(campaign, accounts), **hostile})
+
+    assert response.status_code in (200, 403, 404, 413)
+    assert "<script>" not in response.text
+    assert "javascript:" not in response.text
+    assert _writes(queries) == []
+    assert AuditEvent.objects.count() == events
