@@ -193,3 +193,23 @@ def test_previews_render_each_platforms_card(account_factory: Any, settings: Any
     text_only = target_previews(_draft([facebook]))
     html = render_to_string("posts/partials/editor_findings.html", {"previews": text_only})
     assert '<span class="pv-card-domain">KLINIKUM-NORD.EXAMPLE</span>' in html
+
+
+def test_the_post_page_shows_each_targets_card_from_the_server(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, post_factory: Any
+) -> None:
+    from django.urls import reverse
+
+    accounts = [account_factory(platform) for platform in ("instagram", "linkedin", "x", "tiktok", "youtube")]
+    post = post_factory(editor, campaign, targets=accounts, title="Herzwoche", body=HOSPITAL_TEXT * 2)
+    client.force_login(editor)
+
+    html = client.get(reverse("posts:post_detail", args=[post.pk])).text
+
+    assert html.count('<article class="preview pv pv-') == 5
+    assert "rounds/previews.css" in html
+    assert "rounds/previews.js" not in html  # the script is the editor's only
+    assert 'class="pv-more">…see more</span>' in html
+    assert 'class="pv-media pv-r-9x16 pv-fit-contain"' in html  # TikTok's frame, even without media
+    assert '<p class="pv-title">Herzwoche</p>' in html  # YouTube's title
+    assert '<mark class="pv-over"' in html  # X: over 280
