@@ -1,6 +1,6 @@
 from django.urls import path
 
-from posts.views import calendar, campaigns, claims, crisis, editor
+from posts.views import calendar, campaigns, claims, crisis, editor, live
 
 app_name = "posts"
 
@@ -8,7 +8,7 @@ urlpatterns = [
     path("calendar/", calendar.calendar_view, name="calendar"),
     path("posts/<int:pk>/move/", calendar.post_move_view, name="post_move"),
     path("posts/new/", editor.post_create_view, name="post_create"),
-    path("posts/findings/", editor.findings_view, name="findings"),
+    path("posts/findings/", live.findings_view, name="findings"),
     path("posts/<int:pk>/", editor.post_detail_view, name="post_detail"),
     path("posts/<int:pk>/edit/", editor.post_edit_view, name="post_edit"),
     path("posts/<int:pk>/schedule/", editor.post_schedule_view, name="post_schedule"),

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,8 +18,9 @@ from core.web import DENIED, forbidden, service_action
 from people.http import AuthedHttpRequest
 from posts import platforms
 from posts.claims import claims_for_editor
-from posts.forms import PostForm, draft_from_data, draft_from_post, editor_accounts
+from posts.forms import PostForm, draft_from_post
 from posts.gates import post_consent_problems
+from posts.livechecks import editor_post_findings
 from posts.models import Campaign, Post, PostStatus
 from posts.movechecks import MOVE_CONFIRM
 from posts.panels import panels_for
@@ -59,6 +59,7 @@ def _editor_page(
         "version": version,
         "stale": stale,
         "previews": target_previews(draft),
+        "post_findings": editor_post_findings(form=form, draft=draft, post=post),
         "rules": platforms.rules_as_json(),
         "claims": claims_for_editor(post=post) if post is not None else None,
         "nav": "calendar",
@@ -184,25 +185,6 @@ def _review_restart_tell(request: HttpRequest, *, post: Post, before: tuple[str,
     post.refresh_from_db(fields=["status", "current_revision"])
     if post.current_revision_id != revision_id and status in _RESTART_MESSAGES:
         messages.info(request, str(_RESTART_MESSAGES[PostStatus(status)]))
-
-
-@require_POST
-@login_required
-def findings_view(request: AuthedHttpRequest) -> HttpResponse:
-    """Return the findings and previews fragment for the editor's unsaved input."""
-    policy = PostPolicy(request.user)
-    if not policy.is_editor:
-        raise PermissionDenied
-    post: Post | None = None
-    post_id = request.POST.get("post", "")
-    if post_id.isdigit():
-        post = _visible_post(request, int(post_id))
-    draft = draft_from_data(
-        request.POST,
-        accounts=editor_accounts(post),
-        existing_media=list(post.media.all()) if post is not None else [],
-    )
-    return render(request, "posts/partials/editor_findings.html", {"previews": target_previews(draft)})
 
 
 @login_required
