@@ -531,7 +531,9 @@ def test_withdraw_records_the_reason(client: Any, editor: Any, campaign: Any, po
     assert reverse("posts:post_withdraw", args=[post.pk]) in detail.text
     assert reverse("posts:post_schedule", args=[post.pk]) not in detail.text
 
-    response = client.post(reverse("posts:post_withdraw", args=[post.pk]), {"reason": "Campaign cancelled"})
+    response = client.post(
+        reverse("posts:post_withdraw", args=[post.pk]), {"reason": "Campaign cancelled", "confirm_irreversible": "yes"}
+    )
 
     assert response.status_code == 302
     post.refresh_from_db()
