@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from audit.labels import action_label, object_type_label
 from audit.models import AuditEvent, Notification
 from audit.selectors import chain_verify
+from core.templatetags.rounds_time import format_when
 
 # Long names and titles are cut in the list (the full text is in the row's page), so the columns
 # fit a 1366 px screen.
@@ -55,7 +56,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
-    list_display = ("seq", "created_at", "actor_name", "action_words", "object_words", "short_hash")
+    list_display = ("seq", "when", "actor_name", "action_words", "object_words", "short_hash")
     list_display_links = ("seq", "action_words")
     list_filter = (ActionFilter, ("actor", admin.RelatedOnlyFieldListFilter), ObjectTypeFilter)
     date_hierarchy = "created_at"
@@ -82,6 +83,10 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     @admin.display(description=_("hash"), ordering="hash")
     def short_hash(self, obj: AuditEvent) -> str:
         return obj.hash[:12]
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def when(self, obj: AuditEvent) -> str:
+        return format_when(obj.created_at)
 
     @admin.display(description=_("actor"), ordering="actor_repr")
     def actor_name(self, obj: AuditEvent) -> str:

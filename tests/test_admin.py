@@ -167,7 +167,8 @@ def test_audit_changelist_shows_the_columns_and_filters(staff: Client, editor: A
 
 
 def test_the_audit_list_names_actions_in_words_and_falls_back_to_the_code(staff: Client, editor: Any) -> None:
-    event_record(actor=editor, action="post.revision_created", obj=editor)
+    with time_machine.travel(dt.datetime(2026, 12, 4, 19, 4, tzinfo=dt.UTC), tick=False):
+        event_record(actor=editor, action="post.revision_created", obj=editor)
     event_record(actor=editor, action="test.unknown_code", obj=editor)
 
     page = staff.get(url(AuditEvent, "changelist")).content.decode()
@@ -175,6 +176,7 @@ def test_the_audit_list_names_actions_in_words_and_falls_back_to_the_code(staff:
     assert '<span title="post.revision_created">Post: new revision</span>' in page
     assert '<span title="test.unknown_code">test.unknown_code</span>' in page
     assert ">User #" in page  # the object's kind in words, its id, its name
+    assert "4 Dec 2026, 20:04" in page  # the language's short format, as everywhere else
 
 
 def test_the_audit_list_filters_by_date_actor_action_and_object_type(
