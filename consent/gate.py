@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from consent.models import ADULT_AGE, MINOR_OWN_CONSENT_AGE, ConsentRecord, SignerRole, consent_day
@@ -91,7 +92,11 @@ def record_problems(
         problems.append(problem(NOT_YET_SIGNED, _("The consent was signed after the publishing date.")))
     if record.expires_on is not None and record.expires_on < day:
         problems.append(
-            problem(EXPIRED, _("The consent expires on %(date)s, before publishing.") % {"date": record.expires_on})
+            problem(
+                EXPIRED,
+                _("The consent expires on %(date)s, before publishing.")
+                % {"date": formats.date_format(record.expires_on, "SHORT_DATE_FORMAT")},
+            )
         )
     if not record.all_platforms:
         for platform in sorted(set(platforms) - set(record.platforms)):
