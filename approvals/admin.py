@@ -38,6 +38,7 @@ from approvals.services import (
     chain_save,
     post_chain_set,
 )
+from core.durations import HoursField, duration_words
 from people.http import admin_user
 from people.twofactor import ReauthenticatedAdminMixin
 from posts.models import Post
@@ -95,6 +96,12 @@ class ReviewStageFormSet(StageFormSet):
 
 
 class ReviewStageForm(forms.ModelForm[ReviewStage]):
+    turnaround = HoursField(
+        label=_("turnaround (hours)"),
+        initial=ReviewStage._meta.get_field("turnaround").default,
+        help_text=_("How long the stage's reviewers have, in hours: 48 for two days, 1.5 for an hour and a half."),
+    )
+
     def _get_validation_exclusions(self) -> set[str]:
         # Two stages may swap positions in one save, which a row-by-row check against the stored
         # rows would refuse; chain_problems checks the chain's positions as a whole instead.
@@ -151,7 +158,8 @@ class ReviewChainAdmin(ReauthenticatedAdminMixin, admin.ModelAdmin[ReviewChain])
 
     @admin.display(description=_("stages"))
     def stage_names(self, chain: ReviewChain) -> str:
-        return " → ".join(stage.name for stage in sorted(chain.stages.all(), key=lambda stage: stage.position))
+        stages = sorted(chain.stages.all(), key=lambda stage: stage.position)
+        return " → ".join(f"{stage.name} ({duration_words(stage.turnaround)})" for stage in stages)
 
     def save_model(self, request: HttpRequest, obj: ReviewChain, form: Any, change: bool) -> None:
         pass  # saved with its stages in save_related, in one service call

@@ -42,7 +42,7 @@ class ReviewChain(models.Model):
 
     class Meta:
         verbose_name = _("review chain")
-        verbose_name_plural = _("review chains")
+        verbose_name_plural = _("review chains: stages and turnarounds")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="chain_one_default"),
@@ -127,8 +127,8 @@ class CampaignChain(models.Model):
     chain = models.ForeignKey(ReviewChain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        verbose_name = _("campaign review chain")
-        verbose_name_plural = _("campaign review chains")
+        verbose_name = _("chain chosen for a campaign")
+        verbose_name_plural = _("chain chosen per campaign")
 
     def __str__(self) -> str:
         return f"{self.campaign} → {self.chain}"
@@ -141,8 +141,8 @@ class PostChain(models.Model):
     chain = models.ForeignKey(ReviewChain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        verbose_name = _("post review chain")
-        verbose_name_plural = _("post review chains")
+        verbose_name = _("chain override for one post")
+        verbose_name_plural = _("chain overrides for single posts")
 
     def __str__(self) -> str:
         return f"{self.post} → {self.chain}"

@@ -12,6 +12,7 @@ from approvals.expiry import certification_of
 from approvals.expiry_services import RECERTIFICATION_REFUSALS, recertification_record
 from approvals.models import RecertificationOutcome
 from approvals.policy import RecertificationPolicy
+from core.confirm import confirmed, refuse_unconfirmed
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from posts.models import Post
@@ -39,6 +40,9 @@ def recertify_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(RECERTIFICATION_REFUSALS[refusal]))
         return back
     outcome = request.POST.get("outcome", "")
+    if outcome == RecertificationOutcome.WITHDRAW and not confirmed(request):
+        refuse_unconfirmed(request, act=str(_("Withdraw")))
+        return back
     success = str(DONE[RecertificationOutcome(outcome)]) if outcome in RecertificationOutcome.values else None
     with service_action(request, success=success):
         recertification_record(

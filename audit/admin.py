@@ -1,31 +1,65 @@
 """The audit trail and the mail ledger in the admin, read-only for everyone; a button checks the chain."""
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from audit.labels import action_label, object_type_label
 from audit.models import AuditEvent, Notification
 from audit.selectors import chain_verify
+from core.templatetags.rounds_time import format_when
+
+# Long names and titles are cut in the list (the full text is in the row's page), so the columns
+# fit a 1366 px screen.
+LIST_TEXT_CHARS = 48
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= LIST_TEXT_CHARS else text[: LIST_TEXT_CHARS - 1] + "…"
+
+
+class ActionFilter(admin.SimpleListFilter):
+    """Filter by action, listed by what it means; the codes stay in the query string."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((code, action_label(code)) for code in codes), key=lambda item: item[1].casefold())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class ObjectTypeFilter(admin.SimpleListFilter):
+    """Filter by the kind of object an event is about (post, consent record, user …)."""
+
+    title = _("object type")
+    parameter_name = "object_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        types = AuditEvent.objects.order_by().values_list("object_type", flat=True).distinct()
+        return sorted(((kind, object_type_label(kind)) for kind in types), key=lambda item: item[1].casefold())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
-    list_display = (
-        "seq",
-        "created_at",
-        "actor_repr",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "short_hash",
-    )
-    list_display_links = ("seq", "action")
-    list_filter = ("action", "object_type")
+    list_display = ("seq", "when", "actor_name", "action_words", "object_words", "short_hash")
+    list_display_links = ("seq", "action_words")
+    list_filter = (ActionFilter, ("actor", admin.RelatedOnlyFieldListFilter), ObjectTypeFilter)
+    date_hierarchy = "created_at"
     search_fields = ("action", "object_type", "object_id", "object_repr", "actor_repr", "content_hash", "hash")
     ordering = ("-seq",)
     fields = (
@@ -34,6 +68,7 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         "actor",
         "actor_repr",
         "action",
+        "action_words",
         "object_type",
         "object_id",
         "object_repr",
@@ -48,6 +83,30 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     @admin.display(description=_("hash"), ordering="hash")
     def short_hash(self, obj: AuditEvent) -> str:
         return obj.hash[:12]
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def when(self, obj: AuditEvent) -> str:
+        return format_when(obj.created_at)
+
+    @admin.display(description=_("actor"), ordering="actor_repr")
+    def actor_name(self, obj: AuditEvent) -> str:
+        return _cut(obj.actor_repr) or "—"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_words(self, obj: AuditEvent) -> str:
+        return format_html('<span title="{}">{}</span>', obj.action, action_label(obj.action))
+
+    @admin.display(description=_("object"), ordering="object_type")
+    def object_words(self, obj: AuditEvent) -> str:
+        return format_html(
+            '<span title="{} #{}: {}">{} #{}: {}</span>',
+            obj.object_type,
+            obj.object_id,
+            obj.object_repr,
+            object_type_label(obj.object_type),
+            obj.object_id,
+            _cut(obj.object_repr),
+        )
 
     # Append-only: nobody, not even a superuser, adds, changes or deletes an event here.
     def has_add_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:

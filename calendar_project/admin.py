@@ -9,9 +9,11 @@ changing, deleting or actions, superusers included.
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_q import admin as queue_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 
@@ -52,3 +54,6 @@ for model, model_admin in ((Schedule, ScheduleAdmin), (Success, SuccessAdmin), (
 if admin.site.is_registered(OrmQ):
     admin.site.unregister(OrmQ)
     admin.site.register(OrmQ, QueueAdmin)
+
+# Its own name ("Django Q") says nothing to Governance; this one says what it is and that it is for reading.
+apps.get_app_config("django_q").verbose_name = _("Background tasks (read-only)")

@@ -134,6 +134,8 @@ TEMPLATES = [
                 "approvals.context_processors.review_counts",
                 "people.context_processors.notice_count",
             ],
+            # {{ moment|when }}: the language's short date and time, with the zone where it matters.
+            "builtins": ["core.templatetags.rounds_time"],
         },
     },
 ]
@@ -311,8 +313,8 @@ MFA_TOTP_ISSUER = os.environ.get("ROUNDS_TOTP_ISSUER", "Rounds")
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("tr", _("Turkish")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-# One date, time and number format per language (calendar_project/formats/<code>/formats.py).
-FORMAT_MODULE_PATH = "calendar_project.formats"
+# One date, time and number format per language; templates name a format (SHORT_DATETIME_FORMAT), never a pattern.
+FORMAT_MODULE_PATH = ["calendar_project.formats"]
 TIME_ZONE = os.environ.get("ROUNDS_TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

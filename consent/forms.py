@@ -12,6 +12,7 @@ from consent.documents import _max_bytes
 from consent.models import DEFAULT_RECIPIENTS, ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
 from consent.selectors import REGISTRY_STATES
 from consent.services import RECORD_FIELDS, SUBJECT_FIELDS, SignerSpec
+from core.confirm import ConfirmField
 from core.inputs import BoundedDateField, BoundedDateTimeField
 
 SIGNER_ROWS = 3
@@ -247,4 +248,9 @@ class RevokeForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+    confirm_irreversible = ConfirmField(
+        label=gettext_lazy(
+            "I understand that a revocation cannot be undone: posts relying on this consent stop at once."
+        )
     )

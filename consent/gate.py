@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.utils import formats
 from django.utils.translation import gettext_noop
 
 from consent.models import ADULT_AGE, MINOR_OWN_CONSENT_AGE, ConsentRecord, SignerRole, consent_day
@@ -109,7 +110,9 @@ def record_problems(
     if record.signed_on > day:
         problems.append(problem(NOT_YET_SIGNED, NOT_YET_SIGNED_MESSAGE.shown()))
     if record.expires_on is not None and record.expires_on < day:
-        problems.append(problem(EXPIRED, EXPIRED_MESSAGE.shown(date=record.expires_on)))
+        problems.append(
+            problem(EXPIRED, EXPIRED_MESSAGE.shown(date=formats.date_format(record.expires_on, "SHORT_DATE_FORMAT")))
+        )
     if not record.all_platforms:
         for platform in sorted(set(platforms) - set(record.platforms)):
             problems.append(problem(PLATFORM, PLATFORM_MESSAGE.shown(platform=platform)))

@@ -192,6 +192,8 @@ def plan_preview_view(request: AuthedHttpRequest, token: str) -> HttpResponse:
         "result": result,
         "rows": shown.rows if shown else [],
         "counts": shown.counts if shown else {},
+        # Rows that would import once the errors are fixed: with errors, nothing is created or updated.
+        "valid_rows": sum(count for outcome, count in shown.counts.items() if outcome != ERROR) if shown else 0,
         "file_errors": shown.file_errors if shown else [],
         "error_count": len(shown.errors) if shown else 0,
         "first_day": first_day,
@@ -268,7 +270,9 @@ def plan_template_view(request: AuthedHttpRequest) -> HttpResponse:
         "hashtags": "#HeartHealth #Prevention",
         "content_type": "education",
         "language": request.LANGUAGE_CODE,
-        "external_id": "HW-001",
+        # Not an id a real plan (or the fixtures' Herzwochen plan, HW-001 …) uses: an import of the
+        # template unchanged must never update someone's post.
+        "external_id": "EXAMPLE-1",
     }
     rows = [list(COLUMNS), [cell_escape(example[column]) for column in COLUMNS]]
     response = HttpResponse(rows_to_csv(rows), content_type=CONTENT_TYPES[CSV])

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -95,7 +96,11 @@ def aware_from_local(day: dt.date, time: dt.time, zone_name: str) -> dt.datetime
     zone = zoneinfo.ZoneInfo(zone_name)
     naive = dt.datetime.combine(day, time)
     first = local_moment(day, time, zone)
-    params = {"time": time.strftime("%H:%M"), "date": day.isoformat(), "zone": zone_name}
+    params = {
+        "time": formats.time_format(time, "TIME_FORMAT"),
+        "date": formats.date_format(day, "DATE_FORMAT"),
+        "zone": zone_name,
+    }
     # A time in the spring gap does not survive the trip to UTC and back.
     if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValidationError(
@@ -285,12 +290,12 @@ class ConsentChoiceField(forms.ModelChoiceField[ConsentRecord]):
     def label_from_instance(self, obj: ConsentRecord) -> str:
         platforms_shown = _("all platforms") if obj.all_platforms else _labels(ConsentPlatform, obj.platforms)
         if obj.expires_on is not None:
-            validity = _("valid until %(date)s") % {"date": obj.expires_on.isoformat()}
+            validity = _("valid until %(date)s") % {"date": formats.date_format(obj.expires_on, "SHORT_DATE_FORMAT")}
         else:
             validity = _("valid until: %(event)s") % {"event": obj.expiry_event}
         return _("%(person)s, signed %(date)s: %(shows)s; %(platforms)s; %(purposes)s; %(validity)s (%(state)s)") % {
             "person": obj.subject.display_name,
-            "date": obj.signed_on.isoformat(),
+            "date": formats.date_format(obj.signed_on, "SHORT_DATE_FORMAT"),
             "shows": _labels(ConsentMediaKind, obj.media_kinds),
             "platforms": platforms_shown,
             "purposes": _labels(ConsentPurpose, obj.purposes),

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import F
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from consent.models import ConsentRecord, Subject
@@ -45,7 +46,10 @@ def posts_featuring_panel(
                     None,
                     [
                         str(PostStatus(person.post.status).label),
-                        _("consent signed %(date)s") % {"date": person.consent.signed_on} if person.consent else "",
+                        _("consent signed %(date)s")
+                        % {"date": formats.date_format(person.consent.signed_on, "SHORT_DATE_FORMAT")}
+                        if person.consent
+                        else "",
                     ],
                 )
             ),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.confirm import confirmed, refuse_unconfirmed
 from core.web import forbidden, safe_next, service_action
 from people.http import AuthedHttpRequest
 from people.models import User
@@ -116,11 +117,19 @@ def takedowns_closed_recently(
     )
 
 
-def _takedown_act(request: HttpRequest, pk: int, act: Callable[[TakedownItem], tuple[int, str]]) -> HttpResponse:
-    """Run ``act`` on a listed open takedown and say what came of it; back to the takedown list."""
+def _takedown_act(
+    request: HttpRequest, pk: int, act: Callable[[TakedownItem], tuple[int, str]], *, irreversible: str = ""
+) -> HttpResponse:
+    """Run ``act`` on a listed open takedown and say what came of it; back to the takedown list.
+
+    An ``irreversible`` act (its button's words) runs only when the POST confirms it.
+    """
     item = takedowns_open(user=request.user).filter(pk=pk).first()
     if item is None:
         raise Http404
+    if irreversible and not confirmed(request):
+        refuse_unconfirmed(request, act=irreversible)
+        return redirect(reverse("publishing:publishing") + "#takedowns")
     with service_action(request, joined=True) as call:
         level, message = act(item)
     if call.ok:
@@ -151,4 +160,4 @@ def takedown_delete_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             return messages.SUCCESS, _("Deleted on the platform; its answer is kept as proof.")
         return messages.WARNING, item.deletion_note
 
-    return _takedown_act(request, pk, delete)
+    return _takedown_act(request, pk, delete, irreversible=_("Delete on platform"))

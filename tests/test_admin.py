@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
@@ -163,6 +164,54 @@ def test_audit_changelist_shows_the_columns_and_filters(staff: Client, editor: A
     assert staff.get(url(AuditEvent, "changelist"), {"action": "test.recorded"}).status_code == 200
     found = staff.get(url(AuditEvent, "changelist"), {"q": "test.recorded"})
     assert found.context["cl"].result_count == 1
+
+
+def test_the_audit_list_names_actions_in_words_and_falls_back_to_the_code(staff: Client, editor: Any) -> None:
+    with time_machine.travel(dt.datetime(2026, 12, 4, 19, 4, tzinfo=dt.UTC), tick=False):
+        event_record(actor=editor, action="post.revision_created", obj=editor)
+    event_record(actor=editor, action="test.unknown_code", obj=editor)
+
+    page = staff.get(url(AuditEvent, "changelist")).content.decode()
+
+    assert '<span title="post.revision_created">Post: new revision</span>' in page
+    assert '<span title="test.unknown_code">test.unknown_code</span>' in page
+    assert ">User #" in page  # the object's kind in words, its id, its name
+    assert "4 Dec 2026, 20:04" in page  # the language's short format, as everywhere else
+
+
+def test_the_audit_list_filters_by_date_actor_action_and_object_type(
+    staff: Client, editor: Any, other_editor: Any, viewer: Any
+) -> None:
+    with time_machine.travel(dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC), tick=False):
+        first = event_record(actor=editor, action="post.revision_created", obj=editor)
+    second = event_record(actor=other_editor, action="consent.revoked", obj=viewer)
+    changelist = url(AuditEvent, "changelist")
+
+    def listed(**query: Any) -> set[int]:
+        response = staff.get(changelist, query)
+        assert response.status_code == 200
+        return {event.pk for event in response.context["cl"].result_list}
+
+    page = staff.get(changelist).content.decode()
+    for heading in ("By action", "By actor", "By object type"):
+        assert heading in page
+    assert "Consent revoked" in page and "Post: new revision" in page  # the action filter's choices
+    assert listed(action="consent.revoked") == {second.pk}
+    assert listed(actor__id__exact=str(editor.pk)) == {first.pk}
+    assert listed(object_type="people.user") >= {first.pk, second.pk}
+    assert listed(created_at__year="2026", created_at__month="11") == {first.pk}
+
+
+def test_the_audit_list_cuts_long_names_so_its_columns_fit(staff: Client, editor: Any) -> None:
+    campaign = campaign_create(
+        actor=editor,
+        name="Herzwochen 2026 – Vorsorge, Nachsorge und Rehabilitation im Klinikum Nord, Haus B",
+        start_date=timezone.localdate(),
+        end_date=timezone.localdate() + dt.timedelta(days=30),
+    )
+    page = staff.get(url(AuditEvent, "changelist")).content.decode()
+    assert f"Campaign #{campaign.pk}: Herzwochen 2026 – Vorsorge, Nachsorge und Rehab…" in page
+    assert f'title="posts.campaign #{campaign.pk}: {campaign.name}"' in page
 
 
 def test_verify_chain_button_reports_an_intact_and_a_broken_chain(staff: Client, editor: Any) -> None:
@@ -542,6 +591,8 @@ def test_governance_reads_the_task_queue_but_cannot_schedule_code(staff: Client)
     forged = {"name": "evil", "func": "os.system", "args": "'touch /tmp/owned'", "schedule_type": "O", "repeats": "-1"}
     assert staff.post(reverse("admin:django_q_schedule_add"), forged).status_code == 403
     assert not Schedule.objects.filter(name="evil").exists()
+    index = staff.get(reverse("admin:index")).content.decode()
+    assert "Background tasks (read-only)" in index and "Django Q" not in index
 
 
 def test_a_password_set_in_the_admin_is_audited_without_its_value(staff: Client, governance: Any, viewer: Any) -> None:

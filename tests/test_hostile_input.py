@@ -247,7 +247,7 @@ FORMS = [
         "post-withdraw",
         "editor",
         lambda w: reverse("posts:post_withdraw", args=[w.draft.pk]),
-        lambda w: {"reason": "Termin abgesagt"},
+        lambda w: {"reason": "Termin abgesagt", "confirm_irreversible": "yes"},
         texts=("reason",),
     ),
     FormCase(
@@ -312,6 +312,7 @@ FORMS = [
             "reason": "Sie hat es sich anders überlegt",
             "received_at": "",
             "version": version_of(model=ConsentRecord, pk=w.verified.pk),
+            "confirm_irreversible": "yes",
         },
         texts=("reason",),
         dates=("received_at",),
@@ -488,7 +489,7 @@ def test_revocation_with_a_far_date_is_refused_and_the_registry_stays_up(
     before = row_counts()
     response = world.client("officer2").post(
         reverse("consent:record_revoke", args=[world.verified.pk]),
-        {"received_via": "email", "reason": "", "received_at": received_at},
+        {"received_via": "email", "reason": "", "received_at": received_at, "confirm_irreversible": "yes"},
     )
     assert_refused(response, before, RANGE)
     assert ConsentRecord.objects.get(pk=world.verified.pk).revoked_at is None
@@ -889,10 +890,12 @@ def client(person):
 revoked = client(officer2).post(
     f"/consent/{record.pk}/revoke/",
     {"received_via": "email", "reason": "", "received_at": "0001-01-01T00:00",
-     "version": version_of(model=ConsentRecord, pk=record.pk)},
+     "version": version_of(model=ConsentRecord, pk=record.pk), "confirm_irreversible": "yes"},
     secure=True,
 )
-withdrawn = client(editor).post(f"/posts/{post.pk}/withdraw/", {"reason": "abgesagt\\x00"}, secure=True)
+withdrawn = client(editor).post(
+    f"/posts/{post.pk}/withdraw/", {"reason": "abgesagt\\x00", "confirm_irreversible": "yes"}, secure=True
+)
 pages = {
     "consent_registry": client(officer).get("/consent/", secure=True).status_code,
     "post_new": client(editor).get("/posts/new/", secure=True).status_code,

@@ -212,7 +212,13 @@ def _post_unschedule(world: World, role: str, side: Side) -> Call:
 
 @asks("posts:post_withdraw")
 def _post_withdraw(world: World, role: str, side: Side) -> Call:
-    return post("posts:post_withdraw", side.draft.pk, data={"reason": "Matrix"}, obj=side.draft, writes=True)
+    return post(
+        "posts:post_withdraw",
+        side.draft.pk,
+        data={"reason": "Matrix", "confirm_irreversible": "yes"},
+        obj=side.draft,
+        writes=True,
+    )
 
 
 @asks("posts:claim_add")
@@ -248,7 +254,9 @@ def _post_crisis_request(world: World, role: str, side: Side) -> Call:
 
 @asks("posts:post_crisis_declare")
 def _post_crisis_declare(world: World, role: str, side: Side) -> Call:
-    return post("posts:post_crisis_declare", side.draft.pk, obj=side.draft, writes=True)
+    return post(
+        "posts:post_crisis_declare", side.draft.pk, data={"confirm_irreversible": "yes"}, obj=side.draft, writes=True
+    )
 
 
 @asks("people:deputy_end", relational=False)
@@ -367,7 +375,12 @@ def _record_verify(world: World, role: str, side: Side) -> Call:
 
 @asks("consent:record_revoke")
 def _record_revoke(world: World, role: str, side: Side) -> Call:
-    data = {"received_via": "letter", "reason": "", "version": version_of(model=ConsentRecord, pk=side.record.pk)}
+    data = {
+        "received_via": "letter",
+        "reason": "",
+        "version": version_of(model=ConsentRecord, pk=side.record.pk),
+        "confirm_irreversible": "yes",
+    }
     return post("consent:record_revoke", side.record.pk, data=data, obj=side.record, writes=True)
 
 
@@ -399,7 +412,13 @@ def _takedown_confirm(world: World, role: str, side: Side) -> Call:
 
 @asks("publishing:takedown_delete")
 def _takedown_delete(world: World, role: str, side: Side) -> Call:
-    return post("publishing:takedown_delete", side.takedown.pk, obj=side.takedown, writes=True)
+    return post(
+        "publishing:takedown_delete",
+        side.takedown.pk,
+        data={"confirm_irreversible": "yes"},
+        obj=side.takedown,
+        writes=True,
+    )
 
 
 @asks("plans:export")

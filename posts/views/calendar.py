@@ -312,7 +312,7 @@ def move_target(*, data: QueryDict, post: Post, zone: dt.tzinfo) -> dt.datetime:
             [
                 _("%(time)s does not exist on %(date)s in %(zone)s (the clocks change). Choose another time.")
                 % {
-                    "time": time_of_day.strftime("%H:%M"),
+                    "time": formats.time_format(time_of_day, "TIME_FORMAT"),
                     "date": formats.date_format(day, "DATE_FORMAT"),
                     "zone": str(zone),
                 }

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.confirm import confirmed, refuse_unconfirmed
 from core.web import service_action
 from people.http import AuthedHttpRequest
 from posts.services import post_crisis_declare, post_crisis_request
@@ -27,6 +28,9 @@ def crisis_request_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def crisis_declare_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Declare crisis: the post becomes a crisis post and goes through the expedited chain."""
     post = _visible_post(request, pk)
+    if not confirmed(request):
+        refuse_unconfirmed(request, act=_("Declare crisis"))
+        return redirect("posts:post_detail", pk=post.pk)
     success = _("The post is declared a crisis; its review follows the expedited chain.")
     with service_action(request, success=success):
         post_crisis_declare(post=post, actor=request.user)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
+from core.confirm import confirmed, refuse_unconfirmed
 from core.inputs import date_param, text_problem, unstorable_error
 from core.web import DENIED, forbidden, service_action
 from people.http import AuthedHttpRequest
@@ -232,6 +233,10 @@ def post_unschedule_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def post_withdraw_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "").strip()[:1000]
+    if not confirmed(request):
+        post = _visible_post(request, pk)
+        refuse_unconfirmed(request, act=_("Withdraw"))
+        return redirect("posts:post_detail", pk=post.pk)
     if text_problem(reason):
         for message in unstorable_error().messages:
             messages.error(request, message)

@@ -1,15 +1,18 @@
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.forms import modelform_factory
 from django.test import Client
 from django.urls import reverse
-from django.utils.duration import duration_string
 
+from approvals.admin import ReviewStageForm
 from approvals.models import CampaignChain, Decision, PostChain, ReviewChain, ReviewStage, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record
 from audit.models import AuditEvent
+from core.durations import duration_words
 from people import roles
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +34,9 @@ def test_governance_opens_the_chain_admin(governance: Any) -> None:
     response = client.get(reverse("admin:approvals_reviewchain_changelist"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Standard" in html and "Medical review → Legal review → Communications review" in html
+    assert (
+        "Standard" in html and "Medical review (2 days) → Legal review (2 days) → Communications review (1 day)" in html
+    )
     chain = ReviewChain.objects.get(name="Standard")
     assert client.get(reverse("admin:approvals_reviewchain_change", args=[chain.pk])).status_code == 200
 
@@ -54,7 +59,7 @@ def test_governance_adds_a_chain_with_ordered_stages(governance: Any) -> None:
             group=legal.pk,
             rule="any",
             required_approvals=1,
-            turnaround="24:00:00",
+            turnaround="24",
             must_acknowledge_findings="on",
         ),
         **stage_row(
@@ -64,7 +69,7 @@ def test_governance_adds_a_chain_with_ordered_stages(governance: Any) -> None:
             group=medical.pk,
             rule="count",
             required_approvals=2,
-            turnaround="2 00:00:00",
+            turnaround="48",
         ),
     }
     response = admin_client(governance).post(reverse("admin:approvals_reviewchain_add"), data)
@@ -163,7 +168,7 @@ def chain_form(chain: ReviewChain, stage_changes: dict[int, dict[str, Any]] | No
             "group": stage.group_id,
             "rule": stage.rule,
             "required_approvals": stage.required_approvals,
-            "turnaround": duration_string(stage.turnaround),
+            "turnaround": str(stage.turnaround.total_seconds() / 3600),
         }
         flags = ("must_acknowledge_findings", "checks_claims", "after_publication")
         row.update({name: "on" for name in flags if getattr(stage, name)})
@@ -329,3 +334,74 @@ def test_the_post_chain_admin_offers_only_active_chains(
     assert response.status_code == 200
     assert not PostChain.objects.exists()
     assert not AuditEvent.objects.filter(action="review.post_chain_set").exists()
+
+
+# Names and durations as Governance reads them -------------------------------------------------
+
+# The stage form as the chain page's inline builds it.
+StageForm = modelform_factory(
+    ReviewStage, form=ReviewStageForm, fields=["position", "name", "group", "rule", "required_approvals", "turnaround"]
+)
+
+
+def test_the_three_chain_entries_have_distinct_names_on_the_admin_index(governance: Any) -> None:
+    page = admin_client(governance).get(reverse("admin:index")).content.decode()
+    names = [str(model._meta.verbose_name_plural) for model in (ReviewChain, CampaignChain, PostChain)]
+    assert len(set(names)) == 3
+    assert sum(name.endswith("review chains") for name in names) == 0
+    for name in names:
+        assert name.capitalize() in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("36", dt.timedelta(hours=36)), ("1.5", dt.timedelta(minutes=90)), ("2,5", dt.timedelta(minutes=150))],
+)
+def test_a_turnaround_is_typed_in_hours(governance: Any, typed: str, stored: dt.timedelta) -> None:
+    chain = ReviewChain.objects.get(name="Standard")
+    stage = chain.stages.get(position=1)
+    form = StageForm(instance=stage)
+    assert 'name="turnaround"' in str(form["turnaround"]) and 'value="48"' in str(form["turnaround"])
+    data = {field: form[field].value() for field in ("position", "name", "group", "rule", "required_approvals")}
+
+    changed = StageForm({**data, "turnaround": typed}, instance=stage)
+
+    assert changed.is_valid(), changed.errors
+    assert changed.cleaned_data["turnaround"] == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1 00:00:00", "Enter the number of hours"),
+        ("two days", "Enter the number of hours"),
+        ("0", "at least one minute"),
+        ("-4", "at least one minute"),
+        ("99999", "at most 2160 hours"),
+        ("NaN", "Enter the number of hours"),
+    ],
+)
+def test_a_turnaround_that_is_no_duration_is_refused_with_a_reason(typed: str, message: str) -> None:
+    stage = ReviewChain.objects.get(name="Standard").stages.get(position=1)
+    form = StageForm(instance=stage)
+    data = {field: form[field].value() for field in ("position", "name", "group", "rule", "required_approvals")}
+
+    refused = StageForm({**data, "turnaround": typed}, instance=stage)
+
+    assert not refused.is_valid()
+    assert message in " ".join(refused.errors["turnaround"])
+
+
+@pytest.mark.parametrize(
+    ("duration", "words"),
+    [
+        (dt.timedelta(days=1), "1 day"),
+        (dt.timedelta(hours=48), "2 days"),
+        (dt.timedelta(hours=36), "36 hours"),
+        (dt.timedelta(hours=1), "1 hour"),
+        (dt.timedelta(minutes=90), "1 hour 30 minutes"),
+        (dt.timedelta(minutes=45), "45 minutes"),
+    ],
+)
+def test_durations_read_as_days_or_hours(duration: dt.timedelta, words: str) -> None:
+    assert duration_words(duration) == words

@@ -23,6 +23,8 @@ from tests.conftest import make_user
 
 REASON = "Stromausfall: Notaufnahme Nord heute bis 18 Uhr geschlossen ⚠️ Patienten bitte zur Notaufnahme Süd."
 
+CONFIRMED = {"confirm_irreversible": "yes"}  # the ticked "I understand …" box of an irreversible act
+
 
 def client_for(user: Any) -> Client:
     client = Client()
@@ -143,9 +145,11 @@ def test_the_post_page_offers_request_to_editors_and_declare_to_communications(
     comms_page = client_for(reviewers["comms"]).get(url).content.decode()
     assert "Declare crisis" in comms_page and "requested crisis handling" in comms_page
     assert "Request crisis handling" not in client_for(editor).get(url).content.decode()  # asked already
-    refused = client_for(editor).post(reverse("posts:post_crisis_declare", args=[crisis_draft.pk]), follow=True)
+    refused = client_for(editor).post(
+        reverse("posts:post_crisis_declare", args=[crisis_draft.pk]), CONFIRMED, follow=True
+    )
     assert "Only Communications or Governance declare a crisis post." in refused.content.decode()
-    client_for(governance).post(reverse("posts:post_crisis_declare", args=[crisis_draft.pk]))
+    client_for(governance).post(reverse("posts:post_crisis_declare", args=[crisis_draft.pk]), CONFIRMED)
     crisis_draft.refresh_from_db()
     assert crisis_draft.content_type == ContentType.CRISIS and crisis_draft.crisis_declared_by == governance
     assert "Declared a crisis by" in client_for(editor).get(url).content.decode()

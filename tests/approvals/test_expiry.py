@@ -367,9 +367,24 @@ def test_medical_keeps_from_the_inbox(published: Any, reviewers: dict[str, Any])
     assert Recertification.objects.get().outcome == RecertificationOutcome.KEEP
 
 
+def test_an_unconfirmed_withdrawal_at_recertification_writes_nothing(published: Any, reviewers: dict[str, Any]) -> None:
+    client = client_for(reviewers["medical"])
+    events = AuditEvent.objects.count()
+
+    response = client.post(
+        reverse("approvals:recertify", args=[published.pk]), {"outcome": "withdraw", "reason": REASON}, follow=True
+    )
+
+    assert "Nothing was changed: “Withdraw” cannot be undone" in response.content.decode()
+    assert not Recertification.objects.exists() and not TakedownItem.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
 def test_legal_may_not_answer_and_nothing_is_written(published: Any, reviewers: dict[str, Any]) -> None:
     response = client_for(reviewers["legal"]).post(
-        reverse("approvals:recertify", args=[published.pk]), {"outcome": "withdraw", "reason": REASON}, follow=True
+        reverse("approvals:recertify", args=[published.pk]),
+        {"outcome": "withdraw", "reason": REASON, "confirm_irreversible": "yes"},
+        follow=True,
     )
     assert "first stage re-certify its posts" in response.content.decode()
     assert not Recertification.objects.exists()

@@ -70,6 +70,7 @@ def test_medical_withdraws_a_post_due_for_recertification_and_the_takedown_is_li
     item = section.locator(f'[data-post="{old_post.pk}"]')
     item.get_by_role("link", name=old_post.title).wait_for()
     item.get_by_label("Reason (signed with your name)").fill(REASON)
+    item.get_by_label("I understand that withdrawing cannot be undone", exact=False).check()
     item.get_by_role("button", name="Withdraw").click()
     page.locator(".messages").get_by_text("You withdrew the post").wait_for()
     assert page.locator(f'.recertification-item[data-post="{old_post.pk}"]').count() == 0

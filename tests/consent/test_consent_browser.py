@@ -69,6 +69,12 @@ def test_officer_records_a_consent_another_verifies_and_revokes_it(
 
     page.get_by_label("Revocation received via").select_option("letter")
     page.get_by_label("Reason (if the person gave one)").fill("Does not want to be shown any more")
+    # Irreversible: the browser does not send the revocation until "I understand …" is ticked.
+    understood = page.get_by_label("I understand that a revocation cannot be undone")
+    page.get_by_role("button", name="Revoke consent").click()
+    assert understood.evaluate("box => box.validity.valueMissing") is True
+    expect(page.locator("[data-consent-state]").first).not_to_have_text("Revoked")
+    understood.check()
     page.get_by_role("button", name="Revoke consent").click()
     expect(page.locator("[data-consent-state]").first).to_have_text("Revoked")
     expect(page.get_by_text("Does not want to be shown any more")).to_be_visible()

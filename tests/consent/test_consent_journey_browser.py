@@ -161,6 +161,7 @@ def test_consent_recorded_story_featured_reviewed_scheduled_then_revoked_blocks_
     page.goto(reverse("consent:record_detail", args=[record.pk]))
     page.get_by_label("Revocation received via").select_option("letter")
     page.get_by_label("Reason (if the person gave one)").fill("Does not want to be shown any more")
+    page.get_by_label("I understand that a revocation cannot be undone").check()
     page.get_by_role("button", name="Revoke consent").click()
     expect(page.locator("[data-consent-state]").first).to_have_text("Revoked")
     record.refresh_from_db()

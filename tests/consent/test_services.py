@@ -252,7 +252,7 @@ def test_an_expiry_reminder_delivered_twice_is_mailed_once_from_its_templates(
     assert expiry_reminder_send(record=record) == 0  # the same reminder again: a retried callback, a second worker
 
     subjects = {message.to[0]: message.subject for message in mail.outbox}
-    assert subjects[officer.email] == "A consent expires on Jan. 31, 2027"
+    assert subjects[officer.email] == "A consent expires on 31 January 2027"
     assert subjects[officer2.email] == "Eine Einwilligung läuft am 31. Januar 2027 ab"  # German for who reads it
     assert all("Zoë Müller-Şahin" in message.body and "Müller" not in message.subject for message in mail.outbox)
     assert all(message.body.rstrip().endswith("— Rounds") for message in mail.outbox)

@@ -50,7 +50,12 @@ def test_stale_person_edit_is_refused_with_409_and_the_input_kept(
 
     response = client.post(
         reverse("consent:subject_edit", args=[subject.pk]),
-        {"display_name": "Anna Örtel-Şahin", "reference": subject.reference, "version": seen},
+        {
+            "display_name": "Anna Örtel-Şahin",
+            "reference": subject.reference,
+            "version": seen,
+            "confirm_irreversible": "yes",
+        },
     )
 
     assert response.status_code == 409
@@ -63,7 +68,12 @@ def test_stale_person_edit_is_refused_with_409_and_the_input_kept(
     # Saving again, on the version shown with the conflict, stores the user's input.
     again = client.post(
         reverse("consent:subject_edit", args=[subject.pk]),
-        {"display_name": "Anna Örtel-Şahin", "reference": subject.reference, "version": response.context["version"]},
+        {
+            "display_name": "Anna Örtel-Şahin",
+            "reference": subject.reference,
+            "version": response.context["version"],
+            "confirm_irreversible": "yes",
+        },
     )
     assert again.status_code == 302
     subject.refresh_from_db()
@@ -75,7 +85,7 @@ def test_current_person_edit_is_stored(officer: Any, subject: Subject) -> None:
     seen = client.get(reverse("consent:subject_edit", args=[subject.pk])).context["version"]
     response = client.post(
         reverse("consent:subject_edit", args=[subject.pk]),
-        {"display_name": "Anna E.", "reference": subject.reference, "version": seen},
+        {"display_name": "Anna E.", "reference": subject.reference, "version": seen, "confirm_irreversible": "yes"},
     )
     assert response.status_code == 302
     subject.refresh_from_db()
@@ -92,7 +102,9 @@ def test_verify_after_a_revocation_is_refused_as_stale(
     consent_revoke(record=record, actor=named_officer, received_via="letter", reason="Möchte nicht mehr")
     events = AuditEvent.objects.count()
 
-    response = client.post(reverse("consent:record_verify", args=[record.pk]), {"version": seen})
+    response = client.post(
+        reverse("consent:record_verify", args=[record.pk]), {"version": seen, "confirm_irreversible": "yes"}
+    )
 
     assert response.status_code == 409
     record.refresh_from_db()
@@ -114,7 +126,13 @@ def test_stale_revocation_is_refused_with_409_and_the_input_kept(
 
     response = client.post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "phone", "reason": "Anruf der Tochter, 14:20", "received_at": "", "version": seen},
+        {
+            "received_via": "phone",
+            "reason": "Anruf der Tochter, 14:20",
+            "received_at": "",
+            "version": seen,
+            "confirm_irreversible": "yes",
+        },
     )
 
     assert response.status_code == 409
@@ -125,7 +143,12 @@ def test_stale_revocation_is_refused_with_409_and_the_input_kept(
     assert "This consent was changed by consent2 at" in response.text
     again = client.post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "phone", "reason": "Anruf der Tochter", "version": response.context["version"]},
+        {
+            "received_via": "phone",
+            "reason": "Anruf der Tochter",
+            "version": response.context["version"],
+            "confirm_irreversible": "yes",
+        },
     )
     assert again.status_code == 302
     record.refresh_from_db()
@@ -156,7 +179,7 @@ def test_a_change_after_the_views_look_is_refused_by_the_service_under_its_lock_
 
     response = client.post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "phone", "reason": reason, "received_at": "", "version": seen},
+        {"received_via": "phone", "reason": reason, "received_at": "", "version": seen, "confirm_irreversible": "yes"},
     )
 
     assert response.status_code == 409
@@ -177,7 +200,13 @@ def test_a_change_after_the_views_look_is_refused_by_the_service_under_its_lock_
     monkeypatch.setattr(consent_views, "consent_revoke", revoke)
     again = client.post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "phone", "reason": reason, "received_at": "", "version": response.context["version"]},
+        {
+            "received_via": "phone",
+            "reason": reason,
+            "received_at": "",
+            "version": response.context["version"],
+            "confirm_irreversible": "yes",
+        },
     )
     assert again.status_code == 302
     record.refresh_from_db()
@@ -193,7 +222,8 @@ def test_reading_the_signed_form_does_not_make_a_form_stale(
     seen = hidden_version(detail, reverse("consent:record_revoke", args=[record.pk]))
     assert client_for(officer).get(reverse("consent:document", args=[record.pk])).status_code == 200
     response = client.post(
-        reverse("consent:record_revoke", args=[record.pk]), {"received_via": "letter", "version": seen}
+        reverse("consent:record_revoke", args=[record.pk]),
+        {"received_via": "letter", "version": seen, "confirm_irreversible": "yes"},
     )
     assert response.status_code == 302
 

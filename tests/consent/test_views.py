@@ -113,7 +113,10 @@ def test_editor_viewer_and_reviewer_get_403_on_every_registry_page(
         for url in pages:
             assert client.get(url).status_code == 403, (user.username, url)
         assert client.post(reverse("consent:record_verify", args=[record.pk])).status_code == 403
-        revoke = client.post(reverse("consent:record_revoke", args=[record.pk]), {"received_via": "letter"})
+        revoke = client.post(
+            reverse("consent:record_revoke", args=[record.pk]),
+            {"received_via": "letter", "confirm_irreversible": "yes"},
+        )
         assert revoke.status_code == 403
     record.refresh_from_db()
     assert record.revoked_at is None
@@ -328,7 +331,13 @@ def test_officer_revokes_consent_with_how_and_why(officer2: Any, subject: Subjec
     assert ">Revoke consent</button>" in page.text
     response = client.post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "email", "reason": "Changed her mind", "received_at": "", **opened(record)},
+        {
+            "received_via": "email",
+            "reason": "Changed her mind",
+            "received_at": "",
+            **opened(record),
+            "confirm_irreversible": "yes",
+        },
     )
     assert response.status_code == 302
     record.refresh_from_db()
@@ -349,7 +358,12 @@ def test_revocation_received_earlier_is_stored_in_the_users_zone(
     yesterday = timezone.localtime(timezone.now() - dt.timedelta(days=1)).replace(hour=9, minute=30)
     client_for(officer2).post(
         reverse("consent:record_revoke", args=[record.pk]),
-        {"received_via": "letter", "received_at": yesterday.strftime("%Y-%m-%dT%H:%M"), **opened(record)},
+        {
+            "received_via": "letter",
+            "received_at": yesterday.strftime("%Y-%m-%dT%H:%M"),
+            **opened(record),
+            "confirm_irreversible": "yes",
+        },
     )
     record.refresh_from_db()
     assert record.revoked_at == yesterday.replace(second=0, microsecond=0)
@@ -367,7 +381,9 @@ def test_bad_revocation_is_refused_and_nothing_changes(
     officer2: Any, subject: Subject, record_factory: Any, data: dict[str, str]
 ) -> None:
     record = record_factory(subject)
-    response = client_for(officer2).post(reverse("consent:record_revoke", args=[record.pk]), {**data, **opened(record)})
+    response = client_for(officer2).post(
+        reverse("consent:record_revoke", args=[record.pk]), {**data, **opened(record), "confirm_irreversible": "yes"}
+    )
     assert response.status_code == 400
     assert response.context["revoke_form"].errors
     record.refresh_from_db()

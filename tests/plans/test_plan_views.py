@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -316,3 +317,50 @@ def test_admin_import_needs_the_import_right(client: Any, plan_accounts: list[An
     staff = make_user("staff_only", is_staff=True)
     client.force_login(staff)
     assert client.get(reverse("admin:posts_post_import")).status_code == 403
+
+
+# What the counts say -------------------------------------------------------------------------
+
+
+def test_a_preview_with_errors_never_says_created(
+    client: Any, editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    client.force_login(editor)
+    rows = [plan_row(external_id="OK-1"), plan_row(external_id="BAD-1", date="2027-02-30")]
+
+    page = preview_page(client, token_of(upload(client, "mixed.csv", plan_bytes(*rows)))).text
+
+    assert "Nothing was imported: 1 rows with errors, 1 valid rows waiting for them" in page
+    assert "Valid, not imported" in page
+    assert " created" not in page.replace("Created", "") and "to create" not in page
+    assert Post.objects.count() == 0
+
+
+def test_a_clean_preview_counts_what_it_would_do_and_the_result_what_it_did(
+    client: Any, editor: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    client.force_login(editor)
+    token = token_of(upload(client, "one.csv", plan_bytes(plan_row(external_id="OK-1"))))
+
+    preview = preview_page(client, token).text
+    assert "1 to create · 0 to update · 0 unchanged" in preview and "1 created" not in preview
+
+    done = preview_page(client, token_of(confirm(client, token))).text
+    assert "1 created · 0 updated · 0 unchanged" in done and "to create" not in done
+    assert Post.objects.filter(external_id="OK-1").count() == 1
+
+
+def test_the_templates_example_id_is_no_id_of_the_fixture_plans(client: Any, editor: Any) -> None:
+    client.force_login(editor)
+    template = client.get(reverse("plans:template")).content.decode("utf-8-sig")
+    (example,) = list(csv.DictReader(io.StringIO(template)))
+    fixture_ids = set()
+    for path in CSV.glob("plan_*.csv"):
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252")
+        fixture_ids |= set(re.findall(r"\b[A-Z]{2,}-\d{2,}\b", text))
+    assert {"HW-001"} <= fixture_ids
+    assert example["external_id"] == "EXAMPLE-1" and example["external_id"] not in fixture_ids

@@ -277,8 +277,8 @@ def test_invalid_hashtag_is_refused_with_the_platform_message(client: Any, edito
 @pytest.mark.parametrize(
     ("day", "time", "message"),
     [
-        ("2026-03-29", "02:30", "02:30 does not exist on 2026-03-29 in Europe/Berlin"),
-        ("2026-10-25", "02:30", "02:30 happens twice on 2026-10-25 in Europe/Berlin"),
+        ("2026-03-29", "02:30", "02:30 does not exist on 29 March 2026 in Europe/Berlin"),
+        ("2026-10-25", "02:30", "02:30 happens twice on 25 October 2026 in Europe/Berlin"),
     ],
 )
 def test_local_time_in_a_clock_change_is_refused(
@@ -531,7 +531,9 @@ def test_withdraw_records_the_reason(client: Any, editor: Any, campaign: Any, po
     assert reverse("posts:post_withdraw", args=[post.pk]) in detail.text
     assert reverse("posts:post_schedule", args=[post.pk]) not in detail.text
 
-    response = client.post(reverse("posts:post_withdraw", args=[post.pk]), {"reason": "Campaign cancelled"})
+    response = client.post(
+        reverse("posts:post_withdraw", args=[post.pk]), {"reason": "Campaign cancelled", "confirm_irreversible": "yes"}
+    )
 
     assert response.status_code == 302
     post.refresh_from_db()

@@ -56,6 +56,7 @@ def test_revoked_consent_is_listed_then_deleted_on_the_platform_with_proof(
         page.goto(reverse("consent:record_detail", args=[record.pk]))
         page.get_by_label("Revocation received via").select_option("letter")
         page.get_by_label("Reason (if the person gave one)").fill("Does not want to be shown any more")
+        page.get_by_label("I understand that a revocation cannot be undone").check()
         page.get_by_role("button", name="Revoke consent").click()
         expect(page.locator("[data-consent-state]").first).to_have_text("Revoked")
         record.refresh_from_db()
@@ -70,6 +71,7 @@ def test_revoked_consent_is_listed_then_deleted_on_the_platform_with_proof(
         expect(row).to_contain_text("Anna runs again")
         expect(row).to_contain_text("Anna Example")
         expect(row).to_contain_text("consent revoked")
+        row.get_by_label("I understand that the deletion cannot be undone.").check()
         row.get_by_role("button", name="Delete on platform").click()
 
         expect(page.locator(".messages")).to_contain_text("Deleted on the platform; its answer is kept as proof.")

@@ -35,6 +35,8 @@ _settings, platform_account, scheduled_with = (
 flu, reviewers, run_pass, at = platform_tests.flu, platform_tests.reviewers, platform_tests.run_pass, platform_tests.at
 takedown = test_takedowns.takedown  # a story published by hand, its consent revoked
 
+CONFIRMED = {"confirm_irreversible": "yes"}  # the ticked "I understand …" box of an irreversible act
+
 
 @pytest.fixture
 def comms(editor: Any, flu: Any) -> Any:
@@ -203,7 +205,7 @@ def test_the_publishing_page_offers_delete_on_platform_and_shows_the_proof(
     assert f'action="{reverse("publishing:takedown_delete", args=[item.pk])}"' in page
     assert "Delete on platform" in page
 
-    response = client.post(reverse("publishing:takedown_delete", args=[item.pk]), follow=True)
+    response = client.post(reverse("publishing:takedown_delete", args=[item.pk]), CONFIRMED, follow=True)
 
     page = response.content.decode()
     assert "Deleted on the platform; its answer is kept as proof." in page
@@ -214,6 +216,24 @@ def test_the_publishing_page_offers_delete_on_platform_and_shows_the_proof(
     assert item.confirmed_by == comms
 
 
+def test_an_unconfirmed_delete_on_platform_calls_no_platform_and_says_why(
+    facebook: FakeFacebook, platform_account: Any, published_story: Any, comms: Any, client: Any
+) -> None:
+    item = published_story(platform_account("facebook", facebook))
+    client.force_login(comms)
+    page = client.get(reverse("publishing:publishing")).content.decode()
+    assert f'id="takedown-delete-confirm-{item.pk}"' in page
+    events = AuditEvent.objects.count()
+
+    page = client.post(reverse("publishing:takedown_delete", args=[item.pk]), follow=True).content.decode()
+
+    assert "Nothing was changed: “Delete on platform” cannot be undone" in page
+    assert facebook.deleted == []
+    item.refresh_from_db()
+    assert item.deletion_status == "" and item.confirmed_at is None
+    assert AuditEvent.objects.count() == events
+
+
 def test_a_refusal_shows_its_note_and_keeps_the_item_listed(
     platform_account: Any, published_story: Any, comms: Any, client: Any
 ) -> None:
@@ -221,7 +241,7 @@ def test_a_refusal_shows_its_note_and_keeps_the_item_listed(
         item = published_story(platform_account("instagram", instagram), media="photo")
     client.force_login(comms)
 
-    page = client.post(reverse("publishing:takedown_delete", args=[item.pk]), follow=True).content.decode()
+    page = client.post(reverse("publishing:takedown_delete", args=[item.pk]), CONFIRMED, follow=True).content.decode()
 
     assert "Instagram does not let Rounds delete posts" in page
     assert f'data-takedown="{item.pk}"' in page

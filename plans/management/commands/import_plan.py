@@ -79,5 +79,8 @@ class Command(BaseCommand):
         counts = preview.counts
         summary = f"{counts[CREATED]} created, {counts[UPDATED]} updated, {counts[UNCHANGED]} unchanged."
         if options["dry_run"]:
-            summary = f"Dry run, nothing written: {summary}"
+            summary = (
+                f"Dry run, nothing written: {counts[CREATED]} to create, {counts[UPDATED]} to update, "
+                f"{counts[UNCHANGED]} unchanged."
+            )
         self.stdout.write(summary)
