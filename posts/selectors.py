@@ -7,6 +7,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from audit.versions import version_annotation
+from consent.gate import PURPOSE, Feature, record_problems
 from consent.models import ConsentRecord
 from people import roles
 from people.models import User
@@ -43,6 +44,35 @@ def consents_for_picking(*, keep: Iterable[int] = ()) -> QuerySet[ConsentRecord]
         )
         .order_by("subject__display_name", "-signed_on", "pk")
     )
+
+
+def consents_offered(
+    *, at: datetime, platforms: Iterable[str], purpose: str | None, keep: Iterable[int] = ()
+) -> list[ConsentRecord]:
+    """Return the consents the picker offers: those the consent gate lets through for a post at ``at``.
+
+    A record is offered when `consent.gate.record_problems` finds nothing against it for these
+    ``platforms`` and ``purpose`` (no purpose yet: not asked); what the post shows of the person is
+    checked when the form is saved. ``keep`` adds records a post already links, whatever their state.
+    """
+    platforms = list(platforms)
+    keep = set(keep)
+    candidates = (
+        ConsentRecord.objects.filter(Q(pk__in=ConsentRecord.objects.active_at(at).values("pk")) | Q(pk__in=keep))
+        .select_related("subject")
+        .prefetch_related("signers")
+        .order_by("subject__display_name", "-signed_on", "pk")
+    )
+    offered = []
+    for record in candidates:
+        if record.pk in keep:
+            offered.append(record)
+            continue
+        feature = Feature(subject_id=record.subject_id, consent_id=record.pk)
+        problems = record_problems(record=record, feature=feature, platforms=platforms, purpose=purpose or "", at=at)
+        if not [problem for problem in problems if purpose or problem.code != PURPOSE]:
+            offered.append(record)
+    return offered
 
 
 def campaign_team_candidates() -> QuerySet[User]:
