@@ -149,13 +149,16 @@ def test_editor_saving_text_with_the_time_untouched_asks_nothing_and_moves_nothi
             editor, review_campaign, title="Grippeimpfung", targets=[account_factory("facebook")], when=squeezed
         )
         round_submit(post=post, actor=editor, compressed_ok=True)
-        response = client_for(editor).post(
+        response = client_for(
+            editor
+        ).post(
             reverse("posts:post_edit", args=[post.pk]),
             edit_data(
                 post,
                 squeezed.astimezone(zoneinfo.ZoneInfo(post.time_zone)),
                 time_zone=post.time_zone,
                 body="Impfsprechstunde: Mo–Fr, 8–14 Uhr, Tel. 040 1234-0.",
+                restart_ok="on",  # the review starts again: asked on the page (tests/approvals/test_editor_restart_notice)
             ),
         )
     assert response.status_code == 302
