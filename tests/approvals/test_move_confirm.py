@@ -149,9 +149,7 @@ def test_editor_saving_text_with_the_time_untouched_asks_nothing_and_moves_nothi
             editor, review_campaign, title="Grippeimpfung", targets=[account_factory("facebook")], when=squeezed
         )
         round_submit(post=post, actor=editor, compressed_ok=True)
-        response = client_for(
-            editor
-        ).post(
+        response = client_for(editor).post(
             reverse("posts:post_edit", args=[post.pk]),
             edit_data(
                 post,
