@@ -47,6 +47,20 @@ def _purge_old(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def pending_purge() -> int:
+    """Delete every kept image older than KEEP_FOR (hourly, `calendar_project.schedules`); return how many files."""
+    root = Path(settings.PRIVATE_MEDIA_ROOT) / "pending"
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - KEEP_FOR.total_seconds()
+    removed = 0
+    for path in root.glob("*/*"):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def pending_keep(*, user_id: int, upload: UploadedFile, image: ProcessedImage) -> KeptUpload:
     """Store the upload the pipeline accepted and return the kept image's token and thumbnail."""
     folder = _folder(user_id)

@@ -314,3 +314,20 @@ def test_a_kept_image_the_person_removes_is_not_saved(
     assert saved.status_code == 302, errors_of(saved)
     assert not Media.objects.exists()
     assert not list((Path(settings.PRIVATE_MEDIA_ROOT) / "pending" / str(editor.pk)).iterdir())
+
+
+def test_kept_images_older_than_a_day_are_purged(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, time_machine: Any
+) -> None:
+    from posts.pending import pending_purge
+
+    client.force_login(editor)
+    _response, token = refused_with_image(client, campaign, [account_factory("facebook")])
+    folder = Path(settings.PRIVATE_MEDIA_ROOT) / "pending" / str(editor.pk)
+    assert pending_purge() == 0 and len(list(folder.iterdir())) == 2
+
+    time_machine.move_to(timezone.now() + dt.timedelta(days=1, minutes=1))
+
+    assert pending_purge() == 2
+    assert not list(folder.iterdir())
+    assert client.get(reverse("posts:pending_thumbnail", args=[token])).status_code == 404
