@@ -609,22 +609,16 @@ class PostForm(forms.Form):
         """Add a few rows of "who does this post show, with which consent, showing what"."""
         featured = list(post.featured_people.select_related("subject")) if post is not None else []
         self.linked = {(person.subject_id, person.consent_id) for person in featured}
+        linked_ids = [person.consent_id for person in featured if person.consent_id]
         data: Mapping[str, Any] = self.data if self.is_bound else self.initial
         campaigns = Campaign.objects.filter(pk__in=self.policy.editable_campaign_ids)
         if post is not None:
             campaigns = Campaign.objects.filter(pk=post.campaign_id)
         self.scope = picker_scope(data, accounts=self.accounts, campaigns=campaigns, post=post)
-        offered = consents_offered(
-            at=self.scope.at,
-            platforms=self.scope.platforms,
-            purpose=self.scope.purpose,
-            keep=[person.consent_id for person in featured if person.consent_id],
-        )
-        order = models.Case(*(models.When(pk=record.pk, then=index) for index, record in enumerate(offered)))
-        records = (
-            ConsentRecord.objects.filter(pk__in=[record.pk for record in offered])
-            .select_related("subject")
-            .order_by(order if offered else "pk")
+        offered = consents_offered(at=self.scope.at, platforms=self.scope.platforms, purpose=self.scope.purpose)
+        valid_ids = [record.pk for record in offered]
+        order = models.Case(
+            *(models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)), default=len(valid_ids)
         )
         for slot in range(FEATURED_SLOTS):
             person = featured[slot] if slot < len(featured) else None
@@ -633,6 +627,13 @@ class PostForm(forms.Form):
                 label=_("Reference of person %(number)s") % {"number": slot + 1},
                 help_text=_("The internal reference the consent office gave you, e.g. a case number."),
                 initial=person.subject.reference if person else None,
+            )
+            # A consent this post already links stays listed (only) where it is chosen, whatever its
+            # state: saving must not silently unlink it; the consent gate blocks the post and says why.
+            chosen = self.data.get(f"featured_consent_{slot}") if self.is_bound else (person and person.consent_id)
+            kept = [int(chosen)] if str(chosen or "").isdigit() and int(str(chosen)) in linked_ids else []
+            records = (
+                ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject").order_by(order, "pk")
             )
             self.fields[f"featured_consent_{slot}"] = ConsentChoiceField(
                 queryset=records,

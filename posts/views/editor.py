@@ -224,8 +224,8 @@ def consent_options_view(request: AuthedHttpRequest) -> JsonResponse:
     else:
         campaigns = Campaign.objects.filter(pk__in=policy.editable_campaign_ids)
     scope = picker_scope(request.GET, accounts=editor_accounts(post), campaigns=campaigns, post=post)
-    keep = list(post.featured_people.exclude(consent=None).values_list("consent_id", flat=True)) if post else []
-    offered = consents_offered(at=scope.at, platforms=scope.platforms, purpose=scope.purpose, keep=keep)
+    # The consent a row has chosen stays in it on the page (editor_slots.js); the list is only the valid ones.
+    offered = consents_offered(at=scope.at, platforms=scope.platforms, purpose=scope.purpose)
     label = ConsentChoiceField(queryset=None).label_from_instance
     options = [
         {

@@ -331,3 +331,26 @@ def test_kept_images_older_than_a_day_are_purged(
     assert pending_purge() == 2
     assert not list(folder.iterdir())
     assert client.get(reverse("posts:pending_thumbnail", args=[token])).status_code == 404
+
+
+def test_a_linked_consent_revoked_later_stays_only_in_its_own_row_and_is_never_offered_elsewhere(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, people: dict[str, Any], officer: Any
+) -> None:
+    facebook = account_factory("facebook")
+    anna_consent = people["valid"]
+    client.force_login(editor)
+    featured = {
+        "featured_subject_0": anna_consent.subject.reference,
+        "featured_consent_0": anna_consent.pk,
+        "featured_kinds_0": ["photo"],
+    }
+    assert client.post(reverse("posts:post_create"), form_data(campaign, [facebook], **featured)).status_code == 302
+    post = Post.objects.get()
+    consent_revoke(record=anna_consent, actor=officer, received_via="letter")
+
+    page = client.get(reverse("posts:post_edit", args=[post.pk]))
+
+    assert anna_consent.pk in offered_ids(page, 0)
+    assert anna_consent.pk not in offered_ids(page, 1)
+    other = client.get(reverse("posts:consent_options"), {"post": post.pk, "targets": [facebook.pk]}).json()
+    assert anna_consent.pk not in {option["id"] for option in other["options"]}
