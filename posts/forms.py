@@ -630,8 +630,11 @@ class PostForm(forms.Form):
             )
             # A consent this post already links stays listed (only) where it is chosen, whatever its
             # state: saving must not silently unlink it; the consent gate blocks the post and says why.
-            chosen = self.data.get(f"featured_consent_{slot}") if self.is_bound else (person and person.consent_id)
-            kept = [int(chosen)] if str(chosen or "").isdigit() and int(str(chosen)) in linked_ids else []
+            if self.is_bound:
+                chosen = str(self.data.get(f"featured_consent_{slot}") or "")
+            else:
+                chosen = str(person.consent_id or "") if person is not None else ""
+            kept = [int(chosen)] if chosen.isdigit() and int(chosen) in linked_ids else []
             records = (
                 ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject").order_by(order, "pk")
             )
