@@ -770,10 +770,6 @@ class PostForm(forms.Form):
     def restart_asked(self) -> bool:
         return "restart_ok" in self.fields
 
-    def kept_slots(self) -> list[str]:
-        """Return the field names of slots holding a kept image (for the draft's media)."""
-        return [f"new_file_{slot}" for slot in self.kept]
-
     def uploads_keep(self) -> None:
         """Keep the images of this refused save that the media pipeline accepted, to show them again."""
         user_id = self.user.pk
@@ -804,7 +800,14 @@ class PostForm(forms.Form):
     def draft(self, files: Iterable[str] = ()) -> Draft:
         """Return what the form currently holds, for findings and previews."""
         if self.is_bound:
-            return draft_from_data(self.data, accounts=self.accounts, existing_media=self.existing_media, uploads=files)
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            for slot, (_upload, image, _token) in self._accepted.items():
+                # The pipeline read these images (new or kept): the findings see them as they will be stored.
+                data[f"new_media_{slot}_format"] = image.format
+                data[f"new_media_{slot}_width"] = str(image.width)
+                data[f"new_media_{slot}_height"] = str(image.height)
+                data[f"new_media_{slot}_size"] = str(image.byte_size)
+            return draft_from_data(data, accounts=self.accounts, existing_media=self.existing_media, uploads=files)
         if self.post is not None:
             return draft_from_post(self.post)
         return Draft(title="", body="", link="", hashtags=[], targets=[], media=[])

@@ -56,7 +56,7 @@ def _editor_page(
     if form.is_bound:
         # Refused: the images the pipeline accepted are kept, so nobody chooses them again.
         form.uploads_keep()
-    draft = form.draft(files=[*request.FILES.keys(), *form.kept_slots()]) if form.is_bound else form.draft()
+    draft = form.draft(files=request.FILES.keys()) if form.is_bound else form.draft()
     context = {
         "form": form,
         "post": post,

@@ -233,6 +233,8 @@ def test_an_image_chosen_before_a_refused_save_is_kept_and_saved_with_the_fix(
 
     html = response.content.decode()
     assert f'name="kept_0" value="{token}"' in html
+    shown = response.context["form"].draft().media[0].info  # the findings judge the image as it will be stored
+    assert (shown.format, shown.width, shown.height) == ("png", 1080, 1080)
     assert "kept" in html and "square_1080_rgba.png" in html
     thumbnail = client.get(reverse("posts:pending_thumbnail", args=[token]))
     assert thumbnail.status_code == 200 and thumbnail["Content-Type"] in {"image/png", "image/jpeg"}
@@ -253,6 +255,7 @@ def test_an_image_chosen_before_a_refused_save_is_kept_and_saved_with_the_fix(
 
     assert saved.status_code == 302, errors_of(saved)
     media = Media.objects.get()
+    assert media.checksum
     assert (media.width, media.height, media.alt_text) == (1080, 1080, "Ein rotes Papierherz")
     assert media.post.body == BODY
     assert not list((Path(settings.PRIVATE_MEDIA_ROOT) / "pending" / str(editor.pk)).iterdir())
