@@ -24,6 +24,8 @@ from core.imaging import ProcessedImage
 KEEP_FOR: Final = dt.timedelta(days=1)
 _SALT: Final = "posts.pending_upload"
 _THUMB_SUFFIX: Final = ".thumb"
+# Kept images per person at most: the oldest go first (refused saves cannot fill the disk).
+KEEP_AT_MOST: Final = 16
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,17 @@ def _folder(user_id: int) -> Path:
 
 
 def _purge_old(folder: Path) -> None:
-    """Delete this person's kept images older than KEEP_FOR (each keep cleans up after the last)."""
+    """Delete this person's kept images older than KEEP_FOR, and the oldest beyond KEEP_AT_MOST - 1."""
     cutoff = time.time() - KEEP_FOR.total_seconds()
-    for path in folder.glob("*"):
-        if path.stat().st_mtime < cutoff:
+    originals = sorted(
+        (path for path in folder.glob("*") if not path.name.endswith(_THUMB_SUFFIX)),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for index, path in enumerate(originals):
+        if index >= KEEP_AT_MOST - 1 or path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
+            folder.joinpath(path.name + _THUMB_SUFFIX).unlink(missing_ok=True)
 
 
 def pending_purge() -> int:

@@ -357,3 +357,16 @@ def test_a_linked_consent_revoked_later_stays_only_in_its_own_row_and_is_never_o
     assert anna_consent.pk not in offered_ids(page, 1)
     other = client.get(reverse("posts:consent_options"), {"post": post.pk, "targets": [facebook.pk]}).json()
     assert anna_consent.pk not in {option["id"] for option in other["options"]}
+
+
+def test_a_person_keeps_at_most_sixteen_images(client: Any, editor: Any, campaign: Any, account_factory: Any) -> None:
+    from posts.pending import KEEP_AT_MOST
+
+    facebook = account_factory("facebook")
+    client.force_login(editor)
+    tokens = [refused_with_image(client, campaign, [facebook])[1] for _ in range(KEEP_AT_MOST + 1)]
+
+    folder = Path(settings.PRIVATE_MEDIA_ROOT) / "pending" / str(editor.pk)
+    assert len(list(folder.iterdir())) == 2 * KEEP_AT_MOST
+    assert client.get(reverse("posts:pending_thumbnail", args=[tokens[0]])).status_code == 404
+    assert client.get(reverse("posts:pending_thumbnail", args=[tokens[-1]])).status_code == 200
