@@ -167,14 +167,19 @@ def test_zones_list_the_accounts_and_users_zone_first_then_the_region_then_conti
 # Handles ---------------------------------------------------------------------------------------
 
 
-def test_handles_are_shown_with_one_at_sign(client: Any, editor: Any, campaign: Any, account_factory: Any) -> None:
-    account_factory("instagram", name="Klinikum Nord", handle="@klinikum_nord")
+def test_handles_are_shown_with_one_at_sign(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, post_factory: Any
+) -> None:
+    typed_with_at = account_factory("instagram", name="Klinikum Nord", handle="@klinikum_nord")
+    typed_without = account_factory("facebook", name="Klinikum Süd", handle="klinikum_sued")
+    post = post_factory(editor, campaign, targets=[typed_with_at, typed_without])
     client.force_login(editor)
 
-    html = client.get(reverse("posts:post_create") + f"?campaign={campaign.pk}").content.decode()
-
-    assert '<span class="handle">@klinikum_nord</span>' in html
-    assert "@@" not in html
+    for url in (reverse("posts:post_edit", args=[post.pk]), reverse("posts:post_detail", args=[post.pk])):
+        html = client.get(url).content.decode()
+        assert '<span class="handle">@klinikum_nord</span>' in html, url
+        assert '<span class="handle">@klinikum_sued</span>' in html, url
+        assert "@@" not in html, url
 
 
 # Progressive slots -----------------------------------------------------------------------------
