@@ -18,6 +18,8 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     "consent-expiry-reminders": ("consent.services.consent_expiry_reminders_send", 60 * 24),
     # Signs the audit chain's newest event (docs/security.md); verify_audit fails when events go
     # unsigned for twice this interval.
+    # Images kept from a refused editor save (posts.pending) are deleted after a day.
+    "kept-images-purge": ("posts.pending.pending_purge", 60),
     "audit-checkpoint": ("audit.checkpoints.checkpoint_write", settings.ROUNDS_AUDIT_CHECKPOINT_MINUTES),
 }
 

@@ -45,7 +45,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "posts.delete_media",
         "posts.import_plan",
         # No consent permission: the editor's consent picker offers valid consents by name, scope
-        # and validity (posts.selectors.consents_for_picking); the registry, signed forms and FHIR
+        # and validity (posts.selectors.consents_offered); the registry, signed forms and FHIR
         # exports are the Consent officers'.
     ],
     MEDICAL_REVIEWER: ["approvals.view_reviewchain"],

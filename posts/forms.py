@@ -9,6 +9,7 @@ from typing import Any, Final
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -18,12 +19,13 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from consent.gate import Feature, record_problems
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
 from core.inputs import BoundedDateField, local_moment
 from people.models import User, time_zone_choices
 from posts import platforms
-from posts.media import image_process
+from posts.media import ProcessedImage, image_process
 from posts.models import (
     POST_TEXT_MAX,
     SOURCES_MAX,
@@ -32,18 +34,20 @@ from posts.models import (
     ContentType,
     Media,
     Post,
+    PostStatus,
     Purpose,
     colour_validator,
 )
 from posts.movechecks import MOVE_CONFIRM
+from posts.pending import KeptUpload, pending_discard, pending_file, pending_find, pending_keep
 from posts.policy import PostPolicy, may_declare_crisis
 from posts.selectors import (
     accounts_active,
     campaign_reviewer_candidates,
     campaign_team_candidates,
-    consents_for_picking,
+    consents_offered,
 )
-from posts.services import FeatureSpec, NewMedia, TargetSpec
+from posts.services import RESTART_ASKED, RESTART_QUESTIONS, FeatureSpec, NewMedia, TargetSpec
 
 # New images per save; more can be added by saving again.
 NEW_MEDIA_SLOTS: Final = 4
@@ -272,8 +276,141 @@ class MediaRow:
 
 @dataclass(frozen=True)
 class UploadSlot:
+    """One "add an image" slot; ``kept`` is the image kept from a refused save, ``extra`` an unneeded empty slot."""
+
+    index: int
     file: forms.BoundField
     alt_text: forms.BoundField
+    kept: KeptUpload | None
+    extra: bool
+
+
+@dataclass(frozen=True)
+class FeaturedRow:
+    """One "featured person" slot; ``extra`` marks an empty slot beyond the first (scripts hide it)."""
+
+    index: int
+    subject: forms.BoundField
+    consent: forms.BoundField
+    kinds: forms.BoundField
+    extra: bool
+
+
+# Zones people in the hospital's region pick most, by the region's first zone-name part.
+COMMON_ZONES: Final = {
+    "Europe": (
+        "Europe/Berlin",
+        "Europe/Vienna",
+        "Europe/Zurich",
+        "Europe/Amsterdam",
+        "Europe/Brussels",
+        "Europe/Paris",
+        "Europe/London",
+        "Europe/Madrid",
+        "Europe/Rome",
+        "Europe/Warsaw",
+        "Europe/Istanbul",
+        "UTC",
+    ),
+    "Asia": ("Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai", "Asia/Singapore", "Asia/Kolkata", "Asia/Dubai", "UTC"),
+    "America": (
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+        "America/Toronto",
+        "America/Sao_Paulo",
+        "UTC",
+    ),
+}
+_CONTINENTS: Final = {
+    "Africa": gettext_lazy("Africa"),
+    "America": gettext_lazy("Americas"),
+    "Antarctica": gettext_lazy("Antarctica"),
+    "Arctic": gettext_lazy("Arctic"),
+    "Asia": gettext_lazy("Asia"),
+    "Atlantic": gettext_lazy("Atlantic"),
+    "Australia": gettext_lazy("Australia"),
+    "Europe": gettext_lazy("Europe"),
+    "Indian": gettext_lazy("Indian Ocean"),
+    "Pacific": gettext_lazy("Pacific"),
+}
+
+
+def zone_choices_grouped(*, first: Iterable[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Return every zone in groups: ``first`` (the accounts' and the user's), the region's common ones, by continent.
+
+    Each zone is listed once; the region is that of the first zone given, else the site's own zone.
+    """
+    available = {name for name, _label in time_zone_choices()}
+    mine = list(dict.fromkeys(zone for zone in first if zone in available))
+    region = (mine[0] if mine else settings.TIME_ZONE).split("/", 1)[0]
+    common = [zone for zone in COMMON_ZONES.get(region, ("UTC",)) if zone in available and zone not in mine]
+    listed = set(mine) | set(common)
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    if mine:
+        groups.append((_("Your accounts and you"), [(zone, zone) for zone in mine]))
+    if common:
+        label = _CONTINENTS.get(region)
+        title = _("Common in %(region)s") % {"region": label} if label else _("Common")
+        groups.append((title, [(zone, zone) for zone in common]))
+    by_continent: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(available - listed):
+        part = name.split("/", 1)[0] if "/" in name else ""
+        key = str(_CONTINENTS[part]) if part in _CONTINENTS else _("Other")
+        by_continent.setdefault(key, []).append((name, name))
+    other = by_continent.pop(_("Other"), [])
+    groups.extend((key, by_continent[key]) for key in sorted(by_continent))
+    if other:
+        groups.append((_("Other"), other))
+    return groups
+
+
+@dataclass(frozen=True)
+class PickerScope:
+    """What decides which consents the picker offers: the post's time, its platforms and its purpose."""
+
+    at: dt.datetime
+    platforms: tuple[str, ...]
+    purpose: str | None
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+
+
+def _as_time(value: Any) -> dt.time | None:
+    if isinstance(value, dt.time):
+        return value
+    try:
+        return dt.time.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+
+
+def picker_scope(
+    data: Mapping[str, Any], *, accounts: Iterable[Account], campaigns: QuerySet[Campaign], post: Post | None
+) -> PickerScope:
+    """Return the scope of the editor's (unsaved) input, leniently: a time that does not parse means now."""
+    chosen = {str(value) for value in _getlist(data, "targets")}
+    platforms_chosen = tuple(sorted({account.platform for account in accounts if str(account.pk) in chosen}))
+    campaign_id = post.campaign_id if post is not None else _int(str(data.get("campaign") or ""))
+    purpose = campaigns.filter(pk=campaign_id).values_list("purpose", flat=True).first()
+    at: dt.datetime | None = None
+    day, time, zone = _as_date(data.get("scheduled_date")), _as_time(data.get("scheduled_time")), data.get("time_zone")
+    if day is not None and time is not None and str(zone) in {name for name, _label in time_zone_choices()}:
+        try:
+            at = aware_from_local(day, time, str(zone))
+        except (ValidationError, OverflowError):
+            at = None
+    if at is None and post is not None and post.scheduled_at is not None and day is None:
+        at = post.scheduled_at
+    return PickerScope(at=at or dt.datetime.now(tz=dt.UTC), platforms=platforms_chosen, purpose=purpose)
 
 
 FEATURED_SLOTS = 3
@@ -284,8 +421,33 @@ def _labels(choices: type[models.TextChoices], values: Iterable[str]) -> str:
     return ", ".join(str(names.get(value, value)) for value in values)
 
 
+class ConsentSelect(forms.Select):
+    """A consent list whose options carry what the picker's filter searches and checks."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        record = getattr(option["value"], "instance", None)
+        if isinstance(record, ConsentRecord):
+            option["attrs"].update(
+                {
+                    "data-search": f"{record.subject.display_name} {record.subject.reference}",
+                    "data-reference": record.subject.reference,
+                    "data-kinds": " ".join(record.media_kinds),
+                }
+            )
+        return option
+
+
 class ConsentChoiceField(forms.ModelChoiceField[ConsentRecord]):
     """Valid consents named by person, scope and validity: what an editor needs to pick, never the form."""
+
+    widget = ConsentSelect
+    default_error_messages = {
+        "invalid_choice": gettext_lazy(
+            "This consent cannot be used for this post: it is revoked, expired, not verified, or does not "
+            "cover the post's platforms, purpose or date. Choose one of the consents offered."
+        )
+    }
 
     def label_from_instance(self, obj: ConsentRecord) -> str:
         platforms_shown = _("all platforms") if obj.all_platforms else _labels(ConsentPlatform, obj.platforms)
@@ -400,6 +562,20 @@ class PostForm(forms.Form):
             assert isinstance(content_type_field, forms.ChoiceField)
             content_type_field.choices = [choice for choice in ContentType.choices if choice[0] != ContentType.CRISIS]
         self.accounts = list(editor_accounts(post))
+        zone_field = self.fields["time_zone"]
+        assert isinstance(zone_field, forms.ChoiceField)
+        own_zones = [post.time_zone if post is not None else ""]
+        own_zones += [account.time_zone for account in self.accounts]
+        own_zones.append(getattr(user, "time_zone", ""))
+        zone_field.choices = zone_choices_grouped(first=own_zones)
+        if post is not None and post.status in RESTART_ASKED:
+            self.fields["restart_ok"] = forms.BooleanField(
+                label=_("I understand, save the change"),
+                required=False,
+                help_text=str(RESTART_QUESTIONS[PostStatus(post.status)]),
+            )
+        self.kept: dict[int, KeptUpload] = {}
+        self._accepted: dict[int, tuple[UploadedFile, ProcessedImage, str]] = {}
         targets_field = self.fields["targets"]
         assert isinstance(targets_field, forms.ModelMultipleChoiceField)
         targets_field.queryset = editor_accounts(post)
@@ -437,7 +613,18 @@ class PostForm(forms.Form):
     def _featured_fields_add(self, post: Post | None) -> None:
         """Add a few rows of "who does this post show, with which consent, showing what"."""
         featured = list(post.featured_people.select_related("subject")) if post is not None else []
-        records = consents_for_picking(keep=[person.consent_id for person in featured if person.consent_id])
+        self.linked = {(person.subject_id, person.consent_id) for person in featured}
+        linked_ids = [person.consent_id for person in featured if person.consent_id]
+        data: Mapping[str, Any] = self.data if self.is_bound else self.initial
+        campaigns = Campaign.objects.filter(pk__in=self.policy.editable_campaign_ids)
+        if post is not None:
+            campaigns = Campaign.objects.filter(pk=post.campaign_id)
+        self.scope = picker_scope(data, accounts=self.accounts, campaigns=campaigns, post=post)
+        offered = consents_offered(at=self.scope.at, platforms=self.scope.platforms, purpose=self.scope.purpose)
+        valid_ids = [record.pk for record in offered]
+        order = models.Case(
+            *(models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)), default=len(valid_ids)
+        )
         for slot in range(FEATURED_SLOTS):
             person = featured[slot] if slot < len(featured) else None
             self.fields[f"featured_subject_{slot}"] = SubjectReferenceField(
@@ -445,6 +632,16 @@ class PostForm(forms.Form):
                 label=_("Reference of person %(number)s") % {"number": slot + 1},
                 help_text=_("The internal reference the consent office gave you, e.g. a case number."),
                 initial=person.subject.reference if person else None,
+            )
+            # A consent this post already links stays listed (only) where it is chosen, whatever its
+            # state: saving must not silently unlink it; the consent gate blocks the post and says why.
+            if self.is_bound:
+                chosen = str(self.data.get(f"featured_consent_{slot}") or "")
+            else:
+                chosen = str(person.consent_id or "") if person is not None else ""
+            kept = [int(chosen)] if chosen.isdigit() and int(chosen) in linked_ids else []
+            records = (
+                ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject").order_by(order, "pk")
             )
             self.fields[f"featured_consent_{slot}"] = ConsentChoiceField(
                 queryset=records,
@@ -460,11 +657,16 @@ class PostForm(forms.Form):
                 initial=person.media_kinds if person else [],
             )
 
-    def featured_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
-        return [
-            (self[f"featured_subject_{slot}"], self[f"featured_consent_{slot}"], self[f"featured_kinds_{slot}"])
-            for slot in range(FEATURED_SLOTS)
-        ]
+    def featured_rows(self) -> list[FeaturedRow]:
+        """Return the person slots; those after the first empty one are marked ``extra``."""
+        rows: list[FeaturedRow] = []
+        empty_seen = False
+        for slot in range(FEATURED_SLOTS):
+            subject, consent, kinds = (self[f"featured_{part}_{slot}"] for part in ("subject", "consent", "kinds"))
+            filled = any(field.value() or field.errors for field in (subject, consent, kinds))
+            rows.append(FeaturedRow(slot, subject, consent, kinds, extra=not filled and empty_seen))
+            empty_seen = empty_seen or not filled
+        return rows
 
     def _clean_featured(self, cleaned: dict[str, Any]) -> None:
         specs: list[FeatureSpec] = []
@@ -487,6 +689,19 @@ class PostForm(forms.Form):
             if not kinds:
                 self.add_error(f"featured_kinds_{slot}", _("Say what the post shows of this person."))
                 continue
+            if record is not None and (subject.pk, record.pk) not in self.linked:
+                # A newly linked consent must pass the gate the post will meet (a linked one is
+                # kept as it is: the gate blocks the post and says why).
+                problems = record_problems(
+                    record=record,
+                    feature=Feature(subject.pk, record.pk, frozenset(kinds)),
+                    platforms=self.scope.platforms,
+                    purpose=self.scope.purpose or "",
+                    at=cleaned.get("scheduled_at") or self.scope.at,
+                )
+                if problems:
+                    self.add_error(f"featured_consent_{slot}", [problem.message for problem in problems])
+                    continue
             specs.append(FeatureSpec(subject=subject, consent=record, media_kinds=kinds))
         cleaned["featured_specs"] = specs
 
@@ -546,12 +761,58 @@ class PostForm(forms.Form):
         ]
 
     def upload_slots(self) -> list[UploadSlot]:
-        return [UploadSlot(self[f"new_file_{slot}"], self[f"new_alt_{slot}"]) for slot in range(NEW_MEDIA_SLOTS)]
+        """Return the image slots; those after the first empty one are marked ``extra``."""
+        slots: list[UploadSlot] = []
+        empty_seen = False
+        for slot in range(NEW_MEDIA_SLOTS):
+            file, alt_text = self[f"new_file_{slot}"], self[f"new_alt_{slot}"]
+            kept = self.kept.get(slot)
+            filled = kept is not None or bool(file.errors or alt_text.errors or alt_text.value())
+            slots.append(UploadSlot(slot, file, alt_text, kept, extra=not filled and empty_seen))
+            empty_seen = empty_seen or not filled
+        return slots
+
+    def restart_asked(self) -> bool:
+        return "restart_ok" in self.fields
+
+    def uploads_keep(self) -> None:
+        """Keep the images of this refused save that the media pipeline accepted, to show them again."""
+        user_id = self.user.pk
+        for slot in range(NEW_MEDIA_SLOTS):
+            accepted = self._accepted.get(slot)
+            if accepted is not None:
+                upload, image, token = accepted
+                kept = pending_find(token=token, user_id=user_id) if token else None
+                self.kept[slot] = kept or pending_keep(user_id=user_id, upload=upload, image=image)
+                continue
+            token = str(self.data.get(f"kept_{slot}", ""))
+            if not token:
+                continue
+            if self.data.get(f"kept_remove_{slot}") or self.files.get(f"new_file_{slot}"):
+                pending_discard(token=token, user_id=user_id)
+                continue
+            kept = pending_find(token=token, user_id=user_id)
+            if kept is not None:
+                self.kept[slot] = kept
+
+    def uploads_saved(self) -> None:
+        """Delete the kept images this save used or the person removed."""
+        for slot in range(NEW_MEDIA_SLOTS):
+            token = str(self.data.get(f"kept_{slot}", ""))
+            if token:
+                pending_discard(token=token, user_id=self.user.pk)
 
     def draft(self, files: Iterable[str] = ()) -> Draft:
         """Return what the form currently holds, for findings and previews."""
         if self.is_bound:
-            return draft_from_data(self.data, accounts=self.accounts, existing_media=self.existing_media, uploads=files)
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            for slot, (_upload, image, _token) in self._accepted.items():
+                # The pipeline read these images (new or kept): the findings see them as they will be stored.
+                data[f"new_media_{slot}_format"] = image.format
+                data[f"new_media_{slot}_width"] = str(image.width)
+                data[f"new_media_{slot}_height"] = str(image.height)
+                data[f"new_media_{slot}_size"] = str(image.byte_size)
+            return draft_from_data(data, accounts=self.accounts, existing_media=self.existing_media, uploads=files)
         if self.post is not None:
             return draft_from_post(self.post)
         return Draft(title="", body="", link="", hashtags=[], targets=[], media=[])
@@ -616,7 +877,21 @@ class PostForm(forms.Form):
     def _clean_uploads(self, cleaned: dict[str, Any]) -> None:
         new_media: list[NewMedia] = []
         cleaned["new_media"] = new_media
-        sent = sum(1 for slot in range(NEW_MEDIA_SLOTS) if cleaned.get(f"new_file_{slot}"))
+        uploads: dict[int, tuple[UploadedFile, str]] = {}
+        for slot in range(NEW_MEDIA_SLOTS):
+            chosen = cleaned.get(f"new_file_{slot}")
+            token = str(self.data.get(f"kept_{slot}", ""))
+            if chosen:
+                uploads[slot] = (chosen, "")
+            elif token and not self.data.get(f"kept_remove_{slot}"):
+                kept = pending_file(token=token, user_id=self.user.pk)
+                if kept is None:
+                    self.add_error(
+                        f"new_file_{slot}", _("The image kept from your last try is no longer there: choose it again.")
+                    )
+                    continue
+                uploads[slot] = (kept, token)
+        sent = len(uploads)
         limit = settings.ROUNDS_MAX_MEDIA_PER_REQUEST
         if sent > limit:
             # Refused before any is decoded: each may take the whole decode budget.
@@ -630,18 +905,17 @@ class PostForm(forms.Form):
                 % {"limit": limit, "count": sent},
             )
             return
-        for slot in range(NEW_MEDIA_SLOTS):
-            upload = cleaned.get(f"new_file_{slot}")
-            if not upload:
-                continue
+        for slot, (upload, token) in uploads.items():
             alt_text = (cleaned.get(f"new_alt_{slot}") or "").strip()
             if not alt_text and f"new_alt_{slot}" not in self.errors:
                 self.add_error(f"new_alt_{slot}", _("Every image needs alt text: describe this image."))
             try:
+                # A kept image is checked again like a new one: keeping it skips no rule.
                 image = image_process(upload=upload)
             except ValidationError as error:
                 self.add_error(f"new_file_{slot}", error)
                 continue
+            self._accepted[slot] = (upload, image, token)
             if alt_text:
                 new_media.append(NewMedia(image=image, alt_text=alt_text))
 

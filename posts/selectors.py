@@ -2,11 +2,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Prefetch, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from audit.versions import version_annotation
+from consent.gate import PURPOSE, Feature, record_problems
 from consent.models import ConsentRecord
 from people import roles
 from people.models import User
@@ -16,33 +16,27 @@ VIEW_CAMPAIGN = "posts.view_campaign"
 CHANGE_CAMPAIGN = "posts.change_campaign"
 
 
-def consents_for_picking(*, keep: Iterable[int] = ()) -> QuerySet[ConsentRecord]:
-    """Return the consents an editor may link to a featured person: verified, unrevoked, in force today.
+def consents_offered(*, at: datetime, platforms: Iterable[str], purpose: str | None) -> list[ConsentRecord]:
+    """Return the consents an editor may link to a featured person: those the consent gate lets through.
 
-    ``keep`` adds records a post already links (so saving it does not silently unlink them; the
-    consent gate still blocks them). Loads only what the picker shows: name, reference, scope, validity.
+    A record is offered when `consent.gate.record_problems` (what submission, approval, scheduling
+    and publishing ask) finds nothing against it at ``at`` for these ``platforms`` and ``purpose``
+    (no purpose yet: not asked); what the post shows of the person is checked when the form is saved.
     """
-    valid = ConsentRecord.objects.active_at(timezone.now())
-    keep = list(keep)
-    records = ConsentRecord.objects.filter(Q(pk__in=valid.values("pk")) | Q(pk__in=keep)) if keep else valid
-    return (
-        records.select_related("subject")
-        .only(
-            "subject_id",
-            "subject__display_name",
-            "subject__reference",
-            "media_kinds",
-            "all_platforms",
-            "platforms",
-            "purposes",
-            "signed_on",
-            "expires_on",
-            "expiry_event",
-            "verified_at",
-            "revoked_at",
-        )
+    platforms = list(platforms)
+    candidates = (
+        ConsentRecord.objects.active_at(at)
+        .select_related("subject")
+        .prefetch_related("signers")
         .order_by("subject__display_name", "-signed_on", "pk")
     )
+    offered = []
+    for record in candidates:
+        feature = Feature(subject_id=record.subject_id, consent_id=record.pk)
+        problems = record_problems(record=record, feature=feature, platforms=platforms, purpose=purpose or "", at=at)
+        if not [problem for problem in problems if purpose or problem.code != PURPOSE]:
+            offered.append(record)
+    return offered
 
 
 def campaign_team_candidates() -> QuerySet[User]:

@@ -13,6 +13,7 @@ from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import EventSpec, event_record, events_record_many
@@ -637,6 +638,23 @@ def posts_create_many(
     return posts
 
 
+# A change of content to a post in these states undoes review work: the editor is asked first.
+RESTART_ASKED = frozenset({PostStatus.IN_REVIEW, PostStatus.APPROVED, PostStatus.SCHEDULED})
+RESTART_CONFIRM = "restart_confirm"
+RESTART_QUESTIONS = {
+    PostStatus.IN_REVIEW: gettext_lazy(
+        "This post is in review. Saving a change to its content starts the review again from the first stage."
+    ),
+    PostStatus.APPROVED: gettext_lazy(
+        "This post is approved. Saving a change to its content ends the approval: it must be reviewed again."
+    ),
+    PostStatus.SCHEDULED: gettext_lazy(
+        "This post is scheduled. Saving a change to its content takes it off the schedule and ends "
+        "the approval: it must be reviewed again before it can be scheduled."
+    ),
+}
+
+
 @transaction.atomic
 def post_update(
     *,
@@ -653,16 +671,20 @@ def post_update(
     time_zone: str | None = None,
     expected_version: int | None = None,
     compressed_ok: bool | None = None,
+    restart_ok: bool | None = None,
 ) -> Post:
     """Apply an editor's changes in one step: one new revision if the content changed.
 
     A new time alone keeps the approval; any change of content sends an approved or
     scheduled post back to draft (the review chain restarts it). With ``expected_version``
     (what the editor was opened on, `audit.versions`) a post changed since is refused.
+    With ``restart_ok=False`` (a person was asked and did not confirm) a change of content to a
+    post in review, approved or scheduled is refused with code RESTART_CONFIRM and nothing saved.
     """
     post = post_lock(post.pk)
     post_version_check(post=post, expected=expected_version)
     _ensure(PostPolicy(actor), post, EDIT)
+    status_before = post.status
     changes: dict[str, Any] = {}
     old_title = post.title
     crisis_choice_check(actor=actor, old=post.content_type, new=str((data or {}).get("content_type", "")))
@@ -692,7 +714,10 @@ def post_update(
             time_zone=time_zone,
             compressed_ok=compressed_ok,
         )
-    _revision_refresh(post=post, actor=actor, unseen_change="title" in changes)
+    revision = _revision_refresh(post=post, actor=actor, unseen_change="title" in changes)
+    if revision is not None and restart_ok is False and status_before in RESTART_ASKED:
+        # Raised inside the transaction: nothing of this save is kept.
+        raise ValidationError(str(RESTART_QUESTIONS[PostStatus(status_before)]), code=RESTART_CONFIRM)
     return post
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from posts.views import calendar, campaigns, claims, crisis, editor, live
+from posts.views import calendar, campaigns, claims, crisis, editor, live, media
 
 app_name = "posts"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("posts/<int:pk>/move/", calendar.post_move_view, name="post_move"),
     path("posts/new/", editor.post_create_view, name="post_create"),
     path("posts/findings/", live.findings_view, name="findings"),
+    path("posts/consents/", editor.consent_options_view, name="consent_options"),
+    path("posts/kept-images/<str:token>/", media.pending_thumbnail_serve, name="pending_thumbnail"),
     path("posts/<int:pk>/", editor.post_detail_view, name="post_detail"),
     path("posts/<int:pk>/edit/", editor.post_edit_view, name="post_edit"),
     path("posts/<int:pk>/schedule/", editor.post_schedule_view, name="post_schedule"),

@@ -135,6 +135,8 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
         superuser=OK,
     ),
     "posts:findings": row(FORBIDDEN, editor=(OK, NOT_FOUND), superuser=OK),
+    "posts:consent_options": row(FORBIDDEN, editor=(OK, NOT_FOUND), superuser=OK),
+    "posts:pending_thumbnail": row(NOT_FOUND),
     "posts:post_move": row(NOT_FOUND, **POST_ACTION),
     "posts:post_schedule": row(NOT_FOUND, **POST_ACTION),
     "posts:post_unschedule": row(NOT_FOUND, **POST_ACTION),

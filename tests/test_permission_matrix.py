@@ -193,6 +193,18 @@ def _findings(world: World, role: str, side: Side) -> Call:
     return post("posts:findings", data={"post": side.draft.pk, "body": "Call 030 1234567"}, obj=side.draft)
 
 
+@asks("posts:consent_options")
+def _consent_options(world: World, role: str, side: Side) -> Call:
+    return Call("GET", reverse("posts:consent_options") + f"?post={side.draft.pk}")
+
+
+# A kept image's token names its owner: any other token, or another person's, finds nothing.
+REQUESTS["posts:pending_thumbnail"] = (
+    False,
+    lambda world, role, side: Call("GET", reverse("posts:pending_thumbnail", args=["not-a-token"])),
+)
+
+
 @asks("posts:post_move")
 def _post_move(world: World, role: str, side: Side) -> Call:
     day = timezone.localdate() + dt.timedelta(days=9)

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from core.confirm import confirmed, refuse_unconfirmed
@@ -19,7 +20,7 @@ from core.web import DENIED, forbidden, service_action
 from people.http import AuthedHttpRequest
 from posts import platforms
 from posts.claims import claims_for_editor
-from posts.forms import PostForm, draft_from_post
+from posts.forms import ConsentChoiceField, PostForm, draft_from_post, editor_accounts, picker_scope
 from posts.gates import post_consent_problems
 from posts.livechecks import editor_post_findings
 from posts.models import Campaign, Post, PostStatus
@@ -27,8 +28,9 @@ from posts.movechecks import MOVE_CONFIRM
 from posts.panels import panels_for
 from posts.policy import EDIT, PostPolicy
 from posts.previews import target_previews
-from posts.selectors import post_for_editor
+from posts.selectors import consents_offered, post_for_editor
 from posts.services import (
+    RESTART_CONFIRM,
     post_content_findings,
     post_create,
     post_schedule,
@@ -53,6 +55,9 @@ def _editor_page(
     version: int = 0,
     stale: StaleVersion | None = None,
 ) -> HttpResponse:
+    if form.is_bound:
+        # Refused: the images the pipeline accepted are kept, so nobody chooses them again.
+        form.uploads_keep()
     draft = form.draft(files=request.FILES.keys()) if form.is_bound else form.draft()
     context = {
         "form": form,
@@ -110,6 +115,7 @@ def post_create_view(request: AuthedHttpRequest) -> HttpResponse:
                 time_zone=form.cleaned_data["time_zone"],
             )
         if call.ok:
+            form.uploads_saved()
             return redirect("posts:post_detail", pk=post.pk)
     return _editor_page(request, form, None)
 
@@ -142,10 +148,9 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             scheduled_at = post.scheduled_at
         with service_action(
             request,
-            success=_("The draft was saved."),
             form=form,
             conflict=(StaleVersion, answer_stale),
-            code_fields={MOVE_CONFIRM: "scheduled_time"},
+            code_fields={MOVE_CONFIRM: "scheduled_time", RESTART_CONFIRM: "restart_ok"},
         ) as call:
             post_update(
                 post=post,
@@ -161,31 +166,81 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 time_zone=data["time_zone"],
                 expected_version=version_parse(request.POST.get("version")),
                 compressed_ok=data["compressed_ok"],
+                restart_ok=data["restart_ok"] if form.restart_asked() else None,
             )
         if call.response is not None:
             return call.response
         if call.ok:
-            _review_restart_tell(request, post=post, before=before)
+            form.uploads_saved()
+            _saved_tell(request, post=post, before=before)
             return redirect("posts:post_detail", pk=post.pk)
     return _editor_page(request, form, post, version=version_parse(request.POST.get("version")))
 
 
-# What an editor's change of content does to a review in progress or an approval already given.
+# What an editor's change of content did to a review in progress or an approval already given,
+# by the status before the save and after it (the approvals app, where installed, restarts review).
 _RESTART_MESSAGES = {
-    PostStatus.IN_REVIEW: gettext_lazy("The content changed: review starts again from the first stage."),
-    PostStatus.APPROVED: gettext_lazy("The content changed: the approval no longer holds. Submit it for review again."),
-    PostStatus.SCHEDULED: gettext_lazy(
-        "The content changed: the approval no longer holds and it is not scheduled. Submit it for review again."
+    (PostStatus.IN_REVIEW, PostStatus.IN_REVIEW): gettext_lazy(
+        "The content changed: review starts again from the first stage."
+    ),
+    (PostStatus.APPROVED, PostStatus.IN_REVIEW): gettext_lazy(
+        "The content changed: the approval no longer holds and the post goes back to review."
+    ),
+    (PostStatus.APPROVED, PostStatus.DRAFT): gettext_lazy(
+        "The content changed: the approval no longer holds. Submit it for review again."
+    ),
+    (PostStatus.SCHEDULED, PostStatus.IN_REVIEW): gettext_lazy(
+        "The post left the schedule and goes back to review: the approval no longer holds."
+    ),
+    (PostStatus.SCHEDULED, PostStatus.DRAFT): gettext_lazy(
+        "The post left the schedule and its approval no longer holds: submit it for review again."
     ),
 }
 
 
-def _review_restart_tell(request: HttpRequest, *, post: Post, before: tuple[str, int | None]) -> None:
-    """Tell the editor when their save made a new revision of a post in review or approved."""
+def _saved_tell(request: HttpRequest, *, post: Post, before: tuple[str, int | None]) -> None:
+    """Say what the save did: to the review of a post in review, approved or scheduled, else "saved"."""
     status, revision_id = before
     post.refresh_from_db(fields=["status", "current_revision"])
-    if post.current_revision_id != revision_id and status in _RESTART_MESSAGES:
-        messages.info(request, str(_RESTART_MESSAGES[PostStatus(status)]))
+    restarted = _RESTART_MESSAGES.get((PostStatus(status), PostStatus(post.status)))
+    if post.current_revision_id != revision_id and restarted is not None:
+        messages.success(request, str(restarted))
+    elif status == PostStatus.DRAFT or post.current_revision_id != revision_id:
+        messages.success(request, _("The draft was saved."))
+    else:
+        messages.success(request, _("The changes were saved."))
+
+
+@require_GET
+@login_required
+def consent_options_view(request: AuthedHttpRequest) -> JsonResponse:
+    """Return the consents the picker offers for the editor's current targets, time and campaign."""
+    policy = PostPolicy(request.user)
+    if not policy.is_editor:
+        raise PermissionDenied
+    post: Post | None = None
+    post_id = request.GET.get("post", "")
+    if post_id.isdigit():
+        post = _visible_post(request, int(post_id))
+    if post is not None:
+        campaigns = Campaign.objects.filter(pk=post.campaign_id)
+    else:
+        campaigns = Campaign.objects.filter(pk__in=policy.editable_campaign_ids)
+    scope = picker_scope(request.GET, accounts=editor_accounts(post), campaigns=campaigns, post=post)
+    # The consent a row has chosen stays in it on the page (editor_slots.js); the list is only the valid ones.
+    offered = consents_offered(at=scope.at, platforms=scope.platforms, purpose=scope.purpose)
+    label = ConsentChoiceField(queryset=None).label_from_instance
+    options = [
+        {
+            "id": record.pk,
+            "label": label(record),
+            "search": f"{record.subject.display_name} {record.subject.reference}",
+            "reference": record.subject.reference,
+            "kinds": list(record.media_kinds),
+        }
+        for record in offered
+    ]
+    return JsonResponse({"options": options})
 
 
 @login_required

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from people.http import AuthedHttpRequest
 from posts.models import Media
+from posts.pending import pending_thumbnail_path
 from posts.selectors import posts_for_user
 
 # Only what the media pipeline writes; anything else under MEDIA_ROOT is never served.
@@ -31,6 +32,31 @@ def media_serve(request: AuthedHttpRequest, path: str) -> FileResponse:
     except FileNotFoundError as exc:
         raise Http404 from exc
     response = FileResponse(handle, content_type=SERVED_TYPES[extension])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _image_type(head: bytes) -> str:
+    if head.startswith(b"\x89PNG"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/jpeg"
+
+
+@require_GET
+@login_required
+def pending_thumbnail_serve(request: AuthedHttpRequest, token: str) -> FileResponse:
+    """Serve the thumbnail of an image kept from a refused form, only to the person who chose it."""
+    path = pending_thumbnail_path(token=token, user_id=request.user.pk)
+    if path is None:
+        raise Http404
+    handle = path.open("rb")
+    content_type = _image_type(handle.read(12))
+    handle.seek(0)
+    response = FileResponse(handle, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

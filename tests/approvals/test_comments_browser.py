@@ -73,7 +73,9 @@ def test_journey_blocking_comment_on_a_selected_passage_changed_by_the_editor_re
     assert PASSAGE in panel.locator(".comment-quote").inner_text()
     assert panel.get_by_role("button", name="Resolve").count() == 0  # blocking: the reviewers resolve it
     page.get_by_label("Text", exact=True).fill(BODY.replace(PASSAGE, "Monday to Friday, 8 to 14"))
-    page.get_by_role("button", name="Save draft").click()
+    # The page says first what saving does to the review; the editor confirms (issue 15).
+    page.get_by_label("I understand, save the change").check()
+    page.get_by_role("button", name="Save changes").click()
     page.wait_for_url(f"**/posts/{post.pk}/")
     post.refresh_from_db()
     assert post.status == PostStatus.IN_REVIEW

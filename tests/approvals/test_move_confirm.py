@@ -156,6 +156,7 @@ def test_editor_saving_text_with_the_time_untouched_asks_nothing_and_moves_nothi
                 squeezed.astimezone(zoneinfo.ZoneInfo(post.time_zone)),
                 time_zone=post.time_zone,
                 body="Impfsprechstunde: Mo–Fr, 8–14 Uhr, Tel. 040 1234-0.",
+                restart_ok="on",  # the review starts again: the page asks first
             ),
         )
     assert response.status_code == 302

@@ -92,7 +92,9 @@ def test_medical_signs_after_confirming_the_password_and_the_editors_change_void
 
     page.goto(f"/posts/{post.pk}/edit/")
     page.get_by_label("Text", exact=True).fill("Grippeimpfung: Montag bis Donnerstag, 8–11 Uhr, Haupthalle.")
-    page.get_by_role("button", name="Save draft").click()
+    # The page says first what saving does to the review; the editor confirms (issue 15).
+    page.get_by_label("I understand, save the change").check()
+    page.get_by_role("button", name="Save changes").click()
     page.wait_for_url(f"**/posts/{post.pk}/")
     page.goto(f"/reviews/posts/{post.pk}/")
     page.locator(".review-earlier summary").first.click()

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from posts.models import FeaturedPerson, Post
-from tests.posts.test_editor_views import errors_of, form_data
+from tests.posts.test_editor_views import edit_data, errors_of, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -65,20 +65,20 @@ def test_post_page_shows_consent_problems(
     client: Any, editor: Any, campaign: Any, account_factory: Any, subject_factory: Any, record_factory: Any
 ) -> None:
     anna = subject_factory()
+    instagram, facebook = account_factory("instagram"), account_factory("facebook")
+    record = record_factory(anna, all_platforms=False, platforms=["instagram"])
     client.force_login(editor)
-    client.post(
-        reverse("posts:post_create"),
-        form_data(
-            campaign,
-            [account_factory("facebook")],
-            featured_subject_0=anna.reference,
-            featured_consent_0=record_factory(anna, all_platforms=False, platforms=["instagram"]).pk,
-            featured_kinds_0=["photo"],
-        ),
+    featured = {"featured_subject_0": anna.reference, "featured_consent_0": record.pk, "featured_kinds_0": ["photo"]}
+    client.post(reverse("posts:post_create"), form_data(campaign, [instagram], **featured))
+    post = Post.objects.get()
+
+    # A consent already linked stays linked when the targets change (the gate says why it blocks).
+    response = client.post(
+        reverse("posts:post_edit", args=[post.pk]), edit_data(post, targets=[facebook.pk], **featured)
     )
 
-    page = client.get(reverse("posts:post_detail", args=[Post.objects.get().pk])).content.decode()
-
+    assert response.status_code == 302, errors_of(response)
+    page = client.get(reverse("posts:post_detail", args=[post.pk])).content.decode()
     assert "does not cover the platform" in page
 
 
