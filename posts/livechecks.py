@@ -15,14 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.gate import Feature, consent_problems
-from consent.models import Subject
+from consent.models import ConsentRecord, Subject
 from posts import patient_data
 from posts.claim_rules import claim_findings
 from posts.forms import Draft, PostForm, aware_from_local
 from posts.gates import NO_FEATURED_PERSON, post_consent_problems
 from posts.models import Campaign, ContentType, Post
 from posts.platforms import Finding, Severity
-from posts.selectors import consents_for_picking
 from posts.services import post_content_findings
 
 # The editor's person rows are numbered from 0; more than this many are not read.
@@ -52,10 +51,10 @@ def _featured(data: Mapping[str, Any], *, post: Post | None) -> list[Feature]:
     kept = list(post.featured_people.values_list("consent_id", flat=True)) if post is not None else []
     chosen = [str(data.get(f"featured_consent_{row}", "")) for row in references]
     consent_ids = {int(value) for value in chosen if value.isdigit() and len(value) < 12}
-    # Only consents the picker offers (or the post already links) are checked, as on save.
-    pickable = set(
-        consents_for_picking(keep=[pk for pk in kept if pk]).filter(pk__in=consent_ids).values_list("pk", flat=True)
-    )
+    # Only consents in force (or ones the post already links) are checked, as on save; what the gate
+    # finds against them for this post (scope, time of publishing) is among the findings.
+    in_force = ConsentRecord.objects.active_at(timezone.now()).filter(pk__in=consent_ids)
+    pickable = set(in_force.values_list("pk", flat=True)) | (consent_ids & {pk for pk in kept if pk})
     features: list[Feature] = []
     seen: set[int] = set()
     for row, reference in references.items():
