@@ -19,8 +19,9 @@ from people.http import AuthedHttpRequest
 from people.models import User
 from posts.models import Post, PostStatus
 from posts.panels import Panel
+from publishing.attention import posts_blocked_for, takedowns_open_of_post
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
-from publishing.policy import RETRY, PublishingPolicy
+from publishing.policy import RETRY, PublishingPolicy, policy_for
 from publishing.services import (
     publication_retry,
     publications_for_user,
@@ -38,7 +39,7 @@ TAKEN_DOWN_DAYS = 30
 @login_required
 def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
     """List the failed, blocked, overdue and waiting publications the user may see and act on."""
-    policy = PublishingPolicy(request.user)
+    policy = policy_for(request)
     if not policy.may_open_page:
         return forbidden(request, _("Only the campaign's editors, Communications and Governance see publishing."))
     publications = list(publications_needing_attention(user=request.user, policy=policy)[: LIST_LIMIT + 1])
@@ -47,6 +48,7 @@ def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
         "rows": rows,
         "truncated": len(publications) > LIST_LIMIT,
         "limit": LIST_LIMIT,
+        "blocked_posts": posts_blocked_for(user=request.user, policy=policy)[:LIST_LIMIT],
         "live_edited": publications_live_edited(user=request.user, policy=policy)[:LIST_LIMIT],
         "takedowns": [
             (item, policy.actions(item)) for item in takedowns_open(user=request.user, policy=policy)[:LIST_LIMIT]
@@ -90,6 +92,17 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
         order=20,
         context={"rows": rows, "post": post, "next": request.get_full_path(), "edited_live": edited_live},
     )
+
+
+def takedown_pending_panel(request: HttpRequest, post: Post) -> Panel | None:
+    """Return a warning that the post must still come down from some accounts, or None (one query).
+
+    "Published" is not the last word for a post whose consent ended or that review rejected after it went out.
+    """
+    takedowns = list(takedowns_open_of_post(post_id=post.pk))
+    if not takedowns:
+        return None
+    return Panel(template_name="publishing/partials/_takedown_pending.html", order=1, context={"takedowns": takedowns})
 
 
 def _takedowns_for(user: User | AnonymousUser, policy: PublishingPolicy | None) -> "QuerySet[TakedownItem]":
