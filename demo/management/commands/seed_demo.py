@@ -899,7 +899,7 @@ DEMO_CONSENTS = [
         story="story-karl",
     ),
     # Ends in three weeks: the Consent officers' "Needs attention" asks for a renewal.
-    DemoConsent("DEMO-0006", "Emine Yıldız", "expiring", (("subject", "Emine Yıldız", ""),)),
+    DemoConsent("DEMO-0006", "Emine Demir", "expiring", (("subject", "Emine Demir", ""),)),
 ]
 
 
