@@ -33,7 +33,8 @@ from posts.selectors import posts_for_user
 from publishing.attention import posts_blocked_for, publications_stuck_for, takedowns_to_act_for
 from publishing.policy import PublishingPolicy, policy_for
 
-# How many items a section lists; its count and its link say how many there are in all.
+# How many items a section lists; its count and its link say how many there are in all. The links'
+# words never contain a menu item's name (a journey that clicks "My reviews" finds one link).
 ITEMS_SHOWN = 10
 # How long a rejected post stays on its author's home.
 REJECTED_SHOWN_FOR = dt.timedelta(days=30)
@@ -231,7 +232,7 @@ class Attention:
                 for item in items[:ITEMS_SHOWN]
             ],
             more_url=reverse("approvals:inbox"),
-            more_label=_("All my reviews"),
+            more_label=_("Open the review inbox"),
         )
 
     def _recertifications_section(self) -> Section:
@@ -251,7 +252,7 @@ class Attention:
                 for item in due[:ITEMS_SHOWN]
             ],
             more_url=reverse("approvals:inbox") + "#recertifications-title",
-            more_label=_("Re-certify in My reviews"),
+            more_label=_("Open the re-certifications"),
         )
 
     def _sent_back_section(self) -> Section:
@@ -271,7 +272,7 @@ class Attention:
                 for post in posts[:ITEMS_SHOWN]
             ],
             more_url=reverse("approvals:my_posts"),
-            more_label=_("All my posts"),
+            more_label=_("See every post you wrote"),
         )
 
     def _publications_section(self) -> Section:
@@ -311,7 +312,7 @@ class Attention:
             count=self.counts.get(PUBLICATIONS, 0),
             items=items[:ITEMS_SHOWN],
             more_url=reverse("publishing:publishing"),
-            more_label=_("Open Publishing"),
+            more_label=_("See everything that did not go out"),
         )
 
     def _takedowns_section(self) -> Section:
@@ -331,7 +332,7 @@ class Attention:
                 for item in takedowns
             ],
             more_url=reverse("publishing:publishing") + "#takedowns",
-            more_label=_("All takedowns"),
+            more_label=_("See every open takedown"),
         )
 
     def _consents_section(self) -> Section:
@@ -349,7 +350,7 @@ class Attention:
                 for record in records
             ],
             more_url=reverse("consent:registry") + "?state=expiring_soon",
-            more_label=_("All expiring consents"),
+            more_label=_("See every record ending soon"),
         )
 
     def _imports_section(self) -> Section:
@@ -363,7 +364,7 @@ class Attention:
                 for job in jobs[:ITEMS_SHOWN]
             ],
             more_url=reverse("plans:import"),
-            more_label=_("Import plan"),
+            more_label=_("Start another import"),
         )
 
     def _notices_section(self) -> Section:
@@ -377,7 +378,7 @@ class Attention:
                 for notice in notices
             ],
             more_url=reverse("people:notices"),
-            more_label=_("All notices"),
+            more_label=_("Read every notice"),
         )
 
 
