@@ -32,11 +32,11 @@ def default_chains(transactional_db: None) -> None:
 
 
 @pytest.fixture
-def changed_after_approval(editor: Any, campaign_factory: Any, account_factory: Any, post_factory: Any) -> Any:
+def changed_after_approval(
+    editor: Any, medical: Any, comms: Any, campaign_factory: Any, account_factory: Any, post_factory: Any
+) -> Any:
     """A post Medical approved, Legal sent back, and the editor changed and submitted again."""
-    medical = make_user("medical", roles.MEDICAL_REVIEWER)
     legal = make_user("legal", roles.LEGAL_REVIEWER)
-    comms = make_user("comms", roles.COMMUNICATIONS_REVIEWER)
     campaign = campaign_factory(editor, name="Grippe-Saison", reviewers=[medical, legal, comms])
     post = post_factory(
         editor,
@@ -106,3 +106,29 @@ def test_medical_reviewer_approves_from_needs_attention_on_a_phone(
     finally:
         context.close()
     assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def test_editor_follows_needs_attention_to_a_blocked_post_and_a_pending_takedown(
+    page: Any, ward: dict[str, Any]
+) -> None:
+    browser_login(page, "editor")
+    page.get_by_role("heading", name="Needs attention", level=1).wait_for()
+    assert page.locator("[data-publishing-count]").inner_text().split()[0] == "3"
+    assert page.get_by_text("Nothing needs your attention").count() == 0
+
+    # The live post whose consent was revoked: no longer just "Published".
+    page.locator('[data-section="takedowns"]').get_by_role("link", name="See every open takedown").click()
+    page.wait_for_url("**/publishing/#takedowns")
+    page.locator(f'[data-takedown="{ward["takedown"].pk}"]').get_by_role("link", name="Annas Geschichte").click()
+    page.wait_for_url(f"**/posts/{ward['live'].pk}/")
+    notice = page.locator("[data-takedown-pending-notice]")
+    assert "Takedown pending" in notice.inner_text() and "consent revoked" in notice.inner_text()
+
+    # The post the revocation stopped before it went out: on the Publishing page's Blocked list, with why.
+    page.get_by_role("link", name="Needs attention").first.click()
+    page.locator('[data-section="publications"]').get_by_role("link", name="See everything that did not go out").click()
+    blocked = page.locator(f'[data-blocked-post="{ward["stopped"].pk}"]')
+    assert "consent revoked" in blocked.inner_text()
+    blocked.get_by_role("link", name="Annas Reha-Tagebuch").click()
+    page.wait_for_url(f"**/posts/{ward['stopped'].pk}/")
+    assert page.locator("[data-status]").first.get_attribute("data-status") == "blocked"
