@@ -205,3 +205,13 @@ def test_home_and_menu_counts_cost_the_same_queries_for_one_item_as_for_many(
     assert sum(after.values()) > sum(before.values()) + 10  # the rows are there, and counted
     assert _queries(client, "/") == home_before
     assert _queries(client, reverse("people:preferences")) == menu_before
+
+
+def test_an_overdue_review_is_counted_and_marked(medical: Any, ward: dict[str, Any], time_machine: Any) -> None:
+    client = client_for(medical)
+    assert "overdue" not in client.get("/").content.decode().split('data-section="reviews"')[1]
+
+    time_machine.move_to(timezone.now() + dt.timedelta(days=5), tick=False)
+    reviews = client.get("/").content.decode().split('data-section="reviews"')[1].split("</section>")[0]
+    assert "1 overdue" in reviews
+    assert "home-item-urgent" in reviews and "Grippeimpfung" in reviews
