@@ -2,9 +2,9 @@
 
 Each app keeps its own reads (approvals.selectors, publishing.attention, consent.selectors,
 plans.jobs, people); this module only asks them, for the sections the user's roles concern.
-The counts of all sections cost one query (plus the permission and campaign look-ups the
-policies already make, and three for a reviewer's re-certifications), made once per request and
-only if a page shows them.
+The counts of all sections cost one query (the campaigns a user acts for are nested in it; the
+unread notices are the menu's own count; a reviewer's due re-certifications take one or two more),
+made once per request and only if a page shows them.
 """
 
 import datetime as dt
@@ -30,8 +30,13 @@ from plans.jobs import SESSION_KEY, jobs_waiting
 from posts.models import Post, PostStatus
 from posts.policy import PostPolicy
 from posts.selectors import posts_for_user
-from publishing.attention import posts_blocked_for, publications_stuck_for, takedowns_to_act_for
-from publishing.policy import PublishingPolicy, policy_for
+from publishing.attention import (
+    RETRY_PERM,
+    TAKEDOWN_PERM,
+    posts_blocked_for,
+    publications_stuck_for,
+    takedowns_to_act_for,
+)
 
 # How many items a section lists; its count and its link say how many there are in all. The links'
 # words never contain a menu item's name (a journey that clicks "My reviews" finds one link).
@@ -95,10 +100,6 @@ class Attention:
     # Whom each section concerns --------------------------------------------------------------
 
     @cached_property
-    def _publishing(self) -> PublishingPolicy:
-        return policy_for(self.request)
-
-    @cached_property
     def concerns(self) -> tuple[str, ...]:
         """Return the sections that concern the user's roles, in page order."""
         user = self.user
@@ -108,11 +109,13 @@ class Attention:
         # The reviewer roles hold it (and Governance, whose count stays empty: it is in no stage's group).
         if user.has_perm(REVIEWER_PERM):
             shown |= {REVIEWS, RECERTIFICATIONS}
-        if PostPolicy(user).is_editor:
+        editor = PostPolicy(user).is_editor
+        if editor:
             shown.add(SENT_BACK)
-        if self._publishing.retry_campaign_ids:
+        # A team's editors and the roles that retry and take down; which campaigns, the queries say.
+        if editor or user.has_perm(RETRY_PERM):
             shown.add(PUBLICATIONS)
-        if self._publishing.takedown_act_campaign_ids:
+        if editor or user.has_perm(TAKEDOWN_PERM):
             shown.add(TAKEDOWNS)
         if user.has_perm("consent.add_consentrecord"):
             shown.add(CONSENTS)
@@ -142,8 +145,8 @@ class Attention:
         reads: dict[str, Callable[[], QuerySet]] = {  # type: ignore[type-arg]
             REVIEWS: lambda: stage_runs_awaiting(user=self.user),
             SENT_BACK: self._sent_back,
-            PUBLICATIONS: lambda: publications_stuck_for(user=self.user, policy=self._publishing),
-            TAKEDOWNS: lambda: takedowns_to_act_for(user=self.user, policy=self._publishing),
+            PUBLICATIONS: lambda: publications_stuck_for(user=self.user),
+            TAKEDOWNS: lambda: takedowns_to_act_for(user=self.user),
             CONSENTS: lambda: records_expiring(now=now),
         }
         return {key: read() for key, read in reads.items() if key in self.concerns}
@@ -173,9 +176,7 @@ class Attention:
             subqueries["n_reviews_overdue"] = _count(overdue)
         if PUBLICATIONS in self.concerns:
             # Posts stopped before going out are counted with the publications that did not go out.
-            subqueries["n_blocked_posts"] = _count(
-                posts_blocked_for(user=self.user, policy=self._publishing, acting=True)
-            )
+            subqueries["n_blocked_posts"] = _count(posts_blocked_for(user=self.user, acting=True))
         found = (User.objects.filter(pk=self.user_id).values(**subqueries).first() if subqueries else None) or {}
         row = {key: int(value) if isinstance(value, int) else 0 for key, value in found.items()}
         counts = {key: row.get(f"n_{key}", 0) for key in self.concerns}
@@ -276,8 +277,8 @@ class Attention:
         )
 
     def _publications_section(self) -> Section:
-        publications = list(publications_stuck_for(user=self.user, policy=self._publishing)[:ITEMS_SHOWN])
-        blocked = list(posts_blocked_for(user=self.user, policy=self._publishing, acting=True)[:ITEMS_SHOWN])
+        publications = list(publications_stuck_for(user=self.user)[:ITEMS_SHOWN])
+        blocked = list(posts_blocked_for(user=self.user, acting=True)[:ITEMS_SHOWN])
         items = [
             Item(
                 title=str(post),
@@ -316,7 +317,7 @@ class Attention:
         )
 
     def _takedowns_section(self) -> Section:
-        takedowns = list(takedowns_to_act_for(user=self.user, policy=self._publishing)[:ITEMS_SHOWN])
+        takedowns = list(takedowns_to_act_for(user=self.user)[:ITEMS_SHOWN])
         return Section(
             key=TAKEDOWNS,
             title=_("Open takedowns"),

@@ -3,7 +3,6 @@
 from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
 
 from people.models import User
 from posts.policy import PostPolicy
@@ -97,12 +96,3 @@ class PublishingPolicy:
         if campaign_id in self.takedown_act_campaign_ids:
             actions |= {CONFIRM_TAKEDOWN, DELETE_ON_PLATFORM}
         return frozenset(actions)
-
-
-def policy_for(request: HttpRequest) -> PublishingPolicy:
-    """Return the request's publishing policy, made once per request (its campaign look-ups too)."""
-    policy: PublishingPolicy | None = getattr(request, "_rounds_publishing_policy", None)
-    if policy is None or policy.user is not request.user:
-        policy = PublishingPolicy(request.user)
-        request._rounds_publishing_policy = policy  # type: ignore[attr-defined]
-    return policy

@@ -21,7 +21,7 @@ from posts.models import Post, PostStatus
 from posts.panels import Panel
 from publishing.attention import posts_blocked_for, takedowns_open_of_post
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
-from publishing.policy import RETRY, PublishingPolicy, policy_for
+from publishing.policy import RETRY, PublishingPolicy
 from publishing.services import (
     publication_retry,
     publications_for_user,
@@ -39,7 +39,7 @@ TAKEN_DOWN_DAYS = 30
 @login_required
 def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
     """List the failed, blocked, overdue and waiting publications the user may see and act on."""
-    policy = policy_for(request)
+    policy = PublishingPolicy(request.user)
     if not policy.may_open_page:
         return forbidden(request, _("Only the campaign's editors, Communications and Governance see publishing."))
     publications = list(publications_needing_attention(user=request.user, policy=policy)[: LIST_LIMIT + 1])

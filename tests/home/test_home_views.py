@@ -215,3 +215,23 @@ def test_an_overdue_review_is_counted_and_marked(medical: Any, ward: dict[str, A
     reviews = client.get("/").content.decode().split('data-section="reviews"')[1].split("</section>")[0]
     assert "1 overdue" in reviews
     assert "home-item-urgent" in reviews and "Grippeimpfung" in reviews
+
+
+@pytest.mark.parametrize("who", ["editor", "other_editor", "comms", "medical", "governance", "viewer", "officer"])
+def test_the_campaigns_acted_for_are_the_publishing_policys(
+    who: str, editor: Any, other_editor: Any, comms: Any, medical: Any, officer: Any, ward: dict[str, Any]
+) -> None:
+    """The set form nested in the counts and the policy the Publishing page asks agree, per role."""
+    from publishing.attention import RETRY_PERM, TAKEDOWN_PERM, campaigns_acted_for
+    from publishing.policy import PublishingPolicy
+
+    others = {"governance": make_user("gov", roles.GOVERNANCE), "viewer": make_user("view", roles.VIEWER)}
+    user = {"editor": editor, "other_editor": other_editor, "comms": comms, "medical": medical, "officer": officer}
+    person = {**user, **others}[who]
+    policy = PublishingPolicy(person)
+    acted = {
+        perm: set(campaigns_acted_for(user=person, perm=perm).values_list("pk", flat=True))
+        for perm in (RETRY_PERM, TAKEDOWN_PERM)
+    }
+    assert acted[RETRY_PERM] == policy.retry_campaign_ids
+    assert acted[TAKEDOWN_PERM] == policy.takedown_act_campaign_ids
