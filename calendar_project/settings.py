@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "plans",
     "publishing",
     "approvals",
+    "home",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -133,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "approvals.context_processors.review_counts",
                 "people.context_processors.notice_count",
+                "home.context_processors.attention",
             ],
             # {{ moment|when }}: the language's short date and time, with the zone where it matters.
             "builtins": ["core.templatetags.rounds_time"],
@@ -245,7 +247,7 @@ SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {
 # --- end single sign-on ---
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "posts:calendar"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Lockout and sessions (docs/security.md). A person, or an address, that fails to log in

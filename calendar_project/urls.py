@@ -23,7 +23,7 @@ for _model in (Site, SocialApp, SocialToken, EmailAddress):
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="posts:calendar", permanent=False)),
+    path("", include("home.urls")),
     # allauth's sign-in and sign-out (docs/security.md#sign-in-and-two-factor), under our old names too.
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),

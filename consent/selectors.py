@@ -118,3 +118,12 @@ def registry_panels(
         panel for provider in _panel_providers.values() if (panel := provider(user, subject, records)) is not None
     ]
     return sorted(panels, key=lambda panel: panel.order)
+
+
+def records_expiring(*, now: dt.datetime | None = None) -> QuerySet[ConsentRecord]:
+    """Return the verified, unrevoked records that end within the next 30 days, soonest first."""
+    return (
+        ConsentRecord.objects.with_state(ConsentState.EXPIRING_SOON, now=now)
+        .select_related("subject")
+        .order_by("expires_on", "pk")
+    )

@@ -40,6 +40,8 @@ IMPORTING = "importing"
 IMPORTED = "imported"
 FAILED = "failed"
 RUNNING = frozenset({QUEUED, PREVIEWING, IMPORTING})
+# The session key holding the tokens of the plans this session uploaded (only those open).
+SESSION_KEY = "plan_imports"
 
 
 class PlanFileChanged(Exception):
@@ -249,3 +251,12 @@ def job_start(job: PlanJob, *, commit: bool) -> None:
         async_task(f"plans.jobs.{task.__name__}", job.token)
     else:
         task(job.token)
+
+
+def jobs_waiting(*, user: User, tokens: list[str]) -> list[PlanJob]:
+    """Return the user's previewed plans among ``tokens`` (a session's uploads) not yet imported, oldest first.
+
+    It reads the small state files only, never the database or the uploads.
+    """
+    jobs = [job for token in tokens if (job := job_load(token)) is not None]
+    return [job for job in jobs if job.user_id == user.pk and job.state == PREVIEWED]

@@ -19,14 +19,13 @@ from people.http import AuthedHttpRequest
 from people.models import User
 from plans.exporting import CONTENT_TYPES, CSV, XLSX, plan_export, posts_for_plan_export, rows_to_csv
 from plans.importing import ERROR, PlanOptions
-from plans.jobs import IMPORTED, PREVIEWED, PlanJob, job_create, job_load, job_start
+from plans.jobs import IMPORTED, PREVIEWED, SESSION_KEY, PlanJob, job_create, job_load, job_start
 from plans.reading import MAX_BYTES, cell_escape
 from plans.rows import COLUMNS, DMY, MDY
 from posts.models import Account, Campaign
 from posts.selectors import accounts_active, campaigns_for_user
 
 IMPORT_PERM = "posts.import_plan"
-SESSION_KEY = "plan_imports"
 SESSION_KEEP = 20
 PLAN = "plan"
 HOOTSUITE = "hootsuite"

@@ -20,6 +20,7 @@ from people.http import AuthedHttpRequest
 from people.models import User
 from posts.models import Post, PostStatus
 from posts.panels import Panel
+from publishing.attention import posts_blocked_for, takedowns_open_of_post
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
 from publishing.policy import RETRY, PublishingPolicy
 from publishing.services import (
@@ -48,6 +49,7 @@ def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
         "rows": rows,
         "truncated": len(publications) > LIST_LIMIT,
         "limit": LIST_LIMIT,
+        "blocked_posts": posts_blocked_for(user=request.user, policy=policy)[:LIST_LIMIT],
         "live_edited": publications_live_edited(user=request.user, policy=policy)[:LIST_LIMIT],
         "takedowns": [
             (item, policy.actions(item)) for item in takedowns_open(user=request.user, policy=policy)[:LIST_LIMIT]
@@ -91,6 +93,17 @@ def publications_panel(request: HttpRequest, post: Post) -> Panel | None:
         order=20,
         context={"rows": rows, "post": post, "next": request.get_full_path(), "edited_live": edited_live},
     )
+
+
+def takedown_pending_panel(request: HttpRequest, post: Post) -> Panel | None:
+    """Return a warning that the post must still come down from some accounts, or None (one query).
+
+    "Published" is not the last word for a post whose consent ended or that review rejected after it went out.
+    """
+    takedowns = list(takedowns_open_of_post(post_id=post.pk))
+    if not takedowns:
+        return None
+    return Panel(template_name="publishing/partials/_takedown_pending.html", order=1, context={"takedowns": takedowns})
 
 
 def _takedowns_for(user: User | AnonymousUser, policy: PublishingPolicy | None) -> "QuerySet[TakedownItem]":

@@ -207,6 +207,7 @@ def test_the_browser_guard_names_the_directive_and_the_blocked_uri(browser: Any,
     with pytest.raises(AssertionError) as failure, browser_context(browser, live_server) as context:
         page = context.new_page()
         browser_login(page, "kim")
+        page.goto("/calendar/")
         # Markup a script might insert: a style attribute and an image from another site.
         page.evaluate(
             """document.querySelector("main").insertAdjacentHTML("beforeend",

@@ -57,7 +57,7 @@ def logged_in_as(client: Client) -> User | None:
 def test_first_sign_in_creates_the_person_with_the_mapped_roles(client: Client, oidc_provider: Provider) -> None:
     response = sso_sign_in(client, oidc_provider, ANNA)
 
-    assert response.status_code == 302 and response["Location"] == reverse("posts:calendar")
+    assert response.status_code == 302 and response["Location"] == reverse("home:home")
     user = User.objects.get(username="anna.mueller@klinikum-nord.de")
     assert (user.first_name, user.last_name, user.email) == ("Anna", "Müller", "anna.mueller@klinikum-nord.de")
     assert sorted(user.groups.values_list("name", flat=True)) == [roles.COMMUNICATIONS_REVIEWER, roles.EDITOR]

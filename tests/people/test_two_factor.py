@@ -108,7 +108,7 @@ def test_password_and_totp_code_sign_in_and_password_alone_does_not(officer: Use
     assert client.post(reverse("mfa_authenticate"), {"code": wrong}).status_code == 200
     assert "_auth_user_id" not in client.session
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
-    assert where(response) == reverse("posts:calendar")
+    assert where(response) == reverse("home:home")
     assert client.get(reverse("posts:calendar")).status_code == 200
 
 
@@ -121,7 +121,7 @@ def test_the_authenticator_apps_key_is_stored_encrypted_and_still_signs_in(offic
     client = Client()
     client.post(reverse("login"), {"login": "consent", "password": "pw"})
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
-    assert where(response) == reverse("posts:calendar")
+    assert where(response) == reverse("home:home")
 
 
 def test_a_recovery_code_signs_in_once(officer: User) -> None:
@@ -129,7 +129,7 @@ def test_a_recovery_code_signs_in_once(officer: User) -> None:
     codes = RecoveryCodes.activate(officer).get_unused_codes()
     first = Client()
     sign_in(first, officer)
-    assert where(first.post(reverse("mfa_authenticate"), {"code": codes[0]})) == reverse("posts:calendar")
+    assert where(first.post(reverse("mfa_authenticate"), {"code": codes[0]})) == reverse("home:home")
     second = Client()
     sign_in(second, officer)
     assert second.post(reverse("mfa_authenticate"), {"code": codes[0]}).status_code == 200

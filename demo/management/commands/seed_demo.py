@@ -873,7 +873,7 @@ DEMO_PDF = (
 class DemoConsent:
     reference: str
     name: str
-    state: str  # active | expired | revoked | revoked_after_publication
+    state: str  # active | expiring | expired | revoked | revoked_after_publication
     signers: tuple[tuple[str, str, str], ...]  # (role, name, authority)
     born_years_ago: int | None = None
     story: str = ""  # external id key of a patient story featuring the person
@@ -898,6 +898,8 @@ DEMO_CONSENTS = [
         (("subject", "Karl Öztürk", ""),),
         story="story-karl",
     ),
+    # Ends in three weeks: the Consent officers' "Needs attention" asks for a renewal.
+    DemoConsent("DEMO-0006", "Emine Demir", "expiring", (("subject", "Emine Demir", ""),)),
 ]
 
 
@@ -1235,7 +1237,7 @@ class DemoSeeder:
     # Consent --------------------------------------------------------------------------------
 
     def seed_consent(self) -> None:
-        """Subjects with an active, an expired and a revoked consent and a minor signed by two.
+        """Subjects with an active, an expiring, an expired and a revoked consent and a minor signed by two.
 
         Maria's story is scheduled first and then her consent is revoked: the post ends blocked.
         """
@@ -1254,6 +1256,7 @@ class DemoSeeder:
                     actor=officer, data={"display_name": spec.name, "reference": spec.reference, "date_of_birth": born}
                 )
                 expired = spec.state == "expired"
+                expires = {"expired": today - dt.timedelta(days=10), "expiring": today + dt.timedelta(days=21)}
                 record = consent_record_create(
                     actor=officer,
                     subject=subject,
@@ -1264,7 +1267,7 @@ class DemoSeeder:
                         "all_platforms": True,
                         "purposes": ["education", "marketing"],
                         "signed_on": today - dt.timedelta(days=400 if expired else 20),
-                        "expires_on": today - dt.timedelta(days=10) if expired else today + dt.timedelta(days=365),
+                        "expires_on": expires.get(spec.state, today + dt.timedelta(days=365)),
                         "states_right_to_revoke": True,
                         "states_no_conditioning": True,
                         "states_redisclosure": True,
