@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -50,6 +51,7 @@ PLATFORM_ABBREVIATIONS: dict[str, str] = {
 class PlatformTag:
     abbreviation: str
     label: str
+    platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Card:
     detail_url: str
     status_label: str
     version: int = 0
+    thumbnail_url: str = ""
+    thumbnail_alt: str = ""
 
     @property
     def sort_key(self) -> int:
@@ -194,8 +198,9 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         platform = target.account.platform
         tag = tags.get(platform)
         names = f"{tag.label}, {target.account.name}" if tag else f"{Platform(platform).label}: {target.account.name}"
-        tags[platform] = PlatformTag(PLATFORM_ABBREVIATIONS.get(platform, platform[:2].upper()), names)
+        tags[platform] = PlatformTag(PLATFORM_ABBREVIATIONS.get(platform, platform[:2].upper()), names, platform)
     assert post.scheduled_at is not None  # the calendar only loads planned posts
+    thumbnail = getattr(post, "card_thumbnail", None) or ""
     return Card(
         post=post,
         local=timezone.localtime(post.scheduled_at, zone),
@@ -205,6 +210,9 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         detail_url=reverse("posts:post_detail", args=[post.pk]),
         status_label=status_label(post.status),
         version=getattr(post, "version", 0),
+        thumbnail_url=reverse("media", args=[thumbnail]) if thumbnail else "",
+        # The card's title names the post; the alt text says what its picture shows, briefly.
+        thumbnail_alt=Truncator(getattr(post, "card_thumbnail_alt", None) or "").chars(80) if thumbnail else "",
     )
 
 
