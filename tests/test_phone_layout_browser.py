@@ -217,6 +217,7 @@ def test_main_pages_fit_360_and_390_px_and_their_buttons_are_thumb_sized(
             reverse("plans:import"),
             reverse("people:preferences"),
             reverse("people:notices"),
+            reverse("mfa_index"),
         ],
         "medical": [reverse("approvals:inbox"), reverse("approvals:review", args=[reviewed.pk])],
         "consent": [
@@ -232,6 +233,8 @@ def test_main_pages_fit_360_and_390_px_and_their_buttons_are_thumb_sized(
             violations = csp_guard(context)
             try:
                 page = context.new_page()
+                page.goto(reverse("login"))
+                problems += overflow_problems(page, width)
                 browser_login(page, username)
                 for url in urls:
                     response = page.goto(url)
