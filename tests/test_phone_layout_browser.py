@@ -254,12 +254,24 @@ def test_main_pages_fit_360_and_390_px_and_their_buttons_are_thumb_sized(
         browser_login(page, "medical")
         page.goto(reverse("approvals:review", args=[reviewed.pk]))
         approve = page.get_by_role("button", name="Approve")
-        approve.scroll_into_view_if_needed()
+        jump = page.get_by_role("link", name="Your decision")
+        jump_box = jump.bounding_box()
+        assert jump_box is not None and jump_box["y"] + jump_box["height"] > 800 - 60, jump_box  # at the bottom
+        assert not _in_view(approve)  # the decision is further down the page
+        jump.tap()
+        page.wait_for_url("**#decision")
+        assert _in_view(approve) and not jump.is_visible()
         box = approve.bounding_box()
         assert box is not None and box["width"] >= 300 and box["height"] >= 44, box
         assert page.locator(".review-buttons").evaluate("el => getComputedStyle(el).position") == "sticky"
     finally:
         context.close()
+
+
+def _in_view(locator: Any) -> bool:
+    """Return whether the element is wholly inside the window."""
+    script = "el => { const b = el.getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight; }"
+    return bool(locator.evaluate(script))
 
 
 def test_the_german_top_bar_keeps_to_one_line_at_1366_px(browser: Any, live_server: Any) -> None:
