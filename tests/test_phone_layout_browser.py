@@ -274,37 +274,69 @@ def _in_view(locator: Any) -> bool:
     return bool(locator.evaluate(script))
 
 
-def test_the_german_top_bar_keeps_to_one_line_at_1366_px(browser: Any, live_server: Any) -> None:
-    # A superuser sees every link of the bar; an editor with waiting reviews sees counts.
+TOP_BAR_ROWS = """() => [...document.querySelectorAll('.topbar > .brand, .topbar > .menu-toggle, .topbar nav a,'
+    + ' .user-menu > a, .user-menu button, .language-switch select')]
+  .filter((el) => el.getClientRects().length)
+  .map((el) => { const box = el.getBoundingClientRect(); return [el.textContent.trim(), box.top, box.bottom]; })"""
+
+
+def _one_line(page: Any) -> list[Any]:
+    """Assert every visible item of the top bar shares one line and the page is not wider; return the items."""
+    rows = page.evaluate(TOP_BAR_ROWS)
+    lowest_top = max(top for _text, top, _bottom in rows)
+    highest_bottom = min(bottom for _text, _top, bottom in rows)
+    assert lowest_top < highest_bottom, f"the top bar wraps: {rows}"
+    bar = page.locator(".topbar").bounding_box()
+    assert bar is not None and bar["height"] < 64, bar
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    return rows
+
+
+def test_the_german_top_bar_keeps_to_one_line_at_1366_px(
+    browser: Any, live_server: Any, editor: Any, campaign_factory: Any, account_factory: Any
+) -> None:
+    # A person in three roles with a review waiting: seven links, a count, every user tool.
+    doctor = make_user("doctor", roles.EDITOR, roles.MEDICAL_REVIEWER, roles.CONSENT_OFFICER, language="de")
+    legal = make_user("legal", roles.LEGAL_REVIEWER)
+    comms = make_user("comms", roles.COMMUNICATIONS_REVIEWER)
+    campaign = campaign_factory(editor, name="Herzwoche", reviewers=[doctor, legal, comms])
+    waiting = _post(
+        editor,
+        campaign,
+        timezone.localdate(timezone=BERLIN) + dt.timedelta(days=8),
+        dt.time(10, 0),
+        title="Herzsport",
+        accounts=[account_factory("facebook")],
+    )
+    round_submit(post=waiting, actor=editor)
+    # A superuser sees every link there is.
     make_user("root", is_staff=True, is_superuser=True, language="de")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 800}, locale="en-GB")
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
-        browser_login(page, "root")
+        browser_login(page, "doctor")
         page.goto(reverse("posts:calendar"))
         assert page.locator("html").get_attribute("lang") == "de"
-        assert page.get_by_role("link", name="Veröffentlichung").is_visible()
-        assert page.get_by_role("link", name="Verwaltung").is_visible()
         assert not page.locator("[data-menu-toggle]").is_visible()
-        rows = page.evaluate(
-            """() => [...document.querySelectorAll('.topbar > .brand, .topbar nav a, .user-menu > a, .user-menu button,'
-                + ' .language-switch select')]
-              .filter((el) => el.getClientRects().length)
-              .map((el) => {
-                const box = el.getBoundingClientRect();
-                return [el.textContent.trim(), box.top, box.bottom];
-              })"""
-        )
-        assert len(rows) >= 12, rows
-        lowest_top = max(top for _text, top, _bottom in rows)
-        highest_bottom = min(bottom for _text, _top, bottom in rows)
-        assert lowest_top < highest_bottom, f"the top bar wraps: {rows}"
-        height = page.locator(".topbar").bounding_box()
-        assert height is not None and height["height"] < 64, height
-        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-        # Its icon-only tools keep their words for screen readers.
+        for name in ("Einwilligungen", "Plan importieren", "Veröffentlichung"):
+            assert page.get_by_role("link", name=name).is_visible(), name
+        assert page.locator("[data-review-count]").inner_text().startswith("1")
+        assert len(_one_line(page)) >= 12
+        # The icon-only tools keep their words for screen readers.
         assert page.get_by_role("button", name="Abmelden").is_visible()
         assert page.get_by_role("link", name="Zwei-Faktor-Anmeldung").is_visible()
+        assert page.get_by_role("link", name="Benachrichtigungen").is_visible()
+        page.get_by_role("button", name="Abmelden").click()
+        page.wait_for_url("**/accounts/login/**")
+
+        # However many links, the bar never wraps: what does not fit folds behind "Menu".
+        browser_login(page, "root")
+        page.goto(reverse("posts:calendar"))
+        _one_line(page)
+        toggle = page.locator("[data-menu-toggle]")
+        if toggle.is_visible():
+            toggle.click()
+        assert page.get_by_role("link", name="Verwaltung").is_visible()
     finally:
         context.close()
