@@ -209,6 +209,7 @@ def test_main_pages_fit_360_and_390_px_and_their_buttons_are_thumb_sized(
             reverse("posts:calendar") + "?view=list",
             reverse("posts:campaign_list"),
             reverse("posts:campaign_detail", args=[campaign.pk]),
+            reverse("posts:campaign_create"),
             reverse("posts:post_detail", args=[post.pk]),
             reverse("posts:post_create"),
             reverse("posts:post_edit", args=[post.pk]),
@@ -224,6 +225,8 @@ def test_main_pages_fit_360_and_390_px_and_their_buttons_are_thumb_sized(
             reverse("consent:registry"),
             reverse("consent:record_detail", args=[record.pk]),
             reverse("consent:subject_detail", args=[subject.pk]),
+            reverse("consent:subject_create"),
+            reverse("consent:record_create", args=[subject.pk]),
         ],
     }
     problems: list[str] = []
