@@ -2,7 +2,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from guardian.shortcuts import get_objects_for_user
 
 from audit.versions import version_annotation
@@ -128,7 +128,12 @@ def posts_for_calendar_cards(
     platforms: list[str] | None = None,
     statuses: list[str] | None = None,
 ) -> QuerySet[Post]:
-    """Return ``posts_for_calendar`` with what ``PostPolicy.actions`` reads, in a fixed number of queries."""
+    """Return ``posts_for_calendar`` with what ``PostPolicy.actions`` reads, in a fixed number of queries.
+
+    Each post carries ``card_thumbnail`` and ``card_thumbnail_alt``: the thumbnail file and alt text
+    of its first image ("" without one), read in the same query rather than once per card.
+    """
+    first_media = Media.objects.filter(post=OuterRef("pk")).order_by("position", "pk")
     posts = posts_for_calendar(
         user=user,
         start=start,
@@ -145,6 +150,10 @@ def posts_for_calendar_cards(
         .defer("current_revision__content")
         # Each card's move form carries the version it was drawn from (audit.versions).
         .annotate(version=version_annotation(Post))
+        .annotate(
+            card_thumbnail=Subquery(first_media.values("thumbnail")[:1]),
+            card_thumbnail_alt=Subquery(first_media.values("alt_text")[:1]),
+        )
         .prefetch_related(None)
         .prefetch_related(
             Prefetch(

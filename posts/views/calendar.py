@@ -3,7 +3,9 @@
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -12,8 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -50,6 +54,7 @@ PLATFORM_ABBREVIATIONS: dict[str, str] = {
 class PlatformTag:
     abbreviation: str
     label: str
+    platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Card:
     detail_url: str
     status_label: str
     version: int = 0
+    thumbnail_url: str = ""
+    thumbnail_alt: str = ""
 
     @property
     def sort_key(self) -> int:
@@ -187,6 +194,22 @@ def card_labels() -> dict[str, str]:
     return {"move": _("Move"), "new_date": _("New date"), "time": _("Time")}
 
 
+_URL_PLACEHOLDER = "2147483647"
+
+
+@lru_cache(maxsize=16)
+def _url_parts(name: str, script_prefix: str) -> tuple[str, str]:
+    head, _placeholder, tail = reverse(name, args=[_URL_PLACEHOLDER]).partition(_URL_PLACEHOLDER)
+    return head, tail
+
+
+def card_url(name: str, arg: int | str) -> str:
+    """Return ``reverse(name, args=[arg])`` for a URL with one argument, resolved once rather than per card."""
+    head, tail = _url_parts(name, get_script_prefix())
+    # As reverse() quotes what it puts into a path.
+    return f"{head}{quote(str(arg), safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
+
+
 def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
     """Return the card of a post loaded by ``posts_for_calendar_cards`` (no further queries)."""
     tags: dict[str, PlatformTag] = {}
@@ -194,17 +217,21 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         platform = target.account.platform
         tag = tags.get(platform)
         names = f"{tag.label}, {target.account.name}" if tag else f"{Platform(platform).label}: {target.account.name}"
-        tags[platform] = PlatformTag(PLATFORM_ABBREVIATIONS.get(platform, platform[:2].upper()), names)
+        tags[platform] = PlatformTag(PLATFORM_ABBREVIATIONS.get(platform, platform[:2].upper()), names, platform)
     assert post.scheduled_at is not None  # the calendar only loads planned posts
+    thumbnail = getattr(post, "card_thumbnail", None) or ""
     return Card(
         post=post,
         local=timezone.localtime(post.scheduled_at, zone),
         platforms=list(tags.values()),
         movable=MOVE in policy.actions(post),
-        move_url=reverse("posts:post_move", args=[post.pk]),
-        detail_url=reverse("posts:post_detail", args=[post.pk]),
+        move_url=card_url("posts:post_move", post.pk),
+        detail_url=card_url("posts:post_detail", post.pk),
         status_label=status_label(post.status),
         version=getattr(post, "version", 0),
+        thumbnail_url=card_url("media", thumbnail) if thumbnail else "",
+        # The card's title names the post; the alt text says what its picture shows, briefly.
+        thumbnail_alt=Truncator(getattr(post, "card_thumbnail_alt", None) or "").chars(80) if thumbnail else "",
     )
 
 

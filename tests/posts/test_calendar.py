@@ -1,6 +1,7 @@
 """The editorial calendar: which posts show on which local day, filters, rights, moving."""
 
 import datetime as dt
+import io
 import json
 import zoneinfo
 from html.parser import HTMLParser
@@ -15,7 +16,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.versions import version_of
 from posts.models import Post, PostStatus
-from posts.views.calendar import MONTH, WEEK, period_for
+from posts.views.calendar import MONTH, WEEK, card_url, period_for
+from tests.conftest import IMAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +177,9 @@ def test_card_links_to_detail_and_shows_platforms_badge_and_colour(
     html = response.content.decode()
     assert cells(response).colours[post.pk] == "#cc0000"
     assert f'href="{reverse("posts:post_detail", args=[post.pk])}"' in html
-    assert '<abbr title="Facebook: ' in html and ">FB</abbr>" in html and ">IG</abbr>" in html
+    # Each platform is a tag with an accessible name: the platform and the account.
+    assert '<span class="cal-platform cal-platform-facebook" role="img" aria-label="Facebook: ' in html
+    assert ">FB</span>" in html and ">IG</span>" in html
     assert 'class="badge badge-draft"' in html
 
 
@@ -339,6 +343,54 @@ def test_query_count_is_the_same_for_one_and_fifty_posts(
     fifty = _queries(editor_client, view=view, date="2025-03-05")
     assert one == fifty
     assert fifty <= 12
+
+
+def _post_with_images(editor: Any, campaign: Any, when: dt.datetime, *alt_texts: str) -> Post:
+    from posts.media import image_process
+    from posts.services import NewMedia, post_create
+
+    images = [
+        NewMedia(image=image_process(upload=io.BytesIO((IMAGES / name).read_bytes())), alt_text=alt)
+        for name, alt in zip(("square_1080_rgba.png", "landscape_1200x628.webp"), alt_texts, strict=False)
+    ]
+    data = {"body": "Grippeimpfung 💉"}
+    return post_create(actor=editor, campaign=campaign, data=data, media=images, scheduled_at=when)
+
+
+def test_card_shows_the_thumbnail_of_the_first_image(editor_client: Any, editor: Any, campaign: Any) -> None:
+    when = dt.datetime(2025, 3, 5, 8, tzinfo=UTC)
+    post = _post_with_images(editor, campaign, when, "Pflegerin Ümran impft im Foyer", "Foyer, zweites Bild")
+    first = post.media.order_by("position", "pk").first()
+    assert first is not None
+    for view in ("month", "week", "list"):
+        html = calendar(editor_client, view=view, date="2025-03-05").content.decode()
+        assert html.count('class="cal-card-thumb"') == 1, view
+        assert f'src="{reverse("media", args=[first.thumbnail.name])}"' in html
+        assert 'alt="Pflegerin Ümran impft im Foyer"' in html
+    # The thumbnail is served to the calendar's viewer.
+    response = editor_client.get(reverse("media", args=[first.thumbnail.name]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("image/")
+
+
+@pytest.mark.parametrize(
+    ("name", "arg"),
+    [("posts:post_detail", 7), ("posts:post_move", 123456), ("media", "posts/2026/12/Ümran Foto #1/thumb.jpg")],
+)
+def test_card_urls_are_what_reverse_gives(name: str, arg: Any) -> None:
+    assert card_url(name, arg) == reverse(name, args=[arg])
+
+
+def test_query_count_is_the_same_for_one_and_twenty_posts_with_images(
+    editor_client: Any, editor: Any, campaign: Any
+) -> None:
+    _post_with_images(editor, campaign, dt.datetime(2025, 3, 3, 8, tzinfo=UTC), "Bild 0")
+    _queries(editor_client, date="2025-03-05")
+    one = _queries(editor_client, date="2025-03-05")
+    for n in range(19):
+        _post_with_images(editor, campaign, dt.datetime(2025, 3, 4 + n % 5, 9, n, tzinfo=UTC), f"Bild {n}", "zwei")
+    html = calendar(editor_client, date="2025-03-05").content.decode()
+    assert html.count('class="cal-card-thumb"') == 20
+    assert _queries(editor_client, date="2025-03-05") == one
 
 
 def test_query_count_is_the_same_with_filters(
