@@ -6,6 +6,7 @@ The Turkish and Japanese cases fail until their catalogues (locale/tr, locale/ja
 import ast
 import datetime as dt
 import gettext
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,11 +141,16 @@ def test_the_catalogue_has_every_entry_the_german_one_has(entries: list[Entry], 
 def test_every_entry_is_translated_and_none_is_fuzzy(entries: list[Entry]) -> None:
     fuzzy = [f"line {entry.line}: {entry.msgid!r}" for entry in entries if "fuzzy" in entry.flags]
     assert not fuzzy, "fuzzy entries:\n" + "\n".join(fuzzy)
+    header = next(entry for entry in entries if entry.msgid == "" and entry.msgctxt is None)
+    plural_forms = re.search(r"nplurals=(\d+)", header.msgstr.get(0, ""))
+    assert plural_forms, "the header names no Plural-Forms"
+    # German and Turkish have two forms (one, other); Japanese has one.
+    forms = int(plural_forms.group(1))
     untranslated = []
     for entry in entries:
-        if entry.msgid == "" and entry.msgctxt is None:
-            continue  # the header
-        wanted = 2 if entry.msgid_plural is not None else 1
+        if entry is header:
+            continue
+        wanted = forms if entry.msgid_plural is not None else 1
         if len(entry.msgstr) < wanted or not all(entry.msgstr.values()):
             untranslated.append(f"line {entry.line}: {entry.msgid!r}")
     assert not untranslated, "untranslated entries:\n" + "\n".join(untranslated)
