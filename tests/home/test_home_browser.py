@@ -94,6 +94,8 @@ def test_medical_reviewer_approves_from_needs_attention_on_a_phone(
         page.get_by_role("button", name="Approve").tap()
         page.get_by_text("You approved “Medical review”.").wait_for()
 
+        # On a phone the navigation is behind the menu button.
+        page.locator("[data-menu-toggle]").tap()
         page.get_by_role("link", name="Needs attention").first.tap()
         page.wait_for_url(f"{live_server.url}/")
         page.get_by_role("heading", name="Needs attention", level=1).wait_for()
