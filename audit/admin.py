@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audit.labels import action_label, object_type_label
-from audit.models import AuditEvent, Notification
+from audit.models import SYSTEM_ACTOR, AuditEvent, Notification
 from audit.selectors import chain_verify
 from core.templatetags.rounds_time import format_when
 
@@ -90,6 +90,8 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     @admin.display(description=_("actor"), ordering="actor_repr")
     def actor_name(self, obj: AuditEvent) -> str:
+        if obj.actor_id is None and obj.actor_repr == SYSTEM_ACTOR:
+            return gettext("system")
         return _cut(obj.actor_repr) or "—"
 
     @admin.display(description=_("action"), ordering="action")

@@ -24,6 +24,10 @@ def object_type_of(model: "type[models.Model] | models.Model") -> str:
     return getattr(model, "audit_object_type", None) or model._meta.label_lower
 
 
+# The actor name of events no person caused (jobs, the scheduler); shown translated.
+SYSTEM_ACTOR = "system"
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events are append-only.")

@@ -11,7 +11,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, MAIL_KEY_MAX_LENGTH, AuditEvent, Notification, event_hash, object_type_of
+from audit.models import (
+    GENESIS_HASH,
+    MAIL_KEY_MAX_LENGTH,
+    SYSTEM_ACTOR,
+    AuditEvent,
+    Notification,
+    event_hash,
+    object_type_of,
+)
 from core.bulk import rows_insert
 from core.inputs import storable
 
@@ -96,7 +104,7 @@ def event_record(
         created_at=timezone.now(),
         # The foreign key is to AUTH_USER_MODEL (people.User), which audit, below people, may not name.
         actor=user,  # type: ignore[misc]
-        actor_repr=(user.get_username() if user is not None else str(actor or "system"))[:200],
+        actor_repr=(user.get_username() if user is not None else str(actor or SYSTEM_ACTOR))[:200],
         action=action,
         object_type=object_type_of(obj),
         object_id=str(obj.pk),
@@ -154,7 +162,7 @@ def events_record_many(*, actor: Actor, events: Sequence[EventSpec]) -> int:
     prev_hash = last.hash if last else GENESIS_HASH
     user = _user(actor)
     actor_id = user.pk if user is not None else None
-    actor_repr = (user.get_username() if user is not None else str(actor or "system"))[:200]
+    actor_repr = (user.get_username() if user is not None else str(actor or SYSTEM_ACTOR))[:200]
     now = timezone.now()
     stamp = now.isoformat()
     rows: list[tuple[Any, ...]] = []

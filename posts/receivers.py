@@ -9,23 +9,29 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from consent.models import ConsentRecord, Subject
 from consent.selectors import RegistryPanel
 from consent.signals import consent_lapsed, consent_revoked
+from core.i18n import StoredMessage
 from people.models import User
 from posts.models import FeaturedPerson, PostStatus
 from posts.services import consent_cascade
 
+# The reasons a cascade records, stored in English and shown in the reader's language.
+CONSENT_REVOKED = StoredMessage(gettext_noop("consent revoked"))
+CONSENT_EXPIRED = StoredMessage(gettext_noop("consent expired"))
+
 
 @receiver(consent_revoked, dispatch_uid="posts.block_on_revocation")
 def _block_on_revocation(*, record: ConsentRecord, actor: User, **kwargs: Any) -> None:
-    consent_cascade(record=record, actor=actor, reason="consent revoked")
+    consent_cascade(record=record, actor=actor, reason=CONSENT_REVOKED.english())
 
 
 @receiver(consent_lapsed, dispatch_uid="posts.block_on_expiry")
 def _block_on_expiry(*, record: ConsentRecord, **kwargs: Any) -> None:
-    consent_cascade(record=record, actor=None, reason="consent expired")
+    consent_cascade(record=record, actor=None, reason=CONSENT_EXPIRED.english())
 
 
 def posts_featuring_panel(

@@ -112,20 +112,22 @@ _PLACEHOLDER = re.compile(r"%\(\w+\)[sdfi]|%[sdfi]|\{\w*\}")
 
 
 @functools.cache
-def _catalogue(language: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
-    """Return the English sources the language translates differently: plain ones, and patterns for those
-    with placeholders."""
+def _catalogue(language: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...], frozenset[str]]:
+    """Return the English sources the language translates differently (plain ones, and patterns for those
+    with placeholders), and the translations themselves (German "Filter" translates "Filters")."""
     path = ROOT / "locale" / language / "LC_MESSAGES" / "django.mo"
     with path.open("rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
     plain: set[str] = set()
     patterns: list[re.Pattern[str]] = []
+    translations: set[str] = set()
     for key, value in catalogue._catalog.items():  # type: ignore[attr-defined]
         source = (key[0] if isinstance(key, tuple) else key).split("\x04", 1)[-1]
         if not source:
             continue
         text = re.sub(r"\s+", " ", source).strip()
         translated = re.sub(r"\s+", " ", str(value)).strip()
+        translations.add(translated)
         # Only sources of real words: a few letters besides the placeholders, and translated differently.
         letters = re.sub(r"[^A-Za-z]", "", _PLACEHOLDER.sub("", text))
         if len(letters) < 4 or text == translated or "<" in text:
@@ -135,16 +137,22 @@ def _catalogue(language: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ..
             patterns.append(re.compile(".+?".join(re.escape(part) for part in parts) + r"\Z"))
         else:
             plain.add(text)
-    return frozenset(plain), tuple(patterns)
+    return frozenset(plain - translations), tuple(patterns), frozenset(translations)
 
 
-def untranslated(page: Any, language: str) -> list[str]:
-    """Return the texts of ``page`` that are English sources the ``language`` catalogue translates."""
+def untranslated(page: Any, language: str, *, data: frozenset[str] = frozenset()) -> list[str]:
+    """Return the texts of ``page`` that are English sources the ``language`` catalogue translates.
+
+    ``data``: texts people typed (user names, campaign names, post titles), which may happen to be an
+    English source ("consent" is a user name in the demo) and are shown as typed.
+    """
     if language == "en":
         return []
-    plain, patterns = _catalogue(language)
+    plain, patterns, translations = _catalogue(language)
     found = []
     for text in page.evaluate(_TEXTS):
+        if text in data or text in translations:
+            continue
         if text in plain or any(pattern.match(text) for pattern in patterns if len(text) < 300):
             found.append(text)
     return sorted(found)
