@@ -18,7 +18,7 @@ import re
 import time
 import urllib.parse
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 from html.parser import HTMLParser
 
@@ -279,7 +279,6 @@ class PageCard:
     description: str = ""
     site_name: str = ""
     image_url: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
