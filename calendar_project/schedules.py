@@ -20,6 +20,8 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     # unsigned for twice this interval.
     # Images kept from a refused editor save (posts.pending) are deleted after a day.
     "kept-images-purge": ("posts.pending.pending_purge", 60),
+    # Link cards nobody asked for within ROUNDS_LINKCARD_DAYS go, with their images.
+    "linkcards-purge": ("posts.linkcards.linkcards_purge", 60 * 24),
     "audit-checkpoint": ("audit.checkpoints.checkpoint_write", settings.ROUNDS_AUDIT_CHECKPOINT_MINUTES),
 }
 

@@ -395,6 +395,12 @@ ROUNDS_PUBLISH_HTTP_TIMEOUT = float(os.environ.get("ROUNDS_PUBLISH_HTTP_TIMEOUT"
 # Connector and webhook URLs must resolve to public addresses (checked on save and for every
 # request); set this for an intranet receiver. Development (ROUNDS_DEBUG) allows them by default.
 ROUNDS_ALLOW_PRIVATE_URLS = env_bool("ROUNDS_ALLOW_PRIVATE_URLS", DEBUG)
+# Link cards (posts.linkcards): fetched at all (off: links show their domain only), kept and reused
+# this many days; an editor may start this many fetches per window of seconds while typing.
+ROUNDS_LINKCARDS_FETCH = env_bool("ROUNDS_LINKCARDS_FETCH", True)
+ROUNDS_LINKCARD_DAYS = int(os.environ.get("ROUNDS_LINKCARD_DAYS", "7"))
+ROUNDS_LINKCARD_RATE = int(os.environ.get("ROUNDS_LINKCARD_RATE", "20"))
+ROUNDS_LINKCARD_RATE_WINDOW = int(os.environ.get("ROUNDS_LINKCARD_RATE_WINDOW", "60"))
 # Publications claimed per dispatcher pass.
 ROUNDS_PUBLISH_BATCH = int(os.environ.get("ROUNDS_PUBLISH_BATCH", "1000"))
 # The dispatcher claims what falls due within this many seconds and hands it to the workers, who

@@ -20,6 +20,9 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405  (tasks run inline, after 
 ROUNDS_PUBLISH_LOOKAHEAD_SECONDS = 0.0
 # The fake platforms listen on 127.0.0.1; the tests of the refusal switch this off.
 ROUNDS_ALLOW_PRIVATE_URLS = True
+# Posts in tests link to example.org and others: tasks run inline, so no test may reach the internet
+# for their cards. The link card tests switch this on and serve their pages from 127.0.0.1.
+ROUNDS_LINKCARDS_FETCH = False
 # Tests that sign in with force_login have no second factor and no sign-in time; the tests of
 # two-factor and reauthentication (tests/people/test_two_factor.py) switch both back on.
 ROUNDS_TWO_FACTOR_REQUIRED = False

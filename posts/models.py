@@ -447,3 +447,48 @@ class Claim(models.Model):
         if self.source_kind == SourceKind.PMID:
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.source}/"
         return self.source
+
+
+def linkcard_upload_to(instance: "LinkCard", filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"linkcards/{uuid.uuid4().hex}.{extension}"
+
+
+class LinkCardStatus(models.TextChoices):
+    PENDING = "pending", _("Fetching")
+    OK = "ok", _("Fetched")
+    FAILED = "failed", _("Failed")
+
+
+class LinkCard(models.Model):
+    """What a web page says about itself (Open Graph), fetched once for every post that links to it.
+
+    Not part of a post's content or its revisions: a page may change its card at any time, so the
+    card shown is what the page said when last fetched (``fetched_at``).
+    """
+
+    url_hash = models.CharField(_("SHA-256 of the URL"), max_length=64, unique=True)
+    url = models.URLField(_("URL"), max_length=2048)
+    final_url = models.URLField(_("URL after redirects"), max_length=2048, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=LinkCardStatus.choices, default=LinkCardStatus.PENDING
+    )
+    reason = models.CharField(_("why it failed"), max_length=300, blank=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    description = models.CharField(_("description"), max_length=1000, blank=True)
+    site_name = models.CharField(_("site name"), max_length=200, blank=True)
+    image = models.FileField(_("image thumbnail"), upload_to=linkcard_upload_to, max_length=300, blank=True)
+    image_width = models.PositiveIntegerField(_("image width"), null=True, blank=True)
+    image_height = models.PositiveIntegerField(_("image height"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested"))
+    fetched_at = models.DateTimeField(_("fetched"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("link card")
+        verbose_name_plural = _("link cards")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=LinkCardStatus.values), name="linkcard_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url[:80]

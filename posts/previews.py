@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext, gettext_noop
 
-from posts import platforms
+from posts import linkcards, platforms
 from posts.forms import Draft
-from posts.models import Account
+from posts.models import Account, LinkCard, LinkCardStatus
 
 SQUARE = Fraction(1, 1)
 PORTRAIT = Fraction(4, 5)
@@ -215,6 +215,16 @@ class TargetPreview:
     title: str = ""
     image: PreviewImage | None = None
     has_video: bool = False
+    card: LinkCard | None = None  # the fetched card of ``link``, if one is stored
+
+    @property
+    def card_ok(self) -> bool:
+        return self.card is not None and self.card.status == LinkCardStatus.OK
+
+    @property
+    def card_pending(self) -> bool:
+        """True while the link's card is still to be fetched ("fetching…")."""
+        return self.card is not None and self.card.status == LinkCardStatus.PENDING
 
     @property
     def over_limit(self) -> bool:
@@ -262,10 +272,24 @@ def _first_image(draft: Draft, shape: PreviewShape) -> PreviewImage | None:
     return PreviewImage(first.thumbnail_url, info.alt_text, RATIO_CLASSES[crop], new_index)
 
 
+def _card_link(draft: Draft, account: Account, override: str) -> str:
+    """Return the URL the target's feed makes a link card of ("" where it makes none)."""
+    if not shape_for(account.platform).link_card or not platforms.rules_for(account.platform).links_clickable:
+        return ""
+    return linkcards.card_link(link=draft.link, body=override or draft.body)
+
+
+def card_links(draft: Draft) -> list[str]:
+    """Return the distinct URLs the draft's targets show as link cards."""
+    found = (_card_link(draft, account, override) for account, override in draft.targets)
+    return list(dict.fromkeys(url for url in found if url))
+
+
 def target_previews(draft: Draft) -> list[TargetPreview]:
     """Return, per target of the draft, the composed text, its count against the limit, findings and card."""
     media = [item.info for item in draft.media]
     first = draft.media[0] if draft.media else None
+    cards = linkcards.cards_for(card_links(draft))
     previews = []
     for account, override in draft.targets:
         platform = account.platform
@@ -273,6 +297,7 @@ def target_previews(draft: Draft) -> list[TargetPreview]:
         text = platforms.compose_text(body=body, link=draft.link, hashtags=draft.hashtags, platform=platform)
         rules = platforms.rules_for(platform)
         shape = shape_for(platform)
+        card_url = _card_link(draft, account, override)
         previews.append(
             TargetPreview(
                 account=account,
@@ -291,10 +316,11 @@ def target_previews(draft: Draft) -> list[TargetPreview]:
                 thumbnail_url=first.thumbnail_url if first else "",
                 thumbnail_alt=first.info.alt_text if first else "",
                 media_count=len(draft.media),
-                link=draft.link if rules.links_clickable else "",
+                link=(draft.link if rules.links_clickable else "") or card_url,
                 title=draft.title if shape.shows_title else "",
                 image=_first_image(draft, shape),
                 has_video=any(item.kind == "video" for item in media),
+                card=cards.get(card_url),
             )
         )
     return previews

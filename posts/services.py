@@ -25,7 +25,7 @@ from core.inputs import text_storable
 from core.locks import row_lock
 from core.tasks import enqueue_after_commit
 from people.models import User
-from posts import patient_data, platforms
+from posts import linkcards, patient_data, platforms
 from posts.claim_rules import claim_findings
 from posts.content import SNAPSHOT_VERSION, content_hash, content_snapshot, content_snapshot_of, snapshot_version
 from posts.gates import post_consent_problems
@@ -510,6 +510,7 @@ def post_create(
         changes={"campaign": campaign.pk, "scheduled_at": scheduled_at, "time_zone": post.time_zone},
     )
     _revision_refresh(post=post, actor=actor)
+    _linkcards_request(post=post)
     return post
 
 
@@ -718,7 +719,17 @@ def post_update(
     if revision is not None and restart_ok is False and status_before in RESTART_ASKED:
         # Raised inside the transaction: nothing of this save is kept.
         raise ValidationError(str(RESTART_QUESTIONS[PostStatus(status_before)]), code=RESTART_CONFIRM)
+    _linkcards_request(post=post)
     return post
+
+
+def _linkcards_request(*, post: Post) -> None:
+    """Queue, after commit, the fetch of the link cards the post's text and link show (not part of its content)."""
+    bodies = [post.body, *(target.body_override for target in post.targets.all() if target.body_override)]
+    for body in bodies:
+        url = linkcards.card_link(link=post.link, body=body)
+        if url:
+            linkcards.linkcard_request(url=url)
 
 
 def _move(

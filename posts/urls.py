@@ -11,6 +11,7 @@ urlpatterns = [
     path("posts/findings/", live.findings_view, name="findings"),
     path("posts/consents/", editor.consent_options_view, name="consent_options"),
     path("posts/kept-images/<str:token>/", media.pending_thumbnail_serve, name="pending_thumbnail"),
+    path("posts/link-cards/<int:pk>/image/", media.linkcard_image_serve, name="linkcard_image"),
     path("posts/<int:pk>/", editor.post_detail_view, name="post_detail"),
     path("posts/<int:pk>/edit/", editor.post_edit_view, name="post_edit"),
     path("posts/<int:pk>/schedule/", editor.post_schedule_view, name="post_schedule"),

@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from people.http import AuthedHttpRequest
 from posts.forms import draft_from_data, editor_accounts
+from posts.linkcards import linkcard_request
 from posts.livechecks import draft_post_findings, oversized_fields
 from posts.models import Campaign, Post
 from posts.policy import EDIT, PostPolicy
-from posts.previews import target_previews
+from posts.previews import card_links, target_previews
 from posts.selectors import post_for_editor
 
 # The editor asks at most every 0.4 s while someone types; far more than that is no person typing.
@@ -33,7 +34,9 @@ def _over_rate(user_id: int) -> bool:
 @require_POST
 @login_required
 def findings_view(request: AuthedHttpRequest) -> HttpResponse:
-    """Return the findings and previews fragment for the editor's unsaved input; writes nothing.
+    """Return the findings and previews fragment for the editor's unsaved input; writes no post.
+
+    A link's card is queued for fetching in the background (never fetched here).
 
     Only someone who may edit the post (or add posts to the chosen campaign) is answered: the
     fragment shows the consent state of the people named.
@@ -68,6 +71,9 @@ def findings_view(request: AuthedHttpRequest) -> HttpResponse:
         # The form says which field is too long on save; here the last findings simply stay.
         return HttpResponse(status=413)
     draft = draft_from_data(data, accounts=accounts, existing_media=list(post.media.all()) if post is not None else [])
+    # A new link's card is only queued (rate-limited per user); a later refresh shows it.
+    for url in card_links(draft):
+        linkcard_request(url=url, user_id=request.user.pk)
     context = {
         "previews": target_previews(draft),
         "post_findings": draft_post_findings(data=data, draft=draft, post=post, campaign=campaign),

@@ -4,7 +4,7 @@ from django.http import FileResponse, Http404
 from django.views.decorators.http import require_GET
 
 from people.http import AuthedHttpRequest
-from posts.models import Media
+from posts.models import LinkCard, LinkCardStatus, Media
 from posts.pending import pending_thumbnail_path
 from posts.selectors import posts_for_user
 
@@ -57,6 +57,27 @@ def pending_thumbnail_serve(request: AuthedHttpRequest, token: str) -> FileRespo
     content_type = _image_type(handle.read(12))
     handle.seek(0)
     response = FileResponse(handle, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@login_required
+def linkcard_image_serve(request: AuthedHttpRequest, pk: int) -> FileResponse:
+    """Serve a link card's image thumbnail: a public page's image, re-encoded, to anyone signed in."""
+    card = LinkCard.objects.filter(pk=pk, status=LinkCardStatus.OK).exclude(image="").first()
+    if card is None:
+        raise Http404
+    extension = card.image.name.rsplit(".", 1)[-1].lower()
+    if extension not in SERVED_TYPES:
+        raise Http404
+    try:
+        handle = card.image.storage.open(card.image.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=SERVED_TYPES[extension])
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -8,20 +8,22 @@ every URL must resolve to public addresses only, unless ``ROUNDS_ALLOW_PRIVATE_U
 and again for every request, which then connects to the very address it checked, so a DNS answer
 that changes between check and connection (rebinding) cannot redirect it.
 
+The address checks themselves live in `core.netsafe` (link cards of posts use them too); this
+module keeps the connector-facing names and maps refusals onto connector errors.
+
 Answers are stored as proof (attempts, takedowns); `secrets_redact` takes out what a platform may
 echo back: the account's own credential values, bearer tokens, cookies and token fields.
 """
 
-import ipaddress
 import re
-import socket
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core import netsafe
 from publishing.connectors.base import PermanentError, TransientError
 
 REDACTED = "[redacted]"
@@ -45,10 +47,7 @@ class UnsafeAddress(PermanentError):
     """A URL that resolves to a private, loopback, link-local or otherwise non-public address."""
 
     def __init__(self, *, host: str, addresses: list[str]) -> None:
-        super().__init__(
-            f"{host} resolves to {', '.join(addresses)}, which is not a public address; Rounds sends only to "
-            "public addresses (ROUNDS_ALLOW_PRIVATE_URLS allows others)"
-        )
+        super().__init__(str(netsafe.AddressRefused(host=host, addresses=addresses)))
         self.host = host
         self.addresses = addresses
 
@@ -61,25 +60,21 @@ class Unresolved(TransientError):
         self.host = host
 
 
-def private_allowed() -> bool:
-    return bool(getattr(settings, "ROUNDS_ALLOW_PRIVATE_URLS", False))
+private_allowed = netsafe.private_allowed
+address_public = netsafe.address_public
 
 
-def address_public(address: str) -> bool:
-    """Return whether an IP address is reachable on the public internet (not loopback, private, metadata...)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    return ip.is_global and not ip.is_multicast
-
-
-def _addresses(host: str, port: int) -> list[str]:
-    """Return every address ``host`` resolves to; TransientError if it does not resolve now."""
+@contextmanager
+def _as_connector_errors() -> Iterator[None]:
+    """Raise core.netsafe's refusals as the connector errors SPEC section 5 classifies."""
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise Unresolved(host=host, reason=str(error)) from error
-    return list(dict.fromkeys(str(info[4][0]) for info in found))
+        yield
+    except netsafe.AddressRefused as error:
+        raise UnsafeAddress(host=error.host, addresses=error.addresses) from error
+    except netsafe.HostUnresolved as error:
+        raise Unresolved(host=error.host, reason=str(error.__cause__ or error)) from error
+    except netsafe.NotWebUrl as error:
+        raise PermanentError(str(error)) from error
 
 
 def url_resolve(url: str) -> tuple[urllib.parse.SplitResult, str]:
@@ -89,21 +84,8 @@ def url_resolve(url: str) -> tuple[urllib.parse.SplitResult, str]:
     are allowed), PermanentError for a URL that is not http(s), TransientError if the name does
     not resolve now.
     """
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise PermanentError(f"not an http(s) URL: {url!r}")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as error:
-        raise PermanentError(f"not a valid port in {url!r}") from error
-    addresses = _addresses(parts.hostname, port)
-    if not private_allowed():
-        # Every address, not just the first: a name with one public and one private address
-        # would otherwise reach the private one whenever the resolver lists it first.
-        unsafe = [address for address in addresses if not address_public(address)]
-        if unsafe:
-            raise UnsafeAddress(host=parts.hostname, addresses=unsafe)
-    return parts, addresses[0]
+    with _as_connector_errors():
+        return netsafe.url_resolve(url)
 
 
 def url_check(url: str) -> None:
@@ -112,12 +94,8 @@ def url_check(url: str) -> None:
     For URLs Rounds does not request itself (``media_base_url``, fetched by the platform) and for
     saving: with private addresses allowed, a name need not resolve from here.
     """
-    if private_allowed():
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise PermanentError(f"not an http(s) URL: {url!r}")
-        return
-    url_resolve(url)
+    with _as_connector_errors():
+        netsafe.url_check(url)
 
 
 def url_problem(url: str) -> str:

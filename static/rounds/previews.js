@@ -1,4 +1,5 @@
-// Rounds previews: show a chosen, unsent image in the platform previews (the server has not seen it).
+// Rounds previews: show a chosen, unsent image in the platform previews (the server has not seen it),
+// and refresh while a link card is being fetched.
 // The previews themselves are rendered by the server (posts/previews.py) and refreshed while typing.
 (function () {
   "use strict";
@@ -31,6 +32,20 @@
     });
   }
 
-  new MutationObserver(fill).observe(box, { childList: true });
+  // A link card still being fetched in the background: ask for the previews again a few times.
+  var polls = 0;
+  var pollTimer = 0;
+  function pollCards() {
+    window.clearTimeout(pollTimer);
+    if (!box.querySelector("[data-pv-card-pending]") || polls >= 10) { return; }
+    pollTimer = window.setTimeout(function () {
+      polls += 1;
+      form.dispatchEvent(new Event("change", { bubbles: true }));
+    }, 2500);
+  }
+  form.addEventListener("input", function () { polls = 0; });
+
+  new MutationObserver(function () { fill(); pollCards(); }).observe(box, { childList: true });
   fill();
+  pollCards();
 })();
