@@ -20,10 +20,11 @@ from playwright.sync_api import expect
 
 from approvals.models import Confirmation, Decision, ReviewChain, ReviewComment, Verdict
 from approvals.policy import current_stage_run
-from approvals.services import round_submit
+from approvals.services import decision_record, round_submit
 from consent.models import ConsentRecord
 from people import roles
 from posts.models import FeaturedPerson, Post, PostStatus
+from posts.services import post_update
 from tests.a11y import axe_violations
 from tests.conftest import browser_context, make_user
 from tests.home.conftest import move
@@ -167,6 +168,21 @@ def test_reviewer_approves_a_due_review_by_keyboard(
         targets=[account_factory("instagram")],
         when=timezone.now() + dt.timedelta(days=8),
     )
+    # Medical approved, Legal sent it back, the editor changed the hours: Medical is due again.
+    round_submit(post=post, actor=editor)
+    decision_record(stage_run=current_stage_run(post=post), reviewer=medical, verdict=Verdict.APPROVE)  # type: ignore[arg-type]
+    decision_record(
+        stage_run=current_stage_run(post=post),  # type: ignore[arg-type]
+        reviewer=legal,
+        verdict=Verdict.REQUEST_CHANGES,
+        comment="Bitte die neuen Zeiten übernehmen.",
+    )
+    post.refresh_from_db()
+    post = post_update(
+        post=post,
+        actor=editor,
+        data={"body": "Grippeimpfung: Montag bis Donnerstag, 7–11 Uhr, Haus B. Fragen: 040 1234-0."},
+    )
     round_submit(post=post, actor=editor)
 
     with keyboard_page(browser, live_server, WIDE) as page:
@@ -176,7 +192,10 @@ def test_reviewer_approves_a_due_review_by_keyboard(
         tab_to(page, reviews.get_by_role("link", name=post.title))
         enter_and_wait(page, re.compile(rf"/reviews/posts/{post.pk}/$"))
         page_is_accessible(page)
-        expect(page.locator(".review-diff-section")).to_contain_text("review it in full")
+        # What changed since this reviewer approved, in words a screen reader says too.
+        diff = page.locator(".review-diff")
+        expect(diff).to_contain_text("removed: Freitag")
+        expect(diff).to_contain_text("added: Donnerstag")
         expect(page.locator("[data-comment-source]").first).to_contain_text("040 1234-0")
 
         # A comment on a passage, typed rather than selected with a mouse.
@@ -198,13 +217,13 @@ def test_reviewer_approves_a_due_review_by_keyboard(
             tab_to(page, page.get_by_role("button", name="Approve"))
             enter_and_wait(page, re.compile(r"/accounts/reauthenticate/"))
             page_is_accessible(page)
-            assert not Decision.objects.exists()
+            assert Decision.objects.count() == 2
             tab_to(page, page.get_by_label("Password"))
             page.keyboard.type("pw")
             enter_and_wait(page, re.compile(rf"/reviews/posts/{post.pk}/$"))
         expect(page.get_by_text("You approved “Medical review”.")).to_be_visible()
         page_is_accessible(page)
-        decision = Decision.objects.get()
+        decision = Decision.objects.filter(reviewer=medical).latest("created_at")
         assert (decision.verdict, decision.reviewer, decision.confirmation) == (
             Verdict.APPROVE,
             medical,
@@ -234,7 +253,7 @@ def test_editor_writes_a_post_and_changes_a_scheduled_one_by_keyboard(
     subject_factory: Any,
     record_factory: Any,
 ) -> None:
-    account_factory("facebook", name="Klinikum Nord", handle="@klinikum_nord")
+    facebook = account_factory("facebook", name="Klinikum Nord", handle="@klinikum_nord")
     instagram = account_factory("instagram", name="Klinikum Nord Instagram", handle="@klinikum_nord_ig")
     anna = subject_factory(display_name="Anna Müller", reference="FALL-2027-0042")
     consent = record_factory(anna)
@@ -244,7 +263,8 @@ def test_editor_writes_a_post_and_changes_a_scheduled_one_by_keyboard(
         campaign,
         title="Blutspende im Foyer",
         body="Blutspende am Mittwoch, 9–15 Uhr. Fragen: 040 1234-0.",
-        targets=[instagram],
+        link="https://klinikum-nord.example/blutspende",
+        targets=[facebook],
         when=timezone.now() + dt.timedelta(days=12),
     )
     move(scheduled, PostStatus.IN_REVIEW, PostStatus.APPROVED, PostStatus.SCHEDULED, actor=editor)
@@ -311,7 +331,36 @@ def test_editor_writes_a_post_and_changes_a_scheduled_one_by_keyboard(
         tab_to(page, page.get_by_label("Text", exact=True))
         page.keyboard.press("End")
         page.keyboard.type(" Neu: Haus B, Raum 1.02.")
+        findings = page.locator("#editor-findings")
+        expect(findings).to_contain_text("Raum 1.02.")
+        expect(findings).not_to_have_attribute("aria-busy", "true")
+
+        # The Facebook preview's link card, reached by keyboard, keeps the focus when the findings
+        # are redrawn after a change (the redraw is held until the focus is there).
+        tab_to(page, page.get_by_role("button", name="Preview"))
+        page.keyboard.press("Enter")
+        card = findings.locator(".pv-card-title")
+        expect(card).to_have_text("klinikum-nord.example")
+        held: list[Any] = []
+
+        def hold(route: Any) -> None:
+            held.append(route)
+
+        page.route("**/posts/findings/", hold)
+        tab_to(page, page.get_by_label("Link", exact=True), back=True, limit=60)
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type("https://blutspende.example/termine")
+        tab_to(page, card, limit=60)
+        while not held:
+            page.wait_for_timeout(50)
+        for route in held:
+            route.continue_()
+        page.unroute("**/posts/findings/")
+        expect(card).to_have_text("blutspende.example")
+        expect(card).to_be_focused()
+
         box = page.get_by_label("I understand, save the change")
+        tab_to(page, box, back=True, limit=60)
         tab_to(page, box)
         page.keyboard.press("Space")
         expect(box).to_be_checked()
@@ -320,6 +369,7 @@ def test_editor_writes_a_post_and_changes_a_scheduled_one_by_keyboard(
         expect(page.get_by_text("The post left the schedule and goes back to review")).to_be_visible()
         scheduled.refresh_from_db()
         assert scheduled.status == PostStatus.IN_REVIEW and scheduled.body.endswith("Neu: Haus B, Raum 1.02.")
+        assert scheduled.link == "https://blutspende.example/termine"
 
 
 # 3. A consent officer revokes a consent: the irreversible act is confirmed by keyboard.
