@@ -79,15 +79,17 @@ def tab_to(page: Any, locator: Any, *, limit: int = 40, back: bool = False) -> N
     """
     target = locator.element_handle()
     state = focus_state(page, target)
+    if state["on"]:
+        assert_focus_visible(page, state)
+        return
     visited = []
     for _ in range(limit):
-        if state["on"]:
-            assert_focus_visible(page, state)
-            return
         page.keyboard.press("Shift+Tab" if back else "Tab")
         state = focus_state(page, target)
         visited.append(state["describe"])
         assert_focus_visible(page, state)
+        if state["on"]:
+            return
     raise AssertionError(f"{page.url}: {limit} presses of Tab never reached {locator}; went through {visited}")
 
 
@@ -467,7 +469,11 @@ def test_phone_menu_and_calendar_move_by_keyboard(
         tab_to(page, date)
         type_date(page, date, new_day)
         tab_to(page, page.locator(f".cal-item[data-post-id='{post.pk}'] .cal-move-form button"))
-        enter_and_wait(page, re.compile(r"/calendar/"))
+        enter_and_wait(page, re.compile(rf"/calendar/.*#cal-post-{post.pk}$"))
+        expect(page.locator(".messages")).to_contain_text("Moved “Tag der offenen Tür”")
         page_is_accessible(page)
         post.refresh_from_db()
         assert timezone.localtime(post.scheduled_at).date() == new_day
+        # The keyboard goes on from the moved card, now under its new day.
+        card = page.locator(f'[data-date="{new_day.isoformat()}"] #cal-post-{post.pk}')
+        tab_to(page, card.get_by_role("link", name=re.compile("Tag der offenen Tür")), limit=1)
