@@ -8,6 +8,7 @@ and shows a focus indicator. Every page the journeys reach is checked with axe-c
 import datetime as dt
 import importlib
 import re
+import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -326,7 +327,8 @@ def test_editor_writes_a_post_and_changes_a_scheduled_one_by_keyboard(
         assert post.title == "Herzwoche: Annas Geschichte über Grüße"
         assert "040 1234-5678" in post.body and "Groß" in post.body
         assert list(post.targets.values_list("account", flat=True)) == [instagram.pk]
-        assert timezone.localtime(post.scheduled_at, dt.UTC).date() in {day, day - dt.timedelta(days=1)}
+        local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(post.time_zone))
+        assert (local.date(), local.hour, local.minute) == (day, 18, 0)
         person = FeaturedPerson.objects.get(post=post)
         assert (person.subject, person.consent, person.media_kinds) == (anna, consent, ["photo"])
 
@@ -462,6 +464,11 @@ def test_phone_menu_and_calendar_move_by_keyboard(
         tab_to(page, calendar_link)
         enter_and_wait(page, re.compile(r"/calendar/"))
         page_is_accessible(page)
+        # "Skip to content" is the first stop and leads past the top bar.
+        tab_to(page, page.get_by_role("link", name="Skip to content"), limit=1)
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('main') !== null")
 
         summary = page.locator(f'.cal-item[data-post-id="{post.pk}"] summary')
         tab_to(page, summary, limit=60)
