@@ -142,6 +142,24 @@
     if (toggle) { toggle.setAttribute("aria-pressed", previewOpen ? "true" : "false"); }
   }
 
+  // A keyboard user reading the previews (a link card) keeps their place when the findings are
+  // redrawn: the focus goes to the control at the same place in the new findings, else to the box.
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+  function keepFocus() {
+    var active = document.activeElement;
+    if (!active || active === box || !box.contains(active)) { return function () {}; }
+    var index = Array.prototype.indexOf.call(box.querySelectorAll(FOCUSABLE), active);
+    return function () {
+      var again = box.querySelectorAll(FOCUSABLE)[index];
+      if (!again || again.closest("[hidden]")) {
+        box.setAttribute("tabindex", "-1");
+        again = box;
+      }
+      again.focus();
+    };
+  }
+
   function refresh() {
     var data = new FormData(form);
     Array.from(data.keys()).forEach(function (key) {
@@ -164,10 +182,12 @@
       })
       .then(function (html) {
         if (mine !== sequence) { return; }
+        var focused = keepFocus();
         box.innerHTML = html;
         box.removeAttribute("data-stale");
         applyPreview();
         updateCounters();
+        focused();
       })
       .catch(function () {
         if (mine === sequence) { box.setAttribute("data-stale", "true"); }

@@ -81,6 +81,12 @@
     pickers.push(picker);
     if (search) { search.hidden = false; }
     filter.addEventListener("input", function () { render(picker); });
+    // Enter in the search box goes on to the list it filtered, rather than saving the whole post.
+    filter.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") { return; }
+      event.preventDefault();
+      select.focus();
+    });
     picker.row.addEventListener("change", function (event) {
       if (event.target.name && event.target.name.indexOf("featured_kinds_") === 0) { render(picker); }
     });
