@@ -24,6 +24,7 @@ from django.utils.translation import pgettext_lazy
 from approvals.recertifications import recertifications_due
 from approvals.selectors import inbox_for_user, stage_runs_awaiting
 from consent.selectors import records_expiring
+from core.i18n import message_display
 from people.models import Notice, User
 from people.selectors import notice_count_for
 from plans.jobs import SESSION_KEY, jobs_waiting
@@ -226,7 +227,7 @@ class Attention:
                 Item(
                     title=str(item.post),
                     url=reverse("approvals:review", args=[item.post.pk]),
-                    note=f"{item.stage_run.stage.name} · {item.post.campaign.name}",
+                    note=f"{item.stage_run.stage.display_name} · {item.post.campaign.name}",
                     when=item.stage_run.deadline,
                     urgent=item.is_overdue,
                 )
@@ -283,7 +284,7 @@ class Attention:
             Item(
                 title=str(post),
                 url=reverse("posts:post_detail", args=[post.pk]),
-                note=" · ".join(filter(None, [str(post.get_status_display()), post.blocked_reason or ""])),  # type: ignore[attr-defined]
+                note=" · ".join(filter(None, [str(post.get_status_display()), message_display(post.blocked_reason)])),  # type: ignore[attr-defined]
                 when=post.updated_at,
                 urgent=True,
             )
@@ -298,7 +299,7 @@ class Attention:
                         [
                             str(publication.get_status_display()),
                             f"{publication.account.name} ({publication.account.get_platform_display()})",
-                            publication.last_error,
+                            message_display(publication.last_error),
                         ],
                     )
                 ),
