@@ -29,7 +29,7 @@ help:
 	@echo "make test-slow     the slow tests: page sweep, stateful/property runs, multi-process fault injection"
 	@echo "make lint          lint rules, format check, type check and the import contracts"
 	@echo "make bench         run every benchmark in bench/ (one JSON line each)"
-	@echo "make messages      extract and compile the German translation catalogue"
+	@echo "make messages      extract and compile the German, Turkish and Japanese catalogues"
 	@echo "make check-deploy  Django's deployment checks with production-like settings"
 	@echo "make clean         remove caches and collected static files (distclean: also .venv and var/)"
 
@@ -98,7 +98,7 @@ bench: $(STAMP)
 
 messages: export ROUNDS_DEBUG := 1
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l de -e html,txt,py $(I18N_IGNORE) --no-obsolete
+	$(PY) manage.py makemessages -l de -l tr -l ja -e html,txt,py $(I18N_IGNORE) --no-obsolete
 	$(PY) manage.py compilemessages $(I18N_IGNORE)
 
 # Throw-away secrets (the secret key, an audit key), a real host name, no DEBUG: what production runs with.
