@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from people.http import admin_user
-from posts.models import Campaign, Claim, FeaturedPerson, Media, Post, PostTarget, Revision
+from posts.models import Campaign, Claim, FeaturedPerson, LinkCard, Media, Post, PostTarget, Revision
 from posts.services import campaign_create, campaign_update
 
 HASH_PREFIX = 12
@@ -254,4 +254,28 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Claim]):
     list_select_related = ("post",)
     search_fields = ("passage", "source", "quote", "post__title")
     fields = ("post", "passage", "source_kind", "source", "quote", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(LinkCard)
+class LinkCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[LinkCard]):
+    """What a linked page said about itself when it was fetched for the previews (posts.linkcards); read-only."""
+
+    list_display = ("url", "status", "title", "requested_at", "fetched_at")
+    list_filter = ("status",)
+    search_fields = ("url", "final_url", "title", "site_name")
+    fields = (
+        "url",
+        "final_url",
+        "status",
+        "reason",
+        "title",
+        "description",
+        "site_name",
+        "image",
+        "image_width",
+        "image_height",
+        "requested_at",
+        "fetched_at",
+    )
     readonly_fields = fields

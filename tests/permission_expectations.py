@@ -139,6 +139,7 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "posts:findings": row(FORBIDDEN, editor=(OK, NOT_FOUND), superuser=OK),
     "posts:consent_options": row(FORBIDDEN, editor=(OK, NOT_FOUND), superuser=OK),
     "posts:pending_thumbnail": row(NOT_FOUND),
+    "posts:linkcard_image": row(NOT_FOUND),
     "posts:post_move": row(NOT_FOUND, **POST_ACTION),
     "posts:post_schedule": row(NOT_FOUND, **POST_ACTION),
     "posts:post_unschedule": row(NOT_FOUND, **POST_ACTION),

@@ -205,6 +205,13 @@ REQUESTS["posts:pending_thumbnail"] = (
     lambda world, role, side: Call("GET", reverse("posts:pending_thumbnail", args=["not-a-token"])),
 )
 
+# A link card's image is a public page's picture, shown to anyone signed in; a card that was not
+# fetched (here: none at all) finds nothing. Serving a fetched one: tests/posts/test_linkcards.py.
+REQUESTS["posts:linkcard_image"] = (
+    False,
+    lambda world, role, side: Call("GET", reverse("posts:linkcard_image", args=[2_000_000_000])),
+)
+
 
 @asks("posts:post_move")
 def _post_move(world: World, role: str, side: Side) -> Call:
