@@ -34,7 +34,7 @@ from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy, open
 from approvals.services import REFUSALS, chain_for_post, findings_keyed
 from approvals.signatures import Signature, signature_of
 from audit.models import AuditEvent
-from audit.selectors import events_for_object
+from audit.selectors import events_for_object, state_cached
 from people.models import User
 from people.selectors import deputy_periods_on
 from posts.models import Campaign, ContentType, Post, PostStatus, Purpose, Revision
@@ -152,6 +152,10 @@ class ReviewCounts:
 
     @cached_property
     def _counts(self) -> dict[str, int]:
+        # Every page shows these counts: counted again only after a state change (or a minute).
+        return state_cached(f"review-counts:{self.user.pk}", self._count)
+
+    def _count(self) -> dict[str, int]:
         return (
             stage_runs_awaiting(user=self.user)
             .order_by()

@@ -359,6 +359,9 @@ ROUNDS_ORGANISATION_NAME = os.environ.get("ROUNDS_ORGANISATION_NAME", "Rounds Ho
 ROUNDS_REVIEW_MARGIN = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_MARGIN_HOURS", "2")))
 # How long an overdue stage stays with its reviewers (and their deputies) before its whole group is told.
 ROUNDS_REVIEW_ESCALATE_AFTER = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_ESCALATE_AFTER_HOURS", "4")))
+# The navigation's counts are counted again after each state change (a new audit event) or after
+# this many seconds, whichever comes first (audit.selectors.state_cached); 0 counts on every page.
+ROUNDS_STATE_CACHE_SECONDS = float(os.environ.get("ROUNDS_STATE_CACHE_SECONDS", "60"))
 
 # Credentials of platform accounts are encrypted with Fernet keys from the environment
 # (comma-separated; the first encrypts, all decrypt, so keys can be rotated).

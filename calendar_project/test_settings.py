@@ -38,3 +38,6 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 ROUNDS_SESSION_IDLE_MINUTES = 100 * 365 * 24 * 60.0
 ROUNDS_SESSION_MAX_HOURS = 100 * 365 * 24.0
 SESSION_COOKIE_AGE = round(ROUNDS_SESSION_MAX_HOURS * 3600)
+# Counted on every page, so that query counts do not depend on what an earlier request cached;
+# tests/audit/test_state_cache.py switches the cache on.
+ROUNDS_STATE_CACHE_SECONDS = 0.0

@@ -23,6 +23,7 @@ from django.utils.translation import pgettext_lazy
 
 from approvals.recertifications import recertifications_due
 from approvals.selectors import inbox_for_user, stage_runs_awaiting
+from audit.selectors import state_cached
 from consent.selectors import records_expiring
 from core.i18n import message_display
 from people.models import Notice, User
@@ -171,6 +172,20 @@ class Attention:
         """Return how many items wait in each section the user's roles concern (one query for all)."""
         if not self.concerns:
             return {}
+        # Every page shows these counts: counted again only after a state change (or a minute).
+        row = state_cached(f"attention:{self.user_id}:{','.join(self.concerns)}", self._database_counts)
+        counts = {key: row.get(f"n_{key}", 0) for key in self.concerns}
+        if PUBLICATIONS in counts:
+            counts[PUBLICATIONS] += row.get("n_blocked_posts", 0)
+        counts["reviews_overdue"] = row.get("n_reviews_overdue", 0)
+        # The menu's unread-notice count already read them (people.selectors): no second query.
+        counts[NOTICES] = notice_count_for(self.request).unread
+        counts[IMPORTS] = len(self._imports)
+        counts[RECERTIFICATIONS] = row.get("n_recertifications", 0)
+        return counts
+
+    def _database_counts(self) -> dict[str, int]:
+        """Count every database section the user's roles concern, in one query (re-certifications: three)."""
         subqueries = {f"n_{key}": _count(queryset) for key, queryset in self._queries().items()}
         if REVIEWS in self.concerns:
             overdue = stage_runs_awaiting(user=self.user).filter(deadline__lt=timezone.now())
@@ -180,15 +195,8 @@ class Attention:
             subqueries["n_blocked_posts"] = _count(posts_blocked_for(user=self.user, acting=True))
         found = (User.objects.filter(pk=self.user_id).values(**subqueries).first() if subqueries else None) or {}
         row = {key: int(value) if isinstance(value, int) else 0 for key, value in found.items()}
-        counts = {key: row.get(f"n_{key}", 0) for key in self.concerns}
-        if PUBLICATIONS in counts:
-            counts[PUBLICATIONS] += row.get("n_blocked_posts", 0)
-        counts["reviews_overdue"] = row.get("n_reviews_overdue", 0)
-        # The menu's unread-notice count already read them (people.selectors): no second query.
-        counts[NOTICES] = notice_count_for(self.request).unread
-        counts[IMPORTS] = len(self._imports)
-        counts[RECERTIFICATIONS] = len(self._recertifications)
-        return counts
+        row["n_recertifications"] = len(self._recertifications)
+        return row
 
     @property
     def total(self) -> int:
