@@ -41,3 +41,24 @@ def _media_root(settings: Any, demo_folders: dict[str, Path]) -> None:
     settings.MEDIA_ROOT = demo_folders["media"]
     settings.PRIVATE_MEDIA_ROOT = demo_folders["private"]
     settings.ROUNDS_OUTBOX_DIR = demo_folders["outbox"]
+
+
+def demo_seed_committed(settings: Any, folder: Path) -> None:
+    """Seed the demo for one transactional test (committed, so a live server on PostgreSQL sees it).
+
+    An earlier transactional test's flush took the rows the migrations wrote (the default review
+    chains; the role groups come back with the flush's post_migrate): they are put back first.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    from approvals.models import ReviewChain
+
+    if not ReviewChain.objects.filter(is_default=True).exists():
+        importlib.import_module("approvals.migrations.0002_default_chains").create_chains(apps, None)
+        importlib.import_module("approvals.migrations.0007_claim_checks").medical_stages_check_claims(apps, None)
+    settings.MEDIA_ROOT = folder / "media"
+    settings.PRIVATE_MEDIA_ROOT = folder / "private"
+    settings.ROUNDS_OUTBOX_DIR = folder / "outbox"
+    call_command("seed_demo", stdout=StringIO())

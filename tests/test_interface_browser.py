@@ -17,14 +17,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
 
 from people.models import User
 from tests.a11y import axe_violations, overflow, untranslated
+from tests.demo_data import demo_seed_committed
 from tests.test_page_sweep import links_of, same_site
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.interface, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROLES = ("editor", "medical", "legal", "comms", "consent", "governance", "viewer")
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
@@ -112,10 +112,7 @@ def pages_of(client: Client, *, staff: bool) -> list[str]:
 @pytest.fixture
 def demo(transactional_db: None, settings: Any, tmp_path: Path) -> dict[str, list[str]]:
     """Seed the demo; return each role's pages."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    settings.ROUNDS_OUTBOX_DIR = tmp_path / "outbox"
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    demo_seed_committed(settings, tmp_path)
     pages = {}
     for name in ROLES:
         client = Client()
