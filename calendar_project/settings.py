@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "plans",
     "publishing",
     "approvals",
+    "evidence",
     "home",
     "django.contrib.admin",
     "django.contrib.auth",

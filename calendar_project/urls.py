@@ -41,6 +41,7 @@ urlpatterns = [
     path("reviews/", include("approvals.urls")),
     path("consent/", include("consent.urls")),
     path("plans/", include("plans.urls")),
+    path("evidence/", include("evidence.urls")),
     path("", include("posts.urls")),
     path("", include("publishing.urls")),
 ]

@@ -10,6 +10,7 @@ ten years after death. Revocation is stored, never deleted.
 
 import datetime as dt
 import os
+import secrets
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,6 +28,16 @@ EXPIRING_SOON = dt.timedelta(days=30)
 # KUG §22: from about eight a child's own consent is needed beside the guardian's.
 MINOR_OWN_CONSENT_AGE = 8
 ADULT_AGE = 18
+# The form reference printed on each consent form: what a person types to withdraw online, and the
+# consent's FHIR identifier. Crockford's alphabet: no I, L, O or U to misread.
+FORM_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+FORM_REFERENCE_PREFIX = "RC-"
+
+
+def form_reference_new() -> str:
+    """Return a fresh random form reference such as ``RC-7K3M-Q9TD`` (40 random bits)."""
+    chars = "".join(secrets.choice(FORM_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{FORM_REFERENCE_PREFIX}{chars[:4]}-{chars[4:]}"
 
 
 def consent_day(when: dt.datetime) -> dt.date:
@@ -188,6 +199,14 @@ class ConsentRecord(models.Model):
 
     subject = models.ForeignKey(
         Subject, verbose_name=_("subject"), on_delete=models.PROTECT, related_name="consent_records"
+    )
+    form_reference = models.CharField(
+        _("form reference"),
+        max_length=20,
+        unique=True,
+        default=form_reference_new,
+        editable=False,
+        help_text=_("Printed on the consent form; the person gives it to withdraw online."),
     )
     # 164.508(c)(1)(i): a specific and meaningful description of the information.
     media_kinds = models.JSONField(_("may show"), default=list, help_text=_("What of the person may be shown."))

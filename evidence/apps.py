@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EvidenceConfig(AppConfig):
+    """Evidence on demand: a signed pack per post, the compliance archive, retention and legal holds."""
+
+    name = "evidence"
+    verbose_name = _("Evidence")
