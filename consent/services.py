@@ -1,7 +1,7 @@
 """Every write to subjects and consent records. Views, admin and tasks call these."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from audit.services import event_record
 from consent.documents import document_clean
 from consent.fhir import consent_resource
+from consent.fhir import subject_bundle as fhir_subject_bundle
+from consent.fhir import subject_records as fhir_subject_records
 from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
 from consent.policy import (
     CHANGE_SUBJECT,
@@ -319,3 +321,35 @@ def consent_fhir_export(
         content_hash=record.document_checksum,
     )
     return consent_resource(record, document_url=document_url)
+
+
+def consent_fhir_bundle_export(
+    *,
+    subject: Subject,
+    actor: "User | AnonymousUser",
+    document_url: Callable[[ConsentRecord], str],
+    request_id: str = "",
+) -> dict[str, Any]:
+    """Return ``subject``'s consent records that ``actor`` may export as one FHIR R4 Bundle, and audit
+    each record's export as the single export does (``consent.fhir_exported``, naming the bundle).
+
+    Consent officers get every record (an empty Bundle for a person without one); anyone else only
+    the records ConsentPolicy lets them export, and is refused if that is none."""
+    policy = ConsentPolicy(actor)
+    records = [record for record in fhir_subject_records(subject) if EXPORT_FHIR in policy.actions(record)]
+    if not records and not policy.may_open_registry:
+        raise PermissionDenied(_("You may not export this person's consents."))
+    now = timezone.now()
+    with transaction.atomic():
+        for record in records:
+            changes: dict[str, Any] = {"bundle_of_subject": subject.pk}
+            if request_id:
+                changes["request_id"] = request_id
+            event_record(
+                actor=actor,
+                action="consent.fhir_exported",
+                obj=record,
+                changes=changes,
+                content_hash=record.document_checksum,
+            )
+    return fhir_subject_bundle(subject, now=now, records=records, document_url=document_url)

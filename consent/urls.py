@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/<int:pk>/", views.subject_detail_view, name="subject_detail"),
     path("people/<int:pk>/edit/", views.subject_edit_view, name="subject_edit"),
     path("people/<int:pk>/record/", views.record_create_view, name="record_create"),
+    path("people/<int:pk>/fhir.json", views.subject_fhir_view, name="subject_fhir"),
     path("<int:pk>/", views.record_detail_view, name="record_detail"),
     path("<int:pk>/verify/", views.record_verify_view, name="record_verify"),
     path("<int:pk>/revoke/", views.record_revoke_view, name="record_revoke"),

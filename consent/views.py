@@ -34,6 +34,7 @@ from consent.policy import (
 )
 from consent.services import (
     SUBJECT_FIELDS,
+    consent_fhir_bundle_export,
     consent_fhir_export,
     consent_record_create,
     consent_revoke,
@@ -392,4 +393,27 @@ def fhir_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
         record=record, actor=request.user, document_url=document_url, request_id=current_request_id()
     )
     response = JsonResponse(resource, content_type="application/fhir+json", json_dumps_params={"indent": 2})
+    return _private(response)
+
+
+@require_GET
+@login_required
+@sensitive_view
+def subject_fhir_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
+    """Return all of a person's consent records the user may export as one HL7 FHIR R4 Bundle."""
+    subject = _subject_or_404(pk)
+
+    def document_url(record: ConsentRecord) -> str:
+        return request.build_absolute_uri(reverse("consent:document", args=[record.pk]))
+
+    try:
+        bundle = consent_fhir_bundle_export(
+            subject=subject, actor=request.user, document_url=document_url, request_id=current_request_id()
+        )
+    except PermissionDenied:
+        policy = ConsentPolicy(request.user)
+        if any(VIEW in policy.actions(record) for record in subject.consent_records.all()):
+            return forbidden(request, _("You may see this person's consents, but not export them."))
+        raise Http404 from None
+    response = JsonResponse(bundle, content_type="application/fhir+json", json_dumps_params={"indent": 2})
     return _private(response)

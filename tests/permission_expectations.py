@@ -243,6 +243,10 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "consent:fhir": row(
         NOT_FOUND, medical=(OK, NOT_FOUND), legal=(OK, NOT_FOUND), comms=(OK, NOT_FOUND), consent=OK, superuser=OK
     ),
+    # A person's consents as one FHIR Bundle: the same readers; reviewers get the records they may export.
+    "consent:subject_fhir": row(
+        NOT_FOUND, medical=(OK, NOT_FOUND), legal=(OK, NOT_FOUND), comms=(OK, NOT_FOUND), consent=OK, superuser=OK
+    ),
     # Publishing: the campaign's editors, Communications for its campaigns; Governance reads.
     "publishing:publishing": row(
         FORBIDDEN, editor=(SHOWN, HIDDEN), comms=(SHOWN, HIDDEN), governance=SHOWN, superuser=SHOWN

@@ -414,6 +414,11 @@ def _fhir(world: World, role: str, side: Side) -> Call:
     return get("consent:fhir", side.record.pk)
 
 
+@asks("consent:subject_fhir")
+def _consent_subject_fhir(world: World, role: str, side: Side) -> Call:
+    return get("consent:subject_fhir", side.subject.pk)
+
+
 @asks("publishing:publishing")
 def _publishing(world: World, role: str, side: Side) -> Call:
     markers = (f'data-publication="{side.failed.pk}"', f'data-takedown="{side.takedown.pk}"')

@@ -1,7 +1,10 @@
-"""GET /consent/<id>/fhir.json: an HL7 FHIR R4 Consent resource, checked against the R4 element list.
+"""GET /consent/<id>/fhir.json: an HL7 FHIR R4 Consent resource, checked against the R4 element list;
+GET /consent/people/<id>/fhir.json: a person's Consents as one R4 Bundle.
 
 The element names and cardinalities below are copied from the R4 (4.0.1) definition of Consent,
-https://hl7.org/fhir/R4/consent.html, and of the data types it uses.
+https://hl7.org/fhir/R4/consent.html, and of the data types it uses. Every export is also parsed
+by the ``fhir.resources`` R4B models (``r4``): R4B (4.3.0) left Consent and Bundle as they were in
+R4 (the R4B change list touches neither), so its pydantic models are the R4 schema for them.
 """
 
 import base64
@@ -12,10 +15,16 @@ import re
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.consent import Consent
+from pydantic import ValidationError
 
+from audit.models import AuditEvent
+from consent.fhir import consent_resource, entry_full_url, subject_bundle
 from consent.services import SignerSpec, consent_revoke
 from tests.consent.conftest import PDF_BYTES
 
@@ -69,6 +78,10 @@ PROVISION_ELEMENTS = {
     "dataPeriod": (0, 1),
     "data": (0, MANY),
     "provision": (0, MANY),
+}
+POLICY_ELEMENTS = {"id": (0, 1), "extension": (0, MANY), "modifierExtension": (0, MANY)} | {
+    "authority": (0, 1),
+    "uri": (0, 1),
 }
 ACTOR_ELEMENTS = {"id": (0, 1), "extension": (0, MANY), "modifierExtension": (0, MANY)} | {
     "role": (1, 1),
@@ -199,9 +212,20 @@ def validate_consent(resource: dict[str, Any]) -> None:
         assert isinstance(attachment["size"], int) and attachment["size"] >= 0
     if "policyRule" in resource:
         check_concept(resource["policyRule"], "Consent.policyRule")
+    for n, identifier in enumerate(resource.get("identifier", [])):
+        check_elements(identifier, IDENTIFIER_ELEMENTS, f"Consent.identifier[{n}]")
+    for n, policy in enumerate(resource.get("policy", [])):
+        check_elements(policy, POLICY_ELEMENTS, f"Consent.policy[{n}]")
+        assert policy.get("authority") or policy.get("uri"), f"Consent.policy[{n}] is empty"
+        for key in ("authority", "uri"):
+            assert policy.get(key, "https://").startswith("https://"), f"Consent.policy[{n}].{key}"
+        for m, extension in enumerate(policy.get("extension", [])):
+            check_extension(extension, f"Consent.policy[{n}].extension[{m}]")
     for n, verification in enumerate(resource.get("verification", [])):
         check_elements(verification, VERIFICATION_ELEMENTS, f"Consent.verification[{n}]")
         assert isinstance(verification["verified"], bool)
+        for m, extension in enumerate(verification.get("extension", [])):
+            check_extension(extension, f"Consent.verification[{n}].extension[{m}]")
         if "verificationDate" in verification:
             assert DATE_TIME.match(verification["verificationDate"])
     provision = resource["provision"]
@@ -227,6 +251,19 @@ def validate_consent(resource: dict[str, Any]) -> None:
     scope_codes = {coding["code"] for coding in resource["scope"]["coding"]}
     if "patient-privacy" in scope_codes:
         assert resource.get("patient")
+    r4(resource)
+
+
+def r4(resource: dict[str, Any]) -> None:
+    """Parse ``resource`` with the R4B pydantic models (unknown elements, types and invariants)."""
+    model = {"Consent": Consent, "Bundle": Bundle}[resource["resourceType"]]
+    assert model.model_config["extra"] == "forbid"  # an element R4 does not know is an error
+    parsed = model.model_validate(resource)
+    assert set(json.loads(parsed.model_dump_json(exclude_none=True))) == set(resource)
+
+
+def extensions(obj: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [e for e in obj.get("extension", []) if e["url"].endswith(f"/StructureDefinition/{name}")]
 
 
 def fetch(user: Any, record: Any) -> tuple[Any, dict[str, Any]]:
@@ -265,11 +302,47 @@ def test_active_consent_exports_as_a_valid_r4_consent(
     # The patient is named by reference only, never by name.
     assert resource["patient"]["identifier"]["value"] == "CASE-9"
     assert "Anna" not in json.dumps(resource["patient"])
-    assert dt.datetime.fromisoformat(resource["dateTime"]) == record.recorded_at.replace(microsecond=0)
+    # dateTime is the signing day, not the moment the officer recorded the form.
+    assert resource["dateTime"] == record.signed_on.isoformat() != record.recorded_at.date().isoformat()
+    assert resource["identifier"] == [
+        {"use": "official", "system": "https://rounds.example.org/fhir/consent-form", "value": record.form_reference}
+    ]
+    assert re.fullmatch(r"RC-[0-9A-Z]{4}-[0-9A-Z]{4}", record.form_reference)
     assert resource["organization"] == [{"display": "Rounds Hospital"}]
     assert resource["verification"] == [
-        {"verified": True, "verificationDate": record.verified_at.astimezone(dt.UTC).isoformat(timespec="seconds")}
+        {
+            "extension": [
+                {
+                    "url": "https://rounds.example.org/fhir/StructureDefinition/consent-verified-by",
+                    "valueReference": {
+                        "type": "Practitioner",
+                        "identifier": {"system": "https://rounds.example.org/fhir/staff-user", "value": "consent2"},
+                        "display": str(officer2),
+                    },
+                }
+            ],
+            "verified": True,
+            "verificationDate": record.verified_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        }
     ]
+    # The legal bases: HIPAA, GDPR (Art. 9(2)(a) and 7) and, for a photo, KUG §22; policyRule stays.
+    assert [(p["authority"], p["uri"]) for p in resource["policy"]] == [
+        ("https://www.hhs.gov/hipaa", "https://www.ecfr.gov/current/title-45/section-164.508"),
+        ("https://eur-lex.europa.eu", "https://eur-lex.europa.eu/eli/reg/2016/679/oj"),
+        ("https://www.gesetze-im-internet.de", "https://www.gesetze-im-internet.de/kunsturhg/__22.html"),
+    ]
+    articles = [
+        [c["code"] for c in extensions(p, "consent-legal-basis")[0]["valueCodeableConcept"]["coding"]]
+        for p in resource["policy"]
+    ]
+    assert articles == [["hipaa-164.508"], ["gdpr-art-9-2-a", "gdpr-art-7"], ["kug-22"]]
+    assert codes([resource["policyRule"]]) == [
+        ("http://terminology.hl7.org/CodeSystem/consentpolicycodes", "hipaa-auth")
+    ]
+    # HIPAA 164.508(c)(2): the statements the form contains.
+    statements = [e["valueCoding"]["code"] for e in extensions(resource, "consent-statement")]
+    assert statements == ["right-to-revoke", "no-conditioning", "redisclosure"]
+    assert [e["valueBoolean"] for e in extensions(resource, "consent-remunerated")] == [False]
     attachment = resource["sourceAttachment"]
     assert attachment["contentType"] == "application/pdf"
     assert attachment["title"] == "form.pdf"
@@ -351,7 +424,9 @@ def test_validator_rejects_what_r4_does_not_allow(officer: Any, subject_factory:
         {**resource, "category": []},
         {**resource, "status": "revoked"},
         {**resource, "dateTime": "2024-01-01T10:00"},
-        {key: value for key, value in resource.items() if key != "policyRule"},
+        {key: value for key, value in resource.items() if key not in ("policy", "policyRule")},
+        {**resource, "policy": [{"uri": "not a uri"}]},
+        {**resource, "identifier": [{"system": "x", "value": "RC-1", "label": "form"}]},
         {**resource, "provision": {**resource["provision"], "type": "allow"}},
         {**resource, "scope": {"coding": [{"code": "patient-privacy"}]}},
     ):
@@ -370,3 +445,186 @@ def test_export_is_refused_to_those_who_may_not_see_consent(
     # file names, revocation details) is the Consent officers'.
     client.force_login(editor)
     assert client.get(reverse("consent:fhir", args=[record.pk])).status_code == 404
+
+
+def test_r4_models_reject_r5_elements_and_wrong_types(officer: Any, subject_factory: Any, record_factory: Any) -> None:
+    """The R4 schema check is real: R5's verification.verifiedBy (why our verifier is an extension),
+    a policy without its R4 shape or a text where a reference belongs are refused."""
+    resource = consent_resource(record_factory(subject_factory()))
+    r4(resource)
+    officer_reference = extensions(resource["verification"][0], "consent-verified-by")[0]["valueReference"]
+    for broken in (
+        {**resource, "verification": [{"verified": True, "verifiedBy": officer_reference}]},
+        {**resource, "policy": [{"uri": "https://example.org", "display": "GDPR"}]},
+        {**resource, "patient": "CASE-1"},
+        {**resource, "dateTime": "6 December 2026"},
+        {**resource, "verification": [{"verificationDate": "2026-12-06"}]},
+    ):
+        with pytest.raises(ValidationError):
+            Consent.model_validate(broken)
+
+
+def test_deceased_person_with_relatives_and_remuneration(
+    officer: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    today = timezone.localdate()
+    subject = subject_factory(reference="MEM-1", deceased_on=today - dt.timedelta(days=30))
+    record = record_factory(
+        subject,
+        signed_on=today - dt.timedelta(days=20),
+        media_kinds=["quote", "story"],
+        purposes=["marketing"],
+        is_remunerated=True,
+        states_remuneration=True,
+        signers=[SignerSpec("relative", "Dora Widow", "spouse"), SignerSpec("relative", "Emil Son", "son")],
+    )
+    _response, resource = fetch(officer, record)
+    validate_consent(resource)
+    assert [p["display"] for p in resource["performer"]] == [
+        "Dora Widow (Relative of a deceased person: spouse)",
+        "Emil Son (Relative of a deceased person: son)",
+    ]
+    assert resource["dateTime"] == (today - dt.timedelta(days=20)).isoformat()
+    statements = [e["valueCoding"]["code"] for e in extensions(resource, "consent-statement")]
+    assert statements == ["right-to-revoke", "no-conditioning", "redisclosure", "remuneration"]
+    assert [e["valueBoolean"] for e in extensions(resource, "consent-remunerated")] == [True]
+    # No picture may be shown, so KUG §22 (a law about pictures) is not among the legal bases.
+    assert [p["uri"] for p in resource["policy"]] == [
+        "https://www.ecfr.gov/current/title-45/section-164.508",
+        "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
+    ]
+
+
+def test_legal_bases_follow_the_setting(settings: Any, subject_factory: Any, record_factory: Any) -> None:
+    record = record_factory(subject_factory(), media_kinds=["photo"])
+    settings.ROUNDS_CONSENT_LEGAL_BASES = ["gdpr", "kug"]
+    resource = consent_resource(record)
+    validate_consent(resource)
+    assert [p["uri"] for p in resource["policy"]] == [
+        "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
+        "https://www.gesetze-im-internet.de/kunsturhg/__22.html",
+    ]
+    # Without HIPAA there is no HIPAA authorisation rule; policy alone satisfies ppc-1.
+    assert "policyRule" not in resource
+    settings.ROUNDS_CONSENT_LEGAL_BASES = ["hipaa"]
+    resource = consent_resource(record)
+    validate_consent(resource)
+    assert [p["uri"] for p in resource["policy"]] == ["https://www.ecfr.gov/current/title-45/section-164.508"]
+    assert "policyRule" in resource
+    for wrong in (["gdpr", "ccpa"], []):
+        settings.ROUNDS_CONSENT_LEGAL_BASES = wrong
+        with pytest.raises(ImproperlyConfigured, match="ROUNDS_CONSENT_LEGAL_BASES"):
+            consent_resource(record)
+
+
+def test_fhir_base_setting_names_our_systems(settings: Any, subject_factory: Any, record_factory: Any) -> None:
+    settings.ROUNDS_FHIR_BASE = "https://fhir.klinikum-nord.example/"
+    record = record_factory(subject_factory())
+    resource = consent_resource(record)
+    validate_consent(resource)
+    assert resource["identifier"][0]["system"] == "https://fhir.klinikum-nord.example/consent-form"
+    assert extensions(resource["verification"][0], "consent-verified-by")[0]["url"].startswith(
+        "https://fhir.klinikum-nord.example/StructureDefinition/"
+    )
+
+
+def fetch_bundle(user: Any, subject: Any) -> Any:
+    client = Client()
+    client.force_login(user)
+    return client.get(reverse("consent:subject_fhir", args=[subject.pk]))
+
+
+def test_subject_bundle_holds_all_of_a_persons_consents(
+    officer: Any, officer2: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    today = timezone.localdate()
+    subject = subject_factory(reference="CASE-77", display_name="Fritz Example")
+    child_consent = record_factory(
+        subject,
+        signed_on=today - dt.timedelta(days=300),
+        signers=[SignerSpec("subject", "Fritz"), SignerSpec("guardian", "Gina Parent", "mother")],
+    )
+    current = record_factory(subject, signed_on=today - dt.timedelta(days=5))
+    pending = record_factory(subject, verify=False, signed_on=today - dt.timedelta(days=1))
+    consent_revoke(record=child_consent, actor=officer2, received_via="letter", reason="replaced")
+    other = record_factory(subject_factory())
+    last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+
+    response = fetch_bundle(officer, subject)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/fhir+json")
+    assert response["Cache-Control"] == "private, no-store"
+    bundle = json.loads(response.content)
+    validate_bundle(bundle)
+    assert bundle["type"] == "collection"
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    assert [r["id"] for r in resources] == [str(child_consent.pk), str(current.pk), str(pending.pk)]
+    assert [r["status"] for r in resources] == ["inactive", "active", "draft"]
+    assert str(other.pk) not in {r["id"] for r in resources}
+    assert {r["identifier"][0]["value"] for r in resources} == {
+        child_consent.form_reference,
+        current.form_reference,
+        pending.form_reference,
+    }
+    assert "Fritz Example" not in response.content.decode()
+    assert resources[1]["sourceAttachment"]["url"].endswith(reverse("consent:document", args=[current.pk]))
+    # The same entry has the same fullUrl in every export.
+    again = json.loads(fetch_bundle(officer, subject).content)
+    assert [e["fullUrl"] for e in again["entry"]] == [e["fullUrl"] for e in bundle["entry"]]
+    assert bundle["entry"][0]["fullUrl"] == entry_full_url(child_consent)
+
+    # Audited like the single export: one event per record, naming the bundle.
+    events = list(AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:3])
+    assert [(e.action, e.object_id, e.changes["bundle_of_subject"]) for e in events] == [
+        ("consent.fhir_exported", str(r.pk), subject.pk) for r in (child_consent, current, pending)
+    ]
+    assert {e.actor_id for e in events} == {officer.pk}
+
+
+def test_subject_bundle_of_a_person_without_consent_is_empty(officer: Any, subject_factory: Any) -> None:
+    subject = subject_factory()
+    bundle = subject_bundle(subject, now=timezone.now())
+    validate_bundle(bundle)
+    assert "entry" not in bundle
+    response = fetch_bundle(officer, subject)
+    assert response.status_code == 200
+    validate_bundle(json.loads(response.content))
+
+
+def test_subject_bundle_is_refused_to_those_who_may_not_export(
+    viewer: Any, editor: Any, officer: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    subject = subject_factory()
+    record_factory(subject)
+    before = AuditEvent.objects.count()
+    for user in (viewer, editor):
+        assert fetch_bundle(user, subject).status_code == 404
+    assert AuditEvent.objects.count() == before
+    client = Client()
+    client.force_login(officer)
+    assert client.get(reverse("consent:subject_fhir", args=[999999])).status_code == 404
+
+
+def test_person_page_links_the_bundle(officer: Any, subject_factory: Any) -> None:
+    subject = subject_factory()
+    client = Client()
+    client.force_login(officer)
+    page = client.get(reverse("consent:subject_detail", args=[subject.pk])).content.decode()
+    assert f'href="{reverse("consent:subject_fhir", args=[subject.pk])}"' in page
+
+
+def validate_bundle(bundle: dict[str, Any]) -> None:
+    """A collection Bundle of Consents: R4 Bundle elements, each entry a valid Consent with a fullUrl."""
+    assert set(bundle) <= {"resourceType", "id", "meta", "identifier", "type", "timestamp", "total", "entry"}
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    assert DATE_TIME.match(bundle["timestamp"]) and "T" in bundle["timestamp"]  # an instant
+    check_elements(bundle["identifier"], IDENTIFIER_ELEMENTS, "Bundle.identifier")
+    assert "total" not in bundle  # bdl-1: only for searchset and history
+    full_urls = []
+    for n, entry in enumerate(bundle.get("entry", [])):
+        assert set(entry) == {"fullUrl", "resource"}, f"Bundle.entry[{n}]"
+        assert re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", entry["fullUrl"])
+        full_urls.append(entry["fullUrl"])
+        validate_consent(entry["resource"])
+    assert len(full_urls) == len(set(full_urls))  # bdl-7
+    r4(bundle)
