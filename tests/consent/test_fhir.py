@@ -24,8 +24,11 @@ from fhir.resources.R4B.consent import Consent
 from pydantic import ValidationError
 
 from audit.models import AuditEvent
+from consent import policy
 from consent.fhir import consent_resource, entry_full_url, subject_bundle
 from consent.services import SignerSpec, consent_revoke
+from people import roles
+from tests.conftest import make_user
 from tests.consent.conftest import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -214,12 +217,12 @@ def validate_consent(resource: dict[str, Any]) -> None:
         check_concept(resource["policyRule"], "Consent.policyRule")
     for n, identifier in enumerate(resource.get("identifier", [])):
         check_elements(identifier, IDENTIFIER_ELEMENTS, f"Consent.identifier[{n}]")
-    for n, policy in enumerate(resource.get("policy", [])):
-        check_elements(policy, POLICY_ELEMENTS, f"Consent.policy[{n}]")
-        assert policy.get("authority") or policy.get("uri"), f"Consent.policy[{n}] is empty"
+    for n, basis in enumerate(resource.get("policy", [])):
+        check_elements(basis, POLICY_ELEMENTS, f"Consent.policy[{n}]")
+        assert basis.get("authority") or basis.get("uri"), f"Consent.policy[{n}] is empty"
         for key in ("authority", "uri"):
-            assert policy.get(key, "https://").startswith("https://"), f"Consent.policy[{n}].{key}"
-        for m, extension in enumerate(policy.get("extension", [])):
+            assert basis.get(key, "https://").startswith("https://"), f"Consent.policy[{n}].{key}"
+        for m, extension in enumerate(basis.get("extension", [])):
             check_extension(extension, f"Consent.policy[{n}].extension[{m}]")
     for n, verification in enumerate(resource.get("verification", [])):
         check_elements(verification, VERIFICATION_ELEMENTS, f"Consent.verification[{n}]")
@@ -628,3 +631,31 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
         validate_consent(entry["resource"])
     assert len(full_urls) == len(set(full_urls))  # bdl-7
     r4(bundle)
+
+
+def test_a_reviewer_gets_only_the_consents_they_may_export(
+    officer: Any, subject_factory: Any, record_factory: Any
+) -> None:
+    subject = subject_factory()
+    relied_on = record_factory(subject)
+    record_factory(subject)  # another consent of the same person, no business of the reviewer's
+    elsewhere = subject_factory()
+    record_factory(elsewhere)
+    reviewer = make_user("comms", roles.COMMUNICATIONS_REVIEWER)
+    # The rule approvals registers: a reviewer deciding a post reads the consents it relies on.
+    policy.document_access_register("test-reviewer", lambda user, rec: user.pk == reviewer.pk and rec == relied_on)
+    try:
+        client = Client()
+        client.force_login(reviewer)
+        response = client.get(reverse("consent:subject_fhir", args=[subject.pk]), headers={"X-Request-ID": "req-b-1"})
+        assert response.status_code == 200
+        bundle = json.loads(response.content)
+        validate_bundle(bundle)
+        assert [entry["resource"]["id"] for entry in bundle["entry"]] == [str(relied_on.pk)]
+        event = AuditEvent.objects.order_by("-seq").first()
+        assert (event.action, event.actor_id) == ("consent.fhir_exported", reviewer.pk)
+        assert event.object_id == str(relied_on.pk)
+        assert event.changes == {"bundle_of_subject": subject.pk, "request_id": "req-b-1"}
+        assert client.get(reverse("consent:subject_fhir", args=[elsewhere.pk])).status_code == 404
+    finally:
+        policy._document_rules.pop("test-reviewer")

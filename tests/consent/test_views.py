@@ -129,6 +129,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, subject: Subject,
         reverse("consent:record_detail", args=[record.pk]),
         reverse("consent:document", args=[record.pk]),
         reverse("consent:fhir", args=[record.pk]),
+        reverse("consent:subject_fhir", args=[subject.pk]),
     ):
         response = client.get(url)
         assert response.status_code == 302

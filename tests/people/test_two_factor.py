@@ -184,8 +184,9 @@ def test_a_consent_document_needs_a_second_factor_whatever_the_groups_say(
     client = Client()
     sign_in(client, governance)
     assert client.get(reverse("posts:calendar")).status_code == 200
-    for name in ("consent:document", "consent:fhir"):
-        url = reverse(name, args=[record.pk])
+    exports = (("consent:document", record.pk), ("consent:fhir", record.pk), ("consent:subject_fhir", subject.pk))
+    for name, pk in exports:
+        url = reverse(name, args=[pk])
         assert client.get(url)["Location"] == sent_to("mfa_index", url)
     assert not AuditEvent.objects.filter(action__in=["consent.document_viewed", "consent.fhir_exported"]).exists()
 
