@@ -246,9 +246,11 @@ def _provision(record: ConsentRecord) -> dict[str, object]:
 def _policy(record: ConsentRecord) -> list[dict[str, object]]:
     """Return Consent.policy: one entry per legal basis that applies, its articles in an extension."""
     policies: list[dict[str, object]] = []
-    for basis in legal_bases():
-        if basis == "kug" and not PICTURE_KINDS & set(record.media_kinds):
-            continue
+    bases = legal_bases()
+    if PICTURE_KINDS.isdisjoint(record.media_kinds) and bases != ["kug"]:
+        # KUG §22 is about pictures; a KUG-only hospital still names it (ppc-1: a consent names its policy).
+        bases = [basis for basis in bases if basis != "kug"]
+    for basis in bases:
         authority, uri, articles = LEGAL_BASES[basis]
         concept = {"coding": [_coding(f"{fhir_base()}/CodeSystem/legal-basis", c, d) for c, d in articles]}
         policies.append(

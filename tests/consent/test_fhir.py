@@ -514,6 +514,11 @@ def test_legal_bases_follow_the_setting(settings: Any, subject_factory: Any, rec
     validate_consent(resource)
     assert [p["uri"] for p in resource["policy"]] == ["https://www.ecfr.gov/current/title-45/section-164.508"]
     assert "policyRule" in resource
+    # A hospital naming only KUG names it even for a consent without pictures, so ppc-1 holds.
+    settings.ROUNDS_CONSENT_LEGAL_BASES = ["kug"]
+    quote_only = consent_resource(record_factory(subject_factory(), media_kinds=["quote"]))
+    validate_consent(quote_only)
+    assert [p["uri"] for p in quote_only["policy"]] == ["https://www.gesetze-im-internet.de/kunsturhg/__22.html"]
     for wrong in (["gdpr", "ccpa"], []):
         settings.ROUNDS_CONSENT_LEGAL_BASES = wrong
         with pytest.raises(ImproperlyConfigured, match="ROUNDS_CONSENT_LEGAL_BASES"):
