@@ -213,7 +213,7 @@ def outcome(client: Client, url: str) -> str:
     return str(response.status_code)
 
 
-CONSENT_FILES = re.compile(r"/consent/\d+/(document/|fhir\.json)$")
+CONSENT_FILES = re.compile(r"/consent/(people/)?\d+/(document/|fhir\.json)$")
 
 
 def expected(url: str) -> str:
