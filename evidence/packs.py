@@ -18,7 +18,6 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -126,7 +125,6 @@ def _zip_of(members: Iterable[tuple[str, bytes]]) -> bytes:
     return out.getvalue()
 
 
-@transaction.atomic
 def pack_build(
     *, post: Post, actor: Actor, via: str = "web", now: dt.datetime | None = None, **pdf_options: Any
 ) -> Pack:
@@ -134,6 +132,8 @@ def pack_build(
 
     The event (``evidence.pack_downloaded`` from the web, ``evidence.pack_created`` from the
     command) names the manifest's SHA-256, so a pack handed on can be traced to who took it.
+    Built outside a transaction: no write lock is held while the PDF is set (on SQLite a
+    transaction locks out every writer); the event is appended in its own.
     """
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zip_file:
