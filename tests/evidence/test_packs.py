@@ -257,3 +257,13 @@ def test_a_missing_post_is_a_clear_error(db: None, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="There is no post 999"):
         call_command("evidence_pack", "999", "-o", str(tmp_path / "x.zip"))
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_draft_with_nothing_behind_it_makes_a_pack_that_verifies(
+    editor: Any, campaign: Any, post_factory: Any, governance: Any
+) -> None:
+    post = post_factory(editor, campaign, body="Entwurf: Tag der offenen Tür am 12.12. 📅 東京\u200f")
+    pack = pack_build(post=post, actor=governance)
+    facts = json.loads(members(pack.data)[JSON])
+    assert facts["rounds"] == [] and facts["publications"] == [] and facts["consents"] == []
+    assert facts["events"] and pack_verify(pack.data) == []
