@@ -91,7 +91,9 @@ def test_pack_of_a_published_story_holds_every_fact(story: Any, governance: Any)
     assert len(facts["events"]) > 10
     assert all(live[e["seq"]] == e["hash"] for e in facts["events"])
     actions = {e["action"] for e in facts["events"]}
-    assert {"publication.created", "consent.revoked"} <= actions or "publication.created" in actions
+    # The post's own, its rounds' and stages', its publications', its takedowns' and its consent's.
+    assert {"publication.created", "consent.recorded", "consent.verified", "consent.revoked"} <= actions
+    assert {"review.round_opened", "review.stage_status_changed", "takedown.created"} <= actions
 
     manifest = json.loads(files[MANIFEST])
     assert manifest["post_id"] == post.pk and manifest["created_at"]
@@ -267,3 +269,22 @@ def test_a_draft_with_nothing_behind_it_makes_a_pack_that_verifies(
     facts = json.loads(members(pack.data)[JSON])
     assert facts["rounds"] == [] and facts["publications"] == [] and facts["consents"] == []
     assert facts["events"] and pack_verify(pack.data) == []
+
+
+def test_takedowns_carry_who_tried_deletion_what_came_of_it_and_who_confirmed(
+    story: Any, reviewers: dict[str, Any], governance: Any
+) -> None:
+    from publishing.takedowns import takedown_confirm, takedown_delete
+
+    post = story()
+    first, second = TakedownItem.objects.filter(post=post).order_by("pk")
+    takedown_delete(item=first, actor=reviewers["comms"])  # the outbox: Rounds cannot delete, a person must
+    takedown_confirm(item=first, actor=reviewers["comms"])
+
+    facts = json.loads(members(pack_build(post=post, actor=governance).data)[JSON])
+    by_id = {item["id"]: item for item in facts["takedowns"]}
+    done, open_ = by_id[first.pk], by_id[second.pk]
+    assert done["deletion_status"] == "not_allowed" and "outbox" in done["deletion_note"]
+    assert done["deletion_by"]["username"] == "comms" and done["confirmed_by"]["username"] == "comms"
+    assert done["confirmed_at"] and done["consent_id"] == facts["consents"][0]["id"]
+    assert open_["confirmed_at"] is None and open_["deletion_status"] == ""
