@@ -377,6 +377,13 @@ ROUNDS_AUDIT_CHECKPOINT_FILE = Path(
 )
 ROUNDS_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("ROUNDS_AUDIT_CHECKPOINT_MINUTES", "15"))
 
+# Evidence packs (docs/evidence.md) are signed with an Ed25519 key: PEM text from the environment,
+# or a key made once and kept in this file (mode 600) beside the other var data.
+ROUNDS_EVIDENCE_SIGNING_KEY = os.environ.get("ROUNDS_EVIDENCE_SIGNING_KEY", "")
+ROUNDS_EVIDENCE_KEY_FILE = Path(
+    os.environ.get("ROUNDS_EVIDENCE_KEY_FILE", BASE_DIR / "var" / "keys" / "evidence-signing.pem")
+)
+
 # Publishing (docs/publishing.md). The outbox connector writes one JSON file per publication here.
 ROUNDS_OUTBOX_DIR = Path(os.environ.get("ROUNDS_OUTBOX_DIR", BASE_DIR / "var" / "outbox"))
 # Calls per publication before it fails for good; a person's "Retry publishing" allows as many again.

@@ -6,6 +6,16 @@ os.environ.setdefault("ROUNDS_SECRET_KEY", "test-secret-key-" + "x" * 50)
 os.environ.setdefault("ROUNDS_HTTPS", "0")
 # A fixed Ed25519 key (32 bytes, base64url); each test gets its own checkpoint file (tests/conftest.py).
 os.environ.setdefault("ROUNDS_AUDIT_KEY", "cm91bmRzLXRlc3QtYXVkaXQta2V5LTMyLWJ5dGVzISE=")
+# Evidence packs: a key made once per test session, never written to var/keys.
+if not os.environ.get("ROUNDS_EVIDENCE_SIGNING_KEY"):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    os.environ["ROUNDS_EVIDENCE_SIGNING_KEY"] = (
+        Ed25519PrivateKey.generate()
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
 
 from calendar_project.settings import *  # noqa: F403
 from calendar_project.settings import BASE_DIR, STORAGES

@@ -7,3 +7,9 @@ class EvidenceConfig(AppConfig):
 
     name = "evidence"
     verbose_name = _("Evidence")
+
+    def ready(self) -> None:
+        from evidence.views import evidence_panel
+        from posts.panels import panel_register
+
+        panel_register("evidence.pack", evidence_panel)

@@ -1,6 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from evidence import views
 
 app_name = "evidence"
 
-# The views arrive with the evidence pack and the compliance archive.
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("posts/<int:pk>/pack/", views.pack_download_view, name="pack_download"),
+]

@@ -136,6 +136,18 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
         viewer=FORBIDDEN,
         superuser=OK,
     ),
+    # The evidence pack (evidence/policy.py): who sees the post and answers for its record; Viewers see
+    # the post but get no pack; Consent officers see no campaign here, so no post.
+    "evidence:pack_download": row(
+        NOT_FOUND,
+        editor=(OK, NOT_FOUND),
+        medical=(OK, NOT_FOUND),
+        legal=(OK, NOT_FOUND),
+        comms=(OK, NOT_FOUND),
+        governance=OK,
+        viewer=FORBIDDEN,
+        superuser=OK,
+    ),
     "posts:findings": row(FORBIDDEN, editor=(OK, NOT_FOUND), superuser=OK),
     "posts:consent_options": row(FORBIDDEN, editor=(OK, NOT_FOUND), superuser=OK),
     "posts:pending_thumbnail": row(NOT_FOUND),

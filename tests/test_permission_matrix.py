@@ -184,6 +184,11 @@ def _post_detail(world: World, role: str, side: Side) -> Call:
     return get("posts:post_detail", side.draft.pk)
 
 
+@asks("evidence:pack_download")
+def _evidence_pack(world: World, role: str, side: Side) -> Call:
+    return get("evidence:pack_download", side.due.pk)
+
+
 @asks("posts:post_edit")
 def _post_edit(world: World, role: str, side: Side) -> Call:
     return get("posts:post_edit", side.draft.pk, obj=side.draft, form=True)
