@@ -190,3 +190,18 @@ def test_a_plain_upload_has_no_badge_and_no_finding(
     assert not media.original_had_location
     html = client.get(reverse("posts:post_edit", args=[media.post_id])).content.decode()
     assert BADGE not in html and 'data-finding="image_location"' not in html
+
+
+def test_governance_sees_the_flag_in_the_media_admin(client: Any, editor: Any, governance: Any, campaign: Any) -> None:
+    post = post_create(
+        actor=editor,
+        campaign=campaign,
+        data={"body": "Unser neuer Eingang."},
+        media=[NewMedia(image=image_process(upload=io.BytesIO(photo(gps=GPS))), alt_text="Der Eingang")],
+    )
+    client.force_login(governance)
+    page = client.get(reverse("admin:posts_media_change", args=[post.media.get().pk]))
+    assert page.status_code == 200
+    assert "original carried a location" in page.content.decode().lower()
+    listed = client.get(reverse("admin:posts_media_changelist"), {"original_had_location__exact": "1"})
+    assert listed.status_code == 200 and "Der Eingang" in listed.content.decode()
