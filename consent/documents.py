@@ -22,6 +22,8 @@ class CleanDocument:
     extension: str
     content_type: str
     checksum: str
+    # The scanned original carried a location (the stored image has none); recorded in the audit event.
+    had_location: bool = False
 
 
 def _max_bytes() -> int:
@@ -60,4 +62,5 @@ def document_clean(upload: IO[bytes] | UploadedFile) -> CleanDocument:
         extension=image.extension,
         content_type=IMAGE_TYPES[image.format],
         checksum=image.checksum,
+        had_location=image.had_location_metadata,
     )

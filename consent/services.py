@@ -180,6 +180,8 @@ def consent_record_create(
             "subject": subject.pk,
             **{name: getattr(record, name) for name in RECORD_FIELDS if name != "notes"},
             "signers": [[s.role, s.name] for s in signers],
+            # Whether the scanned form's original carried a location (removed; the place is never kept).
+            "document_had_location": clean.had_location,
         },
     )
     return record

@@ -8,6 +8,7 @@ sits below posts.
 import hashlib
 import io
 import math
+import struct
 from dataclasses import dataclass
 from typing import IO, Final, Literal
 
@@ -41,12 +42,33 @@ _EXTENSIONS: Final[dict[ImageFormat, str]] = {"jpeg": "jpg", "png": "png", "webp
 _OTHER_SIGNATURES: Final = ((b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
 _HEIF_BRANDS: Final = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"avif": "AVIF", b"avis": "AVIF"}
 
+# The GPS tags that place a photo: latitude, longitude, and the destination's (which is also a place).
+_GPS_COORDINATES: Final = (
+    ExifTags.GPS.GPSLatitude,
+    ExifTags.GPS.GPSLongitude,
+    ExifTags.GPS.GPSDestLatitude,
+    ExifTags.GPS.GPSDestLongitude,
+)
+# XMP properties that place a photo: GPS coordinates, and the IPTC and Photoshop place names.
+_XMP_LOCATION_MARKERS: Final = (
+    "GPSLatitude",
+    "GPSLongitude",
+    "Iptc4xmpCore:Location",
+    "Iptc4xmpExt:LocationCreated",
+    "Iptc4xmpExt:LocationShown",
+    "photoshop:City",
+)
+
 _SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 @dataclass(frozen=True)
 class ProcessedImage:
-    """An image as the pipeline stores it: re-encoded, upright, without metadata."""
+    """An image as the pipeline stores it: re-encoded, upright, without metadata.
+
+    ``had_location_metadata`` says the original carried a place (EXIF GPS coordinates or XMP
+    GPS tags, in a JPEG, PNG eXIf chunk or WebP); the place itself is never kept.
+    """
 
     content: bytes
     thumbnail: bytes
@@ -104,7 +126,7 @@ def image_process(
         orientation = exif.get(ExifTags.Base.Orientation, 1)
         if orientation not in range(1, 9):
             orientation = 1  # Pillow ignores a value outside the standard's 1-8 as well.
-        had_location = bool(exif.get_ifd(ExifTags.IFD.GPSInfo)) or _xmp_has_location(source.info.get("xmp"))
+        had_location = _exif_has_location(exif) or _xmp_has_location(source.info.get("xmp"))
         if orientation != 1:
             ImageOps.exif_transpose(source, in_place=True)  # in place: no third copy of the pixels
         converted = _in_srgb(source)
@@ -250,11 +272,20 @@ def _fit_decode_budget(source: ImageFile.ImageFile, image_format: ImageFormat, m
     raise _too_large_to_decode(size, needed, max_decode_bytes)
 
 
+def _exif_has_location(exif: Image.Exif) -> bool:
+    """True if the EXIF GPS block holds a coordinate (a bare version tag or timestamp is no place)."""
+    try:
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    except (OSError, SyntaxError, ValueError, KeyError, TypeError, struct.error):
+        return False  # an unreadable GPS block is dropped with the rest; there is nothing to report
+    return any(gps.get(tag) for tag in _GPS_COORDINATES)
+
+
 def _xmp_has_location(xmp: str | bytes | None) -> bool:
     if not xmp:
         return False
     text = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else xmp
-    return "GPSLatitude" in text or "GPSLongitude" in text
+    return any(marker in text for marker in _XMP_LOCATION_MARKERS)
 
 
 def _in_srgb(image: Image.Image) -> Image.Image:

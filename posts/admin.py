@@ -188,7 +188,7 @@ class PostTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PostTarget]):
 @admin.register(Media)
 class MediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Media]):
     list_display = ("preview", "alt_text", "post", "kind", "format", "width", "height", "byte_size", "checksum_short")
-    list_filter = ("kind", "format", "post__status", "post__campaign")
+    list_filter = ("kind", "format", "original_had_location", "post__status", "post__campaign")
     list_select_related = ("post",)
     search_fields = ("alt_text", "checksum", "post__title")
     fields = (
@@ -204,6 +204,7 @@ class MediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Media]):
         "format",
         "byte_size",
         "checksum",
+        "original_had_location",
         "created_at",
     )
     readonly_fields = fields

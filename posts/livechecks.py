@@ -6,7 +6,7 @@ the editor holds now. Reads only: nothing is written, nothing audited, so any in
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -18,9 +18,10 @@ from consent.gate import Feature, consent_problems
 from consent.models import ConsentRecord, Subject
 from posts import patient_data
 from posts.claim_rules import claim_findings
-from posts.forms import Draft, PostForm, aware_from_local
+from posts.forms import NEW_MEDIA_SLOTS, Draft, PostForm, aware_from_local
 from posts.gates import NO_FEATURED_PERSON, post_consent_problems
 from posts.models import Campaign, ContentType, Post
+from posts.pending import pending_find
 from posts.platforms import Finding, Severity
 from posts.services import post_content_findings
 
@@ -82,18 +83,48 @@ def _moment(data: Mapping[str, Any], *, post: Post | None) -> dt.datetime:
     return timezone.now()
 
 
+def kept_images_located(data: Mapping[str, Any], *, user_id: int) -> list[bool]:
+    """Return, per new image of the input (a kept one or a file described), whether its original had a location.
+
+    Only kept images are known: a file the editor's script describes has not been read yet (the
+    save reads it, and the editor page then shows the finding).
+    """
+    located: list[bool] = []
+    for slot in range(NEW_MEDIA_SLOTS):
+        token = str(data.get(f"kept_{slot}", ""))
+        described = bool(data.get(f"new_media_{slot}_format"))
+        kept = None
+        if token and not described and not data.get(f"kept_remove_{slot}"):
+            kept = pending_find(token=token, user_id=user_id)
+        if kept is not None or described:
+            located.append(kept is not None and kept.had_location)
+    return located
+
+
 def draft_post_findings(
-    *, data: Mapping[str, Any], draft: Draft, post: Post | None, campaign: Campaign | None
+    *,
+    data: Mapping[str, Any],
+    draft: Draft,
+    post: Post | None,
+    campaign: Campaign | None,
+    new_images_located: Sequence[bool] = (),
 ) -> list[Finding]:
-    """Return the post-wide findings of the unsaved input: patient data, claims, then consent (errors)."""
+    """Return the post-wide findings of the unsaved input: patient data, claims, then consent (errors).
+
+    ``new_images_located`` says, per image the input adds (after the saved ones it keeps), whether
+    its original carried a location.
+    """
     texts = [draft.title, draft.body, *(override for _account, override in draft.targets if override)]
     features = _featured(data, post=post)
     saved_media = list(post.media.all()) if post is not None else []
     removed = {media.pk for media in saved_media if data.get(f"media_remove_{media.pk}")}
+    images = [media for media in saved_media if media.file and media.pk not in removed]
+    located = [media.original_had_location for media in images] + list(new_images_located)
     findings = patient_data.content_findings(
         texts=texts,
         featured_subject_ids={feature.subject_id for feature in features},
-        image_paths=[media.file.path for media in saved_media if media.file and media.pk not in removed],
+        image_paths=[media.file.path for media in images],
+        located_images=[index for index, flag in enumerate(located) if flag],
     )
     content_type = str(data.get("content_type", "")) or (post.content_type if post is not None else "")
     # An unsaved stand-in: claim_findings reads the text and the content type of the post.
@@ -127,7 +158,10 @@ def editor_post_findings(*, form: PostForm, draft: Draft, post: Post | None) -> 
         campaign_id = str(form.data.get("campaign", ""))
         if campaign is None and campaign_id.isdigit() and int(campaign_id) in form.policy.editable_campaign_ids:
             campaign = Campaign.objects.filter(pk=int(campaign_id)).first()
-        return draft_post_findings(data=form.data, draft=draft, post=post, campaign=campaign)
+        new_located = [kept.had_location for _slot, kept in sorted(form.kept.items())]
+        return draft_post_findings(
+            data=form.data, draft=draft, post=post, campaign=campaign, new_images_located=new_located
+        )
     if post is None:
         return []
     problems = post_consent_problems(post=post)

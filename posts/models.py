@@ -298,6 +298,9 @@ class Media(models.Model):
     height = models.PositiveIntegerField(_("height"))
     format = models.CharField(_("format"), max_length=10)
     byte_size = models.PositiveIntegerField(_("size in bytes"))
+    # That the uploaded original carried a place (EXIF GPS, XMP); the stored file has none, and the
+    # place itself is never kept. Reviewers are told (posts.patient_data). Not part of the content hash.
+    original_had_location = models.BooleanField(_("original carried a location"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

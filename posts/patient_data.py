@@ -1,4 +1,4 @@
-"""Findings about a post's content as a whole: possible patient data, leftover metadata.
+"""Findings about a post's content as a whole: possible patient data, leftover metadata, removed locations.
 
 These are warnings for reviewers, not proof: a phone number may be the hospital's switchboard.
 Legal acknowledges each one before approving (SPEC section 4).
@@ -124,13 +124,39 @@ def image_has_metadata(path: str) -> bool:
         return False
 
 
+IMAGE_LOCATION = "image_location"
+
+
+def location_finding(index: int) -> Finding:
+    """Return the warning that image ``index`` (0-based) came from an original carrying a location.
+
+    The pipeline removed the place from the file; the picture itself may still show it (a street
+    sign, the ward's door), which only a person can judge.
+    """
+    return Finding(
+        IMAGE_LOCATION,
+        Severity.WARNING,
+        _(
+            "Image %(number)s: the original photo carried a location; it was removed — "
+            "check the picture shows no identifying place."
+        )
+        % {"number": index + 1},
+        "",
+        media_index=index,
+    )
+
+
 def content_findings(
     *,
     texts: Iterable[str],
     featured_subject_ids: set[int],
     image_paths: Iterable[str],
+    located_images: Iterable[int] = (),
 ) -> list[Finding]:
-    """Return the post-level findings of content (warnings; platform "" = every platform)."""
+    """Return the post-level findings of content (warnings; platform "" = every platform).
+
+    ``located_images`` are the 0-based positions of the images whose original carried a location.
+    """
     texts = list(texts)
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
@@ -164,4 +190,5 @@ def content_findings(
                     media_index=index,
                 )
             )
+    findings.extend(location_finding(index) for index in sorted(set(located_images)))
     return findings

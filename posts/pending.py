@@ -30,11 +30,16 @@ KEEP_AT_MOST: Final = 16
 
 @dataclass(frozen=True)
 class KeptUpload:
-    """One kept image as the form shows it: its token, the name it was chosen under, its thumbnail."""
+    """One kept image as the form shows it: its token, the name it was chosen under, its thumbnail.
+
+    ``had_location`` says the original carried a location (the pipeline removes it on save, and
+    reviewers are told); the signed token carries it, never the place.
+    """
 
     token: str
     name: str
     thumbnail_url: str
+    had_location: bool = False
 
 
 def _folder(user_id: int) -> Path:
@@ -79,11 +84,14 @@ def pending_keep(*, user_id: int, upload: UploadedFile, image: ProcessedImage) -
     (folder / key).write_bytes(upload.read())
     (folder / f"{key}{_THUMB_SUFFIX}").write_bytes(image.thumbnail)
     name = Path(upload.name or "").name[:200]
-    token = signing.dumps({"u": user_id, "k": key, "n": name}, salt=_SALT)
-    return KeptUpload(token=token, name=name, thumbnail_url=reverse("posts:pending_thumbnail", args=[token]))
+    located = image.had_location_metadata
+    token = signing.dumps({"u": user_id, "k": key, "n": name, "l": located}, salt=_SALT)
+    return KeptUpload(
+        token=token, name=name, thumbnail_url=reverse("posts:pending_thumbnail", args=[token]), had_location=located
+    )
 
 
-def _read(token: str, user_id: int) -> tuple[str, str] | None:
+def _read(token: str, user_id: int) -> tuple[str, str, bool] | None:
     try:
         data = signing.loads(token, salt=_SALT, max_age=KEEP_FOR)
     except signing.BadSignature:
@@ -93,7 +101,7 @@ def _read(token: str, user_id: int) -> tuple[str, str] | None:
     key, name = str(data.get("k", "")), str(data.get("n", ""))
     if not key.isalnum() or not (_folder(user_id) / key).is_file():
         return None
-    return key, name
+    return key, name, data.get("l") is True
 
 
 def pending_find(*, token: str, user_id: int) -> KeptUpload | None:
@@ -101,7 +109,12 @@ def pending_find(*, token: str, user_id: int) -> KeptUpload | None:
     found = _read(token, user_id)
     if found is None:
         return None
-    return KeptUpload(token=token, name=found[1], thumbnail_url=reverse("posts:pending_thumbnail", args=[token]))
+    return KeptUpload(
+        token=token,
+        name=found[1],
+        thumbnail_url=reverse("posts:pending_thumbnail", args=[token]),
+        had_location=found[2],
+    )
 
 
 def pending_file(*, token: str, user_id: int) -> UploadedFile | None:
@@ -109,7 +122,7 @@ def pending_file(*, token: str, user_id: int) -> UploadedFile | None:
     found = _read(token, user_id)
     if found is None:
         return None
-    key, name = found
+    key, name, _located = found
     return SimpleUploadedFile(name or key, (_folder(user_id) / key).read_bytes())
 
 

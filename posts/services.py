@@ -426,6 +426,7 @@ def _media_add(*, post: Post, items: Sequence[NewMedia]) -> None:
             height=image.height,
             format=image.format,
             byte_size=image.byte_size,
+            original_had_location=image.had_location_metadata,
         )
         media.file.save(f"image.{image.extension}", ContentFile(image.content), save=False)
         media.thumbnail.save(f"thumb.{image.thumbnail_extension}", ContentFile(image.thumbnail), save=False)
@@ -814,13 +815,15 @@ def post_findings(*, post: Post) -> dict[int, list[platforms.Finding]]:
 
 
 def post_content_findings(*, post: Post) -> list[platforms.Finding]:
-    """Return the findings about the post as a whole: possible patient data, metadata, claims and their sources."""
+    """Return the findings about the post as a whole: possible patient data, metadata, removed locations, claims."""
     targets = list(post.targets.all())
     texts = [post.title, post.body, *(target.body_override for target in targets if target.body_override)]
+    images = [media for media in post.media.all() if media.file]
     findings = patient_data.content_findings(
         texts=texts,
         featured_subject_ids={person.subject_id for person in post.featured_people.all()},
-        image_paths=[media.file.path for media in post.media.all() if media.file],
+        image_paths=[media.file.path for media in images],
+        located_images=[index for index, media in enumerate(images) if media.original_had_location],
     )
     return [*findings, *claim_findings(post=post, texts=texts, claims=list(post.claims.all()))]
 

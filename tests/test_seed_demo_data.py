@@ -29,6 +29,7 @@ POST_WIDE_CODES = {
     "patient_data_birth_date",
     "patient_data_name",
     "image_metadata",
+    "image_location",
     "sources_missing",
 }
 
@@ -155,6 +156,22 @@ def test_posts_carry_every_finding_post_wide_and_per_target() -> None:
     assert post_wide >= POST_WIDE_CODES
     assert per_target  # platform rules: X's length, LinkedIn's hashtags
     assert {"text_too_long", "hashtags_many"} <= per_target
+
+
+def test_a_post_in_legal_review_has_a_photo_whose_original_carried_a_location() -> None:
+    post = Post.objects.get(external_id="demo-heart-careers")
+    run = current_stage_run(post=post)
+    assert post.status == PostStatus.IN_REVIEW and run is not None and run.stage.name == "Legal review"
+    media = post.media.get()
+    assert media.original_had_location
+    with media.file.open("rb") as handle, Image.open(handle) as image:
+        assert not image.getexif()  # the place itself is gone
+    assert [item.key for item in findings_keyed(post=post) if item.finding.code == "image_location"] == [
+        "post:image_location:1"
+    ]
+    assert set(Media.objects.filter(original_had_location=True).values_list("post__external_id", flat=True)) == {
+        "demo-heart-careers"
+    }
 
 
 def test_texts_are_written_like_a_hospitals_in_german_and_english() -> None:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from people.http import AuthedHttpRequest
 from posts.forms import draft_from_data, editor_accounts
 from posts.linkcards import linkcard_request
-from posts.livechecks import draft_post_findings, oversized_fields
+from posts.livechecks import draft_post_findings, kept_images_located, oversized_fields
 from posts.models import Campaign, Post
 from posts.policy import EDIT, PostPolicy
 from posts.previews import card_links, target_previews
@@ -76,7 +76,13 @@ def findings_view(request: AuthedHttpRequest) -> HttpResponse:
         linkcard_request(url=url, user_id=request.user.pk)
     context = {
         "previews": target_previews(draft),
-        "post_findings": draft_post_findings(data=data, draft=draft, post=post, campaign=campaign),
+        "post_findings": draft_post_findings(
+            data=data,
+            draft=draft,
+            post=post,
+            campaign=campaign,
+            new_images_located=kept_images_located(data, user_id=request.user.pk),
+        ),
         "live": True,
     }
     return render(request, "posts/partials/editor_findings.html", context)

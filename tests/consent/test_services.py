@@ -157,6 +157,33 @@ def test_scanned_form_is_stored_privately_without_metadata(officer: Any, subject
         assert not image.getexif()
     with pytest.raises(ValueError):
         record.document.url  # noqa: B018
+    # The scan's original carried a GPS position: the upload's audit event records the fact, not the place.
+    event = AuditEvent.objects.get(action="consent.recorded", object_id=str(record.pk))
+    assert event.changes["document_had_location"] is True
+    assert not {key for key in event.changes if "gps" in key.lower() or "latitude" in key.lower()}
+
+
+def test_a_scan_or_pdf_without_location_is_recorded_as_such(officer: Any, subject_factory: Any) -> None:
+    with (IMAGES / "landscape_1200x628.webp").open("rb") as handle:
+        scan = consent_record_create(
+            actor=officer,
+            subject=subject_factory(),
+            data=record_data(),
+            signers=[SignerSpec("subject", "Anna")],
+            document=handle,
+            document_name="scan.webp",
+        )
+    form = consent_record_create(
+        actor=officer,
+        subject=subject_factory(),
+        data=record_data(),
+        signers=[SignerSpec("subject", "Anna")],
+        document=pdf(),
+        document_name="a.pdf",
+    )
+    for record in (scan, form):
+        event = AuditEvent.objects.get(action="consent.recorded", object_id=str(record.pk))
+        assert event.changes["document_had_location"] is False
 
 
 def test_revocation_signals_in_the_same_transaction_and_is_audited(

@@ -290,6 +290,7 @@ class DemoPost:
     sources: str = ""
     comment: str = ""  # the reviewer's comment for changes requested / rejected
     camera_original: bool = False  # the picture still carries the camera's EXIF with GPS (see _camera_original)
+    photo_location: bool = False  # the uploaded photo carried GPS: the pipeline removes it, reviewers are told
     claims: tuple[DemoClaim, ...] = ()  # marked in the draft, before it is submitted
     threads: tuple[DemoThread, ...] = ()  # review comments (IN_REVIEW_REVISED)
     revised_body: str = ""  # the editor's change after the comments (IN_REVIEW_REVISED)
@@ -350,6 +351,8 @@ DEMO_POSTS = [
         link="https://example.org/karriere",
         hashtags=("Pflege", "Jobs"),
         content_type=ContentType.RECRUITING,
+        image=True,
+        photo_location=True,
     ),
     DemoPost(
         "heart-symptoms",
@@ -833,15 +836,22 @@ DEMO_POSTS = [
 ]
 
 
-def demo_image(*, colour: str, label: str) -> ProcessedImage:
-    """Return a square demo picture, drawn in memory and run through the media pipeline."""
+def demo_image(*, colour: str, label: str, location: bool = False) -> ProcessedImage:
+    """Return a square demo picture, drawn in memory and run through the media pipeline.
+
+    With ``location`` the picture is saved as a phone would, with a GPS position in its EXIF: the
+    pipeline removes it and records that the original carried one (the "location removed" finding).
+    """
     image = Image.new("RGB", (1080, 1080), colour)
     draw = ImageDraw.Draw(image)
     draw.ellipse((190, 190, 890, 890), fill="white")
     font = ImageFont.load_default(size=96)
     draw.text((540, 540), label, fill=colour, anchor="mm", font=font)
+    exif = Image.Exif()
+    if location:
+        exif.get_ifd(0x8825).update({1: "N", 2: (53.0, 33.0, 4.2), 3: "E", 4: (9.0, 59.0, 36.8)})
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
+    image.save(buffer, "JPEG", quality=90, **({"exif": exif} if location else {}))
     buffer.seek(0)
     return image_process(upload=buffer)
 
@@ -1138,7 +1148,7 @@ class DemoSeeder:
             label = "Klinikum Nord" if campaign_spec.time_zone == BERLIN else "Northside"
             media = [
                 NewMedia(
-                    image=demo_image(colour=campaign_spec.colour, label=label),
+                    image=demo_image(colour=campaign_spec.colour, label=label, location=spec.photo_location),
                     alt_text=f"{label}: {spec.title}",
                 )
             ]
