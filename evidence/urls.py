@@ -1,6 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from evidence import views_archive
 
 app_name = "evidence"
 
-# The views arrive with the evidence pack and the compliance archive.
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    # The compliance archive, retention and legal holds (docs/retention.md).
+    path("archives/", views_archive.archive_list_view, name="archives"),
+    path("archives/<int:pk>/", views_archive.archive_detail_view, name="archive"),
+    path("archives/<int:pk>/download/", views_archive.archive_download_view, name="archive_download"),
+    path("purges/", views_archive.purge_reports_view, name="purge_reports"),
+    path("purges/<int:pk>/", views_archive.purge_report_view, name="purge_report"),
+]
