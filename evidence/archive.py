@@ -176,10 +176,16 @@ def archive_downloaded(*, job: ArchiveJob, actor: User) -> None:
 def _post_pack_write(*, post: Post, zip_file: zipfile.ZipFile, prefix: str, now: dt.datetime) -> dict[str, Any]:
     """Write ``post``'s evidence into ``zip_file`` under ``prefix``; return what the index lists of it.
 
-    Until the evidence pack (evidence.packs.pack_write, branch ``ev``) is merged this writes a
-    placeholder: one JSON of the post's facts. Once merged, the body becomes
-    ``return pack_write(post=post, zip_file=zip_file, prefix=prefix, now=now)``.
+    The one seam to the evidence pack. Until evidence.packs (branch ``ev``) is merged it writes
+    the placeholder; once merged, this body becomes
+    ``return pack_write(post=post, zip_file=zip_file, prefix=prefix, now=now)``
+    (with ``from evidence.packs import pack_write``); bench/archive.py then measures both.
     """
+    return placeholder_write(post=post, zip_file=zip_file, prefix=prefix, now=now)
+
+
+def placeholder_write(*, post: Post, zip_file: zipfile.ZipFile, prefix: str, now: dt.datetime) -> dict[str, Any]:
+    """Write one JSON of ``post``'s facts (revisions, publications, its audit events' seqs and hashes)."""
     revisions = [
         {"number": revision.number, "content_hash": revision.content_hash, "created_at": revision.created_at}
         for revision in post.revisions.all()
