@@ -230,3 +230,32 @@ def test_a_failing_post_fails_the_job_with_its_error_and_leaves_no_file(
     assert job.status == ArchiveStatus.FAILED and "No space left on device" in job.error
     assert not list(archive.archives_dir().iterdir())
     assert _events(job) == ["archive.requested", "archive.failed"]
+
+
+def test_the_archive_list_costs_the_same_queries_for_one_or_many_archives(
+    client: Client, governance: Any, two_campaigns: dict[str, Any]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(governance)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("evidence:archives"))
+        assert page.status_code == 200
+        return len(captured)
+
+    archive.archive_request(actor=governance, campaign=two_campaigns["heart"])
+    queries()  # the first page after an audit event also recounts the navigation's badges (cached after)
+    one = queries()
+    for _n in range(12):
+        archive.archive_request(actor=governance, campaign=two_campaigns["flu"])
+    queries()
+    assert queries() == one
+
+
+def test_governance_finds_the_archive_in_the_navigation(client: Client, governance: Any) -> None:
+    client.force_login(governance)
+    page = client.get(reverse("posts:calendar")).content.decode()
+    assert f'href="{reverse("evidence:archives")}"' in page

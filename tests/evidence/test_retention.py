@@ -347,3 +347,27 @@ def test_purge_reports_page_for_governance_only(
         assert client.get(reverse("evidence:purge_reports")).status_code == 403
         assert client.get(reverse("evidence:purge_report", args=[report.pk])).status_code == 403
         assert client.get(reverse("admin:evidence_legalhold_changelist")).status_code in (302, 403)
+
+
+def test_the_evidence_admin_pages_open_for_governance(
+    client: Client, governance: Any, world: dict[str, Any], purge: Any
+) -> None:
+    report = purge(now=LATER)
+    job = archive.archive_request(actor=governance, campaign=world["posts"]["free"].campaign)
+    client.force_login(governance)
+    rule = RetentionRule.objects.first()
+    assert rule is not None
+    for url in (
+        reverse("admin:evidence_retentionrule_changelist"),
+        reverse("admin:evidence_retentionrule_change", args=[rule.pk]),
+        reverse("admin:evidence_legalhold_changelist"),
+        reverse("admin:evidence_legalhold_add"),
+        reverse("admin:evidence_legalhold_change", args=[world["holds"]["subject"].pk]),
+        reverse("admin:evidence_purgereport_changelist"),
+        reverse("admin:evidence_purgereport_change", args=[report.pk]),
+        reverse("admin:evidence_archivejob_changelist"),
+        reverse("admin:evidence_archivejob_change", args=[job.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Aylin" not in response.content.decode(), url
