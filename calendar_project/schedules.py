@@ -22,6 +22,8 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     "kept-images-purge": ("posts.pending.pending_purge", 60),
     # Link cards nobody asked for within ROUNDS_LINKCARD_DAYS go, with their images.
     "linkcards-purge": ("posts.linkcards.linkcards_purge", 60 * 24),
+    # Daily: what is past its retention rule and under no legal hold (evidence.retention).
+    "retention-purge": ("evidence.retention.retention_purge_task", 60 * 24),
     "audit-checkpoint": ("audit.checkpoints.checkpoint_write", settings.ROUNDS_AUDIT_CHECKPOINT_MINUTES),
 }
 

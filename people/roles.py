@@ -119,6 +119,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "django_q.view_success",
         "django_q.view_failure",
         "django_q.view_ormq",
+        # The compliance archive, retention rules, legal holds and purge reports (docs/retention.md).
+        # The archive holds no signed consent forms, so it needs no consent permission.
+        "evidence.add_archivejob",
+        "evidence.view_archivejob",
+        "evidence.view_retentionrule",
+        "evidence.change_retentionrule",
+        "evidence.view_legalhold",
+        "evidence.add_legalhold",
+        "evidence.change_legalhold",
+        "evidence.view_purgereport",
     ],
     VIEWER: ["posts.view_campaign", "posts.view_post"],
 }

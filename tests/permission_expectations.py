@@ -281,6 +281,12 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "plans:confirm": row(FORBIDDEN, editor=(REDIRECT, NOT_FOUND), superuser=(REDIRECT, NOT_FOUND)),
     "plans:progress": row(NOT_FOUND, editor=OWN_PLAN, superuser=OWN_PLAN),
     "plans:errors": row(FORBIDDEN, editor=OWN_PLAN, superuser=OWN_PLAN),
+    # The compliance archive, retention and legal holds: Governance's only (docs/retention.md).
+    "evidence:archives": row(FORBIDDEN, governance=OK, superuser=OK),
+    "evidence:archive": row(FORBIDDEN, governance=OK, superuser=OK),
+    "evidence:archive_download": row(FORBIDDEN, governance=OK, superuser=OK),
+    "evidence:purge_reports": row(FORBIDDEN, governance=OK, superuser=OK),
+    "evidence:purge_report": row(FORBIDDEN, governance=OK, superuser=OK),
 }
 
 # Named URLs the matrix leaves to others, each with the reason.

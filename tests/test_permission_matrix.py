@@ -29,6 +29,9 @@ from approvals.policy import current_stage_run
 from audit.models import AuditEvent
 from audit.versions import version_of
 from consent.models import ConsentRecord
+from evidence.archive import archive_request, archive_run
+from evidence.models import ArchiveJob, ArchiveStatus, PurgeReport
+from evidence.retention import retention_purge
 from people.models import Notice
 from plans.importing import PlanOptions
 from plans.jobs import job_create
@@ -482,6 +485,36 @@ def _plan_progress(world: World, role: str, side: Side) -> Call:
 @asks("plans:errors")
 def _plan_errors(world: World, role: str, side: Side) -> Call:
     return get("plans:errors", _plan_token(world, role, side))
+
+
+# The compliance archive (Governance's): one finished archive and one purge report, for every role.
+simple("evidence:archives", form=True)
+simple("evidence:purge_reports")
+
+
+def _archive(world: World) -> ArchiveJob:
+    job = ArchiveJob.objects.filter(status=ArchiveStatus.DONE).first()
+    if job is None:
+        job = archive_request(actor=world.users["governance"], campaign=world.sides[OWN].campaign)
+        archive_run(job_id=job.pk)
+        job.refresh_from_db()
+    return job
+
+
+@asks("evidence:archive", relational=False)
+def _archive_detail(world: World, role: str, side: Side) -> Call:
+    return get("evidence:archive", _archive(world).pk)
+
+
+@asks("evidence:archive_download", relational=False)
+def _archive_download(world: World, role: str, side: Side) -> Call:
+    return get("evidence:archive_download", _archive(world).pk)
+
+
+@asks("evidence:purge_report", relational=False)
+def _purge_report(world: World, role: str, side: Side) -> Call:
+    report = PurgeReport.objects.first() or retention_purge(actor="matrix")
+    return get("evidence:purge_report", report.pk)
 
 
 def cells() -> list[tuple[str, str, str]]:
