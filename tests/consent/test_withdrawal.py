@@ -372,3 +372,28 @@ def test_only_consent_officers_print_forms(client: Client, record: ConsentRecord
     assert client.get(url).status_code == 302
     client.force_login(editor)
     assert client.get(url).status_code == 403
+
+
+def test_the_officer_gives_the_birth_date_on_the_record_form_and_it_is_stored_only_as_its_check(
+    client: Client, anna: Any, officer: Any
+) -> None:
+    from tests.consent.test_views import record_post
+
+    client.force_login(officer)
+    url = reverse("consent:record_create", args=[anna.pk])
+    assert "Date of birth of the person shown, for online withdrawal" in client.get(url).content.decode()
+
+    future = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    refused = client.post(url, record_post(withdrawal_born=future))
+    assert refused.status_code == 200 and "The date of birth is in the future." in refused.content.decode()
+    assert not ConsentRecord.objects.exists()
+
+    response = client.post(url, record_post(withdrawal_born=BORN.isoformat()))
+
+    assert response.status_code == 302
+    made = ConsentRecord.objects.get()
+    assert made.withdrawal_check == withdrawal_check_of(reference=made.form_reference, born=BORN)
+    anna.refresh_from_db()
+    assert anna.date_of_birth is None, "data minimisation: the birth date itself is not kept"
+    detail = client.get(reverse("consent:record_detail", args=[made.pk])).content.decode()
+    assert "No date of birth was recorded for online withdrawal" not in detail
