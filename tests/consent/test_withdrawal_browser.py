@@ -19,6 +19,7 @@ from consent.withdrawal_check import withdrawal_check_of
 from posts.models import Post, PostStatus
 from posts.services import FeatureSpec, post_transition, post_update
 from publishing.models import TakedownItem
+from tests.a11y import axe_violations, overflow
 from tests.conftest import browser_context, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,6 +68,7 @@ def test_a_person_withdraws_online_with_the_printed_link_and_the_cascade_runs(
     expect(page.get_by_role("heading", name="Consent to appear in social media")).to_be_visible()
     expect(page.locator("[data-form-reference]")).to_have_text(record.form_reference)
     expect(page.locator(".print-qr svg")).to_be_visible()
+    assert axe_violations(page) == [], "the print page is accessible"
     printed = page.locator("[data-withdrawal-url]").inner_text()
     assert printed.endswith(f"/withdraw/?ref={record.form_reference}")
     path = "/" + printed.split("://", 1)[1].split("/", 1)[1]
@@ -77,6 +79,9 @@ def test_a_person_withdraws_online_with_the_printed_link_and_the_cascade_runs(
         person.goto(path)
         expect(person.get_by_role("heading", name="Withdraw your consent")).to_be_visible()
         expect(person.get_by_label("Form reference")).to_have_value(record.form_reference)
+        assert axe_violations(person) == []
+        person.set_viewport_size({"width": 390, "height": 844})
+        assert overflow(person) == [], "a phone from the QR code shows the page without sideways scrolling"
         person.get_by_label("Date of birth of the person shown").fill(BORN.isoformat())
         person.get_by_label("Your e-mail address").fill("anna.k@beispiel.example")
         person.get_by_role("button", name="Send me the confirmation link").click()
@@ -88,6 +93,7 @@ def test_a_person_withdraws_online_with_the_printed_link_and_the_cascade_runs(
         assert link is not None
         person.goto("/" + link.group(0).split("://", 1)[1].split("/", 1)[1])
         expect(person.get_by_role("heading", name="Confirm the withdrawal")).to_be_visible()
+        assert axe_violations(person) == []
         record.refresh_from_db()
         assert record.revoked_at is None, "opening the link withdraws nothing"
         person.get_by_label("Reason (optional)").fill("Ich möchte nicht mehr gezeigt werden.")
