@@ -433,6 +433,15 @@ HTTPS = env_bool("ROUNDS_HTTPS", not DEBUG)
 # Where people reach Rounds, for the links in e-mail (core.site.site_url), e.g. https://rounds.klinikum.example.
 # Unset: the first allowed host, over https when HTTPS is on.
 ROUNDS_SITE_URL = os.environ.get("ROUNDS_SITE_URL", "").rstrip("/")
+# Where the public reaches Rounds' online withdrawal page (printed on consent forms, in the confirmation
+# e-mail), if not at ROUNDS_SITE_URL, e.g. when the rest of Rounds is only on the hospital's network.
+ROUNDS_PUBLIC_URL = os.environ.get("ROUNDS_PUBLIC_URL", "").rstrip("/")
+# Online withdrawal of consent (docs/consent.md#online-withdrawal): attempts per address and per form
+# reference in the window (seconds); hours a confirmation link stays valid; who to call instead.
+ROUNDS_WITHDRAWAL_RATE = int(os.environ.get("ROUNDS_WITHDRAWAL_RATE", "5"))
+ROUNDS_WITHDRAWAL_RATE_WINDOW = int(os.environ.get("ROUNDS_WITHDRAWAL_RATE_WINDOW", "3600"))
+ROUNDS_WITHDRAWAL_LINK_HOURS = float(os.environ.get("ROUNDS_WITHDRAWAL_LINK_HOURS", "48"))
+ROUNDS_CONSENT_CONTACT = os.environ.get("ROUNDS_CONSENT_CONTACT", "")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

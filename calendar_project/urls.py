@@ -40,6 +40,7 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_serve, name="media"),
     path("reviews/", include("approvals.urls")),
     path("consent/", include("consent.urls")),
+    path("withdraw/", include("consent.withdrawal_urls")),
     path("plans/", include("plans.urls")),
     path("evidence/", include("evidence.urls")),
     path("", include("posts.urls")),

@@ -150,6 +150,15 @@ class ConsentRecordForm(forms.Form):
         required=False,
     )
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    withdrawal_born = BoundedDateField(
+        label=gettext_lazy("Date of birth of the person shown, for online withdrawal"),
+        required=False,
+        widget=_date_input(),
+        help_text=gettext_lazy(
+            "The person withdraws online with the form reference and this date. It is stored only as a check "
+            "value that cannot be read back. Without it (and no date of birth on the person), they must write or call."
+        ),
+    )
     document = forms.FileField(
         label=gettext_lazy("Signed form"),
         widget=forms.FileInput(attrs={"accept": DOCUMENT_ACCEPT}),
@@ -239,7 +248,11 @@ class ConsentRecordForm(forms.Form):
 
 
 class RevokeForm(forms.Form):
-    received_via = forms.ChoiceField(label=gettext_lazy("Revocation received via"), choices=ReceivedVia.choices)
+    # "Online withdrawal form" is recorded by the withdrawal page itself, never typed by an officer.
+    received_via = forms.ChoiceField(
+        label=gettext_lazy("Revocation received via"),
+        choices=[(value, label) for value, label in ReceivedVia.choices if value != ReceivedVia.ONLINE],
+    )
     reason = forms.CharField(
         label=gettext_lazy("Reason (if the person gave one)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -253,4 +266,38 @@ class RevokeForm(forms.Form):
         label=gettext_lazy(
             "I understand that a revocation cannot be undone: posts relying on this consent stop at once."
         )
+    )
+
+
+class WithdrawalRequestForm(forms.Form):
+    """The public withdrawal page: what identifies the consent, and where to send the confirmation link."""
+
+    reference = forms.CharField(
+        label=gettext_lazy("Form reference"),
+        max_length=40,
+        help_text=gettext_lazy("Printed on your consent form, e.g. RC-7K3M-Q9TD."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    born = BoundedDateField(
+        label=gettext_lazy("Date of birth of the person shown"),
+        widget=_date_input(),
+        help_text=gettext_lazy(
+            "If you are a parent, guardian or relative: the date of birth of the person in the posts."
+        ),
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("Your e-mail address"),
+        max_length=254,
+        help_text=gettext_lazy("We send a link there; you withdraw by opening it and confirming."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class WithdrawalConfirmForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("You need not give a reason."),
     )

@@ -115,6 +115,7 @@ class ReceivedVia(models.TextChoices):
     IN_PERSON = "in_person", _("In person")
     PHONE = "phone", _("Telephone (confirmed in writing)")
     PORTAL = "portal", _("Patient portal")
+    ONLINE = "online", _("Online withdrawal form")
 
 
 class ConsentState(models.TextChoices):
@@ -261,6 +262,9 @@ class ConsentRecord(models.Model):
         _("revocation received via"), max_length=20, choices=ReceivedVia.choices, blank=True
     )
     revocation_reason = models.TextField(_("reason for revocation"), blank=True)
+    # GDPR Art. 7(3): the person withdraws online with the form reference and their date of birth.
+    # The birth date is kept only as this keyed hash (consent.withdrawal.withdrawal_check_of), never in clear.
+    withdrawal_check = models.CharField(_("withdrawal check"), max_length=64, blank=True, editable=False, default="")
     # Set once the expiry cascade and the 30-day reminder have run (at most once each).
     expiry_processed_at = models.DateTimeField(_("expiry processed at"), null=True, blank=True, editable=False)
     expiry_reminded_at = models.DateTimeField(_("expiry reminder sent at"), null=True, blank=True, editable=False)

@@ -32,6 +32,7 @@ from consent.policy import (
 )
 from consent.signals import consent_lapsed, consent_revoked
 from consent.stale import record_version_check, subject_version_check
+from consent.withdrawal_check import withdrawal_check_of
 from core.locks import row_lock
 from people.models import User
 
@@ -141,8 +142,13 @@ def consent_record_create(
     signers: Sequence[SignerSpec],
     document: IO[bytes] | UploadedFile,
     document_name: str,
+    withdrawal_born: dt.date | None = None,
 ) -> ConsentRecord:
-    """Record a signed consent form (pending verification by another consent officer); returns it."""
+    """Record a signed consent form (pending verification by another consent officer); returns it.
+
+    ``withdrawal_born``, the person's birth date, is kept only as the check for online withdrawal
+    (consent.withdrawal_check), never in clear.
+    """
     _require(actor, RECORD, _("You may not record consent."))
     unknown = set(data) - set(RECORD_FIELDS)
     if unknown:
@@ -165,6 +171,10 @@ def consent_record_create(
         raise ValidationError({"expires_on": _("The consent cannot expire before it was signed.")})
     if record.signed_on > consent_day(timezone.now()):
         raise ValidationError({"signed_on": _("The signing date is in the future.")})
+    if withdrawal_born is not None:
+        if withdrawal_born > consent_day(timezone.now()):
+            raise ValidationError({"withdrawal_born": _("The date of birth is in the future.")})
+        record.withdrawal_check = withdrawal_check_of(reference=record.form_reference, born=withdrawal_born)
     record.full_clean(exclude=["document"])
     record.document.save(f"{clean.checksum[:16]}.{clean.extension}", ContentFile(clean.content), save=False)
     record.save()
@@ -182,6 +192,7 @@ def consent_record_create(
             "signers": [[s.role, s.name] for s in signers],
             # Whether the scanned form's original carried a location (removed; the place is never kept).
             "document_had_location": clean.had_location,
+            "online_withdrawal_check": bool(record.withdrawal_check),
         },
     )
     return record
@@ -218,14 +229,42 @@ def consent_revoke(
 ) -> ConsentRecord:
     """Record a revocation and stop, in this transaction, everything not yet published that uses it."""
     _require(actor, REVOKE, _("You may not revoke consent."))
+    return revocation_apply(
+        record=record,
+        actor=actor,
+        received_via=received_via,
+        reason=reason,
+        received_at=received_at,
+        expected_version=expected_version,
+    )
+
+
+def revocation_apply(
+    *,
+    record: ConsentRecord,
+    actor: "User | str",
+    received_via: str,
+    reason: str = "",
+    received_at: dt.datetime | None = None,
+    expected_version: int | None = None,
+    audit: dict[str, Any] | None = None,
+) -> ConsentRecord:
+    """Revoke ``record`` and run the cascade, whoever asked; callers check who may (officer or online withdrawal).
+
+    ``actor`` is the officer, or the name of the channel (e.g. "online withdrawal") when no user acts;
+    ``audit`` adds to the event's changes. Must run inside the caller's transaction.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("revocation_apply must run inside a transaction")
     record = row_lock(ConsentRecord, record.pk)
     record_version_check(record=record, expected=expected_version)
     if record.revoked_at is not None:
-        raise ValidationError(_("This consent is already revoked."))
+        raise ValidationError(_("This consent is already revoked."), code="already_revoked")
     record.revoked_at = received_at or timezone.now()
     if record.revoked_at > timezone.now():
         raise ValidationError(_("A revocation cannot be received in the future."))
-    record.revoked_by = actor
+    user = actor if isinstance(actor, User) else None
+    record.revoked_by = user
     record.revocation_received_via = received_via
     record.revocation_reason = reason.strip()
     record.full_clean(exclude=["document"])
@@ -235,9 +274,15 @@ def consent_revoke(
         action="consent.revoked",
         obj=record,
         content_hash=record.document_checksum,
-        changes={"received_via": received_via, "reason": record.revocation_reason, "revoked_at": record.revoked_at},
+        changes={
+            "received_via": received_via,
+            "reason": record.revocation_reason,
+            "revoked_at": record.revoked_at,
+            **(audit or {}),
+        },
     )
-    consent_revoked.send(sender=ConsentRecord, record=record, actor=actor)
+    # Receivers take a user or None (the system): an online withdrawal blocks posts as the system.
+    consent_revoked.send(sender=ConsentRecord, record=record, actor=user)
     return record
 
 

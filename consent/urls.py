@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consent import views
+from consent import views, withdrawal_views
 
 app_name = "consent"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("<int:pk>/revoke/", views.record_revoke_view, name="record_revoke"),
     path("<int:pk>/document/", views.document_view, name="document"),
     path("<int:pk>/fhir.json", views.fhir_view, name="fhir"),
+    path("<int:pk>/print/", withdrawal_views.record_print_view, name="record_print"),
 ]

@@ -233,6 +233,7 @@ def record_create_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 signers=form.signers,
                 document=upload,
                 document_name=upload.name,
+                withdrawal_born=form.cleaned_data.get("withdrawal_born"),
             )
         if call.response is not None:
             return call.response

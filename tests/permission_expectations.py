@@ -241,6 +241,12 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     # Own: a pending record the Consent officer recorded (never theirs to verify); foreign: another's.
     "consent:record_verify": row(FORBIDDEN, consent=(FORBIDDEN, OK), governance=FORBIDDEN, superuser=OK),
     "consent:record_revoke": row(FORBIDDEN, **REGISTRY),
+    "consent:record_print": row(FORBIDDEN, **REGISTRY),
+    # Online withdrawal (GDPR Art. 7(3)): public, no account; everyone, signed in or not, gets the pages.
+    # Opening a confirmation link changes nothing (only its POST withdraws: tests/consent/test_withdrawal.py).
+    "withdrawal:start": row(OK, anonymous=OK),
+    "withdrawal:sent": row(OK, anonymous=OK),
+    "withdrawal:confirm": row(OK, anonymous=OK),
     # Signed forms and FHIR exports: Consent officers and superusers; the reviewers of the stage
     # deciding a post that relies on the consent; Editors and Governance never.
     "consent:document": row(

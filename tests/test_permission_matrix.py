@@ -29,6 +29,7 @@ from approvals.policy import current_stage_run
 from audit.models import AuditEvent
 from audit.versions import version_of
 from consent.models import ConsentRecord
+from consent.withdrawal_check import WithdrawalLink, link_token
 from evidence.archive import archive_request, archive_run
 from evidence.models import ArchiveJob, ArchiveStatus, PurgeReport
 from evidence.retention import retention_purge
@@ -410,6 +411,21 @@ def _record_revoke(world: World, role: str, side: Side) -> Call:
         "confirm_irreversible": "yes",
     }
     return post("consent:record_revoke", side.record.pk, data=data, obj=side.record, writes=True)
+
+
+@asks("consent:record_print")
+def _record_print(world: World, role: str, side: Side) -> Call:
+    return get("consent:record_print", side.record.pk)
+
+
+simple("withdrawal:start")
+simple("withdrawal:sent")
+
+
+@asks("withdrawal:confirm", relational=False)
+def _withdrawal_confirm(world: World, role: str, side: Side) -> Call:
+    token = link_token(WithdrawalLink(reference=side.record.form_reference, contact="matrix"))
+    return Call("GET", reverse("withdrawal:confirm", args=[token]), obj=side.record)
 
 
 @asks("consent:document")
