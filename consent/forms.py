@@ -254,3 +254,20 @@ class RevokeForm(forms.Form):
             "I understand that a revocation cannot be undone: posts relying on this consent stop at once."
         )
     )
+
+
+class SubjectEraseForm(forms.Form):
+    """An officer's erasure of a person's personal data (GDPR Art. 17): why, how asked, and confirmed."""
+
+    received_via = forms.ChoiceField(label=gettext_lazy("Request received via"), choices=ReceivedVia.choices)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (e.g. the request's date; no names: it stays in the audit trail)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm_irreversible = ConfirmField(
+        label=gettext_lazy(
+            "I understand that erasure cannot be undone: every consent of this person is revoked, posts "
+            "featuring them stop or are listed for takedown, and their name is removed everywhere."
+        )
+    )
