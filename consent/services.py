@@ -14,7 +14,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.erasure import Personal, key_erase
+from audit.erasure import KeyOwner, Personal, key_erase
 from audit.services import event_record
 from consent.documents import document_clean
 from consent.erasure import subject_owner
@@ -378,9 +378,9 @@ def subject_erase(*, subject: Subject, actor: User, reason: str, received_via: s
             consent_revoke(record=record, actor=actor, received_via=received_via)
     signers = list(ConsentSigner.objects.filter(record__subject=subject))
     names = [subject.display_name, subject.reference, *(signer.name for signer in signers)]
-    owners = [subject_owner(subject.pk)]
+    owners: list[KeyOwner] = [subject_owner(subject.pk)]
     for _receiver, found in subject_erasing.send(sender=Subject, subject=subject, names=names, actor=actor):
-        owners.extend(found or [])
+        owners.extend(cast("list[KeyOwner]", found or []))
     now = timezone.now()
     key_erase(owners=owners, actor_repr=_actor_name(actor), when=now)
     documents = [record.document.name for record in records if record.document]
