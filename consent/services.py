@@ -120,6 +120,8 @@ def subject_update(
     _require(actor, CHANGE_SUBJECT, _("You may not change people's details."))
     subject = row_lock(Subject, subject.pk)
     subject_version_check(subject=subject, expected=expected_version)
+    if subject.erased_at is not None:
+        raise ValidationError(_("This person's personal data was erased; their details cannot be changed."))
     changes = {}
     for name, value in data.items():
         if name not in SUBJECT_FIELDS:
@@ -127,8 +129,6 @@ def subject_update(
         if getattr(subject, name) != value:
             changes[name] = Personal([getattr(subject, name), value])
             setattr(subject, name, value)
-    if subject.erased_at is not None:
-        raise ValidationError(_("This person's personal data was erased; their details cannot be changed."))
     if changes:
         subject.full_clean()
         subject.save(update_fields=list(changes))
@@ -166,6 +166,8 @@ def consent_record_create(
 ) -> ConsentRecord:
     """Record a signed consent form (pending verification by another consent officer); returns it."""
     _require(actor, RECORD, _("You may not record consent."))
+    if subject.erased_at is not None:
+        raise ValidationError(_("This person's personal data was erased; register them again to record consent."))
     unknown = set(data) - set(RECORD_FIELDS)
     if unknown:
         raise ValueError(f"not consent fields: {sorted(unknown)}")

@@ -229,6 +229,9 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     # Own: a pending record the Consent officer recorded (never theirs to verify); foreign: another's.
     "consent:record_verify": row(FORBIDDEN, consent=(FORBIDDEN, OK), governance=FORBIDDEN, superuser=OK),
     "consent:record_revoke": row(FORBIDDEN, **REGISTRY),
+    # GDPR Art. 17 erasure and the Art. 15 export of a person: Consent officers and superusers.
+    "consent:subject_erase": row(FORBIDDEN, **REGISTRY),
+    "consent:subject_export": row(FORBIDDEN, **REGISTRY),
     # Signed forms and FHIR exports: Consent officers and superusers; the reviewers of the stage
     # deciding a post that relies on the consent; Editors and Governance never.
     "consent:document": row(

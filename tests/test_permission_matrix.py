@@ -404,6 +404,17 @@ def _record_revoke(world: World, role: str, side: Side) -> Call:
     return post("consent:record_revoke", side.record.pk, data=data, obj=side.record, writes=True)
 
 
+@asks("consent:subject_erase")
+def _subject_erase(world: World, role: str, side: Side) -> Call:
+    data = {"received_via": "letter", "reason": "GDPR Art. 17 request", "confirm_irreversible": "yes"}
+    return post("consent:subject_erase", side.subject.pk, data=data, obj=side.subject, writes=True)
+
+
+@asks("consent:subject_export")
+def _subject_export(world: World, role: str, side: Side) -> Call:
+    return post("consent:subject_export", side.subject.pk, obj=side.subject, writes=True)
+
+
 @asks("consent:document")
 def _document(world: World, role: str, side: Side) -> Call:
     return get("consent:document", side.record.pk)

@@ -269,7 +269,8 @@ def test_export_holds_the_persons_records_posts_and_decrypted_events(
     assert [signer["name"] for signer in record["signers"]] == [NAME, MOTHER]
     assert record["document"]["sha256"] == anna["record"].document_checksum
     assert {post["post"] for post in data["posts"]} == {post.pk for post in anna["posts"].values()}
-    assert any(item["url"] is not None for item in data["publications"]["publications"]) or data["publications"]
+    published = {item["post"] for item in data["publications"]["publications"]}
+    assert anna["posts"]["published"].pk in published and anna["posts"]["draft"].pk not in published
     names = {event["name"] for event in data["audit_events"]}
     assert f"{NAME} ({REFERENCE})" in names
     assert archive.read("subject.pdf").startswith(b"%PDF-")
@@ -293,3 +294,18 @@ def test_erasure_needs_a_reason_and_changes_nothing_without_one(anna: dict[str, 
         subject_erase(subject=anna["subject"], actor=officer, reason="  ")
     assert Subject.objects.get(pk=anna["subject"].pk).display_name == NAME
     assert ErasureKey.objects.filter(erased_at__isnull=False).count() == 0
+
+
+def test_an_erased_person_can_neither_be_changed_nor_get_new_consent(
+    anna: dict[str, Any], officer: Any, record_factory: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    subject = anna["subject"]
+    with django_capture_on_commit_callbacks(execute=True):
+        subject_erase(subject=subject, actor=officer, reason="Art. 17")
+    with pytest.raises(ValidationError):
+        subject_update(subject=subject, actor=officer, data={"display_name": NAME})
+    with pytest.raises(ValidationError):
+        record_factory(Subject.objects.get(pk=subject.pk))
+    assert Subject.objects.get(pk=subject.pk).display_name == f"Erased person #{subject.pk}"
