@@ -97,17 +97,35 @@ def keys_for(owners: Iterable[KeyOwner]) -> dict[KeyOwner, ErasureKey]:
 
 
 def _keys_loaded(owners: list[KeyOwner]) -> dict[KeyOwner, ErasureKey]:
-    query = models.Q()
+    ids_by_type: dict[str, list[str]] = {}
     for kind, pk in owners:
-        query |= models.Q(owner_type=kind, owner_id=pk)
-    return {(key.owner_type, key.owner_id): key for key in ErasureKey.objects.filter(query)}
+        ids_by_type.setdefault(kind, []).append(pk)
+    found: dict[KeyOwner, ErasureKey] = {}
+    for kind, ids in ids_by_type.items():
+        # In slices: SQLite allows a limited number of parameters per query.
+        for start in range(0, len(ids), _SLICE):
+            for key in ErasureKey.objects.filter(owner_type=kind, owner_id__in=ids[start : start + _SLICE]):
+                found[(key.owner_type, key.owner_id)] = key
+    return found
+
+
+_SLICE = 500
+
+
+def _data_key(key: ErasureKey) -> Fernet:
+    # Unwrapped once per loaded key: a batch of thousands of events seals under few keys.
+    opened = getattr(key, "_opened", None)
+    if opened is None:
+        opened = Fernet(_instance_open(key.key))
+        key._opened = opened  # type: ignore[attr-defined]
+    return opened
 
 
 def _sealed(value: Any, keys: list[ErasureKey]) -> Any:
     token = json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True).encode()
     # Layered: each owner's key wraps the one before, so erasing any one owner shreds the value.
     for key in keys:
-        token = Fernet(_instance_open(key.key)).encrypt(token)
+        token = _data_key(key).encrypt(token)
     return {ENVELOPE: [key.pk for key in keys], "ct": token.decode()}
 
 
@@ -176,13 +194,10 @@ class Opener:
         return self._keys[pk]
 
     def preload(self, events: Iterable[AuditEvent]) -> None:
-        """Load the keys every event in ``events`` needs, in one query."""
+        """Load the keys the sealed values of ``events`` need, in one query."""
         wanted: set[int] = set()
         for event in events:
-            text = json.dumps(event.changes)
-            if ENVELOPE not in text:
-                continue
-            for value in event.changes.values():
+            for value in (event.changes or {}).values():
                 if is_envelope(value):
                     wanted.update(value[ENVELOPE])
         wanted -= set(self._keys)
@@ -206,7 +221,7 @@ class Opener:
         token = value["ct"].encode()
         try:
             for key in reversed(keys):
-                token = Fernet(_instance_open(key.key)).decrypt(token)  # type: ignore[union-attr]
+                token = _data_key(key).decrypt(token)  # type: ignore[arg-type]
         except InvalidToken:
             return _("unreadable")
         return json.loads(token)
