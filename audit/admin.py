@@ -1,8 +1,10 @@
 """The audit trail and the mail ledger in the admin, read-only for everyone; a button checks the chain."""
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from audit.erasure import Opener
 from audit.labels import action_label, object_type_label
 from audit.models import SYSTEM_ACTOR, AuditEvent, Notification
 from audit.selectors import chain_verify
@@ -54,6 +57,17 @@ class ObjectTypeFilter(admin.SimpleListFilter):
         return queryset.filter(object_type=self.value()) if self.value() else queryset
 
 
+class _OpenedChangeList(ChangeList):
+    """The trail's list, whose rows' sealed names are opened with one query for their keys."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        opener = Opener()
+        opener.preload(self.result_list)
+        for event in self.result_list:
+            event.opener = opener
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_display = ("seq", "when", "actor_name", "action_words", "object_words", "short_hash")
@@ -72,8 +86,10 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         "object_type",
         "object_id",
         "object_repr",
+        "object_name",
         "content_hash",
         "changes",
+        "changes_opened",
         "prev_hash",
         "hash",
     )
@@ -98,16 +114,32 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     def action_words(self, obj: AuditEvent) -> str:
         return format_html('<span title="{}">{}</span>', obj.action, action_label(obj.action))
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return _OpenedChangeList
+
     @admin.display(description=_("object"), ordering="object_type")
     def object_words(self, obj: AuditEvent) -> str:
+        opener: Opener = getattr(obj, "opener", None) or Opener()
+        name = opener.repr(obj)
         return format_html(
             '<span title="{} #{}: {}">{} #{}: {}</span>',
             obj.object_type,
             obj.object_id,
-            obj.object_repr,
+            name,
             object_type_label(obj.object_type),
             obj.object_id,
-            _cut(obj.object_repr),
+            _cut(name),
+        )
+
+    @admin.display(description=_("object name"))
+    def object_name(self, obj: AuditEvent) -> str:
+        """The object's name: opened where it is sealed, or when it was erased and by whom."""
+        return Opener().repr(obj)
+
+    @admin.display(description=_("changed data (personal data opened)"))
+    def changes_opened(self, obj: AuditEvent) -> str:
+        return format_html(
+            "<pre>{}</pre>", json.dumps(Opener().changes(obj), ensure_ascii=False, indent=2, default=str)
         )
 
     # Append-only: nobody, not even a superuser, adds, changes or deletes an event here.

@@ -157,3 +157,35 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ErasureKey(models.Model):
+    """The data key that seals one owner's personal data in audit events (crypto-shredding).
+
+    An owner is a person (``consent.subject``) or an object whose texts may name people (``posts.post``).
+    Events hold their personal data only as ciphertext under these keys, so the hashed bytes never
+    change: erasing deletes the key material, the chain still verifies, and the data is unreadable.
+    The key itself is stored encrypted with the instance key (``core.crypto.fernet``) where one is set.
+    """
+
+    owner_type = models.CharField(_("owner type"), max_length=100)
+    owner_id = models.CharField(_("owner id"), max_length=64)
+    key = models.TextField(_("sealed data key"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
+    erased_by_repr = models.CharField(_("erased by"), max_length=200, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("erasure key")
+        verbose_name_plural = _("erasure keys")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner_type", "owner_id"], name="erasure_key_unique_owner"),
+            models.CheckConstraint(
+                condition=models.Q(erased_at__isnull=True) | models.Q(key=""),
+                name="erasure_key_erased_has_no_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_type} #{self.owner_id}"

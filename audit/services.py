@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from audit.erasure import key_owners, keys_for, seal
 from audit.models import (
     GENESIS_HASH,
     MAIL_KEY_MAX_LENGTH,
@@ -91,7 +92,8 @@ def event_record(
     """Append one event to the chain, in the caller's transaction; returns it.
 
     Every state-changing service calls this inside its own transaction, so the event
-    exists exactly when the change does.
+    exists exactly when the change does. Values wrapped in `audit.erasure.Personal`, and the
+    object's name where a key owner is registered for it, are stored sealed (docs/erasure.md).
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -99,6 +101,7 @@ def event_record(
     # SQLite runs IMMEDIATE transactions (settings), so writers are already serialised.
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
     user = _user(actor)
+    object_repr, sealed = seal(obj=obj, changes=changes or {}, repr_text=storable(str(obj))[:300])
     event = AuditEvent(
         seq=(last.seq + 1) if last else 1,
         created_at=timezone.now(),
@@ -108,9 +111,9 @@ def event_record(
         action=action,
         object_type=object_type_of(obj),
         object_id=str(obj.pk),
-        object_repr=storable(str(obj))[:300],
+        object_repr=object_repr,
         content_hash=content_hash,
-        changes=_normalise(changes or {}),
+        changes=_normalise(sealed),
         prev_hash=last.hash if last else GENESIS_HASH,
     )
     event.hash = event.compute_hash()
@@ -166,10 +169,14 @@ def events_record_many(*, actor: Actor, events: Sequence[EventSpec]) -> int:
     now = timezone.now()
     stamp = now.isoformat()
     rows: list[tuple[Any, ...]] = []
+    known = keys_for(owner for spec in events for owner in key_owners(spec.obj))
     for spec in events:
         seq += 1
-        obj_type, obj_id, obj_repr = object_type_of(spec.obj), str(spec.obj.pk), storable(str(spec.obj))[:300]
-        changes = _normalise(spec.changes or {})
+        obj_type, obj_id = object_type_of(spec.obj), str(spec.obj.pk)
+        obj_repr, sealed = seal(
+            obj=spec.obj, changes=spec.changes or {}, repr_text=storable(str(spec.obj))[:300], known=known
+        )
+        changes = _normalise(sealed)
         digest = event_hash(
             seq=seq,
             created_at=stamp,

@@ -301,3 +301,20 @@ class WithdrawalConfirmForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("You need not give a reason."),
     )
+
+
+class SubjectEraseForm(forms.Form):
+    """An officer's erasure of a person's personal data (GDPR Art. 17): why, how asked, and confirmed."""
+
+    received_via = forms.ChoiceField(label=gettext_lazy("Request received via"), choices=ReceivedVia.choices)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (e.g. the request's date; no names: it stays in the audit trail)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm_irreversible = ConfirmField(
+        label=gettext_lazy(
+            "I understand that erasure cannot be undone: every consent of this person is revoked, posts "
+            "featuring them stop or are listed for takedown, and their name is removed everywhere."
+        )
+    )

@@ -152,11 +152,17 @@ class Subject(models.Model):
         related_name="subjects_created",
         null=True,
     )
+    # Set by consent.services.subject_erase: the name, dates and signers are blanked, the key gone.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("subject")
         verbose_name_plural = _("subjects")
         ordering = ["display_name", "pk"]
+        permissions = [
+            ("erase_subject", _("Can erase a person's personal data")),
+            ("export_subject", _("Can export everything stored about a person")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.reference})"

@@ -24,6 +24,8 @@ REVOKE = "revoke"
 REGISTER_SUBJECT = "register_subject"
 CHANGE_SUBJECT = "change_subject"
 RECORD = "record"
+ERASE_SUBJECT = "erase_subject"
+EXPORT_SUBJECT = "export_subject"
 
 # Apps above consent (approvals) add who else may read a form, e.g. the reviewers deciding a post using it.
 DocumentAccessRule = Callable[[User | AnonymousUser, ConsentRecord], bool]
@@ -44,6 +46,8 @@ ACTION_PERMISSIONS = {
     RECORD: "consent.add_consentrecord",
     VERIFY: "consent.verify_consentrecord",
     REVOKE: "consent.revoke_consentrecord",
+    ERASE_SUBJECT: "consent.erase_subject",
+    EXPORT_SUBJECT: "consent.export_subject",
 }
 
 

@@ -14,15 +14,29 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.erasure import KeyOwner, Personal, key_erase
 from audit.services import event_record
 from consent.documents import document_clean
+from consent.erasure import subject_owner
+from consent.export import subject_export_zip
 from consent.fhir import consent_resource
 from consent.fhir import subject_bundle as fhir_subject_bundle
 from consent.fhir import subject_records as fhir_subject_records
-from consent.models import EXPIRING_SOON, ConsentRecord, ConsentSigner, SignerRole, Subject, consent_day
+from consent.models import (
+    EXPIRING_SOON,
+    ConsentRecord,
+    ConsentSigner,
+    ReceivedVia,
+    SignerRole,
+    Subject,
+    consent_day,
+    private_storage,
+)
 from consent.policy import (
     CHANGE_SUBJECT,
+    ERASE_SUBJECT,
     EXPORT_FHIR,
+    EXPORT_SUBJECT,
     RECORD,
     REGISTER_SUBJECT,
     REVOKE,
@@ -30,7 +44,7 @@ from consent.policy import (
     VIEW_DOCUMENT,
     ConsentPolicy,
 )
-from consent.signals import consent_lapsed, consent_revoked
+from consent.signals import consent_lapsed, consent_revoked, subject_erasing
 from consent.stale import record_version_check, subject_version_check
 from consent.withdrawal_check import withdrawal_check_of
 from core.locks import row_lock
@@ -62,6 +76,14 @@ RECORD_FIELDS = (
 )
 
 
+# The record fields that may describe or name a person: sealed in events (audit.erasure, docs/erasure.md).
+PERSONAL_RECORD_FIELDS = frozenset({"description", "expiry_event", "notes"})
+
+
+def _personal(name: str, value: Any) -> Any:
+    return Personal(value) if name in PERSONAL_RECORD_FIELDS else value
+
+
 @dataclass(frozen=True)
 class SignerSpec:
     role: str
@@ -89,7 +111,7 @@ def subject_create(*, actor: User, data: dict[str, Any]) -> Subject:
     subject.reference = subject.reference.strip()
     subject.full_clean()
     subject.save()
-    event_record(actor=actor, action="subject.created", obj=subject, changes={"reference": subject.reference})
+    event_record(actor=actor, action="subject.created", obj=subject, changes={"reference": Personal(subject.reference)})
     return subject
 
 
@@ -101,12 +123,14 @@ def subject_update(
     _require(actor, CHANGE_SUBJECT, _("You may not change people's details."))
     subject = row_lock(Subject, subject.pk)
     subject_version_check(subject=subject, expected=expected_version)
+    if subject.erased_at is not None:
+        raise ValidationError(_("This person's personal data was erased; their details cannot be changed."))
     changes = {}
     for name, value in data.items():
         if name not in SUBJECT_FIELDS:
             raise ValueError(f"{name} is not a subject field")
         if getattr(subject, name) != value:
-            changes[name] = [getattr(subject, name), value]
+            changes[name] = Personal([getattr(subject, name), value])
             setattr(subject, name, value)
     if changes:
         subject.full_clean()
@@ -150,6 +174,8 @@ def consent_record_create(
     (consent.withdrawal_check), never in clear.
     """
     _require(actor, RECORD, _("You may not record consent."))
+    if subject.erased_at is not None:
+        raise ValidationError(_("This person's personal data was erased; register them again to record consent."))
     unknown = set(data) - set(RECORD_FIELDS)
     if unknown:
         raise ValueError(f"not consent fields: {sorted(unknown)}")
@@ -188,8 +214,8 @@ def consent_record_create(
         content_hash=record.document_checksum,
         changes={
             "subject": subject.pk,
-            **{name: getattr(record, name) for name in RECORD_FIELDS if name != "notes"},
-            "signers": [[s.role, s.name] for s in signers],
+            **{name: _personal(name, getattr(record, name)) for name in RECORD_FIELDS if name != "notes"},
+            "signers": Personal([[s.role, s.name, s.authority] for s in signers]),
             # Whether the scanned form's original carried a location (removed; the place is never kept).
             "document_had_location": clean.had_location,
             "online_withdrawal_check": bool(record.withdrawal_check),
@@ -276,7 +302,7 @@ def revocation_apply(
         content_hash=record.document_checksum,
         changes={
             "received_via": received_via,
-            "reason": record.revocation_reason,
+            "reason": Personal(record.revocation_reason),
             "revoked_at": record.revoked_at,
             **(audit or {}),
         },
@@ -400,3 +426,98 @@ def consent_fhir_bundle_export(
                 content_hash=record.document_checksum,
             )
     return fhir_subject_bundle(subject, now=now, records=records, document_url=document_url)
+
+
+# Erasure and access (GDPR Art. 17 and 15; docs/erasure.md) -----------------------------------
+
+ERASED_MARK = "[erased]"
+
+
+@transaction.atomic
+def subject_erase(*, subject: Subject, actor: User, reason: str, received_via: str = ReceivedVia.LETTER) -> Subject:
+    """Erase a person's personal data, keeping the audit chain whole; returns the blanked subject.
+
+    Every unrevoked consent is revoked first with the usual cascade (unpublished posts blocked,
+    published ones listed for takedown); then the texts naming them are redacted (receivers of
+    ``subject_erasing``), their erasure keys deleted (the sealed event data becomes unreadable,
+    no hashed byte changes), their name, dates, signers, notes and signed forms removed.
+    """
+    _require(actor, ERASE_SUBJECT, _("You may not erase people's personal data."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the personal data is erased (e.g. the request's date).")})
+    if received_via not in ReceivedVia.values:
+        raise ValidationError({"received_via": _("Say how the request was received.")})
+    subject = row_lock(Subject, subject.pk)
+    if subject.erased_at is not None:
+        raise ValidationError(_("This person's personal data was already erased."))
+    records = list(ConsentRecord.objects.filter(subject=subject).order_by("pk"))
+    for record in records:
+        if record.revoked_at is None:
+            consent_revoke(record=record, actor=actor, received_via=received_via)
+    signers = list(ConsentSigner.objects.filter(record__subject=subject))
+    names = [subject.display_name, subject.reference, *(signer.name for signer in signers)]
+    owners: list[KeyOwner] = [subject_owner(subject.pk)]
+    for _receiver, found in subject_erasing.send(sender=Subject, subject=subject, names=names, actor=actor):
+        owners.extend(cast("list[KeyOwner]", found or []))
+    now = timezone.now()
+    key_erase(owners=owners, actor_repr=_actor_name(actor), when=now)
+    documents = [record.document.name for record in records if record.document]
+    ConsentSigner.objects.filter(pk__in=[signer.pk for signer in signers]).update(name=ERASED_MARK)
+    ConsentSigner.objects.filter(pk__in=[signer.pk for signer in signers]).exclude(authority="").update(
+        authority=ERASED_MARK
+    )
+    # update(): the blanked rows no longer pass the form's checks (a file, a reason), by design.
+    ConsentRecord.objects.filter(subject=subject).update(
+        description="", notes="", revocation_reason="", document="", document_name=""
+    )
+    ConsentRecord.objects.filter(subject=subject, expires_on__isnull=False).update(expiry_event="")
+    ConsentRecord.objects.filter(subject=subject, expires_on__isnull=True).update(expiry_event=ERASED_MARK)
+    subject.display_name = _erased_name(subject.pk)
+    subject.reference = f"erased-{subject.pk}"
+    subject.date_of_birth = None
+    subject.deceased_on = None
+    subject.erased_at = now
+    subject.save(update_fields=["display_name", "reference", "date_of_birth", "deceased_on", "erased_at"])
+    transaction.on_commit(partial(_documents_delete, documents))
+    event_record(
+        actor=actor,
+        action="subject.erased",
+        obj=subject,
+        changes={"reason": reason, "records": [record.pk for record in records], "keys": len(owners)},
+    )
+    return subject
+
+
+def _erased_name(pk: int) -> str:
+    # Stored, so in the instance's default language's neutral form; shown as stored.
+    return f"Erased person #{pk}"
+
+
+def _actor_name(actor: User) -> str:
+    return actor.get_full_name() or actor.get_username()
+
+
+def _documents_delete(names: list[str]) -> None:
+    storage = private_storage()
+    for name in names:
+        if name and storage.exists(name):
+            storage.delete(name)
+
+
+def subject_export(*, subject: Subject, actor: User | str, request_id: str = "") -> bytes:
+    """Return everything stored about ``subject`` (GDPR Art. 15) as a ZIP of JSON and PDF; audited.
+
+    ``actor`` is a user (who needs the permission) or the name of a management command (run by
+    whoever holds the server).
+    """
+    if not isinstance(actor, str):
+        _require(actor, EXPORT_SUBJECT, _("You may not export people's personal data."))
+    content, data = subject_export_zip(subject)
+    event_record(
+        actor=actor,
+        action="subject.exported",
+        obj=subject,
+        changes={"records": len(data["consent_records"]), **({"request_id": request_id} if request_id else {})},
+    )
+    return content

@@ -6,3 +6,9 @@ consent_revoked = Signal()
 
 # Sent inside a transaction when a consent's expiry date has passed, with ``record``.
 consent_lapsed = Signal()
+
+# Sent inside the erasing transaction (consent.services.subject_erase) with ``subject``, ``names``
+# (the texts to redact: name, reference, signers' names) and ``actor``, after every consent was
+# revoked. Receivers (posts) redact the names from what they store and return the erasure-key
+# owners (audit.erasure.KeyOwner) whose keys must be erased with the person's.
+subject_erasing = Signal()

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 
+from audit.erasure import Opener
 from audit.models import AuditEvent
 from audit.versions import Change, changes_merge, version_check
 from consent.models import ConsentRecord, Subject
@@ -19,8 +20,9 @@ def _short(value: object) -> str:
 def subject_changes(events: Sequence[AuditEvent]) -> list[Change]:
     """Return what ``events`` changed of a person, one line per field."""
     lines = []
+    opener = Opener()
     for event in events:
-        for name, values in event.changes.items():
+        for name, values in opener.changes(event).items():
             if event.action == "subject.changed" and isinstance(values, list) and len(values) == 2:
                 label = str(getattr(Subject._meta.get_field(name), "verbose_name", name)).capitalize()
                 lines.append(Change(label, _short(values[0]), _short(values[1])))
@@ -34,7 +36,7 @@ def record_changes(events: Sequence[AuditEvent]) -> list[Change]:
         if event.action == "consent.verified":
             lines.append(Change(_("Verification"), _("pending"), _("verified")))
         elif event.action == "consent.revoked":
-            reason = event.changes.get("reason") or event.changes.get("received_via") or ""
+            reason = Opener().open(event.changes.get("reason")) or event.changes.get("received_via") or ""
             lines.append(Change(_("Revocation"), "", _short(_("revoked: %(reason)s") % {"reason": reason})))
         elif event.action == "consent.expired":
             lines.append(Change(_("Expiry"), "", _("expired")))

@@ -18,12 +18,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from consent import selectors
-from consent.forms import DOCUMENT_ERROR_FIELDS, ConsentRecordForm, RegistrySearchForm, RevokeForm, SubjectForm
+from consent.forms import (
+    DOCUMENT_ERROR_FIELDS,
+    ConsentRecordForm,
+    RegistrySearchForm,
+    RevokeForm,
+    SubjectEraseForm,
+    SubjectForm,
+)
 from consent.gate import signer_problem
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
 from consent.policy import (
     CHANGE_SUBJECT,
+    ERASE_SUBJECT,
     EXPORT_FHIR,
+    EXPORT_SUBJECT,
     RECORD,
     REGISTER_SUBJECT,
     REVOKE,
@@ -41,6 +50,8 @@ from consent.services import (
     consent_verify,
     document_open,
     subject_create,
+    subject_erase,
+    subject_export,
 )
 from consent.services import subject_update as subject_update_service
 from consent.stale import record_version_check
@@ -189,9 +200,15 @@ def subject_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show a person, all their consent records with state and signers, and what uses them."""
     if denied := _registry_denied(request):
         return denied
-    subject = _subject_or_404(pk)
+    return _subject_page(request, _subject_or_404(pk))
+
+
+def _subject_page(
+    request: HttpRequest, subject: Subject, *, erase_form: SubjectEraseForm | None = None, status: int = 200
+) -> HttpResponse:
     now = timezone.now()
     records = subject.records  # type: ignore[attr-defined]
+    may_erase = ConsentPolicy(request.user).may(ERASE_SUBJECT) and subject.erased_at is None
     context = {
         "subject": subject,
         "records": [
@@ -205,10 +222,12 @@ def subject_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         ],
         "panels": selectors.registry_panels(user=request.user, subject=subject, records=records),
         "may_record": ConsentPolicy(request.user).may(RECORD),
-        "may_change": ConsentPolicy(request.user).may(CHANGE_SUBJECT),
+        "may_change": ConsentPolicy(request.user).may(CHANGE_SUBJECT) and subject.erased_at is None,
+        "may_export": ConsentPolicy(request.user).may(EXPORT_SUBJECT),
+        "erase_form": erase_form or (SubjectEraseForm() if may_erase else None),
         "nav": NAV,
     }
-    return render(request, "consent/subject_detail.html", context)
+    return render(request, "consent/subject_detail.html", context, status=status)
 
 
 @login_required
@@ -417,4 +436,48 @@ def subject_fhir_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
             return forbidden(request, _("You may see this person's consents, but not export them."))
         raise Http404 from None
     response = JsonResponse(bundle, content_type="application/fhir+json", json_dumps_params={"indent": 2})
+    return _private(response)
+
+
+@require_POST
+@login_required
+@sensitive_view
+def subject_erase_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Erase a person's personal data (GDPR Art. 17) after the officer confirmed it; the chain stays whole."""
+    if denied := _registry_denied(request):
+        return denied
+    subject = _subject_or_404(pk)
+    if not ConsentPolicy(request.user).may(ERASE_SUBJECT):
+        return forbidden(request, _("You may not erase people's personal data."))
+    form = SubjectEraseForm(request.POST)
+    if not form.is_valid():
+        return _subject_page(request, subject, erase_form=form, status=400)
+    erased = _("The personal data was erased. Every consent is revoked; the audit trail reads “erased”.")
+    with service_action(request, success=erased, form=form, denied=forbidden) as call:
+        subject_erase(
+            subject=subject,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            received_via=form.cleaned_data["received_via"],
+        )
+    if call.response is not None:
+        return call.response
+    if call.ok:
+        return redirect("consent:subject_detail", pk=subject.pk)
+    return _subject_page(request, _subject_or_404(pk), erase_form=form, status=400)
+
+
+@require_POST
+@login_required
+@sensitive_view
+def subject_export_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
+    """Download everything stored about a person (GDPR Art. 15) as a ZIP of JSON and PDF; audited."""
+    if denied := _registry_denied(request):
+        return denied
+    subject = _subject_or_404(pk)
+    if not ConsentPolicy(request.user).may(EXPORT_SUBJECT):
+        return forbidden(request, _("You may not export people's personal data."))
+    content = subject_export(subject=subject, actor=request.user, request_id=current_request_id())
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="person-{subject.pk}-art15.zip"'
     return _private(response)

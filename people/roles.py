@@ -71,6 +71,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "consent.revoke_consentrecord",
         "consent.view_consent_document",
         "consent.view_consentsigner",
+        "consent.erase_subject",
+        "consent.export_subject",
     ],
     GOVERNANCE: [
         "people.*",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
+from audit.erasure import Personal
 from audit.services import EventSpec, event_record, events_record_many
 from audit.versions import version_of
 from consent.models import ConsentRecord, Subject
@@ -701,7 +702,9 @@ def post_update(
     if "title" in changes and current is not None and "title" not in current.content:
         # A revision from before the title was content does not hold it, so the diff of the next
         # revision cannot show what it was: this event names the change in the stale notice.
-        event_record(actor=actor, action="post.title_changed", obj=post, changes={"title": [old_title, post.title]})
+        event_record(
+            actor=actor, action="post.title_changed", obj=post, changes={"title": Personal([old_title, post.title])}
+        )
     if targets is not None:
         _targets_set(post=post, targets=targets)
     _media_change(post=post, remove=media_remove, alt_texts=media_alt_texts or {}, order=media_order)

@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.erasure import Opener
 from audit.models import AuditEvent
 from audit.versions import Change, changes_merge, version_check
 from posts.models import ContentType, Post, PostStatus, Purpose, Revision
@@ -117,7 +118,8 @@ def post_changes(events: Sequence[AuditEvent], *, post: Post) -> list[Change]:
             lines.extend(_content_changes(post=post, since_number=min(numbers) - 1))
             numbers = []
         elif event.action == "post.title_changed":  # only while the revision did not hold the title
-            old, new = changes.get("title", ["", ""])
+            title = Opener().open(changes.get("title", ["", ""]))
+            old, new = title if isinstance(title, list) else (title, title)
             lines.append(Change(_("Internal title"), _short(old), _short(new)))
         elif event.action == "post.moved":
             old, new = changes.get("scheduled_at", [None, None])

@@ -7,6 +7,7 @@ class PublishingConfig(AppConfig):
     verbose_name = _("Publishing")
 
     def ready(self) -> None:
+        from consent.export import export_section_register
         from posts.panels import panel_register
         from posts.signals import post_out_consent_ended, post_retimed, post_retracted, post_status_changed
         from publishing import receivers
@@ -18,3 +19,4 @@ class PublishingConfig(AppConfig):
         post_retracted.connect(receivers.list_review_takedowns, dispatch_uid="publishing.list_review_takedowns")
         panel_register("publications", publications_panel)
         panel_register("takedown_pending", takedown_pending_panel)
+        export_section_register("publications", receivers.publications_export)

@@ -247,6 +247,9 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "withdrawal:start": row(OK, anonymous=OK),
     "withdrawal:sent": row(OK, anonymous=OK),
     "withdrawal:confirm": row(OK, anonymous=OK),
+    # GDPR Art. 17 erasure and the Art. 15 export of a person: Consent officers and superusers.
+    "consent:subject_erase": row(FORBIDDEN, **REGISTRY),
+    "consent:subject_export": row(FORBIDDEN, **REGISTRY),
     # Signed forms and FHIR exports: Consent officers and superusers; the reviewers of the stage
     # deciding a post that relies on the consent; Editors and Governance never.
     "consent:document": row(

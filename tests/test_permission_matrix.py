@@ -428,6 +428,17 @@ def _withdrawal_confirm(world: World, role: str, side: Side) -> Call:
     return Call("GET", reverse("withdrawal:confirm", args=[token]), obj=side.record)
 
 
+@asks("consent:subject_erase")
+def _subject_erase(world: World, role: str, side: Side) -> Call:
+    data = {"received_via": "letter", "reason": "GDPR Art. 17 request", "confirm_irreversible": "yes"}
+    return post("consent:subject_erase", side.subject.pk, data=data, obj=side.subject, writes=True)
+
+
+@asks("consent:subject_export")
+def _subject_export(world: World, role: str, side: Side) -> Call:
+    return post("consent:subject_export", side.subject.pk, obj=side.subject, writes=True)
+
+
 @asks("consent:document")
 def _document(world: World, role: str, side: Side) -> Call:
     return get("consent:document", side.record.pk)
