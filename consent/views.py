@@ -384,6 +384,14 @@ def document_view(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
         if VIEW in actions:
             return forbidden(request, _("You may see this consent, but not read the signed form."))
         raise Http404
+    if not record.document:
+        # Erased on the person's request, or purged past its retention period (docs/retention.md).
+        return render(
+            request,
+            "consent/document_removed.html",
+            {"record": record},
+            status=410,
+        )
     try:
         handle = document_open(record=record, actor=request.user, request_id=current_request_id())
     except FileNotFoundError as exc:

@@ -266,6 +266,8 @@ def _purge_one(candidate: Candidate, *, report: PurgeReport, rule: RetentionRule
                 changes=changes,
                 content_hash=candidate.sha256,
             )
+            # The record keeps its SHA-256; its page and download now say the form was removed.
+            ConsentRecord.objects.filter(pk=record.pk).update(document="")
         elif candidate.kind == RecordKind.POST_MEDIA:
             media = Media.objects.select_related("post").get(pk=candidate.pk)
             storage = media.file.storage

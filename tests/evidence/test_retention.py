@@ -371,3 +371,22 @@ def test_the_evidence_admin_pages_open_for_governance(
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Aylin" not in response.content.decode(), url
+
+
+def test_a_purged_form_is_answered_as_removed_not_missing(world: dict[str, Any], purge: Any) -> None:
+    expired = world["records"]["expired"]
+    purge(now=LATER)
+
+    kept = ConsentRecord.objects.get(pk=expired.pk)
+    assert not kept.document and kept.document_checksum == expired.document_checksum
+    officer = make_user("purge-officer", roles.CONSENT_OFFICER)
+    client = Client()
+    client.force_login(officer)
+    page = client.get(reverse("consent:record_detail", args=[kept.pk]))
+    assert "Removed (erased on request, or past its retention period)" in page.content.decode()
+    assert reverse("consent:document", args=[kept.pk]) not in page.content.decode()
+    response = client.get(reverse("consent:document", args=[kept.pk]))
+    assert response.status_code == 410
+    assert kept.document_checksum in response.content.decode()
+    # Nothing was read, so nothing is audited as read.
+    assert not AuditEvent.objects.filter(action="consent.document_viewed", object_id=str(kept.pk)).exists()
