@@ -229,6 +229,7 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     # Own: a pending record the Consent officer recorded (never theirs to verify); foreign: another's.
     "consent:record_verify": row(FORBIDDEN, consent=(FORBIDDEN, OK), governance=FORBIDDEN, superuser=OK),
     "consent:record_revoke": row(FORBIDDEN, **REGISTRY),
+    "consent:record_copy_given": row(FORBIDDEN, **REGISTRY),
     # Signed forms and FHIR exports: Consent officers and superusers; the reviewers of the stage
     # deciding a post that relies on the consent; Editors and Governance never.
     "consent:document": row(

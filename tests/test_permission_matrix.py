@@ -404,6 +404,16 @@ def _record_revoke(world: World, role: str, side: Side) -> Call:
     return post("consent:record_revoke", side.record.pk, data=data, obj=side.record, writes=True)
 
 
+@asks("consent:record_copy_given")
+def _record_copy_given(world: World, role: str, side: Side) -> Call:
+    data = {
+        "copy_given_how": "post",
+        "copy_given_on": timezone.localdate().isoformat(),
+        "version": version_of(model=ConsentRecord, pk=side.uncopied.pk),
+    }
+    return post("consent:record_copy_given", side.uncopied.pk, data=data, obj=side.uncopied, writes=True)
+
+
 @asks("consent:document")
 def _document(world: World, role: str, side: Side) -> Call:
     return get("consent:document", side.record.pk)
