@@ -52,7 +52,9 @@ def _context() -> dict[str, Any]:
         "status": "Approved",
         "stage_run": SimpleNamespace(pk=8, stage=stage, post=post),
         "publication": SimpleNamespace(pk=12, post=post, account="Instagram @klinikum-nord"),
-        "record": SimpleNamespace(pk=9, subject=person, expires_on=dt.date(2026, 4, 30), signer=person),
+        "record": SimpleNamespace(
+            pk=9, subject=person, expires_on=dt.date(2026, 4, 30), reconsent_due_on=dt.date(2026, 5, 2), signer=person
+        ),
         "subject": person,
         "campaign": campaign,
         "round": SimpleNamespace(pk=3, post=post),
