@@ -16,6 +16,8 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     # Hourly: each person who chose a daily digest gets yesterday's notices once their own day ended.
     "notice-digests": ("people.notifications.digests_send", 60),
     "consent-expiry-reminders": ("consent.services.consent_expiry_reminders_send", 60 * 24),
+    # Consents signed for a minor who turns 18 within ROUNDS_RECONSENT_NOTICE_DAYS: officers told once.
+    "consent-reconsent-notices": ("consent.services.consent_reconsent_notices_send", 60 * 24),
     # Signs the audit chain's newest event (docs/security.md); verify_audit fails when events go
     # unsigned for twice this interval.
     # Images kept from a refused editor save (posts.pending) are deleted after a day.

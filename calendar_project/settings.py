@@ -355,6 +355,17 @@ ROUNDS_MAX_REQUEST_BYTES = int(
 )
 # The organisation named on consent forms as the one that discloses (HIPAA 164.508(c)(1)(ii)).
 ROUNDS_ORGANISATION_NAME = os.environ.get("ROUNDS_ORGANISATION_NAME", "Rounds Hospital")
+# After a death, consent (of the relatives) is needed for this many years per legal basis that applies
+# to the hospital (consent/law.py, docs/consent.md): "kug" (images, KUG §22) and "hipaa" (all health
+# information, 45 CFR 160.103). Leave a basis out where it does not apply: ROUNDS_CONSENT_AFTER_DEATH_YEARS=kug=10
+ROUNDS_CONSENT_AFTER_DEATH_YEARS = {
+    key.strip(): int(years)
+    for key, _sep, years in (
+        item.partition("=") for item in env_list("ROUNDS_CONSENT_AFTER_DEATH_YEARS", "kug=10,hipaa=50")
+    )
+}
+# Consent officers are told this many days before a minor whose consent they hold turns 18.
+ROUNDS_RECONSENT_NOTICE_DAYS = int(os.environ.get("ROUNDS_RECONSENT_NOTICE_DAYS", "60"))
 
 # Review deadlines fall at least this long before a post's scheduled time.
 ROUNDS_REVIEW_MARGIN = dt.timedelta(hours=float(os.environ.get("ROUNDS_REVIEW_MARGIN_HOURS", "2")))

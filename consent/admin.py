@@ -117,6 +117,8 @@ RECORD_FIELDS = (
     "document_link",
     "document_type",
     "document_checksum",
+    "copy_given_on",
+    "copy_given_how",
     "notes",
     "recorded_at",
     "recorded_by",
@@ -128,6 +130,8 @@ RECORD_FIELDS = (
     "revocation_reason",
     "expiry_processed_at",
     "expiry_reminded_at",
+    "reconsent_due_on",
+    "reconsent_noticed_at",
 )
 
 

@@ -9,13 +9,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consent.documents import _max_bytes
-from consent.models import DEFAULT_RECIPIENTS, ConsentPlatform, ConsentPurpose, MediaKind, ReceivedVia, SignerRole
+from consent.models import (
+    DEFAULT_RECIPIENTS,
+    ConsentPlatform,
+    ConsentPurpose,
+    CopyGivenHow,
+    MediaKind,
+    ReceivedVia,
+    SignerRole,
+)
 from consent.selectors import REGISTRY_STATES
 from consent.services import RECORD_FIELDS, SUBJECT_FIELDS, SignerSpec
 from core.confirm import ConfirmField
 from core.inputs import BoundedDateField, BoundedDateTimeField
 
 SIGNER_ROWS = 3
+# The answer to "how did the signer get their copy?" when the officer records it later, on the record page.
+COPY_LATER = "later"
 ALL_PLATFORMS = "all"
 LISTED_PLATFORMS = "listed"
 DOCUMENT_ACCEPT = "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"
@@ -88,8 +98,8 @@ class ConsentRecordForm(forms.Form):
     )
     description = forms.CharField(
         label=gettext_lazy("Description of what may be shown"),
-        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": gettext_lazy("Describe what may be shown, as specifically as the signed form.")},
         help_text=gettext_lazy("As specific as the form, e.g. “photos from the ward visit on 3 May, first name”."),
     )
     disclosing_organisation = forms.CharField(label=gettext_lazy("Disclosed by"), max_length=200)
@@ -149,6 +159,16 @@ class ConsentRecordForm(forms.Form):
         label=gettext_lazy("The form states that the hospital is paid for this use."),
         required=False,
     )
+    copy_given_how = forms.ChoiceField(
+        label=gettext_lazy("Copy of the signed form given to the signer (45 CFR 164.508(c)(4))"),
+        choices=[*CopyGivenHow.choices, (COPY_LATER, gettext_lazy("Not yet: I will record it on the record page"))],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Say how the signer received their copy, or that it is not given yet.")
+        },
+        help_text=gettext_lazy("The consent can be verified only once the copy is recorded."),
+    )
+    copy_given_on = BoundedDateField(label=gettext_lazy("Copy given on"), required=False, widget=_date_input())
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     withdrawal_born = BoundedDateField(
         label=gettext_lazy("Date of birth of the person shown, for online withdrawal"),
@@ -206,6 +226,9 @@ class ConsentRecordForm(forms.Form):
             self.add_error("expires_on", _("Give an expiry date or an expiry event: consent without one is invalid."))
         if data.get("is_remunerated") and not data.get("states_remuneration"):
             self.add_error("states_remuneration", _("A paid use must be stated on the signed form."))
+        how = data.get("copy_given_how")
+        if how and how != COPY_LATER and not data.get("copy_given_on") and "copy_given_on" not in self.errors:
+            self.add_error("copy_given_on", _("Give the day the signer received their copy."))
         self._signers = self._signers_clean(data)
         if (data.get("recipients") or "").strip() == _(DEFAULT_RECIPIENTS):
             # The default wording in the officer's language is stored as the one English default,
@@ -244,7 +267,18 @@ class ConsentRecordForm(forms.Form):
         data["all_platforms"] = self.cleaned_data["platform_scope"] == ALL_PLATFORMS
         data["platforms"] = [] if data["all_platforms"] else list(self.cleaned_data["platforms"])
         data["expiry_event"] = data["expiry_event"].strip()
+        if self.cleaned_data["copy_given_how"] == COPY_LATER:
+            data["copy_given_how"], data["copy_given_on"] = "", None
         return data
+
+
+class CopyGivenForm(forms.Form):
+    """ "Record copy given": the signer received their copy of the signed form (45 CFR 164.508(c)(4))."""
+
+    copy_given_how = forms.ChoiceField(
+        label=gettext_lazy("Given how"), choices=CopyGivenHow.choices, widget=forms.RadioSelect
+    )
+    copy_given_on = BoundedDateField(label=gettext_lazy("Given on"), widget=_date_input())
 
 
 class RevokeForm(forms.Form):

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from django.utils import formats
 from django.utils.translation import gettext_noop
 
-from consent.models import ADULT_AGE, MINOR_OWN_CONSENT_AGE, ConsentRecord, SignerRole, consent_day
+from consent.law import consent_needed_after_death, minor_consent_ends_on
+from consent.models import ADULT_AGE, MINOR_OWN_CONSENT_AGE, ConsentRecord, SignerRole, Subject, consent_day
 from core.i18n import StoredMessage
 
 # Problem codes, stable for templates and tests.
@@ -26,6 +27,7 @@ PLATFORM = "platform"
 MEDIA_KIND = "media_kind"
 PURPOSE = "purpose"
 SIGNERS = "signers"
+TURNED_ADULT = "turned_adult"
 
 # The messages, in the reader's language when shown live; stored in English by the publishing worker
 # (a blocked publication's reasons) and translated again on display (core.i18n.StoredMessage).
@@ -44,6 +46,12 @@ EXPIRED_MESSAGE = StoredMessage(gettext_noop("The consent expires on %(date)s, b
 PLATFORM_MESSAGE = StoredMessage(gettext_noop("The consent does not cover the platform %(platform)s."))
 MEDIA_KIND_MESSAGE = StoredMessage(gettext_noop("The consent does not allow showing: %(kind)s."))
 PURPOSE_MESSAGE = StoredMessage(gettext_noop("The consent does not cover the purpose %(purpose)s."))
+TURNED_ADULT_MESSAGE = StoredMessage(
+    gettext_noop(
+        "The person turns 18 on %(date)s: the consent signed while they were a minor does not cover posts "
+        "from that day. They must consent again themselves."
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -68,13 +76,16 @@ class Problem:
         return f"consent:{self.code}:{self.subject_id}:{self.consent_id or 0}"
 
 
-def signer_problem(record: ConsentRecord, *, at: dt.datetime) -> str | None:
-    """Return why the signatures do not suffice for this subject, or None if they do."""
+def signer_problem(record: ConsentRecord, *, at: dt.datetime, media_kinds: Iterable[str] | None = None) -> str | None:
+    """Return why the signatures do not suffice for showing ``media_kinds`` (default: all the record allows)."""
     subject = record.subject
     roles = {signer.role for signer in record.signers.all()}
     if subject.deceased_on is not None and subject.deceased_on <= consent_day(at):
-        # KUG §22 sentence 3, and SPEC: after death the relatives decide, even if the person once signed.
-        if SignerRole.RELATIVE not in roles:
+        # KUG §22 sentence 3, and SPEC: after death the relatives decide, even if the person once signed;
+        # once no basis protects what the record allows any more, nobody need sign (consent.law).
+        if SignerRole.RELATIVE not in roles and consent_needed(
+            subject, media_kinds=record.media_kinds if media_kinds is None else media_kinds, at=at
+        ):
             return SIGNED_BY_RELATIVE.shown()
         return None
     age = subject.age_on(record.signed_on)
@@ -89,6 +100,17 @@ def signer_problem(record: ConsentRecord, *, at: dt.datetime) -> str | None:
     return None
 
 
+def consent_needed(subject: Subject, *, media_kinds: Iterable[str], at: dt.datetime) -> bool:
+    """Return whether showing ``media_kinds`` of ``subject`` at ``at`` needs consent at all.
+
+    Only a death ends the need, once every legal basis protecting what is shown has run out (consent.law).
+    """
+    day = consent_day(at)
+    if subject.deceased_on is None or subject.deceased_on > day:
+        return True
+    return consent_needed_after_death(deceased_on=subject.deceased_on, media_kinds=media_kinds, day=day)
+
+
 def record_problems(
     *, record: ConsentRecord | None, feature: Feature, platforms: Iterable[str], purpose: str, at: dt.datetime
 ) -> list[Problem]:
@@ -101,6 +123,9 @@ def record_problems(
         return [problem(NO_CONSENT, NO_CONSENT_MESSAGE.shown())]
     if record.subject_id != feature.subject_id:
         return [problem(WRONG_SUBJECT, WRONG_SUBJECT_MESSAGE.shown())]
+    if not consent_needed(record.subject, media_kinds=feature.media_kinds, at=at):
+        # KUG §22 and 45 CFR 160.103: the protection after death has run out; the record is kept, not needed.
+        return []
     problems = []
     if record.revoked_at is not None:
         problems.append(problem(REVOKED, REVOKED_MESSAGE.shown()))
@@ -121,9 +146,16 @@ def record_problems(
     if purpose not in record.purposes:
         message = PURPOSE_MESSAGE.shown(purpose=purpose)
         problems.append(problem(PURPOSE, message))
-    reason = signer_problem(record, at=at)
+    reason = signer_problem(record, at=at, media_kinds=feature.media_kinds)
     if reason:
         problems.append(problem(SIGNERS, reason))
+    adult = minor_consent_ends_on(date_of_birth=record.subject.date_of_birth, signed_on=record.signed_on)
+    deceased = record.subject.deceased_on is not None and record.subject.deceased_on <= day
+    if adult is not None and day >= adult and not deceased:
+        # The parents' consent spoke for a child; from 18 the person alone decides about new posts
+        # (GDPR Art. 8 and 7; KUG §22). Posts already out stay: the consent was valid when they went.
+        when = formats.date_format(adult, "SHORT_DATE_FORMAT")
+        problems.append(problem(TURNED_ADULT, TURNED_ADULT_MESSAGE.shown(date=when)))
     return problems
 
 
@@ -150,8 +182,22 @@ def consent_problems(
     platforms = list(platforms)
     if records is None:
         records = consent_records_load(feature.consent_id for feature in features if feature.consent_id is not None)
+    unlinked = {feature.subject_id for feature in features if records.get(feature.consent_id or 0) is None}
+    # Only people without a consent can be shown without one: those whose protection after death ran out.
+    deceased = (
+        {subject.pk: subject for subject in Subject.objects.filter(pk__in=unlinked, deceased_on__isnull=False)}
+        if unlinked
+        else {}
+    )
     problems: list[Problem] = []
     for feature in features:
         record = records.get(feature.consent_id) if feature.consent_id is not None else None
+        subject = deceased.get(feature.subject_id)
+        if (
+            record is None
+            and subject is not None
+            and not consent_needed(subject, media_kinds=feature.media_kinds, at=at)
+        ):
+            continue
         problems.extend(record_problems(record=record, feature=feature, platforms=platforms, purpose=purpose, at=at))
     return problems

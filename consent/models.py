@@ -118,6 +118,19 @@ class ReceivedVia(models.TextChoices):
     ONLINE = "online", _("Online withdrawal form")
 
 
+class CopyGivenHow(models.TextChoices):
+    """How the signer received their copy of the signed form (45 CFR 164.508(c)(4))."""
+
+    HANDED_OVER = "handed_over", _("Handed over in person")
+    POST = "post", _("By post")
+    EMAIL = "email", _("By e-mail")
+    PORTAL = "portal", _("Through the patient portal")
+
+
+# What a record stored before the description was required says instead (migration consent_law_2026).
+DESCRIPTION_NOT_RECORDED = "(not recorded before 2026-12: see the signed form)"
+
+
 class ConsentState(models.TextChoices):
     PENDING = "pending", _("Pending verification")
     ACTIVE = "active", _("Active")
@@ -217,7 +230,7 @@ class ConsentRecord(models.Model):
     )
     # 164.508(c)(1)(i): a specific and meaningful description of the information.
     media_kinds = models.JSONField(_("may show"), default=list, help_text=_("What of the person may be shown."))
-    description = models.TextField(_("description of what may be shown"), blank=True)
+    description = models.TextField(_("description of what may be shown"))
     # 164.508(c)(1)(ii)-(iii): who discloses, to whom.
     disclosing_organisation = models.CharField(_("disclosed by"), max_length=200)
     recipients = models.CharField(_("recipients"), max_length=300, default=DEFAULT_RECIPIENTS)
@@ -241,6 +254,11 @@ class ConsentRecord(models.Model):
     document_type = models.CharField(_("file type"), max_length=50)
     document_checksum = models.CharField(_("SHA-256"), max_length=64)
     notes = models.TextField(_("notes"), blank=True)
+    # 164.508(c)(4): the signer must be given a copy of the signed authorisation.
+    copy_given_on = models.DateField(
+        _("copy given to the signer on"), null=True, blank=True, validators=[date_in_range]
+    )
+    copy_given_how = models.CharField(_("copy given how"), max_length=20, choices=CopyGivenHow.choices, blank=True)
 
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     recorded_by = models.ForeignKey(
@@ -274,6 +292,10 @@ class ConsentRecord(models.Model):
     # Set once the expiry cascade and the 30-day reminder have run (at most once each).
     expiry_processed_at = models.DateTimeField(_("expiry processed at"), null=True, blank=True, editable=False)
     expiry_reminded_at = models.DateTimeField(_("expiry reminder sent at"), null=True, blank=True, editable=False)
+    # Set by the daily re-consent job for a consent signed while the person was a minor: their 18th
+    # birthday, from which it no longer covers new posts, and when officers were told (at most once).
+    reconsent_due_on = models.DateField(_("re-consent needed from"), null=True, blank=True, editable=False)
+    reconsent_noticed_at = models.DateTimeField(_("re-consent notice sent at"), null=True, blank=True, editable=False)
 
     objects = ConsentRecordQuerySet.as_manager()
 
@@ -306,6 +328,17 @@ class ConsentRecord(models.Model):
                 condition=Q(revoked_at__isnull=True) | ~Q(revocation_received_via=""),
                 name="consent_revocation_how",
                 violation_error_message=_("Say how the revocation was received."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(description=""),
+                name="consent_has_description",
+                violation_error_message=_("Describe what may be shown, as specifically as the signed form."),
+            ),
+            models.CheckConstraint(
+                condition=Q(copy_given_on__isnull=True, copy_given_how="")
+                | Q(copy_given_on__isnull=False, copy_given_how__in=CopyGivenHow.values),
+                name="consent_copy_given_how",
+                violation_error_message=_("Give both the day and the way the signer received their copy."),
             ),
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True) | ~Q(verified_by=models.F("recorded_by")),

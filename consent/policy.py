@@ -20,6 +20,7 @@ VIEW_DOCUMENT = "view_document"
 EXPORT_FHIR = "export_fhir"
 VERIFY = "verify"
 REVOKE = "revoke"
+COPY_GIVEN = "copy_given"
 # Registry actions that concern no one record: asked with ``ConsentPolicy.may``.
 REGISTER_SUBJECT = "register_subject"
 CHANGE_SUBJECT = "change_subject"
@@ -93,4 +94,6 @@ class ConsentPolicy:
             actions.add(VERIFY)
         if self.may(REVOKE) and record.revoked_at is None:
             actions.add(REVOKE)
+        if self.may(RECORD) and record.copy_given_on is None:
+            actions.add(COPY_GIVEN)
         return frozenset(actions)

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from consent.models import ConsentRecord, ConsentState, Subject
+from consent.models import ConsentRecord, ConsentState, Subject, consent_day
 from people.models import User
 
 REGISTRY_PAGE_SIZE = 50
@@ -126,4 +126,29 @@ def records_expiring(*, now: dt.datetime | None = None) -> QuerySet[ConsentRecor
         ConsentRecord.objects.with_state(ConsentState.EXPIRING_SOON, now=now)
         .select_related("subject")
         .order_by("expires_on", "pk")
+    )
+
+
+def records_reconsent_due(*, now: dt.datetime | None = None) -> QuerySet[ConsentRecord]:
+    """Return the consents signed for a minor who turns (or turned) 18, not yet renewed, soonest birthday first.
+
+    The daily job ``consent_reconsent_notices_send`` marks them; a record leaves this list once it is
+    revoked or expired, the person dies, or a consent they signed as an adult is verified.
+    """
+    today = consent_day(now or timezone.now())
+    renewed = ConsentRecord.objects.filter(
+        subject_id=OuterRef("subject_id"),
+        revoked_at__isnull=True,
+        verified_at__isnull=False,
+        signed_on__gte=OuterRef("reconsent_due_on"),
+    )
+    return (
+        ConsentRecord.objects.filter(
+            reconsent_due_on__isnull=False, revoked_at__isnull=True, subject__deceased_on__isnull=True
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=F("reconsent_due_on")))
+        .exclude(Exists(renewed))
+        .select_related("subject")
+        .order_by("reconsent_due_on", "pk")
     )

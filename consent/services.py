@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -22,10 +23,13 @@ from consent.export import subject_export_zip
 from consent.fhir import consent_resource
 from consent.fhir import subject_bundle as fhir_subject_bundle
 from consent.fhir import subject_records as fhir_subject_records
+from consent.law import minor_consent_ends_on, years_after
 from consent.models import (
+    ADULT_AGE,
     EXPIRING_SOON,
     ConsentRecord,
     ConsentSigner,
+    CopyGivenHow,
     ReceivedVia,
     SignerRole,
     Subject,
@@ -73,6 +77,8 @@ RECORD_FIELDS = (
     "is_remunerated",
     "states_remuneration",
     "notes",
+    "copy_given_on",
+    "copy_given_how",
 )
 
 
@@ -135,6 +141,9 @@ def subject_update(
     if changes:
         subject.full_clean()
         subject.save(update_fields=list(changes))
+        if "date_of_birth" in changes:
+            # The 18th birthday moved: the daily job works out (and announces) the re-consent afresh.
+            ConsentRecord.objects.filter(subject=subject).update(reconsent_due_on=None, reconsent_noticed_at=None)
         event_record(actor=actor, action="subject.changed", obj=subject, changes=changes)
     return subject
 
@@ -197,6 +206,8 @@ def consent_record_create(
         raise ValidationError({"expires_on": _("The consent cannot expire before it was signed.")})
     if record.signed_on > consent_day(timezone.now()):
         raise ValidationError({"signed_on": _("The signing date is in the future.")})
+    record.description = record.description.strip()
+    _copy_given_clean(record=record, given_on=record.copy_given_on, how=record.copy_given_how)
     if withdrawal_born is not None:
         if withdrawal_born > consent_day(timezone.now()):
             raise ValidationError({"withdrawal_born": _("The date of birth is in the future.")})
@@ -224,6 +235,44 @@ def consent_record_create(
     return record
 
 
+def _copy_given_clean(*, record: ConsentRecord, given_on: dt.date | None, how: str) -> None:
+    if given_on is None and not how:
+        return
+    if given_on is None:
+        raise ValidationError({"copy_given_on": _("Give the day the signer received their copy.")})
+    if how not in CopyGivenHow.values:
+        raise ValidationError({"copy_given_how": _("Say how the signer received their copy.")})
+    if given_on < record.signed_on:
+        raise ValidationError({"copy_given_on": _("The copy cannot be given before the form was signed.")})
+    if given_on > consent_day(timezone.now()):
+        raise ValidationError({"copy_given_on": _("The day the copy was given is in the future.")})
+
+
+@transaction.atomic
+def consent_copy_given_record(
+    *, record: ConsentRecord, actor: User, given_on: dt.date, how: str, expected_version: int | None = None
+) -> ConsentRecord:
+    """Record that the signer was given a copy of the signed form (45 CFR 164.508(c)(4)); returns the record."""
+    _require(actor, RECORD, _("You may not record consent."))
+    record = row_lock(ConsentRecord, record.pk)
+    record_version_check(record=record, expected=expected_version)
+    if record.copy_given_on is not None:
+        raise ValidationError(_("The copy given to the signer is already recorded."))
+    _copy_given_clean(record=record, given_on=given_on, how=how)
+    record.copy_given_on = given_on
+    record.copy_given_how = how
+    record.full_clean(exclude=["document"])
+    record.save(update_fields=["copy_given_on", "copy_given_how"])
+    event_record(
+        actor=actor,
+        action="consent.copy_given",
+        obj=record,
+        content_hash=record.document_checksum,
+        changes={"copy_given_on": given_on, "copy_given_how": how},
+    )
+    return record
+
+
 @transaction.atomic
 def consent_verify(*, record: ConsentRecord, actor: User, expected_version: int | None = None) -> ConsentRecord:
     """Confirm, as a second consent officer, that the form matches the record; returns it."""
@@ -236,6 +285,12 @@ def consent_verify(*, record: ConsentRecord, actor: User, expected_version: int 
         raise ValidationError(_("A revoked consent cannot be verified."))
     if record.verified_at is not None:
         raise ValidationError(_("This consent is already verified."))
+    if record.copy_given_on is None:
+        # 164.508(c)(4): a valid authorisation includes that the signer got a copy; check it before use.
+        raise ValidationError(
+            _("Record first that the signer was given a copy of the signed form (Record copy given), then verify."),
+            code="copy_not_given",
+        )
     record.verified_at = timezone.now()
     record.verified_by = actor
     record.save(update_fields=["verified_at", "verified_by"])
@@ -360,6 +415,59 @@ def consent_expiry_reminders_send(*, now: dt.datetime | None = None) -> int:
             record = ConsentRecord.objects.select_related("subject").get(pk=pk)
             event_record(actor=None, action="consent.expiry_reminded", obj=record)
             transaction.on_commit(partial(expiry_reminder_send, record=record))
+            sent += 1
+    return sent
+
+
+def consent_reconsent_notices_send(*, now: dt.datetime | None = None) -> int:
+    """Tell consent officers once about each consent signed for a minor who turns 18 soon; returns notices made.
+
+    Daily. A verified, unrevoked consent signed while the person was a minor stops covering new posts
+    on their 18th birthday (consent.gate); ``ROUNDS_RECONSENT_NOTICE_DAYS`` before it, the record is
+    stamped with that day (the home page's "Re-consent needed" lists it until a new consent signed as
+    an adult is verified) and officers get a notice. Running twice notices nobody twice.
+    """
+    from consent.notifications import reconsent_notice_send
+
+    now = now or timezone.now()
+    today = consent_day(now)
+    horizon = today + dt.timedelta(days=settings.ROUNDS_RECONSENT_NOTICE_DAYS)
+    candidates = (
+        ConsentRecord.objects.filter(
+            reconsent_noticed_at__isnull=True,
+            revoked_at__isnull=True,
+            verified_at__isnull=False,
+            subject__deceased_on__isnull=True,
+            subject__date_of_birth__isnull=False,
+            subject__date_of_birth__lte=years_after(horizon, -ADULT_AGE),
+        )
+        .select_related("subject")
+        .order_by("pk")
+    )
+    due = {}
+    for record in candidates:
+        adult = minor_consent_ends_on(date_of_birth=record.subject.date_of_birth, signed_on=record.signed_on)
+        if adult is None or adult > horizon:
+            continue
+        if record.expires_on is not None and record.expires_on < max(adult, today):
+            continue  # it ends before it would need renewing
+        renewed = ConsentRecord.objects.filter(
+            subject_id=record.subject_id, revoked_at__isnull=True, verified_at__isnull=False, signed_on__gte=adult
+        ).exists()
+        if not renewed:
+            due[record.pk] = adult
+    sent = 0
+    for pk, adult in due.items():
+        with transaction.atomic():
+            # Compare-and-set: a second worker (or a second run) finds nothing to claim.
+            claimed = ConsentRecord.objects.filter(pk=pk, reconsent_noticed_at__isnull=True).update(
+                reconsent_due_on=adult, reconsent_noticed_at=now
+            )
+            if not claimed:
+                continue
+            record = ConsentRecord.objects.select_related("subject").get(pk=pk)
+            event_record(actor=None, action="consent.reconsent_due", obj=record, changes={"turns_18_on": adult})
+            transaction.on_commit(partial(reconsent_notice_send, record=record))
             sent += 1
     return sent
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/", views.record_detail_view, name="record_detail"),
     path("<int:pk>/verify/", views.record_verify_view, name="record_verify"),
     path("<int:pk>/revoke/", views.record_revoke_view, name="record_revoke"),
+    path("<int:pk>/copy-given/", views.record_copy_given_view, name="record_copy_given"),
     path("<int:pk>/document/", views.document_view, name="document"),
     path("<int:pk>/fhir.json", views.fhir_view, name="fhir"),
     path("<int:pk>/print/", withdrawal_views.record_print_view, name="record_print"),

@@ -3,6 +3,8 @@
 Views parse input and call services; who may do what is consent.policy's answer.
 """
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,15 +23,26 @@ from consent import selectors
 from consent.forms import (
     DOCUMENT_ERROR_FIELDS,
     ConsentRecordForm,
+    CopyGivenForm,
     RegistrySearchForm,
     RevokeForm,
     SubjectEraseForm,
     SubjectForm,
 )
 from consent.gate import signer_problem
-from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, ConsentState, MediaKind, Subject
+from consent.law import LawNotes, law_notes
+from consent.models import (
+    ConsentPlatform,
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentState,
+    MediaKind,
+    Subject,
+    consent_day,
+)
 from consent.policy import (
     CHANGE_SUBJECT,
+    COPY_GIVEN,
     ERASE_SUBJECT,
     EXPORT_FHIR,
     EXPORT_SUBJECT,
@@ -43,6 +56,7 @@ from consent.policy import (
 )
 from consent.services import (
     SUBJECT_FIELDS,
+    consent_copy_given_record,
     consent_fhir_bundle_export,
     consent_fhir_export,
     consent_record_create,
@@ -83,6 +97,16 @@ def _subject_or_404(pk: int) -> Subject:
         return selectors.subject_for_registry(pk=pk)
     except Subject.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def _law_notes(subject: Subject, records: list[ConsentRecord], now: dt.datetime) -> LawNotes:
+    """Return what the law's periods mean for ``subject``, given the records shown on the page."""
+    return law_notes(
+        date_of_birth=subject.date_of_birth,
+        deceased_on=subject.deceased_on,
+        signed_on=[record.signed_on for record in records if record.revoked_at is None],
+        today=consent_day(now),
+    )
 
 
 def _record_or_404(pk: int) -> ConsentRecord:
@@ -221,6 +245,7 @@ def _subject_page(
             for record in records
         ],
         "panels": selectors.registry_panels(user=request.user, subject=subject, records=records),
+        "law": _law_notes(subject, records, now),
         "may_record": ConsentPolicy(request.user).may(RECORD),
         "may_change": ConsentPolicy(request.user).may(CHANGE_SUBJECT) and subject.erased_at is None,
         "may_export": ConsentPolicy(request.user).may(EXPORT_SUBJECT),
@@ -267,6 +292,7 @@ def _record_page(
     record: ConsentRecord,
     revoke_form: RevokeForm | None = None,
     status: int = 200,
+    copy_form: CopyGivenForm | None = None,
     *,
     version: int | None = None,
     stale: StaleVersion | None = None,
@@ -284,6 +310,9 @@ def _record_page(
         "signers": list(record.signers.all()),
         "signer_problem": signer_problem(record, at=now),
         "revoke_form": revoke_form or (RevokeForm() if REVOKE in actions else None),
+        "copy_form": copy_form
+        or (CopyGivenForm(initial={"copy_given_on": consent_day(now)}) if COPY_GIVEN in actions else None),
+        "law": _law_notes(record.subject, [record], now),
         "panels": selectors.registry_panels(user=request.user, subject=record.subject, records=[record]),
         "version": version if version is not None else version_of(model=ConsentRecord, pk=record.pk),
         "stale": stale,
@@ -363,6 +392,40 @@ def record_revoke_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The consent was revoked. Posts using it can no longer go out."))
         return redirect("consent:record_detail", pk=record.pk)
     return _record_page(request, _record_or_404(pk), revoke_form=form, status=400, version=expected)
+
+
+@require_POST
+@login_required
+def record_copy_given_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Record that the signer was given a copy of the signed form (45 CFR 164.508(c)(4))."""
+    if denied := _registry_denied(request):
+        return denied
+    record = _record_or_404(pk)
+    form = CopyGivenForm(request.POST)
+    expected = version_parse(request.POST.get("version"))
+
+    def answer_stale(stale: StaleVersion) -> HttpResponse:
+        form.is_valid()
+        return _record_page(request, _record_or_404(pk), copy_form=form, version=stale.version, stale=stale)
+
+    with service_action(request, form=form, denied=forbidden, conflict=(StaleVersion, answer_stale)) as call:
+        record_version_check(record=record, expected=expected)
+        if COPY_GIVEN not in ConsentPolicy(request.user).actions(record):
+            raise PermissionDenied(_("You may not record the copy given for this consent."))
+        if form.is_valid():
+            consent_copy_given_record(
+                record=record,
+                actor=request.user,
+                given_on=form.cleaned_data["copy_given_on"],
+                how=form.cleaned_data["copy_given_how"],
+                expected_version=expected,
+            )
+    if call.response is not None:
+        return call.response
+    if call.ok and form.is_valid():
+        messages.success(request, _("The copy given to the signer is recorded."))
+        return redirect("consent:record_detail", pk=record.pk)
+    return _record_page(request, _record_or_404(pk), copy_form=form, status=400, version=expected)
 
 
 def _private(response: HttpResponseBase) -> HttpResponseBase:

@@ -24,7 +24,7 @@ from django.utils.translation import pgettext_lazy
 from approvals.recertifications import recertifications_due
 from approvals.selectors import inbox_for_user, stage_runs_awaiting
 from audit.selectors import state_cached
-from consent.selectors import records_expiring
+from consent.selectors import records_expiring, records_reconsent_due
 from core.i18n import message_display
 from people.models import Notice, User
 from people.selectors import notice_count_for
@@ -52,10 +52,11 @@ SENT_BACK = "sent_back"
 PUBLICATIONS = "publications"
 TAKEDOWNS = "takedowns"
 CONSENTS = "consents"
+RECONSENTS = "reconsents"
 IMPORTS = "imports"
 NOTICES = "notices"
 # The order of the sections on the page.
-SECTIONS = (REVIEWS, RECERTIFICATIONS, SENT_BACK, PUBLICATIONS, TAKEDOWNS, CONSENTS, IMPORTS, NOTICES)
+SECTIONS = (REVIEWS, RECERTIFICATIONS, SENT_BACK, PUBLICATIONS, TAKEDOWNS, CONSENTS, RECONSENTS, IMPORTS, NOTICES)
 # What every reviewer role holds.
 REVIEWER_PERM = "approvals.view_reviewchain"
 # The sections the Publishing menu item counts.
@@ -120,7 +121,7 @@ class Attention:
         if editor or user.has_perm(TAKEDOWN_PERM):
             shown.add(TAKEDOWNS)
         if user.has_perm("consent.add_consentrecord"):
-            shown.add(CONSENTS)
+            shown |= {CONSENTS, RECONSENTS}
         if user.has_perm("posts.import_plan"):
             shown.add(IMPORTS)
         return tuple(key for key in SECTIONS if key in shown)
@@ -150,6 +151,7 @@ class Attention:
             PUBLICATIONS: lambda: publications_stuck_for(user=self.user),
             TAKEDOWNS: lambda: takedowns_to_act_for(user=self.user),
             CONSENTS: lambda: records_expiring(now=now),
+            RECONSENTS: lambda: records_reconsent_due(now=now),
         }
         return {key: read() for key, read in reads.items() if key in self.concerns}
 
@@ -219,6 +221,7 @@ class Attention:
             PUBLICATIONS: self._publications_section,
             TAKEDOWNS: self._takedowns_section,
             CONSENTS: self._consents_section,
+            RECONSENTS: self._reconsents_section,
             IMPORTS: self._imports_section,
             NOTICES: self._notices_section,
         }
@@ -361,6 +364,28 @@ class Attention:
             ],
             more_url=reverse("consent:registry") + "?state=expiring_soon",
             more_label=_("See every record ending soon"),
+        )
+
+    def _reconsents_section(self) -> Section:
+        records = list(records_reconsent_due()[:ITEMS_SHOWN])
+        return Section(
+            key=RECONSENTS,
+            title=_("Re-consent needed: turned 18"),
+            count=self.counts.get(RECONSENTS, 0),
+            items=[
+                Item(
+                    title=record.subject.display_name,
+                    url=reverse("consent:record_detail", args=[record.pk]),
+                    note=str(
+                        _("turns 18 on %(date)s: consent signed as a minor")
+                        % {"date": formats.date_format(record.reconsent_due_on or "")}
+                    ),
+                    urgent=record.reconsent_due_on is not None and record.reconsent_due_on <= timezone.localdate(),
+                )
+                for record in records
+            ],
+            more_url=reverse("consent:registry"),
+            more_label=_("Open the consent registry"),
         )
 
     def _imports_section(self) -> Section:

@@ -259,6 +259,7 @@ def record_factory(officer: Any, officer2: Any) -> Any:
 
     def make(subject: Any, *, verify: bool = True, signers: list[Any] | None = None, **data: Any) -> Any:
         data.setdefault("media_kinds", ["photo", "name", "story"])
+        data.setdefault("description", "Fotos vom Stationsbesuch, Vorname und Geschichte der Behandlung")
         data.setdefault("disclosing_organisation", "Klinikum Nord")
         data.setdefault("all_platforms", True)
         data.setdefault("purposes", ["education"])
@@ -267,6 +268,8 @@ def record_factory(officer: Any, officer2: Any) -> Any:
         data.setdefault("states_right_to_revoke", True)
         data.setdefault("states_no_conditioning", True)
         data.setdefault("states_redisclosure", True)
+        data.setdefault("copy_given_on", data["signed_on"])
+        data.setdefault("copy_given_how", "handed_over" if data["copy_given_on"] else "")
         record = consent_record_create(
             actor=officer,
             subject=subject,

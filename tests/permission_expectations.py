@@ -250,6 +250,7 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     # GDPR Art. 17 erasure and the Art. 15 export of a person: Consent officers and superusers.
     "consent:subject_erase": row(FORBIDDEN, **REGISTRY),
     "consent:subject_export": row(FORBIDDEN, **REGISTRY),
+    "consent:record_copy_given": row(FORBIDDEN, **REGISTRY),
     # Signed forms and FHIR exports: Consent officers and superusers; the reviewers of the stage
     # deciding a post that relies on the consent; Editors and Governance never.
     "consent:document": row(

@@ -68,6 +68,7 @@ class Side:
     subject: Subject
     record: ConsentRecord  # verified, relied on by the draft
     pending: ConsentRecord  # recorded, waiting for a second officer
+    uncopied: ConsentRecord  # recorded, the signer's copy not yet recorded
     draft: Post
     media_path: str
     at_stage: dict[str, Post]  # reviewer role name -> a post waiting at that role's stage
@@ -97,16 +98,20 @@ def _picture() -> NewMedia:
     return NewMedia(image=image, alt_text="A teal square on white")
 
 
-def _record(subject: Subject, *, by: User, verifier: User | None) -> ConsentRecord:
+def _record(subject: Subject, *, by: User, verifier: User | None, copy_given: bool = True) -> ConsentRecord:
+    signed_on = timezone.localdate() - dt.timedelta(days=10)
     record = consent_record_create(
         actor=by,
         subject=subject,
         data={
             "media_kinds": ["photo", "name", "story"],
+            "description": "Fotos vom Stationsbesuch, Vorname und Geschichte der Behandlung",
             "disclosing_organisation": "Klinikum Nord",
             "all_platforms": True,
             "purposes": ["education"],
-            "signed_on": timezone.localdate() - dt.timedelta(days=10),
+            "signed_on": signed_on,
+            "copy_given_on": signed_on if copy_given else None,
+            "copy_given_how": "handed_over" if copy_given else "",
             "expires_on": timezone.localdate() + dt.timedelta(days=365),
             "states_right_to_revoke": True,
             "states_no_conditioning": True,
@@ -157,6 +162,7 @@ def _side(
     subject = subject_create(actor=officer, data={"display_name": f"{tag} patient", "reference": f"{tag}-0001"})
     record = _record(subject, by=officer, verifier=second)
     pending = _record(subject, by=pending_by, verifier=None)
+    uncopied = _record(subject, by=officer, verifier=None, copy_given=False)
     leaving = _record(subject, by=officer, verifier=second)
     # Six days: the default chain's turnarounds fit before the time, so submitting asks no confirmation.
     when = timezone.now() + dt.timedelta(days=6)
@@ -234,6 +240,7 @@ def _side(
         subject=subject,
         record=record,
         pending=pending,
+        uncopied=uncopied,
         draft=draft,
         media_path=draft.media.get().file.name,
         at_stage=at_stage,

@@ -870,6 +870,7 @@ record = consent_record_create(
     subject=subject,
     data={
         "media_kinds": ["photo"], "disclosing_organisation": "Klinikum Nord", "all_platforms": True,
+        "description": "Foto vom Infotag", "copy_given_on": today - dt.timedelta(days=2), "copy_given_how": "email",
         "purposes": ["education"], "signed_on": today - dt.timedelta(days=2),
         "expires_on": today + dt.timedelta(days=365), "states_right_to_revoke": True,
         "states_no_conditioning": True, "states_redisclosure": True,

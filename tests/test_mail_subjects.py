@@ -53,7 +53,12 @@ def _context() -> dict[str, Any]:
         "stage_run": SimpleNamespace(pk=8, stage=stage, post=post),
         "publication": SimpleNamespace(pk=12, post=post, account="Instagram @klinikum-nord"),
         "record": SimpleNamespace(
-            pk=9, subject=person, expires_on=dt.date(2026, 4, 30), signer=person, form_reference="RC-7K3M-Q9TD"
+            pk=9,
+            subject=person,
+            expires_on=dt.date(2026, 4, 30),
+            reconsent_due_on=dt.date(2026, 5, 2),
+            signer=person,
+            form_reference="RC-7K3M-Q9TD",
         ),
         # Online withdrawal mails the person their form reference (consent/email/withdrawal_*).
         "reference": "RC-7K3M-Q9TD",

@@ -439,6 +439,16 @@ def _subject_export(world: World, role: str, side: Side) -> Call:
     return post("consent:subject_export", side.subject.pk, obj=side.subject, writes=True)
 
 
+@asks("consent:record_copy_given")
+def _record_copy_given(world: World, role: str, side: Side) -> Call:
+    data = {
+        "copy_given_how": "post",
+        "copy_given_on": timezone.localdate().isoformat(),
+        "version": version_of(model=ConsentRecord, pk=side.uncopied.pk),
+    }
+    return post("consent:record_copy_given", side.uncopied.pk, data=data, obj=side.uncopied, writes=True)
+
+
 @asks("consent:document")
 def _document(world: World, role: str, side: Side) -> Call:
     return get("consent:document", side.record.pk)

@@ -103,6 +103,9 @@ def test_verify_action_uses_the_service_and_the_policy(
         subject=subject_factory(),
         data={
             "media_kinds": ["photo"],
+            "description": "Foto vom Infotag",
+            "copy_given_on": by_officer.signed_on,
+            "copy_given_how": "post",
             "disclosing_organisation": "Rounds Hospital",
             "all_platforms": True,
             "purposes": ["education"],

@@ -48,6 +48,9 @@ def record_and_verify_consent(page: Any, signed_form: Path) -> ConsentRecord:
     page.get_by_role("link", name="Record consent").click()
     for kind in ("Photo", "Name", "Story", "Facebook", "Education"):
         page.get_by_label(kind, exact=True).check()
+    page.get_by_label("Description of what may be shown").fill("Fotos auf Station 4B, Vorname, Geschichte der Reha")
+    page.get_by_label("Handed over in person").check()
+    page.get_by_label("Copy given on").fill((today - dt.timedelta(days=1)).isoformat())
     page.get_by_label(re.compile(r"^Signed on")).fill((today - dt.timedelta(days=1)).isoformat())
     page.get_by_label("Expires on", exact=True).fill((today + dt.timedelta(days=365)).isoformat())
     page.get_by_label(re.compile("may revoke this consent in writing")).check()

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -33,8 +34,31 @@ def years_before(day: dt.date, years: int, extra_days: int = 0) -> dt.date:
     return day.replace(year=day.year - years) - dt.timedelta(days=extra_days)
 
 
+def same_day_later(day: dt.date, years: int) -> dt.date:
+    if (day.month, day.day) == (2, 29) and (day.year + years) % 4:
+        return dt.date(day.year + years, 2, 28)
+    return dt.date(day.year + years, day.month, day.day)
+
+
+def protected_after_death(case: dict[str, Any], publish_day: dt.date) -> bool:
+    """Whether any law still protects what the post shows of the dead person on ``publish_day``."""
+    rules = case["after_death"]
+    for kind in case["post_kinds"] or KINDS:
+        ends = []
+        if "kug" in rules and kind in ("photo", "video"):
+            ends.append(same_day_later(case["deceased_on"], rules["kug"]))
+        if "hipaa" in rules:
+            ends.append(same_day_later(case["deceased_on"], rules["hipaa"]))
+        if not ends or publish_day <= max(ends):
+            return True
+    return False
+
+
 def oracle(case: dict[str, Any], publish_day: dt.date) -> bool:
     """Written without looking at the gate: may a post with these facts go out?"""
+    dead = case["deceased_on"] is not None and case["deceased_on"] <= publish_day
+    if dead and not protected_after_death(case, publish_day):
+        return True
     if case["revoked"] or not case["verified"]:
         return False
     if case["signed_on"] > publish_day:
@@ -51,7 +75,7 @@ def oracle(case: dict[str, Any], publish_day: dt.date) -> bool:
     if case["post_purpose"] not in case["purposes"]:
         return False
     signed_by = set(case["signers"])
-    if case["deceased_on"] is not None and case["deceased_on"] <= publish_day:
+    if dead:
         return "relative" in signed_by
     born = case["born"]
     if born is not None:
@@ -60,6 +84,9 @@ def oracle(case: dict[str, Any], publish_day: dt.date) -> bool:
         if (signed.month, signed.day) < (born.month, born.day):
             age -= 1
         if age < 18:
+            eighteen = dt.date(born.year + 18, 3, 1) if (born.month, born.day) == (2, 29) else same_day_later(born, 18)
+            if publish_day >= eighteen:
+                return False
             if "guardian" not in signed_by:
                 return False
             return not (age >= 8 and "subject" not in signed_by)
@@ -83,7 +110,16 @@ cases = st.fixed_dictionaries(
         "age_at_signing": st.one_of(
             st.none(), st.tuples(st.sampled_from([3, 7, 8, 9, 16, 17, 18, 19, 30]), st.integers(-2, 2))
         ),
-        "deceased_on": st.one_of(st.none(), st.integers(-3000, 30).map(lambda d: TODAY + dt.timedelta(days=d))),
+        "deceased_on": st.one_of(
+            st.none(),
+            st.integers(-3000, 30).map(lambda d: TODAY + dt.timedelta(days=d)),
+            # Around the ends of the periods after death (10 and 50 years), and far beyond.
+            st.tuples(st.sampled_from([10, 50]), st.integers(-430, 30)).map(
+                lambda yd: same_day_later(TODAY, -yd[0]) + dt.timedelta(days=yd[1])
+            ),
+            st.integers(-30000, -19000).map(lambda d: TODAY + dt.timedelta(days=d)),
+        ),
+        "after_death": st.sampled_from([{"kug": 10, "hipaa": 50}, {"kug": 10}, {"hipaa": 50}, {}]),
         "post_platforms": st.sets(st.sampled_from(PLATFORMS), min_size=1, max_size=3),
         "post_kinds": st.sets(st.sampled_from(KINDS), max_size=3),
         "post_purpose": st.sampled_from(PURPOSES),
@@ -114,6 +150,7 @@ def test_gate_agrees_with_oracle(case: dict[str, Any], officer: Any, officer2: A
     record = ConsentRecord.objects.create(
         subject=subject,
         media_kinds=sorted(case["kinds"]),
+        description="Fotos und Geschichte",
         disclosing_organisation="Klinikum Nord",
         all_platforms=case["all_platforms"],
         platforms=sorted(case["platforms"]),
@@ -142,12 +179,13 @@ def test_gate_agrees_with_oracle(case: dict[str, Any], officer: Any, officer2: A
     publish_day = TODAY + dt.timedelta(days=case["publish_offset"])
     at = dt.datetime.combine(publish_day, dt.time(12, 0), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
-    problems = consent_problems(
-        features=[Feature(subject_id=subject.pk, consent_id=record.pk, media_kinds=frozenset(case["post_kinds"]))],
-        platforms=case["post_platforms"],
-        purpose=case["post_purpose"],
-        at=at,
-    )
+    with override_settings(ROUNDS_CONSENT_AFTER_DEATH_YEARS=case["after_death"]):
+        problems = consent_problems(
+            features=[Feature(subject_id=subject.pk, consent_id=record.pk, media_kinds=frozenset(case["post_kinds"]))],
+            platforms=case["post_platforms"],
+            purpose=case["post_purpose"],
+            at=at,
+        )
 
     assert (not problems) == oracle(case, publish_day), [p.code for p in problems]
 

@@ -32,10 +32,13 @@ pytestmark = pytest.mark.django_db
 def record_data(**overrides: Any) -> dict[str, Any]:
     data = {
         "media_kinds": ["photo"],
+        "description": "Foto auf der Station, ohne Namen",
         "disclosing_organisation": "Klinikum Nord",
         "all_platforms": True,
         "purposes": ["education"],
         "signed_on": timezone.localdate() - dt.timedelta(days=1),
+        "copy_given_on": timezone.localdate() - dt.timedelta(days=1),
+        "copy_given_how": "handed_over",
         "expires_on": timezone.localdate() + dt.timedelta(days=300),
         "states_right_to_revoke": True,
         "states_no_conditioning": True,

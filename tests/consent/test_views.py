@@ -73,6 +73,8 @@ def record_post(**overrides: Any) -> dict[str, Any]:
         "signer3_role": "",
         "signer3_name": "",
         "signer3_authority": "",
+        "copy_given_how": "handed_over",
+        "copy_given_on": (today - dt.timedelta(days=2)).isoformat(),
         "notes": "",
         "document": upload(),
     }

@@ -27,7 +27,7 @@ def home_of(username: str) -> str:
         ("medical", {"reviews"}),
         ("legal", {"reviews"}),
         ("comms", {"publications", "takedowns"}),
-        ("consent", {"consents"}),
+        ("consent", {"consents", "reconsents"}),
     ],
 )
 def test_each_demo_role_finds_what_waits_on_it(username: str, expected: set[str]) -> None:

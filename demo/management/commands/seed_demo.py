@@ -44,8 +44,16 @@ from approvals.policy import current_stage_run, open_stage_runs
 from approvals.selectors import post_is_overdue
 from approvals.services import chain_save, decision_record, finding_keys, round_submit
 from audit.services import event_record
+from consent.law import years_after
 from consent.models import ConsentRecord, Subject
-from consent.services import SignerSpec, consent_record_create, consent_revoke, consent_verify, subject_create
+from consent.services import (
+    SignerSpec,
+    consent_reconsent_notices_send,
+    consent_record_create,
+    consent_revoke,
+    consent_verify,
+    subject_create,
+)
 from demo.review_demo import (
     DemoClaim,
     DemoThread,
@@ -886,6 +894,9 @@ class DemoConsent:
     state: str  # active | expiring | expired | revoked | revoked_after_publication
     signers: tuple[tuple[str, str, str], ...]  # (role, name, authority)
     born_years_ago: int | None = None
+    # Days after the date ``born_years_ago`` years ago (default: 40 days before it).
+    born_days_later: int = -40
+    died_years_ago: int | None = None
     story: str = ""  # external id key of a patient story featuring the person
 
 
@@ -910,6 +921,23 @@ DEMO_CONSENTS = [
     ),
     # Ends in three weeks: the Consent officers' "Needs attention" asks for a renewal.
     DemoConsent("DEMO-0006", "Emine Demir", "expiring", (("subject", "Emine Demir", ""),)),
+    # Turns 18 in a month: the registry says "re-consent needed" and "Needs attention" lists him.
+    DemoConsent(
+        "DEMO-0007",
+        "Timo K.",
+        "active",
+        (("subject", "Timo K.", ""), ("guardian", "Sabine K.", "mother")),
+        born_years_ago=18,
+        born_days_later=30,
+    ),
+    # Died twelve years ago: KUG §22's ten years are over, HIPAA's fifty are not (the registry says both).
+    DemoConsent(
+        "DEMO-0008",
+        "Dr. Friedrich Hahn",
+        "active",
+        (("relative", "Ursula Hahn", "widow"),),
+        died_years_ago=12,
+    ),
 ]
 
 
@@ -1247,7 +1275,8 @@ class DemoSeeder:
     # Consent --------------------------------------------------------------------------------
 
     def seed_consent(self) -> None:
-        """Subjects with an active, an expiring, an expired and a revoked consent and a minor signed by two.
+        """Subjects with an active, an expiring, an expired and a revoked consent, a minor signed by two, a minor
+        turning 18 within a month (re-consent needed) and a man who died twelve years ago (signed by his widow).
 
         Maria's story is scheduled first and then her consent is revoked: the post ends blocked.
         """
@@ -1259,13 +1288,22 @@ class DemoSeeder:
                 self.write(f"subject {spec.reference}: exists")
                 continue
             with transaction.atomic():
-                born = None
+                born = died = None
                 if spec.born_years_ago is not None:
-                    born = today.replace(year=today.year - spec.born_years_ago) - dt.timedelta(days=40)
+                    born = years_after(today, -spec.born_years_ago) + dt.timedelta(days=spec.born_days_later)
+                if spec.died_years_ago is not None:
+                    died = years_after(today, -spec.died_years_ago) - dt.timedelta(days=75)
                 subject = subject_create(
-                    actor=officer, data={"display_name": spec.name, "reference": spec.reference, "date_of_birth": born}
+                    actor=officer,
+                    data={
+                        "display_name": spec.name,
+                        "reference": spec.reference,
+                        "date_of_birth": born,
+                        "deceased_on": died,
+                    },
                 )
                 expired = spec.state == "expired"
+                signed_on = today - dt.timedelta(days=400 if expired else 20)
                 expires = {"expired": today - dt.timedelta(days=10), "expiring": today + dt.timedelta(days=21)}
                 record = consent_record_create(
                     actor=officer,
@@ -1276,7 +1314,9 @@ class DemoSeeder:
                         "disclosing_organisation": "Klinikum Nord",
                         "all_platforms": True,
                         "purposes": ["education", "marketing"],
-                        "signed_on": today - dt.timedelta(days=400 if expired else 20),
+                        "signed_on": signed_on,
+                        "copy_given_on": signed_on,
+                        "copy_given_how": "handed_over",
                         "expires_on": expires.get(spec.state, today + dt.timedelta(days=365)),
                         "states_right_to_revoke": True,
                         "states_no_conditioning": True,
@@ -1298,6 +1338,9 @@ class DemoSeeder:
                 if spec.state == "revoked_after_publication":
                     self.after_publishing.append(functools.partial(self._revoke_after_publication, record))
             self.write(f"subject {spec.reference} ({spec.state} consent): created")
+        # The daily job, now: the minor turning 18 is announced to the Consent officers (once).
+        noticed = consent_reconsent_notices_send()
+        self.write(f"re-consent notices: {noticed} new")
 
     def _revoke_after_publication(self, record: ConsentRecord) -> None:
         with transaction.atomic():
