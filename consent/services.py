@@ -576,8 +576,16 @@ def subject_erase(*, subject: Subject, actor: User, reason: str, received_via: s
         authority=ERASED_MARK
     )
     # update(): the blanked rows no longer pass the form's checks (a file, a reason), by design.
+    # The description is required (consent_has_description), so it reads as erased; the withdrawal
+    # check (a keyed hash of the birth date) and the 18th birthday go with the birth date.
     ConsentRecord.objects.filter(subject=subject).update(
-        description="", notes="", revocation_reason="", document="", document_name=""
+        description=ERASED_MARK,
+        notes="",
+        revocation_reason="",
+        document="",
+        document_name="",
+        withdrawal_check="",
+        reconsent_due_on=None,
     )
     ConsentRecord.objects.filter(subject=subject, expires_on__isnull=False).update(expiry_event="")
     ConsentRecord.objects.filter(subject=subject, expires_on__isnull=True).update(expiry_event=ERASED_MARK)

@@ -59,7 +59,8 @@ def anna(
         description=f"Fotos von {NAME} auf Station 4",
         notes=f"{NAME} möchte vorab sehen, was erscheint.",
     )
-    ConsentRecord.objects.filter(pk=record.pk).update(document_name=f"{NAME}.pdf")
+    # The printed form's online withdrawal check: a keyed hash of her birth date.
+    ConsentRecord.objects.filter(pk=record.pk).update(document_name=f"{NAME}.pdf", withdrawal_check="ab" * 32)
     # The signed form names her, as real scans do.
     Path(record.document.path).write_bytes(form)
     account = account_factory("facebook")
@@ -167,6 +168,8 @@ def test_erasing_a_person_featured_in_three_posts_keeps_the_chain_and_leaves_the
     assert set(ConsentSigner.objects.values_list("name", flat=True)) == {"[erased]"}
     record = ConsentRecord.objects.get()
     assert record.revoked_at is not None and record.document_checksum  # the hash stays
+    # What the birth date left behind goes with it; the required description reads as erased.
+    assert (record.withdrawal_check, record.reconsent_due_on, record.description) == ("", None, "[erased]")
     assert [p for p in Path(settings.PRIVATE_MEDIA_ROOT).rglob("*") if p.is_file()] == []
     posts = anna["posts"]
     for kind in ("published", "scheduled", "draft"):
