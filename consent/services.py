@@ -575,9 +575,10 @@ def subject_erase(*, subject: Subject, actor: User, reason: str, received_via: s
     ConsentSigner.objects.filter(pk__in=[signer.pk for signer in signers]).exclude(authority="").update(
         authority=ERASED_MARK
     )
-    # update(): the blanked rows no longer pass the form's checks (a file, a reason), by design.
+    # update(): the blanked rows no longer pass the form's checks (a file, a reason), by design. The
+    # description may not be empty (consent_has_description), so it reads as erased.
     ConsentRecord.objects.filter(subject=subject).update(
-        description="", notes="", revocation_reason="", document="", document_name=""
+        description=ERASED_MARK, notes="", revocation_reason="", document="", document_name=""
     )
     ConsentRecord.objects.filter(subject=subject, expires_on__isnull=False).update(expiry_event="")
     ConsentRecord.objects.filter(subject=subject, expires_on__isnull=True).update(expiry_event=ERASED_MARK)
