@@ -311,3 +311,26 @@ def test_an_erased_person_can_neither_be_changed_nor_get_new_consent(
     with pytest.raises(ValidationError):
         record_factory(Subject.objects.get(pk=subject.pk))
     assert Subject.objects.get(pk=subject.pk).display_name == f"Erased person #{subject.pk}"
+
+
+def test_the_fhir_exports_and_evidence_packs_of_an_erased_person_still_open(
+    client: Any, anna: dict[str, Any], officer: Any, governance: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Erasure removes the signed form; the FHIR attachment then has no file to hash (it opened the folder: 500)."""
+    from tests.consent.test_fhir import validate_consent
+
+    subject = anna["subject"]
+    with django_capture_on_commit_callbacks(execute=True):
+        subject_erase(subject=subject, actor=officer, reason="Art. 17", received_via="letter")
+    record = ConsentRecord.objects.get()
+    client.force_login(officer)
+    resource = client.get(reverse("consent:fhir", args=[record.pk]))
+    assert resource.status_code == 200
+    attachment = resource.json()["sourceAttachment"]
+    assert "hash" not in attachment and "title" not in attachment  # no file, no name: nothing empty
+    validate_consent(resource.json())
+    assert client.get(reverse("consent:subject_fhir", args=[subject.pk])).status_code == 200
+    client.force_login(governance)
+    pack = client.get(reverse("evidence:pack_download", args=[anna["posts"]["published"].pk]))
+    assert pack.status_code == 200 and pack["Content-Type"] == "application/zip"
+    assert NAME not in zipfile.ZipFile(io.BytesIO(pack.content)).read("fhir-bundle.json").decode()
