@@ -104,7 +104,20 @@ def test_recording_with_a_birth_date_stores_its_check_and_audits_that_there_is_o
     assert "1987" not in str(event.changes)
 
 
-@pytest.mark.parametrize("typed", ["rc-7k3m-q9td", " RC 7K3M Q9TD ", "7K3MQ9TD", "RC–7K3M–Q9TD", "rc-7k3m-q9td"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "rc-7k3m-q9td",
+        " RC 7K3M Q9TD ",
+        "7K3MQ9TD",
+        "RC–7K3M–Q9TD",
+        "rc-7k3m-q9td",
+        # A Japanese IME: full-width letters, digits and dash, or the long-vowel mark for a dash.
+        "ＲＣ－７Ｋ３Ｍ－Ｑ９ＴＤ",
+        "ＲＣー７Ｋ３ＭーＱ９ＴＤ",
+        "RC\u22127K3M\u2010Q9TD",
+    ],
+)
 def test_a_reference_is_read_as_people_type_it(typed: str) -> None:
     assert reference_normalise(typed) == "RC-7K3M-Q9TD"
     assert reference_normalise("RC-7K3O-Q9TD") == "RC-7K30-Q9TD"
