@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from core.inputs import BoundedDateField
 from core.web import forbidden
 from evidence.archive import ArchivePolicy, archive_downloaded, archive_path, archive_request
-from evidence.models import ArchiveJob, ArchiveStatus, LegalHold, PurgeReport, RetentionRule
+from evidence.models import ArchiveJob, ArchiveStatus, LegalHold, PurgeReport, RecordKind, RetentionRule
 from people.http import AuthedHttpRequest
 from posts.models import Campaign
 
@@ -139,4 +139,16 @@ def purge_report_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm(REPORTS_PERM):
         return forbidden(request, _("Only Governance may see the purge reports."))
     report = get_object_or_404(PurgeReport, pk=pk)
-    return render(request, "evidence/archive_purge_report.html", {"report": report, "nav": "archive"})
+    context = {
+        "report": report,
+        "purged": _labelled(report.purged),
+        "held": _labelled(report.held),
+        "nav": "archive",
+    }
+    return render(request, "evidence/archive_purge_report.html", context)
+
+
+def _labelled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return a report's items with the kind's translated name beside its stored code."""
+    labels = dict(RecordKind.choices)
+    return [{**item, "kind_label": labels.get(item.get("kind", ""), item.get("kind", ""))} for item in items]
