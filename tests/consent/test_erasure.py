@@ -334,3 +334,25 @@ def test_the_fhir_exports_and_evidence_packs_of_an_erased_person_still_open(
     pack = client.get(reverse("evidence:pack_download", args=[anna["posts"]["published"].pk]))
     assert pack.status_code == 200 and pack["Content-Type"] == "application/zip"
     assert NAME not in zipfile.ZipFile(io.BytesIO(pack.content)).read("fhir-bundle.json").decode()
+
+
+def test_an_erased_persons_page_offers_no_new_consent_and_its_forms_say_why(
+    client: Any, anna: dict[str, Any], officer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The officer was offered "Record consent" and the whole form, only to be refused after filling it in."""
+    subject = anna["subject"]
+    with django_capture_on_commit_callbacks(execute=True):
+        subject_erase(subject=subject, actor=officer, reason="Art. 17", received_via="letter")
+    client.force_login(officer)
+    page = client.get(reverse("consent:subject_detail", args=[subject.pk])).content.decode()
+    assert reverse("consent:record_create", args=[subject.pk]) not in page
+    assert reverse("consent:subject_edit", args=[subject.pk]) not in page
+    for url in (
+        reverse("consent:record_create", args=[subject.pk]),
+        reverse("consent:subject_edit", args=[subject.pk]),
+    ):
+        for response in (client.get(url, follow=True), client.post(url, {"display_name": NAME}, follow=True)):
+            assert response.redirect_chain == [(reverse("consent:subject_detail", args=[subject.pk]), 302)]
+            assert "This person&#x27;s personal data was erased" in response.content.decode()
+    assert ConsentRecord.objects.count() == 1
+    assert Subject.objects.get(pk=subject.pk).display_name == f"Erased person #{subject.pk}"
