@@ -16,6 +16,7 @@ from core.web import forbidden
 from evidence.archive import ArchivePolicy, archive_downloaded, archive_path, archive_request
 from evidence.models import ArchiveJob, ArchiveStatus, LegalHold, PurgeReport, RecordKind, RetentionRule
 from people.http import AuthedHttpRequest
+from people.twofactor import sensitive_view
 from posts.models import Campaign
 
 REPORTS_PERM = "evidence.view_purgereport"
@@ -102,8 +103,9 @@ def archive_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@sensitive_view
 def archive_download_view(request: AuthedHttpRequest, pk: int) -> HttpResponse | FileResponse:
-    """Stream a finished archive's ZIP from private storage; audited."""
+    """Stream a finished archive's ZIP from private storage; audited. Asks to confirm, as a single pack does."""
     if "download" not in ArchivePolicy(request.user).actions():
         return forbidden(request, _("Only Governance may download the compliance archive."))
     job = get_object_or_404(ArchiveJob, pk=pk, status=ArchiveStatus.DONE)
