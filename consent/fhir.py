@@ -171,7 +171,9 @@ def _performer(record: ConsentRecord) -> list[dict[str, object]]:
 
 
 def _document_digest(record: ConsentRecord) -> tuple[int, str] | None:
-    """Return the stored form's size and base64 SHA-1, or None if the file is missing."""
+    """Return the stored form's size and base64 SHA-1, or None if the file is missing or was removed."""
+    if not record.document.name:  # erased or purged: storage.open("") would open the folder
+        return None
     try:
         with record.document.storage.open(record.document.name, "rb") as handle:
             sha1 = hashlib.sha1(usedforsecurity=False)
@@ -185,7 +187,9 @@ def _document_digest(record: ConsentRecord) -> tuple[int, str] | None:
 
 
 def _attachment(record: ConsentRecord, document_url: str | None) -> dict[str, object]:
-    attachment: dict[str, object] = {"contentType": record.document_type, "title": record.document_name}
+    attachment: dict[str, object] = {"contentType": record.document_type}
+    if record.document_name:  # FHIR allows no empty strings; an erased form has no name
+        attachment["title"] = record.document_name
     if document_url:
         attachment["url"] = document_url
     digest = _document_digest(record)

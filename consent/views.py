@@ -191,6 +191,10 @@ def subject_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     subject = _subject_or_404(pk)
     if not ConsentPolicy(request.user).may(CHANGE_SUBJECT):
         return forbidden(request, _("You may not change people's details."))
+    if subject.erased_at is not None:
+        return _erased_answer(
+            request, subject, _("This person's personal data was erased; their details cannot be changed.")
+        )
     if request.method != "POST":
         initial = {name: getattr(subject, name) for name in SUBJECT_FIELDS}
         return _subject_form_page(request, SubjectForm(initial=initial), subject, version=version)
@@ -227,6 +231,12 @@ def subject_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _subject_page(request, _subject_or_404(pk))
 
 
+def _erased_answer(request: HttpRequest, subject: Subject, message: str) -> HttpResponse:
+    """Answer a form for an erased person with why it is not offered (a POST changes nothing)."""
+    messages.error(request, message)
+    return redirect("consent:subject_detail", pk=subject.pk)
+
+
 def _subject_page(
     request: HttpRequest, subject: Subject, *, erase_form: SubjectEraseForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -246,7 +256,7 @@ def _subject_page(
         ],
         "panels": selectors.registry_panels(user=request.user, subject=subject, records=records),
         "law": _law_notes(subject, records, now),
-        "may_record": ConsentPolicy(request.user).may(RECORD),
+        "may_record": ConsentPolicy(request.user).may(RECORD) and subject.erased_at is None,
         "may_change": ConsentPolicy(request.user).may(CHANGE_SUBJECT) and subject.erased_at is None,
         "may_export": ConsentPolicy(request.user).may(EXPORT_SUBJECT),
         "erase_form": erase_form or (SubjectEraseForm() if may_erase else None),
@@ -263,6 +273,10 @@ def record_create_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     subject = _subject_or_404(pk)
     if not ConsentPolicy(request.user).may(RECORD):
         return forbidden(request, _("You may not record consent."))
+    if subject.erased_at is not None:
+        return _erased_answer(
+            request, subject, _("This person's personal data was erased; register them again to record consent.")
+        )
     form = ConsentRecordForm(request.POST, request.FILES) if request.method == "POST" else ConsentRecordForm()
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["document"]

@@ -10,6 +10,7 @@ tested against the 36,500 dates of a century; with it, the check is one comparis
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,9 +30,10 @@ _BODY = re.compile(rf"^[{FORM_REFERENCE_ALPHABET}]{{8}}$")
 def reference_normalise(typed: str) -> str:
     """Return ``typed`` as a stored form reference (``RC-7K3M-Q9TD``), or "" if it cannot be one.
 
-    Case, spaces, dashes, a missing prefix and the letters O, I and L for 0 and 1 are forgiven.
+    Case, spaces, dashes, a missing prefix and the letters O, I and L for 0 and 1 are forgiven, and
+    so are full-width letters and digits and the long-vowel mark as a dash (as a Japanese IME types them).
     """
-    text = re.sub(r"[\s\-\u2013\u2014_.]", "", typed.upper())
+    text = re.sub(r"[\s\-\u2010-\u2015\u2212\u30fc_.]", "", unicodedata.normalize("NFKC", typed).upper())
     prefix = FORM_REFERENCE_PREFIX.replace("-", "")
     if text.startswith(prefix):
         text = text[len(prefix) :]

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET
 from core.inputs import BoundedDateField
 from core.web import forbidden
 from evidence.archive import ArchivePolicy, archive_downloaded, archive_path, archive_request
-from evidence.models import ArchiveJob, ArchiveStatus, LegalHold, PurgeReport, RetentionRule
+from evidence.models import ArchiveJob, ArchiveStatus, LegalHold, PurgeReport, RecordKind, RetentionRule
 from people.http import AuthedHttpRequest
+from people.twofactor import sensitive_view
 from posts.models import Campaign
 
 REPORTS_PERM = "evidence.view_purgereport"
@@ -102,8 +103,9 @@ def archive_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@sensitive_view
 def archive_download_view(request: AuthedHttpRequest, pk: int) -> HttpResponse | FileResponse:
-    """Stream a finished archive's ZIP from private storage; audited."""
+    """Stream a finished archive's ZIP from private storage; audited. Asks to confirm, as a single pack does."""
     if "download" not in ArchivePolicy(request.user).actions():
         return forbidden(request, _("Only Governance may download the compliance archive."))
     job = get_object_or_404(ArchiveJob, pk=pk, status=ArchiveStatus.DONE)
@@ -139,4 +141,16 @@ def purge_report_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm(REPORTS_PERM):
         return forbidden(request, _("Only Governance may see the purge reports."))
     report = get_object_or_404(PurgeReport, pk=pk)
-    return render(request, "evidence/archive_purge_report.html", {"report": report, "nav": "archive"})
+    context = {
+        "report": report,
+        "purged": _labelled(report.purged),
+        "held": _labelled(report.held),
+        "nav": "archive",
+    }
+    return render(request, "evidence/archive_purge_report.html", context)
+
+
+def _labelled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return a report's items with the kind's translated name beside its stored code."""
+    labels = dict(RecordKind.choices)
+    return [{**item, "kind_label": labels.get(item.get("kind", ""), item.get("kind", ""))} for item in items]

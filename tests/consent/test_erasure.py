@@ -169,7 +169,12 @@ def test_erasing_a_person_featured_in_three_posts_keeps_the_chain_and_leaves_the
     record = ConsentRecord.objects.get()
     assert record.revoked_at is not None and record.document_checksum  # the hash stays
     # What the birth date left behind goes with it; the required description reads as erased.
-    assert (record.withdrawal_check, record.reconsent_due_on, record.description) == ("", None, "[erased]")
+    assert (record.withdrawal_check, record.reconsent_due_on, record.description, record.notes) == (
+        "",
+        None,
+        "[erased]",
+        "",
+    )
     assert [p for p in Path(settings.PRIVATE_MEDIA_ROOT).rglob("*") if p.is_file()] == []
     posts = anna["posts"]
     for kind in ("published", "scheduled", "draft"):
@@ -311,4 +316,49 @@ def test_an_erased_person_can_neither_be_changed_nor_get_new_consent(
         subject_update(subject=subject, actor=officer, data={"display_name": NAME})
     with pytest.raises(ValidationError):
         record_factory(Subject.objects.get(pk=subject.pk))
+    assert Subject.objects.get(pk=subject.pk).display_name == f"Erased person #{subject.pk}"
+
+
+def test_the_fhir_exports_and_evidence_packs_of_an_erased_person_still_open(
+    client: Any, anna: dict[str, Any], officer: Any, governance: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Erasure removes the signed form; the FHIR attachment then has no file to hash (it opened the folder: 500)."""
+    from tests.consent.test_fhir import validate_consent
+
+    subject = anna["subject"]
+    with django_capture_on_commit_callbacks(execute=True):
+        subject_erase(subject=subject, actor=officer, reason="Art. 17", received_via="letter")
+    record = ConsentRecord.objects.get()
+    client.force_login(officer)
+    resource = client.get(reverse("consent:fhir", args=[record.pk]))
+    assert resource.status_code == 200
+    attachment = resource.json()["sourceAttachment"]
+    assert "hash" not in attachment and "title" not in attachment  # no file, no name: nothing empty
+    validate_consent(resource.json())
+    assert client.get(reverse("consent:subject_fhir", args=[subject.pk])).status_code == 200
+    client.force_login(governance)
+    pack = client.get(reverse("evidence:pack_download", args=[anna["posts"]["published"].pk]))
+    assert pack.status_code == 200 and pack["Content-Type"] == "application/zip"
+    assert NAME not in zipfile.ZipFile(io.BytesIO(pack.content)).read("fhir-bundle.json").decode()
+
+
+def test_an_erased_persons_page_offers_no_new_consent_and_its_forms_say_why(
+    client: Any, anna: dict[str, Any], officer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The officer was offered "Record consent" and the whole form, only to be refused after filling it in."""
+    subject = anna["subject"]
+    with django_capture_on_commit_callbacks(execute=True):
+        subject_erase(subject=subject, actor=officer, reason="Art. 17", received_via="letter")
+    client.force_login(officer)
+    page = client.get(reverse("consent:subject_detail", args=[subject.pk])).content.decode()
+    assert reverse("consent:record_create", args=[subject.pk]) not in page
+    assert reverse("consent:subject_edit", args=[subject.pk]) not in page
+    for url in (
+        reverse("consent:record_create", args=[subject.pk]),
+        reverse("consent:subject_edit", args=[subject.pk]),
+    ):
+        for response in (client.get(url, follow=True), client.post(url, {"display_name": NAME}, follow=True)):
+            assert response.redirect_chain == [(reverse("consent:subject_detail", args=[subject.pk]), 302)]
+            assert "This person&#x27;s personal data was erased" in response.content.decode()
+    assert ConsentRecord.objects.count() == 1
     assert Subject.objects.get(pk=subject.pk).display_name == f"Erased person #{subject.pk}"

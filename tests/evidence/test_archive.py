@@ -257,3 +257,22 @@ def test_governance_finds_the_archive_in_the_navigation(client: Client, governan
     client.force_login(governance)
     page = client.get(reverse("posts:calendar")).content.decode()
     assert f'href="{reverse("evidence:archives")}"' in page
+
+
+def test_download_asks_to_confirm_once_the_window_passed_as_a_single_pack_does(
+    governance: Any, two_campaigns: dict[str, Any], settings: Any
+) -> None:
+    """The archive holds every post's pack; a single pack asked "confirm it's you", the archive did not."""
+    from tests.people.test_two_factor import later, sign_in, where, with_totp
+
+    settings.ROUNDS_TWO_FACTOR_REQUIRED = True
+    settings.ROUNDS_REAUTHENTICATION_REQUIRED = True
+    job = archive.archive_request(actor=governance, campaign=two_campaigns["flu"])
+    archive.archive_run(job_id=job.pk)
+    client = Client()
+    sign_in(client, governance, secret=with_totp(governance))
+    url = reverse("evidence:archive_download", args=[job.pk])
+    assert client.get(url).status_code == 200
+    with later():
+        assert where(client.get(url)) == reverse("account_reauthenticate")
+    assert AuditEvent.objects.filter(action="archive.downloaded").count() == 1

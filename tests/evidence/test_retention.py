@@ -341,6 +341,10 @@ def test_purge_reports_page_for_governance_only(
     detail = client.get(reverse("evidence:purge_report", args=[report.pk])).content.decode()
     assert f'data-purged="consent_document-{world["records"]["expired"].pk}"' in detail
     assert f'data-held="post_media-{world["media"]["held_post"].pk}"' in detail
+    # The kinds read as words, not as their stored codes.
+    assert "<td>signed consent forms (after the consent ended)</td>" in detail
+    assert "<td>media of withdrawn, rejected or published posts</td>" in detail
+    assert "<td>consent_document</td>" not in detail and "<td>post_media</td>" not in detail
     assert "Aylin" not in detail and "Jürgen" not in detail
     for role in (roles.EDITOR, roles.CONSENT_OFFICER, roles.VIEWER):
         client.force_login(make_user(f"x-{role}", role))
