@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from audit.erasure import Opener
 from audit.labels import action_label, object_type_label
-from audit.models import SYSTEM_ACTOR, AuditEvent, Notification
+from audit.models import SYSTEM_ACTOR, AuditEvent, ErasureKey, Notification
 from audit.selectors import chain_verify
 from core.templatetags.rounds_time import format_when
 
@@ -198,4 +198,28 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False
+
+
+@admin.register(ErasureKey)
+class ErasureKeyAdmin(admin.ModelAdmin[ErasureKey]):
+    """Whose personal data in the trail is still readable, and who erased it when (docs/erasure.md).
+
+    The key material itself is never shown; keys are made by the audit writer and erased only by
+    ``consent.services.subject_erase``, so nothing here adds, changes or deletes.
+    """
+
+    list_display = ("owner_type", "owner_id", "created_at", "erased_at", "erased_by_repr")
+    list_filter = (("erased_at", admin.EmptyFieldListFilter),)
+    search_fields = ("owner_type", "owner_id", "erased_by_repr")
+    fields = ("owner_type", "owner_id", "created_at", "erased_at", "erased_by_repr")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: ErasureKey | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ErasureKey | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ErasureKey | None = None) -> bool:
         return False

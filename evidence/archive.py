@@ -62,6 +62,14 @@ class ArchivePolicy:
         return frozenset(allowed)
 
 
+# The audit action of each move a job makes after it started (audit/labels.py gives their words).
+ARCHIVE_EVENTS = {
+    ArchiveStatus.DONE: "archive.completed",
+    ArchiveStatus.FAILED: "archive.failed",
+    ArchiveStatus.PURGED: "archive.file_purged",
+}
+
+
 def archives_dir() -> Path:
     """Return the private folder of the archives (never under MEDIA_ROOT), made if missing."""
     path = Path(settings.PRIVATE_MEDIA_ROOT) / "archives"
@@ -108,14 +116,9 @@ def job_move(*, job: ArchiveJob, to: str, actor: Actor, **fields: Any) -> bool:
             return False
         job.refresh_from_db()
         if to != ArchiveStatus.RUNNING:
-            action = {
-                ArchiveStatus.DONE: "archive.completed",
-                ArchiveStatus.FAILED: "archive.failed",
-                ArchiveStatus.PURGED: "archive.file_purged",
-            }[ArchiveStatus(to)]
             event_record(
                 actor=actor,
-                action=action,
+                action=ARCHIVE_EVENTS[ArchiveStatus(to)],
                 obj=job,
                 changes={"status": to, "posts": job.done, "size": job.size, "sha256": job.sha256, "error": job.error},
                 content_hash=job.sha256,

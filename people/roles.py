@@ -78,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.*",
         "audit.view_auditevent",
         "audit.view_notification",
+        "audit.view_erasurekey",
         # Campaigns (and so their teams and reviewers, posts.policy.CampaignPolicy) and platform
         # accounts with their credentials; posts, media and revisions to look at only: creating,
         # editing, submitting, scheduling, withdrawing posts and importing plans are an Editor's.

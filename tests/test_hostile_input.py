@@ -801,7 +801,11 @@ def test_a_nul_that_reaches_the_audit_trail_is_replaced_not_fatal(world: World) 
         actor=world.editor, action="test.hostile", obj=world.draft, changes={"reason": NUL, "ta\x00g": ["\ud800"]}
     )
     stored = AuditEvent.objects.get(pk=event.pk)
-    assert stored.changes == {"reason": "Herz\ufffdwoche", "ta\ufffdg": ["\ufffd"]}
+    # A post's name is sealed under its erasure key (``_repr``, docs/erasure.md); the rest is as given.
+    assert {key: value for key, value in stored.changes.items() if key != "_repr"} == {
+        "reason": "Herz\ufffdwoche",
+        "ta\ufffdg": ["\ufffd"],
+    }
     assert chain_verify() is None
 
 

@@ -9,9 +9,10 @@ from django.utils import translation
 from approvals.models import RecertificationOutcome, RoundStatus, Verdict
 from approvals.services import OVERDUE_STEPS
 from audit.labels import ACTION_LABELS, action_label, object_type_label
+from evidence.archive import ARCHIVE_EVENTS
 from publishing.takedowns import AUDIT_ACTIONS
 
-APPS = ("approvals", "audit", "consent", "core", "people", "plans", "posts", "publishing")
+APPS = ("approvals", "audit", "consent", "core", "evidence", "people", "plans", "posts", "publishing")
 LITERAL = re.compile(r"""(?:action=|EventSpec\()\s*"([a-z_]+\.[a-z_]+)\"""")
 
 
@@ -21,7 +22,7 @@ def written_actions() -> set[str]:
         for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
             if "migrations" not in path.parts:
                 codes |= set(LITERAL.findall(path.read_text(encoding="utf-8")))
-    codes |= set(AUDIT_ACTIONS.values()) | set(OVERDUE_STEPS.values())
+    codes |= set(AUDIT_ACTIONS.values()) | set(OVERDUE_STEPS.values()) | set(ARCHIVE_EVENTS.values())
     codes |= {f"review.{verdict}" for verdict in Verdict.values}
     codes |= {f"review.round_{status}" for status in RoundStatus.values if status != RoundStatus.IN_PROGRESS}
     codes |= {f"review.recertification_{outcome}" for outcome in RecertificationOutcome.values}
