@@ -17,6 +17,7 @@ from consent.signals import consent_lapsed, consent_revoked
 from core.i18n import StoredMessage
 from people.models import User
 from posts.models import FeaturedPerson, PostStatus
+from posts.selectors import posts_for_user
 from posts.services import consent_cascade
 
 # The reasons a cascade records, stored in English and shown in the reader's language.
@@ -38,14 +39,18 @@ def posts_featuring_panel(
     user: User | AnonymousUser, subject: Subject, records: Sequence[ConsentRecord]
 ) -> RegistryPanel:
     """The consent registry's "posts using this person" block: every post featuring them, any state."""
-    people = (
+    people = list(
         FeaturedPerson.objects.filter(subject=subject)
         .select_related("post", "consent")
         .order_by(F("post__scheduled_at").desc(nulls_last=True), "-post__pk")
     )
+    # A Consent officer on no campaign's team sees the posts named, not a link that would answer 404.
+    visible = set(
+        posts_for_user(user=user).filter(pk__in=[person.post_id for person in people]).values_list("pk", flat=True)
+    )
     items = [
         {
-            "url": reverse("posts:post_detail", args=[person.post_id]),
+            "url": reverse("posts:post_detail", args=[person.post_id]) if person.post_id in visible else "",
             "label": str(person.post),
             "note": " · ".join(
                 filter(

@@ -314,15 +314,22 @@ def test_an_editor_who_names_themself_reviewer_cannot_read_any_consent_form(
 
 
 def test_subject_page_lists_the_posts_featuring_the_person(
-    client: Any, editor: Any, story: Any, officer: Any, subject_factory: Any, record_factory: Any
+    client: Any, editor: Any, story: Any, officer: Any, subject_factory: Any, record_factory: Any, admin_user: Any
 ) -> None:
     from django.urls import reverse
 
     anna = subject_factory(display_name="Anna")
     feature(story, editor, anna, record_factory(anna))
+    link = reverse("posts:post_detail", args=[story.pk])
+
+    # A Consent officer on no campaign's team sees which posts, without a link that would answer 404.
     client.force_login(officer)
-
     page = client.get(reverse("consent:subject_detail", args=[anna.pk])).content.decode()
-
     assert "Posts featuring this person" in page
-    assert reverse("posts:post_detail", args=[story.pk]) in page
+    assert str(story) in page and link not in page
+    assert client.get(link).status_code == 404
+
+    # Someone who may open the post gets the link.
+    client.force_login(admin_user)
+    page = client.get(reverse("consent:subject_detail", args=[anna.pk])).content.decode()
+    assert link in page
