@@ -115,6 +115,8 @@ def build() -> Any:
             "states_right_to_revoke": True,
             "states_no_conditioning": True,
             "states_redisclosure": True,
+            "copy_given_on": today - dt.timedelta(days=10),
+            "copy_given_how": "handed_over",
         },
         signers=[SignerSpec(role="subject", name="Anna Müller")],
         document=io.BytesIO(PDF_BYTES),
