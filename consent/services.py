@@ -577,7 +577,7 @@ def subject_erase(*, subject: Subject, actor: User, reason: str, received_via: s
     )
     # update(): the blanked rows no longer pass the form's checks (a file, a reason), by design.
     ConsentRecord.objects.filter(subject=subject).update(
-        description="", notes="", revocation_reason="", document="", document_name=""
+        description=ERASED_MARK, notes="", revocation_reason="", document="", document_name=""
     )
     ConsentRecord.objects.filter(subject=subject, expires_on__isnull=False).update(expiry_event="")
     ConsentRecord.objects.filter(subject=subject, expires_on__isnull=True).update(expiry_event=ERASED_MARK)

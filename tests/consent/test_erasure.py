@@ -167,6 +167,8 @@ def test_erasing_a_person_featured_in_three_posts_keeps_the_chain_and_leaves_the
     assert set(ConsentSigner.objects.values_list("name", flat=True)) == {"[erased]"}
     record = ConsentRecord.objects.get()
     assert record.revoked_at is not None and record.document_checksum  # the hash stays
+    # The description (required by consent_has_description) keeps only the mark.
+    assert (record.description, record.notes, record.document.name) == ("[erased]", "", "")
     assert [p for p in Path(settings.PRIVATE_MEDIA_ROOT).rglob("*") if p.is_file()] == []
     posts = anna["posts"]
     for kind in ("published", "scheduled", "draft"):
