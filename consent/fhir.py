@@ -171,7 +171,10 @@ def _performer(record: ConsentRecord) -> list[dict[str, object]]:
 
 
 def _document_digest(record: ConsentRecord) -> tuple[int, str] | None:
-    """Return the stored form's size and base64 SHA-1, or None if the file is missing."""
+    """Return the stored form's size and base64 SHA-1, or None if the file is missing or was removed
+    (purged after its retention, or erased): an empty name would open the storage's folder."""
+    if not record.document.name:
+        return None
     try:
         with record.document.storage.open(record.document.name, "rb") as handle:
             sha1 = hashlib.sha1(usedforsecurity=False)
