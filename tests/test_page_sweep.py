@@ -220,7 +220,8 @@ def expected(url: str) -> str:
     """What the app answers a user who may not see ``url``.
 
     Admin pages send to the admin's login. The consent registry is closed as a whole to everyone
-    but Consent officers and Governance (403 before any lookup, so no id tells whether it exists);
+    but Consent officers and Governance (403 before any lookup, so no id tells whether it exists), the
+    compliance archive and the purge reports to everyone but Governance (the same);
     a signed form or FHIR export the user may not read is not found. Any other object's page or
     image is not found (no hint that it exists); a whole page the user may not open is forbidden.
     """
@@ -235,7 +236,7 @@ def expected(url: str) -> str:
         return "404"  # a post's image, served only to who may see the post
     if CONSENT_FILES.search(path):
         return "404"
-    if path.startswith("/consent/"):
+    if path.startswith(("/consent/", "/evidence/archives/", "/evidence/purges/")):
         return "403"
     if OBJECT_PAGE.search(path):
         return "404"
