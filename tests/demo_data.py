@@ -47,7 +47,8 @@ def demo_seed_committed(settings: Any, folder: Path) -> None:
     """Seed the demo for one transactional test (committed, so a live server on PostgreSQL sees it).
 
     An earlier transactional test's flush took the rows the migrations wrote (the default review
-    chains; the role groups come back with the flush's post_migrate): they are put back first.
+    chains and retention rules; the role groups come back with the flush's post_migrate): they are
+    put back first.
     """
     import importlib
 
@@ -58,6 +59,10 @@ def demo_seed_committed(settings: Any, folder: Path) -> None:
     if not ReviewChain.objects.filter(is_default=True).exists():
         importlib.import_module("approvals.migrations.0002_default_chains").create_chains(apps, None)
         importlib.import_module("approvals.migrations.0007_claim_checks").medical_stages_check_claims(apps, None)
+    from evidence.models import RetentionRule
+
+    if not RetentionRule.objects.exists():  # the retention purge of the demo needs its rules
+        importlib.import_module("evidence.migrations.0002_default_retention_rules").rules_create(apps, None)
     settings.MEDIA_ROOT = folder / "media"
     settings.PRIVATE_MEDIA_ROOT = folder / "private"
     settings.ROUNDS_OUTBOX_DIR = folder / "outbox"

@@ -57,6 +57,15 @@ MAIN_PAGES = {
     "admin_audit": ("governance", r"/admin/audit/auditevent/"),
 }
 
+# Evidence on demand (issue 16): pages the crawl must reach (checked at both widths with the rest).
+EVIDENCE_PAGES = {
+    "archives": ("governance", r"/evidence/archives/"),
+    "archive": ("governance", r"/evidence/archives/\d+/"),
+    "purge_reports": ("governance", r"/evidence/purges/"),
+    "purge_report": ("governance", r"/evidence/purges/\d+/"),
+    "consent_print": ("consent", r"/consent/\d+/print/"),
+}
+
 
 def shape_of(url: str) -> str:
     """The URL with its numbers as N and its query sorted: /calendar/?view=week is another page than
@@ -198,9 +207,50 @@ def every_page(demo: dict[str, list[str]], browser: Any, live_server: Any, width
     return len(checked), problems
 
 
-def main_pages(demo: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+def public_pages() -> list[str]:
+    """The online withdrawal's pages, which no link of the app leads to: the start page a printed form's
+    link opens, the page after the request, and a mailed link's confirmation (of a consent in force)
+    and its answer when the consent is already withdrawn (the demo's consent withdrawn online)."""
+    from consent.models import ConsentRecord
+    from consent.withdrawal_check import WithdrawalLink, contact_digest, link_token
+
+    def confirm(record: ConsentRecord) -> str:
+        token = link_token(WithdrawalLink(reference=record.form_reference, contact=contact_digest("a@example.org")))
+        return f"/withdraw/confirm/{token}/"
+
+    in_force = ConsentRecord.objects.filter(revoked_at__isnull=True, verified_at__isnull=False).order_by("pk").first()
+    withdrawn = ConsentRecord.objects.get(revocation_received_via="online")
+    assert in_force is not None
+    return ["/withdraw/", "/withdraw/sent/", confirm(in_force), confirm(withdrawn)]
+
+
+def every_public_page(browser: Any, live_server: Any, width: str) -> list[str]:
+    """Check the public pages at ``width`` in English, signed out; return the problems."""
+    screen_width, screen_height = WIDTHS[width]
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": screen_width, "height": screen_height},
+        is_mobile=width == "phone",
+        has_touch=width == "phone",
+        locale="en-GB",
+        timezone_id="Europe/Berlin",
+    )
+    context.set_default_timeout(15_000)
+    problems: list[str] = []
+    try:
+        page = context.new_page()
+        for url in public_pages():
+            problems += [f"signed out {width} {line}" for line in check(page, url, language="en")]
+    finally:
+        context.close()
+    return problems
+
+
+def main_pages(
+    demo: dict[str, list[str]], table: dict[str, tuple[str, str]] = MAIN_PAGES
+) -> dict[str, tuple[str, str]]:
     found = {}
-    for name, (username, pattern) in MAIN_PAGES.items():
+    for name, (username, pattern) in table.items():
         url = next((url for url in demo[username] if re.fullmatch(pattern, url)), None)
         assert url is not None, f"no {name} page ({pattern}) reached by {username}: {demo[username]}"
         found[name] = (username, url)
@@ -232,11 +282,13 @@ def test_every_page_is_accessible_fits_the_screen_and_speaks_the_readers_languag
 ) -> None:
     # One test, not one per width and language: the demo is seeded and crawled once (it takes a while).
     main_pages(demo)  # each main page was reached before the long checks start
+    main_pages(demo, EVIDENCE_PAGES)
     problems: list[str] = []
     for width in WIDTHS:
         count, found = every_page(demo, browser, live_server, width)
         assert count >= 40, f"only {count} pages reached at {width}"
         problems += found
+        problems += every_public_page(browser, live_server, width)
     for language, _name in settings.LANGUAGES:
         problems += in_language(demo, browser, live_server, language)
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)

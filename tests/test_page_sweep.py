@@ -220,7 +220,8 @@ def expected(url: str) -> str:
     """What the app answers a user who may not see ``url``.
 
     Admin pages send to the admin's login. The consent registry is closed as a whole to everyone
-    but Consent officers and Governance (403 before any lookup, so no id tells whether it exists);
+    but Consent officers and Governance (403 before any lookup, so no id tells whether it exists), the
+    compliance archive and the purge reports to everyone but Governance (the same);
     a signed form or FHIR export the user may not read is not found. Any other object's page or
     image is not found (no hint that it exists); a whole page the user may not open is forbidden.
     """
@@ -235,7 +236,7 @@ def expected(url: str) -> str:
         return "404"  # a post's image, served only to who may see the post
     if CONSENT_FILES.search(path):
         return "404"
-    if path.startswith("/consent/"):
+    if path.startswith(("/consent/", "/evidence/archives/", "/evidence/purges/")):
         return "403"
     if OBJECT_PAGE.search(path):
         return "404"
@@ -273,3 +274,28 @@ def test_the_sweep_reaches_the_review_tools_of_the_demo(sweeps: dict[str, Sweep]
     assert 'class="deputy-flag"' in inbox and "Groß-Lüdemann" in inbox
     assert f"/posts/{heat.pk}/" in comms
     assert {"/me/notices/", "/me/preferences/", "/me/deputies/"} <= medical
+
+
+def test_the_sweep_reaches_the_evidence_and_consent_states_of_the_demo(sweeps: dict[str, Sweep]) -> None:
+    """The compliance archive, the purge report with a purged and a held form, the erased person with her
+    blocked story, the consent withdrawn online and the one waiting for its copy are on reached pages."""
+    from consent.models import ConsentRecord, Subject
+    from evidence.models import ArchiveJob, ArchiveStatus, PurgeReport
+
+    governance, officer, root = sweeps["governance"].reached(), sweeps["consent"].reached(), sweeps["root"].reached()
+    job = ArchiveJob.objects.get(status=ArchiveStatus.DONE)
+    report = PurgeReport.objects.get(dry_run=False)
+    archive_pages = {"/evidence/archives/", f"/evidence/archives/{job.pk}/", "/evidence/purges/"}
+    assert archive_pages | {f"/evidence/purges/{report.pk}/"} <= governance
+    page = client_for(User.objects.get(username="governance")).get(f"/evidence/purges/{report.pk}/").content.decode()
+    assert all(f'data-purged="{item["kind"]}-{item["id"]}"' in page for item in report.purged) and report.purged
+    assert all(f'data-held="{item["kind"]}-{item["id"]}"' in page for item in report.held) and report.held
+    erased = Subject.objects.get(erased_at__isnull=False)
+    story = Post.objects.get(external_id="demo-story-ingrid")
+    assert f"/consent/people/{erased.pk}/" in officer and f"/posts/{story.pk}/" in root
+    assert story.status == PostStatus.BLOCKED
+    withdrawn = ConsentRecord.objects.get(revocation_received_via="online")
+    waiting = ConsentRecord.objects.get(copy_given_on__isnull=True)
+    assert {f"/consent/{withdrawn.pk}/", f"/consent/{waiting.pk}/", f"/consent/{waiting.pk}/print/"} <= officer
+    page = client_for(User.objects.get(username="consent")).get(f"/consent/{waiting.pk}/").content.decode()
+    assert f'action="/consent/{waiting.pk}/copy-given/"' in page

@@ -257,3 +257,57 @@ def test_notices_read_and_unread_and_a_digest_reader() -> None:
     legal = User.objects.get(username="legal")
     assert legal.email_delivery == "digest"
     assert set(User.objects.exclude(username="legal").values_list("email_delivery", flat=True)) == {"each"}
+
+
+# Evidence on demand (issue 16): each state the evidence and consent pages show -----------------
+
+
+def test_a_finished_compliance_archive_of_a_campaign_with_its_file() -> None:
+    from evidence.archive import archive_path, file_sha256
+    from evidence.models import ArchiveJob, ArchiveStatus
+
+    job = ArchiveJob.objects.get(campaign__name="Flu vaccination autumn")
+    assert job.status == ArchiveStatus.DONE and job.finished_at is not None
+    assert job.requested_by.username == "governance"
+    assert job.done == job.total == Post.objects.filter(campaign=job.campaign).count() > 0
+    assert job.size > 0 and file_sha256(archive_path(job)) == job.sha256
+
+
+def test_a_purge_report_lists_a_purged_signed_form_and_one_kept_under_a_legal_hold() -> None:
+    from consent.models import ConsentRecord
+    from evidence.models import LegalHold, PurgedRecord, PurgeReport, RecordKind
+
+    purged = ConsentRecord.objects.get(subject__reference="DEMO-0012")
+    kept = ConsentRecord.objects.get(subject__reference="DEMO-0013")
+    hold = LegalHold.objects.get(subject=kept.subject)
+    assert hold.active and hold.placed_by.username == "governance"
+    report = PurgeReport.objects.get(dry_run=False)
+    assert [(item["kind"], item["id"]) for item in report.purged] == [(RecordKind.CONSENT_DOCUMENT, purged.pk)]
+    assert [(item["kind"], item["id"], item["holds"]) for item in report.held] == [
+        (RecordKind.CONSENT_DOCUMENT, kept.pk, [hold.pk])
+    ]
+    assert PurgedRecord.objects.get(report=report).object_id == purged.pk
+    purged.refresh_from_db()
+    assert purged.document.name == "" and purged.document_checksum  # the form is gone, its SHA-256 stays
+    assert kept.document.name != ""
+
+
+def test_an_erased_person_whose_scheduled_story_is_blocked() -> None:
+    from consent.models import Subject
+
+    post = Post.objects.get(external_id="demo-story-ingrid")
+    subject = post.featured_people.get().subject
+    assert subject.erased_at is not None and subject.display_name == f"Erased person #{subject.pk}"
+    assert post.status == PostStatus.BLOCKED
+    assert not Subject.objects.filter(display_name="Ingrid Vogel").exists()
+    assert "Ingrid" not in post.title + post.body
+
+
+def test_a_consent_withdrawn_online_and_one_whose_copy_is_not_yet_given() -> None:
+    from consent.models import ConsentRecord
+
+    withdrawn = ConsentRecord.objects.get(subject__reference="DEMO-0010")
+    assert withdrawn.revoked_at is not None and withdrawn.revocation_received_via == "online"
+    assert withdrawn.withdrawal_check
+    waiting = ConsentRecord.objects.get(subject__reference="DEMO-0009")
+    assert waiting.copy_given_on is None and waiting.copy_given_how == "" and waiting.verified_at is None

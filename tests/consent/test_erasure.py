@@ -169,10 +169,17 @@ def test_erasing_a_person_featured_in_three_posts_keeps_the_chain_and_leaves_the
     record = ConsentRecord.objects.get()
     assert record.revoked_at is not None and record.document_checksum  # the hash stays
     # What the birth date left behind goes with it; the required description reads as erased.
-    assert (record.withdrawal_check, record.reconsent_due_on, record.description, record.notes) == (
+    assert (
+        record.withdrawal_check,
+        record.reconsent_due_on,
+        record.description,
+        record.notes,
+        record.document.name,
+    ) == (
         "",
         None,
         "[erased]",
+        "",
         "",
     )
     assert [p for p in Path(settings.PRIVATE_MEDIA_ROOT).rglob("*") if p.is_file()] == []

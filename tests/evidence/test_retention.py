@@ -394,3 +394,8 @@ def test_a_purged_form_is_answered_as_removed_not_missing(world: dict[str, Any],
     assert kept.document_checksum in response.content.decode()
     # Nothing was read, so nothing is audited as read.
     assert not AuditEvent.objects.filter(action="consent.document_viewed", object_id=str(kept.pk)).exists()
+    # The FHIR Consent (also in every evidence pack relying on it) names the form without size or hash.
+    response = client.get(reverse("consent:fhir", args=[kept.pk]))
+    assert response.status_code == 200
+    attachment = response.json()["sourceAttachment"]
+    assert "hash" not in attachment and "size" not in attachment

@@ -53,7 +53,10 @@ from consent.services import (
     consent_revoke,
     consent_verify,
     subject_create,
+    subject_erase,
 )
+from consent.withdrawal import Outcome, withdrawal_confirm, withdrawal_request
+from consent.withdrawal_check import WithdrawalLink, contact_digest, link_token
 from demo.review_demo import (
     DemoClaim,
     DemoThread,
@@ -66,6 +69,9 @@ from demo.review_demo import (
     thread_follow_up,
     thread_start,
 )
+from evidence.archive import archive_request, archive_run
+from evidence.models import ArchiveJob, ArchiveStatus, PurgeReport
+from evidence.retention import legal_hold_place, retention_purge
 from people import roles
 from people.models import EmailDelivery, User
 from people.services import user_set_preferences
@@ -891,14 +897,20 @@ DEMO_PDF = (
 class DemoConsent:
     reference: str
     name: str
-    state: str  # active | expiring | expired | revoked | revoked_after_publication
+    # active | expiring | expired | revoked | revoked_after_publication | withdrawn_online | erased
+    # | ended_long_ago | held (ended long ago, its person under a legal hold)
+    state: str
     signers: tuple[tuple[str, str, str], ...]  # (role, name, authority)
     born_years_ago: int | None = None
     # Days after the date ``born_years_ago`` years ago (default: 40 days before it).
     born_days_later: int = -40
     died_years_ago: int | None = None
     story: str = ""  # external id key of a patient story featuring the person
+    # Whether the signer's copy of the form (45 CFR 164.508(c)(4)) was handed over when it was recorded.
+    copy_given: bool = True
 
+
+ENDED_LONG_AGO = ("ended_long_ago", "held")
 
 DEMO_CONSENTS = [
     DemoConsent("DEMO-0001", "Anna Berger", "active", (("subject", "Anna Berger", ""),), story="story-anna"),
@@ -938,6 +950,18 @@ DEMO_CONSENTS = [
         (("relative", "Ursula Hahn", "widow"),),
         died_years_ago=12,
     ),
+    # Signed in the morning, her copy not yet handed over: the record offers "Record copy given".
+    DemoConsent("DEMO-0009", "Sofia Rossi", "active", (("subject", "Sofia Rossi", ""),), copy_given=False),
+    # Withdrew online: the printed form's link, his birth date, the link mailed to him, confirmed.
+    DemoConsent(
+        "DEMO-0010", "Peter Schmidt", "withdrawn_online", (("subject", "Peter Schmidt", ""),), born_years_ago=47
+    ),
+    # Asked for erasure (GDPR Art. 17): her scheduled story is blocked, her name gone from the records.
+    DemoConsent("DEMO-0011", "Ingrid Vogel", "erased", (("subject", "Ingrid Vogel", ""),), story="story-ingrid"),
+    # Consents that ended eleven years ago: the retention purge removes one signed form and keeps the
+    # other, whose person is under a legal hold (the purge report lists both).
+    DemoConsent("DEMO-0012", "Herbert Lang", "ended_long_ago", (("subject", "Herbert Lang", ""),)),
+    DemoConsent("DEMO-0013", "Gisela Brandt", "held", (("subject", "Gisela Brandt", ""),)),
 ]
 
 
@@ -971,6 +995,7 @@ class DemoSeeder:
             self.seed_consent,
             self.seed_publishing,
             self.seed_notices,
+            self.seed_evidence,
         ]
 
     @property
@@ -1283,8 +1308,7 @@ class DemoSeeder:
         officer, second = self.users["consent"], self.users["consent2"]
         today = timezone.localdate()
         for spec in DEMO_CONSENTS:
-            subject = Subject.objects.filter(reference=spec.reference).first()
-            if subject is not None:
+            if self._subject_exists(spec):
                 self.write(f"subject {spec.reference}: exists")
                 continue
             with transaction.atomic():
@@ -1303,8 +1327,15 @@ class DemoSeeder:
                     },
                 )
                 expired = spec.state == "expired"
+                long_ago = spec.state in ENDED_LONG_AGO
                 signed_on = today - dt.timedelta(days=400 if expired else 20)
-                expires = {"expired": today - dt.timedelta(days=10), "expiring": today + dt.timedelta(days=21)}
+                if long_ago:
+                    signed_on = years_after(today, -12)
+                expires = {
+                    "expired": today - dt.timedelta(days=10),
+                    "expiring": today + dt.timedelta(days=21),
+                    **{state: years_after(today, -11) for state in ENDED_LONG_AGO},
+                }
                 record = consent_record_create(
                     actor=officer,
                     subject=subject,
@@ -1315,8 +1346,8 @@ class DemoSeeder:
                         "all_platforms": True,
                         "purposes": ["education", "marketing"],
                         "signed_on": signed_on,
-                        "copy_given_on": signed_on,
-                        "copy_given_how": "handed_over",
+                        "copy_given_on": signed_on if spec.copy_given else None,
+                        "copy_given_how": "handed_over" if spec.copy_given else "",
                         "expires_on": expires.get(spec.state, today + dt.timedelta(days=365)),
                         "states_right_to_revoke": True,
                         "states_no_conditioning": True,
@@ -1327,8 +1358,10 @@ class DemoSeeder:
                     ],
                     document=io.BytesIO(DEMO_PDF),
                     document_name=f"{spec.reference}.pdf",
+                    withdrawal_born=born if spec.state == "withdrawn_online" else None,
                 )
-                consent_verify(record=record, actor=second)
+                if spec.copy_given:  # without the copy the second officer cannot verify yet
+                    consent_verify(record=record, actor=second)
                 if spec.story:
                     self._story(spec, subject, record)
                 if spec.state == "revoked":
@@ -1337,10 +1370,45 @@ class DemoSeeder:
                     )
                 if spec.state == "revoked_after_publication":
                     self.after_publishing.append(functools.partial(self._revoke_after_publication, record))
+                if spec.state == "held":
+                    legal_hold_place(
+                        actor=self.users["governance"],
+                        subject=subject,
+                        reason="Klage wegen der Veröffentlichung angekündigt (Schreiben der Kanzlei vom 3. März); "
+                        "alle Unterlagen aufbewahren.",
+                    )
+            # After the atomic block: the link is mailed and the erasure's files deleted on commit.
+            if spec.state == "withdrawn_online":
+                assert born is not None
+                self._withdraw_online(record, born)
+            if spec.state == "erased":
+                with transaction.atomic():
+                    subject_erase(
+                        subject=subject,
+                        actor=officer,
+                        reason="Antrag auf Löschung nach Art. 17 DSGVO, Brief vom 2. November.",
+                        received_via="letter",
+                    )
             self.write(f"subject {spec.reference} ({spec.state} consent): created")
         # The daily job, now: the minor turning 18 is announced to the Consent officers (once).
         noticed = consent_reconsent_notices_send()
         self.write(f"re-consent notices: {noticed} new")
+
+    def _subject_exists(self, spec: DemoConsent) -> bool:
+        if spec.state == "erased":  # the erasure replaced the reference; the story post stays
+            return Post.objects.filter(external_id=f"demo-{spec.story}").exists()
+        return Subject.objects.filter(reference=spec.reference).exists()
+
+    def _withdraw_online(self, record: ConsentRecord, born: dt.date) -> None:
+        """What the person does on /withdraw/: ask for the link with the form's reference, then confirm it."""
+        email = "peter.schmidt@example.org"
+        outcome = withdrawal_request(reference=record.form_reference, born=born, email=email)
+        if outcome is not Outcome.LINK_SENT:
+            raise CommandError(f"online withdrawal of {record.subject.reference}: {outcome}")
+        # The link the mail carries (the mail itself goes to nobody).
+        token = link_token(WithdrawalLink(reference=record.form_reference, contact=contact_digest(email)))
+        withdrawal_confirm(token=token, reason="Ich möchte nicht mehr in den Beiträgen vorkommen.")
+        self.write(f"consent of {record.subject.reference} withdrawn online")
 
     def _revoke_after_publication(self, record: ConsentRecord) -> None:
         with transaction.atomic():
@@ -1534,6 +1602,27 @@ class DemoSeeder:
     def _schedule(self, post: Post, spec: DemoPost) -> None:
         self._review(post, approvals=None)
         post_schedule(post=post, actor=self.users["editor"])
+
+    # Evidence -------------------------------------------------------------------------------
+
+    def seed_evidence(self) -> None:
+        """A finished compliance archive of the flu campaign (run here, not by the task cluster) and a
+        retention purge that removes one old signed form and keeps one under a legal hold."""
+        campaign = self.campaigns["flu"]
+        job = ArchiveJob.objects.filter(campaign=campaign, status=ArchiveStatus.DONE).first()
+        state = "exists"
+        if job is None:
+            job = archive_request(actor=self.users["governance"], campaign=campaign)
+            archive_run(job_id=job.pk)  # the queued task finds it done and leaves it
+            job.refresh_from_db()
+            state = f"{job.status}, {job.done} posts"
+        self.write(f"compliance archive of {campaign.name}: {state}")
+        report = PurgeReport.objects.filter(dry_run=False).exclude(purged=[]).first()
+        state = "exists"
+        if report is None:
+            report = retention_purge(actor=ACTOR)
+            state = f"{len(report.purged)} purged, {len(report.held)} kept under a hold"
+        self.write(f"retention purge: {state}")
 
 
 def _sleep_until(when: dt.datetime) -> None:
