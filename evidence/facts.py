@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import CharField, Prefetch, Q
+from django.db.models.functions import Cast
 
 from approvals.models import Decision, ReviewComment, ReviewRound, StageRun
 from audit.models import AuditEvent, object_type_of
@@ -155,9 +156,9 @@ def post_events(
         (object_type_of(ReviewRound), _ids(round_ids)),
         (object_type_of(ConsentRecord), _ids(consent_ids)),
     ]
-    where = Q(
-        object_type=object_type_of(ReviewComment), object_id__in=ReviewComment.objects.filter(post=post).values("pk")
-    )
+    # Events keep object ids as text: compare with the comments' ids as text (PostgreSQL has no varchar = bigint).
+    comment_ids = ReviewComment.objects.filter(post=post).annotate(id_text=Cast("pk", CharField())).values("id_text")
+    where = Q(object_type=object_type_of(ReviewComment), object_id__in=comment_ids)
     for object_type, ids in groups:
         if ids:
             where |= Q(object_type=object_type, object_id__in=ids)
