@@ -572,10 +572,13 @@ class PostForm(forms.Form):
         label=gettext_lazy("I know the review has less time than its turnarounds"), required=False
     )
 
-    def __init__(self, *args: Any, user: User, post: Post | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, post: Post | None = None, policy: PostPolicy | None = None, **kwargs: Any
+    ) -> None:
+        """``policy``: the view's own policy of ``user``, if it has one (its campaign rights are read once)."""
         self.user = user
         self.post = post
-        self.policy = PostPolicy(user)
+        self.policy = policy if policy is not None else PostPolicy(user)
         if post is not None:
             kwargs.setdefault("initial", {}).update(self._initial_from(post))
         super().__init__(*args, **kwargs)
@@ -643,7 +646,8 @@ class PostForm(forms.Form):
 
     def _featured_fields_add(self, post: Post | None) -> None:
         """Add a few rows of "who does this post show, with which consent, showing what"."""
-        featured = list(post.featured_people.select_related("subject")) if post is not None else []
+        # ``.all()``: the people the page loaded with the post (posts.selectors.post_for_page), if it did.
+        featured = list(post.featured_people.all()) if post is not None else []
         self.linked = {(person.subject_id, person.consent_id) for person in featured}
         linked_ids = [person.consent_id for person in featured if person.consent_id]
         data: Mapping[str, Any] = self.data if self.is_bound else self.initial
