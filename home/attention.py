@@ -2,9 +2,10 @@
 
 Each app keeps its own reads (approvals.selectors, publishing.attention, consent.selectors,
 plans.jobs, people); this module only asks them, for the sections the user's roles concern.
-The counts of all sections cost one query (the campaigns a user acts for are nested in it; the
-unread notices are the menu's own count; a reviewer's due re-certifications take one or two more),
-made once per request and only if a page shows them.
+The counts of all sections cost one query (the campaigns a user acts for are nested in it; a
+reviewer's due re-certifications take one or two more), made once per request and only if a page
+shows them, and kept until the next state change (audit.selectors.state_cached). The state version
+and the unread notices (the menu's count too) are read afresh on every page, in one query.
 """
 
 import datetime as dt
@@ -23,7 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from approvals.recertifications import recertifications_due
 from approvals.selectors import inbox_for_user, stage_runs_awaiting
-from audit.selectors import state_cached
+from audit.selectors import state_cached, state_version_subquery
 from consent.selectors import records_expiring, records_reconsent_due
 from core.i18n import message_display
 from people.models import Notice, User
@@ -169,9 +170,21 @@ class Attention:
     # Counts -------------------------------------------------------------------------------
 
     @cached_property
+    def _live(self) -> dict[str, int]:
+        """Return what every page reads afresh, in one query: the state version and the unread notices."""
+        unread = _count(Notice.objects.filter(user_id=self.user_id, read_at__isnull=True))
+        row = User.objects.filter(pk=self.user_id).values(version=state_version_subquery(), unread=unread).first()
+        return {key: value if isinstance(value, int) else 0 for key, value in (row or {}).items()}
+
+    def unread_notices(self) -> int:
+        """Return the user's unread notices (the menu's count, people.selectors.notice_count_for)."""
+        return self._live.get("unread", 0)
+
+    @cached_property
     def _row(self) -> dict[str, int]:
         # Every page shows these counts: counted again only after a state change (or a minute).
-        return state_cached(f"attention:{self.user_id}:{','.join(self.concerns)}", self._database_counts)
+        key = f"attention:{self.user_id}:{','.join(self.concerns)}"
+        return state_cached(key, self._database_counts, version=self._live.get("version", 0))
 
     @cached_property
     def counts(self) -> dict[str, int]:
@@ -433,4 +446,6 @@ def attention_for(request: HttpRequest) -> Attention:
     if attention is None:
         attention = Attention(request)
         request._rounds_attention = attention  # type: ignore[attr-defined]
+        # The menu's unread count is a column of the query that reads the state version.
+        notice_count_for(request, counted=attention.unread_notices)
     return attention
