@@ -112,13 +112,16 @@ def test_the_page_costs_the_same_queries_for_few_and_many_comments_claims_and_re
     assert _queries(client, reverse(page, args=[few.pk])) == _queries(client, reverse(page, args=[many.pk]))
 
 
-@pytest.mark.parametrize("who", ["editor", "medical"])
-def test_the_post_page_costs_the_same_queries_for_a_short_and_a_long_history(
+@pytest.mark.parametrize(
+    ("page", "who"), [("posts:post_detail", "editor"), ("posts:post_detail", "medical"), ("posts:post_edit", "editor")]
+)
+def test_the_post_pages_cost_the_same_queries_for_a_short_and_a_long_history(
     editor: Any,
     reviewers: dict[str, Any],
     review_campaign: Any,
     account_factory: Any,
     post_factory: Any,
+    page: str,
     who: str,
 ) -> None:
     accounts = [account_factory(platform, name=f"Klinikum Süd {platform}") for platform in ("facebook", "instagram")]
@@ -130,7 +133,5 @@ def test_the_post_page_costs_the_same_queries_for_a_short_and_a_long_history(
     assert AuditEvent.objects.for_object(many).count() > 3 * AuditEvent.objects.for_object(few).count()
     client = Client()
     client.force_login(reviewers["medical"] if who == "medical" else editor)
-    client.get(reverse("posts:post_detail", args=[few.pk]))  # warm the per-process caches (content types, session)
-    assert _queries(client, reverse("posts:post_detail", args=[few.pk])) == _queries(
-        client, reverse("posts:post_detail", args=[many.pk])
-    )
+    client.get(reverse(page, args=[few.pk]))  # warm the per-process caches (content types, session)
+    assert _queries(client, reverse(page, args=[few.pk])) == _queries(client, reverse(page, args=[many.pk]))
