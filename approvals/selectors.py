@@ -4,7 +4,7 @@ Every query count here is independent of how many posts the system holds.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -147,11 +147,18 @@ def inbox_for_user(*, user: User | AnonymousUser, now: dt.datetime | None = None
 class ReviewCounts:
     """The navigation's counts, computed on first use with one query."""
 
-    def __init__(self, user: User | AnonymousUser) -> None:
+    def __init__(
+        self, user: User | AnonymousUser, *, counted: Callable[[], dict[str, int] | None] | None = None
+    ) -> None:
+        """``counted``: where this request's counts may already be known (``None``: count them here)."""
         self.user = user
+        self._counted = counted
 
     @cached_property
     def _counts(self) -> dict[str, int]:
+        known = self._counted() if self._counted is not None else None
+        if known is not None:
+            return known
         # Every page shows these counts: counted again only after a state change (or a minute).
         return state_cached(f"review-counts:{self.user.pk}", self._count)
 

@@ -59,11 +59,17 @@ def state_version() -> int:
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def state_cached(key: str, compute: Callable[[], T]) -> T:
+def state_version_subquery() -> models.Subquery:
+    """Return ``state_version()`` as a subquery (``NULL`` before any event), to read it with other values at once."""
+    return models.Subquery(AuditEvent.objects.order_by("-pk").values("pk")[:1])
+
+
+def state_cached(key: str, compute: Callable[[], T], *, version: int | None = None) -> T:
     """Return ``compute()``, cached until the next state change or for at most ``ROUNDS_STATE_CACHE_SECONDS``.
 
     For what every page shows (the navigation's counts): one indexed query instead of the
-    counting, while nothing changed. ``key`` names the value and whose it is.
+    counting, while nothing changed. ``key`` names the value and whose it is; ``version``, the
+    ``state_version()`` this request already read (``None``: read it here).
     """
     # How long a value may lag behind what the clock alone changes (a deadline passing, a consent
     # nearing its end); state changes show at once. 0 turns the cache off (the test suite's default).
@@ -71,7 +77,7 @@ def state_cached(key: str, compute: Callable[[], T]) -> T:
     if seconds <= 0:
         return compute()
     bucket = int(time.time() // seconds)
-    full_key = f"rounds:state:{key}:{state_version()}:{bucket}"
+    full_key = f"rounds:state:{key}:{state_version() if version is None else version}:{bucket}"
     found = cache.get(full_key, _MISSING)
     if found is not _MISSING:
         return cast(T, found)

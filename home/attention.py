@@ -2,9 +2,10 @@
 
 Each app keeps its own reads (approvals.selectors, publishing.attention, consent.selectors,
 plans.jobs, people); this module only asks them, for the sections the user's roles concern.
-The counts of all sections cost one query (the campaigns a user acts for are nested in it; the
-unread notices are the menu's own count; a reviewer's due re-certifications take one or two more),
-made once per request and only if a page shows them.
+The counts of all sections cost one query (the campaigns a user acts for are nested in it; a
+reviewer's due re-certifications take one or two more), made once per request and only if a page
+shows them, and kept until the next state change (audit.selectors.state_cached). The state version
+and the unread notices (the menu's count too) are read afresh on every page, in one query.
 """
 
 import datetime as dt
@@ -23,7 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from approvals.recertifications import recertifications_due
 from approvals.selectors import inbox_for_user, stage_runs_awaiting
-from audit.selectors import state_cached
+from audit.selectors import state_cached, state_version_subquery
 from consent.selectors import records_expiring, records_reconsent_due
 from core.i18n import message_display
 from people.models import Notice, User
@@ -143,10 +144,9 @@ class Attention:
         return Notice.objects.filter(user_id=self.user_id, read_at__isnull=True).order_by("-created_at", "-pk")
 
     def _queries(self) -> dict[str, QuerySet]:  # type: ignore[type-arg]
-        """Return the counted query of each database section the user's roles concern."""
+        """Return the counted query of each database section the user's roles concern (reviews: always counted)."""
         now = timezone.now()
         reads: dict[str, Callable[[], QuerySet]] = {  # type: ignore[type-arg]
-            REVIEWS: lambda: stage_runs_awaiting(user=self.user),
             SENT_BACK: self._sent_back,
             PUBLICATIONS: lambda: publications_stuck_for(user=self.user),
             TAKEDOWNS: lambda: takedowns_to_act_for(user=self.user),
@@ -170,12 +170,28 @@ class Attention:
     # Counts -------------------------------------------------------------------------------
 
     @cached_property
+    def _live(self) -> dict[str, int]:
+        """Return what every page reads afresh, in one query: the state version and the unread notices."""
+        unread = _count(Notice.objects.filter(user_id=self.user_id, read_at__isnull=True))
+        row = User.objects.filter(pk=self.user_id).values(version=state_version_subquery(), unread=unread).first()
+        return {key: value if isinstance(value, int) else 0 for key, value in (row or {}).items()}
+
+    def unread_notices(self) -> int:
+        """Return the user's unread notices (the menu's count, people.selectors.notice_count_for)."""
+        return self._live.get("unread", 0)
+
+    @cached_property
+    def _row(self) -> dict[str, int]:
+        # Every page shows these counts: counted again only after a state change (or a minute).
+        key = f"attention:{self.user_id}:{','.join(self.concerns)}"
+        return state_cached(key, self._database_counts, version=self._live.get("version", 0))
+
+    @cached_property
     def counts(self) -> dict[str, int]:
         """Return how many items wait in each section the user's roles concern (one query for all)."""
         if not self.concerns:
             return {}
-        # Every page shows these counts: counted again only after a state change (or a minute).
-        row = state_cached(f"attention:{self.user_id}:{','.join(self.concerns)}", self._database_counts)
+        row = self._row
         counts = {key: row.get(f"n_{key}", 0) for key in self.concerns}
         if PUBLICATIONS in counts:
             counts[PUBLICATIONS] += row.get("n_blocked_posts", 0)
@@ -189,16 +205,23 @@ class Attention:
     def _database_counts(self) -> dict[str, int]:
         """Count every database section the user's roles concern, in one query (re-certifications: three)."""
         subqueries = {f"n_{key}": _count(queryset) for key, queryset in self._queries().items()}
-        if REVIEWS in self.concerns:
-            overdue = stage_runs_awaiting(user=self.user).filter(deadline__lt=timezone.now())
-            subqueries["n_reviews_overdue"] = _count(overdue)
+        # The menu's review counts, whatever the roles (a stage's group may hold someone of no reviewer role).
+        subqueries[f"n_{REVIEWS}"] = _count(stage_runs_awaiting(user=self.user))
+        overdue = stage_runs_awaiting(user=self.user).filter(deadline__lt=timezone.now())
+        subqueries["n_reviews_overdue"] = _count(overdue)
         if PUBLICATIONS in self.concerns:
             # Posts stopped before going out are counted with the publications that did not go out.
             subqueries["n_blocked_posts"] = _count(posts_blocked_for(user=self.user, acting=True))
-        found = (User.objects.filter(pk=self.user_id).values(**subqueries).first() if subqueries else None) or {}
+        found = User.objects.filter(pk=self.user_id).values(**subqueries).first() or {}
         row = {key: int(value) if isinstance(value, int) else 0 for key, value in found.items()}
         row["n_recertifications"] = len(self._recertifications)
         return row
+
+    def review_counts(self) -> dict[str, int] | None:
+        """Return the menu's review counts from this request's count query (``None`` for an inactive user)."""
+        if not self.concerns:
+            return None
+        return {"waiting": self._row.get(f"n_{REVIEWS}", 0), "overdue": self._row.get("n_reviews_overdue", 0)}
 
     @property
     def total(self) -> int:
@@ -423,4 +446,6 @@ def attention_for(request: HttpRequest) -> Attention:
     if attention is None:
         attention = Attention(request)
         request._rounds_attention = attention  # type: ignore[attr-defined]
+        # The menu's unread count is a column of the query that reads the state version.
+        notice_count_for(request, counted=attention.unread_notices)
     return attention

@@ -2,6 +2,7 @@
 a user's in-app notices and their unread count."""
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
@@ -46,20 +47,27 @@ def notices_for_user(*, user: User) -> QuerySet[Notice]:
 class NoticeCount:
     """The navigation's unread count: one query (on an index), made only if a page shows it."""
 
-    def __init__(self, user: User | AnonymousUser) -> None:
+    def __init__(self, user: User | AnonymousUser, *, counted: Callable[[], int] | None = None) -> None:
+        """``counted``: a query the request makes anyway that counts them too (``None``: count them here)."""
         self.user = user
+        self._counted = counted
 
     @cached_property
     def unread(self) -> int:
         if not self.user.is_authenticated:
             return 0
+        if self._counted is not None:
+            return self._counted()
         return Notice.objects.filter(user_id=self.user.pk, read_at__isnull=True).count()
 
 
-def notice_count_for(request: HttpRequest) -> NoticeCount:
-    """Return the request's unread count, made once per request however many templates ask."""
+def notice_count_for(request: HttpRequest, *, counted: Callable[[], int] | None = None) -> NoticeCount:
+    """Return the request's unread count, made once per request however many templates ask.
+
+    ``counted`` is used if the count is made here, on the request's first ask.
+    """
     count: NoticeCount | None = getattr(request, "_rounds_notice_count", None)
     if count is None:
-        count = NoticeCount(request.user)
+        count = NoticeCount(request.user, counted=counted)
         request._rounds_notice_count = count  # type: ignore[attr-defined]
     return count

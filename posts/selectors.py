@@ -10,7 +10,7 @@ from consent.gate import PURPOSE, Feature, record_problems
 from consent.models import ConsentRecord
 from people import roles
 from people.models import User
-from posts.models import Account, Campaign, Media, Post, PostTarget
+from posts.models import Account, Campaign, Claim, FeaturedPerson, Media, Post, PostTarget
 
 VIEW_CAMPAIGN = "posts.view_campaign"
 CHANGE_CAMPAIGN = "posts.change_campaign"
@@ -109,6 +109,25 @@ def post_for_editor(*, user: User | AnonymousUser, pk: int) -> Post:
         .prefetch_related(
             Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
             Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
+        )
+        .get(pk=pk)
+    )
+
+
+def post_for_page(*, user: User | AnonymousUser, pk: int) -> Post:
+    """Return one visible post as ``post_for_editor`` does, with its featured people and claims too.
+
+    The editor and the detail page read them several times (form, findings, consent gate, claims
+    block): once here, whatever their number. Raises DoesNotExist.
+    """
+    return (
+        posts_for_user(user=user)
+        .select_related("campaign", "author", "current_revision")
+        .prefetch_related(
+            Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
+            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
+            Prefetch("featured_people", queryset=FeaturedPerson.objects.select_related("subject", "consent")),
+            Prefetch("claims", queryset=Claim.objects.all()),
         )
         .get(pk=pk)
     )

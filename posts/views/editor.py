@@ -28,7 +28,7 @@ from posts.movechecks import MOVE_CONFIRM
 from posts.panels import panels_for
 from posts.policy import EDIT, PostPolicy
 from posts.previews import target_previews
-from posts.selectors import consents_offered, post_for_editor
+from posts.selectors import consents_offered, post_for_editor, post_for_page
 from posts.services import (
     RESTART_CONFIRM,
     post_content_findings,
@@ -40,8 +40,11 @@ from posts.services import (
 )
 
 
-def _visible_post(request: HttpRequest, pk: int) -> Post:
+def _visible_post(request: HttpRequest, pk: int, *, whole: bool = False) -> Post:
+    """Return the post if the user sees it (``whole``: with everything the editor and detail page read), else 404."""
     try:
+        if whole:
+            return post_for_page(user=request.user, pk=pk)
         return post_for_editor(user=request.user, pk=pk)
     except Post.DoesNotExist as exc:
         raise Http404 from exc
@@ -129,12 +132,13 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """
     # The version is read before the post, so the form never shows older content than it claims.
     version = version_of(model=Post, pk=pk)
-    post = _visible_post(request, pk)
-    if EDIT not in PostPolicy(request.user).actions(post):
+    post = _visible_post(request, pk, whole=True)
+    policy = PostPolicy(request.user)
+    if EDIT not in policy.actions(post):
         return forbidden(request, _("You may not edit this post in its current state."))
     if request.method != "POST":
-        return _editor_page(request, PostForm(user=request.user, post=post), post, version=version)
-    form = PostForm(request.POST, request.FILES, user=request.user, post=post)
+        return _editor_page(request, PostForm(user=request.user, post=post, policy=policy), post, version=version)
+    form = PostForm(request.POST, request.FILES, user=request.user, post=post, policy=policy)
 
     def answer_stale(stale: StaleVersion) -> HttpResponse:
         return _editor_page(request, form, post, version=stale.version, stale=stale)
@@ -246,12 +250,12 @@ def consent_options_view(request: AuthedHttpRequest) -> JsonResponse:
 @login_required
 def post_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show everything about a post, its findings, the actions the user may take and the apps' panels."""
-    post = _visible_post(request, pk)
+    post = _visible_post(request, pk, whole=True)
     context = {
         "post": post,
         "actions": PostPolicy(request.user).actions(post),
         "previews": target_previews(draft_from_post(post)),
-        "featured": post.featured_people.select_related("subject", "consent"),
+        "featured": post.featured_people.all(),
         "consent_problems": post_consent_problems(post=post),
         "content_findings": post_content_findings(post=post),
         "panels": panels_for(request=request, post=post),

@@ -19,9 +19,10 @@ from approvals.comments import AnchorSpec, comment_add, comment_reply
 from approvals.models import AnchorKind, Decision, ReviewComment, ReviewCommentReply, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, round_submit
+from audit.models import AuditEvent
 from posts.claims import claim_add
 from posts.models import Post, Revision
-from posts.services import post_update
+from posts.services import TargetSpec, post_update
 
 pytestmark = pytest.mark.django_db
 
@@ -108,4 +109,29 @@ def test_the_page_costs_the_same_queries_for_few_and_many_comments_claims_and_re
     assert all(
         f'id="comment-{pk}"' in html for pk in ReviewComment.objects.filter(post=many).values_list("pk", flat=True)
     )
+    assert _queries(client, reverse(page, args=[few.pk])) == _queries(client, reverse(page, args=[many.pk]))
+
+
+@pytest.mark.parametrize(
+    ("page", "who"), [("posts:post_detail", "editor"), ("posts:post_detail", "medical"), ("posts:post_edit", "editor")]
+)
+def test_the_post_pages_cost_the_same_queries_for_a_short_and_a_long_history(
+    editor: Any,
+    reviewers: dict[str, Any],
+    review_campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    page: str,
+    who: str,
+) -> None:
+    accounts = [account_factory(platform, name=f"Klinikum Süd {platform}") for platform in ("facebook", "instagram")]
+    made = {"editor": editor, "reviewers": reviewers, "campaign": review_campaign, "account": accounts[0]}
+    few = _post(size=1, post_factory=post_factory, **made)
+    many = _post(size=len(SENTENCES), post_factory=post_factory, **made)
+    post_update(post=many, actor=editor, targets=[TargetSpec(account=account) for account in accounts])
+    assert many.targets.count() == 2 and few.targets.count() == 1
+    assert AuditEvent.objects.for_object(many).count() > 3 * AuditEvent.objects.for_object(few).count()
+    client = Client()
+    client.force_login(reviewers["medical"] if who == "medical" else editor)
+    client.get(reverse(page, args=[few.pk]))  # warm the per-process caches (content types, session)
     assert _queries(client, reverse(page, args=[few.pk])) == _queries(client, reverse(page, args=[many.pk]))

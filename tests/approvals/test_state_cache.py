@@ -7,8 +7,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from approvals.services import round_submit
+from approvals.models import Verdict
+from approvals.policy import current_stage_run
+from approvals.services import decision_record, round_submit
 from audit.selectors import state_cached, state_version
 from audit.services import event_record
 
@@ -58,3 +61,43 @@ def test_the_review_badge_is_counted_once_and_follows_a_submission_at_once(
     post = post_factory(editor, review_campaign, targets=[account_factory("facebook")])
     round_submit(post=post, actor=editor)
     assert _badge(client) == "data-review-count>1", "the submission shows in the badge at once"
+
+
+def _state_checks(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "audit_auditevent" in q["sql"]]
+
+
+@pytest.mark.parametrize("who", ["editor", "medical"])
+def test_every_page_checks_the_state_once_for_all_its_menu_counts(
+    who: str, editor: Any, reviewers: dict[str, Any], settings: Any
+) -> None:
+    client = Client()
+    client.force_login(editor if who == "editor" else reviewers["medical"])
+    client.get(reverse("people:preferences"))
+    with CaptureQueriesContext(connection) as cached:
+        client.get(reverse("people:preferences"))
+    checks = _state_checks(cached)
+    assert len(checks) == 1, "the review, attention and publishing counts share one state check"
+    assert "people_notice" in checks[0], "the unread notices are counted in the same query"
+    assert len([q for q in cached.captured_queries if "people_notice" in q["sql"]]) == 1
+    assert not [q for q in cached.captured_queries if "approvals_stagerun" in q["sql"]]
+
+    settings.ROUNDS_STATE_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as counted:
+        client.get(reverse("people:preferences"))
+    counting = [q["sql"] for q in counted.captured_queries if "approvals_stagerun" in q["sql"]]
+    assert len(counting) == 1, f"every menu count is one query's column: {counting}"
+
+
+def test_an_approval_drops_the_reviewers_badge_at_the_next_page(
+    editor: Any, reviewers: dict[str, Any], review_campaign: Any, account_factory: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, review_campaign, targets=[account_factory("facebook")], title="Grippeimpfung 2026")
+    round_submit(post=post, actor=editor)
+    client = Client()
+    client.force_login(reviewers["medical"])
+    assert _badge(client) == "data-review-count>1"
+    run = current_stage_run(post=post)
+    assert run is not None
+    decision_record(stage_run=run, reviewer=reviewers["medical"], verdict=Verdict.APPROVE)
+    assert _badge(client) == "", "the approved stage left the reviewer's count at the next page"
