@@ -185,6 +185,11 @@ class ReviewRound(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=RoundStatus.values), name="round_status_valid"),
         ]
+        indexes = [
+            # Re-certification reads the approvals older than the shortest period
+            # (approvals.expiry.recertification_candidates), not every live post's rounds.
+            models.Index(fields=["finished_at"], condition=Q(status="approved"), name="round_approved_finished_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.post} · {self.chain} · {self.get_status_display()}"
@@ -221,6 +226,12 @@ class StageRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "stage"], name="stagerun_unique_stage"),
             models.CheckConstraint(condition=Q(status__in=StageStatus.values), name="stagerun_status_valid"),
+        ]
+        indexes = [
+            # The inbox and the navigation's counts start from the stages open now, by stage
+            # (the user's groups), oldest deadline first: a few hundred rows of millions, so the
+            # index holds only those and stays as small as the queue, however long the history.
+            models.Index(fields=["stage", "deadline"], condition=Q(status="in_progress"), name="stagerun_open_idx"),
         ]
 
     def __str__(self) -> str:
