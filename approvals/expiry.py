@@ -205,15 +205,7 @@ def recertification_candidates(*, due_by: dt.datetime | None = None) -> QuerySet
         .annotate(earliest_due=earliest_due("created_at", "chain__recertify_months"))
         .filter(earliest_due__gt=due_by)
     )
-    # The same bound with the shortest period of any chain (a scalar subquery, run once): a post
-    # approved since then cannot be due, so the query reads the approved rounds older than it
-    # (round_approved_finished_idx) instead of every live post's rounds.
-    month = MONTH_FLOOR_MICROSECONDS if connection.vendor == "sqlite" else MONTH_FLOOR
-    shortest = ReviewChain.objects.filter(recertify_months__isnull=False).order_by("recertify_months")
-    window = ExpressionWrapper(Subquery(shortest.values("recertify_months")[:1]) * Value(month), DurationField())
-    latest = ExpressionWrapper(Value(due_by) - window, output_field=DateTimeField())
-    old_enough = ReviewRound.objects.filter(status=RoundStatus.APPROVED, finished_at__lte=latest)
-    return posts.filter(Exists(approved) & ~Exists(kept), pk__in=old_enough.values("post_id"))
+    return posts.filter(Exists(approved) & ~Exists(kept))
 
 
 def expiry_context(post: Post, *, now: dt.datetime | None = None) -> dict[str, object]:

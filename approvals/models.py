@@ -185,11 +185,6 @@ class ReviewRound(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=RoundStatus.values), name="round_status_valid"),
         ]
-        indexes = [
-            # Re-certification reads the approvals older than the shortest period
-            # (approvals.expiry.recertification_candidates), not every live post's rounds.
-            models.Index(fields=["finished_at"], condition=Q(status="approved"), name="round_approved_finished_idx"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.post} · {self.chain} · {self.get_status_display()}"
