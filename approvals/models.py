@@ -222,12 +222,6 @@ class StageRun(models.Model):
             models.UniqueConstraint(fields=["round", "stage"], name="stagerun_unique_stage"),
             models.CheckConstraint(condition=Q(status__in=StageStatus.values), name="stagerun_status_valid"),
         ]
-        indexes = [
-            # The inbox and the navigation's counts start from the stages open now, by stage
-            # (the user's groups), oldest deadline first: a few hundred rows of millions, so the
-            # index holds only those and stays as small as the queue, however long the history.
-            models.Index(fields=["stage", "deadline"], condition=Q(status="in_progress"), name="stagerun_open_idx"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.round.post} · {self.stage.name} · {self.get_status_display()}"

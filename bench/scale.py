@@ -13,9 +13,10 @@ is not assigned to, comments, claims, notices, deputies) plus 300 posts in the m
 (March 2030) in the editor's campaigns. The database then grows by set-based SQL to each size
 with history: posts in 20 older campaigns and spread over 60 years (never the measured month),
 10% drafts, 5% changes requested, the rest approved or published, each with its revision, its
-1 or 2 targets, its finished round, 3 stage runs and their signed decisions (the measured
-reviewer signed half the Medical ones). Open review work does not grow with history: a
-hospital's queue is as long as its staff's week, whatever it published in earlier years.
+1 or 2 targets, its finished round (approved a month ago: not yet due for re-certification),
+3 stage runs and their signed decisions (the measured reviewer signed half the Medical ones).
+Open review work does not grow with history: a hospital's queue is as long as its staff's week,
+whatever it published in earlier years.
 ANALYZE runs after each growth, as autovacuum would after a bulk load.
 
 The database grows, so sizes cannot be interleaved as the SQLite benches do: other load on the
