@@ -181,28 +181,34 @@ def build(*, posts: int, password: str, seed: int = 17) -> dict[str, Any]:
 
     month = month_start(today, 0)
     in_month = Post.objects.filter(scheduled_at__date__gte=month, scheduled_at__date__lt=month_start(today, 1))
-    editor = editors[0]
-    mine = in_month.filter(author=editor)
+    editor, medical = editors[0], people["medical"][0]
+
+    def pick(candidates: Any) -> int | None:
+        """Return the first of ``candidates`` in the measured month, else of the year (a small world has few)."""
+        first = (candidates & in_month).values_list("pk", flat=True).first()
+        return first or candidates.values_list("pk", flat=True).first()
+
     return {
         "totp_secret": TOTP_SECRET,
         "users": {role: [person.username for person in group] for role, group in people.items()},
         "month": month.isoformat(),
         "campaigns": [campaign.pk for campaign in campaigns],
-        "draft": mine.filter(status="draft").values_list("pk", flat=True).first(),
-        "published": in_month.filter(status="published", campaign__team=editor).values_list("pk", flat=True).first(),
-        "in_review": in_month.filter(
-            status="in_review",
-            campaign__reviewers=people["medical"][0],
-            review_rounds__status="in_progress",
-            review_rounds__stage_runs__stage=stages[0],
-            review_rounds__stage_runs__status="in_progress",
-        )
-        .values_list("pk", flat=True)
-        .first(),
+        # The pages of one post: a draft of the editor's, a live post they see, one at the reviewer's stage.
+        "draft": pick(Post.objects.filter(status="draft", author=editor)),
+        "published": pick(Post.objects.filter(status="published", campaign__team=editor)),
+        "in_review": pick(
+            Post.objects.filter(
+                status="in_review",
+                campaign__reviewers=medical,
+                review_rounds__status="in_progress",
+                review_rounds__stage_runs__stage=stages[0],
+                review_rounds__stage_runs__status="in_progress",
+            )
+        ),
         "kinds": kinds,
         "posts": posts,
         "in_month": in_month.count(),
-        "subjects": len(consents),
+        "subjects": SUBJECTS,  # each with one consent, nine in ten of them verified
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -269,6 +275,7 @@ def posts_add(
     """Bulk-create a post for each planned moment with its targets, revision, review and publications."""
     from collections import Counter
 
+    from django.db.models import OuterRef, Subquery
     from django.utils import timezone
 
     from posts.content import content_hash, content_snapshot_of
@@ -332,11 +339,15 @@ def posts_add(
                 )
             )
         revisions = Revision.objects.bulk_create(revisions)
-        for (post, kind), revision in zip(chunk, revisions, strict=True):
+        for (post, _), revision in zip(chunk, revisions, strict=True):
             post.current_revision = revision
-            if kind not in {"draft", "at_medical", "at_legal", "at_comms", "changes"}:
+            if post.status in APPROVED:
                 post.approved_hash = revision.content_hash
-        Post.objects.bulk_update([post for post, _ in chunk], ["current_revision", "approved_hash"])
+        # One UPDATE from the revisions (bulk_update's CASE per row took a quarter of the time).
+        revision = Revision.objects.filter(post=OuterRef("pk"))
+        batch = Post.objects.filter(pk__in=[post.pk for post in made])
+        batch.update(current_revision=Subquery(revision.values("pk")[:1]))
+        batch.filter(status__in=APPROVED).update(approved_hash=Subquery(revision.values("content_hash")[:1]))
         reviews_add(chunk=chunk, revisions=revisions, chain=chain, stages=stages, people=people, now=now)
         publications_add(chunk=chunk, targets_of=targets_of, now=now)
     return dict(sorted(kinds.items()))
@@ -354,6 +365,7 @@ STATUS = {
     "approved": "approved",
     "scheduled": "scheduled",
 }
+APPROVED = {"approved", "scheduled", "published", "partially_published", "withdrawn"}  # every stage approved
 # Each kind's stage statuses, medical, legal, communications (a withdrawn post was approved first).
 STAGES = {
     "at_medical": ["in_progress", "waiting", "waiting"],
