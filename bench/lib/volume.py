@@ -177,6 +177,14 @@ def build(*, posts: int, password: str, seed: int = 17) -> dict[str, Any]:
         )
         notices_add(people)
 
+    # Fresh statistics, as autovacuum keeps them in production: without them PostgreSQL plans the
+    # inbox's and the publishing page's queries for a nearly empty table (15 s instead of 2 ms).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
+
     from posts.models import Post
 
     month = month_start(today, 0)
