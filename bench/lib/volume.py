@@ -8,9 +8,10 @@ bench measures. Past posts went out (published, a few partially or withdrawn) an
 are at every step before it (drafts, in review at each stage, changes requested, approved,
 scheduled). Every submitted post has its review round, stage runs and decisions; live and
 scheduled posts their publications; a quarter of the reviewed ones review comments with replies;
-one in twenty features a person with a verified consent. Rows go in with ``bulk_create`` (the
-services would write an audit event per row and take minutes); the campaigns, with their
-object permissions, come from ``campaign_create``.
+one in twenty features a person with a verified consent. Rows go in with COPY on PostgreSQL
+(``bulk_create`` elsewhere; the services would write an audit event per row and take minutes), and
+the tables are analysed after; the campaigns, with their object permissions, come from
+``campaign_create``.
 
 Prints one JSON line: the usernames per role, the ids the measured pages need, and row counts.
 """
@@ -314,20 +315,20 @@ def posts_add(
             )
             chunk.append((post, kind))
             kinds[kind] += 1
-        made = Post.objects.bulk_create([post for post, _ in chunk])
+        made = insert([post for post, _ in chunk])
         targets = [
             PostTarget(post=post, account=accounts[(post.pk + k) % len(accounts)])
             for post in made
             for k in range(1 + post.pk % 2)
         ]
-        PostTarget.objects.bulk_create(targets)
+        insert(targets)
         featured = [
             FeaturedPerson(post=post, subject_id=consent.subject_id, consent=consent, media_kinds=["photo"])
             for post in made
             if post.pk % 20 == 0 and consents
             for consent in [consents[post.pk % len(consents)]]
         ]
-        FeaturedPerson.objects.bulk_create(featured)
+        insert(featured)
         targets_of: dict[int, list[Any]] = {}
         for target in targets:
             targets_of.setdefault(target.post_id, []).append(target)
@@ -346,7 +347,7 @@ def posts_add(
                     created_by=post.author,
                 )
             )
-        revisions = Revision.objects.bulk_create(revisions)
+        revisions = insert(revisions)
         for (post, _), revision in zip(chunk, revisions, strict=True):
             post.current_revision = revision
             if post.status in APPROVED:
@@ -424,7 +425,7 @@ def reviews_add(
                 finished_at=finished,
             )
         )
-    rounds = ReviewRound.objects.bulk_create(rounds)
+    rounds = insert(rounds)
     runs = []
     for review_round, (post, kind, _) in zip(rounds, submitted, strict=True):
         for stage, state in zip(stages, STAGES.get(kind, ["approved"] * 3), strict=True):
@@ -441,7 +442,7 @@ def reviews_add(
                     else None,
                 )
             )
-    runs = StageRun.objects.bulk_create(runs)
+    runs = insert(runs)
     reviewer_of = {stage.pk: people[role] for stage, role in zip(stages, ("medical", "legal", "comms"), strict=True)}
     decisions = []
     for run in runs:
@@ -463,9 +464,9 @@ def reviews_add(
                 confirmation=Confirmation.PASSWORD,
             )
         )
-    Decision.objects.bulk_create(decisions)
+    insert(decisions)
     discussed = [(post, revision) for post, _, revision in submitted if post.pk % 4 == 0]
-    comments = ReviewComment.objects.bulk_create(
+    comments = insert(
         [
             ReviewComment(
                 post=post,
@@ -485,7 +486,7 @@ def reviews_add(
             for n, at in enumerate((0, 20))
         ]
     )
-    ReviewCommentReply.objects.bulk_create(
+    insert(
         [
             ReviewCommentReply(comment=comment, author=comment.post.author, text="Erledigt, danke.")
             for comment in comments
@@ -521,7 +522,38 @@ def publications_add(*, chunk: list[tuple[Any, str]], targets_of: dict[int, list
                     published_at=post.scheduled_at if status == "confirmed" else None,
                 )
             )
-    Publication.objects.bulk_create(made)
+    insert(made)
+
+
+def insert(objs: list[Any]) -> list[Any]:
+    """Insert ``objs`` (all of one model) and give them their ids: COPY on PostgreSQL, else ``bulk_create``.
+
+    COPY skips Django's building of one INSERT per batch (a third of the time at 20,000 posts); the ids
+    come from the table's sequence first, as an INSERT would take them.
+    """
+    from django.db import connection
+
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objs)
+    meta = model._meta
+    fields = meta.concrete_fields
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        with cursor.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields])
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+    return objs
 
 
 def notices_add(people: dict[str, list[Any]]) -> None:
