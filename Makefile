@@ -93,7 +93,9 @@ lint: $(STAMP)
 	@# No cache: the check takes about a second, and leaves nothing behind in the work tree.
 	$(BIN)/lint-imports --no-logo --no-cache
 
+# bench/http.py loads pages with wrk: installed when missing and we may (never fatal).
 bench: $(STAMP)
+	@scripts/ensure-wrk
 	@for f in bench/*.py; do \
 		[ -e "$$f" ] || continue; \
 		PYTHONPATH=$(CURDIR) $(PY) "$$f" || exit 1; \
