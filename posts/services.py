@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
-from audit.erasure import Personal
+from audit.erasure import Personal, key_owners, keys_create
 from audit.services import EventSpec, event_record, events_record_many
 from audit.versions import version_of
 from consent.models import ConsentRecord, Subject
@@ -635,7 +635,9 @@ def posts_create_many(
         events.append(
             EventSpec("post.revision_created", post, {"revision": 1, "previous_hash": ""}, content_hash=digest)
         )
-    events_record_many(actor=actor, events=events)
+    # The posts are new: their erasure keys are made in one go, with nothing to look up first.
+    keys = keys_create(owner for post in posts for owner in key_owners(post))
+    events_record_many(actor=actor, events=events, keys=keys)
     # ``post_content_changed`` is not sent: it restarts review, and a post that did not exist
     # has none (`post_create` sends it with previous_status "draft", which changes nothing).
     return posts
