@@ -112,6 +112,12 @@ def _keys_reserved(model: type[models.Model], count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def keys_reserve(*, model: type[models.Model], count: int) -> list[int] | None:
+    """Return ``count`` new primary keys of ``model`` to insert rows under, or None where keys
+    come only from an insert (SQLite: use `rows_insert_returning` there)."""
+    return _keys_reserved(model, count) if _copies() and count else None
+
+
 def rows_insert(*, model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert ``rows`` (values in the order of ``fields``, foreign keys as ids) into ``model``'s table."""
     concrete = _fields(model, fields)
