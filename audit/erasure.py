@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, ErasureKey, object_type_of
+from core.bulk import instance_maker, rows_insert_returning
 from core.crypto import fernet
 from core.templatetags.rounds_time import format_when
 
@@ -94,6 +95,27 @@ def keys_for(owners: Iterable[KeyOwner]) -> dict[KeyOwner, ErasureKey]:
         )
         found.update(_keys_loaded(missing))
     return found
+
+
+def keys_create(owners: Iterable[KeyOwner]) -> dict[KeyOwner, ErasureKey]:
+    """Create and return the keys of ``owners`` made in this transaction, which cannot have keys yet.
+
+    For a batch writer's own new objects (a plan's posts): one insert, no look-up before or after
+    and no conflict handling; an owner that has a key after all fails on the unique constraint.
+    """
+    wanted = list(dict.fromkeys(owners))
+    if not wanted:
+        return {}
+    now = timezone.now()
+    rows = [(kind, pk, _instance_seal(Fernet.generate_key()), now, "") for kind, pk in wanted]
+    ids = rows_insert_returning(
+        model=ErasureKey, fields=("owner_type", "owner_id", "key", "created_at", "erased_by_repr"), rows=rows
+    )
+    make = instance_maker(ErasureKey)
+    return {
+        (kind, pk): make(id=key_id, owner_type=kind, owner_id=pk, key=key, created_at=at, erased_by_repr="")
+        for key_id, (kind, pk, key, at, _) in zip(ids, rows, strict=True)
+    }
 
 
 def _keys_loaded(owners: list[KeyOwner]) -> dict[KeyOwner, ErasureKey]:

@@ -1,7 +1,7 @@
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -11,12 +11,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from audit.erasure import key_owners, keys_for, seal
+from audit.erasure import KeyOwner, key_owners, keys_for, seal
 from audit.models import (
     GENESIS_HASH,
     MAIL_KEY_MAX_LENGTH,
     SYSTEM_ACTOR,
     AuditEvent,
+    ErasureKey,
     Notification,
     event_hash,
     object_type_of,
@@ -148,12 +149,16 @@ _EVENT_FIELDS = (
 
 
 @transaction.atomic
-def events_record_many(*, actor: Actor, events: Sequence[EventSpec]) -> int:
+def events_record_many(
+    *, actor: Actor, events: Sequence[EventSpec], keys: Mapping[KeyOwner, ErasureKey] | None = None
+) -> int:
     """Append ``events`` to the chain in order, as many `event_record` calls would; returns how many.
 
-    One read of the chain's end and one multi-row insert, for services that write thousands of
-    rows at once (plan imports). Same lock, same hashes (`event_hash`, which ``verify_audit``
-    checks), same caller's transaction; the rows are hashed as tuples, never built as models.
+    One read of the chain's end and one insert (COPY on PostgreSQL), for services that write
+    thousands of rows at once (plan imports). Same lock, same hashes (`event_hash`, which
+    ``verify_audit`` checks), same caller's transaction; the rows are hashed as tuples, never
+    built as models. ``keys``: erasure keys the caller already holds (`audit.erasure.keys_create`'s
+    for objects it just made); the others are looked up or created.
     """
     if not events:
         return 0
@@ -169,7 +174,8 @@ def events_record_many(*, actor: Actor, events: Sequence[EventSpec]) -> int:
     now = timezone.now()
     stamp = now.isoformat()
     rows: list[tuple[Any, ...]] = []
-    known = keys_for(owner for spec in events for owner in key_owners(spec.obj))
+    known = dict(keys or {})
+    known.update(keys_for(owner for spec in events for owner in key_owners(spec.obj) if owner not in known))
     for spec in events:
         seq += 1
         obj_type, obj_id = object_type_of(spec.obj), str(spec.obj.pk)

@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
-from audit.erasure import Personal
+from audit.erasure import Personal, key_owners, keys_create
 from audit.services import EventSpec, event_record, events_record_many
 from audit.versions import version_of
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
-from core.bulk import column_set, instance_maker, objects_insert, rows_insert, rows_insert_returning
+from core.bulk import column_set, instance_maker, keys_reserve, objects_insert, rows_insert, rows_insert_returning
 from core.inputs import text_storable
 from core.locks import row_lock
 from core.tasks import enqueue_after_commit
@@ -601,6 +601,12 @@ def posts_create_many(
             validate_constraints=False,
         )
         posts.append(post)
+    # Where keys can be had before the rows (PostgreSQL), each post is written pointing at its first
+    # revision, which follows in the same transaction (the foreign key is checked at commit).
+    reserved = keys_reserve(model=Revision, count=len(posts))
+    if reserved is not None:
+        for post, revision_id in zip(posts, reserved, strict=True):
+            post.current_revision_id = revision_id
     objects_insert(objects=posts)
     targets_of = [
         [_NewTarget(post_id=post.pk, account=spec.account, body_override=spec.body_override) for spec in draft.targets]
@@ -618,16 +624,22 @@ def posts_create_many(
         snapshot = content_snapshot_of(post=post, targets=targets, media=(), featured=())
         hashes.append(content_hash(snapshot))
         revision_rows.append((post.pk, 1, snapshot, hashes[-1], actor.pk, now))
-    revision_ids = rows_insert_returning(
-        model=Revision,
-        fields=("post_id", "number", "content", "content_hash", "created_by_id", "created_at"),
-        rows=revision_rows,
-    )
+    revision_fields = ("post_id", "number", "content", "content_hash", "created_by_id", "created_at")
+    if reserved is not None:
+        rows_insert(
+            model=Revision,
+            fields=("id", *revision_fields),
+            rows=((key, *row) for key, row in zip(reserved, revision_rows, strict=True)),
+        )
+    else:
+        revision_ids = rows_insert_returning(model=Revision, fields=revision_fields, rows=revision_rows)
+        # Each post points at its own first revision.
+        for post, revision_id in zip(posts, revision_ids, strict=True):
+            post.current_revision_id = revision_id
+        column_set(
+            model=Post, field="current_revision_id", values=[(post.pk, post.current_revision_id) for post in posts]
+        )
     del revision_rows
-    # Each post points at its own first revision.
-    for post, revision_id in zip(posts, revision_ids, strict=True):
-        post.current_revision_id = revision_id
-    column_set(model=Post, field="current_revision_id", values=[(post.pk, post.current_revision_id) for post in posts])
     events: list[EventSpec] = []
     for post, digest in zip(posts, hashes, strict=True):
         created = {"campaign": campaign.pk, "scheduled_at": post.scheduled_at, "time_zone": post.time_zone}
@@ -635,7 +647,9 @@ def posts_create_many(
         events.append(
             EventSpec("post.revision_created", post, {"revision": 1, "previous_hash": ""}, content_hash=digest)
         )
-    events_record_many(actor=actor, events=events)
+    # The posts are new: their erasure keys are made in one go, with nothing to look up first.
+    keys = keys_create(owner for post in posts for owner in key_owners(post))
+    events_record_many(actor=actor, events=events, keys=keys)
     # ``post_content_changed`` is not sent: it restarts review, and a post that did not exist
     # has none (`post_create` sends it with previous_status "draft", which changes nothing).
     return posts

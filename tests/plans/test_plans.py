@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
 from audit.erasure import Opener
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ErasureKey
 from audit.selectors import chain_verify, events_for_object
 from plans import reading
 from plans.exporting import XLSX, plan_export, posts_for_plan_export
@@ -31,7 +31,7 @@ from plans.importing import (
 from plans.reading import PlanFileError, cell_escape, cell_unescape, decode, read_lines, sniff_delimiter
 from plans.rows import COLUMNS
 from posts.content import content_snapshot
-from posts.models import Campaign, Post, PostStatus, Revision
+from posts.models import Campaign, Post, PostStatus, PostTarget, Revision
 from posts.services import PostDraft, TargetSpec, post_create, posts_create_many
 from tests.conftest import CSV, make_user
 
@@ -658,6 +658,84 @@ def test_preview_queries_do_not_grow_with_rows(editor: Any, plan_accounts: list[
 
     queries(2)  # the user's permissions are cached after the first look
     assert queries(1) == queries(50)
+
+
+def bulk_rows(n: int, prefix: str, campaign: str = "Herzwochen 2027") -> list[dict[str, str]]:
+    """Return ``n`` good rows as hospitals write them, each at its own minute, for one campaign."""
+    return [
+        plan_row(
+            campaign=campaign,
+            date=(dt.date(2027, 4, 1) + dt.timedelta(days=i % 200)).isoformat(),
+            time=f"{8 + i % 10:02d}:{i % 60:02d}",
+            accounts="@klinikum_nord;klinikum.nord" if i % 2 else "@northside_health",
+            title=f"Herzwoche Tag {i} 💓",
+            body=f"Tag {i}: Blutdruck messen lassen – Tel. 040 1234-{i:04d}, Station Süd, ‏مرحبا.",
+            external_id=f"{prefix}-{i:04d}",
+        )
+        for i in range(n)
+    ]
+
+
+def written() -> tuple[int, ...]:
+    """Return how many rows every table an import writes holds."""
+    return (
+        Campaign.objects.count(),
+        Post.objects.count(),
+        PostTarget.objects.count(),
+        Revision.objects.count(),
+        ErasureKey.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def test_commit_queries_do_not_grow_with_rows(
+    editor: Any, campaign_factory: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    campaign_factory(editor, name="Herzwochen 2027")
+
+    def queries(n: int, prefix: str) -> int:
+        data = plan_bytes(*bulk_rows(n, prefix))
+        with CaptureQueriesContext(connection) as captured:
+            assert plan_commit(data=data, file_name=f"{prefix}.csv", actor=editor).counts[CREATED] == n
+        return len(captured)
+
+    queries(2, "warm")  # the user's permissions and the content types are cached after the first import
+    fifty, five_hundred = queries(50, "fifty"), queries(500, "five-hundred")
+    assert fifty == five_hundred
+    assert Post.objects.count() == 552 and Revision.objects.count() == 552
+    assert chain_verify() is None
+
+
+def test_a_bad_row_in_the_middle_of_a_large_plan_writes_nothing_and_records_no_event(
+    editor: Any, campaign_factory: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    campaign_factory(editor, name="Herzwochen 2027")
+    rows = bulk_rows(300, "mid")
+    rows[150]["accounts"] = "@nobody_here"
+    before = written()
+    with pytest.raises(PlanInvalid) as caught:
+        plan_commit(data=plan_bytes(*rows), file_name="mid.csv", actor=editor)
+    assert [(error.row, error.column) for error in caught.value.preview.errors] == [(152, "accounts")]
+    assert written() == before
+
+
+def test_a_write_refused_halfway_through_the_import_leaves_nothing_behind(
+    editor: Any, campaign_factory: Any, plan_accounts: list[Any], plan_clock: None
+) -> None:
+    # The posts, targets, revisions and erasure keys are written before the audit events: the
+    # database refusing the events' read of the chain's end must take all of them back.
+    campaign_factory(editor, name="Herzwochen 2027")
+    before = written()
+
+    def refuse_chain_read(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "audit_auditevent" in sql and Post.objects.exists():
+            raise DatabaseError("refused halfway")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_chain_read), pytest.raises(DatabaseError, match="refused halfway"):
+        plan_commit(data=plan_bytes(*bulk_rows(300, "half")), file_name="half.csv", actor=editor)
+    assert written() == before
+    assert chain_verify() is None
 
 
 # Every C0 control character openpyxl cannot store (NUL cannot be stored in a post either).
