@@ -9,6 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from posts.models import Post
+from tests.a11y import axe_violations
 from tests.conftest import IMAGES, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -127,3 +128,13 @@ def test_the_campaign_page_filters_its_posts_and_pages_them_keeping_the_filter(
     expect(rows.first).to_contain_text("Herzwoche Tag 101")
     expect(page.locator("nav.pagination [aria-current=page]")).to_contain_text("Page 2 of 2")
     assert "state=approved" in page.url and "page=2" in page.url
+    assert axe_violations(page) == []
+
+    # A month no calendar has is ignored, and the page says so next to the field.
+    page.goto(reverse("posts:campaign_detail", args=[campaign.pk]) + "?month=2026-13&state=approved")
+    expect(page.get_by_role("alert")).to_contain_text("Ignored:")
+    expect(rows).to_have_count(50)
+    # The Publishing page's filters are as accessible (its lists empty here).
+    page.goto(reverse("publishing:publishing") + "?state=gone")
+    expect(page.get_by_role("alert")).to_contain_text("Ignored:")
+    assert axe_violations(page) == []
