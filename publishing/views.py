@@ -80,6 +80,8 @@ def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
         "filtered": bool(filters),
         "page": page,
         "rows": [(publication, RETRY in policy.actions(publication)) for publication in page],
+        # "Retry publishing" comes back to this page of the list, its filters kept.
+        "here": request.get_full_path(),
         "blocked_page": section(blocked, "blocked_page"),
         "live_edited_page": section(live_edited, "edited_page"),
         "takedowns_page": takedowns_page,

@@ -133,3 +133,19 @@ def test_a_wrong_filter_is_ignored_and_said_so_without_an_error(
     assert shown(response) == ids
     if set(query) & {"state", "campaign", "account"}:
         assert 'role="alert"' in response.text and "Ignored:" in response.text
+
+
+def test_retry_comes_back_to_the_same_page_and_filters(
+    client: Any, editor: Any, campaign_factory: Any, account_factory: Any
+) -> None:
+    campaign, account = campaign_factory(editor, name="Grippe"), account_factory("facebook")
+    ids = stuck(campaign, editor, account, 30)
+    client.force_login(editor)
+    here = f"{URL}?state=failed&campaign={campaign.pk}&page=2"
+    listed = client.get(here)
+    assert f'name="next" value="{here.replace("&", "&amp;")}"' in listed.text
+
+    response = client.post(reverse("publishing:publication_retry", args=[ids[-1]]), {"next": here})
+
+    assert response.status_code == 302
+    assert response["Location"] == here
