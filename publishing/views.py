@@ -21,7 +21,7 @@ from core.pagination import Page, page_of
 from core.web import forbidden, safe_next, service_action
 from people.http import AuthedHttpRequest
 from people.models import User
-from posts.models import Post, PostStatus
+from posts.models import Platform, Post, PostStatus
 from posts.panels import Panel
 from publishing.attention import posts_blocked_for, takedowns_open_of_post
 from publishing.forms import PublishingFilterForm
@@ -39,6 +39,8 @@ from publishing.takedowns import takedown_confirm, takedown_delete
 # Rows per page: the failed and waiting publications, and each smaller list below them.
 PAGE_SIZE = 25
 SECTION_PAGE_SIZE = 10
+STATUS_LABELS = dict(PublicationStatus.choices)
+PLATFORM_LABELS = dict(Platform.choices)
 # How long a closed takedown stays on the page, with its proof.
 TAKEN_DOWN_DAYS = 30
 
@@ -79,7 +81,16 @@ def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
         "form": form,
         "filtered": bool(filters),
         "page": page,
-        "rows": [(publication, RETRY in policy.actions(publication)) for publication in page],
+        # Each row with its words looked up once here: get_FOO_display per row cost more than the row.
+        "rows": [
+            (
+                publication,
+                RETRY in policy.actions(publication),
+                STATUS_LABELS.get(publication.status, publication.status),
+                PLATFORM_LABELS.get(publication.account.platform, publication.account.platform),
+            )
+            for publication in page
+        ],
         # "Retry publishing" comes back to this page of the list, its filters kept.
         "here": request.get_full_path(),
         "blocked_page": section(blocked, "blocked_page"),

@@ -47,7 +47,7 @@ def stuck(campaign: Any, author: Any, account: Any, count: int, *, status: str =
 
 
 def shown(response: Any) -> list[int]:
-    return [publication.pk for publication, _may_retry in response.context["rows"]]
+    return [row[0].pk for row in response.context["rows"]]
 
 
 def test_query_count_does_not_grow_with_the_rows(
@@ -65,6 +65,8 @@ def test_query_count_does_not_grow_with_the_rows(
 
     assert len(shown(response)) == PAGE_SIZE
     assert len(sixty) == len(five), "\n".join(query["sql"][:120] for query in sixty)
+    assert response.text.count('<span class="badge publication-failed">Failed</span>') == PAGE_SIZE
+    assert response.text.count("(Facebook)</span>") == PAGE_SIZE
 
 
 def test_the_second_page_keeps_the_filters_and_shows_the_next_rows(
