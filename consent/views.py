@@ -8,7 +8,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -69,6 +68,8 @@ from consent.services import (
 )
 from consent.services import subject_update as subject_update_service
 from consent.stale import record_version_check
+from core.filters import valid_filters
+from core.pagination import page_of
 from core.web import current_request_id, service_action
 from people.http import AuthedHttpRequest
 from people.twofactor import sensitive_view
@@ -123,22 +124,22 @@ def registry_view(request: AuthedHttpRequest) -> HttpResponse:
     if denied := _registry_denied(request):
         return denied
     form = RegistrySearchForm(request.GET or None)
-    query, state = "", ""
-    if form.is_bound and form.is_valid():
-        query, state = form.cleaned_data["q"], form.cleaned_data["state"]
+    filters = valid_filters(form)
+    query, state = filters.get("q", ""), filters.get("state", "")
     now = timezone.now()
-    page = Paginator(selectors.registry_subjects(query=query, state=state, now=now), selectors.REGISTRY_PAGE_SIZE)
-    page_obj = page.get_page(request.GET.get("page"))
+    page = page_of(
+        request, selectors.registry_subjects(query=query, state=state, now=now), per_page=selectors.REGISTRY_PAGE_SIZE
+    )
     rows = []
-    for subject in page_obj:
-        listed = subject.listed_records  # type: ignore[attr-defined]
+    for subject in page:
+        listed = subject.listed_records
         records = [(record, ConsentState(record.state_at(now))) for record in listed]
         rows.append({"subject": subject, "records": records})
     counts = selectors.registry_state_counts(now=now)
     context = {
         "form": form,
         "rows": rows,
-        "page_obj": page_obj,
+        "page": page,
         "query": query,
         "state": state,
         "state_filters": [(value, ConsentState(value).label, counts[value]) for value in selectors.REGISTRY_STATES],

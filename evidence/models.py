@@ -225,6 +225,16 @@ class PurgeReport(models.Model):
     def __str__(self) -> str:
         return f"{_('Purge report')} #{self.pk}"
 
+    @property
+    def purged_total(self) -> int:
+        """Return how many files the run purged (from ``counts``: a list need not load ``purged``)."""
+        return sum(self.counts.values())
+
+    @property
+    def held_total(self) -> int:
+        """Return how many files a hold kept (from ``held_counts``)."""
+        return sum(self.held_counts.values())
+
 
 class PurgedRecord(models.Model):
     """The mark a purged file leaves: which record's file went, when, and the SHA-256 it had."""

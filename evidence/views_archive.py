@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from core.inputs import BoundedDateField
+from core.pagination import page_of
 from core.web import forbidden
 from evidence.archive import ArchivePolicy, archive_downloaded, archive_path, archive_request
 from evidence.models import ArchiveJob, ArchiveStatus, LegalHold, PurgeReport, RecordKind, RetentionRule
@@ -52,9 +53,12 @@ class ArchiveRequestForm(forms.Form):
 
 
 def _archive_page(request: AuthedHttpRequest, form: ArchiveRequestForm, status: int = 200) -> HttpResponse:
+    jobs = ArchiveJob.objects.select_related("campaign", "requested_by").order_by("-created_at", "-pk")
+    page = page_of(request, jobs, per_page=PAGE_SIZE, count=False)
     context = {
         "form": form,
-        "jobs": ArchiveJob.objects.select_related("campaign", "requested_by")[:PAGE_SIZE],
+        "jobs": page,
+        "page": page,
         "may_request": "request" in ArchivePolicy(request.user).actions(),
         "nav": "archive",
     }
@@ -122,11 +126,14 @@ def archive_download_view(request: AuthedHttpRequest, pk: int) -> HttpResponse |
 @login_required
 @require_GET
 def purge_reports_view(request: AuthedHttpRequest) -> HttpResponse:
-    """List the purge reports, the rules in force and the active legal holds."""
+    """List the purge reports a page at a time (without their long lists of files), the rules and the active holds."""
     if not request.user.has_perm(REPORTS_PERM):
         return forbidden(request, _("Only Governance may see the purge reports."))
+    reports = PurgeReport.objects.defer("purged", "held").order_by("-ran_at", "-pk")
+    page = page_of(request, reports, per_page=PAGE_SIZE, count=False)
     context = {
-        "reports": PurgeReport.objects.all()[:PAGE_SIZE],
+        "reports": page,
+        "page": page,
         "rules": RetentionRule.objects.all(),
         "holds": LegalHold.objects.filter(released_at__isnull=True).select_related("placed_by"),
         "nav": "archive",

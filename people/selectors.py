@@ -36,12 +36,9 @@ def deputy_periods_for(*, user: User) -> QuerySet[DeputyPeriod]:
     return DeputyPeriod.objects.filter(user=user).select_related("deputy").order_by("-starts", "-pk")
 
 
-NOTICES_SHOWN = 200
-
-
 def notices_for_user(*, user: User) -> QuerySet[Notice]:
-    """Return the user's newest notices, unread and read, newest first (one query)."""
-    return Notice.objects.filter(user=user).order_by("-created_at", "-pk")[:NOTICES_SHOWN]
+    """Return the user's notices, unread and read, newest first (the notices page shows a page of them)."""
+    return Notice.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
 class NoticeCount:

@@ -12,11 +12,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
+from core.pagination import page_of
 from core.web import safe_next
 from people.http import AuthedHttpRequest
 from people.models import Notice, User
 from people.selectors import notices_for_user
 from people.services import notice_read, notices_read_all, user_set_preferences
+
+NOTICES_PAGE_SIZE = 50
 
 
 class PreferencesForm(forms.ModelForm[User]):
@@ -63,8 +66,9 @@ def language_switch(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def notices(request: AuthedHttpRequest) -> HttpResponse:
-    """The user's notices, newest first, unread ones marked."""
-    return render(request, "people/notices.html", {"notices": notices_for_user(user=request.user), "nav": "notices"})
+    """The user's notices, newest first, unread ones marked, a page at a time (without counting them all)."""
+    page = page_of(request, notices_for_user(user=request.user), per_page=NOTICES_PAGE_SIZE, count=False)
+    return render(request, "people/notices.html", {"notices": page, "page": page, "nav": "notices"})
 
 
 def _own_notice(request: AuthedHttpRequest, pk: int) -> Notice:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from consent.gate import Feature, record_problems
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
-from core.inputs import BoundedDateField, local_moment
+from core.inputs import BoundedDateField, date_in_range, local_moment
 from people.models import User, time_zone_choices
 from posts import platforms
 from posts.media import ProcessedImage, image_process
@@ -1056,3 +1056,23 @@ class CampaignForm(forms.Form):
     def campaign_data(self) -> dict[str, Any]:
         fields = ("name", "goal", "start_date", "end_date", "colour", "hashtags", "purpose")
         return {field: self.cleaned_data[field] for field in fields}
+
+
+class CampaignPostsFilterForm(forms.Form):
+    """Narrow a campaign's posts to one state and one month (of their planned time)."""
+
+    state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
+    month = forms.DateField(
+        label=gettext_lazy("Month"),
+        required=False,
+        input_formats=["%Y-%m"],
+        validators=[date_in_range],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        help_text=gettext_lazy("Year and month, e.g. 2026-03."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        state = self.fields["state"]
+        assert isinstance(state, forms.ChoiceField)
+        state.choices = [("", gettext_lazy("Any state")), *PostStatus.choices]

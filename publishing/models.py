@@ -162,7 +162,11 @@ class Publication(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["post", "account"], name="publication_unique_target"),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="publication_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="publication_due_idx"),
+            # The Publishing page's order: a page of the oldest stuck ones without sorting them all.
+            models.Index(fields=["status", "due_at", "id"], name="publication_attention_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.post} @ {self.account}"

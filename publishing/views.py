@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,12 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.confirm import confirmed, refuse_unconfirmed
+from core.filters import valid_filters
+from core.pagination import Page, page_of
 from core.web import forbidden, safe_next, service_action
 from people.http import AuthedHttpRequest
 from people.models import User
-from posts.models import Post, PostStatus
+from posts.models import Platform, Post, PostStatus
 from posts.panels import Panel
 from publishing.attention import posts_blocked_for, takedowns_open_of_post
+from publishing.forms import PublishingFilterForm
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
 from publishing.policy import RETRY, PublishingPolicy
 from publishing.services import (
@@ -32,29 +36,68 @@ from publishing.services import (
 )
 from publishing.takedowns import takedown_confirm, takedown_delete
 
-LIST_LIMIT = 200
+# Rows per page: the failed and waiting publications, and each smaller list below them.
+PAGE_SIZE = 25
+SECTION_PAGE_SIZE = 10
+STATUS_LABELS = dict(PublicationStatus.choices)
+PLATFORM_LABELS = dict(Platform.choices)
 # How long a closed takedown stays on the page, with its proof.
 TAKEN_DOWN_DAYS = 30
 
 
 @login_required
 def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
-    """List the failed, blocked, overdue and waiting publications the user may see and act on."""
+    """List the failed, blocked, overdue and waiting publications the user may see and act on, a page at a time.
+
+    Each list pages on its own (``?page=``, ``?blocked_page=``, ...) and keeps the filters: a state
+    (the first list only), a campaign (every list) and an account (the lists of publications and takedowns).
+    """
     policy = PublishingPolicy(request.user)
     if not policy.may_open_page:
         return forbidden(request, _("Only the campaign's editors, Communications and Governance see publishing."))
-    publications = list(publications_needing_attention(user=request.user, policy=policy)[: LIST_LIMIT + 1])
-    rows = [(publication, RETRY in policy.actions(publication)) for publication in publications[:LIST_LIMIT]]
+    form = PublishingFilterForm(
+        request.GET or None, campaign_ids=policy.publication_campaign_ids | policy.takedown_campaign_ids
+    )
+    filters = valid_filters(form)
+    by_campaign = {"post__campaign": filters["campaign"]} if "campaign" in filters else {}
+    by_account = {"account": filters["account"]} if "account" in filters else {}
+    by_state = {"status": filters["state"]} if "state" in filters else {}
+    publications = publications_needing_attention(user=request.user, policy=policy).filter(
+        **by_campaign, **by_account, **by_state
+    )
+    page = page_of(request, publications, per_page=PAGE_SIZE, count=False)
+    blocked = posts_blocked_for(user=request.user, policy=policy)
+    if "campaign" in filters:
+        blocked = blocked.filter(campaign=filters["campaign"])
+    live_edited = publications_live_edited(user=request.user, policy=policy).filter(**by_campaign, **by_account)
+    takedowns = takedowns_open(user=request.user, policy=policy).filter(**by_campaign, **by_account)
+    taken_down = takedowns_closed_recently(user=request.user, policy=policy).filter(**by_campaign, **by_account)
+
+    def section(rows: "QuerySet[Any]", param: str) -> Page:
+        return page_of(request, rows, per_page=SECTION_PAGE_SIZE, count=False, param=param)
+
+    takedowns_page = section(takedowns, "takedowns_page")
     context = {
-        "rows": rows,
-        "truncated": len(publications) > LIST_LIMIT,
-        "limit": LIST_LIMIT,
-        "blocked_posts": posts_blocked_for(user=request.user, policy=policy)[:LIST_LIMIT],
-        "live_edited": publications_live_edited(user=request.user, policy=policy)[:LIST_LIMIT],
-        "takedowns": [
-            (item, policy.actions(item)) for item in takedowns_open(user=request.user, policy=policy)[:LIST_LIMIT]
+        "form": form,
+        "filtered": bool(filters),
+        "page": page,
+        # Each row with its words looked up once here: get_FOO_display per row cost more than the row.
+        "rows": [
+            (
+                publication,
+                RETRY in policy.actions(publication),
+                STATUS_LABELS.get(publication.status, publication.status),
+                PLATFORM_LABELS.get(publication.account.platform, publication.account.platform),
+            )
+            for publication in page
         ],
-        "taken_down": takedowns_closed_recently(user=request.user, policy=policy)[:LIST_LIMIT],
+        # "Retry publishing" comes back to this page of the list, its filters kept.
+        "here": request.get_full_path(),
+        "blocked_page": section(blocked, "blocked_page"),
+        "live_edited_page": section(live_edited, "edited_page"),
+        "takedowns_page": takedowns_page,
+        "takedowns": [(item, policy.actions(item)) for item in takedowns_page],
+        "taken_down_page": section(taken_down, "taken_down_page"),
         "taken_down_days": TAKEN_DOWN_DAYS,
         "nav": "publishing",
     }

@@ -1,15 +1,20 @@
 """Campaign pages: the list, one campaign with its posts, and the create and edit forms."""
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.filters import valid_filters
+from core.pagination import page_of
 from core.web import forbidden, service_action
 from people.http import AuthedHttpRequest
-from posts.forms import CampaignForm
-from posts.models import Campaign, PostStatus
+from posts.forms import CampaignForm, CampaignPostsFilterForm
+from posts.models import Campaign, Post, PostStatus
 from posts.policy import EDIT, SET_TEAM, CampaignPolicy, PostPolicy
 from posts.selectors import campaigns_for_user
 from posts.services import campaign_create, campaign_update
@@ -31,35 +36,71 @@ def _may_change(request: HttpRequest, campaign: Campaign) -> bool:
     return EDIT in CampaignPolicy(request.user).actions(campaign)
 
 
+# Rows per page of the campaign list and of a campaign's posts.
+CAMPAIGNS_PAGE_SIZE = 50
+POSTS_PAGE_SIZE = 50
+
+
 @login_required
 def campaign_list_view(request: AuthedHttpRequest) -> HttpResponse:
-    """List the campaigns the user may see, with their posts counted per status in one query."""
-    counts = {f"count_{status}": Count("posts", filter=Q(posts__status=status)) for status in PostStatus.values}
-    campaigns = campaigns_for_user(user=request.user).annotate(count_all=Count("posts"), **counts)
+    """List the campaigns the user may see, a page at a time, with their posts counted per status in one query."""
+    page = page_of(request, campaigns_for_user(user=request.user).order_by("-start_date", "name", "pk"))
+    counted = (
+        Post.objects.filter(campaign__in=[campaign.pk for campaign in page])
+        .values_list("campaign_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for campaign_id, status, n in counted:
+        counts.setdefault(campaign_id, {})[status] = n
     rows = [
         {
             "campaign": campaign,
-            "total": campaign.count_all,  # type: ignore[attr-defined]
+            "total": sum(counts.get(campaign.pk, {}).values()),
             "counts": [
-                (status, label, getattr(campaign, f"count_{status}"))
+                (status, label, counts[campaign.pk][status])
                 for status, label in PostStatus.choices
-                if getattr(campaign, f"count_{status}")
+                if status in counts.get(campaign.pk, {})
             ],
         }
-        for campaign in campaigns.order_by("-start_date", "name")
+        for campaign in page
     ]
-    context = {"rows": rows, "may_create": CampaignPolicy(request.user).may_create, "nav": "campaigns"}
+    context = {
+        "rows": rows,
+        "page": page,
+        "may_create": CampaignPolicy(request.user).may_create,
+        "nav": "campaigns",
+    }
     return render(request, "posts/campaign_list.html", context)
 
 
 @login_required
 def campaign_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """Show a campaign, its people and its posts."""
+    """Show a campaign, its people and a page of its posts, filtered by state and month of their planned time."""
     campaign = _visible_campaign(request, pk)
-    posts = campaign.posts.order_by(F("scheduled_at").asc(nulls_last=True), "pk")
+    form = CampaignPostsFilterForm(request.GET or None)
+    filters = valid_filters(form)
+    posts = campaign.posts.only("pk", "campaign_id", "title", "body", "status", "scheduled_at", "time_zone")
+    if "state" in filters:
+        posts = posts.filter(status=filters["state"])
+    if "month" in filters:
+        first = filters["month"].replace(day=1)
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+        zone = timezone.get_current_timezone()
+        posts = posts.filter(
+            scheduled_at__gte=dt.datetime.combine(first, dt.time(), tzinfo=zone),
+            scheduled_at__lt=dt.datetime.combine(after, dt.time(), tzinfo=zone),
+        )
+    page = page_of(request, posts.order_by(F("scheduled_at").asc(nulls_last=True), "pk"), per_page=POSTS_PAGE_SIZE)
+    labels = dict(PostStatus.choices)
     context = {
         "campaign": campaign,
-        "posts": posts,
+        "form": form,
+        "filtered": bool(filters),
+        "page": page,
+        # Each row's state in words, looked up once here rather than per row in the template.
+        "posts": [(post, labels.get(post.status, post.status)) for post in page],
         "may_add_post": PostPolicy(request.user).may_create_in(campaign),
         "may_change": _may_change(request, campaign),
         "nav": "campaigns",

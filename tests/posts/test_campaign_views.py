@@ -269,3 +269,115 @@ def test_only_the_owner_and_governance_set_the_team_and_reviewers(
 
     campaign_update(campaign=campaign, actor=governance, data={}, reviewers=[medic])
     assert list(campaign.reviewers.all()) == [medic]
+
+
+# A page at a time ------------------------------------------------------------------------------
+
+
+def _posts(
+    campaign: Any, author: Any, count: int, *, status: str = "draft", at: dt.datetime | None = None
+) -> list[int]:
+    """Create ``count`` posts planned an hour apart from ``at``; return their ids in planned order."""
+    from posts.models import Post
+
+    start = at or dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    posts = Post.objects.bulk_create(
+        Post(
+            campaign=campaign,
+            author=author,
+            title=f"Herzwoche Tag {n} – Blutdruck messen",
+            body="Blutdruck messen: Foyer Haus B, 10–14 Uhr.",
+            status=status,
+            scheduled_at=start + dt.timedelta(hours=n),
+        )
+        for n in range(count)
+    )
+    return [post.pk for post in posts]
+
+
+def _shown(response: Any) -> list[int]:
+    return [post.pk for post, _label in response.context["posts"]]
+
+
+def test_detail_query_count_does_not_grow_with_its_posts(client: Any, editor: Any, campaign_factory: Any) -> None:
+    from posts.views.campaigns import POSTS_PAGE_SIZE
+
+    campaign = campaign_factory(editor)
+    _posts(campaign, editor, 5)
+    client.force_login(editor)
+    url = reverse("posts:campaign_detail", args=[campaign.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as five:
+        client.get(url)
+    _posts(campaign, editor, 55, at=dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC))
+    with CaptureQueriesContext(connection) as sixty:
+        response = client.get(url)
+
+    assert len(_shown(response)) == POSTS_PAGE_SIZE
+    assert len(sixty) == len(five)
+
+
+def test_detail_pages_keep_the_state_and_month_filters(client: Any, editor: Any, campaign_factory: Any) -> None:
+    campaign = campaign_factory(editor)
+    march_drafts = _posts(campaign, editor, 60, at=dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC))
+    _posts(campaign, editor, 5, status="approved", at=dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC))
+    _posts(campaign, editor, 5, at=dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC))
+    client.force_login(editor)
+    url = reverse("posts:campaign_detail", args=[campaign.pk])
+
+    first = client.get(url, {"state": "draft", "month": "2026-03"})
+    assert _shown(first) == march_drafts[:50]
+    assert first.context["page"].next_url == "?state=draft&month=2026-03&page=2"
+    assert 'href="?state=draft&amp;month=2026-03&amp;page=2#posts"' in first.text
+    assert "Page 1 of 2" in first.text
+    second = client.get(url + first.context["page"].next_url)
+
+    assert _shown(second) == march_drafts[50:]
+    assert {label for _post, label in second.context["posts"]} == {"Draft"}
+    assert second.context["form"]["month"].value() == "2026-03"
+
+
+@pytest.mark.parametrize(
+    "query", [{"month": "2026-13"}, {"month": "99999-01"}, {"month": "9999-12"}, {"state": "gone"}, {"page": "-3"}]
+)
+def test_detail_ignores_a_wrong_filter_and_says_so(
+    client: Any, editor: Any, campaign_factory: Any, query: dict[str, str]
+) -> None:
+    campaign = campaign_factory(editor)
+    ids = _posts(campaign, editor, 3)
+    client.force_login(editor)
+
+    response = client.get(reverse("posts:campaign_detail", args=[campaign.pk]), query)
+
+    assert response.status_code == 200
+    assert _shown(response) == ids
+    assert ("Ignored:" in response.text) == ("page" not in query)
+
+
+def test_detail_filters_only_the_campaigns_own_posts(
+    client: Any, editor: Any, other_editor: Any, campaign_factory: Any
+) -> None:
+    mine, theirs = campaign_factory(editor), campaign_factory(other_editor)
+    _posts(theirs, other_editor, 3)
+    client.force_login(editor)
+
+    assert client.get(reverse("posts:campaign_detail", args=[theirs.pk]), {"state": "draft"}).status_code == 404
+    assert _shown(client.get(reverse("posts:campaign_detail", args=[mine.pk]), {"state": "draft"})) == []
+
+
+def test_list_pages_its_campaigns(client: Any, viewer: Any, editor: Any) -> None:
+    from posts.views.campaigns import CAMPAIGNS_PAGE_SIZE
+
+    start = dt.date(2026, 1, 1)
+    Campaign.objects.bulk_create(
+        Campaign(name=f"Kampagne {n:02d}", owner=editor, start_date=start - dt.timedelta(days=n), end_date=start)
+        for n in range(CAMPAIGNS_PAGE_SIZE + 5)
+    )
+    client.force_login(viewer)
+
+    first = client.get(reverse("posts:campaign_list"))
+    second = client.get(reverse("posts:campaign_list"), {"page": "2"})
+
+    assert [row["campaign"].name for row in first.context["rows"]][:2] == ["Kampagne 00", "Kampagne 01"]
+    assert [row["campaign"].name for row in second.context["rows"]] == [f"Kampagne {n}" for n in range(50, 55)]
+    assert 'rel="next"' in first.text and 'rel="prev"' in second.text

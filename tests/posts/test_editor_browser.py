@@ -9,6 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from posts.models import Post
+from tests.a11y import axe_violations
 from tests.conftest import IMAGES, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -92,3 +93,48 @@ def test_live_counter_shows_the_x_limit_error_without_saving(
     expect(preview).to_be_visible()
     expect(preview).to_contain_text("a" * 300)
     assert Post.objects.count() == 0
+
+
+def test_the_campaign_page_filters_its_posts_and_pages_them_keeping_the_filter(
+    page: Any, editor: Any, campaign: Any
+) -> None:
+    import datetime as dt
+
+    start = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    Post.objects.bulk_create(
+        Post(
+            campaign=campaign,
+            author=editor,
+            title=f"Herzwoche Tag {n:02d}",
+            body="Blutdruck messen im Foyer.",
+            status="approved" if n % 2 else "draft",
+            scheduled_at=start + dt.timedelta(hours=n),
+        )
+        for n in range(110)
+    )
+    browser_login(page, "editor")
+    page.goto(reverse("posts:campaign_detail", args=[campaign.pk]))
+
+    page.get_by_label("State").select_option(label="Approved")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table.campaign-posts tbody tr")
+    expect(rows).to_have_count(50)
+    expect(page.locator('table.campaign-posts [data-status="draft"]')).to_have_count(0)
+    expect(rows.first).to_contain_text("Herzwoche Tag 01")
+
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_label("State")).to_have_value("approved")
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text("Herzwoche Tag 101")
+    expect(page.locator("nav.pagination [aria-current=page]")).to_contain_text("Page 2 of 2")
+    assert "state=approved" in page.url and "page=2" in page.url
+    assert axe_violations(page) == []
+
+    # A month no calendar has is ignored, and the page says so next to the field.
+    page.goto(reverse("posts:campaign_detail", args=[campaign.pk]) + "?month=2026-13&state=approved")
+    expect(page.get_by_role("alert")).to_contain_text("Ignored:")
+    expect(rows).to_have_count(50)
+    # The Publishing page's filters are as accessible (its lists empty here).
+    page.goto(reverse("publishing:publishing") + "?state=gone")
+    expect(page.get_by_role("alert")).to_contain_text("Ignored:")
+    assert axe_violations(page) == []
