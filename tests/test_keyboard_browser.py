@@ -487,4 +487,4 @@ def test_phone_menu_and_calendar_move_by_keyboard(
         assert timezone.localtime(post.scheduled_at).date() == new_day
         # The keyboard goes on from the moved card, now under its new day.
         card = page.locator(f'[data-date="{new_day.isoformat()}"] #cal-post-{post.pk}')
-        tab_to(page, card.get_by_role("link", name=re.compile("Tag der offenen Tür")), limit=1)
+        tab_to(page, card.locator(".cal-card-link"), limit=1)
