@@ -1,8 +1,9 @@
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber, TruncDate
 from guardian.shortcuts import get_objects_for_user
 
 from audit.versions import version_annotation
@@ -84,14 +85,14 @@ def posts_for_calendar(
     posts = posts_for_user(user=user).filter(scheduled_at__gte=start, scheduled_at__lt=end)
     if campaign_ids:
         posts = posts.filter(campaign_id__in=campaign_ids)
+    # Exists rather than a join: no duplicate rows to remove with DISTINCT, which would stop a
+    # caller from numbering the rows of a day (posts_for_calendar_cards) or counting them.
     if account_ids:
-        posts = posts.filter(targets__account_id__in=account_ids)
+        posts = posts.filter(Exists(PostTarget.objects.filter(post=OuterRef("pk"), account_id__in=account_ids)))
     if platforms:
-        posts = posts.filter(targets__account__platform__in=platforms)
+        posts = posts.filter(Exists(PostTarget.objects.filter(post=OuterRef("pk"), account__platform__in=platforms)))
     if statuses:
         posts = posts.filter(status__in=statuses)
-    if account_ids or platforms:
-        posts = posts.distinct()
     return (
         posts.select_related("campaign")
         .prefetch_related(
@@ -146,11 +147,15 @@ def posts_for_calendar_cards(
     account_ids: list[int] | None = None,
     platforms: list[str] | None = None,
     statuses: list[str] | None = None,
+    per_day: int | None = None,
+    zone: tzinfo | None = None,
 ) -> QuerySet[Post]:
     """Return ``posts_for_calendar`` with what ``PostPolicy.actions`` reads, in a fixed number of queries.
 
     Each post carries ``card_thumbnail`` and ``card_thumbnail_alt``: the thumbnail file and alt text
     of its first image ("" without one), read in the same query rather than once per card.
+    With ``per_day``, only the first ``per_day`` posts of each day in ``zone`` are loaded, each
+    with ``day_posts``, how many its day has: a month grid stays the same size however busy its days.
     """
     first_media = Media.objects.filter(post=OuterRef("pk")).order_by("position", "pk")
     posts = posts_for_calendar(
@@ -162,6 +167,12 @@ def posts_for_calendar_cards(
         platforms=platforms,
         statuses=statuses,
     )
+    if per_day is not None:
+        day = TruncDate("scheduled_at", tzinfo=zone)
+        posts = posts.annotate(
+            day_rank=Window(RowNumber(), partition_by=[day], order_by=[F("scheduled_at").asc(), F("pk").asc()]),
+            day_posts=Window(Count("pk"), partition_by=[day]),
+        ).filter(day_rank__lte=per_day)
     # The policy compares the approved hash with the current revision's; a card never shows
     # the snapshot itself, and account secrets must not be decrypted once per target.
     return (
@@ -183,6 +194,37 @@ def posts_for_calendar_cards(
             )
         )
     )
+
+
+def calendar_day_counts(
+    *,
+    user: User | AnonymousUser,
+    start: datetime,
+    end: datetime,
+    zone: tzinfo,
+    campaign_ids: list[int] | None = None,
+    account_ids: list[int] | None = None,
+    platforms: list[str] | None = None,
+    statuses: list[str] | None = None,
+) -> dict[date, int]:
+    """Return how many visible posts each day in ``zone`` has in [start, end), in one query; empty days are left out."""
+    posts = posts_for_calendar(
+        user=user,
+        start=start,
+        end=end,
+        campaign_ids=campaign_ids,
+        account_ids=account_ids,
+        platforms=platforms,
+        statuses=statuses,
+    )
+    rows = (
+        posts.prefetch_related(None)
+        .select_related(None)
+        .order_by()
+        .values(day=TruncDate("scheduled_at", tzinfo=zone))
+        .annotate(posts=Count("pk"))
+    )
+    return {row["day"]: row["posts"] for row in rows}
 
 
 def accounts_for_filter() -> QuerySet[Account]:

@@ -7,6 +7,7 @@ app_name = "posts"
 urlpatterns = [
     path("calendar/", calendar.calendar_view, name="calendar"),
     path("posts/<int:pk>/move/", calendar.post_move_view, name="post_move"),
+    path("posts/<int:pk>/move/form/", calendar.post_move_form_view, name="post_move_form"),
     path("posts/new/", editor.post_create_view, name="post_create"),
     path("posts/findings/", live.findings_view, name="findings"),
     path("posts/consents/", editor.consent_options_view, name="consent_options"),

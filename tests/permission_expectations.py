@@ -153,6 +153,17 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     "posts:pending_thumbnail": row(NOT_FOUND),
     "posts:linkcard_image": row(NOT_FOUND),
     "posts:post_move": row(NOT_FOUND, **POST_ACTION),
+    # The calendar's Move link without a script: the form of whoever may move the post.
+    "posts:post_move_form": row(
+        NOT_FOUND,
+        editor=(OK, NOT_FOUND),
+        medical=(FORBIDDEN, NOT_FOUND),
+        legal=(FORBIDDEN, NOT_FOUND),
+        comms=(FORBIDDEN, NOT_FOUND),
+        governance=FORBIDDEN,
+        viewer=FORBIDDEN,
+        superuser=OK,
+    ),
     "posts:post_schedule": row(NOT_FOUND, **POST_ACTION),
     "posts:post_unschedule": row(NOT_FOUND, **POST_ACTION),
     "posts:post_withdraw": row(NOT_FOUND, **POST_ACTION),

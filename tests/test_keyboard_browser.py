@@ -435,7 +435,7 @@ def test_officer_revokes_a_consent_by_keyboard(
         assert page.evaluate("document.documentElement.lang") == chosen_language
 
 
-# 4. On a 390 px phone: the menu by keyboard, then the calendar's Move form.
+# 4. On a 390 px phone: the menu by keyboard, then the calendar's Move dialog.
 
 
 def test_phone_menu_and_calendar_move_by_keyboard(
@@ -470,15 +470,16 @@ def test_phone_menu_and_calendar_move_by_keyboard(
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.closest('main') !== null")
 
-        summary = page.locator(f'.cal-item[data-post-id="{post.pk}"] summary')
-        tab_to(page, summary, limit=60)
+        move = page.locator(f'.cal-item[data-post-id="{post.pk}"] [data-cal-move]')
+        tab_to(page, move, limit=60)
         page.keyboard.press("Enter")
         new_day = timezone.localdate() + dt.timedelta(days=3)
-        date = page.locator(f"#move-date-{post.pk}")
-        expect(date).to_be_visible()
-        tab_to(page, date)
+        dialog = page.get_by_role("dialog")
+        date = dialog.get_by_label("New date")
+        expect(date).to_be_focused()
+        page_is_accessible(page)
         type_date(page, date, new_day)
-        tab_to(page, page.locator(f".cal-item[data-post-id='{post.pk}'] .cal-move-form button"))
+        tab_to(page, dialog.get_by_role("button", name="Move"))
         enter_and_wait(page, re.compile(rf"/calendar/.*#cal-post-{post.pk}$"))
         expect(page.locator(".messages")).to_contain_text("Moved “Tag der offenen Tür”")
         page_is_accessible(page)
@@ -486,4 +487,4 @@ def test_phone_menu_and_calendar_move_by_keyboard(
         assert timezone.localtime(post.scheduled_at).date() == new_day
         # The keyboard goes on from the moved card, now under its new day.
         card = page.locator(f'[data-date="{new_day.isoformat()}"] #cal-post-{post.pk}')
-        tab_to(page, card.get_by_role("link", name=re.compile("Tag der offenen Tür")), limit=1)
+        tab_to(page, card.locator(".cal-card-link"), limit=1)

@@ -229,6 +229,11 @@ def _post_move(world: World, role: str, side: Side) -> Call:
     return post("posts:post_move", side.draft.pk, data=data, obj=side.draft, writes=True)
 
 
+@asks("posts:post_move_form")
+def _post_move_form(world: World, role: str, side: Side) -> Call:
+    return get("posts:post_move_form", side.draft.pk, obj=side.draft)
+
+
 @asks("posts:post_schedule")
 def _post_schedule(world: World, role: str, side: Side) -> Call:
     return post("posts:post_schedule", side.approved.pk, obj=side.approved, writes=True)

@@ -18,24 +18,34 @@ from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.versions import StaleVersion, version_parse
+from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.movechecks import MOVE_CONFIRM
 from posts.policy import MOVE, PostPolicy
-from posts.selectors import accounts_for_filter, campaigns_for_user, posts_for_calendar_cards, posts_for_user
+from posts.selectors import (
+    accounts_for_filter,
+    calendar_day_counts,
+    campaigns_for_user,
+    posts_for_calendar_cards,
+    posts_for_user,
+)
 from posts.services import post_move
 
 MONTH = "month"
 WEEK = "week"
 LIST = "list"
 VIEW_LABELS = {MONTH: gettext_lazy("Month"), WEEK: gettext_lazy("Week"), LIST: gettext_lazy("List")}
+# How many cards a day of the grid shows before "+N more" (which opens that day in the list):
+# the page stays the same size however busy the month, and a month cell stays readable.
+CARDS_PER_DAY = {MONTH: 3, WEEK: 12}
+LIST_PAGE = 50
 
 # Short, language-neutral tags for the platforms of a card; the full name is the <abbr> title.
 PLATFORM_ABBREVIATIONS: dict[str, str] = {
@@ -66,6 +76,7 @@ class Card:
     platforms: list[PlatformTag]
     movable: bool
     move_url: str
+    move_form_url: str
     detail_url: str
     status_label: str
     version: int = 0
@@ -95,6 +106,10 @@ class Day:
     in_period: bool
     is_today: bool
     cards: list[Card] = field(default_factory=list)
+    more: int = 0  # the day's posts not shown here
+    more_url: str = ""
+    more_label: str = ""
+    more_context: str = ""  # for screen readers: which day the "+N more" link opens
 
 
 @dataclass(frozen=True)
@@ -191,7 +206,7 @@ def status_label(status: str) -> str:
 
 def card_labels() -> dict[str, str]:
     """Return the words every card shows, translated once per page rather than once per card."""
-    return {"move": _("Move"), "new_date": _("New date"), "time": _("Time")}
+    return {"move": _("Move")}
 
 
 _URL_PLACEHOLDER = "2147483647"
@@ -226,6 +241,7 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         platforms=list(tags.values()),
         movable=MOVE in policy.actions(post),
         move_url=card_url("posts:post_move", post.pk),
+        move_form_url=card_url("posts:post_move_form", post.pk),
         detail_url=card_url("posts:post_detail", post.pk),
         status_label=status_label(post.status),
         version=getattr(post, "version", 0),
@@ -240,10 +256,44 @@ def _parse_anchor(value: str | None) -> dt.date:
 
 
 def _query(request: HttpRequest, **params: str) -> str:
+    """Return this page's query (view, day, filters) with ``params`` changed, without a list page unless given."""
     query = request.GET.copy()
+    query.pop("page", None)
     for key, value in params.items():
         query[key] = value
     return "?" + query.urlencode()
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """Which slice of the month's posts the list shows, and its neighbours' links."""
+
+    number: int
+    total: int
+    offset: int
+    previous_url: str = ""
+    next_url: str = ""
+
+
+def list_page(request: HttpRequest, *, counts: dict[dt.date, int], anchor: dt.date) -> ListPage:
+    """Return the list's page: the one asked for, else the one where ``anchor``'s posts begin.
+
+    "+N more" in the grid links to the list at its day without a page number: it opens where that day is.
+    """
+    total = max(1, -(-sum(counts.values()) // LIST_PAGE))
+    asked = request.GET.get("page", "")
+    if asked.isdigit() and len(asked) < 6:
+        number = min(max(int(asked), 1), total)
+    else:
+        before = sum(n for day, n in counts.items() if day < anchor)
+        number = min(before // LIST_PAGE + 1, total)
+    return ListPage(
+        number=number,
+        total=total,
+        offset=(number - 1) * LIST_PAGE,
+        previous_url=_query(request, page=str(number - 1)) if number > 1 else "",
+        next_url=_query(request, page=str(number + 1)) if number < total else "",
+    )
 
 
 @login_required
@@ -261,12 +311,19 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
     campaigns = list(campaigns_for_user(user=request.user).only("pk", "name").order_by("name"))
     filter_form = CalendarFilterForm(request.GET, campaigns=campaigns, accounts=accounts_for_filter())
     policy = PostPolicy(request.user)
-    posts = posts_for_calendar_cards(
-        user=request.user,
-        start=day_start(period.first, zone),
-        end=day_start(period.last + dt.timedelta(days=1), zone),
+    span: dict[str, Any] = {
+        "user": request.user,
+        "start": day_start(period.first, zone),
+        "end": day_start(period.last + dt.timedelta(days=1), zone),
         **filter_form.filters(),
-    )
+    }
+    # The cards load only what the page shows: a page of the list, or each grid day's first few.
+    pages = None
+    if view == LIST:
+        pages = list_page(request, counts=calendar_day_counts(zone=zone, **span), anchor=anchor)
+        posts = posts_for_calendar_cards(**span)[pages.offset : pages.offset + LIST_PAGE]
+    else:
+        posts = posts_for_calendar_cards(per_day=CARDS_PER_DAY[view], zone=zone, **span)
 
     days: dict[dt.date, Day] = {}
     current = period.first
@@ -279,6 +336,15 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
         day = days.get(card.local.date())
         if day is not None:  # where clocks change at midnight, a boundary post may fall outside
             day.cards.append(card)
+    if view != LIST:
+        for day in days.values():
+            day.more = day.cards[0].post.day_posts - len(day.cards) if day.cards else 0  # type: ignore[attr-defined]
+            if day.more > 0:
+                day.more_url = _query(request, view=LIST, date=day.date.isoformat()) + f"#day-{day.date.isoformat()}"
+                day.more_label = ngettext("+%(count)d more", "+%(count)d more", day.more) % {"count": day.more}
+                day.more_context = ngettext("post on %(day)s", "posts on %(day)s", day.more) % {
+                    "day": f"{formats.date_format(day.date, 'l')}, {formats.date_format(day.date, 'DATE_FORMAT')}"
+                }
 
     all_days = list(days.values())
     context = {
@@ -290,8 +356,10 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "labels": card_labels(),
         "filtered": any(filter_form.filters().values()),
+        "pages": pages,
         "may_add": request.user.has_perm("posts.add_post"),
-        "next_url": request.get_full_path(),
+        "may_move": bool(policy.editable_campaign_ids),
+        "move_next": quote(request.get_full_path(), safe=""),
         "previous_url": _query(request, date=period.previous.isoformat()),
         "next_period_url": _query(request, date=period.next.isoformat()),
         "today_url": _query(request, date=today.isoformat()),
@@ -372,7 +440,7 @@ def _move_stale(
         html = (
             render_to_string(
                 "posts/partials/post_card.html",
-                {"card": card, "labels": card_labels(), "next_url": _next_url(request)},
+                {"card": card, "labels": card_labels(), "move_next": quote(_next_url(request), safe="")},
                 request=request,
             )
             if card is not None
@@ -398,7 +466,38 @@ def _move_stale(
         "next_url": _next_url(request),
         "nav": "calendar",
     }
-    return render(request, "posts/move_conflict.html", context, status=409)
+    return render(request, "posts/post_move.html", context, status=409)
+
+
+def _visible_post(request: AuthedHttpRequest, pk: int) -> Post:
+    """Return the post ``pk`` if the user sees it; raises Http404 otherwise (no hint that it exists)."""
+    try:
+        return posts_for_user(user=request.user).select_related("campaign", "current_revision").get(pk=pk)
+    except Post.DoesNotExist as exc:
+        raise Http404(_("No such post.")) from exc
+
+
+@login_required
+@require_GET
+def post_move_form_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Show the Move form of one post: the calendar's Move link without its script."""
+    zone = timezone.get_current_timezone()
+    post = _visible_post(request, pk)
+    if MOVE not in PostPolicy(request.user).actions(post):
+        raise PermissionDenied(_("You may not move this post in its current state."))
+    assert post.scheduled_at is not None  # every movable state has a day (posts.states.MOVABLE)
+    local = timezone.localtime(post.scheduled_at, zone)
+    context = {
+        "post": post,
+        "version": version_of(model=Post, pk=post.pk),
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        # Back at the card after the move: the next Tab goes on from it, not from the top of the page.
+        "next_url": safe_next(request, reverse("posts:calendar"), candidate=request.GET.get("next", ""))
+        + f"#cal-post-{post.pk}",
+        "nav": "calendar",
+    }
+    return render(request, "posts/post_move.html", context)
 
 
 def _move_question(error: ValidationError | PermissionDenied | None) -> str | None:
@@ -413,10 +512,7 @@ def _move_question(error: ValidationError | PermissionDenied | None) -> str | No
 def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Plan a visible post for another day (and time); answers JSON to scripts, redirects forms."""
     zone = timezone.get_current_timezone()
-    try:
-        post = posts_for_user(user=request.user).select_related("campaign", "current_revision").get(pk=pk)
-    except Post.DoesNotExist as exc:
-        raise Http404(_("No such post.")) from exc
+    post = _visible_post(request, pk)
     policy = PostPolicy(request.user)
 
     def answer_stale(stale: StaleVersion) -> HttpResponse:
@@ -442,6 +538,18 @@ def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if question is not None and _wants_json(request):
         # The script asks the editor (window.confirm) and sends the move again with confirm=1.
         return JsonResponse({"ok": False, "confirm": question}, status=409)
+    if question is not None:
+        # A form asks on the move page, keeping the day and time; "Move anyway" sends confirm=1.
+        context = {
+            "post": post,
+            "question": question,
+            "version": request.POST.get("version", "")[:20],
+            "date": request.POST.get("date", "")[:10],
+            "time": request.POST.get("time", "")[:8],
+            "next_url": _next_url(request),
+            "nav": "calendar",
+        }
+        return render(request, "posts/post_move.html", context, status=409)
     if call.response is not None:
         return call.response
     if not call.ok:
@@ -460,7 +568,7 @@ def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(_next_url(request))
     html = render_to_string(
         "posts/partials/post_card.html",
-        {"card": card, "labels": card_labels(), "next_url": _next_url(request)},
+        {"card": card, "labels": card_labels(), "move_next": quote(_next_url(request), safe="")},
         request=request,
     )
     return JsonResponse(

@@ -1,5 +1,6 @@
-// Calendar: campaign colours, and drag & drop of movable cards onto days.
-// Every card the user may move also has a "Move" form, the path for keyboards and for no script.
+// Calendar: campaign colours, drag & drop of movable cards onto days, and the page's one Move dialog.
+// Every card the user may move also has a "Move" link: it opens the dialog, filled from the card
+// (the path for keyboards), and without a script it leads to the post's own move page.
 (function () {
   "use strict";
 
@@ -106,6 +107,41 @@
     }).catch(function () {
       item.removeAttribute("aria-busy");
       say(root.getAttribute("data-msg-error"), true);
+    });
+  }
+
+  var dialog = root.querySelector("[data-cal-dialog]");
+
+  function openMoveDialog(link) {
+    var item = link.closest(".cal-item");
+    var card = item ? item.querySelector("[data-move-url]") : null;
+    var stamp = card ? card.querySelector("time[datetime]") : null;
+    if (!dialog || !dialog.showModal || !stamp) { return false; }
+    var form = dialog.querySelector("[data-cal-move-form]");
+    var moment = stamp.getAttribute("datetime");  // the card's local time, e.g. 2030-03-12T10:30:00+01:00
+    form.setAttribute("action", card.getAttribute("data-move-url"));
+    form.elements.version.value = card.getAttribute("data-version") || "";
+    form.elements.date.value = moment.slice(0, 10);
+    form.elements.time.value = moment.slice(11, 16);
+    // Back at the card after the move: the next Tab goes on from it, not from the top of the page.
+    form.elements.next.value = window.location.pathname + window.location.search + "#" + item.id;
+    var title = card.querySelector(".cal-card-title");
+    dialog.querySelector("[data-cal-move-title]").textContent = title ? "“" + title.textContent + "”" : "";
+    dialog.opener = link;
+    dialog.showModal();
+    form.elements.date.focus();
+    return true;
+  }
+
+  root.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-cal-move]") : null;
+    if (link && openMoveDialog(link)) { event.preventDefault(); }
+    if (event.target.closest && event.target.closest("[data-cal-move-cancel]")) { dialog.close(); }
+  });
+
+  if (dialog) {
+    dialog.addEventListener("close", function () {
+      if (dialog.opener && dialog.opener.isConnected) { dialog.opener.focus(); }
     });
   }
 

@@ -163,3 +163,22 @@ def test_editor_saving_text_with_the_time_untouched_asks_nothing_and_moves_nothi
     post.refresh_from_db()
     assert post.scheduled_at == squeezed and post.body.startswith("Impfsprechstunde")
     assert not AuditEvent.objects.filter(action="post.moved", object_id=str(post.pk)).exists()
+
+
+def test_calendar_move_by_form_asks_on_the_move_page_then_moves_once_confirmed(in_review: Post, editor: Any) -> None:
+    url = reverse("posts:post_move", args=[in_review.pk])
+    client = client_for(editor)
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(url, move_data(in_review, time="16:00", next="/calendar/"))
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "120.0 hours" in html and 'name="confirm" value="1"' in html and "Move anyway" in html
+    assert f'value="{TOMORROW.date().isoformat()}" required' in html and 'value="16:00"' in html
+    in_review.refresh_from_db()
+    assert in_review.scheduled_at == LATER
+
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(url, move_data(in_review, time="16:00", next="/calendar/", confirm="1"))
+    assert response.status_code == 302
+    in_review.refresh_from_db()
+    assert in_review.scheduled_at.date() == TOMORROW.date()

@@ -1,11 +1,13 @@
-"""The calendar in a real Chromium: drag a card to another day, or use the Move form."""
+"""The calendar in a real Chromium: drag a card to another day, or move it through the Move dialog."""
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from audit.models import AuditEvent
 from posts.models import Post
@@ -74,28 +76,61 @@ def test_card_shows_campaign_colour_from_its_data_attribute(
     assert colour == "rgb(204, 0, 0)"
 
 
-def test_move_form_works_with_the_keyboard(page: Any, editor: Any, campaign: Any, post_factory: Any) -> None:
+def test_a_busy_day_opens_from_more_and_a_card_moves_through_the_dialog_by_keyboard(
+    page: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
     start, target = _days_this_month()
-    post = _planned_post(editor, campaign, post_factory, start, "Keyboard post")
+    posts = [
+        _planned_post(editor, campaign, post_factory, start, f"Sprechstunde {n}") for n in range(4)
+    ]  # four on one day: the month shows three and "+1 more"
+    post = posts[0]
     browser_login(page, "editor")
     page.goto("/calendar/")
-    item = page.locator(f'li[data-post-id="{post.pk}"]')
-    summary = item.locator("summary", has_text="Move")
-    summary.focus()
-    page.keyboard.press("Enter")
-    date_input = item.get_by_label("New date")
-    date_input.focus()
-    date_input.fill(target.isoformat())
-    item.get_by_label("Time").fill("08:05")
-    item.get_by_role("button", name="Move").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/calendar/**")
+    more = _cell(page, start).get_by_role("link", name=re.compile(r"^\+1 more post on "))
+    more.click()
+    page.wait_for_url(f"**/calendar/?view=list&date={start.isoformat()}#day-{start.isoformat()}")
+    day = page.locator(f'section[data-date="{start.isoformat()}"]')
+    assert day.locator("article").count() == 4
+    page.goto("/calendar/")
 
-    page.locator(".messages", has_text="Moved “Keyboard post”").wait_for()
-    moved = _cell(page, target).locator("article", has_text="Keyboard post")
+    move = page.locator(f'li[data-post-id="{post.pk}"]').get_by_role("link", name="Move Sprechstunde 0")
+    move.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    date_input = dialog.get_by_label("New date")
+    expect(date_input).to_be_focused()
+    expect(date_input).to_have_value(start.isoformat())
+    expect(dialog.get_by_label("Time")).to_have_value("10:30")
+    date_input.fill(target.isoformat())
+    dialog.get_by_label("Time").fill("08:05")
+    dialog.get_by_role("button", name="Move").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/calendar/#cal-post-{post.pk}")
+
+    page.locator(".messages", has_text="Moved “Sprechstunde 0”").wait_for()
+    moved = _cell(page, target).locator("article", has_text="Sprechstunde 0")
     assert moved.locator("time").inner_text() == "08:05"
+    assert _cell(page, start).get_by_role("link", name=re.compile(r"more post")).count() == 0  # three left
     post.refresh_from_db()
     assert post.scheduled_at == _berlin(target, dt.time(8, 5))
+
+
+def test_the_dialog_closes_with_escape_and_gives_the_focus_back(
+    page: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    start, _target = _days_this_month()
+    post = _planned_post(editor, campaign, post_factory, start, "Bleib hier")
+    browser_login(page, "editor")
+    page.goto("/calendar/")
+    move = page.locator(f'li[data-post-id="{post.pk}"]').get_by_role("link", name="Move Bleib hier")
+    move.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(move).to_be_focused()
+    post.refresh_from_db()
+    assert post.scheduled_at == _berlin(start, dt.time(10, 30))
 
 
 def test_refused_drop_shows_the_error_and_leaves_the_card(
