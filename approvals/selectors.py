@@ -331,6 +331,10 @@ class ReviewOverview:
     chains: list[ReviewChain]
     post_overdue: bool
     timeline: list["TimelineEntry"] = field(default_factory=list)
+    # True when older events of the history were left out (``timeline_latest``).
+    timeline_truncated: bool = False
+    # How many earlier rounds to show (the newest); None shows them all. The diff reads them all anyway.
+    earlier_shown: int | None = None
     # At submit: what the chain needs against what the post's time leaves (approvals.deadlines).
     review_time: ReviewTime | None = None
     # Why a member of the current stage's group may not decide it (`ApprovalPolicy.decide_refusal`), else "".
@@ -344,6 +348,10 @@ class ReviewOverview:
     def refusal_message(self) -> str:
         """Return why this stage's member may not decide it, for the reasons a member can meet; else ""."""
         return str(REFUSALS[self.refusal]) if self.refusal in MEMBER_REFUSALS else ""
+
+    @property
+    def earlier_rounds_shown(self) -> list[RoundView]:
+        return self.earlier_rounds if self.earlier_shown is None else self.earlier_rounds[: self.earlier_shown]
 
     @property
     def rounds(self) -> list[RoundView]:
@@ -401,8 +409,19 @@ def _finding_checks(post: Post) -> list[FindingCheck]:
     return sorted(checks.values(), key=lambda check: (check.whole_post, check.account, check.key))
 
 
-def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bool = False) -> ReviewOverview:
-    """Return what the review panel and page show of ``post`` to ``user``; query count is fixed."""
+def review_overview(
+    *,
+    user: User | AnonymousUser,
+    post: Post,
+    with_timeline: bool = False,
+    timeline_latest: int | None = None,
+    earlier_shown: int | None = None,
+) -> ReviewOverview:
+    """Return what the review panel and page show of ``post`` to ``user``; query count is fixed.
+
+    ``timeline_latest`` keeps the history to that many newest events (one more is read to know of older
+    ones); ``earlier_shown`` the earlier rounds shown to that many newest.
+    """
     now = timezone.now()
     rounds = rounds_for_post(post=post)
     current_hash = post.content_hash
@@ -463,6 +482,7 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         must_acknowledge=must_acknowledge,
         chains=list(ReviewChain.objects.filter(active=True).order_by("name")) if CHANGE_CHAIN in actions else [],
         post_overdue=post_is_overdue(post, now=now),
+        earlier_shown=earlier_shown,
     )
     if current_run is not None and not overview.may_decide and current_run.stage.group_id in policy.group_ids:
         overview.refusal = policy.decide_refusal(current_run)
@@ -478,7 +498,10 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         overview.review_time = review_time(stages=open_stages, scheduled_at=post.scheduled_at, now=now)
     if with_timeline:
         signatures = [signature for view in views for line in view.stages for signature in line.signatures]
-        overview.timeline = timeline_for_post(post=post, signatures=signatures)
+        wanted = None if timeline_latest is None else timeline_latest + 1
+        timeline = timeline_for_post(post=post, signatures=signatures, latest=wanted)
+        overview.timeline_truncated = timeline_latest is not None and len(timeline) > timeline_latest
+        overview.timeline = timeline[1:] if overview.timeline_truncated else timeline
     return overview
 
 
@@ -634,8 +657,10 @@ def _signature_for_event(event: AuditEvent, signatures: dict[Any, Signature]) ->
     return found or signatures.get((changes.get("round"), changes.get("stage"), event.actor_id))
 
 
-def timeline_for_post(*, post: Post, signatures: Iterable[Signature] = ()) -> list[TimelineEntry]:
-    """Return the post's history from the audit trail, oldest first (one query).
+def timeline_for_post(
+    *, post: Post, signatures: Iterable[Signature] = (), latest: int | None = None
+) -> list[TimelineEntry]:
+    """Return the post's history from the audit trail, oldest first (one query); only the ``latest`` events if given.
 
     Every review event (rounds, decisions) is recorded on the post itself, so one object's
     events tell the whole story. A decision's event carries its signature when ``signatures``
@@ -646,8 +671,11 @@ def timeline_for_post(*, post: Post, signatures: Iterable[Signature] = ()) -> li
         decision = signature.decision
         by_key[("pk", decision.pk)] = signature
         by_key[(decision.stage_run.round_id, decision.stage_run.stage.name, decision.reviewer_id)] = signature
+    events: Iterable[AuditEvent] = events_for_object(obj=post)
+    if latest is not None:
+        events = list(events_for_object(obj=post).order_by("-seq")[:latest])[::-1]
     entries = []
-    for event in events_for_object(obj=post):
+    for event in events:
         details, comment = _details(event)
         entries.append(
             TimelineEntry(

@@ -97,6 +97,11 @@ def my_posts_view(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "approvals/my_posts.html", context)
 
 
+# How many of its newest history events and earlier rounds the review page shows unless asked for all.
+HISTORY_SHOWN = 40
+EARLIER_ROUNDS_SHOWN = 5
+
+
 def _review_page(
     request: HttpRequest,
     post: Post,
@@ -106,7 +111,15 @@ def _review_page(
     stale: StaleVersion | None = None,
     decision_input: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    overview = review_overview(user=request.user, post=post, with_timeline=True)
+    # A post revised fifty times has hundreds of events: the page shows the latest, the rest on request.
+    full_history = request.GET.get("history") == "all"
+    overview = review_overview(
+        user=request.user,
+        post=post,
+        with_timeline=True,
+        timeline_latest=None if full_history else HISTORY_SHOWN,
+        earlier_shown=None if full_history else EARLIER_ROUNDS_SHOWN,
+    )
     featured = list(post.featured_people.select_related("subject", "consent"))
     # The deciding stage's reviewers read the signed forms the post relies on (docs/security.md).
     consents = ConsentPolicy(request.user)
@@ -129,6 +142,7 @@ def _review_page(
         "stale": stale,
         "decision_input": decision_input or {},
         "next": next_url,
+        "full_history_url": f"{request.path}?history=all#review-timeline-title",
         "nav": "reviews",
     }
     return render(request, "approvals/review.html", context, status=409 if stale else 200)
