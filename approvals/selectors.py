@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -125,8 +125,22 @@ def _absent_by_group(*, user: User | AnonymousUser, now: dt.datetime) -> dict[in
     return by_group
 
 
-def inbox_for_user(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[InboxItem]:
-    """Return the posts waiting for the user's decision, oldest deadline first (a fixed number of queries).
+def inbox_runs(
+    *, user: User | AnonymousUser, campaign_id: int | None = None, overdue_only: bool = False
+) -> QuerySet[StageRun]:
+    """Return the stages waiting for the user (``stage_runs_awaiting``), narrowed to a campaign or the overdue."""
+    runs = stage_runs_awaiting(user=user)
+    if campaign_id is not None:
+        runs = runs.filter(round__post__campaign_id=campaign_id)
+    if overdue_only:
+        runs = runs.filter(deadline__lt=timezone.now())
+    return runs
+
+
+def inbox_items(
+    runs: Iterable[StageRun], *, user: User | AnonymousUser, now: dt.datetime | None = None
+) -> list[InboxItem]:
+    """Return the inbox lines of ``runs`` (from ``stage_runs_awaiting``); one query for the deputies.
 
     An overdue stage that was escalated (reminded) names the absent colleagues of its group the user stands in for.
     """
@@ -140,8 +154,14 @@ def inbox_for_user(*, user: User | AnonymousUser, now: dt.datetime | None = None
             post_overdue=post_is_overdue(run.round.post, now=now),
             deputy_for=tuple(absent.get(run.stage.group_id, ())) if run.reminded_at is not None else (),
         )
-        for run in stage_runs_awaiting(user=user)
+        for run in runs
     ]
+
+
+def inbox_for_user(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[InboxItem]:
+    """Return every post waiting for the user's decision, oldest deadline first (a fixed number of queries)."""
+    now = now or timezone.now()
+    return inbox_items(stage_runs_awaiting(user=user), user=user, now=now)
 
 
 class ReviewCounts:
@@ -169,16 +189,6 @@ class ReviewCounts:
             .aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=timezone.now())))
         )
 
-    @classmethod
-    def of_inbox(cls, user: User | AnonymousUser, items: list["InboxItem"]) -> "ReviewCounts":
-        """Return the counts of an inbox already read (its items are what the count query would count)."""
-        counts = cls(user)
-        counts.__dict__["_counts"] = {
-            "waiting": len(items),
-            "overdue": sum(1 for item in items if item.is_overdue),
-        }
-        return counts
-
     @property
     def waiting(self) -> int:
         return self._counts["waiting"] or 0
@@ -190,41 +200,76 @@ class ReviewCounts:
 
 # My posts -------------------------------------------------------------------------------------
 
+# The "state" filter's value for the posts waiting for their author: sent back, or not yet submitted.
+NEEDS_ACTION = "needs_action"
+AUTHOR_ACTION_STATES = (PostStatus.CHANGES_REQUESTED, PostStatus.DRAFT)
+
 
 @dataclass(frozen=True)
-class PostGroup:
-    status: str
-    label: str
-    posts: list[Post]
+class MyPostsFilter:
+    """What "My posts" is narrowed to: a state (or NEEDS_ACTION), a campaign, words of the title or text."""
+
+    status: str = ""
+    campaign_id: int | None = None
+    text: str = ""
 
 
-def posts_by_state_for_author(*, user: User) -> list[PostGroup]:
-    """Return the user's own posts grouped by state, each with its current stage (one query)."""
-    open_run = StageRun.objects.filter(
-        round__post=OuterRef("pk"),
-        round__status=RoundStatus.IN_PROGRESS,
-        status=StageStatus.IN_PROGRESS,
-        stage__after_publication=False,
-    ).order_by("stage__position")
-    posts = (
-        posts_for_user(user=user)
-        .filter(author=user)
-        .select_related("campaign", "current_revision")
-        .annotate(
-            review_stage=Subquery(open_run.values("stage__name")[:1]),
-            review_deadline=Subquery(open_run.values("deadline")[:1]),
+def posts_of_author(*, user: User, filters: MyPostsFilter | None = None) -> QuerySet[Post]:
+    """Return the user's own posts they may still see, narrowed by ``filters``, by scheduled time.
+
+    Lazy and unbounded: page it (``core.pagination.page_of``), then ask ``my_post_rows`` about the page.
+    """
+    filters = filters or MyPostsFilter()
+    posts = posts_for_user(user=user).filter(author=user)
+    if filters.status == NEEDS_ACTION:
+        posts = posts.filter(status__in=AUTHOR_ACTION_STATES)
+    elif filters.status:
+        posts = posts.filter(status=filters.status)
+    if filters.campaign_id is not None:
+        posts = posts.filter(campaign_id=filters.campaign_id)
+    if filters.text:
+        # An untitled post is listed by the start of its text, so the search reads the text too.
+        posts = posts.filter(Q(title__icontains=filters.text) | Q(body__icontains=filters.text))
+    return posts.select_related("campaign").order_by(F("scheduled_at").asc(nulls_last=True), "pk")
+
+
+@dataclass(frozen=True)
+class MyPostRow:
+    """One line of "My posts": the post and where it stands in review."""
+
+    post: Post
+    is_overdue: bool
+    # The first open stage of its round in progress (not one after publication), and its deadline.
+    review_stage: str = ""
+    review_deadline: dt.datetime | None = None
+
+
+def my_post_rows(posts: Iterable[Post], *, now: dt.datetime | None = None) -> list[MyPostRow]:
+    """Return the rows of a page of ``posts``, each with its open review stage (one query for the page)."""
+    now = now or timezone.now()
+    posts = list(posts)
+    stages: dict[int, tuple[str, dt.datetime | None]] = {}
+    if posts:
+        open_runs = (
+            StageRun.objects.filter(
+                round__post__in=[post.pk for post in posts],
+                round__status=RoundStatus.IN_PROGRESS,
+                status=StageStatus.IN_PROGRESS,
+                stage__after_publication=False,
+            )
+            .order_by("round__post_id", "stage__position", "pk")
+            .values_list("round__post_id", "stage__name", "deadline")
         )
-        .order_by(F("scheduled_at").asc(nulls_last=True), "pk")
-    )
-    now = timezone.now()
-    grouped: dict[str, list[Post]] = {}
-    for post in posts:
-        post.is_overdue = post_is_overdue(post, now=now)  # type: ignore[attr-defined]
-        grouped.setdefault(post.status, []).append(post)
+        for post_id, stage_name, deadline in open_runs:
+            stages.setdefault(post_id, (stage_name, deadline))
     return [
-        PostGroup(status=status.value, label=str(status.label), posts=grouped[status.value])
-        for status in PostStatus
-        if status.value in grouped
+        MyPostRow(
+            post=post,
+            is_overdue=post_is_overdue(post, now=now),
+            review_stage=stages.get(post.pk, ("", None))[0],
+            review_deadline=stages.get(post.pk, ("", None))[1],
+        )
+        for post in posts
     ]
 
 
@@ -293,6 +338,10 @@ class ReviewOverview:
     chains: list[ReviewChain]
     post_overdue: bool
     timeline: list["TimelineEntry"] = field(default_factory=list)
+    # True when older events of the history were left out (``timeline_latest``).
+    timeline_truncated: bool = False
+    # How many earlier rounds to show (the newest); None shows them all. The diff reads them all anyway.
+    earlier_shown: int | None = None
     # At submit: what the chain needs against what the post's time leaves (approvals.deadlines).
     review_time: ReviewTime | None = None
     # Why a member of the current stage's group may not decide it (`ApprovalPolicy.decide_refusal`), else "".
@@ -306,6 +355,10 @@ class ReviewOverview:
     def refusal_message(self) -> str:
         """Return why this stage's member may not decide it, for the reasons a member can meet; else ""."""
         return str(REFUSALS[self.refusal]) if self.refusal in MEMBER_REFUSALS else ""
+
+    @property
+    def earlier_rounds_shown(self) -> list[RoundView]:
+        return self.earlier_rounds if self.earlier_shown is None else self.earlier_rounds[: self.earlier_shown]
 
     @property
     def rounds(self) -> list[RoundView]:
@@ -363,8 +416,19 @@ def _finding_checks(post: Post) -> list[FindingCheck]:
     return sorted(checks.values(), key=lambda check: (check.whole_post, check.account, check.key))
 
 
-def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bool = False) -> ReviewOverview:
-    """Return what the review panel and page show of ``post`` to ``user``; query count is fixed."""
+def review_overview(
+    *,
+    user: User | AnonymousUser,
+    post: Post,
+    with_timeline: bool = False,
+    timeline_latest: int | None = None,
+    earlier_shown: int | None = None,
+) -> ReviewOverview:
+    """Return what the review panel and page show of ``post`` to ``user``; query count is fixed.
+
+    ``timeline_latest`` keeps the history to that many newest events (one more is read to know of older
+    ones); ``earlier_shown`` the earlier rounds shown to that many newest.
+    """
     now = timezone.now()
     rounds = rounds_for_post(post=post)
     current_hash = post.content_hash
@@ -425,6 +489,7 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         must_acknowledge=must_acknowledge,
         chains=list(ReviewChain.objects.filter(active=True).order_by("name")) if CHANGE_CHAIN in actions else [],
         post_overdue=post_is_overdue(post, now=now),
+        earlier_shown=earlier_shown,
     )
     if current_run is not None and not overview.may_decide and current_run.stage.group_id in policy.group_ids:
         overview.refusal = policy.decide_refusal(current_run)
@@ -440,7 +505,10 @@ def review_overview(*, user: User | AnonymousUser, post: Post, with_timeline: bo
         overview.review_time = review_time(stages=open_stages, scheduled_at=post.scheduled_at, now=now)
     if with_timeline:
         signatures = [signature for view in views for line in view.stages for signature in line.signatures]
-        overview.timeline = timeline_for_post(post=post, signatures=signatures)
+        wanted = None if timeline_latest is None else timeline_latest + 1
+        timeline = timeline_for_post(post=post, signatures=signatures, latest=wanted)
+        overview.timeline_truncated = timeline_latest is not None and len(timeline) > timeline_latest
+        overview.timeline = timeline[1:] if overview.timeline_truncated else timeline
     return overview
 
 
@@ -596,8 +664,10 @@ def _signature_for_event(event: AuditEvent, signatures: dict[Any, Signature]) ->
     return found or signatures.get((changes.get("round"), changes.get("stage"), event.actor_id))
 
 
-def timeline_for_post(*, post: Post, signatures: Iterable[Signature] = ()) -> list[TimelineEntry]:
-    """Return the post's history from the audit trail, oldest first (one query).
+def timeline_for_post(
+    *, post: Post, signatures: Iterable[Signature] = (), latest: int | None = None
+) -> list[TimelineEntry]:
+    """Return the post's history from the audit trail, oldest first (one query); only the ``latest`` events if given.
 
     Every review event (rounds, decisions) is recorded on the post itself, so one object's
     events tell the whole story. A decision's event carries its signature when ``signatures``
@@ -608,8 +678,11 @@ def timeline_for_post(*, post: Post, signatures: Iterable[Signature] = ()) -> li
         decision = signature.decision
         by_key[("pk", decision.pk)] = signature
         by_key[(decision.stage_run.round_id, decision.stage_run.stage.name, decision.reviewer_id)] = signature
+    events: Iterable[AuditEvent] = events_for_object(obj=post)
+    if latest is not None:
+        events = list(events_for_object(obj=post).order_by("-seq")[:latest])[::-1]
     entries = []
-    for event in events_for_object(obj=post):
+    for event in events:
         details, comment = _details(event)
         entries.append(
             TimelineEntry(

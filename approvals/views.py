@@ -18,14 +18,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from approvals.claims import claims_review
 from approvals.comment_selectors import review_comments
+from approvals.forms import InboxFilterForm, MyPostsFilterForm
 from approvals.models import ReviewChain, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.recertifications import recertifications_due
 from approvals.selectors import (
-    ReviewCounts,
-    inbox_for_user,
+    inbox_items,
+    inbox_runs,
+    my_post_rows,
     open_stage_run,
-    posts_by_state_for_author,
+    posts_of_author,
     review_diff,
     review_overview,
 )
@@ -33,6 +35,7 @@ from approvals.services import REFUSALS, decision_record, decision_version_check
 from approvals.signatures import confirmation_of, must_sign_in_again
 from audit.versions import StaleVersion, version_of, version_parse
 from consent.policy import VIEW_DOCUMENT, ConsentPolicy
+from core.pagination import page_of
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from people.twofactor import ensure_recently_authenticated, sensitive_view
@@ -40,7 +43,7 @@ from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
 from posts.previews import target_previews
-from posts.selectors import post_for_editor
+from posts.selectors import campaigns_for_user, post_for_editor
 from posts.stale import post_version_check
 
 
@@ -55,18 +58,29 @@ def _back(request: HttpRequest, post: Post) -> HttpResponseRedirect:
     return HttpResponseRedirect(safe_next(request, reverse("posts:post_detail", args=[post.pk])))
 
 
+# The rows of one page of the review lists: enough to work through, few enough to load fast.
+LIST_PAGE_SIZE = 50
+
+
 @require_GET
 @login_required
 def inbox_view(request: AuthedHttpRequest) -> HttpResponse:
-    """My reviews: the posts waiting for the user's stage, oldest deadline first."""
-    items = inbox_for_user(user=request.user)
-    due = recertifications_due(user=request.user)
+    """My reviews: the posts waiting for the user's stage, oldest deadline first, a page at a time."""
+    form = InboxFilterForm(request.GET, campaigns=campaigns_for_user(user=request.user).order_by("name"))
+    if form.is_valid():
+        runs = inbox_runs(
+            user=request.user, campaign_id=form.cleaned_data["campaign"], overdue_only=form.cleaned_data["overdue"]
+        )
+    else:
+        runs = inbox_runs(user=request.user).none()
+    # Not counted: the navigation's count (cached) says how many wait; the page reads one row more.
+    page = page_of(request, runs, per_page=LIST_PAGE_SIZE, count=False)
     context = {
-        "items": items,
-        "recertifications": due,
+        "page": page,
+        "items": inbox_items(page.items, user=request.user),
+        "filter_form": form,
+        "recertifications": recertifications_due(user=request.user),
         "nav": "reviews",
-        # The navigation counts what this page lists: no second query for it.
-        "review_counts": ReviewCounts.of_inbox(request.user, items),
     }
     return render(request, "approvals/inbox.html", context)
 
@@ -74,9 +88,18 @@ def inbox_view(request: AuthedHttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def my_posts_view(request: AuthedHttpRequest) -> HttpResponse:
-    """My posts: the user's own posts by state, with where each stands in review."""
-    groups = posts_by_state_for_author(user=request.user)
-    return render(request, "approvals/my_posts.html", {"groups": groups, "nav": "my_posts"})
+    """My posts: the user's own posts, filtered and a page at a time, with where each stands in review."""
+    form = MyPostsFilterForm(request.GET, campaigns=campaigns_for_user(user=request.user).order_by("name"))
+    posts = posts_of_author(user=request.user, filters=form.filters()) if form.is_valid() else Post.objects.none()
+    # Not counted: an editor's posts grow with the years, and counting them would too.
+    page = page_of(request, posts, per_page=LIST_PAGE_SIZE, count=False)
+    context = {"page": page, "rows": my_post_rows(page.items), "filter_form": form, "nav": "my_posts"}
+    return render(request, "approvals/my_posts.html", context)
+
+
+# How many of its newest history events and earlier rounds the review page shows unless asked for all.
+HISTORY_SHOWN = 40
+EARLIER_ROUNDS_SHOWN = 5
 
 
 def _review_page(
@@ -88,7 +111,15 @@ def _review_page(
     stale: StaleVersion | None = None,
     decision_input: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    overview = review_overview(user=request.user, post=post, with_timeline=True)
+    # A post revised fifty times has hundreds of events: the page shows the latest, the rest on request.
+    full_history = request.GET.get("history") == "all"
+    overview = review_overview(
+        user=request.user,
+        post=post,
+        with_timeline=True,
+        timeline_latest=None if full_history else HISTORY_SHOWN,
+        earlier_shown=None if full_history else EARLIER_ROUNDS_SHOWN,
+    )
     featured = list(post.featured_people.select_related("subject", "consent"))
     # The deciding stage's reviewers read the signed forms the post relies on (docs/security.md).
     consents = ConsentPolicy(request.user)
@@ -111,6 +142,7 @@ def _review_page(
         "stale": stale,
         "decision_input": decision_input or {},
         "next": next_url,
+        "full_history_url": f"{request.path}?history=all#review-timeline-title",
         "nav": "reviews",
     }
     return render(request, "approvals/review.html", context, status=409 if stale else 200)

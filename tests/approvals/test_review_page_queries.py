@@ -14,12 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals import views
 from approvals.claims import claim_check_record
 from approvals.comments import AnchorSpec, comment_add, comment_reply
 from approvals.models import AnchorKind, Decision, ReviewComment, ReviewCommentReply, Verdict
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, round_submit
 from audit.models import AuditEvent
+from audit.selectors import events_for_object
 from posts.claims import claim_add
 from posts.models import Post, Revision
 from posts.services import TargetSpec, post_update
@@ -135,3 +137,34 @@ def test_the_post_pages_cost_the_same_queries_for_a_short_and_a_long_history(
     client.force_login(reviewers["medical"] if who == "medical" else editor)
     client.get(reverse(page, args=[few.pk]))  # warm the per-process caches (content types, session)
     assert _queries(client, reverse(page, args=[few.pk])) == _queries(client, reverse(page, args=[many.pk]))
+
+
+def test_the_review_page_shows_the_latest_history_and_the_rest_on_request(
+    editor: Any,
+    reviewers: dict[str, Any],
+    review_campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "HISTORY_SHOWN", 6)
+    monkeypatch.setattr(views, "EARLIER_ROUNDS_SHOWN", 2)
+    made = {"editor": editor, "reviewers": reviewers, "campaign": review_campaign}
+    post = _post(size=5, post_factory=post_factory, account=account_factory("facebook"), **made)
+    events = list(events_for_object(obj=post).values_list("pk", flat=True))
+    assert len(events) > 6
+    client = Client()
+    client.force_login(reviewers["medical"])
+    url = reverse("approvals:review", args=[post.pk])
+    response = client.get(url)
+    overview = response.context["overview"]
+    assert [entry.event.pk for entry in overview.timeline] == events[-6:]  # the newest, oldest first
+    assert len(overview.earlier_rounds) == 4 and len(overview.earlier_rounds_shown) == 2
+    html = response.content.decode()
+    assert "The latest 6 events are shown." in html and "Older rounds are in the history." in html
+    assert f'href="{url}?history=all#review-timeline-title"' in html
+    whole = client.get(url, {"history": "all"})
+    assert [entry.event.pk for entry in whole.context["overview"].timeline] == events
+    assert len(whole.context["overview"].earlier_rounds_shown) == 4
+    assert "The latest" not in whole.content.decode()
+    assert _queries(client, url) == _queries(client, f"{url}?history=all")

@@ -172,7 +172,8 @@ def test_inbox_query_count_is_the_same_for_1_and_50_posts(make_submitted: Any, r
         make_submitted()
     assert len(client.get(url).context["items"]) == 50
     assert _queries(client, url) == one
-    assert one <= 10
+    # The page's own few, the filter's campaigns, and the navigation's (cached outside tests) counts.
+    assert one <= 12
 
 
 def test_review_page_query_count_is_the_same_for_1_and_50_posts(make_submitted: Any, reviewers: dict[str, Any]) -> None:
@@ -184,27 +185,6 @@ def test_review_page_query_count_is_the_same_for_1_and_50_posts(make_submitted: 
     for _ in range(49):
         make_submitted()
     assert _queries(client, url) == one
-
-
-def test_my_posts_groups_the_authors_posts_by_state_with_constant_queries(
-    make_submitted: Any, editor: Any, reviewers: dict[str, Any], post_factory: Any, review_campaign: Any
-) -> None:
-    client = client_for(editor)
-    url = reverse("approvals:my_posts")
-    post_factory(editor, review_campaign)
-    in_review = make_submitted()
-    client.get(url)
-    before = _queries(client, url)
-    for _ in range(48):
-        make_submitted()
-    response = client.get(url)
-    groups = {group.status: group for group in response.context["groups"]}
-    assert set(groups) == {PostStatus.DRAFT, PostStatus.IN_REVIEW}
-    assert len(groups[PostStatus.IN_REVIEW].posts) == 49
-    assert groups[PostStatus.IN_REVIEW].posts[0].review_stage == "Medical review"
-    assert in_review.pk in [post.pk for post in groups[PostStatus.IN_REVIEW].posts]
-    assert _queries(client, url) == before
-    assert client_for(reviewers["medical"]).get(url).context["groups"] == []
 
 
 # Deciding -------------------------------------------------------------------------------------
