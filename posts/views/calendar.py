@@ -13,10 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
+from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -100,6 +101,61 @@ class Card:
         return self.local.isoformat()
 
 
+def card_html(card: Card, *, labels: dict[str, str], move_next: str) -> SafeString:
+    """Return one calendar card's markup: a ``<li>`` with the post's link, campaign, platforms and state.
+
+    Built in Python rather than by a template per card: a month draws a hundred cards, and the
+    template engine spent a third of a millisecond on each (issue 17). Every value is escaped here
+    as a template would; ``move_next`` comes URL-quoted.
+    """
+    post = card.post
+    movable = card.movable
+    keep_still = ' draggable="false"' if movable else ""
+    classes = (
+        "cal-card" + (" cal-card-movable" if movable else "") + (" cal-card-has-thumb" if card.thumbnail_url else "")
+    )
+    title = escape(str(post))
+    parts = [
+        f'<li class="cal-item" id="cal-post-{post.pk}" data-post-id="{post.pk}" data-sort="{card.sort_key}">',
+        f'<article class="{classes}" data-campaign-colour="{escape(post.campaign.colour)}"',
+        f' draggable="true" data-move-url="{escape(card.move_url)}" data-version="{card.version}">' if movable else ">",
+    ]
+    if card.thumbnail_url:
+        parts.append(
+            f'<img class="cal-card-thumb" src="{escape(card.thumbnail_url)}" alt="{escape(card.thumbnail_alt)}"'
+            f' width="48" height="48" loading="lazy"{keep_still}>'
+        )
+    parts.append(
+        f'<a class="cal-card-link" href="{escape(card.detail_url)}"{keep_still}>'
+        f'<time class="cal-card-time" datetime="{escape(card.moment)}">{escape(card.local_time)}</time> '
+        f'<span class="cal-card-title" lang="{escape(post.language)}">{title}</span></a>'
+        f'<span class="cal-card-meta"><span class="cal-card-campaign">{escape(post.campaign.name)}</span>'
+    )
+    if card.platforms:
+        tags = "".join(
+            f'<span class="cal-platform cal-platform-{escape(tag.platform)}" role="img"'
+            f' aria-label="{escape(tag.label)}" title="{escape(tag.label)}">{escape(tag.abbreviation)}</span>'
+            for tag in card.platforms
+        )
+        parts.append(f' <span class="cal-card-platforms">{tags}</span>')
+    parts.append(
+        f' <span class="badge badge-{escape(post.status)}" data-status="{escape(post.status)}">'
+        f"{escape(card.status_label)}</span></span></article>"
+    )
+    if movable:
+        parts.append(
+            f'<a class="cal-move" href="{escape(card.move_form_url)}?next={escape(move_next)}" data-cal-move'
+            f' draggable="false">{escape(labels["move"])}<span class="visually-hidden"> {title}</span></a>'
+        )
+    parts.append("</li>")
+    return mark_safe("".join(parts))  # noqa: S308  (every value above is escaped)
+
+
+def cards_html(cards: Iterable[Card], *, labels: dict[str, str], move_next: str) -> SafeString:
+    """Return the markup of ``cards`` in order (``card_html`` of each)."""
+    return mark_safe("".join(card_html(card, labels=labels, move_next=move_next) for card in cards))  # noqa: S308
+
+
 @dataclass
 class Day:
     date: dt.date
@@ -110,6 +166,7 @@ class Day:
     more_url: str = ""
     more_label: str = ""
     more_context: str = ""  # for screen readers: which day the "+N more" link opens
+    cards_markup: SafeString = field(default_factory=SafeString)  # ``cards_html`` of ``cards``
 
 
 @dataclass(frozen=True)
@@ -346,6 +403,11 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
                     "day": f"{formats.date_format(day.date, 'l')}, {formats.date_format(day.date, 'DATE_FORMAT')}"
                 }
 
+    labels = card_labels()
+    move_next = quote(request.get_full_path(), safe="")
+    for day in days.values():
+        if day.cards:
+            day.cards_markup = cards_html(day.cards, labels=labels, move_next=move_next)
     all_days = list(days.values())
     context = {
         "nav": "calendar",
@@ -354,12 +416,12 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
         "weeks": [all_days[i : i + 7] for i in range(0, len(all_days), 7)],
         "days_with_cards": [day for day in all_days if day.cards],
         "filter_form": filter_form,
-        "labels": card_labels(),
+        "labels": labels,
         "filtered": any(filter_form.filters().values()),
         "pages": pages,
         "may_add": request.user.has_perm("posts.add_post"),
         "may_move": bool(policy.editable_campaign_ids),
-        "move_next": quote(request.get_full_path(), safe=""),
+        "move_next": move_next,
         "previous_url": _query(request, date=period.previous.isoformat()),
         "next_period_url": _query(request, date=period.next.isoformat()),
         "today_url": _query(request, date=today.isoformat()),
@@ -438,11 +500,7 @@ def _move_stale(
         card = next((card_for(item, policy=policy, zone=zone) for item in loaded), None)
     if _wants_json(request):
         html = (
-            render_to_string(
-                "posts/partials/post_card.html",
-                {"card": card, "labels": card_labels(), "move_next": quote(_next_url(request), safe="")},
-                request=request,
-            )
+            card_html(card, labels=card_labels(), move_next=quote(_next_url(request), safe=""))
             if card is not None
             else ""
         )
@@ -566,11 +624,7 @@ def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if not _wants_json(request):
         messages.success(request, message)
         return HttpResponseRedirect(_next_url(request))
-    html = render_to_string(
-        "posts/partials/post_card.html",
-        {"card": card, "labels": card_labels(), "move_next": quote(_next_url(request), safe="")},
-        request=request,
-    )
+    html = card_html(card, labels=card_labels(), move_next=quote(_next_url(request), safe=""))
     return JsonResponse(
         {
             "ok": True,

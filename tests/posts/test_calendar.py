@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.versions import version_of
-from posts.models import Post, PostStatus
-from posts.views.calendar import MONTH, WEEK, card_url, period_for
+from posts.models import Campaign, Post, PostStatus
+from posts.views.calendar import MONTH, WEEK, Card, PlatformTag, card_html, card_url, period_for
 from tests.conftest import IMAGES
 
 pytestmark = pytest.mark.django_db
@@ -706,3 +706,31 @@ def test_move_page_is_refused_to_a_viewer_and_not_found_for_another_campaigns_ed
     post.refresh_from_db()
     assert post.scheduled_at == when
     assert not AuditEvent.objects.filter(action="post.moved").exists()
+
+
+def test_a_card_escapes_everything_it_shows() -> None:
+    """Cards are written in Python (posts.views.calendar.card_html), not by a template: nothing may pass unescaped."""
+    hostile = '<script>alert("x")</script> & „Müller“'
+    campaign = Campaign(name=f"Kampagne {hostile}", colour='" onmouseover="x')
+    post = Post(pk=7, title=hostile, campaign=campaign, status="draft", language='de" x="')
+    card = Card(
+        post=post,
+        local=dt.datetime(2027, 3, 4, 10, 15, tzinfo=dt.UTC),
+        platforms=[PlatformTag("FB", f"Facebook: {hostile}", "facebook")],
+        movable=True,
+        move_url="/posts/7/move/",
+        move_form_url="/posts/7/move/form/",
+        detail_url="/posts/7/",
+        status_label="Entwurf",
+        thumbnail_url="/media/a.jpg",
+        thumbnail_alt=hostile,
+    )
+
+    html = card_html(card, labels={"move": "Verschieben <b>"}, move_next="%2Fcalendar%2F%3Fview%3Dmonth")
+
+    assert "<script>" not in html and "<b>" not in html
+    assert '" onmouseover=' not in html and 'lang="de" x="' not in html
+    # The title twice (link, Move), the alt text, the campaign's name, the platform's name twice (label, title).
+    assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; „Müller“") == 6
+    assert 'href="/posts/7/move/form/?next=%2Fcalendar%2F%3Fview%3Dmonth"' in html
+    assert html.startswith('<li class="cal-item" id="cal-post-7"') and html.endswith("</li>")
