@@ -157,9 +157,11 @@
       select.focus();
     });
     picker.row.addEventListener("change", function (event) {
-      var name = event.target.name || "";
-      if (name.indexOf("featured_kinds_") === 0) { render(picker, true); }
-      if (name.indexOf("featured_subject_") === 0) { searchSoon(picker); }
+      if ((event.target.name || "").indexOf("featured_kinds_") === 0) { render(picker, true); }
+    });
+    // A person's reference, as it is typed, lists that person's usable consents.
+    picker.row.addEventListener("input", function (event) {
+      if ((event.target.name || "").indexOf("featured_subject_") === 0) { searchSoon(picker); }
     });
     select.addEventListener("change", function () {
       // Choosing a consent names its person, unless the editor already typed a reference.
