@@ -457,7 +457,7 @@ class ZoneSelect(forms.Select):
 
 
 class ConsentSelect(forms.Select):
-    """A consent list whose options carry what the picker's filter searches and checks."""
+    """A consent list whose options carry what the picker checks: the person's reference, what the consent allows."""
 
     def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(*args, **kwargs)
@@ -465,7 +465,6 @@ class ConsentSelect(forms.Select):
         if isinstance(record, ConsentRecord):
             option["attrs"].update(
                 {
-                    "data-search": f"{record.subject.display_name} {record.subject.reference}",
                     "data-reference": record.subject.reference,
                     "data-kinds": " ".join(record.media_kinds),
                 }
