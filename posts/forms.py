@@ -46,6 +46,7 @@ from posts.movechecks import MOVE_CONFIRM
 from posts.pending import KeptUpload, pending_discard, pending_file, pending_find, pending_keep
 from posts.policy import PostPolicy, may_declare_crisis
 from posts.selectors import (
+    CONSENT_OPTIONS_MAX,
     accounts_active,
     campaign_reviewer_candidates,
     campaign_team_candidates,
@@ -299,6 +300,7 @@ class FeaturedRow:
     subject: forms.BoundField
     consent: forms.BoundField
     kinds: forms.BoundField
+    search: str
     extra: bool
 
 
@@ -420,6 +422,8 @@ def picker_scope(
 
 
 FEATURED_SLOTS = 3
+# Longer than any name or reference: a longer search is cut, not refused.
+CONSENT_SEARCH_MAX = 100
 
 
 def _labels(choices: type[models.TextChoices], values: Iterable[str]) -> str:
@@ -453,7 +457,7 @@ class ZoneSelect(forms.Select):
 
 
 class ConsentSelect(forms.Select):
-    """A consent list whose options carry what the picker's filter searches and checks."""
+    """A consent list whose options carry what the picker checks: the person's reference, what the consent allows."""
 
     def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(*args, **kwargs)
@@ -461,7 +465,6 @@ class ConsentSelect(forms.Select):
         if isinstance(record, ConsentRecord):
             option["attrs"].update(
                 {
-                    "data-search": f"{record.subject.display_name} {record.subject.reference}",
                     "data-reference": record.subject.reference,
                     "data-kinds": " ".join(record.media_kinds),
                 }
@@ -655,11 +658,32 @@ class PostForm(forms.Form):
         if post is not None:
             campaigns = Campaign.objects.filter(pk=post.campaign_id)
         self.scope = picker_scope(data, accounts=self.accounts, campaigns=campaigns, post=post)
-        offered = consents_offered(at=self.scope.at, platforms=self.scope.platforms, purpose=self.scope.purpose)
-        valid_ids = [record.pk for record in offered]
-        order = models.Case(
-            *(models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)), default=len(valid_ids)
+        # Each row lists only what it needs (its chosen consent, its person's usable ones, what its
+        # search found), never the registry: the rest is found by searching (consent_options_view).
+        chosen_ids: list[str] = []
+        references: list[str] = []
+        for slot in range(FEATURED_SLOTS):
+            person = featured[slot] if slot < len(featured) else None
+            if self.is_bound:
+                chosen_ids.append(str(self.data.get(f"featured_consent_{slot}") or ""))
+                references.append(str(self.data.get(f"featured_subject_{slot}") or "").strip())
+            else:
+                chosen_ids.append(str(person.consent_id or "") if person is not None else "")
+                references.append(person.subject.reference if person is not None else "")
+        asked_ids = [int(chosen) for chosen in chosen_ids if chosen.isdigit()]
+        asked_references = [reference for reference in references if reference]
+        needed = (
+            consents_offered(
+                at=self.scope.at,
+                platforms=self.scope.platforms,
+                purpose=self.scope.purpose,
+                ids=asked_ids,
+                references=asked_references,
+            )
+            if asked_ids or asked_references
+            else []
         )
+        self.consent_searches = self._consent_searches()
         for slot in range(FEATURED_SLOTS):
             person = featured[slot] if slot < len(featured) else None
             self.fields[f"featured_subject_{slot}"] = SubjectReferenceField(
@@ -668,13 +692,20 @@ class PostForm(forms.Form):
                 help_text=_("The internal reference the consent office gave you, e.g. a case number."),
                 initial=person.subject.reference if person else None,
             )
+            chosen = chosen_ids[slot]
+            found = self.consent_searches.get(slot, [])
+            mine = [
+                record.pk
+                for record in needed
+                if str(record.pk) == chosen or (references[slot] and record.subject.reference == references[slot])
+            ]
+            valid_ids = list(dict.fromkeys([*mine, *(record.pk for record in found)]))
             # A consent this post already links stays listed (only) where it is chosen, whatever its
             # state: saving must not silently unlink it; the consent gate blocks the post and says why.
-            if self.is_bound:
-                chosen = str(self.data.get(f"featured_consent_{slot}") or "")
-            else:
-                chosen = str(person.consent_id or "") if person is not None else ""
             kept = [int(chosen)] if chosen.isdigit() and int(chosen) in linked_ids else []
+            order = models.Case(
+                *(models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)), default=len(valid_ids)
+            )
             records = (
                 ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject").order_by(order, "pk")
             )
@@ -692,6 +723,39 @@ class PostForm(forms.Form):
                 initial=person.media_kinds if person else [],
             )
 
+    def consent_search(self, slot: int) -> str:
+        """Return what the editor typed into row ``slot``'s consent search (sent by the search button)."""
+        if not self.is_bound:
+            return ""
+        return str(self.data.get(f"consent_search_{slot}") or "").strip()[:CONSENT_SEARCH_MAX]
+
+    def searched_slot(self) -> int | None:
+        """Return the row whose "Search" button sent the form (a search, not a save), else None."""
+        slot = _int(str(self.data.get("consent_find") or ""), -1) if self.is_bound else -1
+        return slot if 0 <= slot < FEATURED_SLOTS else None
+
+    def _consent_searches(self) -> dict[int, list[ConsentRecord]]:
+        # Without scripts a row finds consents through the form itself: a search re-renders the page.
+        found: dict[int, list[ConsentRecord]] = {}
+        searched = self.searched_slot()
+        for slot in range(FEATURED_SLOTS):
+            words = self.consent_search(slot).split()
+            # An empty search asked for by its button lists the first usable consents.
+            if words or slot == searched:
+                found[slot] = consents_offered(
+                    at=self.scope.at,
+                    platforms=self.scope.platforms,
+                    purpose=self.scope.purpose,
+                    words=words,
+                    limit=CONSENT_OPTIONS_MAX,
+                )
+        return found
+
+    def search_only(self) -> None:
+        """Check the input as a save would (the images it accepts are kept), then drop its errors: nothing is saved."""
+        self.full_clean()
+        self.errors.clear()
+
     def featured_rows(self) -> list[FeaturedRow]:
         """Return the person slots; those after the first empty one are marked ``extra``."""
         rows: list[FeaturedRow] = []
@@ -699,7 +763,9 @@ class PostForm(forms.Form):
         for slot in range(FEATURED_SLOTS):
             subject, consent, kinds = (self[f"featured_{part}_{slot}"] for part in ("subject", "consent", "kinds"))
             filled = any(field.value() or field.errors for field in (subject, consent, kinds))
-            rows.append(FeaturedRow(slot, subject, consent, kinds, extra=not filled and empty_seen))
+            search = self.consent_search(slot)
+            filled = filled or bool(search)
+            rows.append(FeaturedRow(slot, subject, consent, kinds, search, extra=not filled and empty_seen))
             empty_seen = empty_seen or not filled
         return rows
 

@@ -2,7 +2,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber, TruncDate
 from guardian.shortcuts import get_objects_for_user
 
@@ -17,27 +17,61 @@ VIEW_CAMPAIGN = "posts.view_campaign"
 CHANGE_CAMPAIGN = "posts.change_campaign"
 
 
-def consents_offered(*, at: datetime, platforms: Iterable[str], purpose: str | None) -> list[ConsentRecord]:
+# The most consents one search answers with: enough to pick from, small enough for a page.
+CONSENT_OPTIONS_MAX = 20
+
+
+def consents_offered(
+    *,
+    at: datetime,
+    platforms: Iterable[str],
+    purpose: str | None,
+    ids: Iterable[int] = (),
+    references: Iterable[str] = (),
+    words: Iterable[str] = (),
+    limit: int | None = None,
+) -> list[ConsentRecord]:
     """Return the consents an editor may link to a featured person: those the consent gate lets through.
 
     A record is offered when `consent.gate.record_problems` (what submission, approval, scheduling
     and publishing ask) finds nothing against it at ``at`` for these ``platforms`` and ``purpose``
     (no purpose yet: not asked); what the post shows of the person is checked when the form is saved.
+    Only records among ``ids`` or of the people with these ``references`` are read, if either is
+    given; each of ``words`` must occur in the person's name or reference (case-insensitively; accents count).
+    At most ``limit`` records are returned: the registry is read in batches until that many pass.
     """
     platforms = list(platforms)
+    ids, references = list(ids), list(references)
+    candidates = ConsentRecord.objects.active_at(at)
+    if ids or references:
+        candidates = candidates.filter(Q(pk__in=ids) | Q(subject__reference__in=references))
+    for word in words:
+        # SQLite folds the case of ASCII letters only: the word's own cases find "MÜLLER" by "mül" there too.
+        matches = Q()
+        for variant in dict.fromkeys((word, word.lower(), word.upper(), word.title())):
+            matches |= Q(subject__display_name__icontains=variant) | Q(subject__reference__icontains=variant)
+        candidates = candidates.filter(matches)
     candidates = (
-        ConsentRecord.objects.active_at(at)
-        .select_related("subject")
+        candidates.select_related("subject")
         .prefetch_related("signers")
         .order_by("subject__display_name", "-signed_on", "pk")
     )
-    offered = []
-    for record in candidates:
-        feature = Feature(subject_id=record.subject_id, consent_id=record.pk)
-        problems = record_problems(record=record, feature=feature, platforms=platforms, purpose=purpose or "", at=at)
-        if not [problem for problem in problems if purpose or problem.code != PURPOSE]:
-            offered.append(record)
-    return offered
+    batch = limit * 2 if limit is not None else None
+    offered: list[ConsentRecord] = []
+    start = 0
+    while limit is None or len(offered) < limit:
+        chunk = list(candidates[start : start + batch] if batch is not None else candidates)
+        for record in chunk:
+            feature = Feature(subject_id=record.subject_id, consent_id=record.pk)
+            problems = record_problems(
+                record=record, feature=feature, platforms=platforms, purpose=purpose or "", at=at
+            )
+            if not [problem for problem in problems if purpose or problem.code != PURPOSE]:
+                offered.append(record)
+        if batch is None or len(chunk) < batch:
+            break
+        start += batch
+    return offered[:limit]
 
 
 def campaign_team_candidates() -> QuerySet[User]:

@@ -306,6 +306,8 @@ def test_editor_writes_a_post_and_changes_a_scheduled_one_by_keyboard(
         tab_to(page, page.get_by_label("Search consents of person 2"))
         page.keyboard.type("0042")
         picker = page.get_by_label("Consent of person 2")
+        # The server's answer is announced (a polite live region) before the editor goes on to the list.
+        expect(page.locator("#consent_status_1")).to_have_text("Consents found: 1.")
         expect(picker.locator("option", has_text="Jörg Weiß")).to_have_count(0)
         # Enter in the search box goes on to the list (it does not save the post).
         page.keyboard.press("Enter")

@@ -20,7 +20,7 @@ from core.web import DENIED, forbidden, service_action
 from people.http import AuthedHttpRequest
 from posts import platforms
 from posts.claims import claims_for_editor
-from posts.forms import ConsentChoiceField, PostForm, draft_from_post, editor_accounts, picker_scope
+from posts.forms import CONSENT_SEARCH_MAX, ConsentChoiceField, PostForm, draft_from_post, editor_accounts, picker_scope
 from posts.gates import post_consent_problems
 from posts.livechecks import editor_post_findings
 from posts.models import Campaign, Post, PostStatus
@@ -28,7 +28,7 @@ from posts.movechecks import MOVE_CONFIRM
 from posts.panels import panels_for
 from posts.policy import EDIT, PostPolicy
 from posts.previews import target_previews
-from posts.selectors import consents_offered, post_for_editor, post_for_page
+from posts.selectors import CONSENT_OPTIONS_MAX, consents_offered, post_for_editor, post_for_page
 from posts.services import (
     RESTART_CONFIRM,
     post_content_findings,
@@ -102,6 +102,9 @@ def post_create_view(request: AuthedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _editor_page(request, PostForm(user=request.user, initial=_create_initial(request, policy)), None)
     form = PostForm(request.POST, request.FILES, user=request.user)
+    if form.searched_slot() is not None:
+        form.search_only()
+        return _editor_page(request, form, None)
     if form.is_valid():
         campaign: Campaign = form.cleaned_data["campaign"]
         # A refusal names the campaign the user may not add posts to.
@@ -139,6 +142,9 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return _editor_page(request, PostForm(user=request.user, post=post, policy=policy), post, version=version)
     form = PostForm(request.POST, request.FILES, user=request.user, post=post, policy=policy)
+    if form.searched_slot() is not None:
+        form.search_only()
+        return _editor_page(request, form, post, version=version_parse(request.POST.get("version")))
 
     def answer_stale(stale: StaleVersion) -> HttpResponse:
         return _editor_page(request, form, post, version=stale.version, stale=stale)
@@ -218,7 +224,11 @@ def _saved_tell(request: HttpRequest, *, post: Post, before: tuple[str, int | No
 @require_GET
 @login_required
 def consent_options_view(request: AuthedHttpRequest) -> JsonResponse:
-    """Return the consents the picker offers for the editor's current targets, time and campaign."""
+    """Return the consents the picker offers for the editor's current targets, time and campaign.
+
+    ``q``: words each found in the person's name or reference; ``reference``: that person's consents
+    only. At most ``CONSENT_OPTIONS_MAX`` are answered, with ``more`` saying whether others match.
+    """
     policy = PostPolicy(request.user)
     if not policy.is_editor:
         raise PermissionDenied
@@ -231,8 +241,17 @@ def consent_options_view(request: AuthedHttpRequest) -> JsonResponse:
     else:
         campaigns = Campaign.objects.filter(pk__in=policy.editable_campaign_ids)
     scope = picker_scope(request.GET, accounts=editor_accounts(post), campaigns=campaigns, post=post)
+    words = request.GET.get("q", "")[:CONSENT_SEARCH_MAX].split()
+    reference = request.GET.get("reference", "").strip()[:CONSENT_SEARCH_MAX]
     # The consent a row has chosen stays in it on the page (editor_slots.js); the list is only the valid ones.
-    offered = consents_offered(at=scope.at, platforms=scope.platforms, purpose=scope.purpose)
+    offered = consents_offered(
+        at=scope.at,
+        platforms=scope.platforms,
+        purpose=scope.purpose,
+        references=[reference] if reference else [],
+        words=words,
+        limit=CONSENT_OPTIONS_MAX + 1,
+    )
     label = ConsentChoiceField(queryset=None).label_from_instance
     options = [
         {
@@ -242,9 +261,9 @@ def consent_options_view(request: AuthedHttpRequest) -> JsonResponse:
             "reference": record.subject.reference,
             "kinds": list(record.media_kinds),
         }
-        for record in offered
+        for record in offered[:CONSENT_OPTIONS_MAX]
     ]
-    return JsonResponse({"options": options})
+    return JsonResponse({"options": options, "more": len(offered) > CONSENT_OPTIONS_MAX})
 
 
 @login_required

@@ -24,7 +24,7 @@ from audit.models import AuditEvent
 from audit.selectors import events_for_object
 from posts.claims import claim_add
 from posts.models import Post, Revision
-from posts.services import TargetSpec, post_update
+from posts.services import FeatureSpec, TargetSpec, post_update
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +168,38 @@ def test_the_review_page_shows_the_latest_history_and_the_rest_on_request(
     assert len(whole.context["overview"].earlier_rounds_shown) == 4
     assert "The latest" not in whole.content.decode()
     assert _queries(client, url) == _queries(client, f"{url}?history=all")
+
+
+def test_the_editor_costs_the_same_queries_and_size_for_a_small_and_a_large_consent_registry(
+    client: Any,
+    editor: Any,
+    campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    subject_factory: Any,
+    record_factory: Any,
+) -> None:
+    """The consent picker lists what its rows need; the rest of the registry is found by searching."""
+    names = ("Jürgen Schäfer", "Ayşe Yıldız", "山田 花子", "Zoë Brontë", "Anna Müller")
+    records = [record_factory(subject_factory(display_name=name)) for name in names]
+    post = post_factory(
+        editor, campaign, targets=[account_factory("facebook")], when=timezone.now() + dt.timedelta(days=6)
+    )
+    post_update(
+        post=post,
+        actor=editor,
+        featured=[FeatureSpec(subject=records[0].subject, consent=records[0], media_kinds=("photo",))],
+    )
+    client.force_login(editor)
+    url = reverse("posts:post_edit", args=[post.pk])
+    client.get(url)  # warm the per-process caches (content types, session)
+    small = client.get(url).content
+    small_queries = _queries(client, url)
+    for number in range(195):
+        record_factory(subject_factory(display_name=f"Patientin Nr. {number} Öztürk"))
+
+    large = client.get(url).content
+
+    assert _queries(client, url) == small_queries
+    assert len(large) == len(small)
+    assert "Öztürk".encode() not in large and "Jürgen Schäfer".encode() in large

@@ -54,14 +54,23 @@ def test_editor_writes_a_patient_story_with_an_image_kept_across_an_error(
     page.get_by_role("button", name="Add an image").click()
     expect(page.get_by_label("Image 2", exact=True)).to_be_visible()
 
-    # The consent picker: only Instagram-valid consents; typing filters by name or reference.
+    # The consent picker lists nothing of the registry until the editor searches it (by name or
+    # reference, as they type); it finds only consents valid for Instagram.
     picker = page.get_by_label("Consent of person 1")
     search = page.get_by_label("Search consents of person 1")
-    expect(picker.locator("option", has_text="Jörg Weiß")).to_have_count(0)
-    search.fill("weiss")
     expect(picker.locator("option", has_text="Anna Müller")).to_have_count(0)
+    expect(page.get_by_role("button", name="Search", exact=True).first).to_be_hidden()
+    search.fill("Weiß")
+    expect(page.locator("#consent_status_0")).to_have_text("No usable consent found.")
+    expect(picker.locator("option", has_text="Jörg Weiß")).to_have_count(0)
     search.fill("0042")
     expect(picker.locator("option", has_text="Anna Müller")).to_have_count(1)
+    search.fill("")
+    search.press_sequentially("mül", delay=50)
+    expect(page.locator("#consent_status_0")).to_have_text("Consents found: 1.")
+    expect(picker.locator("option", has_text="Anna Müller")).to_have_count(1)
+    search.press("ArrowDown")
+    expect(picker).to_be_focused()
     picker.select_option(str(consent.pk))
     expect(page.get_by_label("Reference of person 1")).to_have_value("FALL-2027-0042")
     page.get_by_role("group", name="What the post shows of person 1").get_by_label("Photo").check()

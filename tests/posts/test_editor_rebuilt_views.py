@@ -15,7 +15,7 @@ from django.utils import timezone
 from consent.services import consent_revoke
 from posts.models import Media, Post
 from tests.conftest import IMAGES
-from tests.posts.test_editor_views import errors_of, form_data
+from tests.posts.test_editor_views import edit_data, errors_of, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -49,18 +49,81 @@ def test_picker_offers_only_consents_valid_on_the_posts_date_and_for_its_platfor
     facebook = account_factory("facebook")
     post = post_factory(editor, campaign, targets=[facebook], when=timezone.now() + dt.timedelta(days=40))
     client.force_login(editor)
+    url = reverse("posts:post_edit", args=[post.pk])
 
-    page = client.get(reverse("posts:post_edit", args=[post.pk]))
+    page = client.get(url)
 
-    assert offered_ids(page) == [people["valid"].pk]  # no revoked, expired, Instagram-only, nor ends before
+    assert offered_ids(page) == []  # the registry is found by searching, never listed whole
     html = page.content.decode()
-    for name in ("Ben Özdemir", "Cem Yılmaz", "Dana Ng", "Emil Groß"):
+    for name in ("Anna Müller", "Ben Özdemir", "Cem Yılmaz", "Dana Ng", "Emil Groß"):
         assert name not in html
-    assert f'data-search="Anna Müller {people["valid"].subject.reference}"' in html
+    # Without scripts, "Search" sends the form and lists the matches (an empty search: every usable one).
+    found = client.post(url, {**edit_data(post), "consent_find": "0", "consent_search_0": " "})
+    assert offered_ids(found) == [people["valid"].pk]  # no revoked, expired, Instagram-only, nor ends before
 
     # Without a date (now) and with no targets chosen, the consent ending in 20 days and Dana's are offered.
-    fresh = client.get(reverse("posts:post_create") + f"?campaign={campaign.pk}")
+    create = reverse("posts:post_create")
+    fresh = client.post(create, form_data(campaign, consent_find="0", consent_search_0="a"))
     assert set(offered_ids(fresh)) == {people["valid"].pk, people["instagram_only"].pk, people["ends_soon"].pk}
+
+
+def test_a_search_without_scripts_lists_matches_keeps_the_input_and_saves_nothing(
+    client: Any, editor: Any, campaign: Any, account_factory: Any, people: dict[str, Any]
+) -> None:
+    instagram = account_factory("instagram")
+    client.force_login(editor)
+    data = form_data(campaign, [instagram], title="Herzwoche", body=BODY, consent_find="1", consent_search_1="müll")
+
+    page = client.post(reverse("posts:post_create"), data)
+
+    assert page.status_code == 200 and Post.objects.count() == 0
+    assert offered_ids(page, 1) == [people["valid"].pk] and offered_ids(page, 0) == []
+    html = page.content.decode()
+    assert 'name="consent_search_1" value="müll"' in html and BODY in html
+    assert "1 consent listed." in html
+    assert not page.context["form"].errors
+
+
+def test_a_row_lists_its_chosen_persons_usable_consents_only(
+    client: Any, editor: Any, campaign: Any, record_factory: Any, people: dict[str, Any]
+) -> None:
+    anna = people["valid"].subject
+    second = record_factory(anna)
+    client.force_login(editor)
+    data = form_data(
+        campaign, featured_subject_0=anna.reference, featured_subject_1=people["revoked"].subject.reference
+    )
+
+    page = client.post(reverse("posts:post_create"), data)
+
+    assert set(offered_ids(page, 0)) == {people["valid"].pk, second.pk}
+    assert offered_ids(page, 1) == []  # Ben's only consent is revoked
+    assert offered_ids(page, 2) == []
+
+
+def test_consent_search_matches_part_of_a_name_or_reference_and_answers_a_page_at_most(
+    client: Any, editor: Any, campaign: Any, subject_factory: Any, record_factory: Any, people: dict[str, Any]
+) -> None:
+    for number in range(25):
+        record_factory(subject_factory(display_name=f"Jörg Übelacker {number:02}"))
+    client.force_login(editor)
+    url = reverse("posts:consent_options")
+
+    def answer(**params: Any) -> dict[str, Any]:
+        response = client.get(url, {"campaign": campaign.pk, **params})
+        assert response.status_code == 200
+        return response.json()
+
+    assert [option["id"] for option in answer(q="Mül")["options"]] == [people["valid"].pk]
+    assert [option["id"] for option in answer(q="anna MÜL")["options"]] == [people["valid"].pk]
+    reference = people["valid"].subject.reference
+    assert [option["id"] for option in answer(q=reference[-4:])["options"]] == [people["valid"].pk]
+    assert [option["id"] for option in answer(reference=reference)["options"]] == [people["valid"].pk]
+    assert answer(q="Ben")["options"] == []  # revoked
+    many = answer(q="Übel")
+    assert len(many["options"]) == 20 and many["more"] is True
+    fewer = answer(q="Übelacker 2")  # names with a 2, or references with one
+    assert 7 <= len(fewer["options"]) < 20 and fewer["more"] is False
 
 
 def test_consent_list_is_recomputed_for_the_targets_and_time_chosen(

@@ -109,7 +109,7 @@ def test_the_picker_offers_only_valid_consents_by_name_scope_and_validity(
     )
     client.force_login(editor)
 
-    page = client.get(reverse("posts:post_create"))
+    page = client.post(reverse("posts:post_create"), form_data(campaign, consent_find="0", consent_search_0=" "))
 
     field = page.context["form"].fields["featured_consent_0"]
     assert list(field.queryset) == [valid]
