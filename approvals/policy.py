@@ -20,10 +20,11 @@ from approvals.models import (
     StageStatus,
 )
 from consent.models import ConsentRecord
+from people import rights
 from people.models import User
 from posts.models import Post, PostStatus, Revision
 from posts.policy import EDIT, PostPolicy
-from posts.selectors import campaigns_for_user
+from posts.selectors import campaign_ids_for_user
 
 SUBMIT = "submit"
 APPROVE = "approve"
@@ -54,13 +55,11 @@ class ApprovalPolicy:
 
     @cached_property
     def group_ids(self) -> frozenset[int]:
-        if not self.user.is_authenticated:
-            return frozenset()
-        return frozenset(self.user.groups.values_list("pk", flat=True))
+        return rights.group_ids(self.user)
 
     @cached_property
     def visible_campaign_ids(self) -> frozenset[int]:
-        return frozenset(campaigns_for_user(user=self.user).values_list("pk", flat=True))
+        return campaign_ids_for_user(user=self.user)
 
     @cached_property
     def may_change_chains(self) -> bool:

@@ -10,10 +10,10 @@ from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
 
-from people import roles
+from people import rights, roles
 from people.models import User
 from posts.models import Post
-from posts.selectors import campaigns_of_team
+from posts.selectors import campaign_ids_of_team
 
 DOWNLOAD_PACK = "download_pack"
 # Groups whose members may take the pack of any post they see.
@@ -31,13 +31,13 @@ class EvidencePolicy:
         user = self.user
         if not (user.is_authenticated and user.is_active):
             return False
-        return user.is_superuser or user.groups.filter(name__in=PACK_ROLES).exists()
+        return user.is_superuser or rights.in_any_group(user, PACK_ROLES)
 
     @cached_property
     def team_campaign_ids(self) -> frozenset[int]:
         if not (self.user.is_authenticated and self.user.is_active):
             return frozenset()
-        return frozenset(campaigns_of_team(user=self.user).values_list("pk", flat=True))
+        return campaign_ids_of_team(user=self.user)
 
     def actions(self, post: Post) -> frozenset[str]:
         """Return ``download_pack`` if this user may take ``post``'s evidence pack."""

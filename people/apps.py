@@ -36,6 +36,23 @@ def _site_from_settings() -> None:
     SITE_CACHE[settings.SITE_ID] = Site(pk=settings.SITE_ID, domain=hosts[0] if hosts else "localhost", name="Rounds")
 
 
+def _rights_changes_connect() -> None:
+    # Every way a person's rights change (roles, own permissions, a role's permissions, guardian's
+    # object permissions for campaign teams and reviewers) makes the per-request memos stale.
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    from people.models import User
+    from people.rights import rights_changed
+
+    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(rights_changed, sender=through, dispatch_uid=f"people.rights_changed.{through.__name__}")
+    for model in (UserObjectPermission, GroupObjectPermission, Group):
+        for signal in (post_save, post_delete):
+            signal.connect(rights_changed, sender=model, dispatch_uid=f"people.rights_changed.{model.__name__}")
+
+
 class PeopleConfig(AppConfig):
     name = "people"
     verbose_name = _("People")
@@ -61,6 +78,7 @@ class PeopleConfig(AppConfig):
 
         from people import receivers
 
+        _rights_changes_connect()
         mfa_signals.authenticator_added.connect(receivers.two_factor_added, dispatch_uid="people.two_factor_added")
         mfa_signals.authenticator_removed.connect(
             receivers.two_factor_removed, dispatch_uid="people.two_factor_removed"

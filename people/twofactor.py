@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from people import rights
 from people.models import User
 
 P = ParamSpec("P")
@@ -33,7 +34,7 @@ def two_factor_required_by_role(user: User | AnonymousUser) -> bool:
     """Return whether the user's groups oblige them to sign in with a second factor."""
     if not settings.ROUNDS_TWO_FACTOR_REQUIRED or not user.is_authenticated:
         return False
-    return user.groups.filter(name__in=settings.ROUNDS_TWO_FACTOR_GROUPS).exists()
+    return rights.in_any_group(user, settings.ROUNDS_TWO_FACTOR_GROUPS)
 
 
 def has_two_factor(user: User | AnonymousUser) -> bool:

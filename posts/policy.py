@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from people.models import User
 from posts.models import Campaign, Post
-from posts.selectors import CHANGE_CAMPAIGN, VIEW_CAMPAIGN, campaigns_for_user
+from posts.selectors import CHANGE_CAMPAIGN, VIEW_CAMPAIGN, campaign_ids_for_user
 from posts.states import EDITABLE, MOVABLE
 
 VIEW = "view"
@@ -36,7 +36,7 @@ class PostPolicy:
     def editable_campaign_ids(self) -> frozenset[int]:
         if not self.is_editor:
             return frozenset()
-        return frozenset(campaigns_for_user(user=self.user, perm=CHANGE_CAMPAIGN).values_list("pk", flat=True))
+        return campaign_ids_for_user(user=self.user, perm=CHANGE_CAMPAIGN)
 
     def may_create_in(self, campaign: Campaign) -> bool:
         return campaign.pk in self.editable_campaign_ids

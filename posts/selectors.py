@@ -9,7 +9,7 @@ from guardian.shortcuts import get_objects_for_user
 from audit.versions import version_annotation
 from consent.gate import PURPOSE, Feature, record_problems
 from consent.models import ConsentRecord
-from people import roles
+from people import rights, roles
 from people.models import User
 from posts.models import Account, Campaign, Claim, FeaturedPerson, Media, Post, PostTarget
 
@@ -96,6 +96,34 @@ def campaigns_of_team(*, user: User | AnonymousUser) -> QuerySet[Campaign]:
     if not user.is_authenticated or not user.is_active:
         return Campaign.objects.none()
     return get_objects_for_user(user, CHANGE_CAMPAIGN, klass=Campaign, accept_global_perms=False, with_superuser=True)
+
+
+def campaign_ids_for_user(*, user: User | AnonymousUser, perm: str = VIEW_CAMPAIGN) -> frozenset[int]:
+    """Return the keys of ``campaigns_for_user``, read once per request (people.rights) for every policy."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser or user.has_perm(perm):
+        return rights.memoised(user, "campaigns", lambda: frozenset(Campaign.objects.values_list("pk", flat=True)))
+    return _campaign_ids_granted(user, perm)
+
+
+def campaign_ids_of_team(*, user: User | AnonymousUser) -> frozenset[int]:
+    """Return the keys of ``campaigns_of_team``, read once per request (people.rights) for every policy."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return campaign_ids_for_user(user=user, perm=CHANGE_CAMPAIGN)
+    return _campaign_ids_granted(user, CHANGE_CAMPAIGN)
+
+
+def _campaign_ids_granted(user: User, perm: str) -> frozenset[int]:
+    # Object permissions only (the user's and their groups'): for change_campaign that is the team
+    # (and owner), for view_campaign the team and the assigned reviewers.
+    def granted() -> frozenset[int]:
+        campaigns = get_objects_for_user(user, perm, klass=Campaign, accept_global_perms=False, with_superuser=False)
+        return frozenset(campaigns.values_list("pk", flat=True))
+
+    return rights.memoised(user, f"campaigns:{perm}", granted)
 
 
 def posts_for_user(*, user: User | AnonymousUser) -> QuerySet[Post]:

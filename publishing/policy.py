@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from people.models import User
 from posts.policy import PostPolicy
-from posts.selectors import campaigns_for_user, campaigns_of_team
+from posts.selectors import campaign_ids_for_user, campaign_ids_of_team
 from publishing.models import Publication, TakedownItem
 from publishing.models import PublicationStatus as P
 
@@ -40,14 +40,14 @@ class PublishingPolicy:
         """The campaigns this user edits as a member of the team (Governance's global right does not count)."""
         if not PostPolicy(self.user).is_editor:
             return frozenset()
-        return frozenset(campaigns_of_team(user=self.user).values_list("pk", flat=True))
+        return campaign_ids_of_team(user=self.user)
 
     @cached_property
     def campaign_ids(self) -> frozenset[int]:
         """The campaigns this user sees at all: all of them for Governance, else those they are on."""
         if not self.signed_in:
             return frozenset()
-        return frozenset(campaigns_for_user(user=self.user).values_list("pk", flat=True))
+        return campaign_ids_for_user(user=self.user)
 
     def _ids_with(self, perm: str) -> frozenset[int]:
         if not self.signed_in or not self.user.has_perm(perm):

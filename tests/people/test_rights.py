@@ -1,0 +1,95 @@
+"""A user's rights are read once per request (people.rights) and never outlive a change of them."""
+
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from evidence.policy import EvidencePolicy
+from people import rights, roles
+from people.models import User
+from people.services import user_roles_set
+from posts.policy import PostPolicy
+from posts.selectors import CHANGE_CAMPAIGN, campaign_ids_for_user, campaign_ids_of_team
+from posts.services import campaign_update
+
+pytestmark = pytest.mark.django_db
+
+
+def _tables(client: Client, url: str) -> Counter[str]:
+    """Return how many queries a GET of ``url`` made, by the table each reads FROM."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return Counter(
+        match.group(1) for query in captured for match in [re.search(r'FROM "(\w+)"', query["sql"])] if match
+    )
+
+
+def test_the_post_page_reads_the_users_groups_and_campaign_rights_once(
+    editor: Any, other_editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    campaign_update(campaign=campaign, actor=editor, data={}, team=[editor, other_editor])
+    post = post_factory(editor, campaign)
+    client = Client()
+    client.force_login(other_editor)
+    url = reverse("posts:post_detail", args=[post.pk])
+    client.get(url)  # warm the per-process caches (content types, session)
+    tables = _tables(client, url)
+    # Two-factor middleware and the evidence panel ask for roles; post, crisis, publishing and
+    # evidence policies for the campaigns the editor changes: one read each.
+    assert tables["auth_group"] == 1
+    assert tables["posts_campaign"] == 1
+
+
+def test_a_member_taken_off_the_team_no_longer_sees_the_post_at_the_next_request(
+    editor: Any, other_editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    campaign_update(campaign=campaign, actor=editor, data={}, team=[editor, other_editor])
+    post = post_factory(editor, campaign)
+    client = Client()
+    client.force_login(other_editor)
+    url = reverse("posts:post_detail", args=[post.pk])
+    assert client.get(url).status_code == 200
+    campaign_update(campaign=campaign, actor=editor, data={}, team=[editor])
+    assert client.get(url).status_code == 404
+
+
+def test_rights_changed_through_another_instance_are_seen_by_a_user_object_that_asked_before(
+    editor: Any, other_editor: Any, campaign: Any
+) -> None:
+    assert campaign.pk not in campaign_ids_for_user(user=other_editor, perm=CHANGE_CAMPAIGN)
+    assert not EvidencePolicy(other_editor).by_role
+
+    owner = User.objects.get(pk=editor.pk)
+    campaign_update(campaign=campaign, actor=owner, data={}, team=[owner, User.objects.get(pk=other_editor.pk)])
+    assert campaign.pk in campaign_ids_for_user(user=other_editor, perm=CHANGE_CAMPAIGN)
+    assert campaign.pk in campaign_ids_of_team(user=other_editor)
+    assert campaign.pk in PostPolicy(other_editor).editable_campaign_ids
+
+    governance = Group.objects.get(name=roles.GOVERNANCE)
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    user_roles_set(user=User.objects.get(pk=other_editor.pk), actor=root, groups=[governance])
+    assert rights.in_any_group(other_editor, [roles.GOVERNANCE])
+    assert rights.group_ids(other_editor) == {governance.pk}
+    assert EvidencePolicy(other_editor).by_role
+    # Django's own permission cache on the object is dropped with the memo: Governance changes every campaign.
+    assert other_editor.has_perm(CHANGE_CAMPAIGN)
+
+
+def test_the_memo_lives_on_the_user_object_only(editor: Any, campaign: Any) -> None:
+    assert campaign.pk in campaign_ids_for_user(user=editor, perm=CHANGE_CAMPAIGN)
+    with CaptureQueriesContext(connection) as captured:
+        campaign_ids_for_user(user=editor, perm=CHANGE_CAMPAIGN)
+        rights.group_ids(editor)
+        rights.group_ids(editor)
+    assert len(captured) == 1  # the groups, once; the campaigns were read above
+    fresh = User.objects.get(pk=editor.pk)
+    with CaptureQueriesContext(connection) as captured:
+        assert campaign.pk in campaign_ids_for_user(user=fresh, perm=CHANGE_CAMPAIGN)
+    assert len(captured) >= 1
