@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -29,8 +29,9 @@ from approvals.policy import current_stage_run
 from approvals.recertifications import recertifications_due
 from approvals.services import chain_save, decision_record, finding_keys, recertification_due_refresh, round_submit
 from audit.models import AuditEvent
+from posts.locks import post_lock
 from posts.models import Post, PostStatus
-from posts.services import post_schedule
+from posts.services import post_schedule, post_transition
 from publishing.models import Publication, PublicationStatus, TakedownCause, TakedownItem
 from publishing.services import dispatch_once
 
@@ -574,3 +575,21 @@ def test_the_due_posts_are_read_from_posts_alone_in_one_query_however_many_are_l
     more, more_sql = candidates()
     assert sorted(more) == sorted([published.pk, others[0].pk])
     assert more_sql == [sql]
+
+
+def test_a_post_that_stops_being_live_loses_its_due_moment(
+    editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any, reviewers: dict[str, Any]
+) -> None:
+    default_chain(recertify_months=12)
+    post = post_factory(
+        editor, review_campaign, targets=[account_factory("facebook")], when=timezone.now() + dt.timedelta(hours=2)
+    )
+    post_schedule(post=approve(post, reviewers, editor), actor=editor)
+    finished = ReviewRound.objects.get(post=post, status=RoundStatus.APPROVED).finished_at
+    assert finished is not None
+    with transaction.atomic():
+        post_transition(post=post_lock(post.pk), to=PostStatus.PARTIALLY_PUBLISHED, actor=None, reason="one target out")
+    assert stored_due(post) == months_add(finished, 12)
+    with transaction.atomic():
+        post_transition(post=post_lock(post.pk), to=PostStatus.FAILED, actor=None, reason="the other target failed")
+    assert stored_due(post) is None
