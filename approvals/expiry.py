@@ -15,20 +15,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import (
-    DateTimeField,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
-    Value,
 )
-from django.db.models.expressions import CombinedExpression
 from django.utils import formats, timezone
 from django.utils.translation import gettext_noop
 
@@ -150,62 +142,16 @@ def approvals_expired(*, now: dt.datetime) -> list[int]:
     return sorted(post_ids)
 
 
-MONTH_FLOOR = dt.timedelta(days=28)
-MONTH_FLOOR_MICROSECONDS = 28 * 24 * 3600 * 1_000_000
-
-
 def recertification_candidates(*, due_by: dt.datetime | None = None) -> QuerySet[Post]:
-    """Live evergreen posts approved by a chain that re-certifies: those that may fall due.
+    """Live evergreen posts approved by a chain that re-certifies; with ``due_by``, those due by then.
 
-    With ``due_by``, only those that may be due by then (a superset; one query for the chains'
-    periods), so the list stays as short as the due posts however many posts are live.
+    Reads the stored due moment (`Post.recertify_due_at`, kept by
+    `approvals.services.recertification_due_refresh`) through its partial index: a range as long
+    as the due posts however many posts are live (no other condition here, so the planner has no
+    other index to prefer on a small table).
     """
-    posts = (
-        Post.objects.filter(status__in=LIVE, content_type__in=EVERGREEN)
-        .exclude(approved_hash="")
-        .filter(
-            Q(
-                review_rounds__status=RoundStatus.APPROVED,
-                review_rounds__content_hash=F("approved_hash"),
-                review_rounds__chain__recertify_months__isnull=False,
-            )
-        )
-        .distinct()
-    )
-    if due_by is None:
-        return posts
-
-    # A calendar month has at least 28 days (`months_add` clamps to the month's last day), so a
-    # post due by ``due_by`` was approved, and last kept, no earlier than 28 days per month of its
-    # chain's period before it: computed in the query, so the list stays as short as the due posts
-    # however many posts are live, with no query for the chains' periods first.
-    def earliest_due(moment: str, months: str) -> ExpressionWrapper[CombinedExpression]:
-        # SQLite keeps a duration as microseconds and multiplies no interval; PostgreSQL does.
-        month = MONTH_FLOOR_MICROSECONDS if connection.vendor == "sqlite" else MONTH_FLOOR
-        window = ExpressionWrapper(F(months) * Value(month), output_field=DurationField())
-        return ExpressionWrapper(F(moment) + window, output_field=DateTimeField())
-
-    approved = (
-        ReviewRound.objects.filter(
-            post=OuterRef("pk"),
-            status=RoundStatus.APPROVED,
-            content_hash=OuterRef("approved_hash"),
-            chain__recertify_months__isnull=False,
-        )
-        .annotate(earliest_due=earliest_due("finished_at", "chain__recertify_months"))
-        .filter(earliest_due__lte=due_by)
-    )
-    kept = (
-        Recertification.objects.filter(
-            post=OuterRef("pk"),
-            content_hash=OuterRef("approved_hash"),
-            outcome=RecertificationOutcome.KEEP,
-            chain__recertify_months__isnull=False,
-        )
-        .annotate(earliest_due=earliest_due("created_at", "chain__recertify_months"))
-        .filter(earliest_due__gt=due_by)
-    )
-    return posts.filter(Exists(approved) & ~Exists(kept))
+    posts = Post.objects.filter(recertify_due_at__isnull=False)
+    return posts if due_by is None else posts.filter(recertify_due_at__lte=due_by)
 
 
 def expiry_context(post: Post, *, now: dt.datetime | None = None) -> dict[str, object]:

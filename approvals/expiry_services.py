@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from approvals.expiry import WAITING, approvals_expired, certification_of
 from approvals.models import Recertification, RecertificationOutcome
 from approvals.policy import RecertificationPolicy
-from approvals.services import _round_open
+from approvals.services import _round_open, recertification_due_refresh
 from audit.services import event_record
 from core.inputs import text_problem, unstorable_error
 from core.tasks import enqueue_after_commit
@@ -142,6 +142,8 @@ def recertification_record(*, post_id: int, reviewer: User, outcome: str, reason
             cause="recertification_withdrawn",
         )
         takedowns = len(retraction.takedown_ids)
+    # A "Keep" dates the approval anew; a withdrawal ends it.
+    recertification_due_refresh(post_ids=[post.pk])
     enqueue_after_commit(
         "approvals.expiry_notifications.recertification_told",
         recertification_id=recertification.pk,

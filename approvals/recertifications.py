@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from approvals.expiry import Certification, certifications_of, recertification_candidates
+from approvals.expiry import EVERGREEN, LIVE, Certification, certifications_of, recertification_candidates
 from approvals.models import ReviewRound, ReviewStage, RoundStatus
 from approvals.policy import RECERTIFY
 from approvals.selectors import campaign_visible
@@ -26,8 +26,7 @@ class DueItem:
 
 
 def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.datetime) -> list[Post]:
-    """Return the posts that may be due by ``due_by`` and that ``user`` may answer, in one query (two with
-    the chains' periods).
+    """Return the posts due by ``due_by`` that ``user`` may answer, in one query.
 
     The set form of ``approvals.policy.RecertificationPolicy.refusal`` (tests hold the two
     together): the first stage before publication of the chain that approved the post's content
@@ -61,8 +60,8 @@ def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.dateti
 def recertifications_due(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[DueItem]:
     """Return the live posts due for re-certification that ``user`` may answer, longest due first.
 
-    Three queries however many posts are live: the chains' periods, the posts the user may answer
-    that may be due, and their certifications.
+    Two queries however many posts are live: the due posts the user may answer, and their
+    certifications.
     """
     now = now or timezone.now()
     posts = recertifications_answerable(user=user, due_by=now)
@@ -71,6 +70,9 @@ def recertifications_due(*, user: User | AnonymousUser, now: dt.datetime | None 
     for post in posts:
         certification = certifications.get(post.pk)
         due_at = certification.recertify_at if certification else None
+        # As `RecertificationPolicy.refusal` asks: only a live evergreen post is re-certified.
+        if post.status not in LIVE or post.content_type not in EVERGREEN:
+            continue
         if certification is None or due_at is None or due_at > now:
             continue
         items.append(DueItem(post=post, certification=certification, due_at=due_at, actions=RECERTIFY))

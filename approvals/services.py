@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from approvals.claims import claims_approval_problems
 from approvals.deadlines import ReviewTime, review_time, stage_deadline
+from approvals.expiry import EVERGREEN, LIVE, certifications_of
 from approvals.models import (
     ApprovalRule,
     CampaignChain,
@@ -61,7 +62,7 @@ from posts.services import (
     post_retract,
     post_transition,
 )
-from posts.signals import post_blocked, post_content_changed, post_retimed, post_withdrawn
+from posts.signals import post_blocked, post_content_changed, post_retimed, post_status_changed, post_withdrawn
 from posts.stale import post_version_check
 
 REFUSALS = {
@@ -442,6 +443,7 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
         retraction = None
         if verdict == Verdict.REJECT:
             retraction = post_retract(post=post, stage=stage_run.stage.name, comment=decision.comment, actor=reviewer)
+            recertification_due_refresh(post_ids=[post.pk])
         enqueue_after_commit(
             "approvals.notifications.after_publication_told",
             decision_id=decision.pk,
@@ -468,7 +470,9 @@ def _round_advance(*, stage_run: StageRun, post: Post, decision: Decision) -> No
         return
     # Every stage before publication approved this content: the round is done.
     round_transition(review_round=review_round, to=RoundStatus.APPROVED, actor=reviewer, now=now)
-    post_approval_record(post=post, approved_hash=review_round.content_hash, actor=reviewer)
+    approved = post_approval_record(post=post, approved_hash=review_round.content_hash, actor=reviewer)
+    if approved.status in LIVE:  # an edit approved while the post is out: its approval dates from now
+        recertification_due_refresh(post_ids=[post.pk])
     for run in remaining:  # after-publication stages: open now, due after the post goes out
         stage_transition(stage_run=run, to=StageStatus.IN_PROGRESS, actor=reviewer, now=now)
     enqueue_after_commit("approvals.notifications.author_told", decision_id=decision.pk)
@@ -553,6 +557,56 @@ def _cancel_review_on_block(*, post: Post, actor: User | None, reason: str, **kw
         round_transition(review_round=review_round, to=RoundStatus.CANCELLED, actor=actor)
 
 
+@receiver(post_status_changed, dispatch_uid="approvals.recertify_due_follows_status")
+def _recertify_due_follow_status(*, post: Post, old_status: str, **kwargs: Any) -> None:
+    """A post that goes live falls due for re-certification; one that stops being live does not."""
+    if old_status in LIVE or post.status in LIVE:
+        post.recertify_due_at = recertification_due_refresh(post_ids=[post.pk]).get(post.pk)
+
+
+def recertification_due_refresh(*, post_ids: Iterable[int]) -> dict[int, dt.datetime | None]:
+    """Store when each post falls due for re-certification (`Post.recertify_due_at`); returns the stored moments.
+
+    The moment is the post's `approvals.expiry.Certification.recertify_at` while the post is live
+    evergreen content, else None. Every service that changes what it rests on (the post's status,
+    content or approval, a "Keep", the chain's months) calls this in its transaction, so the
+    reviewers' list of due posts reads an index instead of computing it for every live post.
+    Two queries and one update for the posts whose moment changed.
+    """
+    posts = list(Post.objects.filter(pk__in=list(post_ids)).only("pk", "status", "content_type", "recertify_due_at"))
+    live = [post.pk for post in posts if post.status in LIVE and post.content_type in EVERGREEN]
+    certifications = certifications_of(live) if live else {}
+    changed = []
+    for post in posts:
+        certification = certifications.get(post.pk)
+        due = certification.recertify_at if certification else None
+        if post.recertify_due_at != due:
+            post.recertify_due_at = due
+            changed.append(post)
+    Post.objects.bulk_update(changed, ["recertify_due_at"])
+    return {post.pk: post.recertify_due_at for post in posts}
+
+
+RECERTIFY_REFRESH_BATCH = 1000
+
+
+def _recertify_due_refresh_chain(*, chain: ReviewChain) -> None:
+    """Store the due moments anew of the live evergreen posts whose approval ``chain`` gave (its months changed)."""
+    post_ids = sorted(
+        set(
+            ReviewRound.objects.filter(
+                chain=chain,
+                status=RoundStatus.APPROVED,
+                content_hash=F("post__approved_hash"),
+                post__status__in=LIVE,
+                post__content_type__in=EVERGREEN,
+            ).values_list("post_id", flat=True)
+        )
+    )
+    for start in range(0, len(post_ids), RECERTIFY_REFRESH_BATCH):
+        recertification_due_refresh(post_ids=post_ids[start : start + RECERTIFY_REFRESH_BATCH])
+
+
 @receiver(post_withdrawn, dispatch_uid="approvals.cancel_on_withdraw")
 def _cancel_review_on_withdraw(*, post: Post, actor: User, reason: str, **kwargs: Any) -> None:
     """A withdrawn post needs no review: its open round is cancelled (audited by `round_transition`)."""
@@ -572,6 +626,8 @@ def _restart_review_on_change(
     if post.approved_hash:
         post.approved_hash = ""
         post.save(update_fields=["approved_hash", "updated_at"])
+        if post.status in LIVE:
+            post.recertify_due_at = recertification_due_refresh(post_ids=[post.pk]).get(post.pk)
     if superseded or previous_status in {PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.BLOCKED}:
         if post.status == PostStatus.IN_REVIEW:
             _round_open(post=post, actor=actor)
@@ -788,6 +844,8 @@ def chain_save(
         }
         if before_stages != after_stages:
             changes["stages"] = [before_stages, after_stages]
+    if "recertify_months" in changes and not creating:
+        _recertify_due_refresh_chain(chain=chain)
     if creating or changes:
         event_record(
             actor=actor,

@@ -98,6 +98,7 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
     from django.utils import timezone
 
     from approvals.models import Confirmation, Decision, ReviewRound, RoundStatus, StageRun, StageStatus, Verdict
+    from approvals.services import recertification_due_refresh
     from people.models import Notice
     from posts.models import Post, PostStatus, Revision
 
@@ -167,6 +168,10 @@ def posts_add(world: World, *, kinds: list[str], tag: str) -> None:
             )
             round_kinds.append(kind)
         rounds = ReviewRound.objects.bulk_create(rounds)
+        # Live posts' due moments, as the services that approve and publish would have stored them.
+        live_ids = [post.pk for post, kind in zip(posts, chunk, strict=True) if kind in live]
+        for first in range(0, len(live_ids), 1_000):
+            recertification_due_refresh(post_ids=live_ids[first : first + 1_000])
 
         runs: list[StageRun] = []
         for review_round, kind in zip(rounds, round_kinds, strict=True):

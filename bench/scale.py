@@ -136,6 +136,8 @@ class History:
                     "current_revision_id": "b.revision_id",
                     "approved_hash": "CASE WHEN b.kind IN ('approved', 'published')"
                     " THEN lpad(to_hex(b.post_id), 64, '0') ELSE '' END",
+                    # Its live posts are due as the template is (a year after a recent approval).
+                    "recertify_due_at": "CASE WHEN b.kind = 'published' THEN t.recertify_due_at END",
                 },
             ),
             copy(

@@ -195,6 +195,16 @@ class Post(models.Model):
         blank=True,
         help_text=_("Set by the review chain when every stage approved this exact content."),
     )
+    # Derived from the review chain's approval (`approvals.services.recertification_due_refresh`
+    # writes it): stored so the reviewers' list of due posts is an index range, not a scan of every
+    # live post and its rounds.
+    recertify_due_at = models.DateTimeField(
+        _("due for re-certification"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set while the post is live evergreen content whose review chain re-certifies it."),
+    )
     external_id = models.CharField(_("plan row id"), max_length=200, blank=True)
     # Crisis handling (SPEC section 1): editors ask for it, Communications or Governance declare it.
     crisis_requested_by = models.ForeignKey(
@@ -233,7 +243,13 @@ class Post(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=PostStatus.values), name="post_status_valid"),
         ]
-        indexes = [models.Index(fields=["campaign", "scheduled_at"], name="post_campaign_time_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "scheduled_at"], name="post_campaign_time_idx"),
+            # Only live evergreen posts have a due moment: a small index, read by range.
+            models.Index(
+                fields=["recertify_due_at"], condition=Q(recertify_due_at__isnull=False), name="post_recertify_due_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title or (self.body[:60] + ("…" if len(self.body) > 60 else "")) or f"#{self.pk}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from approvals.comments import AnchorSpec, comment_add, comment_resolve
 from approvals.models import AnchorKind, ReviewChain, ReviewComment, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run
-from approvals.services import decision_record, round_submit
+from approvals.services import decision_record, recertification_due_refresh, round_submit
 from consent.models import ConsentRecord, Subject
 from consent.services import SignerSpec, consent_record_create, consent_revoke, consent_verify, subject_create
 from core.imaging import image_process
@@ -229,6 +229,7 @@ def _side(
     ReviewRound.objects.filter(post=due, status=RoundStatus.APPROVED).update(
         finished_at=timezone.now() - dt.timedelta(days=400)
     )
+    recertification_due_refresh(post_ids=[due.pk])  # the approval dated back: so is its due moment
     out = post("out", featured=[FeatureSpec(subject=subject, consent=leaving, media_kinds=("story",))])
     with transaction.atomic():
         locked = Post.objects.select_for_update().get(pk=out.pk)

@@ -8,11 +8,13 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.test import Client, TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.expiry import certification_of, months_add
+from approvals.expiry import certification_of, months_add, recertification_candidates
 from approvals.expiry_services import approval_expire, approvals_expire, recertification_record
 from approvals.models import (
     Recertification,
@@ -25,10 +27,11 @@ from approvals.models import (
 )
 from approvals.policy import current_stage_run
 from approvals.recertifications import recertifications_due
-from approvals.services import chain_save, decision_record, finding_keys, round_submit
+from approvals.services import chain_save, decision_record, finding_keys, recertification_due_refresh, round_submit
 from audit.models import AuditEvent
+from posts.locks import post_lock
 from posts.models import Post, PostStatus
-from posts.services import post_schedule
+from posts.services import post_schedule, post_transition
 from publishing.models import Publication, PublicationStatus, TakedownCause, TakedownItem
 from publishing.services import dispatch_once
 
@@ -53,12 +56,14 @@ def approve(post: Any, reviewers: dict[str, Any], editor: Any) -> Any:
 def approved_at(post: Any, moment: dt.datetime) -> None:
     """Date the approval of ``post`` back to ``moment`` (as if its round had been approved then)."""
     ReviewRound.objects.filter(post=post, status=RoundStatus.APPROVED).update(finished_at=moment)
+    recertification_due_refresh(post_ids=[post.pk])
 
 
 def default_chain(**fields: Any) -> ReviewChain:
     chain = ReviewChain.objects.get(is_default=True)
     ReviewChain.objects.filter(pk=chain.pk).update(**fields)
     chain.refresh_from_db()
+    recertification_due_refresh(post_ids=Post.objects.values_list("pk", flat=True))
     return chain
 
 
@@ -472,3 +477,119 @@ def test_the_inbox_list_is_the_set_form_of_the_policy(
     assert [item.post.pk for item in recertifications_due(user=reviewers["medical"], now=now)] == [published.pk]
     assert recertifications_due(user=writer, now=now) == []
     assert recertifications_due(user=outsider, now=now) == []
+
+
+# The stored due moment (issue 17: the inbox finds due posts by an index) -----------------------------
+
+
+def stored_due(post: Any) -> dt.datetime | None:
+    return Post.objects.values_list("recertify_due_at", flat=True).get(pk=post.pk)
+
+
+def test_going_live_stores_the_due_moment_the_chains_months_after_the_approval(
+    editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any, reviewers: dict[str, Any], outbox: Path
+) -> None:
+    ReviewChain.objects.filter(is_default=True).update(recertify_months=12)  # no post is live yet
+    post = make_published(
+        editor=editor,
+        campaign=review_campaign,
+        accounts=[account_factory("facebook")],
+        post_factory=post_factory,
+        reviewers=reviewers,
+    )
+    finished = ReviewRound.objects.get(post=post, status=RoundStatus.APPROVED).finished_at
+    assert finished is not None
+    assert stored_due(post) == months_add(finished, 12)
+
+
+def test_an_approved_post_not_yet_live_has_no_due_moment(
+    editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any, reviewers: dict[str, Any]
+) -> None:
+    default_chain(recertify_months=12)
+    post = approve(post_factory(editor, review_campaign, targets=[account_factory("facebook")]), reviewers, editor)
+    assert post.status == PostStatus.APPROVED
+    assert stored_due(post) is None
+
+
+def test_keep_stores_the_due_moment_counted_from_the_keep(published: Any, reviewers: dict[str, Any]) -> None:
+    assert stored_due(published) == certification_of(published).recertify_at  # type: ignore[union-attr]
+    kept = recertification_record(post_id=published.pk, reviewer=reviewers["medical"], outcome="keep", reason=REASON)
+    assert stored_due(published) == months_add(kept.created_at, 12)
+
+
+def test_revise_leaves_the_due_moment_as_it_was(published: Any, reviewers: dict[str, Any]) -> None:
+    due = stored_due(published)
+    recertification_record(post_id=published.pk, reviewer=reviewers["medical"], outcome="revise", reason=REASON)
+    assert due is not None and stored_due(published) == due
+
+
+def test_withdraw_clears_the_due_moment(published: Any, reviewers: dict[str, Any]) -> None:
+    recertification_record(post_id=published.pk, reviewer=reviewers["medical"], outcome="withdraw", reason=REASON)
+    assert stored_due(published) is None
+
+
+def test_changing_the_chains_months_moves_the_due_moment_to_the_months_last_day(
+    published: Any, governance: Any
+) -> None:
+    approved_at(published, dt.datetime(2025, 1, 31, 9, 30, tzinfo=dt.UTC))
+    chain = ReviewChain.objects.get(is_default=True)
+    chain.recertify_months = 1
+    chain_save(chain=chain, actor=governance)
+    assert stored_due(published) == dt.datetime(2025, 2, 28, 9, 30, tzinfo=dt.UTC)
+    chain.recertify_months = None
+    chain_save(chain=chain, actor=governance)
+    assert stored_due(published) is None
+
+
+def test_the_due_posts_are_read_from_posts_alone_in_one_query_however_many_are_live(
+    published: Any,
+    editor: Any,
+    review_campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    reviewers: dict[str, Any],
+) -> None:
+    now = timezone.now()
+
+    def candidates() -> tuple[list[int], list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            found = [post.pk for post in recertification_candidates(due_by=now)]
+        return found, [query["sql"] for query in queries.captured_queries]
+
+    found, [sql] = candidates()
+    assert found == [published.pk]
+    assert "approvals_" not in sql  # no rounds nor answers are read to compute the moment
+    others = [
+        make_published(
+            editor=editor,
+            campaign=review_campaign,
+            accounts=[account_factory("facebook")],
+            post_factory=post_factory,
+            reviewers=reviewers,
+            title=f"Diabetes: Fragen und Antworten ({n})",
+        )
+        for n in range(2)
+    ]
+    approved_at(others[0], months_add(timezone.now(), -13))
+
+    more, more_sql = candidates()
+    assert sorted(more) == sorted([published.pk, others[0].pk])
+    assert more_sql == [sql]
+
+
+def test_a_post_that_stops_being_live_loses_its_due_moment(
+    editor: Any, review_campaign: Any, account_factory: Any, post_factory: Any, reviewers: dict[str, Any]
+) -> None:
+    default_chain(recertify_months=12)
+    post = post_factory(
+        editor, review_campaign, targets=[account_factory("facebook")], when=timezone.now() + dt.timedelta(hours=2)
+    )
+    post_schedule(post=approve(post, reviewers, editor), actor=editor)
+    finished = ReviewRound.objects.get(post=post, status=RoundStatus.APPROVED).finished_at
+    assert finished is not None
+    with transaction.atomic():
+        post_transition(post=post_lock(post.pk), to=PostStatus.PARTIALLY_PUBLISHED, actor=None, reason="one target out")
+    assert stored_due(post) == months_add(finished, 12)
+    with transaction.atomic():
+        post_transition(post=post_lock(post.pk), to=PostStatus.FAILED, actor=None, reason="the other target failed")
+    assert stored_due(post) is None

@@ -1,5 +1,8 @@
-"""A database made while the mail ledger lived in approvals migrates forward with every mail it recorded."""
+"""Older databases migrate forward keeping what they recorded: mails recorded while the ledger
+lived in approvals, decisions signed before signatures, live posts before their due moment was stored."""
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,9 +12,12 @@ from django.core import mail
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from approvals.models import ReviewChain, ReviewRound
 from approvals.notifications import stage_reached
 from approvals.policy import current_stage_run
 from audit.models import Notification
+from posts.models import Post
+from tests.approvals.test_expiry import make_published
 from tests.conftest import make_user
 
 # The last migrations of the two apps on the main branch before the ledger moved to audit.
@@ -87,3 +93,33 @@ def test_decisions_made_before_signatures_are_signed_with_the_reviewers_name_zon
     assert decision.signer_time_zone == "Asia/Kolkata"
     assert decision.signer_role == "Medical reviewer"
     assert decision.confirmation == Confirmation.NOT_RECORDED  # not known for decisions made before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_live_posts_approved_before_the_due_moment_was_stored_get_it_from_their_approval(
+    editor: Any,
+    review_campaign: Any,
+    account_factory: Any,
+    post_factory: Any,
+    reviewers: dict[str, Any],
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    settings.ROUNDS_OUTBOX_DIR = tmp_path / "outbox"
+    ReviewChain.objects.filter(is_default=True).update(recertify_months=1)
+    live = make_published(
+        editor=editor,
+        campaign=review_campaign,
+        accounts=[account_factory("facebook")],
+        post_factory=post_factory,
+        reviewers=reviewers,
+    )
+    ReviewRound.objects.filter(post=live).update(finished_at=dt.datetime(2025, 1, 31, 9, 30, tzinfo=dt.UTC))
+    draft = post_factory(editor, review_campaign, title="Grippeimpfung 2026/27 – Termine")
+    _migrate([("approvals", "0010_distinct_chain_admin_names")])
+    Post.objects.update(recertify_due_at=None)  # as every post was before the column was filled
+
+    _migrate()
+
+    assert Post.objects.get(pk=live.pk).recertify_due_at == dt.datetime(2025, 2, 28, 9, 30, tzinfo=dt.UTC)
+    assert Post.objects.get(pk=draft.pk).recertify_due_at is None

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from approvals.expiry import months_add
 from approvals.models import Recertification, RecertificationOutcome, ReviewChain, ReviewRound, RoundStatus
+from approvals.services import recertification_due_refresh
 from posts.models import PostStatus
 from publishing.models import TakedownCause, TakedownItem
 from tests.approvals.test_expiry import make_published
@@ -56,6 +57,7 @@ def old_post(
     ReviewRound.objects.filter(post=post, status=RoundStatus.APPROVED).update(
         finished_at=months_add(timezone.now(), -13) - dt.timedelta(days=1)
     )
+    recertification_due_refresh(post_ids=[post.pk])  # the approval dated back: so is its due moment
     mail.outbox.clear()
     return post
 

@@ -1,5 +1,5 @@
-"""The indexes that keep the review inbox's stage query and the calendar's month as fast with a
-million posts as with two thousand (docs/operations.md, "Capacity"; measured by bench/scale.py).
+"""The indexes that keep the review inbox's stage and re-certification queries and the calendar's
+month as fast with a million posts as with two thousand (docs/operations.md, "Capacity"; measured by bench/scale.py).
 
 The first test runs on every database of the suite; the plan tests need PostgreSQL's planner. A
 test database is small, so a sequential scan is the cheapest plan there whatever the indexes:
@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from approvals.expiry import recertification_candidates
 from approvals.selectors import stage_runs_awaiting
 from posts.models import Post
 from posts.selectors import posts_for_calendar_cards
@@ -26,7 +27,7 @@ INDEXES = {
     "approvals_reviewround": [["post_id"]],  # the round in progress of a post (partial, unique)
     "approvals_decision": [["stage_run_id", "reviewer_id"]],  # has this reviewer decided
     "posts_revision": [["post_id", "number"]],  # did this reviewer write a revision
-    "posts_post": [["scheduled_at"], ["campaign_id", "scheduled_at"]],  # the month's posts
+    "posts_post": [["scheduled_at"], ["campaign_id", "scheduled_at"], ["recertify_due_at"]],  # month; due posts
     "posts_posttarget": [["post_id", "account_id"]],  # the cards' targets
 }
 
@@ -74,3 +75,15 @@ def test_the_calendar_month_reads_posts_by_their_time(editor: Any, submitted_pos
 
     assert "Seq Scan on posts_post" not in plan, plan
     assert any("Index Cond" in line and "scheduled_at" in line for line in plan.splitlines()), plan
+
+
+@pytest.mark.postgres
+@pytest.mark.pg_suite
+@pytest.mark.django_db
+def test_the_posts_due_for_recertification_are_read_by_their_due_moments_index() -> None:
+    need_postgresql()
+
+    plan = _plan(recertification_candidates(due_by=timezone.now()))
+
+    assert "post_recertify_due_idx" in plan, plan
+    assert "Seq Scan" not in plan and "approvals_" not in plan, plan

@@ -42,7 +42,7 @@ from approvals.expiry_services import recertification_record
 from approvals.models import ReviewChain, ReviewComment, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run, open_stage_runs
 from approvals.selectors import post_is_overdue
-from approvals.services import chain_save, decision_record, finding_keys, round_submit
+from approvals.services import chain_save, decision_record, finding_keys, recertification_due_refresh, round_submit
 from audit.services import event_record
 from consent.law import years_after
 from consent.models import ConsentRecord, Subject
@@ -1485,6 +1485,7 @@ class DemoSeeder:
         """
         when = months_add(timezone.now(), -months) - dt.timedelta(days=days)
         ReviewRound.objects.filter(post=post, status=RoundStatus.APPROVED).update(finished_at=when)
+        recertification_due_refresh(post_ids=[post.pk])
         self.write(f"post {spec.external_id}: approved on {timezone.localtime(when):%Y-%m-%d}")
 
     def _reject_after_publication(self, post: Post, spec: DemoPost) -> None:
