@@ -66,6 +66,13 @@ EVIDENCE_PAGES = {
     "consent_print": ("consent", r"/consent/\d+/print/"),
 }
 
+# Long lists (issue 17): a second page, the list a month cell's "+N more" opens, the no-JS move page.
+LIST_PAGES = {
+    "calendar_list_page_2": ("editor", r"/calendar/\?(?=.*\bview=list\b)(?=.*\bpage=2\b).*"),
+    "campaign_page_2": ("editor", r"/campaigns/\d+/\?page=2"),
+    "move_page": ("editor", r"/posts/\d+/move/form/\?next=.+"),
+}
+
 
 def shape_of(url: str) -> str:
     """The URL with its numbers as N and its query sorted: /calendar/?view=week is another page than
@@ -283,6 +290,7 @@ def test_every_page_is_accessible_fits_the_screen_and_speaks_the_readers_languag
     # One test, not one per width and language: the demo is seeded and crawled once (it takes a while).
     main_pages(demo)  # each main page was reached before the long checks start
     main_pages(demo, EVIDENCE_PAGES)
+    main_pages(demo, LIST_PAGES)
     problems: list[str] = []
     for width in WIDTHS:
         count, found = every_page(demo, browser, live_server, width)

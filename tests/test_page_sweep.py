@@ -2,7 +2,8 @@
 
 Logged in as each role's demo user, a superuser and a user without any rights, the sweep
 follows every same-site link from "/" and "/admin/" (GET only, each URL once, never logout, no
-forms): no page may answer 5xx. Then the rights-less user and the Viewer ask for the pages of
+forms; of the same page with the same query parameters, a few values: pages of a list, the days a
+month's "+N more" opens): no page may answer 5xx. Then the rights-less user and the Viewer ask for the pages of
 objects only others reached: none may show them.
 """
 
@@ -10,9 +11,10 @@ import re
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 from django.db import transaction
@@ -28,7 +30,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("
 
 ROLE_USERS = ("editor", "medical", "legal", "comms", "consent", "governance", "viewer")
 NEVER = ("/accounts/logout/", "/static/", "/i18n/")
-# The same page with other query strings (calendar months, filters, sorting) is followed this often.
+# The same page with other values of the same query parameters (calendar months, pages of a list,
+# the days "+N more" opens) is followed this often: each set of parameters names its own kind of
+# page (?view=list, ?page=2, ?view=list&date=…), whose first few values are visited, each URL once.
 QUERY_VARIANTS = 3
 # The admin lists every object of every model (the audit trail alone has hundreds): of each kind of
 # admin page (an object's change, history or delete page; a list with filters) a few are enough.
@@ -81,6 +85,18 @@ def same_site(base: str, href: str) -> str | None:
     return url
 
 
+def query_kind(url: str) -> str:
+    """Return ``url``'s path with the names of its query parameters: the kind of page the query asks for.
+
+    ``/calendar/?date=…`` (another month), ``/calendar/?view=list&date=…`` (a day's posts in the list)
+    and ``/publishing/?page=…`` (a list's next page) are three kinds; the values do not count, so
+    the kinds are as few as the links' parameter names and the sweep ends.
+    """
+    parts = urlsplit(url)
+    names = sorted({name for name, _value in parse_qsl(parts.query, keep_blank_values=True)})
+    return parts.path + "?" + "&".join(names)
+
+
 def sweep(client: Client, username: str) -> Sweep:
     """Follow every same-site link from "/" and "/admin/"; record each URL's status, and every 5xx."""
     result = Sweep(username)
@@ -120,9 +136,10 @@ def sweep(client: Client, username: str) -> Sweep:
             path = target.split("?", 1)[0]
             admin = path.startswith("/admin/")
             if "?" in target:
-                if variants[path] >= (ADMIN_QUERY_VARIANTS if admin else QUERY_VARIANTS):
+                kind = path if admin else query_kind(target)
+                if variants[kind] >= (ADMIN_QUERY_VARIANTS if admin else QUERY_VARIANTS):
                     continue
-                variants[path] += 1
+                variants[kind] += 1
             shape = re.sub(r"\d+", "N", path)
             if admin and shape != path:
                 if samples[shape] >= ADMIN_SAMPLES:
@@ -226,6 +243,8 @@ def expected(url: str) -> str:
     image is not found (no hint that it exists); a whole page the user may not open is forbidden.
     """
     path = url.split("?")[0]
+    if path == "/calendar/":
+        return "200"  # everyone's calendar, of the posts each may see (the test checks it shows none of them)
     if path == "/plans/template.csv":
         return "200"  # the empty plan, a header row: no one's data
     if path.startswith("/withdraw/"):
@@ -254,6 +273,9 @@ def test_pages_only_others_reached_are_not_shown(sweeps: dict[str, Sweep], usern
     client = client_for(User.objects.get(username=username))
     wrong = {url: got for url in sorted(others) if (got := outcome(client, url)) != expected(url)}
     assert wrong == {}, "\n".join(f"{url}: {got}, expected {expected(url)}" for url, got in wrong.items())
+    # The calendar's months, days and pages others reached open, without a single post of theirs.
+    for url in sorted(url for url in others if url.startswith("/calendar/")):
+        assert not re.search(r'href="/posts/\d+/', client.get(url).content.decode()), url
 
 
 def test_the_sweep_reaches_the_review_tools_of_the_demo(sweeps: dict[str, Sweep]) -> None:
@@ -299,3 +321,26 @@ def test_the_sweep_reaches_the_evidence_and_consent_states_of_the_demo(sweeps: d
     assert {f"/consent/{withdrawn.pk}/", f"/consent/{waiting.pk}/", f"/consent/{waiting.pk}/print/"} <= officer
     page = client_for(User.objects.get(username="consent")).get(f"/consent/{waiting.pk}/").content.decode()
     assert f'action="/consent/{waiting.pk}/copy-given/"' in page
+
+
+def test_query_kinds_are_named_by_their_parameters_not_their_values() -> None:
+    assert query_kind("/calendar/?date=2026-12-01") == query_kind("/calendar/?date=2027-01-01") == "/calendar/?date"
+    assert query_kind("/calendar/?view=list&date=2026-12-08") == query_kind("/calendar/?date=2026-12-09&view=list")
+    assert query_kind("/calendar/?view=list&page=2") != query_kind("/calendar/?view=list")
+
+
+def test_the_sweep_follows_pages_and_the_more_links_of_the_calendar(sweeps: dict[str, Sweep]) -> None:
+    """The demo's long lists have second pages and a busy day "+N more": the sweep opened them."""
+    editor = sweeps["editor"].reached()
+    client = client_for(User.objects.get(username="editor"))
+    months = [url for url in editor if url.split("?")[0] == "/calendar/" and "view=" not in url]
+    more = {
+        same_site(url, unescape(href))
+        for url in months
+        for href in re.findall(r'class="cal-more" href="([^"]+)"', client.get(url).content.decode())
+    }
+    assert more and more & editor
+    # Each page of a list is its own URL, visited once; a calendar list and a campaign's posts ran on.
+    assert any(url.startswith("/calendar/?") and "view=list" in url and "page=2" in url for url in editor)
+    assert any(re.fullmatch(r"/campaigns/\d+/\?page=2", url) for url in editor)
+    assert any(re.fullmatch(r"/posts/\d+/move/form/\?next=.+", url) for url in editor)

@@ -85,7 +85,8 @@ def test_seeding_twice_changes_nothing(no_password_env: None) -> None:
     assert dict(Post.objects.values_list("external_id", "current_revision__content_hash")) == hashes
     assert AuditEvent.objects.order_by("-seq").first() == last_event
     assert "0 posts created" in second_output and "0 posts created" not in first_output
-    assert first["Post"] >= len(PostStatus) and first["Campaign"] == 2 and first["Account"] == 8
+    assert "imported 60 posts" in first_output and "imported" not in second_output
+    assert first["Post"] >= len(PostStatus) and first["Campaign"] == 3 and first["Account"] == 8
 
 
 def test_every_post_state_and_every_publication_state_is_reached(no_password_env: None) -> None:

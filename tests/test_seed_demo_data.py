@@ -1,5 +1,6 @@
 """What the demo data holds (SPEC sections 3, 4, 7), on one seed per module."""
 
+import zoneinfo
 from typing import Any
 
 import pytest
@@ -311,3 +312,30 @@ def test_a_consent_withdrawn_online_and_one_whose_copy_is_not_yet_given() -> Non
     assert withdrawn.withdrawal_check
     waiting = ConsentRecord.objects.get(subject__reference="DEMO-0009")
     assert waiting.copy_given_on is None and waiting.copy_given_how == "" and waiting.verified_at is None
+
+
+# Long lists (issue 17) ---------------------------------------------------------------------------
+
+
+def test_an_imported_plan_of_tips_fills_a_month_cell_and_a_second_page() -> None:
+    """The editor's tips came in through the plan import: drafts with first revisions and the import's
+    audit event; one day holds more than a month cell shows, and their month more than a list page."""
+    from audit.models import AuditEvent
+    from posts.views.calendar import CARDS_PER_DAY, LIST_PAGE, MONTH
+
+    campaign = Campaign.objects.get(name="Gesundheitstipps 2027 / Health tips")
+    tips = Post.objects.filter(campaign=campaign).select_related("current_revision")
+    assert tips.count() == 60 and {post.status for post in tips} == {PostStatus.DRAFT}
+    assert all(post.current_revision.content_hash for post in tips)
+    assert {post.language for post in tips} == {"de", "en"}
+    event = AuditEvent.objects.get(action="plan.imported")
+    assert event.changes["created"] == 60 and event.changes["file"] == "gesundheitstipps-2027.csv"
+    assert campaign.reviewers.count() == 4
+    days: dict[Any, int] = {}
+    for post in tips:
+        day = timezone.localtime(post.scheduled_at, zoneinfo.ZoneInfo("Europe/Berlin")).date()
+        days[day] = days.get(day, 0) + 1
+    busy, most = max(days.items(), key=lambda item: item[1])
+    assert most > CARDS_PER_DAY[MONTH]
+    month = Post.objects.filter(scheduled_at__year=busy.year, scheduled_at__month=busy.month)
+    assert month.count() > LIST_PAGE

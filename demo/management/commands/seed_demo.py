@@ -16,6 +16,7 @@ passes (overdue in review). Then Communications' consent revocation of a publish
 takedown.
 """
 
+import csv
 import datetime as dt
 import functools
 import io
@@ -75,6 +76,8 @@ from evidence.retention import legal_hold_place, retention_purge
 from people import roles
 from people.models import EmailDelivery, User
 from people.services import user_set_preferences
+from plans.importing import CREATED, PlanInvalid, plan_commit
+from plans.rows import COLUMNS
 from posts.media import ProcessedImage, image_process
 from posts.models import Account, Campaign, Connector, ContentType, Media, Platform, Post, PostStatus
 from posts.services import (
@@ -83,6 +86,7 @@ from posts.services import (
     TargetSpec,
     account_save,
     campaign_create,
+    campaign_update,
     post_create,
     post_crisis_declare,
     post_crisis_request,
@@ -893,6 +897,144 @@ DEMO_PDF = (
 )
 
 
+# An evergreen series the editor imported as a plan (plans.importing.plan_commit): short tips, each
+# in German for Klinikum Nord and in English for Northside. Drafts, many to a day, so that a month
+# cell shows "+N more", the month's list and the campaign's posts run onto a second page.
+TIPS_CAMPAIGN = "Gesundheitstipps 2027 / Health tips"
+TIPS_FILE = "gesundheitstipps-2027.csv"
+TIPS_GOAL = "Ein Tipp am Tag, das ganze Jahr: kurze Gesundheitstipps auf Deutsch und Englisch."
+TIPS_COLOUR = "#059669"
+TIPS_ACCOUNTS = {"de": ("facebook:klinikum.nord", BERLIN), "en": ("facebook:northsidehealth", NEW_YORK)}
+# The busy day (see _tips_days) carries this many tips, both languages: three show in its month cell.
+TIPS_BUSY_DAY = 4
+# Tips in this month after the busy day; the rest go into next month.
+TIPS_THIS_MONTH = 20
+TIPS_TIMES = (dt.time(7, 30), dt.time(9, 0), dt.time(11, 15), dt.time(12, 30), dt.time(14, 0), dt.time(16, 45))
+# (German, English) pairs; their order is the plan's order.
+DEMO_TIPS: list[tuple[str, str]] = [
+    (
+        "Trinken Sie über den Tag verteilt 1,5-2 Liter Wasser, im Winter genauso wie im Sommer.",
+        "Drink 1.5-2 litres of water over the day, in winter just as in summer.",
+    ),
+    (
+        "Händewaschen: 20 Sekunden mit Seife, auch zwischen den Fingern. So einfach schützt man sich vor Grippe.",
+        "Wash your hands for 20 seconds with soap, between the fingers too. It keeps the flu away.",
+    ),
+    (
+        "Treppe statt Aufzug: Schon 3 Etagen am Tag stärken Herz und Kreislauf.",
+        "Take the stairs: three floors a day are good for your heart.",
+    ),
+    (
+        "Schlaf ist Medizin. 7-8 Stunden pro Nacht senken das Risiko für Bluthochdruck.",
+        "Sleep is medicine: 7-8 hours a night lower the risk of high blood pressure.",
+    ),
+    (
+        "Blutdruck messen? Am besten morgens, vor dem Frühstück, im Sitzen und nach 5 Minuten Ruhe.",
+        "Measuring your blood pressure? In the morning before breakfast, seated, after 5 minutes' rest.",
+    ),
+    (
+        "Obst und Gemüse: 5 Portionen am Tag, eine Portion passt in Ihre Hand.",
+        "Five portions of fruit and vegetables a day; one portion fits in your hand.",
+    ),
+    (
+        "Zucker versteckt sich oft in Müsli, Joghurt und Säften. Ein Blick aufs Etikett lohnt sich.",
+        "Sugar hides in cereal, yoghurt and juice. Read the label.",
+    ),
+    (
+        "Rauchstopp lohnt sich in jedem Alter. Unsere Raucherambulanz: Tel. 040 1234-5670 (Mo-Fr 8-16 Uhr).",
+        "Quitting smoking pays off at any age. Our stop-smoking clinic: (212) 555-0147, Mon-Fri 8am-4pm.",
+    ),
+    (
+        "Sonnenschutz auch im Winter: Schnee reflektiert bis zu 80 % der UV-Strahlung.",
+        "Sunscreen in winter too: snow reflects up to 80% of UV light.",
+    ),
+    (
+        "Rückenschmerzen? Bewegung hilft meist mehr als Schonung. Gehen Sie täglich 30 Minuten spazieren.",
+        "Back pain? Moving usually helps more than resting. Walk 30 minutes a day.",
+    ),
+    (
+        "Impfpass verlegt? Ihre Hausarztpraxis kann die Impfungen nachtragen. Tetanus alle 10 Jahre auffrischen!",
+        "Lost your vaccination record? Your doctor can rebuild it. Tetanus boosters every 10 years.",
+    ),
+    (
+        "Salz sparen: Kräuter wie Petersilie, Schnittlauch und Bärlauch würzen genauso gut.",
+        "Cut down on salt: herbs like parsley and chives season just as well.",
+    ),
+    (
+        "Bildschirmpause: Alle 20 Minuten 20 Sekunden in die Ferne schauen. Ihre Augen danken es.",
+        "Screen break: every 20 minutes, look into the distance for 20 seconds.",
+    ),
+    (
+        "Herzinfarkt-Warnzeichen bei Frauen sind oft Übelkeit, Rückenschmerzen und Atemnot. Im Zweifel 112.",
+        "Heart attack signs in women are often nausea, back pain and shortness of breath. If in doubt, call 911.",
+    ),
+    (
+        "Schlaganfall erkennen: Gesicht, Arme, Sprache, dann sofort 112 wählen. Jede Minute zählt.",
+        "Spot a stroke FAST: face, arms, speech, time to call 911. Every minute counts.",
+    ),
+    (
+        "Grippeimpfung 2026/27: ohne Termin in unserer Impfsprechstunde, Haus B, Erdgeschoss.",
+        "Flu shots 2026/27: walk in at our vaccination clinic, building B, first floor.",
+    ),
+    (
+        "Zähneputzen schützt auch das Herz: Entzündungen im Mund belasten die Gefäße.",
+        "Brushing your teeth protects your heart: gum disease strains the blood vessels.",
+    ),
+    (
+        "Alkohol: An mindestens zwei Tagen pro Woche ganz verzichten.",
+        "Alcohol: keep at least two days a week alcohol-free.",
+    ),
+    (
+        "Kinder brauchen täglich 60 Minuten Bewegung. Toben zählt auch!",
+        "Children need 60 minutes of activity a day; running around counts.",
+    ),
+    (
+        "Medikamente richtig lagern: nicht im Badezimmer, sondern kühl und trocken.",
+        "Store medicines somewhere cool and dry, not in the bathroom.",
+    ),
+    (
+        "Stress abbauen: Dreimal tief durchatmen, 4 Sekunden ein, 6 Sekunden aus.",
+        "Stress relief: three deep breaths, 4 seconds in, 6 seconds out.",
+    ),
+    (
+        "Vorsorge ab 35: Alle 3 Jahre zum Check-up, die Kasse zahlt.",
+        "Check-ups: ask your doctor which screenings fit your age.",
+    ),
+    (
+        "Glatteis: kleine Schritte, Hände aus den Taschen. Unsere Notaufnahme ist rund um die Uhr für Sie da.",
+        "Icy sidewalks: small steps, hands out of your pockets. Our ER is open around the clock.",
+    ),
+    (
+        "Ballaststoffe aus Vollkorn, Hülsenfrüchten und Nüssen halten lange satt.",
+        "Fibre from whole grains, beans and nuts keeps you full for longer.",
+    ),
+    (
+        "Erste Hilfe auffrischen: Kurse im Bildungszentrum, Anmeldung unter Tel. 040 1234-5800.",
+        "Refresh your first aid: classes at our education center, call (212) 555-0180.",
+    ),
+    (
+        "Hörtest: Wer beim Fernsehen lauter stellt als die Familie, sollte zum HNO-Arzt.",
+        "If you turn the TV up louder than your family does, get your hearing checked.",
+    ),
+    (
+        "Diabetes-Sprechstunde jeden Donnerstag 14-17 Uhr, Station 4 Süd. Bitte Blutzuckertagebuch mitbringen.",
+        "Diabetes clinic every Thursday 2-5pm, ward 4 South. Bring your glucose log.",
+    ),
+    (
+        "Kältetipp: Mehrere dünne Schichten wärmen besser als ein dicker Pullover.",
+        "Cold weather: several thin layers keep you warmer than one thick sweater.",
+    ),
+    (
+        "Organspende: Sprechen Sie mit Ihrer Familie über Ihre Entscheidung. Infos: organspende-info.de",
+        "Organ donation: talk to your family about your decision.",
+    ),
+    (
+        "Neujahrsvorsatz? Kleine Ziele halten länger: jeden Tag 1.000 Schritte mehr.",
+        "New Year's resolution? Small goals last: 1,000 more steps a day.",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class DemoConsent:
     reference: str
@@ -996,6 +1138,7 @@ class DemoSeeder:
             self.seed_publishing,
             self.seed_notices,
             self.seed_evidence,
+            self.seed_tips,
         ]
 
     @property
@@ -1624,6 +1767,74 @@ class DemoSeeder:
             report = retention_purge(actor=ACTOR)
             state = f"{len(report.purged)} purged, {len(report.held)} kept under a hold"
         self.write(f"retention purge: {state}")
+
+    # Imported plan ---------------------------------------------------------------------------
+
+    def seed_tips(self) -> None:
+        """The editor's evergreen tips, imported as a plan file through the plan import (drafts)."""
+        if Campaign.objects.filter(name=TIPS_CAMPAIGN).exists():
+            self.write(f"campaign {TIPS_CAMPAIGN}: exists")
+            return
+        editor = self.users["editor"]
+        try:
+            with transaction.atomic():
+                preview = plan_commit(data=tips_plan(timezone.now()), file_name=TIPS_FILE, actor=editor)
+                # The import made the campaign with the editor alone; she describes it and names its reviewers.
+                campaign_update(
+                    campaign=Campaign.objects.get(name=TIPS_CAMPAIGN),
+                    actor=editor,
+                    data={"goal": TIPS_GOAL, "colour": TIPS_COLOUR, "hashtags": ["Gesundheitstipp", "HealthTip"]},
+                    reviewers=[self.users[name] for name in CAMPAIGN_REVIEWERS],
+                )
+        except PlanInvalid as exc:
+            problems = "; ".join(error.line() for error in exc.preview.errors)
+            raise CommandError(f"{TIPS_FILE} cannot be imported: {problems}") from exc
+        self.write(f"campaign {TIPS_CAMPAIGN}: imported {preview.counts[CREATED]} posts from {TIPS_FILE}")
+
+
+def tips_plan(now: dt.datetime) -> bytes:
+    """Return the tips as a plan CSV, dated from ``now`` on: a busy day, the rest of this month, next month."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for number, (day, at, pair) in enumerate(zip(*_tips_days(now), DEMO_TIPS, strict=True), start=1):
+        for language, body in zip(("de", "en"), pair, strict=True):
+            account, zone = TIPS_ACCOUNTS[language]
+            title = f"Gesundheitstipp {number}" if language == "de" else f"Health tip {number}"
+            row = {
+                "campaign": TIPS_CAMPAIGN,
+                "date": day.isoformat(),
+                # The English tip goes out in New York six hours later by the clock: the same day for both.
+                "time": at.strftime("%H:%M"),
+                "timezone": zone,
+                "accounts": account,
+                "title": title,
+                "body": body,
+                "hashtags": "Gesundheitstipp" if language == "de" else "HealthTip",
+                "content_type": ContentType.EDUCATION,
+                "language": language,
+                "external_id": f"demo-tip-{number:02d}-{language}",
+            }
+            writer.writerow([row.get(column, "") for column in COLUMNS])
+    return out.getvalue().encode()
+
+
+def _tips_days(now: dt.datetime) -> tuple[list[dt.date], list[dt.time]]:
+    """Return each tip's day and time: the busy day's, then this month's, then next month's.
+
+    The busy day is two days ahead (a plan may not date a row in the past), kept in this month; on a
+    month's last day it is tomorrow, in the next month, whose cell then shows "+N more".
+    """
+    today = timezone.localdate(now, timezone=zoneinfo.ZoneInfo(BERLIN))
+    month_end = _next_month_end(today).replace(day=1) - dt.timedelta(days=1)
+    busy = max(min(today + dt.timedelta(days=2), month_end), today + dt.timedelta(days=1))
+    after = [busy + dt.timedelta(days=n) for n in range(1, (month_end - busy).days + 1)] or [busy]
+    next_month = _month_start(month_end + dt.timedelta(days=1))
+    days = [busy] * TIPS_BUSY_DAY
+    days += [after[n % len(after)] for n in range(TIPS_THIS_MONTH)]
+    days += [next_month + dt.timedelta(days=2 * n) for n in range(len(DEMO_TIPS) - len(days))]
+    times = [TIPS_TIMES[n % len(TIPS_TIMES)] for n in range(len(DEMO_TIPS))]
+    return days, times
 
 
 def _sleep_until(when: dt.datetime) -> None:
