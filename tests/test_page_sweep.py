@@ -243,8 +243,10 @@ def expected(url: str) -> str:
     image is not found (no hint that it exists); a whole page the user may not open is forbidden.
     """
     path = url.split("?")[0]
-    if path == "/calendar/":
-        return "200"  # everyone's calendar, of the posts each may see (the test checks it shows none of them)
+    if path in {"/calendar/", "/reviews/mine/"}:
+        # Everyone's calendar and "My posts", of the posts each may see or wrote, any page of them:
+        # the test checks they show none of the others' posts.
+        return "200"
     if path == "/plans/template.csv":
         return "200"  # the empty plan, a header row: no one's data
     if path.startswith("/withdraw/"):
@@ -273,8 +275,9 @@ def test_pages_only_others_reached_are_not_shown(sweeps: dict[str, Sweep], usern
     client = client_for(User.objects.get(username=username))
     wrong = {url: got for url in sorted(others) if (got := outcome(client, url)) != expected(url)}
     assert wrong == {}, "\n".join(f"{url}: {got}, expected {expected(url)}" for url, got in wrong.items())
-    # The calendar's months, days and pages others reached open, without a single post of theirs.
-    for url in sorted(url for url in others if url.startswith("/calendar/")):
+    # The calendar's months, days and pages, and the pages of "My posts" others reached, open
+    # without a single post of theirs.
+    for url in sorted(url for url in others if url.startswith(("/calendar/", "/reviews/mine/"))):
         assert not re.search(r'href="/posts/\d+/', client.get(url).content.decode()), url
 
 
