@@ -703,11 +703,15 @@ class PostForm(forms.Form):
             # A consent this post already links stays listed (only) where it is chosen, whatever its
             # state: saving must not silently unlink it; the consent gate blocks the post and says why.
             kept = [int(chosen)] if chosen.isdigit() and int(chosen) in linked_ids else []
-            order = models.Case(
-                *(models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)), default=len(valid_ids)
+            # Without a When, Case() is a bare constant, which PostgreSQL reads as "ORDER BY 0" (a column
+            # position) and refuses.
+            order = (
+                [models.Case(*(models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)), default=len(valid_ids))]
+                if valid_ids
+                else []
             )
             records = (
-                ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject").order_by(order, "pk")
+                ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject").order_by(*order, "pk")
             )
             self.fields[f"featured_consent_{slot}"] = ConsentChoiceField(
                 queryset=records,
