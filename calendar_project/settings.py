@@ -138,7 +138,8 @@ TEMPLATES = [
                 "home.context_processors.attention",
             ],
             # {{ moment|when }}: the language's short date and time, with the zone where it matters.
-            "builtins": ["core.templatetags.rounds_time"],
+            # {{ post|label:"status" }}: a choice's label, as get_status_display, made once per language.
+            "builtins": ["core.templatetags.rounds_time", "core.templatetags.rounds_labels"],
         },
     },
 ]
