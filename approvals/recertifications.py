@@ -11,6 +11,7 @@ from approvals.expiry import EVERGREEN, LIVE, Certification, certifications_of, 
 from approvals.models import ReviewRound, ReviewStage, RoundStatus
 from approvals.policy import RECERTIFY
 from approvals.selectors import campaign_visible
+from people import rights
 from people.models import User
 from posts.models import Post, Revision
 
@@ -48,7 +49,7 @@ def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.dateti
         recertification_candidates(due_by=due_by)
         .annotate(certified_chain_id=Subquery(certified_by.values("chain_id")[:1]))
         .annotate(first_group_id=Subquery(first_group.values("group_id")[:1]))
-        .filter(first_group_id__in=user.groups.values("pk"))
+        .filter(first_group_id__in=sorted(rights.group_ids(user)))
         .filter(campaign_visible(user, campaign="campaign"))
         .exclude(author=user)
         .exclude(Exists(Revision.objects.filter(post=OuterRef("pk"), created_by=user)))
