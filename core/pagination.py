@@ -17,7 +17,7 @@ A page number that is not a number, or beyond the last page, shows the nearest p
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -63,6 +63,12 @@ class Page:
         return len(self.items)
 
 
+class Sliced(Protocol):
+    """Rows that give a list for ``rows[start:stop]`` (e.g. approvals.selectors.DeadlineWalk); not counted."""
+
+    def __getitem__(self, wanted: slice, /) -> list[Any]: ...
+
+
 def page_number(request: HttpRequest, *, param: str = PAGE) -> int:
     """Return the page the request asks for: a number from 1 to MAX_PAGE, 1 when it asks for none."""
     raw = request.GET.get(param, "")
@@ -86,7 +92,7 @@ def page_url(request: HttpRequest, number: int, *, param: str = PAGE) -> str:
 
 def page_of(
     request: HttpRequest,
-    rows: QuerySet[Any] | Sequence[Any],
+    rows: QuerySet[Any] | Sequence[Any] | Sliced,
     *,
     per_page: int = DEFAULT_PER_PAGE,
     count: bool = True,
@@ -95,6 +101,8 @@ def page_of(
     """Return the page of ``rows`` (ordered) that ``request`` asks for with ``?page=N``."""
     asked = page_number(request, param=param)
     if count:
+        if not isinstance(rows, QuerySet | Sequence):
+            raise TypeError("Only a query or a sequence can be counted: pass count=False.")
         paginator = Paginator(rows, per_page)
         shown = paginator.get_page(asked)
         number = shown.number

@@ -705,14 +705,10 @@ class PostForm(forms.Form):
             kept = [int(chosen)] if chosen.isdigit() and int(chosen) in linked_ids else []
             # Without a When, Case() is a bare constant, which PostgreSQL reads as "ORDER BY 0" (a column
             # position) and refuses.
-            order = (
-                [models.Case(*(models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)), default=len(valid_ids))]
-                if valid_ids
-                else []
-            )
-            records = (
-                ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject").order_by(*order, "pk")
-            )
+            ranks = [models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)]
+            order = [models.Case(*ranks, default=len(valid_ids))] if ranks else []
+            records = ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject")
+            records = records.order_by(*order, "pk")
             self.fields[f"featured_consent_{slot}"] = ConsentChoiceField(
                 queryset=records,
                 required=False,

@@ -166,6 +166,10 @@ class Publication(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="publication_due_idx"),
             # The Publishing page's order: a page of the oldest stuck ones without sorting them all.
             models.Index(fields=["status", "due_at", "id"], name="publication_attention_idx"),
+            # The Publishing page's "edited while going out": the last 30 days' confirmed ones, newest first.
+            models.Index(
+                fields=["-published_at", "id"], condition=Q(status="confirmed"), name="publication_confirmed_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from audit.versions import version_of
 from people import roles
 from posts.models import Post, PostStatus
 from posts.panels import Panel
+from posts.selectors import campaign_ids_for_user
 from posts.services import TargetSpec, post_update
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +144,45 @@ def test_inbox_orders_by_deadline_and_highlights_overdue(make_submitted: Any, re
     assert "Overdue" in html
 
 
+@pytest.mark.parametrize("first_step", [1, 3, 100])
+def test_the_inbox_walk_gives_what_slicing_the_whole_query_gives(
+    first_step: int,
+    make_submitted: Any,
+    reviewers: dict[str, Any],
+    editor: Any,
+    campaign_factory: Any,
+    account_factory: Any,
+    post_factory: Any,
+    monkeypatch: Any,
+) -> None:
+    from approvals import selectors
+
+    monkeypatch.setattr(selectors, "WALK_FIRST_STEP", first_step)
+    waiting = [make_submitted(title=f"Impftag {n}: Hotline 030 123-{n}") for n in range(7)]
+    # Open stages of the reviewer's group they may not decide: a campaign they do not review.
+    elsewhere = campaign_factory(editor, name="Ohne Prüfer")
+    hidden = []
+    for n in range(4):
+        post = post_factory(editor, elsewhere, targets=[account_factory("facebook", handle=f"x{n}")])
+        round_submit(post=post, actor=editor)
+        hidden.append(post)
+    now = timezone.now()
+    runs = list(StageRun.objects.filter(status="in_progress").order_by("pk"))
+    for index, run in enumerate(runs):  # ties, no deadline at all, past and future, the hidden ones between
+        run.deadline = None if index % 4 == 0 else now + dt.timedelta(hours=index % 3 - 1)
+    StageRun.objects.bulk_update(runs, ["deadline"])
+
+    user = reviewers["medical"]
+    whole = list(stage_runs_awaiting(user=user))
+    assert {run.round.post_id for run in whole} == {post.pk for post in waiting}
+    walk = selectors.DeadlineWalk(stage_runs_awaiting(user=user), user=user)
+    for start in range(len(whole) + 2):
+        for stop in range(start, len(whole) + 3):
+            assert [run.pk for run in walk[start:stop]] == [run.pk for run in whole[start:stop]], (start, stop)
+    first = walk[0:1][0]
+    assert (first.revision_number, first.round.post.campaign.name) == (whole[0].revision_number, "Flu season")
+
+
 def test_post_past_its_time_with_an_incomplete_chain_is_flagged_overdue(
     make_submitted: Any, reviewers: dict[str, Any], editor: Any
 ) -> None:
@@ -172,8 +212,10 @@ def test_inbox_query_count_is_the_same_for_1_and_50_posts(make_submitted: Any, r
         make_submitted()
     assert len(client.get(url).context["items"]) == 50
     assert _queries(client, url) == one
-    # The page's own few, the filter's campaigns, and the navigation's (cached outside tests) counts.
-    assert one <= 12
+    # The page's own few (the walk to the page's stages: their keys, the conditions, the lines), the
+    # user's campaign grants (one read for every right asked), the filter's campaigns, and the
+    # navigation's (cached outside tests) counts.
+    assert one <= 15
 
 
 def test_review_page_query_count_is_the_same_for_1_and_50_posts(make_submitted: Any, reviewers: dict[str, Any]) -> None:
@@ -495,6 +537,8 @@ def test_navigation_counts_the_users_waiting_reviews(
     request.user = reviewers["medical"]
     stage_runs_awaiting(user=reviewers["medical"]).count()  # warm the content-type cache
     request.user = type(reviewers["medical"]).objects.get(pk=reviewers["medical"].pk)
+    # What every page has read before its menu (people.rights): the roles, the permissions, the campaigns.
+    campaign_ids_for_user(user=request.user)
     with CaptureQueriesContext(connection) as captured:
         counts = review_counts(request)["review_counts"]
         assert (counts.waiting, counts.overdue) == (2, 0)
