@@ -22,6 +22,7 @@ from approvals.forms import InboxFilterForm, MyPostsFilterForm
 from approvals.models import ReviewChain, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.recertifications import recertifications_due
+from approvals.rows import inbox_rows, my_posts_rows
 from approvals.selectors import (
     DeadlineWalk,
     inbox_items,
@@ -76,9 +77,11 @@ def inbox_view(request: AuthedHttpRequest) -> HttpResponse:
         runs = inbox_runs(user=request.user).none()
     # Not counted: the navigation's count (cached) says how many wait; the page reads one row more.
     page = page_of(request, DeadlineWalk(runs, user=request.user), per_page=LIST_PAGE_SIZE, count=False)
+    items = inbox_items(page.items, user=request.user)
     context = {
         "page": page,
-        "items": inbox_items(page.items, user=request.user),
+        "items": items,
+        "rows": inbox_rows(items),
         "filter_form": form,
         "recertifications": recertifications_due(user=request.user),
         "nav": "reviews",
@@ -94,7 +97,8 @@ def my_posts_view(request: AuthedHttpRequest) -> HttpResponse:
     posts = posts_of_author(user=request.user, filters=form.filters()) if form.is_valid() else Post.objects.none()
     # Not counted: an editor's posts grow with the years, and counting them would too.
     page = page_of(request, posts, per_page=LIST_PAGE_SIZE, count=False)
-    context = {"page": page, "rows": my_post_rows(page.items), "filter_form": form, "nav": "my_posts"}
+    rows = my_post_rows(page.items)
+    context = {"page": page, "rows": rows, "rows_html": my_posts_rows(rows), "filter_form": form, "nav": "my_posts"}
     return render(request, "approvals/my_posts.html", context)
 
 
