@@ -77,7 +77,7 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
     if not user.is_authenticated or not user.is_active:
         return StageRun.objects.none()
     decided = Decision.objects.filter(stage_run__round=OuterRef("round"), reviewer=user)
-    return _as_inbox_lines(
+    return (
         StageRun.objects.filter(
             Q(round__status=RoundStatus.IN_PROGRESS)
             | Q(round__status=RoundStatus.APPROVED, stage__after_publication=True),
@@ -95,8 +95,8 @@ def stage_runs_awaiting(*, user: User | AnonymousUser) -> QuerySet[StageRun]:
     ).order_by(F("deadline").asc(nulls_last=True), "pk")
 
 
-def _as_inbox_lines(runs: QuerySet[StageRun]) -> QuerySet[StageRun]:
-    """Return ``runs`` with what an inbox line shows read along."""
+def as_inbox_lines(runs: QuerySet[StageRun]) -> QuerySet[StageRun]:
+    """Return ``runs`` with what an inbox line shows read along (stage_runs_awaiting reads only the stages)."""
     return runs.select_related("stage", "round__post__campaign").annotate(revision_number=F("round__revision__number"))
 
 
@@ -176,7 +176,7 @@ class DeadlineWalk:
             after = keys[-1]
             step *= 2
         shown = passed[wanted]
-        lines = _as_inbox_lines(StageRun.objects.filter(pk__in=shown)).in_bulk()
+        lines = as_inbox_lines(StageRun.objects.filter(pk__in=shown)).in_bulk()
         return [lines[pk] for pk in shown if pk in lines]
 
     def _after(self, after: tuple[dt.datetime | None, int] | None) -> QuerySet[StageRun]:
@@ -215,7 +215,7 @@ def inbox_items(
 def inbox_for_user(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[InboxItem]:
     """Return every post waiting for the user's decision, oldest deadline first (a fixed number of queries)."""
     now = now or timezone.now()
-    return inbox_items(stage_runs_awaiting(user=user), user=user, now=now)
+    return inbox_items(as_inbox_lines(stage_runs_awaiting(user=user)), user=user, now=now)
 
 
 class ReviewCounts:

@@ -173,7 +173,7 @@ def test_the_inbox_walk_gives_what_slicing_the_whole_query_gives(
     StageRun.objects.bulk_update(runs, ["deadline"])
 
     user = reviewers["medical"]
-    whole = list(stage_runs_awaiting(user=user))
+    whole = list(selectors.as_inbox_lines(stage_runs_awaiting(user=user)))
     assert {run.round.post_id for run in whole} == {post.pk for post in waiting}
     walk = selectors.DeadlineWalk(stage_runs_awaiting(user=user), user=user)
     for start in range(len(whole) + 2):
