@@ -9,13 +9,12 @@ from django.utils.translation import gettext as _
 
 from approvals.selectors import InboxItem, MyPostRow
 from core.i18n import display_name
-from core.rows import iso, pk_url, short, when
+from core.rows import iso, short, url_of, when
 from core.templatetags.rounds_labels import choice_label
 
 
 def inbox_rows(items: Iterable[InboxItem]) -> SafeString:
     """Return the ``<tr>`` of each inbox line: post, campaign, stage, deadline, scheduled time, revision."""
-    review_url = pk_url("approvals:review")
     after_publishing = format_html(' <span class="badge">{}</span>', _("After publishing"))
     past_its_time = format_html(' <strong class="overdue-flag">{}</strong>', _("Past its time: not published"))
     rows = []
@@ -37,7 +36,7 @@ def inbox_rows(items: Iterable[InboxItem]) -> SafeString:
                 "<td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 " overdue" if item.is_overdue or item.post_overdue else "",
                 post.pk,
-                review_url(post.pk),
+                url_of("approvals:review", post.pk),
                 str(post),
                 post.campaign.name,
                 run.stage.display_name,
@@ -78,7 +77,6 @@ def _deadline_state(item: InboxItem) -> SafeString:
 
 def my_posts_rows(rows: Iterable[MyPostRow]) -> SafeString:
     """Return the ``<tr>`` of each "My posts" line: post, state, campaign, scheduled time, review."""
-    detail_url, review_url = pk_url("posts:post_detail"), pk_url("approvals:review")
     overdue = format_html(' <strong class="overdue-flag">{}</strong>', _("Overdue"))
     lines = []
     for row in rows:
@@ -89,7 +87,9 @@ def my_posts_rows(rows: Iterable[MyPostRow]) -> SafeString:
             else "—"
         )
         if row.review_stage:
-            review = format_html('<a href="{}">{}</a>', review_url(post.pk), display_name(row.review_stage))
+            review = format_html(
+                '<a href="{}">{}</a>', url_of("approvals:review", post.pk), display_name(row.review_stage)
+            )
             if row.review_deadline:
                 review = format_html(
                     '{} · <span class="review-muted">{} <time datetime="{}">{}</time></span>',
@@ -99,7 +99,7 @@ def my_posts_rows(rows: Iterable[MyPostRow]) -> SafeString:
                     short(row.review_deadline),
                 )
         else:
-            review = format_html('<a href="{}">{}</a>', review_url(post.pk), _("Review page"))
+            review = format_html('<a href="{}">{}</a>', url_of("approvals:review", post.pk), _("Review page"))
         lines.append(
             format_html(
                 '<tr class="review-mine-row{}" data-post="{}" data-status="{}"><td><a href="{}">{}</a></td>'
@@ -107,7 +107,7 @@ def my_posts_rows(rows: Iterable[MyPostRow]) -> SafeString:
                 " overdue" if row.is_overdue else "",
                 post.pk,
                 post.status,
-                detail_url(post.pk),
+                url_of("posts:post_detail", post.pk),
                 str(post),
                 choice_label(post, "status"),
                 post.campaign.name,

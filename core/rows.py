@@ -8,21 +8,29 @@ the template's.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import quote
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
+from django.utils.http import RFC3986_SUBDELIMS
 
 from core.templatetags.rounds_time import format_when
 
-# A key no database hands out, reversed once and replaced by each row's key.
-_MARKER = 987_654_321_987
+_URL_PLACEHOLDER = "2147483647"
 
 
-def pk_url(name: str) -> Callable[[int], str]:
-    """Return a function that gives ``reverse(name, args=[pk])`` for any ``pk``, reversing once."""
-    head, tail = reverse(name, args=[_MARKER]).split(str(_MARKER))
-    return lambda pk: f"{head}{int(pk)}{tail}"
+@lru_cache(maxsize=32)
+def _url_parts(name: str, script_prefix: str) -> tuple[str, str]:
+    head, _placeholder, tail = reverse(name, args=[_URL_PLACEHOLDER]).partition(_URL_PLACEHOLDER)
+    return head, tail
+
+
+def url_of(name: str, arg: int | str) -> str:
+    """Return ``reverse(name, args=[arg])`` for a URL with one argument, resolved once rather than per row."""
+    head, tail = _url_parts(name, get_script_prefix())
+    # As reverse() quotes what it puts into a path.
+    return f"{head}{quote(str(arg), safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
 
 
 def iso(moment: dt.datetime) -> str:

@@ -3,7 +3,6 @@
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -13,10 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import escape
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_lazy, ngettext
@@ -25,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
+from core.rows import url_of
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from posts.models import Account, Campaign, Platform, Post, PostStatus
@@ -266,22 +265,6 @@ def card_labels() -> dict[str, str]:
     return {"move": _("Move")}
 
 
-_URL_PLACEHOLDER = "2147483647"
-
-
-@lru_cache(maxsize=16)
-def _url_parts(name: str, script_prefix: str) -> tuple[str, str]:
-    head, _placeholder, tail = reverse(name, args=[_URL_PLACEHOLDER]).partition(_URL_PLACEHOLDER)
-    return head, tail
-
-
-def card_url(name: str, arg: int | str) -> str:
-    """Return ``reverse(name, args=[arg])`` for a URL with one argument, resolved once rather than per card."""
-    head, tail = _url_parts(name, get_script_prefix())
-    # As reverse() quotes what it puts into a path.
-    return f"{head}{quote(str(arg), safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
-
-
 def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
     """Return the card of a post loaded by ``posts_for_calendar_cards`` (no further queries)."""
     tags: dict[str, PlatformTag] = {}
@@ -297,12 +280,12 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         local=timezone.localtime(post.scheduled_at, zone),
         platforms=list(tags.values()),
         movable=MOVE in policy.actions(post),
-        move_url=card_url("posts:post_move", post.pk),
-        move_form_url=card_url("posts:post_move_form", post.pk),
-        detail_url=card_url("posts:post_detail", post.pk),
+        move_url=url_of("posts:post_move", post.pk),
+        move_form_url=url_of("posts:post_move_form", post.pk),
+        detail_url=url_of("posts:post_detail", post.pk),
         status_label=status_label(post.status),
         version=getattr(post, "version", 0),
-        thumbnail_url=card_url("media", thumbnail) if thumbnail else "",
+        thumbnail_url=url_of("media", thumbnail) if thumbnail else "",
         # The card's title names the post; the alt text says what its picture shows, briefly.
         thumbnail_alt=Truncator(getattr(post, "card_thumbnail_alt", None) or "").chars(80) if thumbnail else "",
     )

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.versions import version_of
+from core.rows import url_of
 from posts.models import Campaign, Post, PostStatus
-from posts.views.calendar import MONTH, WEEK, Card, PlatformTag, card_html, card_url, period_for
+from posts.views.calendar import MONTH, WEEK, Card, PlatformTag, card_html, period_for
 from tests.conftest import IMAGES
 
 pytestmark = pytest.mark.django_db
@@ -386,8 +387,8 @@ def test_card_shows_the_thumbnail_of_the_first_image(editor_client: Any, editor:
     ("name", "arg"),
     [("posts:post_detail", 7), ("posts:post_move", 123456), ("media", "posts/2026/12/Ümran Foto #1/thumb.jpg")],
 )
-def test_card_urls_are_what_reverse_gives(name: str, arg: Any) -> None:
-    assert card_url(name, arg) == reverse(name, args=[arg])
+def test_row_urls_are_what_reverse_gives(name: str, arg: Any) -> None:
+    assert url_of(name, arg) == reverse(name, args=[arg])
 
 
 def test_query_count_is_the_same_for_one_and_twenty_posts_with_images(
