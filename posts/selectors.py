@@ -244,8 +244,8 @@ def posts_for_calendar_cards(
 
     Each post carries ``card_thumbnail`` and ``card_thumbnail_alt``: the thumbnail file and alt text
     of its first image ("" without one), read in the same query rather than once per card.
-    With ``per_day``, only the first ``per_day`` posts of each day in ``zone`` are loaded, each
-    with ``day_posts``, how many its day has: a month grid stays the same size however busy its days.
+    With ``per_day``, only the first ``per_day`` posts of each day in ``zone`` are loaded (how many
+    each day has: ``calendar_day_counts``): a month grid stays the same size however busy its days.
     """
     first_media = Media.objects.filter(post=OuterRef("pk")).order_by("position", "pk")
     posts = posts_for_calendar(
@@ -259,10 +259,12 @@ def posts_for_calendar_cards(
     )
     if per_day is not None:
         day = TruncDate("scheduled_at", tzinfo=zone)
-        posts = posts.annotate(
+        shown = posts.annotate(
             day_rank=Window(RowNumber(), partition_by=[day], order_by=[F("scheduled_at").asc(), F("pk").asc()]),
-            day_posts=Window(Count("pk"), partition_by=[day]),
         ).filter(day_rank__lte=per_day)
+        # Ranked on the posts' own columns in a subquery: what a card shows (the revision, the
+        # version, the thumbnail) is then read for the shown posts only, not for every post of the period.
+        posts = posts.filter(pk__in=shown.values("pk"))
     # The policy compares the approved hash with the current revision's; a card never shows
     # the snapshot itself, and account secrets must not be decrypted once per target.
     return (

@@ -364,6 +364,7 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
         posts = posts_for_calendar_cards(**span)[pages.offset : pages.offset + LIST_PAGE]
     else:
         posts = posts_for_calendar_cards(per_day=CARDS_PER_DAY[view], zone=zone, **span)
+        counts = calendar_day_counts(zone=zone, **span)
 
     days: dict[dt.date, Day] = {}
     current = period.first
@@ -378,7 +379,7 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
             day.cards.append(card)
     if view != LIST:
         for day in days.values():
-            day.more = day.cards[0].post.day_posts - len(day.cards) if day.cards else 0  # type: ignore[attr-defined]
+            day.more = counts.get(day.date, 0) - len(day.cards)
             if day.more > 0:
                 day.more_url = _query(request, view=LIST, date=day.date.isoformat()) + f"#day-{day.date.isoformat()}"
                 day.more_label = ngettext("+%(count)d more", "+%(count)d more", day.more) % {"count": day.more}
