@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 
 from approvals.selectors import InboxItem, MyPostRow
 from core.i18n import display_name
-from core.rows import iso, short, url_of, when
+from core.rows import iso, short, url_of
 from core.templatetags.rounds_labels import choice_label
+from core.templatetags.rounds_time import format_when
 
 
 def inbox_rows(items: Iterable[InboxItem]) -> SafeString:
@@ -24,7 +25,7 @@ def inbox_rows(items: Iterable[InboxItem]) -> SafeString:
             format_html(
                 '<time datetime="{}">{}</time>{}',
                 iso(post.scheduled_at),
-                when(post.scheduled_at, "zone"),
+                format_when(post.scheduled_at, "zone"),
                 past_its_time if item.post_overdue else "",
             )
             if post.scheduled_at
@@ -82,7 +83,7 @@ def my_posts_rows(rows: Iterable[MyPostRow]) -> SafeString:
     for row in rows:
         post = row.post
         scheduled = (
-            format_html('<time datetime="{}">{}</time>', iso(post.scheduled_at), when(post.scheduled_at, "zone"))
+            format_html('<time datetime="{}">{}</time>', iso(post.scheduled_at), format_when(post.scheduled_at, "zone"))
             if post.scheduled_at
             else "—"
         )

@@ -15,8 +15,6 @@ from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
 from django.utils.http import RFC3986_SUBDELIMS
 
-from core.templatetags.rounds_time import format_when
-
 _URL_PLACEHOLDER = "2147483647"
 
 
@@ -43,8 +41,3 @@ def short(moment: dt.datetime) -> str:
     return formats.date_format(
         timezone.localtime(moment) if timezone.is_aware(moment) else moment, "SHORT_DATETIME_FORMAT"
     )
-
-
-def when(moment: dt.datetime, style: str = "") -> str:
-    """Return ``moment`` as ``{{ moment|when:style }}`` does."""
-    return format_when(moment, style)

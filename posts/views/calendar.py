@@ -17,13 +17,14 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
 from core.rows import url_of
+from core.templatetags.rounds_labels import choice_label
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from posts.models import Account, Campaign, Platform, Post, PostStatus
@@ -248,18 +249,6 @@ class MoveForm(forms.Form):
     time = forms.TimeField(label=gettext_lazy("Time"), required=False, input_formats=["%H:%M", "%H:%M:%S"])
 
 
-# Labels are resolved once per process and language, not once per card: a calendar page
-# draws hundreds of cards, and Django's get_FOO_display re-hashes every lazy choice per call.
-_STATUS_LABELS: dict[tuple[str, str], str] = {}
-
-
-def status_label(status: str) -> str:
-    key = (get_language() or "", status)
-    if key not in _STATUS_LABELS:
-        _STATUS_LABELS[key] = str(PostStatus(status).label) if status in PostStatus.values else status
-    return _STATUS_LABELS[key]
-
-
 def card_labels() -> dict[str, str]:
     """Return the words every card shows, translated once per page rather than once per card."""
     return {"move": _("Move")}
@@ -283,7 +272,7 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         move_url=url_of("posts:post_move", post.pk),
         move_form_url=url_of("posts:post_move_form", post.pk),
         detail_url=url_of("posts:post_detail", post.pk),
-        status_label=status_label(post.status),
+        status_label=choice_label(post, "status"),
         version=getattr(post, "version", 0),
         thumbnail_url=url_of("media", thumbnail) if thumbnail else "",
         # The card's title names the post; the alt text says what its picture shows, briefly.

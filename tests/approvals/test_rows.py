@@ -21,7 +21,7 @@ INBOX_ROW = (REFERENCE / "inbox_rows.html").read_text()
 
 MY_POSTS_ROW = (REFERENCE / "my_posts_rows.html").read_text()
 
-HOSTILE = 'Impftag "Grippe" <script>alert(1)</script> & Rückfragen: 030 / 123-4567 (Dr. Öztürk)'
+HOSTILE = 'Impftag 12.12. "Grippe" 💉 <script>alert(1)</script> & Rückfragen: 030 / 123-4567 (Dr. Öztürk)'
 
 
 def same(html: str) -> str:
