@@ -31,6 +31,13 @@ def server(settings: Any) -> Iterator[LinkServer]:
         yield running
 
 
+# The image's width once it has loaded: visible comes first, the bytes may still be on their way.
+LOADED_WIDTH = (
+    "img => img.complete ? img.naturalWidth"
+    " : new Promise(done => img.addEventListener('load', () => done(img.naturalWidth), {once: true}))"
+)
+
+
 def test_editor_types_a_link_and_the_facebook_preview_shows_the_pages_card(
     page: Any, server: LinkServer, editor: Any, campaign: Any, account_factory: Any
 ) -> None:
@@ -52,7 +59,7 @@ def test_editor_types_a_link_and_the_facebook_preview_shows_the_pages_card(
     expect(card.locator(".pv-card-domain")).to_have_text("127.0.0.1")
     shown = card.locator("img.pv-card-img")
     expect(shown).to_be_visible()
-    assert shown.evaluate("img => img.complete && img.naturalWidth") == 400  # the stored thumbnail
+    assert shown.evaluate(LOADED_WIDTH) == 400  # the stored thumbnail
     expect(card.locator(".pv-card-status")).to_have_count(0)
 
     # Fetched once by the background task, not once per keystroke.
