@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from people import rights
 from people.models import User
 
 
@@ -49,3 +50,13 @@ class AllauthLocalPasswordBackend(AuthenticationBackend):  # type: ignore[misc] 
         if user is None or not password_login_allowed(user):
             return None
         return user
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        # The permissions every page asks about, kept until the next state change (people.rights):
+        # where ModelBackend reads the user's and their roles' permissions in two queries a request.
+        # Asked each time: the memo drops ModelBackend's own cache when someone's rights changed.
+        if obj is None and user_obj.is_active and not user_obj.is_anonymous:
+            user_obj._perm_cache = rights.kept(
+                user_obj, "permissions", lambda: ModelBackend.get_all_permissions(self, user_obj)
+            )
+        return super().get_all_permissions(user_obj, obj)  # type: ignore[no-any-return]

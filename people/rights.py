@@ -5,7 +5,15 @@ the approvals policy each want the user's groups; the post, crisis, publishing a
 policies each want the campaigns the user may change or see. The answers are memoised on the
 user object itself (an attribute, as Django's ModelBackend keeps ``_perm_cache``).
 Django's authentication middleware loads a fresh User for every request, so a memo lives exactly
-as long as its request; nothing about anyone's rights is kept per process or across requests.
+as long as its request.
+
+What every page asks first (the user's roles, their Django permissions, their campaign grants) is
+also ``kept`` across requests, keyed on the state version (audit.selectors.state_cached): every
+way a right changes (roles, permissions, a campaign's team and reviewers, a new campaign, a user
+made inactive) goes through an audited service, whose event is written in the same transaction
+(invariant 4). So a right given or taken in any process is seen by the next request that reads
+the state version after that transaction commits, as before. Nothing is kept from inside a
+transaction, which may still roll back.
 
 Rights changed in the same process are seen at once: a change of groups, of permissions or of
 guardian object permissions (a campaign's team and reviewers) bumps a generation counter by
@@ -20,8 +28,11 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 
+from audit.selectors import state_cached, state_version
 from people.models import User
 
 T = TypeVar("T")
@@ -56,8 +67,24 @@ def memoised(user: User, key: str, compute: Callable[[], T]) -> T:
     return answers[key]  # type: ignore[no-any-return]
 
 
+def kept(user: User, key: str, compute: Callable[[], T]) -> T:
+    """Return ``memoised(user, key, compute)``, kept across requests until the next state change.
+
+    For the rights every page reads (module docstring): one indexed read of the state version per
+    request instead of their queries, while nothing changed.
+    """
+
+    def across_requests() -> T:
+        if settings.ROUNDS_STATE_CACHE_SECONDS <= 0 or connection.in_atomic_block:
+            return compute()
+        version = memoised(user, "state version", state_version)
+        return state_cached(f"rights:{user.pk}:{_generation}:{key.replace(' ', '-')}", compute, version=version)
+
+    return memoised(user, key, across_requests)
+
+
 def _groups(user: User) -> dict[int, str]:
-    return memoised(user, "groups", lambda: dict(user.groups.values_list("pk", "name")))
+    return kept(user, "groups", lambda: dict(user.groups.values_list("pk", "name")))
 
 
 def group_ids(user: User | AnonymousUser) -> frozenset[int]:

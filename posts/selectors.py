@@ -109,7 +109,7 @@ def campaign_ids_for_user(*, user: User | AnonymousUser, perm: str = VIEW_CAMPAI
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     if user.is_superuser or user.has_perm(perm):
-        return rights.memoised(user, "campaigns", lambda: frozenset(Campaign.objects.values_list("pk", flat=True)))
+        return rights.kept(user, "campaigns", lambda: frozenset(Campaign.objects.values_list("pk", flat=True)))
     return _campaign_ids_granted(user, perm)
 
 
@@ -131,7 +131,7 @@ def _campaign_ids_granted(user: User, perm: str) -> frozenset[int]:
 def _campaign_grants(user: User) -> dict[str, frozenset[int]]:
     """Return, per permission codename, the campaigns the user holds it on as an object permission.
 
-    One query per request (people.rights) for every permission a page asks about, where guardian's
+    One query (kept until the next state change, people.rights) for every permission a page asks about, where guardian's
     get_objects_for_user takes one each. The same rows: the user's own grants and their groups',
     on campaigns that still exist.
     """
@@ -151,7 +151,7 @@ def _campaign_grants(user: User) -> dict[str, frozenset[int]]:
             grants.setdefault(codename, set()).add(int(key))
         return {codename: frozenset(keys) for codename, keys in grants.items()}
 
-    return rights.memoised(user, "campaign grants", read)
+    return rights.kept(user, "campaign grants", read)
 
 
 def posts_for_user(*, user: User | AnonymousUser) -> QuerySet[Post]:

@@ -1,4 +1,4 @@
-"""A user's rights are read once per request (people.rights) and never outlive a change of them."""
+"""A user's rights are read once per request, kept until the next state change (people.rights), and never outlive a change of them."""
 
 import re
 from collections import Counter
@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evidence.policy import EvidencePolicy
+from audit.services import event_record
 from people import rights, roles
 from people.models import User
 from people.services import user_roles_set
@@ -88,8 +89,65 @@ def test_the_memo_lives_on_the_user_object_only(editor: Any, campaign: Any) -> N
         campaign_ids_for_user(user=editor, perm=CHANGE_CAMPAIGN)
         rights.group_ids(editor)
         rights.group_ids(editor)
-    assert len(captured) == 0  # the campaigns were read above, and the groups with them
+    assert len(captured) == 0, [q["sql"][:150] for q in captured]  # the campaigns were read above, and the groups with them
     fresh = User.objects.get(pk=editor.pk)
     with CaptureQueriesContext(connection) as captured:
         assert campaign.pk in campaign_ids_for_user(user=fresh, perm=CHANGE_CAMPAIGN)
     assert len(captured) >= 1
+
+
+# Kept across requests until the next state change ---------------------------------------------
+# Outside a transaction only (nothing is kept from one that may roll back), so these tests commit.
+
+
+@pytest.fixture
+def _kept(settings: Any) -> Any:
+    from django.core.cache import cache
+
+    settings.ROUNDS_STATE_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _next_request_sees(user: User) -> tuple[frozenset[int], bool, frozenset[int]]:
+    """Return the roles, a Django permission and the campaign grants a new request's user object reads."""
+    fresh = User.objects.get(pk=user.pk)  # as Django's authentication middleware loads it for each request
+    return rights.group_ids(fresh), fresh.has_perm("posts.add_post"), campaign_ids_of_team(user=fresh)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rights_are_kept_across_requests_until_an_audit_event_says_something_changed(
+    _kept: None, editor: Any, campaign: Any
+) -> None:
+    """What another process changes reaches this one with its audit event (invariant 4), not by signal."""
+    editor_role = Group.objects.get(name=roles.EDITOR)
+    assert _next_request_sees(editor) == (frozenset({editor_role.pk}), True, frozenset({campaign.pk}))
+    with CaptureQueriesContext(connection) as captured:
+        assert _next_request_sees(editor) == (frozenset({editor_role.pk}), True, frozenset({campaign.pk}))
+    # The user's row and the state version: no roles, permissions or grants read again.
+    assert [re.search(r'FROM "(\w+)"', query["sql"]).group(1) for query in captured] == [  # type: ignore[union-attr]
+        "people_user",
+        "audit_auditevent",
+    ]
+
+    # Another process takes every right away in one transaction: no signal reaches this one.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM people_user_groups WHERE user_id = %s", [editor.pk])
+        cursor.execute("DELETE FROM guardian_userobjectpermission WHERE user_id = %s", [editor.pk])
+    assert _next_request_sees(editor) == (frozenset({editor_role.pk}), True, frozenset({campaign.pk}))
+    # ... and writes its audit event, as every service that changes rights does.
+    event_record(actor=editor, action="user.roles_changed", obj=editor)
+    assert _next_request_sees(editor) == (frozenset(), False, frozenset())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rights_read_inside_a_transaction_are_not_kept_for_other_requests(
+    _kept: None, editor: Any, campaign: Any
+) -> None:
+    with transaction.atomic():
+        _next_request_sees(editor)
+    with CaptureQueriesContext(connection) as captured:
+        _next_request_sees(editor)
+    tables = {match.group(1) for query in captured for match in [re.search(r'FROM "(\w+)"', query["sql"])] if match}
+    assert {"auth_group", "auth_permission", "guardian_userobjectpermission"} <= tables
