@@ -136,6 +136,21 @@ def inbox_runs(
     return runs
 
 
+# What an inbox line (inbox_items, approvals.rows.inbox_rows) reads of a stage run and its relations:
+# the rest of the post (its texts' JSON, its media) is not built into models for a page of fifty.
+INBOX_LINE_FIELDS = (
+    "deadline",
+    "reminded_at",
+    "stage__name",
+    "stage__group_id",
+    "stage__after_publication",
+    "round__post__title",
+    "round__post__body",
+    "round__post__status",
+    "round__post__scheduled_at",
+    "round__post__campaign__name",
+)
+
 # The fewest open stage runs DeadlineWalk reads in its first step; each step reads twice the one before.
 WALK_FIRST_STEP = 20
 
@@ -176,7 +191,7 @@ class DeadlineWalk:
             after = keys[-1]
             step *= 2
         shown = passed[wanted]
-        lines = as_inbox_lines(StageRun.objects.filter(pk__in=shown)).in_bulk()
+        lines = as_inbox_lines(StageRun.objects.filter(pk__in=shown)).only(*INBOX_LINE_FIELDS).in_bulk()
         return [lines[pk] for pk in shown if pk in lines]
 
     def _after(self, after: tuple[dt.datetime | None, int] | None) -> QuerySet[StageRun]:
