@@ -1,4 +1,5 @@
-"""A user's rights are read once per request, kept until the next state change (people.rights), and never outlive a change of them."""
+"""A user's rights are read once per request, kept until the next state change (people.rights),
+and never outlive a change of them."""
 
 import re
 from collections import Counter
@@ -11,8 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evidence.policy import EvidencePolicy
 from audit.services import event_record
+from evidence.policy import EvidencePolicy
 from people import rights, roles
 from people.models import User
 from people.services import user_roles_set
@@ -89,7 +90,9 @@ def test_the_memo_lives_on_the_user_object_only(editor: Any, campaign: Any) -> N
         campaign_ids_for_user(user=editor, perm=CHANGE_CAMPAIGN)
         rights.group_ids(editor)
         rights.group_ids(editor)
-    assert len(captured) == 0, [q["sql"][:150] for q in captured]  # the campaigns were read above, and the groups with them
+    assert len(captured) == 0, [
+        q["sql"][:150] for q in captured
+    ]  # the campaigns were read above, and the groups with them
     fresh = User.objects.get(pk=editor.pk)
     with CaptureQueriesContext(connection) as captured:
         assert campaign.pk in campaign_ids_for_user(user=fresh, perm=CHANGE_CAMPAIGN)
