@@ -144,6 +144,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's widget templates for inputs, selects, checkbox lists and text areas written out in Python
+# (the same bytes, a fraction of the time); every other form template renders as usual.
+FORM_RENDERER = "core.form_renderer.PythonWidgetRenderer"
+
 WSGI_APPLICATION = "calendar_project.wsgi.application"
 
 # SQLite by default; DATABASE_URL=postgres://... for PostgreSQL.
