@@ -88,6 +88,8 @@ def _approved_rounds(post_ids: Sequence[int]) -> QuerySet[ReviewRound]:
 def certifications_of(post_ids: Sequence[int]) -> dict[int, Certification]:
     """Return the certification of each post that has a current approval from a round (one query)."""
     found: dict[int, Certification] = {}
+    if not post_ids:
+        return found  # Django would build the whole query to find it empty: milliseconds on every inbox
     for review_round in _approved_rounds(post_ids):
         if review_round.post_id in found or review_round.finished_at is None:
             continue

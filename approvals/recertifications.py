@@ -27,7 +27,7 @@ class DueItem:
 
 
 def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.datetime) -> list[Post]:
-    """Return the posts due by ``due_by`` that ``user`` may answer, in one query.
+    """Return the posts due by ``due_by`` that ``user`` may answer, in two queries (one when none is due).
 
     The set form of ``approvals.policy.RecertificationPolicy.refusal`` (tests hold the two
     together): the first stage before publication of the chain that approved the post's content
@@ -35,6 +35,10 @@ def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.dateti
     of it.
     """
     if not user.is_authenticated or not user.is_active:
+        return []
+    # Most of the time nothing is due: one read of the partial index, not the query below.
+    due = list(recertification_candidates(due_by=due_by).values_list("pk", flat=True))
+    if not due:
         return []
     certified_by = ReviewRound.objects.filter(
         post=OuterRef("pk"),
@@ -46,7 +50,7 @@ def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.dateti
         "position"
     )
     return list(
-        recertification_candidates(due_by=due_by)
+        Post.objects.filter(pk__in=due)
         .annotate(certified_chain_id=Subquery(certified_by.values("chain_id")[:1]))
         .annotate(first_group_id=Subquery(first_group.values("group_id")[:1]))
         .filter(first_group_id__in=sorted(rights.group_ids(user)))
@@ -61,8 +65,8 @@ def recertifications_answerable(*, user: User | AnonymousUser, due_by: dt.dateti
 def recertifications_due(*, user: User | AnonymousUser, now: dt.datetime | None = None) -> list[DueItem]:
     """Return the live posts due for re-certification that ``user`` may answer, longest due first.
 
-    Two queries however many posts are live: the due posts the user may answer, and their
-    certifications.
+    At most three queries however many posts are live (one when none is due): the due posts, those
+    the user may answer, and their certifications.
     """
     now = now or timezone.now()
     posts = recertifications_answerable(user=user, due_by=now)
