@@ -1,6 +1,7 @@
 """Forms of the post editor and the campaign pages: they parse and check input; services write."""
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from consent.gate import Feature, record_problems
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, Subject
@@ -350,28 +351,43 @@ def zone_choices_grouped(*, first: Iterable[str]) -> list[tuple[str, list[tuple[
 
     Each zone is listed once; the region is that of the first zone given, else the site's own zone.
     """
-    available = {name for name, _label in time_zone_choices()}
-    mine = list(dict.fromkeys(zone for zone in first if zone in available))
-    region = (mine[0] if mine else settings.TIME_ZONE).split("/", 1)[0]
+    available = _zones_available()
+    mine = tuple(dict.fromkeys(zone for zone in first if zone in available))
+    # The same few lists for every editor page: grouping and naming 600 zones took it 3 ms each time.
+    return [(group, list(zones)) for group, zones in _zone_groups(mine, get_language(), settings.TIME_ZONE)]
+
+
+@functools.cache
+def _zones_available() -> frozenset[str]:
+    return frozenset(name for name, _label in time_zone_choices())
+
+
+@functools.lru_cache(maxsize=512)
+def _zone_groups(
+    mine: tuple[str, ...], language: str | None, site_zone: str
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``zone_choices_grouped`` of the zones ``mine``, in ``language`` (the active one)."""
+    available = _zones_available()
+    region = (mine[0] if mine else site_zone).split("/", 1)[0]
     common = [zone for zone in COMMON_ZONES.get(region, ("UTC",)) if zone in available and zone not in mine]
     listed = set(mine) | set(common)
-    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    groups: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     if mine:
-        groups.append((_("Your accounts and you"), [(zone, zone) for zone in mine]))
+        groups.append((_("Your accounts and you"), tuple((zone, zone) for zone in mine)))
     if common:
         label = _CONTINENTS.get(region)
         title = _("Common in %(region)s") % {"region": label} if label else _("Common")
-        groups.append((title, [(zone, zone) for zone in common]))
+        groups.append((title, tuple((zone, zone) for zone in common)))
     by_continent: dict[str, list[tuple[str, str]]] = {}
     for name in sorted(available - listed):
         part = name.split("/", 1)[0] if "/" in name else ""
         key = str(_CONTINENTS[part]) if part in _CONTINENTS else _("Other")
         by_continent.setdefault(key, []).append((name, name))
     other = by_continent.pop(_("Other"), [])
-    groups.extend((key, by_continent[key]) for key in sorted(by_continent))
+    groups.extend((key, tuple(by_continent[key])) for key in sorted(by_continent))
     if other:
-        groups.append((_("Other"), other))
-    return groups
+        groups.append((_("Other"), tuple(other)))
+    return tuple(groups)
 
 
 @dataclass(frozen=True)
