@@ -373,3 +373,18 @@ def browser_login(page: Any, username: str, password: str = "pw") -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    """Start every test in the default language.
+
+    A test client's request activates its user's language for the thread (LocaleMiddleware, as in
+    a web worker, whose next request activates its own); without this, a later test in the same
+    worker reads German messages, depending on how xdist shares out the tests.
+    """
+    from django.utils import translation
+
+    before = translation.get_language()
+    yield
+    translation.activate(before)
