@@ -75,7 +75,7 @@ def kept(user: User, key: str, compute: Callable[[], T]) -> T:
     """
 
     def across_requests() -> T:
-        if settings.ROUNDS_STATE_CACHE_SECONDS <= 0 or connection.in_atomic_block:
+        if settings.ROUNDS_STATE_CACHE_SECONDS <= 0 or connection.in_atomic_block or user.pk is None:
             return compute()
         version = memoised(user, "state version", state_version)
         return state_cached(f"rights:{user.pk}:{_generation}:{key.replace(' ', '-')}", compute, version=version)
