@@ -107,15 +107,18 @@ def keys_create(owners: Iterable[KeyOwner]) -> dict[KeyOwner, ErasureKey]:
     if not wanted:
         return {}
     now = timezone.now()
-    rows = [(kind, pk, _instance_seal(Fernet.generate_key()), now, "") for kind, pk in wanted]
+    raw = [Fernet.generate_key() for _owner in wanted]
+    rows = [(kind, pk, _instance_seal(material), now, "") for (kind, pk), material in zip(wanted, raw, strict=True)]
     ids = rows_insert_returning(
         model=ErasureKey, fields=("owner_type", "owner_id", "key", "created_at", "erased_by_repr"), rows=rows
     )
     make = instance_maker(ErasureKey)
-    return {
-        (kind, pk): make(id=key_id, owner_type=kind, owner_id=pk, key=key, created_at=at, erased_by_repr="")
-        for key_id, (kind, pk, key, at, _) in zip(ids, rows, strict=True)
-    }
+    made: dict[KeyOwner, ErasureKey] = {}
+    for key_id, (kind, pk, key, at, _erased_by), material in zip(ids, rows, raw, strict=True):
+        made[(kind, pk)] = make(id=key_id, owner_type=kind, owner_id=pk, key=key, created_at=at, erased_by_repr="")
+        # The data key is at hand: sealing with it needs no unwrapping of what was just wrapped.
+        made[(kind, pk)]._opened = Fernet(material)  # type: ignore[attr-defined]
+    return made
 
 
 def _keys_loaded(owners: list[KeyOwner]) -> dict[KeyOwner, ErasureKey]:
@@ -143,12 +146,25 @@ def _data_key(key: ErasureKey) -> Fernet:
     return opened
 
 
-def _sealed(value: Any, keys: list[ErasureKey]) -> Any:
-    token = json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True).encode()
+_SEAL_ENCODER = DjangoJSONEncoder(sort_keys=True)  # what json.dumps(value, cls=..., sort_keys=True) builds
+SealMemo = dict[tuple[tuple[int, ...], bytes], dict[str, Any]]
+
+
+def _sealed(value: Any, keys: list[ErasureKey], memo: SealMemo | None = None) -> Any:
+    plain = _SEAL_ENCODER.encode(value).encode()
+    key_ids = tuple(key.pk for key in keys)
+    if memo is not None and (key_ids, plain) in memo:
+        # The same value under the same keys (a post's name in each of its events): sealed once.
+        # Erasing any of those keys shreds every copy alike.
+        return dict(memo[(key_ids, plain)])
+    token = plain
     # Layered: each owner's key wraps the one before, so erasing any one owner shreds the value.
     for key in keys:
         token = _data_key(key).encrypt(token)
-    return {ENVELOPE: [key.pk for key in keys], "ct": token.decode()}
+    envelope = {ENVELOPE: list(key_ids), "ct": token.decode()}
+    if memo is not None:
+        memo[(key_ids, plain)] = envelope
+    return dict(envelope)
 
 
 def seal(
@@ -157,13 +173,17 @@ def seal(
     changes: dict[str, Any],
     repr_text: str,
     known: dict[KeyOwner, ErasureKey] | None = None,
+    owners: list[KeyOwner] | None = None,
+    memo: SealMemo | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Return ``(object_repr, changes)`` as stored: `Personal` values and the name sealed under ``obj``'s keys.
 
     An object nobody's key seals keeps its name and gets its `Personal` values as plain values.
-    ``known`` holds keys already loaded (a batch writer's).
+    A batch writer passes the keys it already loaded (``known``), ``obj``'s `key_owners` if it
+    asked already, and a ``memo`` it keeps for the batch, so that a value sealed under the same
+    keys again reuses the first sealing.
     """
-    owners = key_owners(obj)
+    owners = key_owners(obj) if owners is None else owners
     if not owners:
         return repr_text, {name: _unwrap(value) for name, value in changes.items()}
     by_owner = known if known is not None and all(owner in known for owner in owners) else keys_for(owners)
@@ -175,9 +195,10 @@ def seal(
             name: shredded if isinstance(value, Personal) else value for name, value in changes.items()
         }
     stored = {
-        name: _sealed(value.value, keys) if isinstance(value, Personal) else value for name, value in changes.items()
+        name: _sealed(value.value, keys, memo) if isinstance(value, Personal) else value
+        for name, value in changes.items()
     }
-    stored[SEALED_REPR] = _sealed(repr_text, keys)
+    stored[SEALED_REPR] = _sealed(repr_text, keys, memo)
     return neutral_repr(obj), stored
 
 

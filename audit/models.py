@@ -102,6 +102,11 @@ class AuditEvent(models.Model):
         )
 
 
+def canonical_json(value: object) -> str:
+    """Return ``value`` as the canonical JSON text hashes are computed over (keys sorted, compact, ASCII)."""
+    return _CANONICAL.encode(value)
+
+
 def event_hash(
     *,
     seq: int,
@@ -115,27 +120,31 @@ def event_hash(
     content_hash: str,
     changes: object,
     prev_hash: str,
+    changes_json: str | None = None,
 ) -> str:
     """Return the SHA-256 of an event's canonical content and its predecessor's hash.
 
     The one definition of an event's hash: `AuditEvent.compute_hash` (and so ``verify_audit``)
     and the batch writer, which hashes rows it never builds as models, both call it.
-    ``created_at`` is the time as ``datetime.isoformat()`` writes it.
+    ``created_at`` is the time as ``datetime.isoformat()`` writes it. The hash is over the
+    canonical JSON of all the fields as one object; a writer that already holds ``changes``'
+    canonical JSON (``changes_json``, to store it as it is) passes it, and it is spliced in.
     """
-    payload = {
-        "seq": seq,
+    before = {"action": action, "actor_id": actor_id, "actor_repr": actor_repr}
+    after = {
+        "content_hash": content_hash,
         "created_at": created_at,
-        "actor_id": actor_id,
-        "actor_repr": actor_repr,
-        "action": action,
-        "object_type": object_type,
         "object_id": object_id,
         "object_repr": object_repr,
-        "content_hash": content_hash,
-        "changes": changes,
+        "object_type": object_type,
         "prev_hash": prev_hash,
+        "seq": seq,
     }
-    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
+    # The keys sort as: before's, "changes", after's; so the text is the one object's canonical JSON.
+    if changes_json is None:
+        changes_json = _CANONICAL.encode(changes)
+    text = f'{_CANONICAL.encode(before)[:-1]},"changes":{changes_json},{_CANONICAL.encode(after)[1:]}'
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Notification(models.Model):

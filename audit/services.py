@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from audit.erasure import KeyOwner, key_owners, keys_for, seal
+from audit.erasure import KeyOwner, SealMemo, key_owners, keys_for, seal
 from audit.models import (
     GENESIS_HASH,
     MAIL_KEY_MAX_LENGTH,
@@ -19,10 +19,11 @@ from audit.models import (
     AuditEvent,
     ErasureKey,
     Notification,
+    canonical_json,
     event_hash,
     object_type_of,
 )
-from core.bulk import rows_insert
+from core.bulk import JsonText, rows_insert
 from core.inputs import storable
 
 # Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
@@ -42,9 +43,12 @@ class _NotPlain(Exception):
 
 def _plain(value: Any) -> Any:
     # The JSON round trip of `_normalise`, without encoding and decoding, for the types events
-    # carry: keys sorted, tuples as lists, datetimes and dates as DjangoJSONEncoder writes them.
+    # carry: keys sorted, tuples as lists, datetimes and dates as DjangoJSONEncoder writes them;
+    # and, in the same walk, every text `storable`.
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind is str:
+        return storable(value)
+    if kind is int or kind is bool or value is None:
         return value
     if kind is float and math.isfinite(value):
         return value
@@ -54,7 +58,8 @@ def _plain(value: Any) -> Any:
         copied = {}
         for key in sorted(value):
             item = value[key]
-            copied[key] = item if type(item) in _SCALARS else _plain(item)
+            kind = type(item)
+            copied[storable(key)] = storable(item) if kind is str else item if kind in _SCALARS else _plain(item)
         return copied
     if kind is list or kind is tuple:
         return [_plain(item) for item in value]
@@ -70,7 +75,7 @@ def _normalise(changes: dict[str, Any]) -> dict[str, Any]:
     value that reached a service can keep its event, and with it the change, from being stored.
     """
     try:
-        plain = _plain(changes)
+        return cast("dict[str, Any]", _plain(changes))
     except _NotPlain:
         plain = json.loads(json.dumps(changes, cls=DjangoJSONEncoder, sort_keys=True))
     return cast("dict[str, Any]", storable(plain))
@@ -175,14 +180,27 @@ def events_record_many(
     stamp = now.isoformat()
     rows: list[tuple[Any, ...]] = []
     known = dict(keys or {})
-    known.update(keys_for(owner for spec in events for owner in key_owners(spec.obj) if owner not in known))
+    # Asked once per object: a post's events (created, first revision) share its owners and name.
+    owners_of: dict[int, list[KeyOwner]] = {}
+    for spec in events:
+        if id(spec.obj) not in owners_of:
+            owners_of[id(spec.obj)] = key_owners(spec.obj)
+    known.update(keys_for(owner for owners in owners_of.values() for owner in owners if owner not in known))
+    memo: SealMemo = {}
     for spec in events:
         seq += 1
         obj_type, obj_id = object_type_of(spec.obj), str(spec.obj.pk)
         obj_repr, sealed = seal(
-            obj=spec.obj, changes=spec.changes or {}, repr_text=storable(str(spec.obj))[:300], known=known
+            obj=spec.obj,
+            changes=spec.changes or {},
+            repr_text=storable(str(spec.obj))[:300],
+            known=known,
+            owners=owners_of[id(spec.obj)],
+            memo=memo,
         )
         changes = _normalise(sealed)
+        # Encoded once: hashed, then stored as this very text.
+        encoded = JsonText(canonical_json(changes))
         digest = event_hash(
             seq=seq,
             created_at=stamp,
@@ -195,8 +213,9 @@ def events_record_many(
             content_hash=spec.content_hash,
             changes=changes,
             prev_hash=prev_hash,
+            changes_json=encoded,
         )
-        fields = (seq, now, actor_id, actor_repr, spec.action, obj_type, obj_id, obj_repr, spec.content_hash, changes)
+        fields = (seq, now, actor_id, actor_repr, spec.action, obj_type, obj_id, obj_repr, spec.content_hash, encoded)
         rows.append((*fields, prev_hash, digest))  # in the order of _EVENT_FIELDS
         prev_hash = digest
     rows_insert(model=AuditEvent, fields=_EVENT_FIELDS, rows=rows)

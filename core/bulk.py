@@ -46,14 +46,27 @@ _ROWS_PER_STATEMENT = 1000
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 
+class JsonText(str):
+    """A JSON field's value already encoded as JSON text, written as it is.
+
+    For a writer that encoded the value anyway (to hash it): the database parses the text, as it
+    would parse the driver's own encoding of the value, so the row holds the same JSON.
+    """
+
+    __slots__ = ()
+
+
 def _adapter(field: "models.Field[Any, Any]") -> Callable[[Any], Any] | None:
     if field.get_internal_type() in _AS_IS:
         return None
     # The connection itself, not the thread-local proxy every attribute of which is a look-up.
     database = connections[connection.alias]
     last: list[Any] = [None, None]
+    encoded = isinstance(field, models.JSONField)
 
     def adapt(value: Any) -> Any:
+        if encoded and type(value) is JsonText:
+            return str(value)
         # A batch stamps every row with the same moment: adapt that object once.
         if value is last[0] and isinstance(value, dt.date | dt.time):
             return last[1]

@@ -120,4 +120,10 @@ def _claim_order(item: dict[str, str]) -> tuple[str, ...]:
 
 def content_hash(snapshot: dict[str, Any]) -> str:
     """Return the SHA-256 hex digest of a snapshot's canonical JSON."""
-    return hashlib.sha256(_CANONICAL.encode(snapshot).encode("utf-8")).hexdigest()
+    return content_encoded(snapshot)[1]
+
+
+def content_encoded(snapshot: dict[str, Any]) -> tuple[str, str]:
+    """Return a snapshot's canonical JSON and its `content_hash`, for a writer that stores that text."""
+    text = _CANONICAL.encode(snapshot)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -21,14 +21,29 @@ from audit.services import EventSpec, event_record, events_record_many
 from audit.versions import version_of
 from consent.models import ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
-from core.bulk import column_set, instance_maker, keys_reserve, objects_insert, rows_insert, rows_insert_returning
+from core.bulk import (
+    JsonText,
+    column_set,
+    instance_maker,
+    keys_reserve,
+    objects_insert,
+    rows_insert,
+    rows_insert_returning,
+)
 from core.inputs import text_storable
 from core.locks import row_lock
 from core.tasks import enqueue_after_commit
 from people.models import User
 from posts import linkcards, patient_data, platforms
 from posts.claim_rules import claim_findings
-from posts.content import SNAPSHOT_VERSION, content_hash, content_snapshot, content_snapshot_of, snapshot_version
+from posts.content import (
+    SNAPSHOT_VERSION,
+    content_encoded,
+    content_hash,
+    content_snapshot,
+    content_snapshot_of,
+    snapshot_version,
+)
 from posts.gates import post_consent_problems
 from posts.links import ordinary_web_link_valid
 from posts.locks import post_lock, posts_lock
@@ -516,7 +531,10 @@ def post_create(
     return post
 
 
-_BULK_CLEAN_EXCLUDE = ("current_revision", "campaign", "author", "time_zone", "status", "approved_hash")
+# What a caller of `posts_create_many` gives (the zone is checked on its own); every other field is
+# set by the service itself or keeps its default, so checking it again for each post finds nothing.
+_BULK_CLEAN_FIELDS = frozenset({*CONTENT_FIELDS, "scheduled_at", "external_id"})
+_BULK_CLEAN_EXCLUDE = tuple(field.name for field in Post._meta.fields if field.name not in _BULK_CLEAN_FIELDS)
 _LINK_MAX_LENGTH = Post._meta.get_field("link").max_length or 2000
 
 
@@ -621,9 +639,10 @@ def posts_create_many(
     hashes: list[str] = []
     revision_rows: list[tuple[Any, ...]] = []
     for post, targets in zip(posts, targets_of, strict=True):
-        snapshot = content_snapshot_of(post=post, targets=targets, media=(), featured=())
-        hashes.append(content_hash(snapshot))
-        revision_rows.append((post.pk, 1, snapshot, hashes[-1], actor.pk, now))
+        # Encoded once: hashed, then stored as this very text.
+        text, digest = content_encoded(content_snapshot_of(post=post, targets=targets, media=(), featured=()))
+        hashes.append(digest)
+        revision_rows.append((post.pk, 1, JsonText(text), digest, actor.pk, now))
     revision_fields = ("post_id", "number", "content", "content_hash", "created_by_id", "created_at")
     if reserved is not None:
         rows_insert(

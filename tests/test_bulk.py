@@ -1,13 +1,14 @@
 """Bulk writes: rows come back with their own keys; instances are saved as bulk_create would save them."""
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.bulk import column_set, instance_maker, objects_insert, rows_insert_returning
+from core.bulk import JsonText, column_set, instance_maker, objects_insert, rows_insert_returning
 from posts.models import Post, PostStatus, Revision
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,23 @@ def test_instance_maker_builds_what_the_keyword_constructor_builds(editor: Any, 
     assert make(**values).hashtags is not built.hashtags  # a callable default, called for each
     with pytest.raises(TypeError):
         make(campaign=campaign)
+
+
+def test_json_text_is_stored_as_the_json_it_encodes(editor: Any, campaign: Any, post_factory: Any) -> None:
+    post = post_factory(editor, campaign)
+    when = dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC)
+    content = {"body": "Sprechstunde für Angehörige „Herz“ – 030 1234-5678 · 心臓", "n": [1, 2.5, None, True]}
+    texts = [
+        JsonText(json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)),
+        JsonText(json.dumps(content)),  # escaped to ASCII, with spaces: the same value
+    ]
+    rows = [(post.pk, number, text, f"{number:064x}", editor.pk, when) for number, text in enumerate(texts, start=2)]
+    fields = ("post_id", "number", "content", "content_hash", "created_by_id", "created_at")
+    keys = rows_insert_returning(model=Revision, fields=fields, rows=rows)
+    stored = [Revision.objects.get(pk=key).content for key in keys]
+    assert stored == [content, content]  # not the text as a JSON string
+    # A plain string is a value like any other: encoded as a JSON string.
+    plain = rows_insert_returning(
+        model=Revision, fields=fields, rows=[(post.pk, 9, '{"a":1}', "f" * 64, editor.pk, when)]
+    )
+    assert Revision.objects.get(pk=plain[0]).content == '{"a":1}'

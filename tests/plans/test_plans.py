@@ -13,7 +13,7 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
-from audit.erasure import Opener
+from audit.erasure import Opener, key_erase
 from audit.models import AuditEvent, ErasureKey
 from audit.selectors import chain_verify, events_for_object
 from plans import reading
@@ -31,6 +31,7 @@ from plans.importing import (
 from plans.reading import PlanFileError, cell_escape, cell_unescape, decode, read_lines, sniff_delimiter
 from plans.rows import COLUMNS
 from posts.content import content_snapshot
+from posts.erasure import post_owner
 from posts.models import Campaign, Post, PostStatus, PostTarget, Revision
 from posts.services import PostDraft, TargetSpec, post_create, posts_create_many
 from tests.conftest import CSV, make_user
@@ -593,6 +594,18 @@ def test_posts_create_many_matches_post_create_in_a_fixed_number_of_queries(
     assert post.current_revision.content == content_snapshot(post)
     assert [e.action for e in events_for_object(obj=post)] == ["post.created", "post.revision_created"]
     assert chain_verify() is None
+    # Both events seal the title under the post's own new key; erasing it shreds both, and no other post's.
+    events = [e for p in (posts[7], posts[8]) for e in events_for_object(obj=p)]
+    opener = Opener()
+    opener.preload(events)
+    assert [opener.repr(e) for e in events] == ["Post 7"] * 2 + ["Post 8"] * 2
+    key_erase(owners=[post_owner(posts[7].pk)], actor_repr="dpo")
+    events = [AuditEvent.objects.get(pk=e.pk) for e in events]
+    opener = Opener()
+    opener.preload(events)
+    shown = [opener.repr(e) for e in events]
+    assert "Post 7" not in shown[0] and shown[0] == shown[1] and shown[0].startswith("erased")
+    assert shown[2:] == ["Post 8"] * 2
 
 
 @pytest.mark.slow  # the smaller imports above and the 30-post batch check the same in make test
