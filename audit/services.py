@@ -1,7 +1,7 @@
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -171,55 +171,61 @@ def events_record_many(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-    seq = last.seq if last else 0
-    prev_hash = last.hash if last else GENESIS_HASH
+    first_seq = last.seq if last else 0
+    first_prev_hash = last.hash if last else GENESIS_HASH
     user = _user(actor)
     actor_id = user.pk if user is not None else None
     actor_repr = (user.get_username() if user is not None else str(actor or SYSTEM_ACTOR))[:200]
     now = timezone.now()
     stamp = now.isoformat()
-    rows: list[tuple[Any, ...]] = []
     known = dict(keys or {})
     # Asked once per object: a post's events (created, first revision) share its owners and name.
     owners_of: dict[int, list[KeyOwner]] = {}
+    repr_of: dict[int, str] = {}  # read here: nothing may query the database while the rows stream
     for spec in events:
         if id(spec.obj) not in owners_of:
             owners_of[id(spec.obj)] = key_owners(spec.obj)
+            repr_of[id(spec.obj)] = storable(str(spec.obj))[:300]
     known.update(keys_for(owner for owners in owners_of.values() for owner in owners if owner not in known))
     memo: SealMemo = {}
-    for spec in events:
-        seq += 1
-        obj_type, obj_id = object_type_of(spec.obj), str(spec.obj.pk)
-        obj_repr, sealed = seal(
-            obj=spec.obj,
-            changes=spec.changes or {},
-            repr_text=storable(str(spec.obj))[:300],
-            known=known,
-            owners=owners_of[id(spec.obj)],
-            memo=memo,
-        )
-        changes = _normalise(sealed)
-        # Encoded once: hashed, then stored as this very text.
-        encoded = JsonText(canonical_json(changes))
-        digest = event_hash(
-            seq=seq,
-            created_at=stamp,
-            actor_id=actor_id,
-            actor_repr=actor_repr,
-            action=spec.action,
-            object_type=obj_type,
-            object_id=obj_id,
-            object_repr=obj_repr,
-            content_hash=spec.content_hash,
-            changes=changes,
-            prev_hash=prev_hash,
-            changes_json=encoded,
-        )
-        fields = (seq, now, actor_id, actor_repr, spec.action, obj_type, obj_id, obj_repr, spec.content_hash, encoded)
-        rows.append((*fields, prev_hash, digest))  # in the order of _EVENT_FIELDS
-        prev_hash = digest
-    rows_insert(model=AuditEvent, fields=_EVENT_FIELDS, rows=rows)
-    return len(rows)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        seq, prev_hash = first_seq, first_prev_hash
+        for spec in events:
+            seq += 1
+            obj_type, obj_id = object_type_of(spec.obj), str(spec.obj.pk)
+            obj_repr, sealed = seal(
+                obj=spec.obj,
+                changes=spec.changes or {},
+                repr_text=repr_of[id(spec.obj)],
+                known=known,
+                owners=owners_of[id(spec.obj)],
+                memo=memo,
+            )
+            changes = _normalise(sealed)
+            # Encoded once: hashed, then stored as this very text.
+            encoded = JsonText(canonical_json(changes))
+            digest = event_hash(
+                seq=seq,
+                created_at=stamp,
+                actor_id=actor_id,
+                actor_repr=actor_repr,
+                action=spec.action,
+                object_type=obj_type,
+                object_id=obj_id,
+                object_repr=obj_repr,
+                content_hash=spec.content_hash,
+                changes=changes,
+                prev_hash=prev_hash,
+                changes_json=encoded,
+            )
+            fields = (seq, now, actor_id, actor_repr, spec.action, obj_type, obj_id, obj_repr, spec.content_hash)
+            yield (*fields, encoded, prev_hash, digest)  # in the order of _EVENT_FIELDS
+            prev_hash = digest
+
+    # Streamed: on PostgreSQL the server stores each part of the COPY while the next is sealed and hashed.
+    rows_insert(model=AuditEvent, fields=_EVENT_FIELDS, rows=rows())
+    return len(events)
 
 
 def mail_claim(*, key: str, recipients: list[str]) -> bool:

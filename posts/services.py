@@ -2,7 +2,7 @@
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, NamedTuple, cast
@@ -637,28 +637,30 @@ def posts_create_many(
     )
     now = timezone.now()
     hashes: list[str] = []
-    revision_rows: list[tuple[Any, ...]] = []
-    for post, targets in zip(posts, targets_of, strict=True):
-        # Encoded once: hashed, then stored as this very text.
-        text, digest = content_encoded(content_snapshot_of(post=post, targets=targets, media=(), featured=()))
-        hashes.append(digest)
-        revision_rows.append((post.pk, 1, JsonText(text), digest, actor.pk, now))
+
+    def revision_rows() -> Iterator[tuple[Any, ...]]:
+        for post, targets in zip(posts, targets_of, strict=True):
+            # Encoded once: hashed, then stored as this very text.
+            text, digest = content_encoded(content_snapshot_of(post=post, targets=targets, media=(), featured=()))
+            hashes.append(digest)
+            yield (post.pk, 1, JsonText(text), digest, actor.pk, now)
+
     revision_fields = ("post_id", "number", "content", "content_hash", "created_by_id", "created_at")
     if reserved is not None:
+        # Streamed: the server stores each part of the COPY while the next snapshots are made.
         rows_insert(
             model=Revision,
             fields=("id", *revision_fields),
-            rows=((key, *row) for key, row in zip(reserved, revision_rows, strict=True)),
+            rows=((key, *row) for key, row in zip(reserved, revision_rows(), strict=True)),
         )
     else:
-        revision_ids = rows_insert_returning(model=Revision, fields=revision_fields, rows=revision_rows)
+        revision_ids = rows_insert_returning(model=Revision, fields=revision_fields, rows=list(revision_rows()))
         # Each post points at its own first revision.
         for post, revision_id in zip(posts, revision_ids, strict=True):
             post.current_revision_id = revision_id
         column_set(
             model=Post, field="current_revision_id", values=[(post.pk, post.current_revision_id) for post in posts]
         )
-    del revision_rows
     events: list[EventSpec] = []
     for post, digest in zip(posts, hashes, strict=True):
         created = {"campaign": campaign.pk, "scheduled_at": post.scheduled_at, "time_zone": post.time_zone}

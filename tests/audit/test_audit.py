@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -253,3 +253,15 @@ def test_event_hash_is_the_hash_of_all_fields_as_one_canonical_json_object(
     expected = hashlib.sha256(whole.encode()).hexdigest()
     assert event_hash(**fields) == expected
     assert event_hash(**fields, changes_json=canonical_json(changes)) == expected
+
+
+def test_a_batch_that_fails_midway_stores_none_of_its_events_and_raises_the_cause(editor: Any) -> None:
+    # The rows stream into the database while later ones are still being sealed and hashed.
+    before = AuditEvent.objects.count()
+    good = [EventSpec(action=f"test.batch_{n}", obj=editor, changes={"n": n}) for n in range(300)]
+    bad = EventSpec(action="test.batch_bad", obj=editor, changes={"value": object()})
+    with pytest.raises(TypeError), transaction.atomic():
+        events_record_many(actor=editor, events=[*good, bad, *good])
+    assert AuditEvent.objects.count() == before
+    event_record(actor=editor, action="test.after", obj=editor)  # the connection is fine afterwards
+    assert chain_verify() is None
