@@ -29,3 +29,10 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s] "%(
 # The TLS-terminating proxy in front sets X-Forwarded-Proto (docs/operations.md#https); trust it
 # only from the addresses listed here.
 forwarded_allow_ips = os.environ.get("ROUNDS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker: object) -> None:
+    """Once the worker has loaded Rounds: load the views too, and keep all of it out of the collector's walks."""
+    from core.worker import worker_ready
+
+    worker_ready()
