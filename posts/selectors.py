@@ -228,6 +228,24 @@ def accounts_active() -> QuerySet[Account]:
     return Account.objects.filter(active=True).order_by("platform", "name")
 
 
+CARD_FIELDS = (
+    "id",
+    "campaign_id",
+    "title",
+    "body",
+    "language",
+    "status",
+    "scheduled_at",
+    "approved_hash",
+    "current_revision_id",
+    "campaign__id",
+    "campaign__name",
+    "campaign__colour",
+    "current_revision__id",
+    "current_revision__content_hash",
+)
+
+
 def posts_for_calendar_cards(
     *,
     user: User | AnonymousUser,
@@ -269,7 +287,9 @@ def posts_for_calendar_cards(
     # the snapshot itself, and account secrets must not be decrypted once per target.
     return (
         posts.select_related("current_revision")
-        .defer("current_revision__content")
+        # Only what a card shows and what the policy reads: the rest of a post's columns (dates,
+        # crisis fields, sources) and its revision's snapshot cost a month's page time to load.
+        .only(*CARD_FIELDS)
         # Each card's move form carries the version it was drawn from (audit.versions).
         .annotate(version=version_annotation(Post))
         .annotate(
@@ -277,15 +297,27 @@ def posts_for_calendar_cards(
             card_thumbnail_alt=Subquery(first_media.values("alt_text")[:1]),
         )
         .prefetch_related(None)
-        .prefetch_related(
-            Prefetch(
-                "targets",
-                queryset=PostTarget.objects.select_related("account")
-                .defer("account__credentials")
-                .order_by("account__platform", "account__name"),
-            )
-        )
     )
+
+
+def with_card_accounts(posts: Iterable[Post]) -> list[Post]:
+    """Return ``posts`` (evaluated), each with ``card_accounts``: its targets' (platform, account name), in order.
+
+    One query of plain values for all posts: a card shows only these two words per target, and a
+    prefetch built a queryset per post and two model instances per target (issue 17).
+    """
+    posts = list(posts)
+    accounts: dict[int, list[tuple[str, str]]] = {post.pk: [] for post in posts}
+    rows = (
+        PostTarget.objects.filter(post_id__in=list(accounts))
+        .order_by("account__platform", "account__name", "pk")
+        .values_list("post_id", "account__platform", "account__name")
+    )
+    for post_id, platform, name in rows:
+        accounts[post_id].append((platform, name))
+    for post in posts:
+        post.card_accounts = accounts[post.pk]  # type: ignore[attr-defined]
+    return posts
 
 
 def calendar_day_counts(

@@ -37,6 +37,7 @@ from posts.selectors import (
     campaigns_for_user,
     posts_for_calendar_cards,
     posts_for_user,
+    with_card_accounts,
 )
 from posts.services import post_move
 
@@ -308,12 +309,11 @@ def card_labels() -> dict[str, str]:
 
 
 def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
-    """Return the card of a post loaded by ``posts_for_calendar_cards`` (no further queries)."""
+    """Return the card of a post loaded by ``posts_for_calendar_cards`` and ``with_card_accounts`` (no queries)."""
     tags: dict[str, PlatformTag] = {}
-    for target in post.targets.all():
-        platform = target.account.platform
+    for platform, name in post.card_accounts:  # type: ignore[attr-defined]
         tag = tags.get(platform)
-        names = f"{tag.label}, {target.account.name}" if tag else f"{Platform(platform).label}: {target.account.name}"
+        names = f"{tag.label}, {name}" if tag else f"{Platform(platform).label}: {name}"
         tags[platform] = PlatformTag(PLATFORM_ABBREVIATIONS.get(platform, platform[:2].upper()), names, platform)
     assert post.scheduled_at is not None  # the calendar only loads planned posts
     thumbnail = getattr(post, "card_thumbnail", None) or ""
@@ -403,9 +403,9 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
     pages = None
     if view == LIST:
         pages = list_page(request, counts=calendar_day_counts(zone=zone, **span), anchor=anchor)
-        posts = posts_for_calendar_cards(**span)[pages.offset : pages.offset + LIST_PAGE]
+        posts = with_card_accounts(posts_for_calendar_cards(**span)[pages.offset : pages.offset + LIST_PAGE])
     else:
-        posts = posts_for_calendar_cards(per_day=CARDS_PER_DAY[view], zone=zone, **span)
+        posts = with_card_accounts(posts_for_calendar_cards(per_day=CARDS_PER_DAY[view], zone=zone, **span))
         counts = calendar_day_counts(zone=zone, **span)
 
     days: dict[dt.date, Day] = {}
@@ -522,9 +522,11 @@ def _move_stale(
     # Where the post is now, not where it was when this request loaded it.
     now_at = Post.objects.filter(pk=post.pk).values_list("scheduled_at", flat=True).first()
     if now_at is not None:
-        loaded = posts_for_calendar_cards(
-            user=request.user, start=now_at, end=now_at + dt.timedelta(microseconds=1)
-        ).filter(pk=post.pk)
+        loaded = with_card_accounts(
+            posts_for_calendar_cards(user=request.user, start=now_at, end=now_at + dt.timedelta(microseconds=1)).filter(
+                pk=post.pk
+            )
+        )
         card = next((card_for(item, policy=policy, zone=zone) for item in loaded), None)
     if _wants_json(request):
         html = (
@@ -641,8 +643,12 @@ def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if not call.ok:
         return HttpResponseRedirect(_next_url(request))
 
-    loaded = posts_for_calendar_cards(user=request.user, start=moment, end=moment + dt.timedelta(microseconds=1)).get(
-        pk=moved.pk
+    (loaded,) = with_card_accounts(
+        [
+            posts_for_calendar_cards(user=request.user, start=moment, end=moment + dt.timedelta(microseconds=1)).get(
+                pk=moved.pk
+            )
+        ]
     )
     card = card_for(loaded, policy=policy, zone=zone)
     message = _("Moved “%(title)s” to %(when)s.") % {
