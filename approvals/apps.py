@@ -11,8 +11,16 @@ def _default_chains_ensure(**kwargs: Any) -> None:
     # data migration made; put them back, exactly as that migration does. Existing ones stay.
     from django.apps import apps as global_apps
 
-    migration = importlib.import_module("approvals.migrations.0002_default_chains")
-    migration.create_chains(global_apps, None)
+    chains = global_apps.get_model("approvals", "ReviewChain")
+    before = set(chains.objects.values_list("pk", flat=True))
+    importlib.import_module("approvals.migrations.0002_default_chains").create_chains(global_apps, None)
+    made = set(chains.objects.values_list("pk", flat=True)) - before
+    if made:
+        # ... and as the later data migration left them: their Medical stages check claims' sources.
+        claims = importlib.import_module("approvals.migrations.0007_claim_checks")
+        global_apps.get_model("approvals", "ReviewStage").objects.filter(
+            chain_id__in=made, group__name=claims.MEDICAL_GROUP, after_publication=False
+        ).update(checks_claims=True)
 
 
 class ApprovalsConfig(AppConfig):

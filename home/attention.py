@@ -24,10 +24,11 @@ from django.utils.translation import pgettext_lazy
 
 from approvals.recertifications import recertifications_due
 from approvals.selectors import inbox_for_user, stage_runs_awaiting
-from audit.selectors import state_cached, state_version_subquery
+from audit.selectors import state_cached
 from consent.selectors import records_expiring, records_reconsent_due
 from core.i18n import message_display
 from people.models import Notice, User
+from people.rights import request_state
 from people.selectors import notice_count_for
 from plans.jobs import SESSION_KEY, jobs_waiting
 from posts.models import Post, PostStatus
@@ -171,10 +172,14 @@ class Attention:
 
     @cached_property
     def _live(self) -> dict[str, int]:
-        """Return what every page reads afresh, in one query: the state version and the unread notices."""
-        unread = _count(Notice.objects.filter(user_id=self.user_id, read_at__isnull=True))
-        row = User.objects.filter(pk=self.user_id).values(version=state_version_subquery(), unread=unread).first()
-        return {key: value if isinstance(value, int) else 0 for key, value in (row or {}).items()}
+        """Return what every page reads once, in one query: the state version and the unread notices.
+
+        The same read as the rights kept across requests (people.rights.request_state): whichever asks first reads.
+        """
+        if not isinstance(self.user, User) or self.user.pk is None:
+            return {"version": 0, "unread": 0}
+        version, unread = request_state(self.user)
+        return {"version": version, "unread": unread}
 
     def unread_notices(self) -> int:
         """Return the user's unread notices (the menu's count, people.selectors.notice_count_for)."""

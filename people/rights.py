@@ -31,9 +31,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery
 
-from audit.selectors import state_cached, state_version
-from people.models import User
+from audit.selectors import state_cached, state_version, state_version_subquery
+from people.models import Notice, User
 
 T = TypeVar("T")
 
@@ -77,10 +78,33 @@ def kept(user: User, key: str, compute: Callable[[], T]) -> T:
     def across_requests() -> T:
         if settings.ROUNDS_STATE_CACHE_SECONDS <= 0 or connection.in_atomic_block or user.pk is None:
             return compute()
-        version = memoised(user, "state version", state_version)
+        version = request_state(user)[0]
         return state_cached(f"rights:{user.pk}:{_generation}:{key.replace(' ', '-')}", compute, version=version)
 
     return memoised(user, key, across_requests)
+
+
+def request_state(user: User) -> tuple[int, int]:
+    """Return the state version and the user's unread notices, read in one query once per request.
+
+    Every page reads both: the version for what is kept across requests (rights, the navigation's
+    counts), the unread count for the menu. Both are as they were when the request first asked.
+    """
+
+    def read() -> tuple[int, int]:
+        unread = (
+            Notice.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True)
+            .order_by()
+            .values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        )
+        row = (
+            User.objects.filter(pk=user.pk)
+            .values_list(state_version_subquery(), Subquery(unread, output_field=IntegerField()))
+            .first()
+        )
+        return (row[0] or 0, row[1] or 0) if row else (state_version(), 0)
+
+    return memoised(user, "request state", read)
 
 
 def _groups(user: User) -> dict[int, str]:

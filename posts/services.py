@@ -848,8 +848,16 @@ def post_findings(*, post: Post) -> dict[int, list[platforms.Finding]]:
             media=media,
             title=post.title,
         )
-        for target in post.targets.select_related("account")
+        for target in _targets_with_accounts(post)
     }
+
+
+def _targets_with_accounts(post: Post) -> Iterable[PostTarget]:
+    # A page that loaded the post with its targets (every such prefetch selects their accounts)
+    # asks no second time; a service's freshly locked post reads them here.
+    if "targets" in getattr(post, "_prefetched_objects_cache", {}):
+        return post.targets.all()
+    return post.targets.select_related("account")
 
 
 def post_content_findings(*, post: Post) -> list[platforms.Finding]:

@@ -11,11 +11,13 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from audit.models import AuditEvent
 from audit.services import event_record
 from evidence.policy import EvidencePolicy
 from people import rights, roles
-from people.models import User
+from people.models import Notice, User
 from people.services import user_roles_set
 from posts.policy import PostPolicy
 from posts.selectors import CHANGE_CAMPAIGN, campaign_ids_for_user, campaign_ids_of_team
@@ -154,3 +156,22 @@ def test_rights_read_inside_a_transaction_are_not_kept_for_other_requests(
         _next_request_sees(editor)
     tables = {match.group(1) for query in captured for match in [re.search(r'FROM "(\w+)"', query["sql"])] if match}
     assert {"auth_group", "auth_permission", "guardian_userobjectpermission"} <= tables
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_reads_the_state_version_and_the_unread_notices_once_for_rights_and_navigation(
+    _kept: None, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign)
+    Notice.objects.create(user=editor, key="n1", subject="Ein Kommentar wartet auf Sie.")
+    Notice.objects.create(user=editor, key="n2", subject="Beitrag veröffentlicht.", read_at=timezone.now())
+    client = Client()
+    client.force_login(editor)
+    url = reverse("posts:post_detail", args=[post.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    newest_event = [q["sql"] for q in captured if re.search(r'FROM "audit_auditevent"( U0)? ORDER BY 1 DESC', q["sql"])]
+    assert len(newest_event) == 1, newest_event  # one read, with the unread count beside it
+    assert 'FROM "people_notice"' in newest_event[0]
+    assert rights.request_state(response.wsgi_request.user) == (AuditEvent.objects.order_by("-pk")[0].pk, 1)
