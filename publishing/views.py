@@ -15,12 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.selectors import state_cached
 from core.confirm import confirmed, refuse_unconfirmed
 from core.filters import valid_filters
 from core.pagination import Page, page_of
 from core.web import forbidden, safe_next, service_action
 from people.http import AuthedHttpRequest
 from people.models import User
+from people.rights import request_state
 from posts.models import Platform, Post, PostStatus
 from posts.panels import Panel
 from publishing.attention import posts_blocked_for, takedowns_open_of_post
@@ -70,6 +72,16 @@ def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
     if "campaign" in filters:
         blocked = blocked.filter(campaign=filters["campaign"])
     live_edited = publications_live_edited(user=request.user, policy=policy).filter(**by_campaign, **by_account)
+    # Finding them compares a month of confirmed publications with their posts' content (7 ms at
+    # hospital scale) and almost always finds none; what they are changes only with a state change
+    # (a publication confirmed, a post's status or revision, the user's rights: each audited).
+    filter_key = ":".join(str(getattr(filters.get(key), "pk", filters.get(key, ""))) for key in ("campaign", "account"))
+    live_edited_ids = state_cached(
+        f"publishing-live-edited:{request.user.pk}:{filter_key}",
+        lambda: list(live_edited.values_list("pk", flat=True)),
+        version=request_state(request.user)[0],
+    )
+    live_edited = live_edited.filter(pk__in=live_edited_ids)
     takedowns = takedowns_open(user=request.user, policy=policy).filter(**by_campaign, **by_account)
     taken_down = takedowns_closed_recently(user=request.user, policy=policy).filter(**by_campaign, **by_account)
 

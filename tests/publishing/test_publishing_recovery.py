@@ -227,6 +227,27 @@ def test_a_post_edited_while_its_call_is_out_ends_published_and_its_edit_is_revi
     assert chain_verify() is None
 
 
+def test_the_publishing_page_lists_a_post_edited_while_going_out_at_once_with_its_lists_kept_between_changes(
+    scheduled: Any, hook: Any, fake: FakePlatform, editor: Any, time_machine: Any, client: Any, settings: Any
+) -> None:
+    from django.core.cache import cache
+
+    settings.ROUNDS_STATE_CACHE_SECONDS = 60  # as in production: lists kept until the next state change
+    cache.clear()
+    post = scheduled([hook])
+    time_machine.move_to(at(post), tick=False)
+    client.force_login(editor)
+
+    def edited_live() -> str:
+        html = client.get(reverse("publishing:publishing")).content.decode()
+        return html.split('id="edited-live"')[1].split('id="takedowns"')[0]
+
+    assert "data-publication=" not in edited_live()  # nothing yet, and that answer is kept
+    _edit_during_the_call(post, editor, fake, hook)
+    assert f'<tr data-publication="{pub(post).pk}">' in edited_live()  # the confirmation's event shows it
+    cache.clear()
+
+
 def test_a_post_edited_while_one_of_two_calls_is_out_ends_partially_published(
     scheduled: Any, hook: Any, fake: FakePlatform, editor: Any, account_factory: Any, time_machine: Any, run_pass: Any
 ) -> None:
