@@ -57,6 +57,11 @@ def _attrs(widget: Widget) -> str:
     return "".join(parts)
 
 
+def attrs_html(attrs: dict[str, Any]) -> str:
+    """Return ``attrs`` as Django's ``attrs.html`` writes them (in their order; True bare, False left out)."""
+    return _attrs({"attrs": attrs})
+
+
 def _input(widget: Widget) -> str:
     value = widget.get("value", "")
     shown = ' value="' + _formatted(value) + '"' if value != None else ""  # noqa: E711 (the template's comparison)

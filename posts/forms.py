@@ -14,11 +14,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.forms.utils import flatatt
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import formats
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -26,7 +24,9 @@ from django.utils.translation import gettext as _
 from consent.gate import Feature, record_problems
 from consent.models import ConsentPlatform, ConsentPurpose, ConsentRecord, Subject
 from consent.models import MediaKind as ConsentMediaKind
+from core.form_renderer import attrs_html
 from core.inputs import BoundedDateField, date_in_range, local_moment
+from core.rows import escape
 from people.models import User, time_zone_choices
 from posts import platforms
 from posts.media import ProcessedImage, image_process
@@ -460,7 +460,7 @@ class ZoneSelect(forms.Select):
             selected = " selected" if str(option_value) in chosen else ""
             return f'<option value="{escape(option_value)}"{selected}>{escape(label)}</option>'
 
-        parts = [f'<select name="{escape(name)}"{flatatt(self.build_attrs(self.attrs, attrs))}>']
+        parts = [f'<select name="{escape(name)}"{attrs_html(self.build_attrs(self.attrs, attrs))}>']
         for group, options in self.choices:
             if isinstance(options, (list, tuple)):
                 parts.append(f'<optgroup label="{escape(group)}">')
