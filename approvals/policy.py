@@ -175,7 +175,9 @@ def open_stage_runs(*, post: Post) -> list[StageRun]:
     round (open from the round's approval on; a crisis post goes out while Legal still reviews).
     """
     return list(
-        StageRun.objects.select_related("round__post", "stage__group")
+        # With the post's current revision (its hash, which decide_refusal compares), not its snapshot.
+        StageRun.objects.select_related("round__post__current_revision", "stage__group")
+        .defer("round__post__current_revision__content")
         .filter(round__post=post, status=StageStatus.IN_PROGRESS)
         .filter(round__content_hash=F("round__post__current_revision__content_hash"))
         .filter(

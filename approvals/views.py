@@ -45,13 +45,15 @@ from posts.forms import draft_from_post
 from posts.gates import post_consent_problems
 from posts.models import Post
 from posts.previews import target_previews
-from posts.selectors import campaigns_for_user, post_for_editor
+from posts.selectors import campaigns_for_user, post_for_page
 from posts.stale import post_version_check
 
 
 def _visible_post(request: HttpRequest, pk: int) -> Post:
     try:
-        return post_for_editor(user=request.user, pk=pk)
+        # With its featured people and claims: the findings, the consent gate, the consent block and
+        # the claims block each read them; once here.
+        return post_for_page(user=request.user, pk=pk)
     except Post.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -125,7 +127,7 @@ def _review_page(
         timeline_latest=None if full_history else HISTORY_SHOWN,
         earlier_shown=None if full_history else EARLIER_ROUNDS_SHOWN,
     )
-    featured = list(post.featured_people.select_related("subject", "consent"))
+    featured = list(post.featured_people.all())  # loaded with their subjects and consents (_visible_post)
     # The deciding stage's reviewers read the signed forms the post relies on (docs/security.md).
     consents = ConsentPolicy(request.user)
     readable = {
