@@ -424,7 +424,10 @@ def picker_scope(
     chosen = {str(value) for value in _getlist(data, "targets")}
     platforms_chosen = tuple(sorted({account.platform for account in accounts if str(account.pk) in chosen}))
     campaign_id = post.campaign_id if post is not None else _int(str(data.get("campaign") or ""))
-    purpose = campaigns.filter(pk=campaign_id).values_list("purpose", flat=True).first()
+    if post is not None and Post.campaign.is_cached(post):
+        purpose: str | None = post.campaign.purpose  # a post's campaign is the one it has, loaded with it
+    else:
+        purpose = campaigns.filter(pk=campaign_id).values_list("purpose", flat=True).first()
     at: dt.datetime | None = None
     day, time, zone = _as_date(data.get("scheduled_date")), _as_time(data.get("scheduled_time")), data.get("time_zone")
     if day is not None and time is not None and str(zone) in {name for name, _label in time_zone_choices()}:
@@ -609,6 +612,12 @@ class PostForm(forms.Form):
             campaigns = Campaign.objects.filter(pk=post.campaign_id)
             campaign_field.disabled = True
         campaign_field.queryset = campaigns.order_by("name")
+        if post is not None and Post.campaign.is_cached(post):
+            # Its one choice is the campaign already loaded with the post: listed without a query.
+            campaign_field.choices = [
+                *([("", campaign_field.empty_label)] if campaign_field.empty_label is not None else []),
+                (post.campaign_id, campaign_field.label_from_instance(post.campaign)),
+            ]
         if not may_declare_crisis(user) and (post is None or post.content_type != ContentType.CRISIS):
             # Editors ask for crisis handling on the post; only Communications or Governance declare it.
             content_type_field = self.fields["content_type"]
@@ -724,7 +733,8 @@ class PostForm(forms.Form):
             ranks = [models.When(pk=pk, then=index) for index, pk in enumerate(valid_ids)]
             order = [models.Case(*ranks, default=len(valid_ids))] if ranks else []
             records = ConsentRecord.objects.filter(pk__in=[*valid_ids, *kept]).select_related("subject")
-            records = records.order_by(*order, "pk")
+            # An empty slot lists nothing: an empty queryset (none()) is not even compiled when listed.
+            records = records.order_by(*order, "pk") if valid_ids or kept else ConsentRecord.objects.none()
             self.fields[f"featured_consent_{slot}"] = ConsentChoiceField(
                 queryset=records,
                 required=False,

@@ -1,11 +1,17 @@
-"""The time zone list written in Python renders exactly what Django's select template renders."""
+"""Editor fields listed without the template or the database: the same markup as Django's own way."""
+
+from typing import Any
 
 import pytest
 from django import forms
+from django.db import connection
 from django.forms.renderers import DjangoTemplates
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from posts.forms import ZoneSelect
+from posts.forms import PostForm, ZoneSelect
+from posts.models import Post
+from posts.selectors import post_for_page
 
 CHOICES = [
     ("Your zones", [("Europe/Berlin", "Europe/Berlin (UTC+01:00)"), ("Asia/Tokyo", "Tokyo <UTC+09:00> & “more”")]),
@@ -24,3 +30,20 @@ def test_zone_select_renders_as_djangos_select_template(value: str | None, langu
         django = forms.Select(choices=CHOICES).render("time_zone", value, attrs=attrs, renderer=DjangoTemplates())
     # Django's template puts each tag on its own line; the markup is otherwise the same.
     assert ours == "".join(line.strip() for line in django.splitlines())
+
+
+@pytest.mark.django_db
+def test_the_campaign_of_a_loaded_post_is_listed_without_a_query_as_its_queryset_lists_it(
+    editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    campaign.name = "Herzwochen <2027> & „Vorsorge“"
+    campaign.save()
+    post = post_factory(editor, campaign)
+    loaded = post_for_page(user=editor, pk=post.pk)  # as the editor loads it: campaign included
+    with CaptureQueriesContext(connection) as captured:
+        ours = str(PostForm(user=editor, post=loaded)["campaign"])
+    assert not [q for q in captured if "posts_campaign" in q["sql"]]  # neither listed nor its purpose read
+    plain = Post.objects.get(pk=post.pk)  # campaign not loaded: the field lists its queryset
+    assert not Post.campaign.is_cached(plain)
+    assert ours == str(PostForm(user=editor, post=plain)["campaign"])
+    assert f'<option value="{campaign.pk}" selected>Herzwochen &lt;2027&gt; &amp; „Vorsorge“</option>' in ours
