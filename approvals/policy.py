@@ -112,21 +112,26 @@ class ApprovalPolicy:
             return "decided_other_stage"
         return ""
 
-    def stage_run_for(self, post: Post) -> StageRun | None:
-        """Return the open stage of ``post`` this user may decide, else the first open one, else None."""
-        runs = open_stage_runs(post=post)
+    def stage_run_for(self, post: Post, *, open_runs: list[StageRun] | None = None) -> StageRun | None:
+        """Return the open stage of ``post`` this user may decide, else the first open one, else None.
+
+        ``open_runs``: the post's `open_stage_runs`, where the caller has its rounds loaded (`open_runs_of`).
+        """
+        runs = open_stage_runs(post=post) if open_runs is None else open_runs
         if len(runs) > 1:
             return next((run for run in runs if not self.decide_refusal(run)), runs[0])
         return runs[0] if runs else None
 
-    def actions(self, post: Post, stage_run: StageRun | None = None) -> frozenset[str]:
+    def actions(
+        self, post: Post, stage_run: StageRun | None = None, *, open_runs: list[StageRun] | None = None
+    ) -> frozenset[str]:
         """Return the review actions this user may take on ``post`` (at ``stage_run``, else their open stage)."""
         actions: set[str] = set()
         if post.status in SUBMITTABLE and EDIT in self.posts.actions(post):
             actions.add(SUBMIT)
         if post.status in SUBMITTABLE and self.may_change_chains:
             actions.add(CHANGE_CHAIN)
-        run = stage_run or self.stage_run_for(post)
+        run = stage_run or self.stage_run_for(post, open_runs=open_runs)
         if run is not None and not self.decide_refusal(run):
             actions |= DECIDE
             if run.stage.checks_claims:
@@ -186,6 +191,26 @@ def open_stage_runs(*, post: Post) -> list[StageRun]:
         )
         .order_by("stage__after_publication", "stage__position", "pk")
     )
+
+
+def open_runs_of(rounds: Iterable[ReviewRound], *, post: Post) -> list[StageRun]:
+    """Return `open_stage_runs` of ``post`` from its rounds already loaded with their stage runs and stages.
+
+    The same stages in the same order, without a query: for a page that loaded every round anyway.
+    """
+    current_hash = post.content_hash
+    runs = [
+        run
+        for review_round in rounds
+        if review_round.content_hash == current_hash
+        for run in review_round.stage_runs.all()
+        if run.status == StageStatus.IN_PROGRESS
+        and (
+            (review_round.status == RoundStatus.IN_PROGRESS and not run.stage.after_publication)
+            or (review_round.status == RoundStatus.APPROVED and run.stage.after_publication)
+        )
+    ]
+    return sorted(runs, key=lambda run: (run.stage.after_publication, run.stage.position, run.pk))
 
 
 def open_round(*, post: Post) -> ReviewRound | None:

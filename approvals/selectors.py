@@ -29,7 +29,7 @@ from approvals.models import (
     StageStatus,
     Verdict,
 )
-from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy, open_stage_runs
+from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy, open_runs_of, open_stage_runs
 from approvals.services import REFUSALS, chain_for_post, findings_keyed
 from approvals.signatures import Signature, signature_of
 from audit.models import AuditEvent
@@ -520,7 +520,7 @@ def review_overview(
     policy = ApprovalPolicy(user)
     if len(candidates) > 1:
         current_run = next((run for run in candidates if not policy.decide_refusal(run)), current_run)
-    actions = policy.actions(post, stage_run=current_run)
+    actions = policy.actions(post, stage_run=current_run, open_runs=open_runs_of(rounds, post=post))
     chain: ReviewChain | None
     planned: list[StageLine] = []
     if latest is not None and latest.round.status in {RoundStatus.IN_PROGRESS, RoundStatus.APPROVED}:

@@ -51,7 +51,8 @@ from approvals.models import (
     Verdict,
 )
 from approvals.notifications import reminders_send
-from approvals.policy import ApprovalPolicy, current_stage_run
+from approvals.policy import ApprovalPolicy, current_stage_run, open_runs_of, open_stage_runs
+from approvals.selectors import rounds_for_post
 from approvals.services import (
     StageSpec,
     chain_save,
@@ -640,6 +641,13 @@ def test_random_mlr_histories_keep_the_rules_of_review(
             if state != self.state:
                 assert self.checked_seq > seen, "a state change without an audit event"
             self.state = state
+
+        @invariant()
+        def the_open_stages_read_from_loaded_rounds_are_those_the_database_gives(self) -> None:
+            if not hasattr(self, "post"):
+                return
+            post = Post.objects.select_related("current_revision").get(pk=self.post.pk)
+            assert open_runs_of(rounds_for_post(post=post), post=post) == open_stage_runs(post=post)
 
         @invariant()
         def approved_only_what_every_stage_approved(self) -> None:
