@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, QuerySet, Subquery
 from django.http import HttpRequest
 
 PAGE = "page"
@@ -130,3 +130,12 @@ def page_of(
         next_url=page_url(request, asked + 1, param=param) if has_next else "",
         first_url=page_url(request, 1, param=param) if asked > 2 else "",
     )
+
+
+def count_subquery(queryset: QuerySet) -> Subquery:  # type: ignore[type-arg]
+    """Return ``queryset``'s row count as a scalar subquery (no GROUP BY: COUNT here is a plain function).
+
+    For reading several counts, or a count beside other values, in one query.
+    """
+    counted = queryset.order_by().values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+    return Subquery(counted, output_field=IntegerField())

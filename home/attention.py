@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Func, IntegerField, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -27,6 +27,7 @@ from approvals.selectors import inbox_for_user, stage_runs_awaiting
 from audit.selectors import state_cached
 from consent.selectors import records_expiring, records_reconsent_due
 from core.i18n import message_display
+from core.pagination import count_subquery
 from people.models import Notice, User
 from people.rights import request_state
 from people.selectors import notice_count_for
@@ -86,12 +87,6 @@ class Section:
     more_label: str | Promise
     overdue: int = 0
     extra: dict[str, object] = field(default_factory=dict)
-
-
-def _count(queryset: QuerySet) -> Subquery:  # type: ignore[type-arg]
-    """Return ``queryset``'s row count as a scalar subquery (no GROUP BY: COUNT here is a plain function)."""
-    counted = queryset.order_by().values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-    return Subquery(counted, output_field=IntegerField())
 
 
 class Attention:
@@ -209,14 +204,14 @@ class Attention:
 
     def _database_counts(self) -> dict[str, int]:
         """Count every database section the user's roles concern, in one query (re-certifications: three)."""
-        subqueries = {f"n_{key}": _count(queryset) for key, queryset in self._queries().items()}
+        subqueries = {f"n_{key}": count_subquery(queryset) for key, queryset in self._queries().items()}
         # The menu's review counts, whatever the roles (a stage's group may hold someone of no reviewer role).
-        subqueries[f"n_{REVIEWS}"] = _count(stage_runs_awaiting(user=self.user))
+        subqueries[f"n_{REVIEWS}"] = count_subquery(stage_runs_awaiting(user=self.user))
         overdue = stage_runs_awaiting(user=self.user).filter(deadline__lt=timezone.now())
-        subqueries["n_reviews_overdue"] = _count(overdue)
+        subqueries["n_reviews_overdue"] = count_subquery(overdue)
         if PUBLICATIONS in self.concerns:
             # Posts stopped before going out are counted with the publications that did not go out.
-            subqueries["n_blocked_posts"] = _count(posts_blocked_for(user=self.user, acting=True))
+            subqueries["n_blocked_posts"] = count_subquery(posts_blocked_for(user=self.user, acting=True))
         found = User.objects.filter(pk=self.user_id).values(**subqueries).first() or {}
         row = {key: int(value) if isinstance(value, int) else 0 for key, value in found.items()}
         row["n_recertifications"] = len(self._recertifications)

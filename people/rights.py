@@ -31,9 +31,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+from django.db.models import OuterRef
 
 from audit.selectors import state_cached, state_version, state_version_subquery
+from core.pagination import count_subquery
 from people.models import Notice, User
 
 T = TypeVar("T")
@@ -92,16 +93,8 @@ def request_state(user: User) -> tuple[int, int]:
     """
 
     def read() -> tuple[int, int]:
-        unread = (
-            Notice.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True)
-            .order_by()
-            .values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        )
-        row = (
-            User.objects.filter(pk=user.pk)
-            .values_list(state_version_subquery(), Subquery(unread, output_field=IntegerField()))
-            .first()
-        )
+        unread = count_subquery(Notice.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True))
+        row = User.objects.filter(pk=user.pk).values_list(state_version_subquery(), unread).first()
         return (row[0] or 0, row[1] or 0) if row else (state_version(), 0)
 
     return memoised(user, "request state", read)
