@@ -125,13 +125,29 @@ class ClaimsReview:
         return sum(1 for line in self.lines if line.check is None)
 
 
-def claims_review(*, user: User | AnonymousUser, post: Post) -> ClaimsReview:
-    """Return the claims block of the review page for ``user`` (a fixed number of queries)."""
+def claims_review(
+    *,
+    user: User | AnonymousUser,
+    post: Post,
+    open_runs: list[StageRun] | None = None,
+    decided: tuple[StageRun | None, frozenset[str]] | None = None,
+) -> ClaimsReview:
+    """Return the claims block of the review page for ``user`` (a fixed number of queries).
+
+    ``open_runs``: the post's `open_stage_runs`, where the page has them (`ReviewOverview.open_runs`).
+    ``decided``: a stage run and this user's `ApprovalPolicy.actions` at it, where the page has them
+    (the overview's current run and actions); used when it is the stage the claims block is for.
+    """
     claims = list(post.claims.all())
     checks = checks_current(post=post, claims=claims)
     policy = ApprovalPolicy(user)
-    run = policy.stage_run_for(post)
-    may_check = run is not None and CHECK_SOURCES in policy.actions(post, stage_run=run)
+    run = policy.stage_run_for(post, open_runs=open_runs)
+    if run is None:
+        may_check = False
+    elif decided is not None and decided[0] is not None and decided[0].pk == run.pk:
+        may_check = CHECK_SOURCES in decided[1]
+    else:
+        may_check = CHECK_SOURCES in policy.actions(post, stage_run=run)
     return ClaimsReview(
         segments=text_segments(post.body, claims) if claims else [],
         lines=[ClaimLine(number, claim, checks.get(claim.pk)) for number, claim in enumerate(claims, start=1)],

@@ -415,6 +415,8 @@ class ReviewOverview:
     review_time: ReviewTime | None = None
     # Why a member of the current stage's group may not decide it (`ApprovalPolicy.decide_refusal`), else "".
     refusal: str = ""
+    # The post's `open_stage_runs`, taken from the rounds loaded (`open_runs_of`): for other blocks of the page.
+    open_runs: list[StageRun] = field(default_factory=list)
 
     @property
     def may_decide(self) -> bool:
@@ -520,7 +522,8 @@ def review_overview(
     policy = ApprovalPolicy(user)
     if len(candidates) > 1:
         current_run = next((run for run in candidates if not policy.decide_refusal(run)), current_run)
-    actions = policy.actions(post, stage_run=current_run, open_runs=open_runs_of(rounds, post=post))
+    open_runs = open_runs_of(rounds, post=post)
+    actions = policy.actions(post, stage_run=current_run, open_runs=open_runs)
     chain: ReviewChain | None
     planned: list[StageLine] = []
     if latest is not None and latest.round.status in {RoundStatus.IN_PROGRESS, RoundStatus.APPROVED}:
@@ -559,6 +562,7 @@ def review_overview(
         chains=list(ReviewChain.objects.filter(active=True).order_by("name")) if CHANGE_CHAIN in actions else [],
         post_overdue=post_is_overdue(post, now=now),
         earlier_shown=earlier_shown,
+        open_runs=open_runs,
     )
     if current_run is not None and not overview.may_decide and current_run.stage.group_id in policy.group_ids:
         overview.refusal = policy.decide_refusal(current_run)

@@ -144,7 +144,12 @@ def _review_page(
         "readable_consent_ids": readable,
         "consent_problems": post_consent_problems(post=post),
         "comments": review_comments(user=request.user, post=post, stage_run=overview.current_run),
-        "claims": claims_review(user=request.user, post=post),
+        "claims": claims_review(
+            user=request.user,
+            post=post,
+            open_runs=overview.open_runs,
+            decided=(overview.current_run, overview.actions),
+        ),
         "version": version,
         "stale": stale,
         "decision_input": decision_input or {},

@@ -235,3 +235,35 @@ def test_the_claims_block_reads_the_same_number_of_queries_for_1_or_10_claims(
             assert [line.check is not None for line in review.lines] == [True] * many
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_claims_block_from_the_review_pages_overview_equals_the_block_computed_alone(
+    post_with_claim: Post, reviewers: dict[str, Any], editor: Any, viewer: Any
+) -> None:
+    # The review page hands claims_review the overview's open stages and its decided stage and
+    # actions, to save their queries; what the block shows must not change for anyone, at any step.
+    from approvals.claims import claims_review
+    from approvals.selectors import review_overview
+
+    people = {**reviewers, "editor": editor, "viewer": viewer}
+
+    def blocks() -> dict[str, tuple[bool, bool]]:
+        post = Post.objects.get(pk=post_with_claim.pk)
+        shown = {}
+        for name, person in people.items():
+            overview = review_overview(user=person, post=post)
+            alone = claims_review(user=person, post=post)
+            hinted = claims_review(
+                user=person, post=post, open_runs=overview.open_runs, decided=(overview.current_run, overview.actions)
+            )
+            assert (hinted.may_check, hinted.stage_checks) == (alone.may_check, alone.stage_checks), name
+            shown[name] = (alone.may_check, alone.stage_checks)
+        return shown
+
+    at_medical = blocks()
+    assert at_medical["medical"] == (True, True) and at_medical["medical2"] == (True, True)
+    assert at_medical["legal"] == (False, True) and at_medical["editor"] == (False, True)
+    claim_check_record(claim=post_with_claim.claims.get(), reviewer=reviewers["medical"])
+    approve(post_with_claim, reviewers["medical"])
+    at_legal = blocks()
+    assert at_legal["medical2"] == (False, False) and at_legal["legal"] == (False, False)
