@@ -9,7 +9,7 @@ from django.forms.renderers import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from posts.forms import PostForm, ZoneSelect
+from posts.forms import PostForm, ZoneChoices, ZoneSelect, zone_choices_grouped
 from posts.models import Post
 from posts.selectors import post_for_page
 
@@ -30,6 +30,33 @@ def test_zone_select_renders_as_djangos_select_template(value: str | None, langu
         django = forms.Select(choices=CHOICES).render("time_zone", value, attrs=attrs, renderer=DjangoTemplates())
     # Django's template puts each tag on its own line; the markup is otherwise the same.
     assert ours == "".join(line.strip() for line in django.splitlines())
+
+
+@pytest.mark.parametrize("language", ["en", "de", "ja"])
+def test_the_grouped_zones_render_as_djangos_select_for_each_value_while_their_options_are_kept(language: str) -> None:
+    attrs = {"id": "id_time_zone", "required": True}
+    with translation.override(language):
+        zones = zone_choices_grouped(first=["Europe/Berlin", "Asia/Tokyo"])
+        assert isinstance(zones, ZoneChoices)
+        as_lists = [(group, list(options)) for group, options in zones]
+        # Twice each (the second from the kept options), one value after another, then the first again.
+        for value in ["Asia/Tokyo", "Asia/Tokyo", "America/New_York", "", "Nowhere/<script>", "Asia/Tokyo"]:
+            field = forms.ChoiceField(choices=time_zone_placeholder(), widget=ZoneSelect)
+            field.choices = zones
+            assert field.widget.choices is zones  # kept as it is, not normalised again
+            ours = field.widget.render("time_zone", value, attrs=attrs)
+            django = forms.Select(choices=as_lists).render("time_zone", value, attrs=attrs, renderer=DjangoTemplates())
+            assert ours == "".join(line.strip() for line in django.splitlines())
+            assert ours.count(" selected") == (1 if value in {"Asia/Tokyo", "America/New_York"} else 0)
+        field = forms.ChoiceField(choices=time_zone_placeholder())
+        field.choices = zones
+        assert field.clean("America/New_York") == "America/New_York"
+        with pytest.raises(forms.ValidationError):
+            field.clean("Nowhere/Else")
+
+
+def time_zone_placeholder() -> list[tuple[str, str]]:
+    return [("UTC", "UTC")]
 
 
 @pytest.mark.django_db
