@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.erasure import Personal, key_owners, keys_create
@@ -865,13 +865,30 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
     targets = list(post.targets.all())
     texts = [post.title, post.body, *(target.body_override for target in targets if target.body_override)]
     images = [media for media in post.media.all() if media.file]
+    featured = frozenset(person.subject_id for person in post.featured_people.all())
+    claims = list(post.claims.all())
+    # A page asks twice for the same loaded post (its findings, then the review panel's): the second
+    # time, with the same inputs, gets the same answer without reading the registry's names again.
+    inputs = (
+        get_language(),
+        post.content_type,
+        tuple(texts),
+        featured,
+        tuple((media.file.name, media.original_had_location) for media in images),
+        tuple((claim.pk, claim.passage, claim.source_kind, claim.source) for claim in claims),
+    )
+    kept = post.__dict__.get("_content_findings")
+    if kept is not None and kept[0] == inputs:
+        return list(kept[1])
     findings = patient_data.content_findings(
         texts=texts,
-        featured_subject_ids={person.subject_id for person in post.featured_people.all()},
+        featured_subject_ids=set(featured),
         image_paths=[media.file.path for media in images],
         located_images=[index for index, media in enumerate(images) if media.original_had_location],
     )
-    return [*findings, *claim_findings(post=post, texts=texts, claims=list(post.claims.all()))]
+    found = [*findings, *claim_findings(post=post, texts=texts, claims=claims)]
+    post.__dict__["_content_findings"] = (inputs, tuple(found))
+    return found
 
 
 @transaction.atomic

@@ -68,3 +68,24 @@ def test_image_with_exif_is_an_error_and_pipeline_output_is_clean(db: None, tmp_
     )
 
     assert [(f.code, f.media_index) for f in findings] == [("image_metadata", 0)]
+
+
+def test_a_loaded_posts_content_findings_are_read_once_and_again_when_its_content_changes(
+    db: None, subject_factory: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from posts.selectors import post_for_page
+    from posts.services import post_content_findings
+
+    subject_factory(display_name="Anna Berger")
+    post = post_factory(editor, campaign, body="Frau Anna Berger dankt der Station 3B.")
+    loaded = post_for_page(user=editor, pk=post.pk)
+    first = [finding.code for finding in post_content_findings(post=loaded)]
+    assert first == ["patient_data_name"]
+    with CaptureQueriesContext(connection) as again:
+        assert [finding.code for finding in post_content_findings(post=loaded)] == first
+    assert len(again) == 0  # the page's second ask (the review panel) reads no registry
+    loaded.body = "Tag der offenen Tür, Anmeldung: info@klinikum-example.de"
+    assert [finding.code for finding in post_content_findings(post=loaded)] == ["patient_data_email"]
