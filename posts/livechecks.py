@@ -122,7 +122,9 @@ def draft_post_findings(
     located = [media.original_had_location for media in images] + list(new_images_located)
     findings = patient_data.content_findings(
         texts=texts,
+        language=str(data.get("language") or "") or (post.language if post is not None else None),
         featured_subject_ids={feature.subject_id for feature in features},
+        featured_kinds={kind for feature in features for kind in feature.media_kinds},
         image_paths=[media.file.path for media in images],
         located_images=[index for index, flag in enumerate(located) if flag],
     )

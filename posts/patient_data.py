@@ -8,30 +8,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from consent.models import Subject
+from consent.models import MediaKind, Subject
+from posts import phi
 from posts.platforms import Finding, Passage, Severity
 
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-DATE = re.compile(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-DOB_WORDS = re.compile(
-    r"\b(?:geb(?:oren)?\.?(?:\s+am)?|born(?:\s+on)?|DOB|date of birth|Geburtsdatum|birthday)\b", re.I
-)
-RECORD = re.compile(
-    r"\b(?:MRN|PID|Fall(?:nummer|[- ]?Nr\.?)|Patient(?:en)?(?:nummer|[- ]?ID|[- ]?Nr\.?)|"
-    r"case\s+(?:no\.?|number)|record\s+(?:no\.?|number)|Aktenzeichen)\s*[:#]?\s*[A-Z0-9][\w-]*\d",
-    re.I,
-)
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \t/().-]{5,}\d(?!\w)")
 MEDICAL_CLAIM = re.compile(
     r"\b(?:stud(?:y|ies)|Studie[n]?|reduces?|lowers?|prevents?|cures?|risk|senkt|verringert|verhindert|heilt|"
     r"Risiko|wirksam|effective|proven|nachgewiesen)\b|\d+\s?%",
     re.I,
 )
-OLD_DATE_YEARS = 3
 
 
 @dataclass(frozen=True)
@@ -40,39 +28,33 @@ class TextScan:
     excerpt: str
     start: int = 0  # text[start:end] == excerpt
     end: int = 0
+    sensitivity: str = phi.HIGH
+    reason: str = ""
 
 
-def text_scan(text: str) -> list[TextScan]:
-    """Return what in ``text`` looks like patient data (e-mail, phone, record number, date of birth)."""
-    found: list[TextScan] = []
-    taken: list[tuple[int, int]] = []
+# The finding code of each kind of patient data (`posts.phi`'s labels).
+CODES = {
+    "EMAIL": "patient_data_email",
+    "PHONE": "patient_data_phone",
+    "RECORD_ID": "patient_data_record",
+    "DATE_OF_BIRTH": "patient_data_birth_date",
+    "PATIENT_NAME": "patient_data_person",
+    "INSURANCE_ID": "patient_data_insurance_id",
+    "NATIONAL_ID": "patient_data_national_id",
+    "AGE_WITH_CONDITION": "patient_data_age",
+    "ADDRESS": "patient_data_address",
+    "LOCATION_IN_HOSPITAL": "patient_data_location",
+    "DIAGNOSIS_OF_PERSON": "patient_data_diagnosis",
+    "EVENT_DATE_OF_PERSON": "patient_data_event_date",
+}
 
-    def free(span: tuple[int, int]) -> bool:
-        return all(span[1] <= start or span[0] >= end for start, end in taken)
 
-    for match in EMAIL.finditer(text):
-        found.append(TextScan("patient_data_email", match.group(), *match.span()))
-        taken.append(match.span())
-    for match in RECORD.finditer(text):
-        if free(match.span()):
-            found.append(TextScan("patient_data_record", match.group(), *match.span()))
-            taken.append(match.span())
-    this_year = timezone.localdate().year
-    for match in DATE.finditer(text):
-        taken.append(match.span())
-        year_text = match.group(3) or match.group(4)
-        year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-        before = text[max(0, match.start() - 25) : match.start()]
-        if DOB_WORDS.search(before) or year <= this_year - OLD_DATE_YEARS:
-            found.append(TextScan("patient_data_birth_date", match.group(), *match.span()))
-    for match in PHONE.finditer(text):
-        digits = sum(char.isdigit() for char in match.group())
-        if digits >= 7 and free(match.span()):
-            excerpt = match.group().strip()
-            start = match.start() + match.group().index(excerpt)
-            found.append(TextScan("patient_data_phone", excerpt, start, start + len(excerpt)))
-            taken.append(match.span())
-    return found
+def text_scan(text: str, language: str | None = None) -> list[TextScan]:
+    """Return what in ``text`` looks like patient data (`posts.phi.detect`), each with its finding code and reason."""
+    return [
+        TextScan(CODES[span.label], span.text, span.start, span.end, span.sensitivity, span.reason)
+        for span in phi.detect(text, language)
+    ]
 
 
 MESSAGES = {
@@ -88,7 +70,58 @@ MESSAGES = {
     "patient_data_birth_date": lambda excerpt: (
         _("The text contains what may be a date of birth (%(excerpt)s).") % {"excerpt": excerpt}
     ),
+    "patient_data_person": lambda excerpt: (
+        _("The text may name a patient or a relative (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_insurance_id": lambda excerpt: (
+        _("The text contains what looks like a health insurance number (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_national_id": lambda excerpt: (
+        _("The text contains what looks like a national identity number (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_age": lambda excerpt: _("The text gives a person's age (%(excerpt)s).") % {"excerpt": excerpt},
+    "patient_data_address": lambda excerpt: (
+        _("The text contains what looks like a postal address (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_location": lambda excerpt: (
+        _("The text places a person in the hospital (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_diagnosis": lambda excerpt: (
+        _("The text ties a diagnosis or treatment to a person (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
+    "patient_data_event_date": lambda excerpt: (
+        _("The text dates a person's admission, operation or treatment (%(excerpt)s).") % {"excerpt": excerpt}
+    ),
 }
+
+
+def reason_text(reason: str, sensitivity: str) -> str:
+    """Say why a passage was taken for patient data (`posts.phi` reason codes), and when it is the organisation's."""
+    if sensitivity == phi.LOW:
+        return str(_("It looks like the organisation's own contact or a public number: low sensitivity."))
+    reasons = {
+        "email": _("It looks like a private mailbox."),
+        "phone": _("It looks like a private number: a mobile range, or next to a person's name."),
+        "url_parameter": _("It is in a link's query string, under a parameter for patient data."),
+        "id_cue": _("A word before it says what kind of number it is."),
+        "id_kvnr": _("It has the form and check digit of a German health insurance number (KVNR)."),
+        "id_mbi": _("It has the form of a US Medicare number (MBI)."),
+        "id_tc": _("It has the check digits of a Turkish identity number (TC Kimlik No)."),
+        "id_my_number": _("It has the check digit of a Japanese Individual Number (My Number)."),
+        "id_ssn": _("It has the form of a US Social Security number."),
+        "id_nhs": _("It has the check digit of an NHS number."),
+        "address": _("It has the form of a street address."),
+        "date_birth_cue": _("A word next to it marks a date of birth."),
+        "date_birth_event": _("The sentence tells of a birth."),
+        "date_after_name": _("It stands in brackets after a name."),
+        "date_person_event": _("The sentence tells what happened to a person that day."),
+        "name_cue": _("A word next to it introduces a person (Frau, Mr, Hanım, 様), not a member of staff."),
+        "name_list": _("It is a first name from the name lists, not named as staff in their role."),
+        "location": _("The post is about a person, and this places them in the hospital."),
+        "age": _("The post tells of a person's age and health."),
+        "diagnosis": _("The post is about a person, and this is a diagnosis or treatment."),
+    }
+    return str(reasons.get(reason, ""))
 
 
 def _name_pattern(name: str) -> str:
@@ -155,23 +188,44 @@ def content_findings(
     featured_subject_ids: set[int],
     image_paths: Iterable[str],
     located_images: Iterable[int] = (),
+    language: str | None = None,
+    featured_names: Iterable[str] | None = None,
+    featured_kinds: Iterable[str] = (),
 ) -> list[Finding]:
     """Return the post-level findings of content (warnings; platform "" = every platform).
 
     ``located_images`` are the 0-based positions of the images whose original carried a location.
+    ``language``: the post's (else each text's is guessed). ``featured_names``: the display names of
+    the people featured with consent, where the caller has them loaded (else read here): a name
+    the text gives for one of them is theirs, and the consent gate answers for it.
+    ``featured_kinds``: what the post shows of its featured people; with "condition" among them
+    (their consent covers it, or the gate says it does not), a diagnosis is theirs too.
     """
     texts = list(texts)
+    registered = names_not_featured(texts, featured_subject_ids)
+    if featured_names is None:
+        featured_names = (
+            Subject.objects.filter(pk__in=featured_subject_ids).values_list("display_name", flat=True)
+            if featured_subject_ids
+            else []
+        )
+    known = [name.casefold() for name in [*registered, *featured_names] if name]
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for text in texts:
-        for scan in text_scan(text):
+        for scan in text_scan(text, language):
             if (scan.code, scan.excerpt) in seen:
+                continue
+            if scan.code == "patient_data_person" and _names_known_person(scan.excerpt, known):
+                continue
+            if scan.code == "patient_data_diagnosis" and CONDITION_KIND in set(featured_kinds):
                 continue
             seen.add((scan.code, scan.excerpt))
             message = MESSAGES[scan.code](scan.excerpt)
+            why = reason_text(scan.reason, scan.sensitivity)
             passage = Passage(text, scan.start, scan.end)
-            findings.append(Finding(scan.code, Severity.WARNING, message, "", passage=passage))
-    for name in names_not_featured(texts, featured_subject_ids):
+            findings.append(Finding(scan.code, Severity.WARNING, f"{message} {why}".strip(), "", passage=passage))
+    for name in registered:
         findings.append(
             Finding(
                 "patient_data_name",
@@ -195,3 +249,14 @@ def content_findings(
             )
     findings.extend(location_finding(index) for index in sorted(set(located_images)))
     return findings
+
+
+# The consent media kind that covers a person's condition or diagnosis.
+CONDITION_KIND = MediaKind.CONDITION.value
+
+
+def _names_known_person(excerpt: str, known: list[str]) -> bool:
+    """Whether the name ``excerpt`` is (part of) a registered or featured person's name: found already, or consented."""
+    folded = excerpt.casefold()
+    words = set(folded.replace(",", " ").split())
+    return any(folded in name or name in folded or words <= set(name.split()) for name in known)

@@ -866,14 +866,17 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
     texts = [post.title, post.body, *(target.body_override for target in targets if target.body_override)]
     images = [media for media in post.media.all() if media.file]
     featured = frozenset(person.subject_id for person in post.featured_people.all())
+    kinds = frozenset(kind for person in post.featured_people.all() for kind in person.media_kinds)
     claims = list(post.claims.all())
     # A page asks twice for the same loaded post (its findings, then the review panel's): the second
     # time, with the same inputs, gets the same answer without reading the registry's names again.
     inputs = (
         get_language(),
+        post.language,
         post.content_type,
         tuple(texts),
         featured,
+        kinds,
         tuple((media.file.name, media.original_had_location) for media in images),
         tuple((claim.pk, claim.passage, claim.source_kind, claim.source) for claim in claims),
     )
@@ -882,6 +885,9 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
         return list(kept[1])
     findings = patient_data.content_findings(
         texts=texts,
+        language=post.language,
+        featured_names=[person.subject.display_name for person in post.featured_people.all()],
+        featured_kinds=kinds,
         featured_subject_ids=set(featured),
         image_paths=[media.file.path for media in images],
         located_images=[index for index, media in enumerate(images) if media.original_had_location],

@@ -71,10 +71,12 @@ def test_post_wide_findings_are_listed_as_about_the_whole_post_with_their_messag
     }
     assert all(finding.whole_post and finding.account == "" for finding in wide.values())
     assert wide["post:patient_data_phone:1"].messages == [
-        "The text contains what looks like a phone number (030 1234567)."
+        "The text contains what looks like a phone number (030 1234567). "
+        "It looks like the organisation's own contact or a public number: low sensitivity."
     ]
     assert wide["post:patient_data_email:1"].messages == [
-        "The text contains an e-mail address (info@klinikum-nord.de)."
+        "The text contains an e-mail address (info@klinikum-nord.de). "
+        "It looks like the organisation's own contact or a public number: low sensitivity."
     ]
     per_account = [finding for key, finding in by_key.items() if not key.startswith("post:")]
     assert per_account and all(not finding.whole_post and finding.messages for finding in per_account)
@@ -94,8 +96,14 @@ def test_two_findings_of_one_code_are_two_checks_each_with_its_own_message(
         targets=[account_factory("facebook")],
     )
     findings = {f.key: f.messages for f in review_overview(user=reviewers["legal"], post=post).findings}
-    assert findings["post:patient_data_phone:1"] == ["The text contains what looks like a phone number (030 1234567)."]
-    assert findings["post:patient_data_phone:2"] == ["The text contains what looks like a phone number (030 7654321)."]
+    assert findings["post:patient_data_phone:1"] == [
+        "The text contains what looks like a phone number (030 1234567). "
+        "It looks like the organisation's own contact or a public number: low sensitivity."
+    ]
+    assert findings["post:patient_data_phone:2"] == [
+        "The text contains what looks like a phone number (030 7654321). "
+        "It looks like the organisation's own contact or a public number: low sensitivity."
+    ]
 
 
 def test_post_and_review_pages_show_post_wide_findings(wide_post: Any, editor: Any, reviewers: dict[str, Any]) -> None:

@@ -50,7 +50,10 @@ def test_legal_ticks_each_whole_post_finding_in_the_browser_to_approve(
     findings = page.locator(".review-findings li")
     assert findings.count() == len(keys)
     phone = page.locator('.review-findings li[data-finding="post:patient_data_phone:1"]')
-    message = "Whole post: The text contains what looks like a phone number (030 1234567)."
+    message = (
+        "Whole post: The text contains what looks like a phone number (030 1234567). "
+        "It looks like the organisation's own contact or a public number: low sensitivity."
+    )
     assert phone.inner_text().splitlines()[0] == message
     # Under the message, the text with the number marked where it stands.
     assert phone.locator("mark").inner_text() == "030 1234567"

@@ -80,7 +80,7 @@ def test_a_loaded_posts_content_findings_are_read_once_and_again_when_its_conten
     from posts.services import post_content_findings
 
     subject_factory(display_name="Anna Berger")
-    post = post_factory(editor, campaign, body="Frau Anna Berger dankt der Station 3B.")
+    post = post_factory(editor, campaign, body="Frau Anna Berger dankt dem ganzen Team.")
     loaded = post_for_page(user=editor, pk=post.pk)
     first = [finding.code for finding in post_content_findings(post=loaded)]
     assert first == ["patient_data_name"]
@@ -89,3 +89,22 @@ def test_a_loaded_posts_content_findings_are_read_once_and_again_when_its_conten
     assert len(again) == 0  # the page's second ask (the review panel) reads no registry
     loaded.body = "Tag der offenen Tür, Anmeldung: info@klinikum-example.de"
     assert [finding.code for finding in post_content_findings(post=loaded)] == ["patient_data_email"]
+
+
+def test_a_diagnosis_is_a_finding_unless_the_post_shows_its_featured_persons_condition(db: None) -> None:
+    text = ["Frau Berger hat nach ihrer Bypass-Operation wieder mit dem Laufen begonnen."]
+
+    def codes(kinds: set[str]) -> list[str]:
+        return [
+            finding.code
+            for finding in content_findings(
+                texts=text,
+                featured_subject_ids=set(),
+                featured_names=["Erika Berger"],
+                featured_kinds=kinds,
+                image_paths=[],
+            )
+        ]
+
+    assert codes({"photo", "name"}) == ["patient_data_diagnosis"]  # her name is hers; her operation needs its kind
+    assert codes({"photo", "name", "condition"}) == []

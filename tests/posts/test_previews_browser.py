@@ -61,7 +61,11 @@ def test_editor_sees_the_instagram_preview_and_patient_data_while_typing_on_a_ph
     assert abs(box["width"] - box["height"]) < 1.5
     assert card.bounding_box()["width"] <= 390
     # Featured with a valid consent: no consent finding, and her name is no patient-data warning.
-    expect(findings.locator("[data-post-findings]")).to_have_count(0)
+    # Her operation is: the post shows her photo and name, not her condition.
+    post_wide = findings.locator("[data-post-findings]")
+    expect(post_wide).to_have_count(1)
+    expect(post_wide).to_contain_text("The text ties a diagnosis or treatment to a person (Bypass-Operation).")
+    expect(post_wide).not_to_contain_text("Berger")
 
     # A phone number and a birth date typed in: the warnings appear without saving.
     events = AuditEvent.objects.count()

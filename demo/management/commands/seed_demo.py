@@ -521,8 +521,9 @@ DEMO_POSTS = [
         DRAFT,
         "Draft: ward 7 flu cases",
         "Three patients on ward 7 tested positive for influenza A this week, among them MRN 00482913 "
-        "(born on 04/12/1958). Visitors please call (212) 555-0147 first or write to "
-        "infection.control@northside.example. "
+        "(born on 04/12/1958). Mr. Harold Finch, 81, admitted on March 2 with pneumonia, is in Room 714 "
+        "(Medicare ID 2QC7-HN4-RA58, 41 Maple Street, Dayton, OH 45402). Visitors please call (212) 555-0147 "
+        "first or write to infection.control@northside.example. "
         "Flu shots reduce your risk of severe illness by 40 % – get yours today at any Northside clinic, "  # noqa: RUF001  (typography as hospitals write)
         "no appointment needed, Monday to Saturday from 8 am to 8 pm. 💉🏥",
         ("@northside_health",),
