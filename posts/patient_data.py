@@ -212,19 +212,25 @@ def content_findings(
     known = [name.casefold() for name in [*registered, *featured_names] if name]
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for text in texts:
-        for scan in text_scan(text, language):
-            if (scan.code, scan.excerpt) in seen:
-                continue
-            if scan.code == "patient_data_person" and _names_known_person(scan.excerpt, known):
-                continue
-            if scan.code == "patient_data_diagnosis" and CONDITION_KIND in set(featured_kinds):
-                continue
-            seen.add((scan.code, scan.excerpt))
-            message = MESSAGES[scan.code](scan.excerpt)
-            why = reason_text(scan.reason, scan.sensitivity)
-            passage = Passage(text, scan.start, scan.end)
-            findings.append(Finding(scan.code, Severity.WARNING, f"{message} {why}".strip(), "", passage=passage))
+    scans = [(text, scan) for text in texts for scan in text_scan(text, language)]
+    # "Frau Wüst" in the title and "Hannelore Wüst" in the text are one person: the fuller name is listed.
+    people = [scan.excerpt.casefold() for _text, scan in scans if scan.code == "patient_data_person"]
+    for text, scan in scans:
+        folded = scan.excerpt.casefold()
+        if (scan.code, scan.excerpt) in seen:
+            continue
+        if scan.code == "patient_data_person" and (
+            _names_known_person(scan.excerpt, known)
+            or any(set(folded.split()) <= set(other.split()) for other in people if len(other) > len(folded))
+        ):
+            continue
+        if scan.code == "patient_data_diagnosis" and CONDITION_KIND in set(featured_kinds):
+            continue
+        seen.add((scan.code, scan.excerpt))
+        message = MESSAGES[scan.code](scan.excerpt)
+        why = reason_text(scan.reason, scan.sensitivity)
+        passage = Passage(text, scan.start, scan.end)
+        findings.append(Finding(scan.code, Severity.WARNING, f"{message} {why}".strip(), "", passage=passage))
     for name in registered:
         findings.append(
             Finding(

@@ -108,3 +108,16 @@ def test_a_diagnosis_is_a_finding_unless_the_post_shows_its_featured_persons_con
 
     assert codes({"photo", "name"}) == ["patient_data_diagnosis"]  # her name is hers; her operation needs its kind
     assert codes({"photo", "name", "condition"}) == []
+
+
+def test_a_person_named_in_the_title_and_more_fully_in_the_text_is_one_finding(db: None) -> None:
+    findings = content_findings(
+        texts=["Herzwoche: Frau Wüst", "Frau Hannelore Wüst (geb. 14.02.1941) kam mit einem Herzinfarkt zu uns."],
+        featured_subject_ids=set(),
+        image_paths=[],
+        language="de",
+    )
+    people = [
+        finding.passage.marked for finding in findings if finding.code == "patient_data_person" and finding.passage
+    ]
+    assert people == ["Hannelore Wüst"]
