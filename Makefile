@@ -21,7 +21,7 @@ I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests 
 # The browser tests drive the system Chromium (/usr/bin/chromium); never fetch Playwright's own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help venv install run test test-slow chromium lint bench messages check-deploy clean distclean
+.PHONY: help venv install run test test-slow chromium ocr lint bench messages check-deploy clean distclean
 
 help:
 	@echo "make run           serve Rounds with demo data on http://$(ADDR)/ (Ctrl-C stops it)"
@@ -44,7 +44,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 venv install: $(STAMP)
 
 run: export ROUNDS_DEBUG := 1
-run: $(STAMP)
+run: $(STAMP) ocr
 	mkdir -p var
 	$(PY) manage.py migrate --no-input
 	@# The catalogues are committed compiled; gettext is only needed when a .mo is missing.
@@ -69,18 +69,22 @@ define run_tier
 	if [ $$rc -eq 5 ]; then echo "this tier (-m \"$(1)\") selected no test"; rc=0; fi; exit $$rc
 endef
 
-test: lint chromium
+test: lint chromium ocr
 	$(call run_tier,$(FAST_TESTS))
 
 # The interface check seeds the demo in a transactional test, whose flush at its end takes the
 # migrations' rows from the test database: it runs in a session of its own, after the rest.
-test-slow: $(STAMP) chromium
+test-slow: $(STAMP) chromium ocr
 	$(call run_tier,($(SLOW_TESTS)) and not interface)
 	$(call run_tier,($(SLOW_TESTS)) and interface)
 
 # Installs the system Chromium the browser tests drive when it is missing and we may (root/sudo).
 chromium:
 	@scripts/ensure-chromium
+
+# Installs Tesseract and its German, English, Turkish and Japanese data (text in uploaded images).
+ocr:
+	@scripts/ensure-tesseract
 
 lint: $(STAMP)
 	@echo "== ruff check: lint rules (pyproject.toml [tool.ruff])"

@@ -7,9 +7,10 @@ fixture's): a predicted span matches a gold span of the same label covering at l
 
 Prints: span precision and recall per label (all gold spans, and high-sensitivity ones only), per
 language, micro-averaged and label-agnostic (ANY_PHI); the negatives (staff names, event dates,
-...) hit; per language, the PHI posts flagged and the clean posts flagged; images: the ``flag``
-images flagged and the ``clean`` ones flagged, faces found against faces labelled (images are
-not read yet: every verdict is "clean" until the image recognisers exist); the median
+...) hit; per language, the PHI posts flagged and the clean posts flagged; images (`posts.phi.images`: OCR through
+the text recognisers, and faces): the ``flag`` images flagged and the ``clean`` ones flagged, faces
+found against faces labelled, the median time per image and per 12-megapixel photo (the first
+three images blown up to 4000 x 3000 JPEG); the median
 time per post, per 2,000-character post (the corpus's posts of one language joined up to 2,000
 characters) and per image; and the issue's goals met or not.
 
@@ -149,7 +150,7 @@ def main() -> None:
     }
     labels = corpus / "images" / "labels.json"
     if not args.no_images and labels.exists():
-        result["images"] = score_images(scorer, json.loads(labels.read_text(encoding="utf-8")), args)
+        result["images"] = score_images(scorer, corpus / "images", json.loads(labels.read_text(encoding="utf-8")), args)
     result["goals"] = GOALS
     result["met"] = goals_met(result)
     print(json.dumps(result, ensure_ascii=False))
@@ -197,22 +198,65 @@ def per_language_posts(rows: list[dict[str, Any]], predictions: dict[str, list[d
 
 
 IMAGE_FIGURES = ("flag_recall", "flag_found", "flag_total", "false_flag_rate", "clean_flagged", "clean_total")
+PHOTO_PIXELS = (4000, 3000)  # a 12-megapixel phone photo
 
 
-def score_images(scorer: ModuleType, labels: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """Images are not read yet (issue 18's image recognisers): every verdict is "clean", and the figures say so."""
-    verdicts = dict.fromkeys(sorted(labels), "clean")
+def score_images(scorer: ModuleType, folder: Path, labels: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Scan each labelled image (`posts.phi.images.image_scan`); score the verdicts; time them and a 12-MP photo."""
+    from posts.phi.images import image_scan
+
+    verdicts: dict[str, str] = {}
+    details: dict[str, Any] = {}
+    times: list[float] = []
+    faces_found = faces_labelled = 0
+    for name, label in sorted(labels.items()):
+        started = time.perf_counter()
+        scan = image_scan(folder / name)
+        times.append(time.perf_counter() - started)
+        verdicts[name] = "flag" if scan.flagged else "clean"
+        labelled = int(label.get("faces", 0))
+        faces_found += min(len(scan.faces), labelled)
+        faces_labelled += labelled
+        details[name] = {
+            "verdict": verdicts[name],
+            "faces": len(scan.faces),
+            "tilt": scan.tilt,
+            "problems": list(scan.problems),
+            "spans": [[span.label, span.text] for span in scan.spans if span.sensitivity == "high"],
+        }
     if args.image_predictions:
         args.image_predictions.write_text(json.dumps(verdicts, indent=1, ensure_ascii=False), encoding="utf-8")
     scored = scorer.score_images(labels, verdicts)
     return {
-        "read": False,
         **{key: scored[key] for key in IMAGE_FIGURES},
         "missed": scored["missed"],
-        "faces_found": 0,
-        "faces_labelled": sum(int(label.get("faces", 0)) for label in labels.values()),
-        "median_s_per_image": None,
+        "false_flags": scored["false_flags"],
+        "faces_found": faces_found,
+        "faces_labelled": faces_labelled,
+        "median_s_per_image": round(statistics.median(times), 3) if times else None,
+        "median_s_per_12mp_photo": time_photos(folder, labels, image_scan),
+        "per_image": details,
     }
+
+
+def time_photos(folder: Path, labels: dict[str, Any], image_scan: Any) -> float | None:
+    """Time the corpus's images blown up to 12 megapixels (JPEG, as a phone sends them): the median of three."""
+    import tempfile
+
+    from PIL import Image
+
+    names = sorted(labels)[:3]
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in names:
+            with Image.open(folder / name) as image:
+                photo = image.convert("RGB").resize(PHOTO_PIXELS, Image.Resampling.BICUBIC)
+            path = Path(scratch) / f"{Path(name).stem}.jpg"
+            photo.save(path, "JPEG", quality=90)
+            started = time.perf_counter()
+            image_scan(path)
+            times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 3) if times else None
 
 
 def goals_met(result: dict[str, Any]) -> dict[str, bool]:
@@ -237,9 +281,8 @@ def goals_met(result: dict[str, Any]) -> dict[str, bool]:
         met["images_flagged"] = images["flag_found"] == images["flag_total"]
         met["images_no_false_flag"] = images["clean_flagged"] == 0
         met["faces_found"] = images["faces_found"] == images["faces_labelled"]
-        met["s_per_image"] = (
-            images["median_s_per_image"] is not None and images["median_s_per_image"] <= GOALS["s_per_image_max"]
-        )
+        photo = images["median_s_per_12mp_photo"]
+        met["s_per_12mp_photo"] = photo is not None and photo <= GOALS["s_per_image_max"]
     return met
 
 

@@ -726,7 +726,7 @@ _STAFF_BEFORE = re.compile(
     r"Schüler(?:in)?|Studentin|Student|Lotsin|Lotse|Hausmeister|trainee|intern|resident|student|"
     r"nurse|Nurse|doctor|Doctor|surgeon|physician|cardiologist|oncologist|chef|recruiter|CEO|director|Director|"
     r"manager|Manager|president|President|therapist|midwife|chaplain|colleague|volunteer|coordinator|RN|"
-    r"hemşire(?:miz)?|doktor(?:umuz)?|başhekim|müdür|uzman|personelimiz|ebemiz)\s+)$"
+    r"hemşire(?:miz)?|doktor(?:umuz)?|başhekim|müdür|uzman|personelimiz|ebemiz)\s*:?\s+)$"
 )
 _STAFF_AFTER = re.compile(
     r"^(?:,?\s*(?:RN|MD|DO|PhD|NP|PA|MBA|MSN|BSN|FACS|M\.D\.)\b|,\s+(?:our|unser\w*|the|die|der)\s+(?:new\s+|neue[rn]?\s+)?"
@@ -833,6 +833,12 @@ def _names(post: _Post) -> list[PhiSpan]:
         if surname in _ACRONYMS or post.masked_at(*match.span()):
             continue
         if given_name.casefold() in given or given_name.isupper():
+            candidates.append((match.start(), match.end(), "name_list"))
+    # "J. Miller": an initial and a surname (boards, lists, signatures).
+    for match in _INITIAL_NAME.finditer(post.text):
+        if re.search(rf"[{_UPPER}]\w*[ \t]$", _before(post, match.start(), 20)):
+            continue  # "Lot B. Questions", "Morbus B. Crohn": a letter of something named before it
+        if not post.masked_at(*match.span()) and match.group(1).casefold() not in _FUNCTION_WORDS | _TITLES:
             candidates.append((match.start(), match.end(), "name_list"))
     # Turkish honorifics after the name: "Ayşe Yılmaz Hanım", "Hüseyin amca".
     for match in re.finditer(
@@ -984,6 +990,9 @@ _RELATION_CUES = frozenset(
 )
 
 
+_INITIAL_NAME = re.compile(
+    rf"(?<![\w.])[{_UPPER}]\.\s(?:[{_UPPER}]\.\s)?([{_UPPER}][{_LOWER}]{{2,}}(?:-[{_UPPER}][{_LOWER}]+)?)(?![\w.])"
+)
 _CAPS_LIST = re.compile(
     rf"(?<![\w-])([{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?),\s+([{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?)(?![\w-])"
 )
