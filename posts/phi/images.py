@@ -122,8 +122,8 @@ def _unscaled(left: int, top: int, width: int, height: int, scale: float) -> Box
 
 
 def tesseract() -> str | None:
-    """Return the Tesseract program, or None where it is not installed (TESSERACT names another)."""
-    return shutil.which(os.environ.get("TESSERACT", "tesseract"))
+    """Return the Tesseract program, or None where it is not installed (ROUNDS_TESSERACT names another)."""
+    return shutil.which(os.environ.get("ROUNDS_TESSERACT", "tesseract"))
 
 
 def _tilt(image: Image.Image) -> int:

@@ -65,7 +65,7 @@ def test_printed_text_of_a_patient_is_found_with_the_box_of_its_words(tmp_path: 
 def test_without_tesseract_the_scan_says_the_text_was_not_read_and_flags_the_image(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    monkeypatch.setenv("TESSERACT", str(tmp_path / "no-such-tesseract"))
+    monkeypatch.setenv("ROUNDS_TESSERACT", str(tmp_path / "no-such-tesseract"))
     path = tmp_path / "blank.png"
     Image.new("RGB", (800, 600), "white").save(path)
     scan = image_scan(path)
