@@ -4,6 +4,7 @@ These are warnings for reviewers, not proof: a phone number may be the hospital'
 Legal acknowledges each one before approving (SPEC section 4).
 """
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,10 +52,17 @@ CODES = {
 
 def text_scan(text: str, language: str | None = None) -> list[TextScan]:
     """Return what in ``text`` looks like patient data (`posts.phi.detect`), each with its finding code and reason."""
-    return [
+    return list(_scanned(text, language))
+
+
+@functools.lru_cache(maxsize=2048)
+def _scanned(text: str, language: str | None) -> tuple[TextScan, ...]:
+    # The detector depends on the text and its language alone: every page showing a post's findings
+    # (editor, detail, review, each live check) would otherwise read the same text again.
+    return tuple(
         TextScan(CODES[span.label], span.text, span.start, span.end, span.sensitivity, span.reason)
         for span in phi.detect(text, language)
-    ]
+    )
 
 
 MESSAGES = {

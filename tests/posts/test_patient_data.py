@@ -121,3 +121,11 @@ def test_a_person_named_in_the_title_and_more_fully_in_the_text_is_one_finding(d
         finding.passage.marked for finding in findings if finding.code == "patient_data_person" and finding.passage
     ]
     assert people == ["Hannelore Wüst"]
+
+
+def test_a_texts_scan_is_kept_and_a_changed_text_is_scanned_again() -> None:
+    first = text_scan("Rückruf bitte: 0171 2345678", "de")
+    assert [scan.code for scan in first] == ["patient_data_phone"]
+    first.clear()  # a caller changing its list changes nothing kept
+    assert [scan.code for scan in text_scan("Rückruf bitte: 0171 2345678", "de")] == ["patient_data_phone"]
+    assert [scan.code for scan in text_scan("Rückruf bitte: info@klinikum.example", "de")] == ["patient_data_email"]
