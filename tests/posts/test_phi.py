@@ -1,10 +1,13 @@
 """Patient data in a post's text, in four languages (issue 18): `posts.phi.detect`."""
 
+import itertools
 import json
 from collections import Counter
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from posts.phi import HIGH, LOW, detect, ids
 from tests.conftest import FIXTURES
@@ -230,3 +233,37 @@ def test_our_own_harder_corpus_meets_the_goals_too() -> None:
     raised = {row["id"] for row in rows if any(span.sensitivity == HIGH for span in detect(row["text"], row["lang"]))}
     assert all(row["id"] in raised for row in phi_rows)
     assert sum(row["id"] in raised for row in clean) / len(clean) <= 0.05
+
+
+_PIECES = [
+    "Frau Hannelore Wüst (geb. 14.02.1941)",
+    "kam am 3. März mit einem Herzinfarkt",
+    "Station 4B, Zimmer 12",
+    "Tel. 0171 2345678",
+    "Zentrale: 0221 4710-0",
+    "info@klinikum.example",
+    "Versichertennummer M924491546",
+    "山田花子様（72歳）",
+    "Hastamız Ayşe Yılmaz Hanım",
+    "https://example.org/x?patient=Heinz&id=4821",
+    "#Danke 💙",
+    "Dr. Jane Roe, our new cardiologist",
+    "\u200b",
+    "\u200f",
+    "\n",
+    "：（）「」",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12), st.sampled_from([None, "de", "en", "tr", "ja", "de-CH"]))
+@settings(max_examples=200, deadline=None)
+def test_any_mix_of_text_gives_spans_at_their_written_offsets_never_overlapping_and_decided(
+    pieces: list[str], language: str | None
+) -> None:
+    text = " ".join(pieces)
+    spans = detect(text, language)
+    for span in spans:
+        assert text[span.start : span.end] == span.text and span.start < span.end
+        assert span.sensitivity in {HIGH, LOW}
+    ordered = sorted((span.start, span.end) for span in spans)
+    assert all(end <= next_start for (_start, end), (next_start, _end) in itertools.pairwise(ordered))
