@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from consent.models import MediaKind, Subject
@@ -66,70 +67,58 @@ def _scanned(text: str, language: str | None) -> tuple[TextScan, ...]:
 
 
 MESSAGES = {
-    "patient_data_email": lambda excerpt: (
-        _("The text contains an e-mail address (%(excerpt)s).") % {"excerpt": excerpt}
+    "patient_data_email": gettext_lazy("The text contains an e-mail address (%(excerpt)s)."),
+    "patient_data_phone": gettext_lazy("The text contains what looks like a phone number (%(excerpt)s)."),
+    "patient_data_record": gettext_lazy("The text contains what looks like a record number (%(excerpt)s)."),
+    "patient_data_birth_date": gettext_lazy("The text contains what may be a date of birth (%(excerpt)s)."),
+    "patient_data_person": gettext_lazy("The text may name a patient or a relative (%(excerpt)s)."),
+    "patient_data_insurance_id": gettext_lazy(
+        "The text contains what looks like a health insurance number (%(excerpt)s)."
     ),
-    "patient_data_phone": lambda excerpt: (
-        _("The text contains what looks like a phone number (%(excerpt)s).") % {"excerpt": excerpt}
+    "patient_data_national_id": gettext_lazy(
+        "The text contains what looks like a national identity number (%(excerpt)s)."
     ),
-    "patient_data_record": lambda excerpt: (
-        _("The text contains what looks like a record number (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_birth_date": lambda excerpt: (
-        _("The text contains what may be a date of birth (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_person": lambda excerpt: (
-        _("The text may name a patient or a relative (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_insurance_id": lambda excerpt: (
-        _("The text contains what looks like a health insurance number (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_national_id": lambda excerpt: (
-        _("The text contains what looks like a national identity number (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_age": lambda excerpt: _("The text gives a person's age (%(excerpt)s).") % {"excerpt": excerpt},
-    "patient_data_address": lambda excerpt: (
-        _("The text contains what looks like a postal address (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_location": lambda excerpt: (
-        _("The text places a person in the hospital (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_diagnosis": lambda excerpt: (
-        _("The text ties a diagnosis or treatment to a person (%(excerpt)s).") % {"excerpt": excerpt}
-    ),
-    "patient_data_event_date": lambda excerpt: (
-        _("The text dates a person's admission, operation or treatment (%(excerpt)s).") % {"excerpt": excerpt}
+    "patient_data_age": gettext_lazy("The text gives a person's age (%(excerpt)s)."),
+    "patient_data_address": gettext_lazy("The text contains what looks like a postal address (%(excerpt)s)."),
+    "patient_data_location": gettext_lazy("The text places a person in the hospital (%(excerpt)s)."),
+    "patient_data_diagnosis": gettext_lazy("The text ties a diagnosis or treatment to a person (%(excerpt)s)."),
+    "patient_data_event_date": gettext_lazy(
+        "The text dates a person's admission, operation or treatment (%(excerpt)s)."
     ),
 }
+
+
+# Why a passage was taken for patient data, per `posts.phi` reason code.
+REASONS = {
+    "email": gettext_lazy("It looks like a private mailbox."),
+    "phone": gettext_lazy("It looks like a private number: a mobile range, or next to a person's name."),
+    "url_parameter": gettext_lazy("It is in a link's query string, under a parameter for patient data."),
+    "id_cue": gettext_lazy("A word before it says what kind of number it is."),
+    "id_kvnr": gettext_lazy("It has the form and check digit of a German health insurance number (KVNR)."),
+    "id_mbi": gettext_lazy("It has the form of a US Medicare number (MBI)."),
+    "id_tc": gettext_lazy("It has the check digits of a Turkish identity number (TC Kimlik No)."),
+    "id_my_number": gettext_lazy("It has the check digit of a Japanese Individual Number (My Number)."),
+    "id_ssn": gettext_lazy("It has the form of a US Social Security number."),
+    "id_nhs": gettext_lazy("It has the check digit of an NHS number."),
+    "address": gettext_lazy("It has the form of a street address."),
+    "date_birth_cue": gettext_lazy("A word next to it marks a date of birth."),
+    "date_birth_event": gettext_lazy("The sentence tells of a birth."),
+    "date_after_name": gettext_lazy("It stands in brackets after a name."),
+    "date_person_event": gettext_lazy("The sentence tells what happened to a person that day."),
+    "name_cue": gettext_lazy("A word next to it introduces a person (Frau, Mr, Hanım, 様), not a member of staff."),
+    "name_list": gettext_lazy("It is a first name from the name lists, not named as staff in their role."),
+    "location": gettext_lazy("The post is about a person, and this places them in the hospital."),
+    "age": gettext_lazy("The post tells of a person's age and health."),
+    "diagnosis": gettext_lazy("The post is about a person, and this is a diagnosis or treatment."),
+}
+LOW_SENSITIVITY = gettext_lazy("It looks like the organisation's own contact or a public number: low sensitivity.")
 
 
 def reason_text(reason: str, sensitivity: str) -> str:
     """Say why a passage was taken for patient data (`posts.phi` reason codes), and when it is the organisation's."""
     if sensitivity == phi.LOW:
-        return str(_("It looks like the organisation's own contact or a public number: low sensitivity."))
-    reasons = {
-        "email": _("It looks like a private mailbox."),
-        "phone": _("It looks like a private number: a mobile range, or next to a person's name."),
-        "url_parameter": _("It is in a link's query string, under a parameter for patient data."),
-        "id_cue": _("A word before it says what kind of number it is."),
-        "id_kvnr": _("It has the form and check digit of a German health insurance number (KVNR)."),
-        "id_mbi": _("It has the form of a US Medicare number (MBI)."),
-        "id_tc": _("It has the check digits of a Turkish identity number (TC Kimlik No)."),
-        "id_my_number": _("It has the check digit of a Japanese Individual Number (My Number)."),
-        "id_ssn": _("It has the form of a US Social Security number."),
-        "id_nhs": _("It has the check digit of an NHS number."),
-        "address": _("It has the form of a street address."),
-        "date_birth_cue": _("A word next to it marks a date of birth."),
-        "date_birth_event": _("The sentence tells of a birth."),
-        "date_after_name": _("It stands in brackets after a name."),
-        "date_person_event": _("The sentence tells what happened to a person that day."),
-        "name_cue": _("A word next to it introduces a person (Frau, Mr, Hanım, 様), not a member of staff."),
-        "name_list": _("It is a first name from the name lists, not named as staff in their role."),
-        "location": _("The post is about a person, and this places them in the hospital."),
-        "age": _("The post tells of a person's age and health."),
-        "diagnosis": _("The post is about a person, and this is a diagnosis or treatment."),
-    }
-    return str(reasons.get(reason, ""))
+        return str(LOW_SENSITIVITY)
+    return str(REASONS.get(reason, ""))
 
 
 def _name_pattern(name: str) -> str:
@@ -235,7 +224,7 @@ def content_findings(
         if scan.code == "patient_data_diagnosis" and CONDITION_KIND in set(featured_kinds):
             continue
         seen.add((scan.code, scan.excerpt))
-        message = MESSAGES[scan.code](scan.excerpt)
+        message = str(MESSAGES[scan.code]) % {"excerpt": scan.excerpt}
         why = reason_text(scan.reason, scan.sensitivity)
         passage = Passage(text, scan.start, scan.end)
         findings.append(Finding(scan.code, Severity.WARNING, f"{message} {why}".strip(), "", passage=passage))
