@@ -7,9 +7,10 @@ digits, no model: they run offline in well under a millisecond per hundred chara
 finding can say why it was raised.
 """
 
+import bisect
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from posts.phi import ids
@@ -68,18 +69,49 @@ class PhiSpan:
     text: str = ""
 
 
+class _Intervals:
+    """Ranges ``[start, end)``, merged as they are added, asking whether a range touches any in O(log n).
+
+    The recognisers ask this for every match: over a list, a long post with many numbers took minutes.
+    """
+
+    def __init__(self, ranges: Iterable[tuple[int, int]] = ()) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for start, end in ranges:
+            self.add(start, end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect.bisect_right(self.starts, start) - 1
+        if index >= 0 and self.ends[index] > start and end > self.starts[index]:
+            return True
+        return index + 1 < len(self.starts) and self.starts[index + 1] < end
+
+    def add(self, start: int, end: int) -> None:
+        if start >= end:
+            return
+        # Only ranges that overlap it are merged: touching ones stay apart, as a scan would see them.
+        low = bisect.bisect_right(self.ends, start)
+        high = bisect.bisect_left(self.starts, end)
+        if low < high:
+            start, end = min(start, self.starts[low]), max(end, self.ends[high - 1])
+            del self.starts[low:high], self.ends[low:high]
+        self.starts.insert(low, start)
+        self.ends.insert(low, end)
+
+
 @dataclass
 class _Post:
     text: str
     language: str
-    masked: list[tuple[int, int]] = field(default_factory=list)  # URLs and hashtags: no names or numbers there
+    masked: _Intervals = field(default_factory=_Intervals)  # URLs and hashtags: no names or numbers there
     staff_words: set[str] = field(default_factory=set)  # name words of staff in their role
     person: bool = False  # the post is about a particular person (patient or relative)
     conditions: list[tuple[int, int]] = field(default_factory=list)
     dates: list[tuple[int, int]] = field(default_factory=list)  # every date, a person's or not (no names there)
 
     def masked_at(self, start: int, end: int) -> bool:
-        return any(start < mask_end and end > mask_start for mask_start, mask_end in self.masked)
+        return self.masked.overlaps(start, end)
 
 
 def detect(text: str, language: str | None = None) -> list[PhiSpan]:
@@ -90,9 +122,9 @@ def detect(text: str, language: str | None = None) -> list[PhiSpan]:
     primary = (language or "").split("-")[0].split("_")[0].casefold()  # "de-CH" is German
     lang = primary if primary in {"de", "en", "tr", "ja"} else guess_language(cleaned.text)
     post = _Post(text=cleaned.text, language=lang or "en")
-    post.masked = [match.span() for match in URL.finditer(post.text)] + [
-        match.span() for match in HASHTAG.finditer(post.text)
-    ]
+    post.masked = _Intervals(
+        [match.span() for match in URL.finditer(post.text)] + [match.span() for match in HASHTAG.finditer(post.text)]
+    )
     proposals: list[PhiSpan] = []
     proposals += _emails(post)
     proposals += _url_parameters(post)
@@ -163,12 +195,12 @@ def _resolve(proposals: list[PhiSpan]) -> list[PhiSpan]:
     rank = {label: position for position, label in enumerate(PRIORITY)}
     ordered = sorted(proposals, key=lambda span: (rank[span.label], -(span.end - span.start), span.start))
     kept: list[PhiSpan] = []
+    taken = _Intervals()
     for span in ordered:
-        if span.end <= span.start:
-            continue
-        if any(span.start < other.end and span.end > other.start for other in kept):
+        if span.end <= span.start or taken.overlaps(span.start, span.end):
             continue
         kept.append(span)
+        taken.add(span.start, span.end)
     return sorted(kept, key=lambda span: (span.start, span.end))
 
 
@@ -191,10 +223,16 @@ def _after(post: _Post, end: int, width: int = 40) -> str:
     return post.text[end : end + width]
 
 
+# How far a sentence reaches on each side of a passage: a run-on text with no full stop must not
+# make every date read the whole post (a 95,000-character paste took 35 s).
+SENTENCE_REACH = 300
+
+
 def _sentence(post: _Post, start: int, end: int) -> str:
     """Return the sentence around ``[start, end)`` (cut at . ! ? 。 and line ends, not at abbreviations)."""
     left = start
-    while left > 0:
+    floor, ceiling = max(0, start - SENTENCE_REACH), min(len(post.text), end + SENTENCE_REACH)
+    while left > floor:
         char = post.text[left - 1]
         if char in "\n!?。！？" or (
             char == "." and post.text[left : left + 1] in {" ", "\n"} and _ends_word(post, left - 1)
@@ -202,7 +240,7 @@ def _sentence(post: _Post, start: int, end: int) -> str:
             break
         left -= 1
     right = end
-    while right < len(post.text):
+    while right < ceiling:
         char = post.text[right]
         if char in "\n!?。！？":
             break
@@ -406,7 +444,7 @@ _SSN = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 
 
 def _identifiers(post: _Post) -> Iterator[PhiSpan]:
-    taken: list[tuple[int, int]] = []
+    taken = _Intervals()
     for match in _CUED.finditer(post.text):
         if post.masked_at(*match.span()) or _SAMPLE.search(_before(post, match.start(), 25)):
             continue
@@ -417,21 +455,21 @@ def _identifiers(post: _Post) -> Iterator[PhiSpan]:
         value = match.group(len(match.groups())).rstrip(".-/")
         if sum(char.isdigit() for char in value) < 4:
             continue
-        taken.append((value_start, value_start + len(value)))
+        taken.add(value_start, value_start + len(value))
         yield _span(post, value_start, value_start + len(value), label, HIGH, "id_cue")
 
     # Turkish puts the noun after the number: "TSS-88104273 poliçe numaranız", "2027004513 numaralı dosya".
     for match in _CUE_AFTER.finditer(post.text):
         start, end = match.span(1)
-        if post.masked_at(start, end) or any(start < e and end > s for s, e in taken):
+        if post.masked_at(start, end) or taken.overlaps(start, end):
             continue
         cue = match.group(2).casefold()
         label = INSURANCE_ID if cue.startswith(("poliçe", "sigorta")) else NATIONAL_ID if "kimlik" in cue else RECORD_ID
-        taken.append((start, end))
+        taken.add(start, end)
         yield _span(post, start, end, label, HIGH, "id_cue")
 
     def free(start: int, end: int) -> bool:
-        return not post.masked_at(start, end) and all(end <= s or start >= e for s, e in taken)
+        return not post.masked_at(start, end) and not taken.overlaps(start, end)
 
     checks = (
         (_KVNR, ids.kvnr_valid, INSURANCE_ID, "id_kvnr"),
@@ -454,7 +492,7 @@ def _identifiers(post: _Post) -> Iterator[PhiSpan]:
                 or (reason == "id_nhs" and _PHONE_CUE.search(before))
             ):
                 continue
-            taken.append(match.span())
+            taken.add(*match.span())
             yield _span(post, *match.span(), label, HIGH, reason)
 
 
@@ -564,16 +602,16 @@ _EVENT_CUE = re.compile(
 
 
 def _dates(post: _Post) -> Iterator[PhiSpan]:
-    found: list[tuple[int, int]] = []
+    found = _Intervals()
     this_year = dt.datetime.now(tz=dt.UTC).year
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(post.text):
             start, end = match.span()
-            if post.masked_at(start, end) or any(start < e and end > s for s, e in found):
+            if post.masked_at(start, end) or found.overlaps(start, end):
                 continue
             if not _plausible_date(match.group()):
                 continue
-            found.append((start, end))
+            found.add(start, end)
             post.dates.append((start, end))
             year = re.search(r"(?:19|20|18|17)\d{2}", match.group())
             if year is not None and int(year.group()) < 1900:
@@ -594,11 +632,11 @@ def _dates(post: _Post) -> Iterator[PhiSpan]:
     for match in _BIRTH_YEAR.finditer(post.text):
         group = 1 if match.group(1) else 2
         start, end = match.span(group)
-        if any(start < e and end > s for s, e in found):
+        if found.overlaps(start, end):
             continue  # the year of a full date found above
         if "jahrgang" in match.group().casefold() and int(match.group(group)) > this_year - 5:
             continue  # "Jahrgang 2028": a class of trainees, not a birth year
-        found.append((start, end))
+        found.add(start, end)
         yield _span(post, start, end, DATE_OF_BIRTH, HIGH, "date_birth_cue")
 
 
@@ -775,10 +813,11 @@ def _names(post: _Post) -> list[PhiSpan]:
     found: list[PhiSpan] = []
     given = given_names_latin()
     public = public_figures()
+    dates = _Intervals(post.dates)
     tokens = [
         match
         for match in _CAPITALISED.finditer(post.text)
-        if not post.masked_at(*match.span()) and not any(match.start() < e and match.end() > s for s, e in post.dates)
+        if not post.masked_at(*match.span()) and not dates.overlaps(*match.span())
     ]
     used: set[int] = set()
     candidates: list[tuple[int, int, str]] = []  # start, end, reason

@@ -267,3 +267,20 @@ def test_any_mix_of_text_gives_spans_at_their_written_offsets_never_overlapping_
         assert span.sensitivity in {HIGH, LOW}
     ordered = sorted((span.start, span.end) for span in spans)
     assert all(end <= next_start for (_start, end), (next_start, _end) in itertools.pairwise(ordered))
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12)), max_size=25),
+    st.lists(st.tuples(st.integers(0, 70), st.integers(0, 12)), max_size=25),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_recognisers_ranges_answer_as_a_scan_of_every_range_would(
+    added: list[tuple[int, int]], asked: list[tuple[int, int]]
+) -> None:
+    from posts.phi.recognisers import _Intervals
+
+    ranges = [(start, start + length) for start, length in added]
+    intervals = _Intervals(ranges)
+    for start, length in asked:
+        end = start + length
+        assert intervals.overlaps(start, end) == any(start < e and end > s for s, e in ranges if s < e)
