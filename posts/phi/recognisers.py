@@ -743,7 +743,7 @@ _WORD = (
 )
 _CAPITALISED = re.compile(rf"(?<![\w'’-])(?:{_WORD})(?![\w])")
 _HONORIFIC_BEFORE = re.compile(
-    r"(?:\b(?:Herr|Herrn|Frau|Mr\.?|Mrs\.?|Ms\.?|Miss|Mister|Coach|Patientin|patient|Sayın|Bay|Bayan|"
+    r"(?:\b(?:Herr|Herrn|Hr\.|Frau|Fr\.|Pat\.|Mr\.?|Mrs\.?|Ms\.?|Miss|Mister|Coach|Patientin|patient|Sayın|Bay|Bayan|"
     r"Familie|family|Baby|baby|bebek|kleine[nr]?|little|Oma|Opa|Grandma|Grandpa|Tante|Onkel|Anne|Baba|anne|baba|"
     r"Mama|Papa|mom|dad|Mom|Dad|Vater|Mutter|Tochter|Sohn|Eltern|parents?|wife|husband|son|daughter|Ehefrau|Ehemann)"
     r"\s+)$"
@@ -888,7 +888,9 @@ def _names(post: _Post) -> list[PhiSpan]:
         name = post.text[start:end]
         if _NOT_A_PERSON_BEFORE.search(_before(post, start, 40)) or _ORG_AFTER.match(_after(post, end, 20)):
             continue
-        if _PLACEHOLDER.search(name) or _SAMPLE.search(_before(post, start, 40)):
+        # A specimen word on the name's own line ("Muster: Erika ..."), not one on the line above (a
+        # wristband printed "Klinikum Musterstadt" over the patient's name).
+        if _PLACEHOLDER.search(name) or _SAMPLE.search(_before(post, start, 40).rsplit("\n", 1)[-1]):
             continue
         later_words = name.split()[1:]
         if any(_ORG_AFTER.match(" " + word) for word in later_words) or any(
