@@ -571,14 +571,15 @@ _BIRTH_YEAR = re.compile(
 )
 _BIRTH_BEFORE = re.compile(
     r"(?:\bgeb(?:oren)?\.?|\bborn\b|\bb\.|\bDOB\b|\bD\.O\.B\.|date of birth|Geburtsdatum|Geburtstag am|birthday|"
-    r"doğum tarihi|生年月日|生まれ)[^\n.!?。]{0,25}$",
+    # 生まれ follows its date (1950年5月12日生まれ: `_BIRTH_AFTER`); before one it is only a label.
+    r"doğum tarihi|生年月日|生まれ[:：])[^\n.!?。]{0,25}$",
     re.IGNORECASE,
 )
 _BIRTH_AFTER = re.compile(r"^\s*(?:'?[dt]e\s+)?(?:doğumlu|生まれ|年生まれ|geboren)", re.IGNORECASE)
 # The sentence tells of a birth (a newborn's date of birth is its date of birth).
 _BIRTH_EVENT = re.compile(
     r"zur Welt|geboren|das Licht der Welt|Geburt|born|birth\b|newborn|welcome (?:baby|little)|"
-    r"dünyaya (?:geldi|gözlerini)|"
+    r"dünyaya (?:gel|gözlerini)|"
     r"doğdu|doğum|誕生|生まれ|出生|\d[.,]?\d{3}\s?(?:g|gram|Gramm|grams)\b|\d+\s?lb\s+\d+\s?oz|\d{3,4}\s?グラム",
     re.IGNORECASE,
 )
@@ -587,7 +588,7 @@ _PERSON_EVENT = re.compile(
     r"eingeliefert|aufgenommen|kam (?:am|mit|zu uns)|operiert|behandel|therapiert|entlassen|verlegt|reanimiert|"
     r"admitted|brought in|flown|underwent|performed|operated|treated|diagnosed|discharged|transferred|rushed|"
     r"resuscitated|had (?:a|an|her|his) |oldu|yatırıldı|kaldırıldı|ameliyat edildi|taburcu|tedavi|getirildi|"
-    r"搬送|入院|手術|治療|退院|診断|受診|運ばれ",
+    r"搬送|入院|手術|治療|退院|診断|受診|運ばれ|を受け",
     re.IGNORECASE,
 )
 # The date is one of the organisation's (an event, a deadline, a commemorative day), not a person's.
@@ -595,7 +596,8 @@ _EVENT_CUE = re.compile(
     r"join us (?:for|on|at)|join our|save the date|open day|Tag der|lädt|laden|findet|statt|Anmeldung|register|"
     r"sign up|apply by|"
     r"deadline|Bewerbung|Frist|bis zum|ab dem|ab sofort|Veranstaltung|Vortrag|Infoabend|Sprechstunde|"
-    r"\bDay\b|World|Welt\w*tag|Bayram|Günü|günü|etkinlik|son başvuru|başvuru|davet|"
+    # "Dünya Kalp Günü" names a day; "17.09.2027 günü" is "on 17.09.2027".
+    r"\bDay\b|World|Welt\w*tag|Bayram|(?<=[^\W\d]\s)[Gg]ünü|etkinlik|son başvuru|başvuru|davet|"
     r"の日|デー|開催|イベント|お知らせ|投稿|説明会|募集|締切|予定",
     re.IGNORECASE,
 )
@@ -603,6 +605,7 @@ _EVENT_CUE = re.compile(
 
 def _dates(post: _Post) -> Iterator[PhiSpan]:
     found = _Intervals()
+    born_in: set[str] = set()  # sentences with a date of birth found by its cue word
     this_year = dt.datetime.now(tz=dt.UTC).year
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(post.text):
@@ -618,6 +621,7 @@ def _dates(post: _Post) -> Iterator[PhiSpan]:
                 continue  # history: nobody born then is a patient now
             sentence = _sentence(post, start, end)
             if _BIRTH_BEFORE.search(_before(post, start, 40)) or _BIRTH_AFTER.search(_after(post, end, 12)):
+                born_in.add(sentence)
                 yield _span(post, start, end, DATE_OF_BIRTH, HIGH, "date_birth_cue")
             elif (
                 _AFTER_NAME.search(_before(post, start, 40))
@@ -625,7 +629,8 @@ def _dates(post: _Post) -> Iterator[PhiSpan]:
                 and re.search(r"\d{4}", match.group())
             ):
                 yield _span(post, start, end, DATE_OF_BIRTH, HIGH, "date_after_name")
-            elif _BIRTH_EVENT.search(sentence) and not _EVENT_CUE.search(sentence):
+            # The sentence's birth word is another date's ("born 3 Nov 1943, operated on 28 Oct"): not this one's.
+            elif _BIRTH_EVENT.search(sentence) and not _EVENT_CUE.search(sentence) and sentence not in born_in:
                 yield _span(post, start, end, DATE_OF_BIRTH, HIGH, "date_birth_event")
             elif (_PERSON_EVENT.search(sentence) or _has_condition(post, sentence)) and not _EVENT_CUE.search(sentence):
                 yield _span(post, start, end, EVENT_DATE_OF_PERSON, HIGH, "date_person_event")
@@ -1191,8 +1196,10 @@ def _individual_cues(post: _Post) -> bool:
 
 _LOCATION = re.compile(
     r"(?<![\w-])(?:(?:Station|Stat\.)\s+\d{1,2}\s?[A-Z]?\b(?:\s*[,·/]\s*(?:Zimmer|Zi\.)\s*\d{1,4}[a-z]?)?(?:\s*[,·/]\s*Bett\s*\d+)?|"
-    r"(?:Zimmer|Zi\.|Bett|Box|Raum|Kabine)\s*\d{1,4}[a-z]?\b|"
-    r"(?:Ward|Room|Bed|Bay|Pod|Unit)\s+\d{1,4}[A-Z]?\b(?:\s*,\s*(?:Bed|Room)\s+\d+)?|"
+    r"(?:Zimmer|Zi\.|Bett|Box|Raum|Kabine|(?:OP-|Kreiß)?Saal)\s*\d{1,4}[a-z]?\b|"
+    r"(?:Intensivstation|Intensiv|ITS|IMC|ICU|CCU|NICU|PICU|HDU|ITU)\s+(?:bed|Bett|Bed|Box)\s+\d{1,3}\b|"
+    r"(?:Ward|Room|Bed|Bay|Pod|Unit)\s+(?:\d{1,4}[A-Z]?|[A-H])\b(?:\s*,\s*(?:Bed|Room|Bay)\s+(?:\d+|[A-H])\b)?|"
+    r"(?<![\d.,:/-])\d{1,2}\s?(?:West|East|North|South)\b|"
     r"(?:Oda|Yatak|Servis)\s+\d{1,4}\w*|"
     rf"[{_UPPER}][{_LOWER}]+\s+Servisi(?:'?\w*)?)"
     r"|\d{1,2}階[東西南北]?病棟(?:\d{1,4}号室)?|(?<!\d)\d{1,4}号室|[東西南北]病棟"

@@ -117,6 +117,47 @@ def test_a_date_of_birth_is_found_in_each_languages_forms(text: str, language: s
 
 
 @pytest.mark.parametrize(
+    ("text", "language", "label", "value"),
+    [
+        # A newborn's day, on the day ("günü"), with the weight: a birth, not an event day.
+        (
+            "17.09.2027 günü saat 06.40'ta 3.180 gram ve 50 cm olarak dünyaya gelen Aras",
+            "tr",
+            "DATE_OF_BIRTH",
+            "17.09.2027",
+        ),
+        # Born on one date, operated on another: the second is the operation's.
+        (
+            "大島キヨ様（昭和18年11月3日生まれ）は、10月28日に当院でTAVIを受けられました。",
+            "ja",
+            "EVENT_DATE_OF_PERSON",
+            "10月28日",
+        ),
+        ("Saal 2: Lindqvist, Karin – Hüft-TEP re.", "de", "LOCATION_IN_HOSPITAL", "Saal 2"),
+        ("Mr. Pruitt spent two weeks on 4 West after his kidney transplant.", "en", "LOCATION_IN_HOSPITAL", "4 West"),
+        (
+            "Pray for my grandpa Leonard Vasquez, ICU bed 14, COVID pneumonia",
+            "en",
+            "LOCATION_IN_HOSPITAL",
+            "ICU bed 14",
+        ),
+        ("Hr. Yılmaz\nZi. 12\nnüchtern ab 22h!", "de", "PATIENT_NAME", "Yılmaz"),
+    ],
+)
+def test_days_places_and_names_as_wards_and_notes_write_them(text: str, language: str, label: str, value: str) -> None:
+    assert (label, value, HIGH) in found(text, language)
+
+
+def test_a_place_name_with_muster_above_a_name_is_no_specimen_and_a_direction_is_no_ward() -> None:
+    # A wristband printed "Klinikum Musterstadt" on the line above the patient's name.
+    assert ("PATIENT_NAME", "Bößmann, Jürgen", HIGH) in found(
+        "Klinikum Musterstadt\nBößmann, Jürgen\ngeb. 21.09.1944", "de"
+    )
+    assert "PATIENT_NAME" not in labels("Muster: Erika Beispiel, geb. 12.08.1964", "de")
+    assert "LOCATION_IN_HOSPITAL" not in labels("Our 4 West team won the award for patient safety.", "en")
+
+
+@pytest.mark.parametrize(
     ("text", "language"),
     [
         ("Tag der offenen Tür am 14.06.2027 – alle sind willkommen!", "de"),
