@@ -302,6 +302,7 @@ class DecisionInline(ReadOnlyInline[Decision, StageRun]):
         "verdict",
         "comment",
         "acknowledged_findings",
+        "acknowledgement_reasons",
         "content_hash",
         "created_at",
         "signer_time_zone",

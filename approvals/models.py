@@ -267,6 +267,8 @@ class Decision(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     content_hash = models.CharField(_("content hash"), max_length=64)
     acknowledged_findings = models.JSONField(_("acknowledged findings"), default=list, blank=True)
+    # {finding key: the reviewer's reason} for the acknowledged findings given one (a face: why it may be shown).
+    acknowledgement_reasons = models.JSONField(_("reasons for acknowledging"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     # The signature's manifestation (21 CFR 11.50): who signed as they were named then, in which
     # zone they signed (the time itself is created_at, in UTC), in which role, and how they confirmed.

@@ -30,7 +30,7 @@ from approvals.models import (
     Verdict,
 )
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy, open_runs_of, open_stage_runs
-from approvals.services import REFUSALS, chain_for_post, findings_keyed
+from approvals.services import REFUSALS, chain_for_post, findings_keyed, reason_required
 from approvals.signatures import Signature, signature_of
 from audit.models import AuditEvent
 from audit.selectors import events_for_object, state_cached
@@ -373,6 +373,19 @@ class RoundView:
         return self.round.status == RoundStatus.IN_PROGRESS
 
 
+@dataclass
+class MarkedImage:
+    """An image a finding is about, with the regions to draw on it (in the stored image's pixels)."""
+
+    number: int  # 1-based, as the messages count
+    file_name: str
+    thumbnail_name: str
+    alt_text: str
+    width: int
+    height: int
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class FindingCheck:
     """One finding Legal acknowledges: its key, where it applies and what it says."""
@@ -381,6 +394,8 @@ class FindingCheck:
     account: str  # the target account's name; "" for a finding about the whole post
     messages: list[str]
     passages: list[Passage] = field(default_factory=list)  # the offending passages, where known
+    images: list[MarkedImage] = field(default_factory=list)  # the images concerned, with their boxes
+    needs_reason: bool = False  # acknowledged only with a reason (`approvals.services.REASON_REQUIRED`)
 
     @property
     def whole_post(self) -> bool:
@@ -476,14 +491,29 @@ def rounds_for_post(*, post: Post) -> list[ReviewRound]:
 def _finding_checks(post: Post) -> list[FindingCheck]:
     """Return one check per finding key, per-account findings first, then those about the whole post."""
     names = {target.account_id: str(target.account) for target in post.targets.all()}
+    # The findings' media_index counts the stored images in order (posts.services.post_content_findings).
+    images = [media for media in post.media.all() if media.file]
     checks: dict[str, FindingCheck] = {}
     for item in findings_keyed(post=post):
         account = "" if item.account_id is None else names.get(item.account_id, str(item.account_id))
-        check = checks.setdefault(item.key, FindingCheck(key=item.key, account=account, messages=[]))
+        check = checks.setdefault(
+            item.key,
+            FindingCheck(key=item.key, account=account, messages=[], needs_reason=reason_required(item.key)),
+        )
         if item.finding.message not in check.messages:
             check.messages.append(item.finding.message)
         if item.finding.passage is not None and item.finding.passage not in check.passages:
             check.passages.append(item.finding.passage)
+        index = item.finding.media_index
+        if item.finding.boxes and index is not None and index < len(images):
+            media = images[index]
+            marked = next((image for image in check.images if image.number == index + 1), None)
+            if marked is None:
+                marked = MarkedImage(
+                    index + 1, media.file.name, media.thumbnail.name, media.alt_text, media.width, media.height
+                )
+                check.images.append(marked)
+            marked.boxes.extend(item.finding.boxes)
     return sorted(checks.values(), key=lambda check: (check.whole_post, check.account, check.key))
 
 

@@ -1,7 +1,7 @@
 """Every write of the review workflow: submitting, deciding, restarting, choosing chains."""
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,7 @@ from people.models import User
 from posts.gates import post_consent_problems
 from posts.locks import post_lock
 from posts.models import Campaign, ContentType, Post, PostStatus, Revision
+from posts.patient_data import IMAGE_FACE, IMAGE_WAITING
 from posts.platforms import Finding
 from posts.services import (
     post_approval_record,
@@ -124,6 +125,34 @@ def findings_keyed(*, post: Post) -> list[KeyedFinding]:
         counts[finding.code] = counts.get(finding.code, 0) + 1
         keyed.append(KeyedFinding(key=f"post:{finding.code}:{counts[finding.code]}", account_id=None, finding=finding))
     return keyed
+
+
+# The findings Legal acknowledges only with a reason: a face nobody featured accounts for (issue 18).
+REASON_REQUIRED = frozenset({IMAGE_FACE})
+REASON_MAX = 1_000
+
+
+def reason_required(key: str) -> bool:
+    """Whether the finding of ``key`` is acknowledged only with a reason."""
+    # Post-wide keys are "post:<code>:<n>" (`findings_keyed`); per-account ones "<account>:<code>".
+    code = key.split(":")[1] if ":" in key else ""
+    return code in REASON_REQUIRED
+
+
+def _acknowledgement_reasons(acknowledged: list[str], reasons: Mapping[str, str]) -> dict[str, str]:
+    """The reasons given for acknowledged findings, stripped; raises ValidationError for one that cannot be kept."""
+    given: dict[str, str] = {}
+    for key in acknowledged:
+        reason = str(reasons.get(key, "")).strip()
+        if not reason:
+            continue
+        if text_problem(reason) or len(reason) > REASON_MAX:
+            raise ValidationError(
+                _("A reason must be plain text of at most %(max)s characters.") % {"max": REASON_MAX},
+                code="reason_invalid",
+            )
+        given[key] = reason
+    return given
 
 
 def finding_keys(*, post: Post) -> list[str]:
@@ -311,6 +340,7 @@ def decision_record(
     verdict: str,
     comment: str = "",
     acknowledged: Iterable[str] = (),
+    reasons: Mapping[str, str] | None = None,
     expected_version: int | None = None,
     confirmation: str = Confirmation.NOT_RECORDED,
 ) -> Decision:
@@ -319,6 +349,8 @@ def decision_record(
     With ``expected_version`` (the post's version the decision form was opened on) a decision
     on a post that changed since (a new revision, another reviewer's decision) is refused.
     ``confirmation`` says how the reviewer showed it was them (`approvals.signatures.confirmation_of`).
+    ``reasons``: the reviewer's reason per acknowledged finding key; a finding that `REASON_REQUIRED`
+    lists (a face in an image) is acknowledged only with one.
     """
     post = post_lock(stage_run.round.post_id)
     stage_run = row_lock(StageRun, stage_run.pk, related=("round", "stage__group"))
@@ -346,10 +378,24 @@ def decision_record(
         claims = claims_approval_problems(post=post)
         if claims:
             raise ValidationError(claims, code="claims_unchecked")
+    given = _acknowledgement_reasons(acknowledged, reasons or {})
     if verdict == Verdict.APPROVE and stage_run.stage.must_acknowledge_findings:
-        missing = set(finding_keys(post=post)) - set(acknowledged)
+        keys = finding_keys(post=post)
+        if any(key.startswith(f"post:{IMAGE_WAITING}:") for key in keys):
+            # What the check finds is for Legal to see: no acknowledging a check that has not ended.
+            raise ValidationError(
+                _("An image is still being checked for text and faces: approve once the check has ended."),
+                code="image_check_running",
+            )
+        missing = set(keys) - set(acknowledged)
         if missing:
             raise ValidationError(_("Acknowledge every finding before approving."), code="unacknowledged")
+        unexplained = [key for key in keys if reason_required(key) and not given.get(key)]
+        if unexplained:
+            raise ValidationError(
+                _("Give your reason for each visible face you acknowledge (for example: nobody is identifiable)."),
+                code="reason_required",
+            )
     if verdict == Verdict.APPROVE and stage_run.stage.blocking_comments_resolved:
         blocking = ReviewComment.objects.filter(
             post=post, blocking=True, resolved_at__isnull=True, group_id=stage_run.stage.group_id
@@ -371,6 +417,7 @@ def decision_record(
         comment=comment,
         content_hash=stage_run.round.content_hash,
         acknowledged_findings=acknowledged,
+        acknowledgement_reasons=given,
         signer_name=printed_name(reviewer)[:300],  # a first and a last name of 150 each, and a space
         signer_time_zone=reviewer.time_zone,
         signer_role=signed_as(stage_run),
@@ -394,6 +441,7 @@ def decision_record(
             "signed_as": decision.signer_role,
             "time_zone": decision.signer_time_zone,
             "confirmation": decision.confirmation,
+            "acknowledged": {key: given.get(key, "") for key in acknowledged},
         },
     )
     _round_advance(stage_run=stage_run, post=post, decision=decision)

@@ -170,6 +170,16 @@ def review_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _review_page(request, post, version=version, next_url=request.get_full_path())
 
 
+def _reasons(request: HttpRequest) -> dict[str, str]:
+    """The reasons typed for acknowledged findings: the field ``reason:<key>`` per finding key."""
+    reasons = {}
+    for name in request.POST:
+        value = request.POST.get(name, "")
+        if name.startswith("reason:") and value.strip():
+            reasons[name.removeprefix("reason:")] = value
+    return reasons
+
+
 def _stale_decision(request: HttpRequest, pk: int, stale: StaleVersion) -> HttpResponse:
     """Answer 409 with the review page as it is now, the change named and the reviewer's input kept."""
     post = _visible_post(request, pk)
@@ -177,6 +187,7 @@ def _stale_decision(request: HttpRequest, pk: int, stale: StaleVersion) -> HttpR
         "verdict": request.POST.get("verdict", ""),
         "comment": request.POST.get("comment", ""),
         "acknowledged": request.POST.getlist("acknowledged"),
+        "reasons": _reasons(request),
     }
     next_url = _back(request, post).url
     return _review_page(
@@ -254,6 +265,7 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "verdict": request.POST.get("verdict", ""),
             "comment": request.POST.get("comment", ""),
             "acknowledged": request.POST.getlist("acknowledged"),
+            "reasons": _reasons(request),
         }
         return _review_page(
             request,
@@ -271,6 +283,7 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             verdict=verdict,
             comment=request.POST.get("comment", ""),
             acknowledged=request.POST.getlist("acknowledged"),
+            reasons=_reasons(request),
             expected_version=expected,
             confirmation=confirmation_of(request),
         )

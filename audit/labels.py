@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 ACTION_LABELS: dict[str, Promise] = {
     # Posts
     "post.created": _("Post created"),
+    "media.checked": _("Image checked for text and faces"),
     "post.revision_created": _("Post: new revision"),
     "post.status_changed": _("Post: status changed"),
     "post.title_changed": _("Post: title changed"),

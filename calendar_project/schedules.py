@@ -22,6 +22,8 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     # unsigned for twice this interval.
     # Images kept from a refused editor save (posts.pending) are deleted after a day.
     "kept-images-purge": ("posts.pending.pending_purge", 60),
+    # Image checks lost on the way (a worker stopped, the queue down) are queued again (posts.scans).
+    "media-scans-resume": ("posts.scans.media_scans_resume", 5),
     # Link cards nobody asked for within ROUNDS_LINKCARD_DAYS go, with their images.
     "linkcards-purge": ("posts.linkcards.linkcards_purge", 60 * 24),
     # Daily: what is past its retention rule and under no legal hold (evidence.retention).

@@ -95,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "posts.view_featuredperson",
         "posts.view_claim",
         "posts.view_linkcard",
+        "posts.view_mediascan",
         "posts.declare_crisis",
         # Oversight of what went out, read-only: Communications and the campaign's editors act.
         "publishing.view_publication",

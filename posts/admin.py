@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from people.http import admin_user
-from posts.models import Campaign, Claim, FeaturedPerson, LinkCard, Media, Post, PostTarget, Revision
+from posts.models import Campaign, Claim, FeaturedPerson, LinkCard, Media, MediaScan, Post, PostTarget, Revision
 from posts.services import campaign_create, campaign_update
 
 HASH_PREFIX = 12
@@ -218,6 +218,38 @@ class MediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Media]):
     @admin.display(description=_("checksum"))
     def checksum_short(self, obj: Media) -> str:
         return _short(obj.checksum)
+
+
+@admin.register(MediaScan)
+class MediaScanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[MediaScan]):
+    """The image checks (issue 18): what was read in each image and found, for Governance and support."""
+
+    list_display = ("media", "status", "face_count", "passage_count", "problems", "attempts", "finished_at")
+    list_filter = ("status",)
+    list_select_related = ("media",)
+    search_fields = ("media__alt_text", "media__post__title", "text")
+    fields = (
+        "media",
+        "status",
+        "checksum",
+        "text",
+        "spans",
+        "faces",
+        "problems",
+        "attempts",
+        "queued_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("faces"))
+    def face_count(self, obj: MediaScan) -> int:
+        return len(obj.faces)
+
+    @admin.display(description=_("passages"))
+    def passage_count(self, obj: MediaScan) -> int:
+        return len(obj.spans)
 
 
 @admin.register(Revision)

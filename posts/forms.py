@@ -47,6 +47,7 @@ from posts.models import (
 from posts.movechecks import MOVE_CONFIRM
 from posts.pending import KeptUpload, pending_discard, pending_file, pending_find, pending_keep
 from posts.policy import PostPolicy, may_declare_crisis
+from posts.scans import ScanState, scan_states
 from posts.selectors import (
     CONSENT_OPTIONS_MAX,
     accounts_active,
@@ -281,6 +282,7 @@ class MediaRow:
     alt_text: forms.BoundField
     remove: forms.BoundField
     order: forms.BoundField
+    check: ScanState
 
 
 @dataclass(frozen=True)
@@ -925,8 +927,9 @@ class PostForm(forms.Form):
                 alt_text=self[f"media_alt_{media.pk}"],
                 remove=self[f"media_remove_{media.pk}"],
                 order=self[f"media_order_{media.pk}"],
+                check=check,
             )
-            for media in self.existing_media
+            for media, check in zip(self.existing_media, scan_states(self.existing_media), strict=True)
         ]
 
     def upload_slots(self) -> list[UploadSlot]:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from consent.gate import Feature, consent_problems
 from consent.models import ConsentRecord, Subject
+from consent.models import MediaKind as ConsentMediaKind
 from posts import patient_data
 from posts.claim_rules import claim_findings
 from posts.forms import NEW_MEDIA_SLOTS, Draft, PostForm, aware_from_local
@@ -23,6 +24,7 @@ from posts.gates import NO_FEATURED_PERSON, post_consent_problems
 from posts.models import Campaign, ContentType, Post
 from posts.pending import pending_find
 from posts.platforms import Finding, Severity
+from posts.scans import media_check
 from posts.services import post_content_findings
 
 # The editor's person rows are numbered from 0; more than this many are not read.
@@ -127,6 +129,10 @@ def draft_post_findings(
         featured_kinds={kind for feature in features for kind in feature.media_kinds},
         image_paths=[media.file.path for media in images],
         located_images=[index for index, flag in enumerate(located) if flag],
+        # Images added by this input are checked once saved.
+        image_checks=[media_check(media) for media in images]
+        + [patient_data.ImageCheck() for _new in new_images_located],
+        photo_people=sum(ConsentMediaKind.PHOTO in feature.media_kinds for feature in features),
     )
     content_type = str(data.get("content_type", "")) or (post.content_type if post is not None else "")
     # An unsaved stand-in: claim_findings reads the text and the content type of the post.

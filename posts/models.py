@@ -332,6 +332,49 @@ class Media(models.Model):
         return self.width / self.height if self.height else 0.0
 
 
+class ScanStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting to be checked")
+    RUNNING = "running", _("Being checked")
+    DONE = "done", _("Checked")
+    FAILED = "failed", _("Could not be checked")
+
+
+class MediaScan(models.Model):
+    """What the image check found in one stored image: text read by OCR, its patient data, and faces (issue 18).
+
+    Runs in the background after the upload (`posts.scans`); ``checksum`` is the stored file's it read.
+    Boxes are ``[left, top, width, height]`` in the stored image's pixels.
+    """
+
+    media = models.OneToOneField(
+        Media, verbose_name=_("media"), on_delete=models.CASCADE, primary_key=True, related_name="scan"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=ScanStatus.choices, default=ScanStatus.WAITING)
+    checksum = models.CharField(_("SHA-256 of the file read"), max_length=64, blank=True)
+    text = models.TextField(_("text read"), blank=True)
+    # [{"label", "start", "end", "text", "sensitivity", "reason", "box"}], offsets into ``text``.
+    spans = models.JSONField(_("patient data in the text"), default=list, blank=True)
+    faces = models.JSONField(_("faces"), default=list, blank=True)
+    # What could not be done: "ocr_missing", "faces_missing", "unreadable".
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("image check")
+        verbose_name_plural = _("image checks")
+        indexes = [models.Index(fields=["status", "queued_at"], name="mediascan_status_queued")]
+
+    def __str__(self) -> str:
+        return f"{self.media_id}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ScanStatus.DONE, ScanStatus.FAILED}
+
+
 class RevisionQuerySet(models.QuerySet["Revision"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("Revisions are immutable.")

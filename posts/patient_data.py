@@ -6,11 +6,12 @@ Legal acknowledges each one before approving (SPEC section 4).
 
 import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from PIL import Image
 
 from consent.models import MediaKind, Subject
@@ -179,6 +180,135 @@ def location_finding(index: int) -> Finding:
     )
 
 
+@dataclass(frozen=True)
+class ImageCheck:
+    """What the image check (`posts.scans`) found in one image, as the findings need it.
+
+    ``status`` is a `posts.models.ScanStatus` value ("waiting" too for an image not yet stored or
+    stored before checks existed); ``spans`` as `posts.models.MediaScan.spans`; ``faces`` boxes.
+    """
+
+    status: str = "waiting"
+    spans: tuple[dict[str, Any], ...] = ()
+    faces: tuple[tuple[int, int, int, int], ...] = ()
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+def image_check_of(scan: Any) -> ImageCheck:
+    """The `ImageCheck` of a `posts.models.MediaScan` (None: not checked yet)."""
+    if scan is None:
+        return ImageCheck()
+    return ImageCheck(
+        status=scan.status,
+        spans=tuple(scan.spans),
+        faces=tuple(tuple(face) for face in scan.faces),
+        problems=tuple(scan.problems),
+    )
+
+
+IMAGE_WAITING = "image_check_waiting"
+IMAGE_NOT_READ = "image_check_failed"
+IMAGE_FACE = "image_face"
+IMAGE_PROBLEMS = {
+    "ocr_missing": gettext_lazy(
+        "Image %(number)s: its text could not be read (OCR is not installed on the server). "
+        "Look for names, dates and numbers in it yourself."
+    ),
+    "faces_missing": gettext_lazy(
+        "Image %(number)s: faces could not be looked for (the face detector is missing). Look at it yourself."
+    ),
+}
+IMAGE_NOT_CHECKED = gettext_lazy(
+    "Image %(number)s could not be checked for text and faces. Look for faces, names, dates and numbers in it yourself."
+)
+
+
+def image_text_code(code: str) -> str:
+    """The finding code of patient data read in an image: ``image_text_<kind>`` for ``patient_data_<kind>``."""
+    return "image_text_" + code.removeprefix("patient_data_")
+
+
+def _box(values: Any) -> tuple[int, int, int, int] | None:
+    if not values or len(values) != 4:
+        return None
+    left, top, width, height = (int(value) for value in values)
+    return (left, top, width, height)
+
+
+def image_findings(*, checks: Sequence[ImageCheck], photo_people: int) -> list[Finding]:
+    """Return the findings of each image's check: not checked yet, not read, patient data in its text, faces.
+
+    ``photo_people``: how many people the post features showing their photo (the consent gate answers
+    for them): that many faces in an image are taken for theirs; a face beyond them is a finding.
+    """
+    findings: list[Finding] = []
+    for index, check in enumerate(checks):
+        number = index + 1
+        if check.status in {"waiting", "running"}:
+            findings.append(
+                Finding(
+                    IMAGE_WAITING,
+                    Severity.WARNING,
+                    _(
+                        "Image %(number)s has not been checked for text and faces yet: "
+                        "the check runs in the background after saving."
+                    )
+                    % {"number": number},
+                    "",
+                    media_index=index,
+                )
+            )
+            continue
+        if check.status == "failed" or "unreadable" in check.problems or "error" in check.problems:
+            findings.append(
+                Finding(IMAGE_NOT_READ, Severity.WARNING, str(IMAGE_NOT_CHECKED) % {"number": number}, "", index)
+            )
+            continue
+        findings.extend(
+            Finding(IMAGE_NOT_READ, Severity.WARNING, str(IMAGE_PROBLEMS[problem]) % {"number": number}, "", index)
+            for problem in check.problems
+            if problem in IMAGE_PROBLEMS
+        )
+        for span in check.spans:
+            code = CODES.get(str(span.get("label")))
+            if code is None:
+                continue
+            excerpt = str(span.get("text", ""))
+            message = str(MESSAGES[code]) % {"excerpt": excerpt}
+            why = reason_text(str(span.get("reason", "")), str(span.get("sensitivity", phi.HIGH)))
+            box = _box(span.get("box"))
+            findings.append(
+                Finding(
+                    image_text_code(code),
+                    Severity.WARNING,
+                    _("Image %(number)s, text read in it: %(finding)s")
+                    % {"number": number, "finding": f"{message} {why}".strip()},
+                    "",
+                    media_index=index,
+                    boxes=(box,) if box else (),
+                )
+            )
+        faces = [box for box in (_box(face) for face in check.faces) if box]
+        if len(faces) > photo_people:
+            if photo_people:
+                message = ngettext(
+                    "Image %(number)s: %(count)s faces are visible and %(people)s featured person shows their photo "
+                    "with consent: link each person's consent or confirm nobody else is identifiable.",
+                    "Image %(number)s: %(count)s faces are visible and %(people)s featured people show their photo "
+                    "with consent: link each person's consent or confirm nobody else is identifiable.",
+                    photo_people,
+                ) % {"number": number, "count": len(faces), "people": photo_people}
+            else:
+                message = ngettext(
+                    "Image %(number)s: a face is visible: link the person's consent or confirm nobody is identifiable.",
+                    "Image %(number)s: %(count)s faces are visible: link each person's consent or confirm "
+                    "nobody is identifiable.",
+                    len(faces),
+                ) % {"number": number, "count": len(faces)}
+            findings.append(Finding(IMAGE_FACE, Severity.WARNING, message, "", media_index=index, boxes=tuple(faces)))
+    return findings
+
+
 def content_findings(
     *,
     texts: Iterable[str],
@@ -188,6 +318,8 @@ def content_findings(
     language: str | None = None,
     featured_names: Iterable[str] | None = None,
     featured_kinds: Iterable[str] = (),
+    image_checks: Sequence[ImageCheck] | None = None,
+    photo_people: int = 0,
 ) -> list[Finding]:
     """Return the post-level findings of content (warnings; platform "" = every platform).
 
@@ -197,6 +329,8 @@ def content_findings(
     the text gives for one of them is theirs, and the consent gate answers for it.
     ``featured_kinds``: what the post shows of its featured people; with "condition" among them
     (their consent covers it, or the gate says it does not), a diagnosis is theirs too.
+    ``image_checks``: the check of each image, in the order of ``image_paths`` (`image_findings`);
+    ``photo_people``: how many featured people show their photo.
     """
     texts = list(texts)
     registered = names_not_featured(texts, featured_subject_ids)
@@ -251,6 +385,8 @@ def content_findings(
                 )
             )
     findings.extend(location_finding(index) for index in sorted(set(located_images)))
+    if image_checks is not None:
+        findings.extend(image_findings(checks=image_checks, photo_people=photo_people))
     return findings
 
 

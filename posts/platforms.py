@@ -81,7 +81,8 @@ class Finding:
     """One rule a post breaks (error) or strains (warning) on one platform.
 
     `media_index` is the 0-based position of the media item concerned, or None for the post;
-    `passage`, where known, the text it is about with the offending part.
+    `passage`, where known, the text it is about with the offending part; `boxes`, the regions of
+    the image concerned (``(left, top, width, height)`` in the stored image's pixels).
     """
 
     code: str
@@ -90,6 +91,7 @@ class Finding:
     platform: str
     media_index: int | None = None
     passage: Passage | None = None
+    boxes: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def post_for_editor(*, user: User | AnonymousUser, pk: int) -> Post:
         .select_related("campaign", "author", "current_revision")
         .prefetch_related(
             Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
-            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
+            Prefetch("media", queryset=Media.objects.select_related("scan").order_by("position", "pk")),
         )
         .get(pk=pk)
     )
@@ -216,7 +216,7 @@ def post_for_page(*, user: User | AnonymousUser, pk: int) -> Post:
         .select_related("campaign", "author", "current_revision")
         .prefetch_related(
             Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
-            Prefetch("media", queryset=Media.objects.order_by("position", "pk")),
+            Prefetch("media", queryset=Media.objects.select_related("scan").order_by("position", "pk")),
             Prefetch("featured_people", queryset=FeaturedPerson.objects.select_related("subject", "consent")),
             Prefetch("claims", queryset=Claim.objects.all()),
         )

@@ -64,6 +64,7 @@ from posts.policy import (
     crisis_actions,
     may_declare_crisis,
 )
+from posts.scans import media_check, media_scan_queue
 from posts.selectors import campaign_reviewer_candidates, campaign_team_candidates
 from posts.sendgates import send_gate_problems
 from posts.signals import (
@@ -447,6 +448,7 @@ def _media_add(*, post: Post, items: Sequence[NewMedia]) -> None:
         media.file.save(f"image.{image.extension}", ContentFile(image.content), save=False)
         media.thumbnail.save(f"thumb.{image.thumbnail_extension}", ContentFile(image.thumbnail), save=False)
         media.save()
+        media_scan_queue(media)  # text and faces, in the background (posts.scans)
         position += 1
 
 
@@ -860,11 +862,18 @@ def _targets_with_accounts(post: Post) -> Iterable[PostTarget]:
     return post.targets.select_related("account")
 
 
+def _media_with_checks(post: Post) -> Iterable[Media]:
+    # Pages load the media with their checks (posts.selectors); a service's locked post reads them here, at once.
+    if "media" in getattr(post, "_prefetched_objects_cache", {}):
+        return post.media.all()
+    return post.media.select_related("scan").order_by("position", "pk")
+
+
 def post_content_findings(*, post: Post) -> list[platforms.Finding]:
     """Return the findings about the post as a whole: possible patient data, metadata, removed locations, claims."""
     targets = list(post.targets.all())
     texts = [post.title, post.body, *(target.body_override for target in targets if target.body_override)]
-    images = [media for media in post.media.all() if media.file]
+    images = [media for media in _media_with_checks(post) if media.file]
     featured = frozenset(person.subject_id for person in post.featured_people.all())
     kinds = frozenset(kind for person in post.featured_people.all() for kind in person.media_kinds)
     claims = list(post.claims.all())
@@ -877,7 +886,7 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
         tuple(texts),
         featured,
         kinds,
-        tuple((media.file.name, media.original_had_location) for media in images),
+        tuple((media.file.name, media.original_had_location, media_check(media)) for media in images),
         tuple((claim.pk, claim.passage, claim.source_kind, claim.source) for claim in claims),
     )
     kept = post.__dict__.get("_content_findings")
@@ -891,6 +900,8 @@ def post_content_findings(*, post: Post) -> list[platforms.Finding]:
         featured_subject_ids=set(featured),
         image_paths=[media.file.path for media in images],
         located_images=[index for index, media in enumerate(images) if media.original_had_location],
+        image_checks=[media_check(media) for media in images],
+        photo_people=sum(ConsentMediaKind.PHOTO in person.media_kinds for person in post.featured_people.all()),
     )
     found = [*findings, *claim_findings(post=post, texts=texts, claims=claims)]
     post.__dict__["_content_findings"] = (inputs, tuple(found))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("posts/link-cards/<int:pk>/image/", media.linkcard_image_serve, name="linkcard_image"),
     path("posts/<int:pk>/", editor.post_detail_view, name="post_detail"),
     path("posts/<int:pk>/edit/", editor.post_edit_view, name="post_edit"),
+    path("posts/<int:pk>/image-checks/", media.media_checks_view, name="media_checks"),
     path("posts/<int:pk>/schedule/", editor.post_schedule_view, name="post_schedule"),
     path("posts/<int:pk>/unschedule/", editor.post_unschedule_view, name="post_unschedule"),
     path("posts/<int:pk>/withdraw/", editor.post_withdraw_view, name="post_withdraw"),

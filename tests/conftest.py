@@ -122,6 +122,18 @@ def deliver_again(func: str) -> int:
     return sum(function(*(task.args or ()), **(task.kwargs or {})) for task in tasks)
 
 
+def image_checks_run(post: Any) -> None:
+    """Run the image check of each of the post's images, as the worker does once the upload commits.
+
+    Tests in a transaction that is rolled back never commit, so the queued checks do not run; Legal
+    approves only once they have ended (`approvals.services.decision_record`).
+    """
+    from posts.scans import media_scan_run
+
+    for media_id in post.media.values_list("pk", flat=True):
+        media_scan_run(media_id)
+
+
 def role_group(name: str) -> Group:
     """Return the role's group; make the roles again if a transactional test left them flushed.
 

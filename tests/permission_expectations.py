@@ -126,6 +126,8 @@ EXPECTATIONS: dict[str, dict[str, Cell]] = {
     ),
     "posts:post_create": row(FORBIDDEN, editor=OK, superuser=OK),
     "posts:post_detail": row(NOT_FOUND, **CAMPAIGN_PAGE, **ALL_SEEING),
+    # The state of a post's image checks: whoever may see the post (the editor and the post page ask it).
+    "posts:media_checks": row(NOT_FOUND, **CAMPAIGN_PAGE, **ALL_SEEING),
     "posts:post_edit": row(
         NOT_FOUND,
         editor=(OK, NOT_FOUND),

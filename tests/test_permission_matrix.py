@@ -188,6 +188,11 @@ def _post_detail(world: World, role: str, side: Side) -> Call:
     return get("posts:post_detail", side.draft.pk)
 
 
+@asks("posts:media_checks")
+def _media_checks(world: World, role: str, side: Side) -> Call:
+    return get("posts:media_checks", side.draft.pk)
+
+
 @asks("evidence:pack_download")
 def _evidence_pack(world: World, role: str, side: Side) -> Call:
     return get("evidence:pack_download", side.due.pk)

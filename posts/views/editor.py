@@ -28,6 +28,7 @@ from posts.movechecks import MOVE_CONFIRM
 from posts.panels import panels_for
 from posts.policy import EDIT, PostPolicy
 from posts.previews import target_previews
+from posts.scans import scan_states
 from posts.selectors import CONSENT_OPTIONS_MAX, consents_offered, post_for_editor, post_for_page
 from posts.services import (
     RESTART_CONFIRM,
@@ -277,6 +278,7 @@ def post_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "featured": post.featured_people.all(),
         "consent_problems": post_consent_problems(post=post),
         "content_findings": post_content_findings(post=post),
+        "media_with_checks": list(zip(post.media.all(), scan_states(list(post.media.all())), strict=True)),
         "panels": panels_for(request=request, post=post),
         "nav": "calendar",
     }

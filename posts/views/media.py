@@ -1,11 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
 from people.http import AuthedHttpRequest
 from posts.models import LinkCard, LinkCardStatus, Media
 from posts.pending import pending_thumbnail_path
+from posts.scans import scan_states
 from posts.selectors import posts_for_user
 
 # Only what the media pipeline writes; anything else under MEDIA_ROOT is never served.
@@ -81,4 +82,17 @@ def linkcard_image_serve(request: AuthedHttpRequest, pk: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@login_required
+def media_checks_view(request: AuthedHttpRequest, pk: int) -> JsonResponse:
+    """The state of each image check of a post the user may see (the editor asks until all are finished)."""
+    post = posts_for_user(user=request.user).filter(pk=pk).first()
+    if post is None:
+        raise Http404
+    media = list(Media.objects.filter(post=post).select_related("scan").order_by("position", "pk"))
+    response = JsonResponse({"checks": [state.as_json() for state in scan_states(media)]})
+    response["Cache-Control"] = "no-store"
     return response

@@ -239,6 +239,10 @@
       applyPreview();
     });
   }
+
+  // A background image check ended (media_checks.js): its findings are new.
+  document.addEventListener("rounds:image-checked", refreshSoon);
+
   updateTargets();
   applyPreview();
   updateCounters();

@@ -15,7 +15,7 @@ from approvals.policy import current_stage_run
 from approvals.services import decision_record, finding_keys, round_submit
 from posts.media import image_process
 from posts.services import NewMedia, TargetSpec, post_create
-from tests.conftest import IMAGES
+from tests.conftest import IMAGES, image_checks_run
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,7 @@ def submitted_with(editor: Any, campaign: Any, account: Any, fixture: str) -> An
         media=[NewMedia(image=image, alt_text="Das Team von Station 4")],
         scheduled_at=timezone.now() + dt.timedelta(days=6),
     )
+    image_checks_run(post)
     round_submit(post=post, actor=editor)
     post.refresh_from_db()
     return post

@@ -24,6 +24,7 @@ from publishing.connectors.marker import carries
 from publishing.models import AttemptOutcome, Publication
 from publishing.models import PublicationStatus as P
 from publishing.services import publication_key
+from tests.conftest import image_checks_run
 from tests.posts.fakeplatforms import FakeApi, FakeFacebook, FakeInstagram, FakeLinkedIn, FakeTikTok, FakeX, FakeYouTube
 from tests.publishing import test_publishing
 
@@ -96,6 +97,7 @@ def scheduled_with(
         post = post_factory(editor, flu, targets=[account], when=timezone.now() + dt.timedelta(days=3), **data)
         if media == "photo":
             post_update(post=post, actor=editor, media_add=[NewMedia(image=jpeg(), alt_text="A nurse with a syringe")])
+            image_checks_run(post)
         elif media == "video":
             add_video(post)
         if featured:

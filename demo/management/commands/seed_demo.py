@@ -79,7 +79,18 @@ from people.services import user_set_preferences
 from plans.importing import CREATED, PlanInvalid, plan_commit
 from plans.rows import COLUMNS
 from posts.media import ProcessedImage, image_process
-from posts.models import Account, Campaign, Connector, ContentType, Media, Platform, Post, PostStatus
+from posts.models import (
+    Account,
+    Campaign,
+    Connector,
+    ContentType,
+    Media,
+    MediaScan,
+    Platform,
+    Post,
+    PostStatus,
+)
+from posts.scans import media_scan_run
 from posts.services import (
     FeatureSpec,
     NewMedia,
@@ -309,6 +320,10 @@ class DemoPost:
     comment: str = ""  # the reviewer's comment for changes requested / rejected
     camera_original: bool = False  # the picture still carries the camera's EXIF with GPS (see _camera_original)
     photo_location: bool = False  # the uploaded photo carried GPS: the pipeline removes it, reviewers are told
+    # The picture shows a patient's wristband: the image check reads it (Tesseract) and finds patient data.
+    wristband: bool = False
+    # Faces in the picture, as (left, top, width, height): see _faces_seeded.
+    faces: tuple[tuple[int, int, int, int], ...] = ()
     claims: tuple[DemoClaim, ...] = ()  # marked in the draft, before it is submitted
     threads: tuple[DemoThread, ...] = ()  # review comments (IN_REVIEW_REVISED)
     revised_body: str = ""  # the editor's change after the comments (IN_REVIEW_REVISED)
@@ -371,6 +386,21 @@ DEMO_POSTS = [
         content_type=ContentType.RECRUITING,
         image=True,
         photo_location=True,
+    ),
+    DemoPost(
+        "heart-summer-party",
+        "heart",
+        IN_REVIEW_LEGAL,
+        "Sommerfest auf Station 4B",
+        "Danke an alle, die unser Sommerfest auf der Kardiologie so schön gemacht haben: "
+        "Patientinnen, Patienten, Angehörige und das ganze Team!",
+        ("@klinikum_nord",),
+        10,
+        dt.time(16, 0),
+        image=True,
+        wristband=True,
+        faces=((700, 140, 180, 180),),
+        content_type=ContentType.BEHIND_THE_SCENES,
     ),
     DemoPost(
         "heart-symptoms",
@@ -875,6 +905,34 @@ def demo_image(*, colour: str, label: str, location: bool = False) -> ProcessedI
     return image_process(upload=buffer)
 
 
+def wristband_image() -> ProcessedImage:
+    """Return a demo photo of a table at a ward party with a patient's wristband on it, run through the pipeline.
+
+    Everything on the band is invented (the check digits too); the image check reads it and finds
+    a name, a date of birth, a case number and a ward, as it would on a real photo.
+    """
+    image = Image.new("RGB", (1200, 900), "#f3e9d2")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((80, 420, 1120, 640), radius=40, fill="white", outline="#9ca3af", width=4)
+    font = ImageFont.load_default(size=44)
+    for row, line in enumerate(("Lindner, Ursula", "geb. 03.04.1941", "Fall-Nr. 55301172  Station 6")):
+        draw.text((130, 440 + row * 62), line, fill="#111827", font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    buffer.seek(0)
+    return image_process(upload=buffer)
+
+
+def _faces_seeded(media: Media, faces: tuple[tuple[int, int, int, int], ...]) -> None:
+    """Add faces to a demo picture's check (which has run), as if the detector had found them.
+
+    The repository ships no photo of a person (nobody's face should be in a demo), so the face
+    finding, its box and Legal's reason are shown on a drawn picture; what the check read of the
+    picture's text is its own.
+    """
+    MediaScan.objects.filter(media=media).update(faces=[list(face) for face in faces])
+
+
 def _camera_original(media: Media) -> None:
     """Put the camera's original EXIF (with a GPS position) back into a stored demo picture.
 
@@ -1345,7 +1403,9 @@ class DemoSeeder:
             label = "Klinikum Nord" if campaign_spec.time_zone == BERLIN else "Northside"
             media = [
                 NewMedia(
-                    image=demo_image(colour=campaign_spec.colour, label=label, location=spec.photo_location),
+                    image=wristband_image()
+                    if spec.wristband
+                    else demo_image(colour=campaign_spec.colour, label=label, location=spec.photo_location),
                     alt_text=f"{label}: {spec.title}",
                 )
             ]
@@ -1372,6 +1432,12 @@ class DemoSeeder:
         if spec.camera_original:
             for item in post.media.all():
                 _camera_original(item)
+        for item in post.media.all():
+            # Checked here, not by a worker later: the demo's posts go through Legal below, and Legal
+            # approves only once an image's check has ended.
+            media_scan_run(item.pk)
+            if spec.faces:
+                _faces_seeded(item, spec.faces)
         if spec.claims:
             claims_mark(post=post, editor=self.users["editor"], claims=spec.claims)
         if spec.crisis_request:
