@@ -1,6 +1,7 @@
 """What the demo data holds (SPEC sections 3, 4, 7), on one seed per module."""
 
 import zoneinfo
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from approvals.policy import current_stage_run
 from approvals.services import findings_keyed
 from people import roles
 from people.models import User
-from posts.models import Account, Campaign, Media, Post, PostStatus
+from posts.models import Account, Campaign, Media, MediaScan, Post, PostStatus, ScanStatus
 from publishing.models import Publication, PublicationStatus, TakedownCause, TakedownItem
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 from tests.test_seed_demo import ACCOUNTS, TROUBLE_ACCOUNTS
@@ -38,6 +39,11 @@ POST_WIDE_CODES = {
     "patient_data_address",
     "image_metadata",
     "image_location",
+    "image_text_person",
+    "image_text_birth_date",
+    "image_text_record",
+    "image_face",
+    "image_check_failed",
     "sources_missing",
 }
 
@@ -180,6 +186,24 @@ def test_a_post_in_legal_review_has_a_photo_whose_original_carried_a_location() 
     assert set(Media.objects.filter(original_had_location=True).values_list("post__external_id", flat=True)) == {
         "demo-heart-careers"
     }
+
+
+def test_every_demo_picture_was_checked_and_one_in_legal_review_shows_a_wristband_and_a_face() -> None:
+    # Checked before the demo's review (Legal approves only ended checks), and one lost check failed.
+    assert dict(Counter(MediaScan.objects.values_list("status", flat=True))) == {
+        ScanStatus.DONE: Media.objects.count() - 1,
+        ScanStatus.FAILED: 1,
+    }
+    post = Post.objects.get(external_id="demo-heart-summer-party")
+    run = current_stage_run(post=post)
+    assert run is not None and run.stage.name == "Legal review"
+    scan = MediaScan.objects.get(media__post=post)
+    # Read by Tesseract from the drawn wristband.
+    assert {(span["label"], span["text"]) for span in scan.spans} >= {
+        ("PATIENT_NAME", "Lindner, Ursula"),
+        ("DATE_OF_BIRTH", "03.04.1941"),
+    }
+    assert "post:image_face:1" in {item.key for item in findings_keyed(post=post)}
 
 
 def test_texts_are_written_like_a_hospitals_in_german_and_english() -> None:

@@ -89,8 +89,9 @@ from posts.models import (
     Platform,
     Post,
     PostStatus,
+    ScanStatus,
 )
-from posts.scans import media_scan_run
+from posts.scans import LOST_AFTER, MAX_ATTEMPTS, media_scan_run, media_scans_resume
 from posts.services import (
     FeatureSpec,
     NewMedia,
@@ -324,6 +325,8 @@ class DemoPost:
     wristband: bool = False
     # Faces in the picture, as (left, top, width, height): see _faces_seeded.
     faces: tuple[tuple[int, int, int, int], ...] = ()
+    # The picture's check was lost three times (a worker stopped mid-way): it ends failed, and says so.
+    check_lost: bool = False
     claims: tuple[DemoClaim, ...] = ()  # marked in the draft, before it is submitted
     threads: tuple[DemoThread, ...] = ()  # review comments (IN_REVIEW_REVISED)
     revised_body: str = ""  # the editor's change after the comments (IN_REVIEW_REVISED)
@@ -480,6 +483,7 @@ DEMO_POSTS = [
         14,
         dt.time(9, 0),
         image=True,
+        check_lost=True,
     ),
     DemoPost(
         "flu-pharmacy",
@@ -931,6 +935,16 @@ def _faces_seeded(media: Media, faces: tuple[tuple[int, int, int, int], ...]) ->
     picture's text is its own.
     """
     MediaScan.objects.filter(media=media).update(faces=[list(face) for face in faces])
+
+
+def _check_lost(media: Media) -> None:
+    """Make the picture's check one a worker lost its last try at; the schedule's pass then fails it.
+
+    `posts.scans.media_scans_resume` is what fails it, as it would a check lost three times.
+    """
+    long_ago = timezone.now() - LOST_AFTER - dt.timedelta(minutes=1)
+    MediaScan.objects.filter(media=media).update(status=ScanStatus.RUNNING, attempts=MAX_ATTEMPTS, queued_at=long_ago)
+    media_scans_resume()
 
 
 def _camera_original(media: Media) -> None:
@@ -1438,6 +1452,8 @@ class DemoSeeder:
             media_scan_run(item.pk)
             if spec.faces:
                 _faces_seeded(item, spec.faces)
+            if spec.check_lost:
+                _check_lost(item)
         if spec.claims:
             claims_mark(post=post, editor=self.users["editor"], claims=spec.claims)
         if spec.crisis_request:
