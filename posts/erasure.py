@@ -21,7 +21,7 @@ from consent.erasure import subject_owner
 from consent.models import Subject
 from consent.signals import subject_erasing
 from people.models import User
-from posts.models import Claim, FeaturedPerson, Media, Post, PostTarget, Revision
+from posts.models import Claim, FeaturedPerson, Media, MediaScan, Post, PostTarget, Revision
 
 POST_TYPE = object_type_of(Post)
 REDACTED = "[erased]"
@@ -96,6 +96,8 @@ def posts_redact(*, subject: Subject, names: list[str], actor: User) -> list[Key
         )
         _redact_rows(PostTarget, PostTarget.objects.filter(post_id__in=post_ids), ["body_override"], pattern)
         _redact_rows(Media, Media.objects.filter(post_id__in=post_ids), ["alt_text"], pattern)
+        # What the image check read in the pictures (posts.scans) names them as the text would.
+        _redact_rows(MediaScan, MediaScan.objects.filter(media__post_id__in=post_ids), ["text", "spans"], pattern)
         _redact_rows(Claim, Claim.objects.filter(post_id__in=post_ids), ["passage", "quote"], pattern)
         _redact_rows(Revision, Revision.objects.filter(post_id__in=post_ids), ["content"], pattern)
     for post in Post.objects.filter(pk__in=post_ids).order_by("pk"):

@@ -28,7 +28,7 @@ from consent.models import ConsentRecord, ConsentSigner, Subject
 from consent.services import SignerSpec, subject_erase, subject_export, subject_update
 from people import roles
 from posts.media import image_process
-from posts.models import Post, PostStatus
+from posts.models import MediaScan, Post, PostStatus
 from posts.services import FeatureSpec, NewMedia, TargetSpec, post_transition, post_update
 from publishing.models import TakedownItem
 from tests.conftest import IMAGES, PDF_BYTES, make_user
@@ -83,6 +83,12 @@ def anna(
             targets=[TargetSpec(account=account, body_override=f"{NAME.upper()} erzählt ({kind})")],
             media_add=[NewMedia(image=picture, alt_text=f"{NAME} im Therapiegarten")],
             featured=[FeatureSpec(subject=subject, consent=record, media_kinds=("photo", "name", "story"))],
+        )
+        # As the image check would have read her name off a sign in the picture (posts.scans).
+        MediaScan.objects.filter(media__post=post).update(
+            status="done",
+            text=f"Therapiegarten\n{NAME}",
+            spans=[{"label": "PATIENT_NAME", "start": 15, "end": 15 + len(NAME), "text": NAME, "box": None}],
         )
         posts[kind] = post
     for kind, last in (("published", PostStatus.PUBLISHED), ("scheduled", PostStatus.SCHEDULED)):
