@@ -25,7 +25,7 @@ from audit.services import event_record
 from core.tasks import enqueue_after_commit
 from posts.models import Media, MediaKind, MediaScan, ScanStatus
 from posts.patient_data import ImageCheck, image_check_of
-from posts.phi.images import ImageScan, image_scan
+from posts.phi.images import ImageScan, image_scan, tesseract
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def media_scan_run(media_id: int) -> str:
         media = scan.media
         path, checksum, language = media.file.path, media.checksum, media.post.language
     try:
-        found = image_scan(path, language or None)
+        found = image_read(path, checksum, language or None)
     except Exception:
         # A crash of the reader is a check not done: failed (the finding says so), never "clean".
         logger.exception("Image check of media %s failed", media_id)
@@ -107,6 +107,28 @@ def _checked_record(scan: MediaScan) -> None:
             "problems": scan.problems,
         },
     )
+
+
+def image_read(path: str, checksum: str, language: str | None) -> ImageScan:
+    """`posts.phi.images.image_scan` of the stored file, kept per worker by the file's checksum.
+
+    The same picture stored again (a post duplicated, a plan importing one image for many posts)
+    is read once. The key holds the Tesseract found, so installing it reads the picture anew.
+    """
+    key = (checksum, language, tesseract() or "")
+    found = _kept.get(key)
+    if found is None:
+        found = image_scan(path, language)
+        if not found.problems:  # a reading cut short (OCR timed out) is not kept
+            _kept[key] = found
+        while len(_kept) > KEPT_READINGS:
+            _kept.pop(next(iter(_kept)))
+    return found
+
+
+# The readings kept per worker, oldest first: (checksum, language, Tesseract) -> what was found.
+_kept: dict[tuple[str, str | None, str], ImageScan] = {}
+KEPT_READINGS = 256
 
 
 def scan_results(scan: MediaScan, found: ImageScan) -> None:

@@ -131,10 +131,10 @@ def test_a_reader_that_crashes_fails_the_check_and_never_passes_the_image(
     post = created(editor, review_campaign, account_factory("facebook"), "s05_poster_event_de.png")
     media = post.media.get()
 
-    def broken(path: Any, language: Any = None) -> Any:
+    def broken(path: Any, checksum: Any, language: Any = None) -> Any:
         raise RuntimeError("tesseract segfault")
 
-    monkeypatch.setattr(scans, "image_scan", broken)
+    monkeypatch.setattr(scans, "image_read", broken)
     assert scans.media_scan_run(media.pk) == ScanStatus.FAILED
     post = type(post).objects.get(pk=post.pk)
     assert "image_check_failed" in codes(post)
@@ -339,3 +339,27 @@ def test_legal_approves_only_once_the_image_check_has_ended(
         stage_run=run, reviewer=reviewers["legal"], verdict=Verdict.APPROVE, acknowledged=finding_keys(post=post)
     )
     assert decision.verdict == Verdict.APPROVE
+
+
+def test_the_same_picture_stored_again_is_read_once_per_worker(
+    editor: Any, review_campaign: Any, account_factory: Any, monkeypatch: Any
+) -> None:
+    from posts.phi import images
+
+    reads: list[str] = []
+
+    def counted(path: Any, language: Any = None) -> Any:
+        reads.append(str(path))
+        return images.image_scan(path, language)
+
+    monkeypatch.setattr(scans, "image_scan", counted)
+    monkeypatch.setattr(scans, "_kept", {})
+    account = account_factory("facebook")
+    first = created(editor, review_campaign, account, "s05_poster_event_de.png")
+    second = created(editor, review_campaign, account, "s05_poster_event_de.png")
+    one, two = first.media.get(), second.media.get()
+    assert one.checksum == two.checksum and one.file.name != two.file.name
+    scans.media_scan_run(one.pk)
+    scans.media_scan_run(two.pk)
+    assert reads == [one.file.path]
+    assert MediaScan.objects.get(media=two).text == MediaScan.objects.get(media=one).text != ""
