@@ -64,6 +64,8 @@ def media_scan_run(media_id: int) -> str:
         scan = MediaScan.objects.select_for_update().select_related("media__post").filter(media_id=media_id).first()
         if scan is None or scan.is_finished:
             return scan.status if scan is not None else "gone"  # removed meanwhile, or checked twice
+        if scan.status == ScanStatus.RUNNING and scan.started_at and scan.started_at > timezone.now() - LOST_AFTER:
+            return scan.status  # delivered twice: another worker is reading it
         scan.status, scan.started_at = ScanStatus.RUNNING, timezone.now()
         scan.attempts += 1
         scan.save(update_fields=["status", "started_at", "attempts"])

@@ -363,3 +363,15 @@ def test_the_same_picture_stored_again_is_read_once_per_worker(
     scans.media_scan_run(two.pk)
     assert reads == [one.file.path]
     assert MediaScan.objects.get(media=two).text == MediaScan.objects.get(media=one).text != ""
+
+
+def test_a_check_delivered_twice_while_a_worker_reads_it_is_read_once(
+    editor: Any, review_campaign: Any, account_factory: Any
+) -> None:
+    post = created(editor, review_campaign, account_factory("facebook"), "s05_poster_event_de.png")
+    media = post.media.get()
+    MediaScan.objects.filter(media=media).update(status=ScanStatus.RUNNING, started_at=timezone.now(), attempts=1)
+    assert scans.media_scan_run(media.pk) == ScanStatus.RUNNING
+    scan = MediaScan.objects.get(media=media)
+    assert scan.attempts == 1 and scan.text == ""
+    assert not AuditEvent.objects.filter(action="media.checked", object_id=str(post.pk)).exists()
