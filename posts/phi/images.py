@@ -70,6 +70,8 @@ def image_scan(path: str | Path, language: str | None = None) -> ImageScan:
     """Read the text and find the faces in the image at ``path``."""
     try:
         with Image.open(path) as opened:
+            # A JPEG is decoded straight to grey: a 12-megapixel photo never exists in colour here.
+            opened.draft("L", opened.size)
             image = ImageOps.exif_transpose(opened).convert("L")
     except (OSError, ValueError):
         return ImageScan(problems=("unreadable",))
