@@ -182,7 +182,6 @@ class ScanState:
 
     media_id: int
     status: str
-    label: str
     finished: bool
     faces: int
     passages: int
@@ -229,7 +228,6 @@ def scan_states(media: list[Media]) -> list[ScanState]:
             ScanState(
                 media_id=item.pk,
                 status=status,
-                label=str(ScanStatus(status).label),
                 finished=scan is not None and scan.is_finished,
                 faces=len(scan.faces) if scan is not None else 0,
                 passages=len(scan.spans) if scan is not None else 0,

@@ -271,6 +271,7 @@ def consent_options_view(request: AuthedHttpRequest) -> JsonResponse:
 def post_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show everything about a post, its findings, the actions the user may take and the apps' panels."""
     post = _visible_post(request, pk, whole=True)
+    media = list(post.media.all())
     context = {
         "post": post,
         "actions": PostPolicy(request.user).actions(post),
@@ -278,7 +279,7 @@ def post_detail_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "featured": post.featured_people.all(),
         "consent_problems": post_consent_problems(post=post),
         "content_findings": post_content_findings(post=post),
-        "media_with_checks": list(zip(post.media.all(), scan_states(list(post.media.all())), strict=True)),
+        "media_with_checks": list(zip(media, scan_states(media), strict=True)),
         "panels": panels_for(request=request, post=post),
         "nav": "calendar",
     }
