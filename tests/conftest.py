@@ -54,6 +54,23 @@ def need_service(name: str, host: str, port: int) -> None:
         pytest.skip(f"{name} is not running on {host}:{port}")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: Any) -> None:
+    """Refuse to run when ``--dist loadgroup`` would not keep an ``xdist_group`` on one worker.
+
+    The worker marks a grouped test by appending ``@group`` to its node id; under pytest 9.2 that
+    no longer takes (pytest-dev/pytest-xdist#1386) and the groups were silently spread over the
+    workers: two workers raced one scratch server, and built the page sweep's demo twice.
+    """
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist loadgroup does not group {lost[0]} (and {len(lost) - 1} more): see requirements-dev.txt"
+        )
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     """Deselect ``pg_suite`` tests unless the suite's own database is PostgreSQL.
 

@@ -26,7 +26,13 @@ from posts.models import Post, PostStatus
 from publishing.models import Publication, PublicationStatus, TakedownCause
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
+# One worker runs the whole module: the demo and the sweeps (module fixtures) are built once, not per worker.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("demo_data"),
+    pytest.mark.xdist_group("page-sweep"),
+]
 
 ROLE_USERS = ("editor", "medical", "legal", "comms", "consent", "governance", "viewer")
 NEVER = ("/accounts/logout/", "/static/", "/i18n/")

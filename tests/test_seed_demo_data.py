@@ -19,7 +19,8 @@ from publishing.models import Publication, PublicationStatus, TakedownCause, Tak
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 from tests.test_seed_demo import ACCOUNTS, TROUBLE_ACCOUNTS
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
+# One worker runs the module: the demo (a module fixture) is seeded once, not on each worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data"), pytest.mark.xdist_group("demo-data")]
 
 REACHABLE = set(PostStatus)
 # Every publication state, the in-flight "sent" and the late "overdue" among them.

@@ -9,7 +9,8 @@ from people.models import User
 from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
 from tests.home.test_home_views import nav_total, publishing_badge, sections
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
+# One worker runs the module: the demo (a module fixture) is seeded once, not on each worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data"), pytest.mark.xdist_group("home-demo")]
 
 
 def home_of(username: str) -> str:
