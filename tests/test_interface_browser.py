@@ -24,7 +24,13 @@ from tests.a11y import axe_violations, overflow, untranslated
 from tests.demo_data import demo_seed_committed
 from tests.test_page_sweep import links_of, same_site
 
-pytestmark = [pytest.mark.slow, pytest.mark.interface, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.interface,
+    pytest.mark.once,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 ROLES = ("editor", "medical", "legal", "comms", "consent", "governance", "viewer")
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
@@ -264,39 +270,39 @@ def main_pages(
     return found
 
 
-def in_language(demo: dict[str, list[str]], browser: Any, live_server: Any, language: str) -> list[str]:
-    """Check the main pages in ``language`` at both widths, with screenshots; return the problems."""
+def in_language(demo: dict[str, list[str]], browser: Any, live_server: Any, language: str, width: str) -> list[str]:
+    """Check the main pages in ``language`` at ``width``, with screenshots; return the problems."""
     pages = main_pages(demo)
     User.objects.filter(username__in=ROLES).update(language=language)
     problems: list[str] = []
-    for width in WIDTHS:
-        for username in sorted({username for username, _url in pages.values()}):
-            context = signed_in(browser, live_server, username, width)
-            try:
-                page = context.new_page()
-                for name, (owner, url) in pages.items():
-                    if owner != username:
-                        continue
-                    shot = SCREENSHOTS / language / width / f"{name}.png"
-                    problems += [f"{width} {line}" for line in check(page, url, language=language, screenshot=shot)]
-            finally:
-                context.close()
+    for username in sorted({username for username, _url in pages.values()}):
+        context = signed_in(browser, live_server, username, width)
+        try:
+            page = context.new_page()
+            for name, (owner, url) in pages.items():
+                if owner != username:
+                    continue
+                shot = SCREENSHOTS / language / width / f"{name}.png"
+                problems += [f"{width} {line}" for line in check(page, url, language=language, screenshot=shot)]
+        finally:
+            context.close()
     return problems
 
 
+@pytest.mark.parametrize("width", list(WIDTHS))
 def test_every_page_is_accessible_fits_the_screen_and_speaks_the_readers_language(
-    demo: dict[str, list[str]], browser: Any, live_server: Any
+    width: str, demo: dict[str, list[str]], browser: Any, live_server: Any
 ) -> None:
-    # One test, not one per width and language: the demo is seeded and crawled once (it takes a while).
+    # One test per width, not per page or language: the demo is seeded and crawled once per test (it
+    # takes a while), and the two widths run side by side on the two test workers.
     main_pages(demo)  # each main page was reached before the long checks start
     main_pages(demo, EVIDENCE_PAGES)
     main_pages(demo, LIST_PAGES)
     problems: list[str] = []
-    for width in WIDTHS:
-        count, found = every_page(demo, browser, live_server, width)
-        assert count >= 40, f"only {count} pages reached at {width}"
-        problems += found
-        problems += every_public_page(browser, live_server, width)
+    count, found = every_page(demo, browser, live_server, width)
+    assert count >= 40, f"only {count} pages reached at {width}"
+    problems += found
+    problems += every_public_page(browser, live_server, width)
     for language, _name in settings.LANGUAGES:
-        problems += in_language(demo, browser, live_server, language)
+        problems += in_language(demo, browser, live_server, language, width)
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
