@@ -51,3 +51,7 @@ SESSION_COOKIE_AGE = round(ROUNDS_SESSION_MAX_HOURS * 3600)
 # Counted on every page, so that query counts do not depend on what an earlier request cached;
 # tests/audit/test_state_cache.py switches the cache on.
 ROUNDS_STATE_CACHE_SECONDS = 0.0
+# PostgreSQL: the test databases are thrown away, so a commit need not wait for its WAL to reach the
+# disk (the browser and process tests commit and truncate thousands of times).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["options"] += " -c synchronous_commit=off"  # noqa: F405
