@@ -6,7 +6,8 @@ web UI where review is bound to content.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
@@ -29,6 +30,12 @@ def _short(digest: str) -> str:
 
 class ReadOnlyAdminMixin:
     """Nobody adds, changes or deletes these rows in the admin; Governance may look."""
+
+    # The admin builds a form of every field to list them, also on a page that only shows them:
+    # a link's form field says how it reads an address without a scheme (https, Django 6's default).
+    formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = {
+        models.URLField: {"assume_scheme": "https"}
+    }
 
     # obj is the admin's own row, or an inline's parent row.
     def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
