@@ -11,12 +11,14 @@ people to look at (CI keeps them as artifacts).
 
 import re
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from people.models import User
@@ -132,15 +134,22 @@ def pages_of(client: Client, *, staff: bool) -> list[str]:
 
 
 @pytest.fixture
-def demo(transactional_db: None, settings: Any, tmp_path: Path) -> dict[str, list[str]]:
-    """Seed the demo; return each role's pages."""
+def demo(transactional_db: None, settings: Any, tmp_path: Path) -> Iterator[dict[str, list[str]]]:
+    """Seed the demo; return each role's pages.
+
+    The navigation's counts are kept until the next state change, as in production (the suite's
+    default counts them on every page), here and on the live server the browser asks.
+    """
+    cache.clear()
+    settings.ROUNDS_STATE_CACHE_SECONDS = 60
     demo_seed_committed(settings, tmp_path)
     pages = {}
     for name in ROLES:
         client = Client()
         client.force_login(User.objects.get(username=name))
         pages[name] = pages_of(client, staff=User.objects.get(username=name).is_staff)
-    return pages
+    yield pages
+    cache.clear()
 
 
 def signed_in(browser: Any, live_server: Any, username: str, width: str) -> Any:

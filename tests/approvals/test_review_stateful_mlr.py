@@ -831,6 +831,8 @@ def test_random_mlr_histories_keep_the_rules_of_review(
         "approval expired",
     }
     record_property("summary", f"MLR review machine, {histories} x {steps} steps, reached: {sorted(map(str, reached))}")
-    if steps >= 50:
+    if seed is None:
+        # The derandomised run of make test goes on to publishing and re-certification; a quarter of
+        # 50 histories drawn from its own seed need not (on 7 December seed 4 did not, 1 to 3 did).
         wanted |= {"published", "re-certified"}
     assert wanted <= reached, wanted - reached
