@@ -71,12 +71,39 @@ def pytest_collection_finish(session: Any) -> None:
         )
 
 
-def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    """Deselect ``pg_suite`` tests unless the suite's own database is PostgreSQL.
+# A test that asks for none of these (itself or through its fixtures) and has none of the marks
+# below cannot reach a database: pytest-django refuses it any query.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "django_db_setup"}
+    | {"live_server", "client", "admin_client", "django_user_model"}
+)
 
-    They race real connections on the test database itself, which only the PostgreSQL pass of
-    .ci/run has; on SQLite they are not collected rather than skipped.
+
+# The test database, or a server of their own (scratch PostgreSQL databases, Redis, processes).
+DATABASE_MARKERS = ("django_db", "database_kind", "postgres", "pg_suite", "processes", "redis")
+
+
+def uses_database(item: Any) -> bool:
+    """Return whether ``item`` may use the database of the suite's pass."""
+    if any(item.get_closest_marker(name) for name in DATABASE_MARKERS):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Deselect ``pg_suite`` tests unless the suite's own database is PostgreSQL; with
+    ROUNDS_TESTS_DATABASE_ONLY set, deselect the tests that cannot use the database.
+
+    ``pg_suite`` tests race real connections on the test database itself, which only the
+    PostgreSQL pass of .ci/run has; on SQLite they are not collected rather than skipped. The
+    PostgreSQL pass sets ROUNDS_TESTS_DATABASE_ONLY: the tests without a database gave their
+    answer in the SQLite pass, and would give the same one again.
     """
+    if os.environ.get("ROUNDS_TESTS_DATABASE_ONLY"):
+        without = [item for item in items if not uses_database(item)]
+        if without:
+            config.hook.pytest_deselected(items=without)
+            items[:] = [item for item in items if uses_database(item)]
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         return
     kept = [item for item in items if item.get_closest_marker("pg_suite") is None]

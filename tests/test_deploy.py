@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# Starts processes that read DATABASE_URL: kept in the PostgreSQL pass of .ci/run (tests/conftest.py).
+pytestmark = pytest.mark.database_kind
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "rounds.example.org"
 

@@ -16,6 +16,9 @@ from django.test import Client
 from calendar_project import settings as production_settings
 from tests.test_deploy import django_env, python
 
+# Starts processes that read DATABASE_URL: kept in the PostgreSQL pass of .ci/run (tests/conftest.py).
+pytestmark = pytest.mark.database_kind
+
 REQUEST_ID = re.compile(r"<code data-request-id>([^<]+)</code>")
 SESSION_COOKIE = "sessionid=abcdefghijklmnopqrstuvwxyz012345"
 

@@ -19,6 +19,9 @@ from psycopg import sql
 from tests.conftest import need_service
 from tests.test_deploy import HOST, ROOT, django_env, manage
 
+# Starts processes that read DATABASE_URL: kept in the PostgreSQL pass of .ci/run (tests/conftest.py).
+pytestmark = pytest.mark.database_kind
+
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 

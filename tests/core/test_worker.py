@@ -5,7 +5,12 @@ import runpy
 import subprocess
 import sys
 
+import pytest
+
 from tests.test_deploy import ROOT, django_env
+
+# Starts processes that read DATABASE_URL: kept in the PostgreSQL pass of .ci/run (tests/conftest.py).
+pytestmark = pytest.mark.database_kind
 
 PROBE = """
 import gc, json, runpy, sys
