@@ -74,11 +74,11 @@ def pytest_collection_finish(session: Any) -> None:
 # A test that asks for none of these (itself or through its fixtures) and has none of the marks
 # below cannot reach a database: pytest-django refuses it any query.
 DATABASE_FIXTURES = frozenset(
-    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "django_db_setup"}
-    | {"live_server", "client", "admin_client", "django_user_model"}
+    {
+        *("db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "django_db_setup"),
+        *("live_server", "client", "admin_client", "django_user_model"),
+    }
 )
-
-
 # The test database, or a server of their own (scratch PostgreSQL databases, Redis, processes).
 DATABASE_MARKERS = ("django_db", "database_kind", "postgres", "pg_suite", "processes", "redis")
 
@@ -100,10 +100,10 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     answer in the SQLite pass, and would give the same one again.
     """
     if os.environ.get("ROUNDS_TESTS_DATABASE_ONLY"):
-        without = [item for item in items if not uses_database(item)]
-        if without:
-            config.hook.pytest_deselected(items=without)
-            items[:] = [item for item in items if uses_database(item)]
+        using = {item: uses_database(item) for item in items}
+        if not all(using.values()):
+            config.hook.pytest_deselected(items=[item for item in items if not using[item]])
+            items[:] = [item for item in items if using[item]]
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         return
     kept = [item for item in items if item.get_closest_marker("pg_suite") is None]

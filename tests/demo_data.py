@@ -5,11 +5,13 @@ which replaces the shared per-test media folder by the module's own, where the s
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -67,3 +69,15 @@ def demo_seed_committed(settings: Any, folder: Path) -> None:
     settings.PRIVATE_MEDIA_ROOT = folder / "private"
     settings.ROUNDS_OUTBOX_DIR = folder / "outbox"
     call_command("seed_demo", stdout=StringIO())
+
+
+@contextmanager
+def state_cache_as_in_production() -> Iterator[None]:
+    """Keep the navigation's counts until the next state change, as production does (the suite's
+    default counts them on every page): for the checks that open thousands of pages of the demo."""
+    cache.clear()
+    try:
+        with override_settings(ROUNDS_STATE_CACHE_SECONDS=60):
+            yield
+    finally:
+        cache.clear()

@@ -18,12 +18,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 
 from people.models import User
 from tests.a11y import axe_violations, overflow, untranslated
-from tests.demo_data import demo_seed_committed
+from tests.demo_data import demo_seed_committed, state_cache_as_in_production
 from tests.test_page_sweep import links_of, same_site
 
 pytestmark = [
@@ -135,21 +134,16 @@ def pages_of(client: Client, *, staff: bool) -> list[str]:
 
 @pytest.fixture
 def demo(transactional_db: None, settings: Any, tmp_path: Path) -> Iterator[dict[str, list[str]]]:
-    """Seed the demo; return each role's pages.
-
-    The navigation's counts are kept until the next state change, as in production (the suite's
-    default counts them on every page), here and on the live server the browser asks.
-    """
-    cache.clear()
-    settings.ROUNDS_STATE_CACHE_SECONDS = 60
-    demo_seed_committed(settings, tmp_path)
-    pages = {}
-    for name in ROLES:
-        client = Client()
-        client.force_login(User.objects.get(username=name))
-        pages[name] = pages_of(client, staff=User.objects.get(username=name).is_staff)
-    yield pages
-    cache.clear()
+    """Seed the demo; return each role's pages (the navigation's counts kept as in production,
+    here and on the live server the browser asks)."""
+    with state_cache_as_in_production():
+        demo_seed_committed(settings, tmp_path)
+        pages = {}
+        for name in ROLES:
+            client = Client()
+            client.force_login(User.objects.get(username=name))
+            pages[name] = pages_of(client, staff=User.objects.get(username=name).is_staff)
+        yield pages
 
 
 def signed_in(browser: Any, live_server: Any, username: str, width: str) -> Any:

@@ -17,15 +17,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
 from approvals.selectors import post_is_overdue
 from people.models import User
 from posts.models import Post, PostStatus
 from publishing.models import Publication, PublicationStatus, TakedownCause
-from tests.demo_data import _media_root, demo_data, demo_folders  # noqa: F401  (fixtures)
+from tests.demo_data import _media_root, demo_data, demo_folders, state_cache_as_in_production  # noqa: F401  (fixtures)
 
 # One worker runs the whole module: the demo and the sweeps (module fixtures) are built once, not per worker.
 pytestmark = [
@@ -172,12 +171,9 @@ def sweeps(request: Any, django_db_blocker: Any) -> dict[str, Sweep]:
         people["root"] = User.objects.create_superuser(username="root", email="root@example.org", password="pw")
         people["nobody"] = User.objects.create_user(username="nobody", email="nobody@example.org", password="pw")
         started = time.process_time()
-        # As in production, the navigation's counts are kept until the next state change (the
-        # suite's default counts them on every page): counted once per user, not on 700 pages each.
-        cache.clear()
-        with override_settings(ROUNDS_STATE_CACHE_SECONDS=60):
+        # The navigation's counts: counted once per user, not on 700 pages each.
+        with state_cache_as_in_production():
             done = {name: sweep(client_for(user), name) for name, user in people.items()}
-        cache.clear()
     print(
         f"\nsweep: {sum(len(s.statuses) for s in done.values())} requests, {time.process_time() - started:.1f} s CPU; "
         + ", ".join(f"{name} {len(s.statuses)}" for name, s in done.items())
