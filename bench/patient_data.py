@@ -208,6 +208,29 @@ def per_language_posts(rows: list[dict[str, Any]], predictions: dict[str, list[d
     return table
 
 
+# The corpus's labels of patient data (the others in images/labels.json are look-alikes).
+PHI_LABELS = frozenset(
+    {
+        "PATIENT_NAME",
+        "DATE_OF_BIRTH",
+        "AGE_WITH_CONDITION",
+        "RECORD_ID",
+        "INSURANCE_ID",
+        "NATIONAL_ID",
+        "PHONE",
+        "EMAIL",
+        "ADDRESS",
+        "LOCATION_IN_HOSPITAL",
+        "DIAGNOSIS_OF_PERSON",
+        "EVENT_DATE_OF_PERSON",
+    }
+)
+
+
+def _plain(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
 IMAGE_FIGURES = ("flag_recall", "flag_found", "flag_total", "false_flag_rate", "clean_flagged", "clean_total")
 PHOTO_PIXELS = (4000, 3000)  # a 12-megapixel phone photo
 
@@ -220,6 +243,8 @@ def score_images(scorer: ModuleType, folder: Path, labels: dict[str, Any], args:
     details: dict[str, Any] = {}
     times: list[float] = []
     faces_found = faces_labelled = 0
+    text_found: list[str] = []
+    text_missed: list[str] = []
     for name, label in sorted(labels.items()):
         started = time.perf_counter()
         scan = image_scan(folder / name)
@@ -228,6 +253,15 @@ def score_images(scorer: ModuleType, folder: Path, labels: dict[str, Any], args:
         labelled = int(label.get("faces", 0))
         faces_found += min(len(scan.faces), labelled)
         faces_labelled += labelled
+        # The patient data labelled in the image's text: found when a span of the same label holds
+        # its text or is held in it (whitespace and case aside: OCR splits and joins words).
+        read = [(span.label, _plain(span.text)) for span in scan.spans]
+        for wanted in label.get("text_spans", []):
+            if wanted["label"] not in PHI_LABELS:
+                continue  # a look-alike (staff, event dates): not patient data
+            text = _plain(wanted["text"])
+            hit = any(kind == wanted["label"] and (got in text or text in got) for kind, got in read if got)
+            (text_found if hit else text_missed).append(f"{name}: {wanted['label']} {wanted['text']}")
         details[name] = {
             "verdict": verdicts[name],
             "faces": len(scan.faces),
@@ -244,6 +278,9 @@ def score_images(scorer: ModuleType, folder: Path, labels: dict[str, Any], args:
         "false_flags": scored["false_flags"],
         "faces_found": faces_found,
         "faces_labelled": faces_labelled,
+        "text_spans_found": len(text_found),
+        "text_spans_labelled": len(text_found) + len(text_missed),
+        "text_spans_missed": text_missed,
         "median_s_per_image": round(statistics.median(times), 3) if times else None,
         "median_s_per_12mp_photo": time_photos(folder, labels, image_scan),
         "per_image": details,

@@ -191,7 +191,12 @@ def _read(
     placed = [(word, box[0], turned.box(box[1:5]), box[5]) for word, box in words]
     placed = _regions_read(program, image, placed, passes[0])
     text, offsets = _joined(placed)
-    spans = detect(text, language or None)
+    # Text read in an image is in its own language, not always the post's: a Japanese card in the
+    # picture of a German post is read as Japanese, a German wristband in a Japanese post's picture
+    # in the language the recognisers guess.
+    letters = sum(1 for character in text if character.isalpha())
+    in_japanese = sum(1 for character in text if _cjk(character)) > letters / 2
+    spans = detect(text, "ja" if in_japanese else None if primary == "ja" else language or None)
     boxes = [_span_box(span, offsets, image.size, scale) for span in spans]
     return text, spans, boxes, tilt
 
@@ -357,6 +362,23 @@ def _ocr_words(program: str, image: Image.Image, languages: str, layout: str = "
     return words
 
 
+def _cjk(character: str) -> bool:
+    """Whether ``character`` is written in Japanese (kana, kanji, their punctuation, full-width forms)."""
+    code = ord(character)
+    return 0x3000 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xFF00 <= code <= 0xFFEF
+
+
+def _unspaced(before: str, after: str) -> bool:
+    """Whether two words of a line join without a space: Japanese writes none between words.
+
+    Tesseract's Japanese model returns a line as words of a character or two ("5 階 東 病棟",
+    "山本 さく ら"); with the spaces, no name or ward is recognised. A number before or after
+    Japanese text joins it too ("5階", "12月").
+    """
+    last, first = before[-1], after[0]
+    return (_cjk(last) and (_cjk(first) or first.isdigit())) or (last.isdigit() and _cjk(first))
+
+
 def _joined(placed: list[Placed]) -> tuple[str, list[tuple[int, int, tuple[float, float, float, float]]]]:
     """Join the words into one text, a line per block; return it and each word's offsets and bounds (work image)."""
     parts: list[str] = []
@@ -365,9 +387,9 @@ def _joined(placed: list[Placed]) -> tuple[str, list[tuple[int, int, tuple[float
     last_block = None
     for word, block, bounds, _confidence in placed:
         if parts:
-            separator = "\n" if block != last_block else " "
+            separator = "\n" if block != last_block else "" if _unspaced(parts[-1], word) else " "
             parts.append(separator)
-            position += 1
+            position += len(separator)
         offsets.append((position, position + len(word), bounds))
         parts.append(word)
         position += len(word)

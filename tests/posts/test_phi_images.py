@@ -94,3 +94,19 @@ def _has_dejavu() -> bool:
     except OSError:
         return False
     return True
+
+
+@needs_ocr
+@pytest.mark.parametrize("language", ["ja", "de", None])
+def test_japanese_text_in_an_image_is_read_without_the_spaces_ocr_puts_between_its_characters(
+    language: str | None,
+) -> None:
+    # Tesseract's Japanese model gives "5 階 東 病棟" and "山本 さく ら": Japanese writes no spaces,
+    # and with them neither the ward nor the name was recognised. A card in Japanese is read as
+    # Japanese in the picture of a German post too.
+    scan = image_scan(PHI_IMAGES / "s09_photo_card_ja.png", language)
+    found = {(span.label, span.text) for span in scan.spans}
+    assert ("LOCATION_IN_HOSPITAL", "5階東病棟") in found
+    assert ("PATIENT_NAME", "山本さくら") in found
+    assert "山本さくら" in scan.text and "5階東病棟" in scan.text
+    assert all(box is not None for box in scan.span_boxes)
