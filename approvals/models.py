@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from approvals import names  # noqa: F401  (registers the seeded chains' and stages' names for display)
 from core.i18n import display_name
 from posts.models import Account, Campaign, Claim, Post, Revision
+from posts.patient_data import IMAGE_FACE
 
 
 class ReviewChain(models.Model):
@@ -256,6 +257,15 @@ class DecisionQuerySet(models.QuerySet["Decision"]):
         raise TypeError("Decisions are immutable.")
 
 
+def finding_named(key: str) -> str:
+    """Return a finding's key (`approvals.services.findings_keyed`) as its reader calls it: "visible face 2"."""
+    _scope, _sep, rest = key.partition(":")
+    code, _sep, number = rest.partition(":")
+    if code == IMAGE_FACE:
+        return _("visible face %(number)s") % {"number": number or "1"}
+    return f"{code} {number}".strip() if code else key
+
+
 class Decision(models.Model):
     """One reviewer's verdict on one stage of one round, bound to the content it saw."""
 
@@ -299,6 +309,12 @@ class Decision(models.Model):
         if self.pk is not None:
             raise TypeError("Decisions are immutable.")
         super().save(*args, **kwargs)
+
+    def reasons_shown(self) -> list[tuple[str, str]]:
+        """Return (which finding, the reviewer's reason) for each finding acknowledged with a reason."""
+        return [
+            (finding_named(key), str(reason)) for key, reason in sorted(self.acknowledgement_reasons.items()) if reason
+        ]
 
 
 class AnchorKind(models.TextChoices):

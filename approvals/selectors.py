@@ -28,10 +28,12 @@ from approvals.models import (
     StageRun,
     StageStatus,
     Verdict,
+    finding_named,
 )
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy, open_runs_of, open_stage_runs
 from approvals.services import REFUSALS, chain_for_post, findings_keyed, reason_required
 from approvals.signatures import Signature, signature_of
+from audit.labels import ACTION_LABELS
 from audit.models import AuditEvent
 from audit.selectors import events_for_object, state_cached
 from people import rights
@@ -752,6 +754,16 @@ def _details(event: AuditEvent) -> tuple[list[str], str]:
     elif event.action in DECISION_ACTIONS:
         details.append(str(changes.get("stage", "")))
         comment = str(changes.get("comment") or "")
+        acknowledged = changes.get("acknowledged")
+        for key, reason in sorted(acknowledged.items() if isinstance(acknowledged, dict) else []):
+            if reason:
+                named = {"finding": finding_named(key), "reason": reason}
+                details.append(_("Reason for %(finding)s: %(reason)s") % named)
+    elif event.action == "media.checked":
+        details.append(
+            _("Passages of patient data: %(passages)s, faces: %(faces)s")
+            % {"passages": changes.get("passages", 0), "faces": changes.get("faces", 0)}
+        )
     elif event.action == "review.post_chain_set":
         details.append(str(changes.get("chain", "")))
     return details, comment
@@ -791,7 +803,7 @@ def timeline_for_post(
             TimelineEntry(
                 event=event,
                 kind=event.action.replace(".", "-"),
-                label=str(EVENT_LABELS.get(event.action, event.action)),
+                label=str(EVENT_LABELS.get(event.action) or ACTION_LABELS.get(event.action, event.action)),
                 details=details,
                 comment=comment,
                 signature=_signature_for_event(event, by_key),

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from approvals.models import Decision, Verdict
 from approvals.policy import current_stage_run
@@ -252,6 +253,14 @@ def test_a_face_needs_a_featured_person_with_consent_or_legal_s_reason(
     assert decision.acknowledgement_reasons == {"post:image_face:1": reason}
     event = AuditEvent.objects.filter(action="review.approve", object_id=str(post.pk)).latest("seq")
     assert event.changes["acknowledged"]["post:image_face:1"] == reason
+    # Everyone who reads the post sees the reason, under the decision and in its history, and the
+    # history names the image check in words, not by its code.
+    for reader in (editor, reviewers["medical"], reviewers["legal"]):
+        page = client_for(reader).get(reverse("approvals:review", args=[post.pk])).content.decode()
+        # Once in the history, once under Legal's decision.
+        assert page.count(f"Reason for visible face 1: {escape(reason)}") == 1
+        assert f'review-acknowledgement-reason">Reason for visible face 1: <q>{escape(reason)}</q>' in page
+        assert "<strong>Image checked for text and faces</strong>" in page and "<strong>media.checked" not in page
 
     # The same photo with as many people featured, each showing their photo with consent: no face finding.
     featured = []
