@@ -13,8 +13,10 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from django.urls import get_script_prefix, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
+
+from core.dates import date_format
 
 _URL_PLACEHOLDER = "2147483647"
 
@@ -49,6 +51,4 @@ def iso(moment: dt.datetime) -> str:
 
 def short(moment: dt.datetime) -> str:
     """Return ``moment`` as ``{{ moment|date:"SHORT_DATETIME_FORMAT" }}`` does."""
-    return formats.date_format(
-        timezone.localtime(moment) if timezone.is_aware(moment) else moment, "SHORT_DATETIME_FORMAT"
-    )
+    return date_format(timezone.localtime(moment) if timezone.is_aware(moment) else moment, "SHORT_DATETIME_FORMAT")

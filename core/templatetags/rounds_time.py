@@ -10,6 +10,8 @@ import datetime as dt
 from django import template
 from django.utils import formats, timezone
 
+from core.dates import date_format
+
 register = template.Library()
 
 _FORMATS = {
@@ -28,7 +30,7 @@ def format_when(value: dt.datetime | dt.date | None, style: str = "") -> str:
         return formats.date_format(value, "SHORT_DATE_FORMAT")
     if timezone.is_aware(value):
         value = timezone.localtime(value)
-    text = formats.date_format(value, _FORMATS.get(style, "SHORT_DATETIME_FORMAT"))
+    text = date_format(value, _FORMATS.get(style, "SHORT_DATETIME_FORMAT"))
     if style == "zone" and value.tzinfo is not None:
         text = f"{text} {value.tzname()}"
     return text
