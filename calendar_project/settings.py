@@ -180,6 +180,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout": ROUNDS_DB_CONNECT_TIMEOUT,
         "options": f"-c statement_timeout={round(ROUNDS_DB_STATEMENT_TIMEOUT * 1000)}",
     }
+    # Parameters sent apart from the SQL, so psycopg prepares a statement a connection has run this
+    # many times, and PostgreSQL parses and plans it no more (core/database.py says why). 0 turns it
+    # off, for a pooler that cannot keep prepared statements (docs/operations.md#prepared-statements).
+    ROUNDS_DB_PREPARED_STATEMENTS = int(os.environ.get("ROUNDS_DB_PREPARED_STATEMENTS", "5"))
+    if ROUNDS_DB_PREPARED_STATEMENTS:
+        from core.database import PreparingCursor
+
+        DATABASES["default"]["OPTIONS"] |= {
+            "server_side_binding": True,
+            "cursor_factory": PreparingCursor,
+            "prepare_threshold": ROUNDS_DB_PREPARED_STATEMENTS,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions serialise writers up front, so a read-then-write
     # (the audit chain, compare-and-set claims) never fails half way with "locked".

@@ -69,7 +69,7 @@ print(json.dumps({
     "HOST": db.get("HOST", ""),
     "PORT": db.get("PORT", ""),
     "USER": db.get("USER", ""),
-    "OPTIONS": db.get("OPTIONS", {}),
+    "OPTIONS": {key: getattr(value, "__qualname__", value) for key, value in db.get("OPTIONS", {}).items()},
     "CONN_MAX_AGE": db.get("CONN_MAX_AGE"),
     "Q_CLUSTER": {key: value for key, value in s.Q_CLUSTER.items() if key != "label"},
     "SESSION_COOKIE_SECURE": s.SESSION_COOKIE_SECURE,
@@ -209,6 +209,12 @@ def test_database_url_selects_postgresql() -> None:
     )
     assert "transaction_mode" not in shown["OPTIONS"]
     assert shown["CONN_MAX_AGE"] == 60
+    # Statements bound on the server and prepared after five runs (core/database.py) ...
+    assert shown["OPTIONS"]["server_side_binding"] is True
+    assert (shown["OPTIONS"]["cursor_factory"], shown["OPTIONS"]["prepare_threshold"]) == ("PreparingCursor", 5)
+    # ... unless a pooler that cannot keep them asks for Django's client-side binding.
+    plain = settings_under(production_env(DATABASE_URL=url, ROUNDS_DB_PREPARED_STATEMENTS="0"))["OPTIONS"]
+    assert not {"server_side_binding", "cursor_factory", "prepare_threshold"} & set(plain)
 
 
 _SHOW_QUEUE = """
