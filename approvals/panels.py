@@ -1,5 +1,7 @@
 """The review block on the post detail page and the open comments beside the editor (posts.panels)."""
 
+from typing import Any
+
 from django.http import HttpRequest
 
 from approvals.comment_selectors import review_comments
@@ -8,6 +10,21 @@ from approvals.selectors import review_overview
 from audit.versions import version_of
 from posts.models import Post
 from posts.panels import Panel
+
+# A refused decision's input, kept in the session for the page the reviewer goes back to.
+_KEPT_INPUT = "approvals:decision-input:{pk}"
+
+
+def decision_input_keep(request: HttpRequest, post: Post, data: dict[str, Any]) -> None:
+    """Keep a refused decision form's input (ticks, reasons, comment) for the next page that shows the form."""
+    request.session[_KEPT_INPUT.format(pk=post.pk)] = data
+
+
+def decision_input_kept(request: HttpRequest, post: Post) -> dict[str, Any] | None:
+    """Return the input `decision_input_keep` kept for ``post``, once; None without one."""
+    session = getattr(request, "session", None)  # a request built without the middleware has none
+    kept: dict[str, Any] | None = session.pop(_KEPT_INPUT.format(pk=post.pk), None) if session is not None else None
+    return kept
 
 
 def review_panel(request: HttpRequest, post: Post) -> Panel:
@@ -23,6 +40,7 @@ def review_panel(request: HttpRequest, post: Post) -> Panel:
             "post": post,
             "version": version,
             "next": request.get_full_path(),
+            "decision_input": decision_input_kept(request, post),
             **expiry_context(post),
         },
     )

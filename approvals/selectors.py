@@ -803,7 +803,7 @@ def timeline_for_post(
             TimelineEntry(
                 event=event,
                 kind=event.action.replace(".", "-"),
-                label=str(EVENT_LABELS.get(event.action) or ACTION_LABELS.get(event.action, event.action)),
+                label=str(EVENT_LABELS.get(event.action) or ACTION_LABELS.get(event.action) or event.action),
                 details=details,
                 comment=comment,
                 signature=_signature_for_event(event, by_key),

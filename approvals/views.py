@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from approvals.claims import claims_review
 from approvals.comment_selectors import review_comments
 from approvals.forms import InboxFilterForm, MyPostsFilterForm
 from approvals.models import ReviewChain, Verdict
+from approvals.panels import decision_input_keep, decision_input_kept
 from approvals.policy import APPROVE, CHANGE_CHAIN, SUBMIT, ApprovalPolicy
 from approvals.recertifications import recertifications_due
 from approvals.rows import inbox_rows, my_posts_rows
@@ -167,7 +169,8 @@ def review_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     # The version is read before the post, so the decision form never claims a newer one than it shows.
     version = version_of(model=Post, pk=pk)
     post = _visible_post(request, pk)
-    return _review_page(request, post, version=version, next_url=request.get_full_path())
+    kept = decision_input_kept(request, post)
+    return _review_page(request, post, version=version, next_url=request.get_full_path(), decision_input=kept)
 
 
 def _reasons(request: HttpRequest) -> dict[str, str]:
@@ -180,18 +183,22 @@ def _reasons(request: HttpRequest) -> dict[str, str]:
     return reasons
 
 
-def _stale_decision(request: HttpRequest, pk: int, stale: StaleVersion) -> HttpResponse:
-    """Answer 409 with the review page as it is now, the change named and the reviewer's input kept."""
-    post = _visible_post(request, pk)
-    decision_input = {
+def _decision_input(request: HttpRequest) -> dict[str, Any]:
+    """The decision form as the reviewer sent it, to show it again filled in."""
+    return {
         "verdict": request.POST.get("verdict", ""),
         "comment": request.POST.get("comment", ""),
         "acknowledged": request.POST.getlist("acknowledged"),
         "reasons": _reasons(request),
     }
+
+
+def _stale_decision(request: HttpRequest, pk: int, stale: StaleVersion) -> HttpResponse:
+    """Answer 409 with the review page as it is now, the change named and the reviewer's input kept."""
+    post = _visible_post(request, pk)
     next_url = _back(request, post).url
     return _review_page(
-        request, post, version=stale.version, next_url=next_url, stale=stale, decision_input=decision_input
+        request, post, version=stale.version, next_url=next_url, stale=stale, decision_input=_decision_input(request)
     )
 
 
@@ -261,18 +268,12 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             )
             % {"minutes": minutes},
         )
-        decision_input = {
-            "verdict": request.POST.get("verdict", ""),
-            "comment": request.POST.get("comment", ""),
-            "acknowledged": request.POST.getlist("acknowledged"),
-            "reasons": _reasons(request),
-        }
         return _review_page(
             request,
             post,
             version=version_of(model=Post, pk=pk) if expected is None else expected,
             next_url=_back(request, post).url,
-            decision_input=decision_input,
+            decision_input=_decision_input(request),
         )
     ensure_recently_authenticated(request)
     verdict = request.POST.get("verdict", "")
@@ -289,6 +290,10 @@ def decide_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         )
     if call.response is not None:
         return call.response
+    if isinstance(call.error, ValidationError):
+        # Refused input (a reason missing, a finding not ticked): nothing was recorded, and the
+        # review page the reviewer goes back to shows the form as they filled it in, once.
+        decision_input_keep(request, post, _decision_input(request))
     if call.ok:
         done = {
             Verdict.APPROVE: _("You approved “%(stage)s”."),
