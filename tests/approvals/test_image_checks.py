@@ -308,56 +308,37 @@ def test_the_reason_is_kept_when_the_decision_form_comes_back(
     version = re.search(r'name="version" value="(\d+)"', page)
     assert version is not None and run is not None
     keys = finding_keys(post=post)
+    form = {"stage_run": run.pk, "verdict": "approve", "content_hash": post.content_hash, "version": version[1]}
+
+    def decide(**fields: Any) -> Any:
+        return legal.post(reverse("approvals:decide", args=[post.pk]), {**form, **fields})
+
     # Refused: the face's reason is only spaces. The form comes back with every tick and the
     # optional reason as typed, under the message; nothing is recorded.
     other = next(key for key in keys if key != "post:image_face:1")
-    refused = legal.post(
-        reverse("approvals:decide", args=[post.pk]),
-        {
-            "stage_run": run.pk,
-            "verdict": "approve",
-            "content_hash": post.content_hash,
-            "version": version[1],
-            "acknowledged": keys,
-            "reason:post:image_face:1": "   ",
-            "next": reverse("approvals:review", args=[post.pk]),
-            f"reason:{other}": "Gilt für Frau Öztürk (Tel. 0221 478-0) – geprüft",
-        },
+    typed = "Gilt für Frau Öztürk (Tel. 0221 478-0) – geprüft"
+    review_url = reverse("approvals:review", args=[post.pk])
+    refused = decide(
+        acknowledged=keys, next=review_url, **{"reason:post:image_face:1": "   ", f"reason:{other}": typed}
     )
     assert refused.status_code == 302
     again = legal.get(refused.url).content.decode()
     assert "Give your reason for each visible face you acknowledge" in again
     for key in keys:
         assert re.search(rf'name="acknowledged" value="{re.escape(key)}" checked required', again), key
-    assert f'name="reason:{other}" maxlength="1000" value="Gilt für Frau Öztürk (Tel. 0221 478-0) – geprüft"' in again
+    assert f'name="reason:{other}" maxlength="1000" value="{typed}"' in again
     assert not Decision.objects.filter(stage_run=run).exists()
     # Once: the page read again starts empty.
     assert "checked required" not in legal.get(refused.url).content.decode()
     # Refused from the post's own page (no next): its review panel shows the form filled in.
-    from_detail = legal.post(
-        reverse("approvals:decide", args=[post.pk]),
-        {
-            "stage_run": run.pk,
-            "verdict": "approve",
-            "content_hash": post.content_hash,
-            "version": version[1],
-            "acknowledged": keys[:1],
-        },
-    )
+    from_detail = decide(acknowledged=keys[:1])
     assert from_detail.url == reverse("posts:post_detail", args=[post.pk])
     detail = legal.get(from_detail.url).content.decode()
     assert re.search(rf'name="acknowledged" value="{re.escape(keys[0])}" checked required', detail)
     assert not re.search(rf'name="acknowledged" value="{re.escape(keys[1])}" checked', detail)
-    answer = legal.post(
-        reverse("approvals:decide", args=[post.pk]),
-        {
-            "stage_run": run.pk,
-            "verdict": "approve",
-            "content_hash": post.content_hash,
-            "version": version[1],
-            "acknowledged": keys,
-            "reason:post:image_face:1": "Statisten aus dem Fotoshooting vom 12.03., Model-Release liegt vor",
-        },
+    answer = decide(
+        acknowledged=keys,
+        **{"reason:post:image_face:1": "Statisten aus dem Fotoshooting vom 12.03., Model-Release liegt vor"},
     )
     assert answer.status_code == 302
     decision = Decision.objects.get(stage_run=run)
