@@ -47,6 +47,14 @@ def test_patient_data_is_found_while_typing_and_nothing_is_written(
     assert "+49 40 1234 5678" in response.text
     assert _writes(queries) == []
     assert (AuditEvent.objects.count(), Post.objects.count()) == (events, posts)
+    # A platform with nothing of its own to say (Facebook, no image needed) does not say "no
+    # problems" under the patient data found in the whole post.
+    on_facebook = client.post(URL, form_data(campaign, accounts[:1], body=body)).text
+    assert "No problems found." not in on_facebook
+    assert "Nothing more for this platform: see the findings for the whole post above." in on_facebook
+
+    clean = client.post(URL, form_data(campaign, accounts[:1], body="Tag der offenen Tür am Samstag, 10–16 Uhr."))
+    assert "No problems found." in clean.text and "Nothing more for this platform" not in clean.text
 
 
 def test_claims_and_the_patient_story_rule_are_found_before_saving(
