@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from publishing.attention import posts_blocked_for, takedowns_open_of_post
 from publishing.forms import PublishingFilterForm
 from publishing.models import DeletionStatus, Publication, PublicationStatus, TakedownItem
 from publishing.policy import RETRY, PublishingPolicy
+from publishing.rows import publication_rows
 from publishing.services import (
     publication_retry,
     publications_for_user,
@@ -89,22 +91,23 @@ def publishing_view(request: AuthedHttpRequest) -> HttpResponse:
         return page_of(request, rows, per_page=SECTION_PAGE_SIZE, count=False, param=param)
 
     takedowns_page = section(takedowns, "takedowns_page")
+    # Each row with its words looked up once here: get_FOO_display per row cost more than the row.
+    rows = [
+        (
+            publication,
+            RETRY in policy.actions(publication),
+            STATUS_LABELS.get(publication.status, publication.status),
+            PLATFORM_LABELS.get(publication.account.platform, publication.account.platform),
+        )
+        for publication in page
+    ]
     context = {
         "form": form,
         "filtered": bool(filters),
         "page": page,
-        # Each row with its words looked up once here: get_FOO_display per row cost more than the row.
-        "rows": [
-            (
-                publication,
-                RETRY in policy.actions(publication),
-                STATUS_LABELS.get(publication.status, publication.status),
-                PLATFORM_LABELS.get(publication.account.platform, publication.account.platform),
-            )
-            for publication in page
-        ],
+        "rows": rows,
         # "Retry publishing" comes back to this page of the list, its filters kept.
-        "here": request.get_full_path(),
+        "rows_html": publication_rows(rows, here=request.get_full_path(), csrf_token=get_token(request)),
         "blocked_page": section(blocked, "blocked_page"),
         "live_edited_page": section(live_edited, "edited_page"),
         "takedowns_page": takedowns_page,
