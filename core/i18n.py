@@ -16,8 +16,9 @@ Both registries are filled when the declaring modules are imported (apps' ``read
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 _DEFAULT_NAMES: set[str] = set()
 _FIELD = re.compile(r"%\((\w+)\)s")
@@ -86,6 +87,14 @@ def message_display(text: object) -> str:
     stored = str(text or "")
     if not stored:
         return stored
+    # A list page shows the same few stored messages on many rows ("The platform answered 503."),
+    # and each was matched against every message of the registry: kept per text and language.
+    return _display(stored, get_language(), len(StoredMessage.registry))
+
+
+@lru_cache(maxsize=1024)
+def _display(stored: str, language: str | None, registered: int) -> str:
+    """`message_display` of ``stored`` in ``language`` with the ``registered`` messages known then."""
     for message in StoredMessage.registry:
         if message.matches(stored):
             return message.translate_in(stored)

@@ -132,3 +132,18 @@ def test_a_stored_message_inside_another_ones_field_is_translated_too() -> None:
     assert "Keine Antwort auf eine wiederholbare Anfrage: TimeoutError()" in shown
     assert shown == LOOKUP_FAILED.shown(error="Keine Antwort auf eine wiederholbare Anfrage: TimeoutError()")
     assert shown != LOOKUP_FAILED.shown(error=NO_ANSWER_REPEATABLE.english(error="TimeoutError()"))
+
+
+def test_a_stored_message_read_again_follows_the_language_it_is_read_in() -> None:
+    # Kept per text and language: the German reading of a text never answers an English reader.
+    stored = NOT_SENT_LATE.english(minutes=12)
+    readings = []
+    for language in ["de", "en", "de", "ja", "en"]:
+        with translation.override(language):
+            readings.append((language, message_display(stored)))
+    with translation.override("de"):
+        german = NOT_SENT_LATE.shown(minutes=12)
+    with translation.override("ja"):
+        japanese = NOT_SENT_LATE.shown(minutes=12)
+    assert readings == [("de", german), ("en", stored), ("de", german), ("ja", japanese), ("en", stored)]
+    assert len({german, japanese, stored}) == 3
