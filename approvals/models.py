@@ -263,7 +263,11 @@ def finding_named(key: str) -> str:
     code, _sep, number = rest.partition(":")
     if code == IMAGE_FACE:
         return _("visible face %(number)s") % {"number": number or "1"}
-    return f"{code} {number}".strip() if code else key
+    if code.startswith("image_"):
+        return _("image finding %(number)s") % {"number": number or "1"}
+    if code.startswith("patient_data_"):
+        return _("patient data in the text %(number)s") % {"number": number or "1"}
+    return _("finding %(number)s") % {"number": number or "1"}
 
 
 class Decision(models.Model):

@@ -14,10 +14,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
-from approvals.models import Decision, Verdict
+from approvals.models import Decision, Verdict, finding_named
 from approvals.policy import current_stage_run
 from approvals.services import decision_record, finding_keys, round_submit
 from audit.models import AuditEvent
@@ -405,3 +405,19 @@ def test_a_check_delivered_twice_while_a_worker_reads_it_is_read_once(
     scan = MediaScan.objects.get(media=media)
     assert scan.attempts == 1 and scan.text == ""
     assert not AuditEvent.objects.filter(action="media.checked", object_id=str(post.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        ("post:image_face:2", "visible face 2"),
+        ("post:image_text_birth_date:1", "image finding 1"),
+        ("post:patient_data_phone:3", "patient data in the text 3"),
+        ("post:sources_missing:1", "finding 1"),
+        ("7:link_unchecked", "finding 1"),
+    ],
+)
+def test_a_reason_names_its_finding_in_words_never_by_its_code(key: str, named: str) -> None:
+    assert finding_named(key) == named
+    with translation.override("de"):
+        assert key.split(":")[1] not in finding_named(key) and finding_named(key) != named
