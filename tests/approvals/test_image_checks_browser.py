@@ -91,10 +91,30 @@ def test_the_editor_sees_the_check_finish_and_legal_acknowledges_the_face_with_a
     # The reason for the face is required: the browser keeps the form.
     assert page.url.endswith(f"/reviews/posts/{post.pk}/")
     assert not Decision.objects.filter(reviewer=reviewers["legal"]).exists()
+    # A reason of spaces, past the browser's check, is refused by the server: the page comes back
+    # with the message, every tick and the other reasons as typed; nothing is recorded.
+    others = page.locator('input[name^="reason:"]:not([name="reason:post:image_face:1"])')
+    typed = "Pressestelle geprüft 📸 – Rückruf 0221 478-0"
+    others.first.fill(typed)
+    page.locator('input[name="reason:post:image_face:1"]').fill("   ")
+    page.evaluate("document.querySelector('input[name=\"reason:post:image_face:1\"]').removeAttribute('required')")
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_text("Give your reason for each visible face you acknowledge").wait_for()
+    ticks = page.locator('input[name="acknowledged"]')
+    assert page.locator('input[name="acknowledged"]:checked').count() == ticks.count() > 0
+    assert others.first.input_value() == typed
+    assert not Decision.objects.filter(reviewer=reviewers["legal"]).exists()
     reason = "Gäste des Sommerfests; schriftliche Foto-Einwilligungen liegen der Pressestelle vor (Az. 2026/114)."
+    others.first.fill("")  # on second thought: no reason for that one
     page.locator('input[name="reason:post:image_face:1"]').fill(reason)
     page.get_by_role("button", name="Approve").click()
     page.get_by_text("You approved “Legal review”.").wait_for()
+    # Every reader of the review page sees the reason under the decision, and the history says what
+    # the image check was in words.
+    page.goto(f"/reviews/posts/{post.pk}/")
+    shown = page.locator(".review-acknowledgement-reason").all_inner_texts()
+    assert f"Reason for visible face 1: {reason}" in shown
+    assert page.locator("strong", has_text="Image checked for text and faces").count() >= 1
     decision = Decision.objects.get(reviewer=reviewers["legal"])
     assert decision.acknowledgement_reasons == {"post:image_face:1": reason}
     event = AuditEvent.objects.filter(action="review.approve", object_id=str(post.pk)).latest("seq")
