@@ -262,12 +262,14 @@ def finding_named(key: str) -> str:
     _scope, _sep, rest = key.partition(":")
     code, _sep, number = rest.partition(":")
     if code == IMAGE_FACE:
-        return _("visible face %(number)s") % {"number": number or "1"}
-    if code.startswith("image_"):
-        return _("image finding %(number)s") % {"number": number or "1"}
-    if code.startswith("patient_data_"):
-        return _("patient data in the text %(number)s") % {"number": number or "1"}
-    return _("finding %(number)s") % {"number": number or "1"}
+        words = _("visible face %(number)s")
+    elif code.startswith("image_"):
+        words = _("image finding %(number)s")
+    elif code.startswith("patient_data_"):
+        words = _("patient data in the text %(number)s")
+    else:
+        words = _("finding %(number)s")
+    return str(words) % {"number": number or "1"}
 
 
 class Decision(models.Model):

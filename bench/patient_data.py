@@ -208,25 +208,6 @@ def per_language_posts(rows: list[dict[str, Any]], predictions: dict[str, list[d
     return table
 
 
-# The corpus's labels of patient data (the others in images/labels.json are look-alikes).
-PHI_LABELS = frozenset(
-    {
-        "PATIENT_NAME",
-        "DATE_OF_BIRTH",
-        "AGE_WITH_CONDITION",
-        "RECORD_ID",
-        "INSURANCE_ID",
-        "NATIONAL_ID",
-        "PHONE",
-        "EMAIL",
-        "ADDRESS",
-        "LOCATION_IN_HOSPITAL",
-        "DIAGNOSIS_OF_PERSON",
-        "EVENT_DATE_OF_PERSON",
-    }
-)
-
-
 def _plain(text: str) -> str:
     return "".join(text.split()).casefold()
 
@@ -238,6 +219,7 @@ PHOTO_PIXELS = (4000, 3000)  # a 12-megapixel phone photo
 def score_images(scorer: ModuleType, folder: Path, labels: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """Scan each labelled image (`posts.phi.images.image_scan`); score the verdicts; time them and a 12-MP photo."""
     from posts.phi.images import image_scan
+    from posts.phi.recognisers import PRIORITY as PHI_LABELS  # every label of patient data the corpus uses
 
     verdicts: dict[str, str] = {}
     details: dict[str, Any] = {}
@@ -258,7 +240,7 @@ def score_images(scorer: ModuleType, folder: Path, labels: dict[str, Any], args:
         read = [(span.label, _plain(span.text)) for span in scan.spans]
         for wanted in label.get("text_spans", []):
             if wanted["label"] not in PHI_LABELS:
-                continue  # a look-alike (staff, event dates): not patient data
+                continue  # a look-alike in labels.json (staff, event dates): not patient data
             text = _plain(wanted["text"])
             hit = any(kind == wanted["label"] and (got in text or text in got) for kind, got in read if got)
             (text_found if hit else text_missed).append(f"{name}: {wanted['label']} {wanted['text']}")
