@@ -251,7 +251,8 @@ class ReviewCounts:
         if known is not None:
             return known
         # Every page shows these counts: counted again only after a state change (or a minute).
-        return state_cached(f"review-counts:{self.user.pk}", self._count)
+        version = rights.request_state(self.user)[0] if isinstance(self.user, User) else None
+        return state_cached(f"review-counts:{self.user.pk}", self._count, version=version)
 
     def _count(self) -> dict[str, int]:
         return (

@@ -14,6 +14,7 @@ from core.filters import valid_filters
 from core.pagination import page_of
 from core.web import forbidden, service_action
 from people.http import AuthedHttpRequest
+from people.rights import request_state
 from posts.forms import CampaignForm, CampaignPostsFilterForm
 from posts.models import Campaign, Post, PostStatus
 from posts.policy import EDIT, SET_TEAM, CampaignPolicy, PostPolicy
@@ -48,7 +49,11 @@ def campaign_list_view(request: AuthedHttpRequest) -> HttpResponse:
     page = page_of(request, campaigns_for_user(user=request.user).order_by("-start_date", "name", "pk"))
     shown = [campaign.pk for campaign in page]
     # Counting reads every post of the page's campaigns: done again only after a state change.
-    counts = state_cached(f"campaign-counts:{','.join(map(str, shown))}", lambda: _status_counts(shown))
+    counts = state_cached(
+        f"campaign-counts:{','.join(map(str, shown))}",
+        lambda: _status_counts(shown),
+        version=request_state(request.user)[0],  # read with the navigation's: no query of its own
+    )
     rows = [
         {
             "campaign": campaign,

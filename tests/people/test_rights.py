@@ -160,11 +160,12 @@ def test_rights_read_inside_a_transaction_are_not_kept_for_other_requests(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_page_reads_the_state_version_and_the_unread_notices_once_for_rights_and_navigation(
-    _kept: None, editor: Any, campaign: Any, post_factory: Any
+    _kept: None, editor: Any, other_editor: Any, campaign: Any, post_factory: Any
 ) -> None:
     post = post_factory(editor, campaign)
     Notice.objects.create(user=editor, key="n1", subject="Ein Kommentar wartet auf Sie.")
     Notice.objects.create(user=editor, key="n2", subject="Beitrag veröffentlicht.", read_at=timezone.now())
+    Notice.objects.create(user=other_editor, key="n3", subject="Nicht für Sie.")  # someone else's: not counted
     client = Client()
     client.force_login(editor)
     url = reverse("posts:post_detail", args=[post.pk])
@@ -175,3 +176,4 @@ def test_a_page_reads_the_state_version_and_the_unread_notices_once_for_rights_a
     assert len(newest_event) == 1, newest_event  # one read, with the unread count beside it
     assert 'FROM "people_notice"' in newest_event[0]
     assert rights.request_state(response.wsgi_request.user) == (AuditEvent.objects.order_by("-pk")[0].pk, 1)
+    assert b"data-notice-count>1<" in response.content
