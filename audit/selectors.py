@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import models
 
 from audit.models import GENESIS_HASH, AuditEvent
+from core.web import request_memo
 
 T = TypeVar("T")
 
@@ -57,6 +58,22 @@ def state_version() -> int:
     the database is still right while this id is unchanged.
     """
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+_REQUEST_VERSION = "audit.state_version"
+
+
+def request_state_version() -> int | None:
+    """Return the state version this request read first (`state_version_seen`); None before that and outside one."""
+    memo = request_memo()
+    return None if memo is None else memo.get(_REQUEST_VERSION)
+
+
+def state_version_seen(version: int) -> None:
+    """Note ``version`` as the state version of the request (the first one noted stays)."""
+    memo = request_memo()
+    if memo is not None:
+        memo.setdefault(_REQUEST_VERSION, version)
 
 
 def state_version_subquery() -> models.Subquery:

@@ -40,6 +40,9 @@ NO_REQUEST = "-"
 _SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("rounds_request_id", default=NO_REQUEST)
+_request_memo: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "rounds_request_memo", default=None
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,14 @@ logger = logging.getLogger(__name__)
 def current_request_id() -> str:
     """Return the id of the request being handled, or "-" outside a request."""
     return _request_id.get()
+
+
+def request_memo() -> dict[str, Any] | None:
+    """Return the request's own dict for what is read once per request and asked for deep below the view.
+
+    None outside a request (a task, the shell, a management command): there, read afresh.
+    """
+    return _request_memo.get()
 
 
 def request_id_for(incoming: str | None) -> str:
@@ -77,6 +88,7 @@ class RequestIdMiddleware:
         # Not reset on the way out: Django logs 4xx/5xx answers after the middleware returns;
         # request_finished clears it when the response is closed.
         _request_id.set(request_id)
+        _request_memo.set({})
         response = self.get_response(request)
         response.headers[HEADER] = request_id
         return response
@@ -84,6 +96,7 @@ class RequestIdMiddleware:
 
 def _request_finished(**kwargs: Any) -> None:
     _request_id.set(NO_REQUEST)
+    _request_memo.set(None)
 
 
 request_finished.connect(_request_finished, dispatch_uid="core.web.request_finished")

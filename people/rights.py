@@ -34,7 +34,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from audit.models import AuditEvent
-from audit.selectors import state_cached
+from audit.selectors import state_cached, state_version_seen
 from people.models import Notice, User
 
 T = TypeVar("T")
@@ -96,6 +96,7 @@ def request_state(user: User) -> tuple[int, int]:
         with connection.cursor() as cursor:
             cursor.execute(_request_state_sql(connection.vendor), [user.pk])
             version, unread = cursor.fetchone()
+        state_version_seen(version or 0)
         return (version or 0, unread or 0)
 
     return memoised(user, "request state", read)

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from PIL import Image
 
+from audit.selectors import request_state_version, state_cached
 from consent.models import MediaKind, Subject
 from posts import phi
 from posts.platforms import Finding, Passage, Severity
@@ -134,6 +136,29 @@ def _name_passage(name: str, texts: list[str]) -> Passage | None:
     return None
 
 
+Registry = tuple[tuple[int, str, str], ...]  # (subject id, display name, display name casefolded)
+
+
+def registry_names() -> Registry:
+    """Return every registered person's id, display name and its casefold.
+
+    Every post page reads them for its findings; with thousands of people that was thousands of
+    rows a page. So they are kept (`audit.selectors.state_cached`) for the state version the
+    request read first (`audit.selectors.request_state_version`): a person registered or renamed is
+    an audited change (consent.services), and the next request sees it. Read afresh outside a
+    request and inside a transaction (the submit gate's: exactly what the database holds then).
+    """
+
+    def read() -> Registry:
+        rows = Subject.objects.order_by("pk").values_list("pk", "display_name")
+        return tuple((pk, name, name.casefold()) for pk, name in rows)
+
+    version = request_state_version()
+    if version is None or connection.in_atomic_block:
+        return read()
+    return state_cached("registry-names", read, version=version)
+
+
 def names_not_featured(texts: Iterable[str], featured_subject_ids: set[int]) -> list[str]:
     """Return registered people named in ``texts`` whom the post does not feature with consent."""
     joined = "\n".join(texts)
@@ -141,10 +166,15 @@ def names_not_featured(texts: Iterable[str], featured_subject_ids: set[int]) -> 
         return []
     folded = joined.casefold()
     names = []
-    for name in Subject.objects.exclude(pk__in=featured_subject_ids).values_list("display_name", flat=True):
+    for pk, name, name_folded in registry_names():
         # A plain substring test first (looser than the pattern, so it drops no match): the registry
         # holds thousands of names and compiling a pattern for each cost the editor most of its time.
-        if len(name) >= 3 and name.casefold() in folded and re.search(_name_pattern(name), joined, re.I):
+        if (
+            len(name) >= 3
+            and name_folded in folded
+            and pk not in featured_subject_ids
+            and re.search(_name_pattern(name), joined, re.I)
+        ):
             names.append(name)
     return sorted(names)
 

@@ -129,3 +129,77 @@ def test_a_texts_scan_is_kept_and_a_changed_text_is_scanned_again() -> None:
     first.clear()  # a caller changing its list changes nothing kept
     assert [scan.code for scan in text_scan("Rückruf bitte: 0171 2345678", "de")] == ["patient_data_phone"]
     assert [scan.code for scan in text_scan("Rückruf bitte: info@klinikum.example", "de")] == ["patient_data_email"]
+
+
+@pytest.fixture
+def _state_cache(settings: Any) -> Any:
+    from django.core.cache import cache
+
+    settings.ROUNDS_STATE_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_registrys_names_are_read_once_per_state_version_and_a_change_shows_at_the_next_request(
+    _state_cache: None, editor: Any, campaign: Any, post_factory: Any, subject_factory: Any, officer: Any
+) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from consent.services import subject_update
+
+    subject_factory(display_name="Anna Berger")
+    post = post_factory(editor, campaign, body="Anna Berger und Jonas Wolf (Station 4B) laufen heute mit.")
+    client = Client()
+    client.force_login(editor)
+    url = reverse("posts:post_detail", args=[post.pk])
+
+    def named() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        reads = [query["sql"] for query in captured if 'FROM "consent_subject"' in query["sql"]]
+        found = [
+            f.passage.text[f.passage.start : f.passage.end]
+            for f in response.context["content_findings"]
+            if f.code == "patient_data_name" and f.passage is not None
+        ]
+        return [*found, f"reads={len(reads)}"]
+
+    assert named() == ["Anna Berger", "reads=1"]
+    assert named() == ["Anna Berger", "reads=0"]  # nothing changed: the names this process read stand
+    jonas = subject_factory(display_name="Jonas Wolf")  # an audited change: a new state version
+    assert named() == ["Anna Berger", "Jonas Wolf", "reads=1"]
+    subject_update(subject=jonas, actor=officer, data={"display_name": "Jonas Wolff"})
+    assert named() == ["Anna Berger", "reads=1"]  # renamed: the text no longer names him
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_registrys_names_are_read_afresh_inside_a_transaction_and_outside_a_request(
+    _state_cache: None, subject_factory: Any
+) -> None:
+    from django.db import transaction
+
+    from core import web
+    from posts.patient_data import registry_names
+
+    subject_factory(display_name="Anna Berger")
+    assert [name for _pk, name, _folded in registry_names()] == ["Anna Berger"]  # no request: read here
+    token = web._request_memo.set({})
+    try:
+        from audit.selectors import state_version, state_version_seen
+
+        state_version_seen(state_version())
+        assert [name for _pk, name, _folded in registry_names()] == ["Anna Berger"]
+        with transaction.atomic():
+            subject_factory(display_name="Jonas Wolf")  # this request's own change, not yet committed
+            assert [name for _pk, name, _f in registry_names()] == ["Anna Berger", "Jonas Wolf"]
+        # After it, the request's version is the one it read first: kept until the next request.
+        assert [name for _pk, name, _folded in registry_names()] == ["Anna Berger"]
+    finally:
+        web._request_memo.reset(token)
+    assert [name for _pk, name, _folded in registry_names()] == ["Anna Berger", "Jonas Wolf"]
