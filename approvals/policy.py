@@ -244,13 +244,16 @@ class CommentPolicy:
     @cached_property
     def reviewer_group_ids(self) -> frozenset[int]:
         """Return the user's groups that decide a stage of some active chain."""
-        if not self.approvals.group_ids:
+        group_ids = self.approvals.group_ids
+        if not group_ids or not isinstance(self.user, User):
             return frozenset()
-        return frozenset(
-            ReviewStage.objects.filter(chain__active=True, group_id__in=self.approvals.group_ids)
-            .values_list("group_id", flat=True)
-            .distinct()
-        )
+
+        def read() -> frozenset[int]:
+            stages = ReviewStage.objects.filter(chain__active=True, group_id__in=group_ids)
+            return frozenset(stages.values_list("group_id", flat=True).distinct())
+
+        # Chains and stages change through audited services (chain_save, chain_delete): kept like the roles.
+        return rights.kept(self.user, "reviewer groups", read)
 
     def _sees(self, post: Post) -> bool:
         user = self.user

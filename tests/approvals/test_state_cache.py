@@ -102,3 +102,26 @@ def test_an_approval_drops_the_reviewers_badge_at_the_next_page(
     assert run is not None
     decision_record(stage_run=run, reviewer=reviewers["medical"], verdict=Verdict.APPROVE)
     assert _badge(client) == "", "the approved stage left the reviewer's count at the next page"
+
+
+@pytest.mark.django_db(transaction=True)  # nothing is kept from inside a transaction (people.rights)
+def test_the_groups_that_review_are_kept_until_a_chain_changes(reviewers: dict[str, Any], governance: Any) -> None:
+    from approvals.models import ReviewChain
+    from approvals.policy import CommentPolicy
+    from approvals.services import chain_save
+    from people.models import User
+
+    medical = reviewers["medical"]
+    medical_group = medical.groups.get().pk
+
+    def next_request_sees() -> frozenset[int]:
+        return CommentPolicy(User.objects.get(pk=medical.pk)).reviewer_group_ids  # a fresh user, as a request has
+
+    assert next_request_sees() == {medical_group}
+    with CaptureQueriesContext(connection) as again:
+        assert next_request_sees() == {medical_group}
+    assert not [q["sql"] for q in again.captured_queries if "approvals_reviewstage" in q["sql"]]
+    for chain in ReviewChain.objects.filter(active=True, stages__group_id=medical_group).distinct():
+        chain.active = False
+        chain_save(chain=chain, actor=governance)  # audited: a new state version
+    assert next_request_sees() == frozenset(), "a chain switched off is seen by the next request"
