@@ -93,21 +93,54 @@ def certifications_of(post_ids: Sequence[int]) -> dict[int, Certification]:
     for review_round in _approved_rounds(post_ids):
         if review_round.post_id in found or review_round.finished_at is None:
             continue
-        kept = getattr(review_round, "kept_at", None)
-        since = max(review_round.finished_at, kept) if kept else review_round.finished_at
-        revise = getattr(review_round, "revise_at", None)
-        found[review_round.post_id] = Certification(
-            round=review_round,
-            chain=review_round.chain,
-            since=since,
-            revision_requested_at=revise if revise and revise > since else None,
+        found[review_round.post_id] = _certification(
+            review_round, kept=getattr(review_round, "kept_at", None), revise=getattr(review_round, "revise_at", None)
         )
     return found
+
+
+def _certification(review_round: ReviewRound, *, kept: dt.datetime | None, revise: dt.datetime | None) -> Certification:
+    """Return the certification resting on ``review_round``, with the latest Keep and Revise answered for its content."""
+    assert review_round.finished_at is not None
+    since = max(review_round.finished_at, kept) if kept else review_round.finished_at
+    return Certification(
+        round=review_round,
+        chain=review_round.chain,
+        since=since,
+        revision_requested_at=revise if revise and revise > since else None,
+    )
 
 
 def certification_of(post: Post) -> Certification | None:
     """Return what the post's current approval rests on, None if it has none (or none from a round)."""
     return certifications_of([post.pk]).get(post.pk)
+
+
+def certification_from(post: Post, rounds: Sequence[ReviewRound]) -> Certification | None:
+    """Return `certification_of(post)` from the post's rounds as a page loaded them (`rounds_for_post`, with chains).
+
+    Reads only the re-certification answers about the approved content, and only when a round
+    approved it: not the rounds again with two subqueries built per page.
+    """
+    approved = [
+        review_round
+        for review_round in rounds
+        if post.approved_hash
+        and review_round.status == RoundStatus.APPROVED
+        and review_round.content_hash == post.approved_hash
+        and review_round.finished_at is not None
+    ]
+    if not approved:
+        return None
+    newest = max(approved, key=lambda review_round: (review_round.finished_at, review_round.pk))
+    latest: dict[str, dt.datetime] = {}
+    answers = Recertification.objects.filter(post_id=post.pk, content_hash=newest.content_hash)
+    for outcome, created_at in answers.values_list("outcome", "created_at"):
+        if outcome not in latest or created_at > latest[outcome]:
+            latest[outcome] = created_at
+    return _certification(
+        newest, kept=latest.get(RecertificationOutcome.KEEP), revise=latest.get(RecertificationOutcome.REVISE)
+    )
 
 
 def approval_validity_problems(posts: Sequence[Post], at: dt.datetime) -> dict[int, list[str]]:
@@ -156,12 +189,17 @@ def recertification_candidates(*, due_by: dt.datetime | None = None) -> QuerySet
     return posts if due_by is None else posts.filter(recertify_due_at__lte=due_by)
 
 
-def expiry_context(post: Post, *, now: dt.datetime | None = None) -> dict[str, object]:
-    """Return what the review panel says about the post's approval expiring or falling due (`_approval_expiry.html`)."""
+def expiry_context(
+    post: Post, *, rounds: Sequence[ReviewRound] | None = None, now: dt.datetime | None = None
+) -> dict[str, object]:
+    """Return what the review panel says about the post's approval expiring or falling due (`_approval_expiry.html`).
+
+    ``rounds``: the post's rounds where the caller has them loaded (`certification_from`).
+    """
     if post.status not in WAITING | LIVE:
         return {"certification": None}
     now = now or timezone.now()
-    certification = certification_of(post)
+    certification = certification_of(post) if rounds is None else certification_from(post, rounds)
     expires = certification.expires_at if certification else None
     due_at = certification.recertify_at if certification else None
     live = post.status in LIVE and post.content_type in EVERGREEN

@@ -41,7 +41,7 @@ def review_panel(request: HttpRequest, post: Post) -> Panel:
             "version": version,
             "next": request.get_full_path(),
             "decision_input": decision_input_kept(request, post),
-            **expiry_context(post),
+            **expiry_context(post, rounds=[view.round for view in overview.rounds]),
         },
     )
 

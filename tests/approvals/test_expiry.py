@@ -593,3 +593,31 @@ def test_a_post_that_stops_being_live_loses_its_due_moment(
     with transaction.atomic():
         post_transition(post=post_lock(post.pk), to=PostStatus.FAILED, actor=None, reason="the other target failed")
     assert stored_due(post) is None
+
+
+def test_the_post_pages_certification_from_its_loaded_rounds_is_the_certification_read_alone(
+    published: Any, reviewers: dict[str, Any], editor: Any, submitted_post: Any
+) -> None:
+    from approvals.expiry import certification_from
+    from approvals.selectors import rounds_for_post
+
+    def both(post: Any) -> tuple[Any, Any]:
+        post = Post.objects.get(pk=post.pk)
+        return certification_from(post, rounds_for_post(post=post)), certification_of(post)
+
+    assert both(submitted_post) == (None, None)  # in review: nothing approved yet
+    alone = both(published)
+    assert alone[0] == alone[1] and alone[0] is not None
+    assert alone[0].since == ReviewRound.objects.get(post=published, status=RoundStatus.APPROVED).finished_at
+    kept = recertification_record(post_id=published.pk, reviewer=reviewers["medical"], outcome="keep", reason=REASON)
+    assert both(published)[0] == both(published)[1]
+    assert both(published)[0].since == kept.created_at  # type: ignore[union-attr]
+    # A year later the post is due again, and Medical asks for a revision.
+    with time_machine.travel(months_add(timezone.now(), 13), tick=False):
+        revise = recertification_record(
+            post_id=published.pk, reviewer=reviewers["medical"], outcome="revise", reason=REASON
+        )
+    from_rounds, read_alone = both(published)
+    assert from_rounds == read_alone
+    assert from_rounds is not None
+    assert (from_rounds.since, from_rounds.revision_requested_at) == (kept.created_at, revise.created_at)
