@@ -100,7 +100,7 @@ def certifications_of(post_ids: Sequence[int]) -> dict[int, Certification]:
 
 
 def _certification(review_round: ReviewRound, *, kept: dt.datetime | None, revise: dt.datetime | None) -> Certification:
-    """Return the certification resting on ``review_round``, with the latest Keep and Revise answered for its content."""
+    """Return the certification resting on ``review_round``, given the latest Keep and Revise about its content."""
     assert review_round.finished_at is not None
     since = max(review_round.finished_at, kept) if kept else review_round.finished_at
     return Certification(

@@ -132,13 +132,8 @@ def test_a_texts_scan_is_kept_and_a_changed_text_is_scanned_again() -> None:
 
 
 @pytest.fixture
-def _state_cache(settings: Any) -> Any:
-    from django.core.cache import cache
-
-    settings.ROUNDS_STATE_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
+def _state_cache(settings: Any) -> None:
+    settings.ROUNDS_STATE_CACHE_SECONDS = 60  # as in production (tests/conftest.py empties the cache first)
 
 
 @pytest.mark.django_db(transaction=True)
