@@ -147,6 +147,11 @@ class Account(models.Model):
         return "@" + self.handle.lstrip("@")
 
 
+def post_name(title: str, body: str, pk: int | None) -> str:
+    """Return how a post is named in lists and pages: its title, else the start of its text, else its number."""
+    return title or (body[:60] + ("…" if len(body) > 60 else "")) or f"#{pk}"
+
+
 class Post(models.Model):
     """A piece of content for one or more accounts, planned for one moment."""
 
@@ -252,7 +257,7 @@ class Post(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or (self.body[:60] + ("…" if len(self.body) > 60 else "")) or f"#{self.pk}"
+        return post_name(self.title, self.body, self.pk)
 
     @property
     def content_hash(self) -> str:

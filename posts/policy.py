@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from people.models import User
 from posts.models import Campaign, Post
-from posts.selectors import CHANGE_CAMPAIGN, VIEW_CAMPAIGN, campaign_ids_for_user
+from posts.selectors import CHANGE_CAMPAIGN, VIEW_CAMPAIGN, CardPost, campaign_ids_for_user
 from posts.states import EDITABLE, MOVABLE
 
 VIEW = "view"
@@ -41,8 +41,8 @@ class PostPolicy:
     def may_create_in(self, campaign: Campaign) -> bool:
         return campaign.pk in self.editable_campaign_ids
 
-    def actions(self, post: Post) -> frozenset[str]:
-        """Return the actions this user may take on ``post`` (which they can already see)."""
+    def actions(self, post: Post | CardPost) -> frozenset[str]:
+        """Return the actions this user may take on ``post`` (which they can already see; a calendar's card will do)."""
         actions = {VIEW}
         if post.campaign_id not in self.editable_campaign_ids:
             return frozenset(actions)

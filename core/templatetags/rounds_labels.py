@@ -20,6 +20,11 @@ def _labels(model: type[Model], name: str, language: str | None) -> dict[Any, st
     return {value: str(text) for value, text in model._meta.get_field(name).flatchoices}  # type: ignore[union-attr]
 
 
+def choice_labels(model: type[Model], name: str) -> dict[Any, str]:
+    """Return the labels of the choices of ``model``'s field ``name`` by value, in the active language."""
+    return _labels(model._meta.concrete_model or model, name, get_language())
+
+
 def choice_label(instance: Model, name: str) -> Any:
     """Return the label of ``instance``'s value of the choice field ``name`` (the value itself if not a choice)."""
     value = getattr(instance, name)

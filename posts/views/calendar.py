@@ -25,19 +25,20 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.versions import StaleVersion, version_of, version_parse
 from core.inputs import BoundedDateField, date_param, local_moment
 from core.rows import escape, url_of
-from core.templatetags.rounds_labels import choice_label
+from core.templatetags.rounds_labels import choice_labels
 from core.web import safe_next, service_action
 from people.http import AuthedHttpRequest
 from posts.models import Account, Campaign, Platform, Post, PostStatus
 from posts.movechecks import MOVE_CONFIRM
 from posts.policy import MOVE, PostPolicy
 from posts.selectors import (
+    CardPost,
     accounts_for_filter,
     calendar_day_counts,
     campaigns_for_user,
+    card_posts,
     posts_for_calendar_cards,
     posts_for_user,
-    with_card_accounts,
 )
 from posts.services import post_move
 
@@ -74,7 +75,7 @@ class PlatformTag:
 class Card:
     """What one post shows in the calendar, with the viewer's rights already decided."""
 
-    post: Post
+    post: CardPost
     local: dt.datetime
     platforms: list[PlatformTag]
     movable: bool
@@ -310,15 +311,14 @@ def card_labels() -> dict[str, str]:
     return {"move": _("Move")}
 
 
-def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
-    """Return the card of a post loaded by ``posts_for_calendar_cards`` and ``with_card_accounts`` (no queries)."""
+def card_for(post: CardPost, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
+    """Return the card of a post loaded by ``card_posts`` (no queries)."""
     tags: dict[str, PlatformTag] = {}
-    for platform, name in post.card_accounts:  # type: ignore[attr-defined]
+    for platform, name in post.accounts:
         tag = tags.get(platform)
         names = f"{tag.label}, {name}" if tag else f"{Platform(platform).label}: {name}"
         tags[platform] = PlatformTag(PLATFORM_ABBREVIATIONS.get(platform, platform[:2].upper()), names, platform)
-    assert post.scheduled_at is not None  # the calendar only loads planned posts
-    thumbnail = getattr(post, "card_thumbnail", None) or ""
+    thumbnail = post.thumbnail
     return Card(
         post=post,
         local=timezone.localtime(post.scheduled_at, zone),
@@ -327,11 +327,11 @@ def card_for(post: Post, *, policy: PostPolicy, zone: dt.tzinfo) -> Card:
         move_url=url_of("posts:post_move", post.pk),
         move_form_url=url_of("posts:post_move_form", post.pk),
         detail_url=url_of("posts:post_detail", post.pk),
-        status_label=choice_label(post, "status"),
-        version=getattr(post, "version", 0),
+        status_label=choice_labels(Post, "status").get(post.status, post.status),
+        version=post.version,
         thumbnail_url=url_of("media", thumbnail) if thumbnail else "",
         # The card's title names the post; the alt text says what its picture shows, briefly.
-        thumbnail_alt=Truncator(getattr(post, "card_thumbnail_alt", None) or "").chars(80) if thumbnail else "",
+        thumbnail_alt=Truncator(post.thumbnail_alt).chars(80) if thumbnail else "",
     )
 
 
@@ -405,9 +405,9 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
     pages = None
     if view == LIST:
         pages = list_page(request, counts=calendar_day_counts(zone=zone, **span), anchor=anchor)
-        posts = with_card_accounts(posts_for_calendar_cards(**span)[pages.offset : pages.offset + LIST_PAGE])
+        posts = card_posts(posts_for_calendar_cards(**span)[pages.offset : pages.offset + LIST_PAGE])
     else:
-        posts = with_card_accounts(posts_for_calendar_cards(per_day=CARDS_PER_DAY[view], zone=zone, **span))
+        posts = card_posts(posts_for_calendar_cards(per_day=CARDS_PER_DAY[view], zone=zone, **span))
         counts = calendar_day_counts(zone=zone, **span)
 
     days: dict[dt.date, Day] = {}
@@ -524,7 +524,7 @@ def _move_stale(
     # Where the post is now, not where it was when this request loaded it.
     now_at = Post.objects.filter(pk=post.pk).values_list("scheduled_at", flat=True).first()
     if now_at is not None:
-        loaded = with_card_accounts(
+        loaded = card_posts(
             posts_for_calendar_cards(user=request.user, start=now_at, end=now_at + dt.timedelta(microseconds=1)).filter(
                 pk=post.pk
             )
@@ -645,12 +645,10 @@ def post_move_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if not call.ok:
         return HttpResponseRedirect(_next_url(request))
 
-    (loaded,) = with_card_accounts(
-        [
-            posts_for_calendar_cards(user=request.user, start=moment, end=moment + dt.timedelta(microseconds=1)).get(
-                pk=moved.pk
-            )
-        ]
+    (loaded,) = card_posts(
+        posts_for_calendar_cards(user=request.user, start=moment, end=moment + dt.timedelta(microseconds=1)).filter(
+            pk=moved.pk
+        )
     )
     card = card_for(loaded, policy=policy, zone=zone)
     message = _("Moved “%(title)s” to %(when)s.") % {

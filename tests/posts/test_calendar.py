@@ -16,7 +16,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.versions import version_of
 from core.rows import url_of
-from posts.models import Campaign, Post, PostStatus
+from posts.models import Post, PostStatus
+from posts.policy import PostPolicy
+from posts.selectors import CardCampaign, CardPost, card_posts, posts_for_calendar_cards
 from posts.views.calendar import MONTH, WEEK, Card, PlatformTag, card_html, period_for
 from tests.conftest import IMAGES
 
@@ -713,8 +715,22 @@ def test_move_page_is_refused_to_a_viewer_and_not_found_for_another_campaigns_ed
 def test_a_card_escapes_everything_it_shows() -> None:
     """Cards are written in Python (posts.views.calendar.card_html), not by a template: nothing may pass unescaped."""
     hostile = '<script>alert("x")</script> & „Müller“'
-    campaign = Campaign(name=f"Kampagne {hostile}", colour='" onmouseover="x')
-    post = Post(pk=7, title=hostile, campaign=campaign, status="draft", language='de" x="')
+    post = CardPost(
+        pk=7,
+        campaign_id=1,
+        title=hostile,
+        body="",
+        language='de" x="',
+        status="draft",
+        scheduled_at=dt.datetime(2027, 3, 4, 9, 15, tzinfo=dt.UTC),
+        approved_hash="",
+        content_hash="",
+        campaign=CardCampaign(name=f"Kampagne {hostile}", colour='" onmouseover="x'),
+        version=3,
+        thumbnail="a.jpg",
+        thumbnail_alt=hostile,
+        accounts=(("facebook", hostile),),
+    )
     card = Card(
         post=post,
         local=dt.datetime(2027, 3, 4, 10, 15, tzinfo=dt.UTC),
@@ -736,3 +752,42 @@ def test_a_card_escapes_everything_it_shows() -> None:
     assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; „Müller“") == 6
     assert 'href="/posts/7/move/form/?next=%2Fcalendar%2F%3Fview%3Dmonth"' in html
     assert html.startswith('<li class="cal-item" id="cal-post-7"') and html.endswith("</li>")
+
+
+def test_a_cards_post_reads_as_the_post_itself(
+    editor: Any, campaign: Any, post_factory: Any, account_factory: Any
+) -> None:
+    """A card reads plain values (posts.selectors.card_posts), not models: they must say what the post says."""
+    when = dt.datetime(2027, 3, 4, 9, 15, tzinfo=UTC)
+    accounts = [account_factory("linkedin"), account_factory("facebook")]
+    titled = post_factory(editor, campaign, targets=accounts, when=when, title="Grippeimpfung: Termine ab 12.10.")
+    untitled = post_factory(
+        editor, campaign, when=when + dt.timedelta(hours=1), body="Rückfragen unter 030 / 123-4567 – " + "ä" * 80
+    )
+    approved = post_factory(editor, campaign, when=when + dt.timedelta(hours=2))
+    stale = post_factory(editor, campaign, when=when + dt.timedelta(hours=3))
+    Post.objects.filter(pk=approved.pk).update(
+        status=PostStatus.APPROVED, approved_hash=approved.current_revision.content_hash
+    )
+    Post.objects.filter(pk=stale.pk).update(status=PostStatus.APPROVED, approved_hash="0" * 64)
+
+    cards = card_posts(posts_for_calendar_cards(user=editor, start=when, end=when + dt.timedelta(days=1)))
+
+    assert [card.pk for card in cards] == [titled.pk, untitled.pk, approved.pk, stale.pk]
+    policy = PostPolicy(editor)
+    for card in cards:
+        post = Post.objects.select_related("campaign", "current_revision").get(pk=card.pk)
+        assert str(card) == str(post)
+        assert (card.campaign_id, card.campaign.name, card.campaign.colour) == (
+            post.campaign_id,
+            post.campaign.name,
+            post.campaign.colour,
+        )
+        assert (card.status, card.language, card.scheduled_at) == (post.status, post.language, post.scheduled_at)
+        assert card.content_hash == post.content_hash and card.is_approved_as_is == post.is_approved_as_is
+        assert card.version == version_of(model=Post, pk=post.pk)
+        assert policy.actions(card) == policy.actions(post)
+    assert [card.is_approved_as_is for card in cards] == [False, False, True, False]
+    assert str(cards[1]).endswith("…") and len(str(cards[1])) == 61
+    assert cards[0].accounts == (("facebook", accounts[1].name), ("linkedin", accounts[0].name))
+    assert (cards[0].thumbnail, cards[0].thumbnail_alt) == ("", "")
