@@ -53,6 +53,7 @@ from consent.policy import (
     VIEW_DOCUMENT,
     ConsentPolicy,
 )
+from consent.rows import RegistryRow, registry_rows
 from consent.services import (
     SUBJECT_FIELDS,
     consent_copy_given_record,
@@ -130,7 +131,7 @@ def registry_view(request: AuthedHttpRequest) -> HttpResponse:
     page = page_of(
         request, selectors.registry_subjects(query=query, state=state, now=now), per_page=selectors.REGISTRY_PAGE_SIZE
     )
-    rows = []
+    rows: list[RegistryRow] = []
     for subject in page:
         listed = subject.listed_records
         records = [(record, ConsentState(record.state_at(now))) for record in listed]
@@ -139,6 +140,7 @@ def registry_view(request: AuthedHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "rows": rows,
+        "rows_html": registry_rows(rows),
         "page": page,
         "query": query,
         "state": state,

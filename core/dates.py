@@ -12,13 +12,14 @@ itself. Tests hold the output equal to Django's for every named format in every 
 import datetime as dt
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from django.utils import formats
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.dates import MONTHS, MONTHS_3
 
 # As DateFormat's methods of the same letter write them.
-_LETTERS: dict[str, Callable[[dt.datetime], str]] = {
+_LETTERS: dict[str, Callable[[Any], str]] = {  # a datetime or a date (whose formats have only date letters)
     "d": lambda moment: f"{moment.day:02d}",
     "j": lambda moment: str(moment.day),
     "m": lambda moment: f"{moment.month:02d}",
@@ -50,8 +51,8 @@ def _pieces(pattern: str) -> tuple[_Piece, ...]:
     return tuple(pieces)
 
 
-def date_format(moment: dt.datetime, format_name: str) -> str:
-    """Return ``formats.date_format(moment, format_name)`` for a datetime (as given: localise it first)."""
+def date_format(moment: dt.date, format_name: str) -> str:
+    """Return ``formats.date_format(moment, format_name)`` for a datetime (as given: localise it first) or a date."""
     written: list[str] = []
     fallback: DateFormat | None = None
     for is_letter, text in _pieces(str(formats.get_format(format_name))):
