@@ -140,10 +140,12 @@ TEMPLATES = [
             # {{ moment|when }}: the language's short date and time, with the zone where it matters.
             # {{ post|label:"status" }}: a choice's label, as get_status_display, made once per language.
             # {{ form.title|field_row }}: a field with its label, help text and errors.
+            # {% topbar %}: every page's header (base.html).
             "builtins": [
                 "core.templatetags.rounds_time",
                 "core.templatetags.rounds_labels",
                 "core.templatetags.rounds_forms",
+                "core.templatetags.rounds_chrome",
             ],
         },
     },
