@@ -98,6 +98,8 @@ def _threads_query(post: Post) -> list[ReviewComment]:
     return list(
         ReviewComment.objects.filter(post=post)
         .select_related("author", "resolved_by", "account", "group", "revision")
+        # A thread names its revision's number; each revision's whole snapshot was read and decoded too.
+        .defer("revision__content")
         .prefetch_related(
             Prefetch(
                 "replies", queryset=ReviewCommentReply.objects.select_related("author").order_by("created_at", "pk")

@@ -535,10 +535,22 @@ class ConsentSelect(forms.Select):
         return option
 
 
+class _ConsentChoices(forms.models.ModelChoiceIterator):
+    """The consents of a person slot; an empty slot (``none()``) lists only the empty choice, with no query built."""
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.queryset.query.is_empty():
+            if self.field.empty_label is not None:
+                yield ("", self.field.empty_label)
+            return
+        yield from super().__iter__()
+
+
 class ConsentChoiceField(forms.ModelChoiceField[ConsentRecord]):
     """Valid consents named by person, scope and validity: what an editor needs to pick, never the form."""
 
     widget = ConsentSelect
+    iterator = _ConsentChoices
     default_error_messages = {
         "invalid_choice": gettext_lazy(
             "This consent cannot be used for this post: it is revoked, expired, not verified, or does not "
