@@ -189,17 +189,15 @@ def recertification_candidates(*, due_by: dt.datetime | None = None) -> QuerySet
     return posts if due_by is None else posts.filter(recertify_due_at__lte=due_by)
 
 
-def expiry_context(
-    post: Post, *, rounds: Sequence[ReviewRound] | None = None, now: dt.datetime | None = None
-) -> dict[str, object]:
+def expiry_context(post: Post, *, rounds: Sequence[ReviewRound], now: dt.datetime | None = None) -> dict[str, object]:
     """Return what the review panel says about the post's approval expiring or falling due (`_approval_expiry.html`).
 
-    ``rounds``: the post's rounds where the caller has them loaded (`certification_from`).
+    ``rounds``: the post's rounds as the panel loaded them (`certification_from`).
     """
     if post.status not in WAITING | LIVE:
         return {"certification": None}
     now = now or timezone.now()
-    certification = certification_of(post) if rounds is None else certification_from(post, rounds)
+    certification = certification_from(post, rounds)
     expires = certification.expires_at if certification else None
     due_at = certification.recertify_at if certification else None
     live = post.status in LIVE and post.content_type in EVERGREEN

@@ -76,11 +76,6 @@ def state_version_seen(version: int) -> None:
         memo.setdefault(_REQUEST_VERSION, version)
 
 
-def state_version_subquery() -> models.Subquery:
-    """Return ``state_version()`` as a subquery (``NULL`` before any event), to read it with other values at once."""
-    return models.Subquery(AuditEvent.objects.order_by("-pk").values("pk")[:1])
-
-
 def state_cached(key: str, compute: Callable[[], T], *, version: int | None = None) -> T:
     """Return ``compute()``, cached until the next state change or for at most ``ROUNDS_STATE_CACHE_SECONDS``.
 

@@ -37,6 +37,16 @@ def _url_parts(name: str, script_prefix: str) -> tuple[str, str]:
     return head, tail
 
 
+@lru_cache(maxsize=64)
+def _url_plain(name: str, script_prefix: str) -> str:
+    return reverse(name)
+
+
+def url_named(name: str) -> str:
+    """Return ``reverse(name)`` for a URL without arguments, resolved once per script prefix."""
+    return _url_plain(name, get_script_prefix())
+
+
 def url_of(name: str, arg: int | str) -> str:
     """Return ``reverse(name, args=[arg])`` for a URL with one argument, resolved once rather than per row."""
     head, tail = _url_parts(name, get_script_prefix())

@@ -7,17 +7,17 @@ Core knows no app: the counts are read from the context the apps' processors fil
 (``review_counts``, ``attention``, ``notice_count``) and the links by their URL names.
 """
 
-from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.conf import settings
 from django.template.context import Context
-from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
+
+from core.rows import url_named as url
 
 register = template.Library()
 
@@ -25,7 +25,7 @@ _SVG = (
     '<svg class="icon" aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20" fill="none"'
     ' stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{}</svg>'
 )
-# partials/icon.html's drawings.
+# The drawings templates/partials/icon.html had (decorative; the caller gives the words).
 ICONS = {
     "menu": '<path d="M4 6h16M4 12h16M4 18h16"/>',
     "shield": '<path d="M12 3l7 3v5c0 4.5-3 8.3-7 10-4-1.7-7-5.5-7-10V6z"/><path d="M9 12l2 2 4-4"/>',
@@ -36,16 +36,6 @@ ICONS = {
 
 def icon(name: str) -> SafeString:
     return mark_safe(_SVG.format(ICONS[name]))  # noqa: S308  (constant markup)
-
-
-@lru_cache(maxsize=64)
-def _url(name: str, script_prefix: str) -> str:
-    return reverse(name)
-
-
-def url(name: str) -> str:
-    """Return ``reverse(name)`` for a URL without arguments, resolved once per script prefix."""
-    return _url(name, get_script_prefix())
 
 
 def _count(value: Any, name: str) -> int:
