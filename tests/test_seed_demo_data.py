@@ -207,6 +207,22 @@ def test_every_demo_picture_was_checked_and_one_in_legal_review_shows_a_wristban
     assert "post:image_face:1" in {item.key for item in findings_keyed(post=post)}
 
 
+def test_legal_approved_a_photo_with_a_face_giving_its_reason_and_communications_reviews_it() -> None:
+    post = Post.objects.get(external_id="demo-heart-team-photo")
+    run = current_stage_run(post=post)
+    assert run is not None and run.stage.name == "Communications review"
+    legal = Decision.objects.get(stage_run__round__post=post, stage_run__stage__name="Legal review")
+    assert legal.verdict == "approve" and "post:image_face:1" in legal.acknowledged_findings
+    assert legal.acknowledgement_reasons == {
+        "post:image_face:1": (
+            "Nur Mitarbeitende der Station 4B im Bild; ihre schriftliche Einwilligung liegt der "
+            "Personalabteilung vor (Az. PA-2026-114). Keine Patientinnen oder Patienten erkennbar."
+        )
+    }
+    shown = [reason for _finding, reason in legal.reasons_shown()]
+    assert shown == [legal.acknowledgement_reasons["post:image_face:1"]]
+
+
 def test_texts_are_written_like_a_hospitals_in_german_and_english() -> None:
     bodies = list(Post.objects.values_list("language", "body"))
     assert {language for language, _body in bodies} == {"de", "en"}

@@ -43,7 +43,14 @@ from approvals.expiry_services import recertification_record
 from approvals.models import ReviewChain, ReviewComment, ReviewRound, RoundStatus, Verdict
 from approvals.policy import current_stage_run, open_stage_runs
 from approvals.selectors import post_is_overdue
-from approvals.services import chain_save, decision_record, finding_keys, recertification_due_refresh, round_submit
+from approvals.services import (
+    chain_save,
+    decision_record,
+    finding_keys,
+    reason_required,
+    recertification_due_refresh,
+    round_submit,
+)
 from audit.services import event_record
 from consent.law import years_after
 from consent.models import ConsentRecord, Subject
@@ -325,6 +332,8 @@ class DemoPost:
     wristband: bool = False
     # Faces in the picture, as (left, top, width, height): see _faces_seeded.
     faces: tuple[tuple[int, int, int, int], ...] = ()
+    # Legal's reason for showing those faces, given when it approves (a face is acknowledged only with one).
+    face_reason: str = ""
     # The picture's check was lost three times (a worker stopped mid-way): it ends failed, and says so.
     check_lost: bool = False
     claims: tuple[DemoClaim, ...] = ()  # marked in the draft, before it is submitted
@@ -403,6 +412,22 @@ DEMO_POSTS = [
         image=True,
         wristband=True,
         faces=((700, 140, 180, 180),),
+        content_type=ContentType.BEHIND_THE_SCENES,
+    ),
+    DemoPost(
+        "heart-team-photo",
+        "heart",
+        IN_REVIEW_COMMS,
+        "Das Team der Station 4B sagt Danke",
+        "Ein Jahr voller Einsatz: Unser Pflegeteam der Kardiologie bedankt sich bei allen Patientinnen, "
+        "Patienten und Angehörigen für das Vertrauen.",
+        ("@klinikum_nord",),
+        12,
+        dt.time(12, 0),
+        image=True,
+        faces=((620, 120, 200, 200),),
+        face_reason="Nur Mitarbeitende der Station 4B im Bild; ihre schriftliche Einwilligung liegt der "
+        "Personalabteilung vor (Az. PA-2026-114). Keine Patientinnen oder Patienten erkennbar.",
         content_type=ContentType.BEHIND_THE_SCENES,
     ),
     DemoPost(
@@ -1220,7 +1245,7 @@ class DemoSeeder:
             DRAFT: lambda post, spec: None,
             IN_REVIEW_MEDICAL: lambda post, spec: self._review(post, approvals=0),
             IN_REVIEW_LEGAL: lambda post, spec: self._review(post, approvals=1),
-            IN_REVIEW_COMMS: lambda post, spec: self._review(post, approvals=2),
+            IN_REVIEW_COMMS: lambda post, spec: self._review(post, approvals=2, face_reason=spec.face_reason),
             APPROVED: lambda post, spec: self._review(post, approvals=None),
             SCHEDULED: self._schedule,
             CHANGES_REQUESTED: lambda post, spec: self._review(post, approvals=0, last=("request_changes", spec)),
@@ -1462,8 +1487,18 @@ class DemoSeeder:
             post = post_crisis_declare(post=post, actor=self.users[spec.crisis_by])
         return post
 
-    def _review(self, post: Post, *, approvals: int | None, last: tuple[str, DemoPost] | None = None) -> None:
-        """Submit, approve ``approvals`` stages (None: all), then optionally one other verdict."""
+    def _review(
+        self,
+        post: Post,
+        *,
+        approvals: int | None,
+        last: tuple[str, DemoPost] | None = None,
+        face_reason: str = "",
+    ) -> None:
+        """Submit, approve ``approvals`` stages (None: all), then optionally one other verdict.
+
+        A stage that acknowledges findings gives ``face_reason`` for each face (which needs a reason).
+        """
 
         round_submit(post=post, actor=self.users["editor"])
         done = 0
@@ -1471,11 +1506,13 @@ class DemoSeeder:
             run = current_stage_run(post=post)
             if run is None:
                 break
+            acknowledged = finding_keys(post=post) if run.stage.must_acknowledge_findings else []
             decision_record(
                 stage_run=run,
                 reviewer=self._reviewer(run.stage.group.name),
                 verdict="approve",
-                acknowledged=finding_keys(post=post) if run.stage.must_acknowledge_findings else (),
+                acknowledged=acknowledged,
+                reasons={key: face_reason for key in acknowledged if face_reason and reason_required(key)},
             )
             done += 1
         if last is not None:
