@@ -20,10 +20,11 @@ def publication_rows(rows: Iterable[Row], *, here: str, csrf_token: str) -> Safe
     Written with f-strings and ``core.rows.escape``, as the inbox's lines (approvals.rows).
     """
     next_try, attempts = escape(_("next try")), escape(_("Attempts"))
+    retry = escape(_("Retry publishing"))  # outside the f-string: xgettext does not read inside one
     # The same hidden fields and words in every row's form; only its action differs.
     retry_fields = (
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
-        f'<input type="hidden" name="next" value="{escape(here)}"><button type="submit">{escape(_("Retry publishing"))}'
+        f'<input type="hidden" name="next" value="{escape(here)}"><button type="submit">{retry}'
         "</button></form>"
     )
     lines = []

@@ -138,6 +138,46 @@ def test_the_catalogue_has_every_entry_the_german_one_has(entries: list[Entry], 
     )
 
 
+# The gettext family as the code imports it (`_` is gettext, gettext_lazy or gettext_noop).
+GETTEXT = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
+PGETTEXT = {"pgettext", "pgettext_lazy"}
+# What makemessages reads (the Makefile's I18N_IGNORE leaves out tests, bench and the virtualenv).
+SOURCE_ROOT = LOCALE_ROOT.parent
+NOT_SOURCE = {"tests", "bench", "node_modules", "var", "locale", "scripts", "docs", "templates"}
+
+
+def source_messages() -> Iterator[tuple[str, int, str | None, str]]:
+    """Yield (file, line, context, msgid) for each gettext call with literal words in the project's Python."""
+    for path in sorted(SOURCE_ROOT.glob("*/**/*.py")):
+        relative = path.relative_to(SOURCE_ROOT)
+        if relative.parts[0] in NOT_SOURCE or relative.parts[0].startswith("."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            literal = [arg.value if isinstance(arg, ast.Constant) else None for arg in node.args]
+            literal = [value if isinstance(value, str) else None for value in literal]
+            if node.func.id in GETTEXT and literal and literal[0]:
+                yield str(relative), node.lineno, None, literal[0]
+            elif node.func.id in PGETTEXT and len(literal) > 1 and literal[0] and literal[1]:
+                yield str(relative), node.lineno, literal[0], literal[1]
+
+
+def test_every_message_the_python_code_asks_for_is_in_the_catalogue(entries: list[Entry]) -> None:
+    """xgettext cannot read inside f-strings: a gettext call there silently drops out of the catalogue."""
+    known = {(entry.msgctxt, entry.msgid) for entry in entries}
+    missing = [
+        f"{file}:{line}: {msgid!r}" for file, line, context, msgid in source_messages() if (context, msgid) not in known
+    ]
+    assert not missing, "not in the catalogue (make messages; no gettext in an f-string):\n" + "\n".join(missing)
+
+
+def test_the_source_scan_finds_a_known_message() -> None:
+    found = {(context, msgid) for _file, _line, context, msgid in source_messages()}
+    assert (None, "You may not change posts of this campaign.") in found
+    assert len(found) > 500
+
+
 def test_every_entry_is_translated_and_none_is_fuzzy(entries: list[Entry]) -> None:
     fuzzy = [f"line {entry.line}: {entry.msgid!r}" for entry in entries if "fuzzy" in entry.flags]
     assert not fuzzy, "fuzzy entries:\n" + "\n".join(fuzzy)

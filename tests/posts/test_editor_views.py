@@ -542,6 +542,24 @@ def test_withdraw_records_the_reason(client: Any, editor: Any, campaign: Any, po
     assert event.changes["reason"] == "Campaign cancelled"
 
 
+def test_a_viewer_refused_a_withdraw_is_told_it_is_the_campaign_not_the_posts_state(
+    client: Any, editor: Any, viewer: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign)
+    client.force_login(viewer)
+    assert client.get(reverse("posts:post_detail", args=[post.pk])).status_code == 200
+
+    response = client.post(
+        reverse("posts:post_withdraw", args=[post.pk]), {"reason": "Weg damit", "confirm_irreversible": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["You may not change posts of this campaign."]
+    post.refresh_from_db()
+    assert post.status == PostStatus.DRAFT
+    assert not events_for_object(obj=post).filter(action="post.status_changed").exists()
+
+
 def test_detail_shows_times_in_both_zones_revision_and_findings(
     client: Any, editor: Any, campaign: Any, accounts: list[Any], post_factory: Any
 ) -> None:
