@@ -3,11 +3,16 @@
 Run: ``.venv/bin/python bench/http.py`` (``make bench`` runs it). Builds a scratch PostgreSQL
 database with bench.lib.volume (20,000 posts over 12 months in 5 campaigns, about 300 in the
 measured month), starts gunicorn with the project's configuration (2 sync workers, production
-settings), logs in as each role and loads each page for BENCH_SECONDS (5) with BENCH_CONNECTIONS
+settings), logs in as each role and loads each page for BENCH_SECONDS (3) with BENCH_CONNECTIONS
 (4) connections, with ``wrk`` where installed (scripts/ensure-wrk), else a small Python client.
 Each page's median server time (the goal's "p50") comes from a second, one-connection run of
 SERVER_SECONDS: under the four connections a request also waits for one of the two workers, and
 that wait is the throughput figure's business, not the page's time.
+The pages are measured in BENCH_ROUNDS (3) rounds, each going through every page, the login page
+first: a page's figures are the medians of its rounds, and its ratio to the login page is taken
+within each round. A shared machine's slow minute then touches every page alike instead of
+deciding one page's figure. Each round starts with a fixed piece of pure Python (``cpu_index_ms``),
+printed so that a reader sees how fast the machine was while it measured.
 Before the load, one request per page gives its status (anything but 200 is an error, not a
 fast page) and HTML size; a separate process counts each page's queries with the test client on
 the same database. Prints one JSON line with issue 17's goals next to the figures; skips (a
@@ -228,6 +233,43 @@ def count_queries(plan: list[dict[str, str]]) -> dict[str, int]:
 # The run ----------------------------------------------------------------------------------------
 
 
+def cpu_index_ms() -> float:
+    """Return the milliseconds of a fixed piece of pure Python: the machine's speed, beside the pages' figures."""
+    started = time.perf_counter()
+    for _ in range(20_000):
+        sum(range(1000))
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return round(statistics.median(known), 2) if known else None
+
+
+def rounds_summary(runs: list[dict[str, Any]], login: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return a page's figures over its rounds: each the median of the rounds', requests and errors summed.
+
+    The ratio to the login page is taken in each round (the login page measured minutes apart from
+    the page, in another round, would compare two states of the machine), then its median.
+    """
+    ratios = [run["rps"] / base["rps"] for run, base in zip(runs, login, strict=True) if base["rps"]]
+    summary: dict[str, Any] = {
+        "requests": sum(run["requests"] for run in runs),
+        "rps": _median([run["rps"] for run in runs]),
+        "p50_ms": _median([run["p50_ms"] for run in runs]),
+        "p99_ms": _median([run["p99_ms"] for run in runs]),
+        "non_2xx": sum(run["non_2xx"] for run in runs),
+        "server_p50_ms": _median([run["server_p50_ms"] for run in runs]),
+        "server_p50_rounds": [run["server_p50_ms"] for run in runs],
+    }
+    if runs is not login and ratios:
+        summary["ratio"] = round(statistics.median(ratios), 3)
+    errors = [run["socket_errors"] for run in runs if "socket_errors" in run]
+    if errors:
+        summary["socket_errors"] = errors
+    return summary
+
+
 def judged(row: dict[str, Any]) -> list[str]:
     """Return which of issue 17's goals a page misses (the login page is the yardstick, not judged)."""
     missed = []
@@ -257,7 +299,8 @@ def main() -> None:
 
     from bench.lib.web import PASSWORD, Site
 
-    seconds = float(os.environ.get("BENCH_SECONDS", "5"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "3"))
+    rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
     connections = int(os.environ.get("BENCH_CONNECTIONS", "4"))
     tool = "wrk" if shutil.which(WRK) else "python"
     load = wrk_load if tool == "wrk" else python_load
@@ -285,7 +328,7 @@ def main() -> None:
         rows: dict[str, dict[str, Any]] = {}
         for page in chosen:
             status, size, alone_ms = fetch(site.port, page.path, cookies[page.role])
-            row: dict[str, Any] = {
+            rows[page.name] = {
                 "role": page.role or "anonymous",
                 "path": page.path,
                 "status": status,
@@ -293,23 +336,32 @@ def main() -> None:
                 "html_kb": round(size / 1024, 1),
                 "queries": queries.get(page.name),
             }
-            if status == 200:  # a redirect or an error answers fast and would flatter the page
-                row.update(load(site.port, page.path, cookies[page.role], seconds=seconds, connections=connections))
+        # A page's figures per round; a redirect or an error answers fast and would flatter the page.
+        measured = [page for page in chosen if rows[page.name]["status"] == 200]
+        runs: dict[str, list[dict[str, Any]]] = {page.name: [] for page in measured}
+        cpu_ms = []
+        for _round in range(rounds):
+            cpu_ms.append(cpu_index_ms())
+            for page in measured:
+                run = load(site.port, page.path, cookies[page.role], seconds=seconds, connections=connections)
                 settle(site.port)
                 # The server time: one request at a time, so no request waits behind another for a worker.
                 alone = load(site.port, page.path, cookies[page.role], seconds=SERVER_SECONDS, connections=1)
-                row["server_p50_ms"] = alone["p50_ms"]
+                run["server_p50_ms"] = alone["p50_ms"]
                 settle(site.port)
-            rows[page.name] = row
-        login_rps = rows["login"].get("rps")
-        for name, row in rows.items():
-            if name != "login" and row.get("rps") is not None and login_rps:
-                row["ratio"] = round(row["rps"] / login_rps, 3)
-            row["missed"] = judged(row) if name != "login" else []
+                runs[page.name].append(run)
+        for name, page_runs in runs.items():
+            rows[name].update(rounds_summary(page_runs, runs.get("login", [])))
+            rows[name]["missed"] = judged(rows[name]) if name != "login" else []
+        for row in rows.values():
+            row.setdefault("missed", judged(row))
         result = {
             "bench": "http",
             "load": tool,
-            "seconds_per_page": seconds,
+            "seconds_per_page": seconds * rounds,
+            "rounds": rounds,
+            # A fixed piece of pure Python per round: how fast this machine was while it measured.
+            "cpu_index_ms": cpu_ms,
             "connections": connections,
             "workers": 2,
             "world": {key: world[key] for key in ("posts", "in_month", "kinds", "subjects", "seconds")},
