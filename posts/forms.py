@@ -42,6 +42,7 @@ from posts.models import (
     PostStatus,
     PostTarget,
     Purpose,
+    Revision,
     colour_validator,
 )
 from posts.movechecks import MOVE_CONFIRM
@@ -1107,6 +1108,67 @@ class PostForm(forms.Form):
         """Return the content fields for post_create/post_update."""
         fields = ("title", "body", "link", "hashtags", "content_type", "language", "sources")
         return {field: self.cleaned_data[field] for field in fields}
+
+
+# After a refused stale save -------------------------------------------------------------------
+
+# The editor's fields a colleague's change is taken into when this user left them as they were
+# (a revision's snapshot holds each; the title from snapshot format 2). Targets, media, people and
+# the time are not merged: for those the notice's list of changes is all there is, and the user's
+# input stands.
+MERGED_FIELDS: Final = ("title", "body", "link", "hashtags", "sources", "content_type", "language")
+
+
+@dataclass(frozen=True)
+class StaleMerge:
+    """What a refused stale save did to the form: fields that took the colleague's change, fields both changed."""
+
+    taken: tuple[str, ...]
+    both: tuple[str, ...]
+
+
+def _same(one: object, other: object) -> bool:
+    if isinstance(one, str) and isinstance(other, str):  # a browser sends a textarea's lines with CRLF
+        return one.replace("\r\n", "\n") == other.replace("\r\n", "\n")
+    return one == other
+
+
+def stale_merge(form: PostForm, *, post_pk: int, opened: int | None) -> tuple[int | None, StaleMerge | None]:
+    """Take a colleague's change into each field of the valid ``form`` its user left as it was.
+
+    ``opened`` is the revision the form was opened on. A field the colleague changed since then
+    and this user did not now shows the colleague's value, so "Save again" stores both changes
+    instead of writing the opened value back over the colleague's; a field both changed keeps
+    this user's value. Returns the post's current revision (the form's new starting point) and
+    what was merged (None when the opened revision is unknown: nothing is merged).
+    """
+    current_id, theirs = Post.objects.filter(pk=post_pk).values_list("current_revision", "current_revision__content")[0]
+    base = (
+        Revision.objects.filter(pk=opened, post_id=post_pk).values_list("content", flat=True).first()
+        if opened
+        else None
+    )
+    if base is None or theirs is None:
+        return current_id, None
+    taken: list[str] = []
+    both: list[str] = []
+    # A copy to change: a bound form's data is the request's (immutable) QueryDict.
+    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
+    for name in MERGED_FIELDS:
+        if name not in base or name not in theirs or name not in form.cleaned_data:
+            continue
+        old, new, mine = base[name], theirs[name], form.cleaned_data[name]
+        if _same(old, new) or _same(mine, new):
+            continue
+        label = str(form.fields[name].label)
+        if _same(mine, old):
+            form.cleaned_data[name] = new
+            data[name] = hashtags_text(new) if name == "hashtags" else new
+            taken.append(label)
+        else:
+            both.append(label)
+    form.data = data
+    return current_id, StaleMerge(taken=tuple(taken), both=tuple(both))
 
 
 # Campaigns ------------------------------------------------------------------------------------

@@ -20,7 +20,16 @@ from core.web import DENIED, forbidden, service_action
 from people.http import AuthedHttpRequest
 from posts import platforms
 from posts.claims import claims_for_editor
-from posts.forms import CONSENT_SEARCH_MAX, ConsentChoiceField, PostForm, draft_from_post, editor_accounts, picker_scope
+from posts.forms import (
+    CONSENT_SEARCH_MAX,
+    ConsentChoiceField,
+    PostForm,
+    StaleMerge,
+    draft_from_post,
+    editor_accounts,
+    picker_scope,
+    stale_merge,
+)
 from posts.gates import post_consent_problems
 from posts.livechecks import editor_post_findings
 from posts.models import Campaign, Post, PostStatus
@@ -58,6 +67,8 @@ def _editor_page(
     *,
     version: int = 0,
     stale: StaleVersion | None = None,
+    revision: int | None = None,
+    merged: StaleMerge | None = None,
 ) -> HttpResponse:
     if form.is_bound:
         # Refused: the images the pipeline accepted are kept, so nobody chooses them again.
@@ -68,6 +79,9 @@ def _editor_page(
         "post": post,
         "version": version,
         "stale": stale,
+        "stale_merge": merged,
+        # The revision the form's content starts from: after a refused stale save, what it merged.
+        "revision": revision if revision is not None else _opened_revision(request, post),
         "previews": target_previews(draft),
         "post_findings": editor_post_findings(form=form, draft=draft, post=post),
         "rules": platforms.rules_as_json(),
@@ -75,6 +89,16 @@ def _editor_page(
         "nav": "calendar",
     }
     return render(request, "posts/post_form.html", context, status=409 if stale else 200)
+
+
+def _opened_revision(request: HttpRequest, post: Post | None) -> int | None:
+    """Return the id of the revision the submitted form was opened on, or the post's current one on a GET."""
+    if post is None:
+        return None
+    if request.method != "POST":
+        return post.current_revision_id
+    text = request.POST.get("revision", "")
+    return int(text) if text.isdigit() and len(text) < 19 else None
 
 
 def _create_initial(request: HttpRequest, policy: PostPolicy) -> dict[str, Any]:
@@ -148,7 +172,9 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         return _editor_page(request, form, post, version=version_parse(request.POST.get("version")))
 
     def answer_stale(stale: StaleVersion) -> HttpResponse:
-        return _editor_page(request, form, post, version=stale.version, stale=stale)
+        # What this user left as it was takes the colleague's change: saving again keeps both.
+        current, merged = stale_merge(form, post_pk=post.pk, opened=_opened_revision(request, post))
+        return _editor_page(request, form, post, version=stale.version, stale=stale, revision=current, merged=merged)
 
     if form.is_valid():
         data = form.cleaned_data

@@ -55,6 +55,7 @@ def edit_data(post: Post, **extra: Any) -> dict[str, Any]:
         scheduled_date=local.date().isoformat() if local else "",
         scheduled_time=local.strftime("%H:%M") if local else "",
         version=version_of(model=Post, pk=post.pk),
+        revision=post.current_revision_id or "",
     )
     for media in post.media.all():
         data[f"media_alt_{media.pk}"] = media.alt_text

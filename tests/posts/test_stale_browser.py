@@ -78,6 +78,40 @@ def test_two_editors_save_the_same_post_the_second_sees_the_change_and_keeps_the
     assert post.body == AGAIN
 
 
+def test_the_second_editor_changed_only_the_hashtags_saving_again_keeps_the_first_editors_text(
+    page: Any, second_page: Any, team: Any, campaign: Any, post_factory: Any, account_factory: Any
+) -> None:
+    jana, _ = team
+    post = post_factory(jana, campaign, title="Infotag", body="Infotag im Dezember.", targets=[account_factory()])
+    edit = reverse("posts:post_edit", args=[post.pk])
+    browser_login(page, "editor")
+    browser_login(second_page, "other_editor")
+    page.goto(edit)
+    second_page.goto(edit)
+
+    page.get_by_label("Text", exact=True).fill(FIRST)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("The draft was saved.")).to_be_visible()
+
+    second_page.get_by_label("Hashtags").fill("Herzgesundheit Infotag")
+    saved = lambda response: response.request.method == "POST" and response.url.endswith(edit)  # noqa: E731
+    with second_page.expect_response(saved) as answer:
+        second_page.get_by_role("button", name="Save draft").click()
+    assert answer.value.status == 409
+    notice = second_page.locator("[data-stale]")
+    expect(notice.locator("[data-stale-taken]")).to_have_text(
+        "Taken over from this change, as you had left them as they were: Text."
+    )
+    # Jana's text is in the form now, the hashtags are the second editor's: one click stores both.
+    expect(second_page.get_by_label("Text", exact=True)).to_have_value(FIRST)
+    expect(second_page.get_by_label("Hashtags")).to_have_value("Herzgesundheit Infotag")
+    second_page.get_by_role("button", name="Save draft").click()
+    expect(second_page.get_by_text("The draft was saved.")).to_be_visible()
+    post.refresh_from_db()
+    assert post.body == FIRST
+    assert post.hashtags == ["Herzgesundheit", "Infotag"]
+
+
 def test_dragging_a_card_someone_moved_meanwhile_says_so_and_shows_it_where_it_is_now(
     page: Any, team: Any, campaign: Any, post_factory: Any
 ) -> None:

@@ -101,6 +101,77 @@ def test_saving_again_after_the_conflict_stores_the_users_text(
     assert post.body == MINE
 
 
+def test_saving_again_keeps_the_colleagues_text_where_the_user_changed_only_the_hashtags(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(colleague, campaign, targets=accounts[:1], body="Infotag im Dezember.\nHaus B, Hörsaal 3.")
+    # The second editor opens the editor and changes only the hashtags (the text as it was, with a
+    # browser's line ends); meanwhile the colleague rewrites the text.
+    mine = edit_data(post, body=post.body.replace("\n", "\r\n"), hashtags="Herzgesundheit, Infotag")
+    post_update(post=post, actor=colleague, data={"body": THEIRS})
+    client = client_for(second_editor)
+
+    refused = client.post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert refused.status_code == 409
+    form = refused.context["form"]
+    assert form["body"].value() == THEIRS  # taken over: the user had left the text as it was
+    assert form["hashtags"].value() == "Herzgesundheit, Infotag"
+    assert refused.context["stale_merge"].taken == ("Text",) and refused.context["stale_merge"].both == ()
+    assert "Taken over from this change, as you had left them as they were: Text." in refused.text
+    post.refresh_from_db()
+    assert f'name="revision" value="{post.current_revision_id}"' in refused.text
+    assert post.hashtags == []  # nothing of the refused save was written
+
+    # Saving the form as shown stores both changes: the colleague's text is not written back over.
+    shown = {
+        **mine,
+        "body": form["body"].value(),
+        "version": refused.context["version"],
+        "revision": post.current_revision_id,
+    }
+    again = client.post(reverse("posts:post_edit", args=[post.pk]), shown)
+
+    assert again.status_code == 302
+    post.refresh_from_db()
+    assert post.body == THEIRS
+    assert post.hashtags == ["Herzgesundheit", "Infotag"]
+
+
+def test_a_text_both_changed_keeps_the_users_and_says_both_changed_it(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(colleague, campaign, targets=accounts[:1], body="Infotag im Dezember.")
+    mine = edit_data(post, body=MINE, link="https://klinikum-nord.example/infotag")
+    post_update(post=post, actor=colleague, data={"body": THEIRS, "sources": "Deutsche Herzstiftung"})
+
+    refused = client_for(second_editor).post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert refused.status_code == 409
+    form = refused.context["form"]
+    assert form["body"].value() == MINE
+    assert form["link"].value() == "https://klinikum-nord.example/infotag"
+    assert form["sources"].value() == "Deutsche Herzstiftung"
+    merge = refused.context["stale_merge"]
+    assert merge.taken == ("Sources",) and merge.both == ("Text",)
+    assert "Changed by both of you, yours is kept below: Text." in refused.text
+
+
+def test_without_the_opened_revision_nothing_is_merged(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(colleague, campaign, targets=accounts[:1], body="Infotag im Dezember.")
+    mine = edit_data(post, hashtags="Infotag")
+    del mine["revision"]
+    post_update(post=post, actor=colleague, data={"body": THEIRS})
+
+    refused = client_for(second_editor).post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert refused.status_code == 409
+    assert refused.context["form"]["body"].value() == "Infotag im Dezember."
+    assert refused.context["stale_merge"] is None
+
+
 def test_current_edit_is_stored(editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]) -> None:
     post = post_factory(editor, campaign, targets=accounts[:1])
     response = client_for(editor).post(reverse("posts:post_edit", args=[post.pk]), edit_data(post, body=MINE))
@@ -124,6 +195,10 @@ def test_a_title_change_alone_makes_an_open_editor_stale(
     assert post.title == "Infotag Kardiologie" and post.body != MINE
     changes = response.context["stale"].changes
     assert [(c.label, c.old, c.new) for c in changes] == [("Internal title", "Infotag", "Infotag Kardiologie")]
+    # The user left the title as it was: the form takes the colleague's, and keeps the user's text.
+    assert response.context["form"]["title"].value() == "Infotag Kardiologie"
+    assert response.context["form"]["body"].value() == MINE
+    assert response.context["stale_merge"].taken == ("Internal title",)
 
 
 def test_an_edit_without_a_version_is_refused_not_stored(
