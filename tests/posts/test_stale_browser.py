@@ -38,9 +38,10 @@ def team(editor: Any, other_editor: Any, campaign: Any) -> tuple[Any, Any]:
     return editor, other_editor
 
 
-def test_two_editors_save_the_same_post_the_second_sees_the_change_and_keeps_their_text(
+def both_open_and_jana_saves_first(
     page: Any, second_page: Any, team: Any, campaign: Any, post_factory: Any, account_factory: Any
-) -> None:
+) -> tuple[Post, str]:
+    """Jana and a second editor open the same post's editor; Jana saves FIRST as its text."""
     jana, _ = team
     post = post_factory(jana, campaign, title="Infotag", body="Infotag im Dezember.", targets=[account_factory()])
     edit = reverse("posts:post_edit", args=[post.pk])
@@ -52,6 +53,13 @@ def test_two_editors_save_the_same_post_the_second_sees_the_change_and_keeps_the
     page.get_by_label("Text", exact=True).fill(FIRST)
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("The draft was saved.")).to_be_visible()
+    return post, edit
+
+
+def test_two_editors_save_the_same_post_the_second_sees_the_change_and_keeps_their_text(
+    page: Any, second_page: Any, team: Any, campaign: Any, post_factory: Any, account_factory: Any
+) -> None:
+    post, edit = both_open_and_jana_saves_first(page, second_page, team, campaign, post_factory, account_factory)
 
     second_page.get_by_label("Text", exact=True).fill(SECOND)
     # The save itself, not the editor's background findings check (also a POST).
@@ -81,17 +89,7 @@ def test_two_editors_save_the_same_post_the_second_sees_the_change_and_keeps_the
 def test_the_second_editor_changed_only_the_hashtags_saving_again_keeps_the_first_editors_text(
     page: Any, second_page: Any, team: Any, campaign: Any, post_factory: Any, account_factory: Any
 ) -> None:
-    jana, _ = team
-    post = post_factory(jana, campaign, title="Infotag", body="Infotag im Dezember.", targets=[account_factory()])
-    edit = reverse("posts:post_edit", args=[post.pk])
-    browser_login(page, "editor")
-    browser_login(second_page, "other_editor")
-    page.goto(edit)
-    second_page.goto(edit)
-
-    page.get_by_label("Text", exact=True).fill(FIRST)
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_text("The draft was saved.")).to_be_visible()
+    post, edit = both_open_and_jana_saves_first(page, second_page, team, campaign, post_factory, account_factory)
 
     second_page.get_by_label("Hashtags").fill("Herzgesundheit Infotag")
     saved = lambda response: response.request.method == "POST" and response.url.endswith(edit)  # noqa: E731
