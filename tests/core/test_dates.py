@@ -5,10 +5,9 @@ import zoneinfo
 
 import pytest
 from django.utils import formats, timezone, translation
+from django.utils.timesince import timesince, timeuntil
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from django.utils.timesince import timesince, timeuntil
 
 from core.dates import date_format, time_strings
 
