@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 from django.utils.html import format_html
@@ -34,6 +34,7 @@ def inbox_rows(items: Iterable[InboxItem]) -> SafeString:
         _("Due in %(left)s"),
         _("Escalated to you as deputy of %(absent)s"),
         timezone.now(),
+        time_strings(),
     )
     rows = []
     for item in items:
@@ -61,6 +62,7 @@ class _DeadlineWords(NamedTuple):
     due_in: str
     deputy_of: str
     now: dt.datetime  # one moment for the whole page: every line's "due in" counts from it
+    durations: dict[str, Any]  # core.dates.time_strings of the page's language
 
 
 def _deadline_state(item: InboxItem, words: _DeadlineWords) -> str:
@@ -71,10 +73,10 @@ def _deadline_state(item: InboxItem, words: _DeadlineWords) -> str:
         local = timezone.localtime(deadline)
         moment = f'<time datetime="{local.isoformat()}">{escape(date_format(local, "SHORT_DATETIME_FORMAT"))}</time>'
         if item.is_overdue:
-            late = escape(words.overdue_by % {"late": timesince(deadline, words.now, time_strings=time_strings())})
+            late = escape(words.overdue_by % {"late": timesince(deadline, words.now, time_strings=words.durations)})
             state = f'{moment} <strong class="overdue-flag">{late}</strong>'
         else:
-            left = escape(words.due_in % {"left": timeuntil(deadline, words.now, time_strings=time_strings())})
+            left = escape(words.due_in % {"left": timeuntil(deadline, words.now, time_strings=words.durations)})
             state = f'{moment} <span class="review-muted">{left}</span>'
     deputies = "".join(
         f'<br><span class="deputy-flag">{escape(words.deputy_of % {"absent": absent})}</span>'

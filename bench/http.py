@@ -246,13 +246,14 @@ def _median(values: list[float | None]) -> float | None:
     return round(statistics.median(known), 2) if known else None
 
 
-def rounds_summary(runs: list[dict[str, Any]], login: list[dict[str, Any]]) -> dict[str, Any]:
+def rounds_summary(runs: list[dict[str, Any]], login: list[dict[str, Any]] | None) -> dict[str, Any]:
     """Return a page's figures over its rounds: each the median of the rounds', requests and errors summed.
 
     The ratio to the login page is taken in each round (the login page measured minutes apart from
     the page, in another round, would compare two states of the machine), then its median.
     """
-    ratios = [run["rps"] / base["rps"] for run, base in zip(runs, login, strict=True) if base["rps"]]
+    # None for the login page itself, and where it was not measured (it answered no 200).
+    ratios = [run["rps"] / base["rps"] for run, base in zip(runs, login or [], strict=False) if base["rps"]]
     summary: dict[str, Any] = {
         "requests": sum(run["requests"] for run in runs),
         "rps": _median([run["rps"] for run in runs]),
@@ -262,7 +263,7 @@ def rounds_summary(runs: list[dict[str, Any]], login: list[dict[str, Any]]) -> d
         "server_p50_ms": _median([run["server_p50_ms"] for run in runs]),
         "server_p50_rounds": [run["server_p50_ms"] for run in runs],
     }
-    if runs is not login and ratios:
+    if ratios:
         summary["ratio"] = round(statistics.median(ratios), 3)
     errors = [run["socket_errors"] for run in runs if "socket_errors" in run]
     if errors:
@@ -351,7 +352,7 @@ def main() -> None:
                 settle(site.port)
                 runs[page.name].append(run)
         for name, page_runs in runs.items():
-            rows[name].update(rounds_summary(page_runs, runs.get("login", [])))
+            rows[name].update(rounds_summary(page_runs, None if name == "login" else runs.get("login")))
             rows[name]["missed"] = judged(rows[name]) if name != "login" else []
         for row in rows.values():
             row.setdefault("missed", judged(row))
