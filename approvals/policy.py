@@ -102,10 +102,7 @@ class ApprovalPolicy:
             return "cannot_see"
         if Revision.objects.filter(post_id=post.pk, created_by_id=user.pk).exists():
             return "wrote_revision"
-        # Read per round, never cached: a decision made with this policy must count at once.
-        decided = set(
-            Decision.objects.filter(stage_run__round=review_round, reviewer=user).values_list("stage_run_id", flat=True)
-        )
+        decided = _stages_decided_by(review_round, user)
         if stage_run.pk in decided:
             return "already_decided"
         if decided:
@@ -137,6 +134,22 @@ class ApprovalPolicy:
             if run.stage.checks_claims:
                 actions.add(CHECK_SOURCES)
         return frozenset(actions)
+
+
+def _stages_decided_by(review_round: ReviewRound, user: User) -> set[int]:
+    """Return the ids of the round's stage runs ``user`` decided.
+
+    Read per round, never kept between requests: a decision made with this policy must count at
+    once. A page that loaded the round with its stages and decisions a moment ago
+    (``approvals.selectors.rounds_for_post``) is answered from them; a service deciding locks and
+    reads its stage afresh, without them, and so asks the database.
+    """
+    runs = getattr(review_round, "_prefetched_objects_cache", {}).get("stage_runs")
+    if runs is not None and all("decisions" in getattr(run, "_prefetched_objects_cache", {}) for run in runs):
+        return {run.pk for run in runs for decision in run.decisions.all() if decision.reviewer_id == user.pk}
+    return set(
+        Decision.objects.filter(stage_run__round=review_round, reviewer=user).values_list("stage_run_id", flat=True)
+    )
 
 
 # While a stage decides, its reviewers may read the signed forms the post relies on: a reviewer

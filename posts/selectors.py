@@ -219,7 +219,7 @@ def post_for_page(*, user: User | AnonymousUser, pk: int) -> Post:
             Prefetch("targets", queryset=PostTarget.objects.select_related("account")),
             Prefetch("media", queryset=Media.objects.select_related("scan").order_by("position", "pk")),
             Prefetch("featured_people", queryset=FeaturedPerson.objects.select_related("subject", "consent")),
-            Prefetch("claims", queryset=Claim.objects.all()),
+            Prefetch("claims", queryset=Claim.objects.order_by("pk")),  # one post's: no join for the posts' order
         )
         .get(pk=pk)
     )

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -339,6 +339,43 @@ def _parse_anchor(value: str | None) -> dt.date:
     return date_param(value) or timezone.localdate()
 
 
+class MoreWords:
+    """A grid day's "+N more" link, its words and what they say to a screen reader, for each busy day of a page.
+
+    What ``_query`` and the translations would give per day, with the query, the date format and
+    each count's words looked up once per page: a busy month has some thirty such days.
+    """
+
+    def __init__(self, request: HttpRequest) -> None:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["view"] = LIST
+        query["date"] = ""
+        # The date is the one pair of that name (a QueryDict keeps a key's place when it is set).
+        pairs = query.urlencode().split("&")
+        at = pairs.index("date=")
+        self.before = "?" + "&".join([*pairs[:at], "date="])
+        self.after = "".join("&" + pair for pair in pairs[at + 1 :])
+        # The weekday, then the date as the language writes it ("Tuesday, Dec. 15, 2026").
+        self.day_format = "l, " + str(formats.get_format("DATE_FORMAT"))
+        self.words: dict[int, tuple[str, str]] = {}
+
+    def __call__(self, day: dt.date, count: int) -> tuple[str, str, str]:
+        """Return the link, its label and its context for ``count`` more posts on ``day``."""
+        if count not in self.words:
+            self.words[count] = (
+                ngettext("+%(count)d more", "+%(count)d more", count) % {"count": count},
+                ngettext("post on %(day)s", "posts on %(day)s", count),
+            )
+        label, context = self.words[count]
+        iso = day.isoformat()
+        return (
+            f"{self.before}{iso}{self.after}#day-{iso}",
+            label,
+            context % {"day": dateformat.format(day, self.day_format)},
+        )
+
+
 def _query(request: HttpRequest, **params: str) -> str:
     """Return this page's query (view, day, filters) with ``params`` changed, without a list page unless given."""
     query = request.GET.copy()
@@ -422,14 +459,11 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
         if day is not None:  # where clocks change at midnight, a boundary post may fall outside
             day.cards.append(card)
     if view != LIST:
+        more = MoreWords(request)
         for day in days.values():
             day.more = counts.get(day.date, 0) - len(day.cards)
             if day.more > 0:
-                day.more_url = _query(request, view=LIST, date=day.date.isoformat()) + f"#day-{day.date.isoformat()}"
-                day.more_label = ngettext("+%(count)d more", "+%(count)d more", day.more) % {"count": day.more}
-                day.more_context = ngettext("post on %(day)s", "posts on %(day)s", day.more) % {
-                    "day": f"{formats.date_format(day.date, 'l')}, {formats.date_format(day.date, 'DATE_FORMAT')}"
-                }
+                day.more_url, day.more_label, day.more_context = more(day.date, day.more)
 
     labels = card_labels()
     move_next = quote(request.get_full_path(), safe="")

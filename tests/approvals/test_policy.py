@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from approvals.models import StageRun, StageStatus, Verdict
 from approvals.policy import APPROVE, CHANGE_CHAIN, CHECK_SOURCES, DECIDE, SUBMIT, ApprovalPolicy, current_stage_run
+from approvals.selectors import rounds_for_post
 from approvals.services import decision_record, finding_keys, round_submit
 from people import roles
 from people.models import User
@@ -165,6 +166,39 @@ def test_refusal_codes_name_each_rule(
     assert comms_run is not None
     reviewers["legal"].groups.add(comms_run.stage.group)
     assert ApprovalPolicy(fresh(reviewers["legal"])).decide_refusal(comms_run) == "decided_other_stage"
+
+
+def test_a_page_that_loaded_the_rounds_answers_from_their_decisions_as_the_database_does(
+    draft: Any, editor: Any, reviewers: dict[str, Any]
+) -> None:
+    round_submit(post=draft, actor=editor)
+    draft.refresh_from_db()
+    decide(draft, reviewers["medical"])
+    decide(draft, reviewers["legal"])
+    comms_run = current_stage_run(post=draft)
+    assert comms_run is not None
+    reviewers["legal"].groups.add(comms_run.stage.group)  # decided Legal; now in Communications too
+    reviewers["medical"].groups.add(comms_run.stage.group)
+    loaded = rounds_for_post(post=draft)[0]
+    page_run = next(run for run in loaded.stage_runs.all() if run.pk == comms_run.pk)
+    legal_run = next(run for run in loaded.stage_runs.all() if run.pk != comms_run.pk and run.decisions.all())
+    asked = {
+        (name, run.pk): ApprovalPolicy(fresh(reviewers[name])).decide_refusal(
+            StageRun.objects.select_related("round__post", "stage").get(pk=run.pk)
+        )
+        for name in ("medical", "legal", "comms", "all_rounder")
+        for run in (page_run, legal_run)
+    }
+    assert asked[("legal", page_run.pk)] == "decided_other_stage"
+    assert asked[("comms", page_run.pk)] == ""
+    answered = {}
+    with CaptureQueriesContext(connection) as read:
+        for name in ("medical", "legal", "comms", "all_rounder"):
+            policy = ApprovalPolicy(fresh(reviewers[name]))
+            for run in (page_run, legal_run):
+                answered[(name, run.pk)] = policy.decide_refusal(run)
+    assert answered == asked
+    assert not [query for query in read.captured_queries if '"approvals_decision"' in query["sql"]]
 
 
 def test_one_policy_answers_for_the_stage_passed_in(draft: Any, editor: Any, reviewers: dict[str, Any]) -> None:

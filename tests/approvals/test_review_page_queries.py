@@ -80,7 +80,8 @@ def _post(*, size: int, editor: Any, reviewers: dict[str, Any], campaign: Any, a
 
 # What post detail costs a campaign's editor and a reviewer at Medical, whatever the post's history.
 # (The registry's names are read once: the findings and the review panel share them.)
-POST_DETAIL_QUERIES = {"editor": 21, "medical": 24}
+# (The reviewer's own decisions come from the rounds the panel loaded, not from a query of their own.)
+POST_DETAIL_QUERIES = {"editor": 21, "medical": 23}
 
 
 def _queries(client: Client, url: str) -> int:

@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.versions import version_of
@@ -19,7 +20,7 @@ from core.rows import url_of
 from posts.models import Post, PostStatus
 from posts.policy import PostPolicy
 from posts.selectors import CardCampaign, CardPost, card_posts, posts_for_calendar_cards
-from posts.views.calendar import MONTH, WEEK, Card, PlatformTag, card_html, period_for
+from posts.views.calendar import LIST, MONTH, WEEK, Card, MoreWords, PlatformTag, _query, card_html, period_for
 from tests.conftest import IMAGES
 
 pytestmark = pytest.mark.django_db
@@ -791,3 +792,30 @@ def test_a_cards_post_reads_as_the_post_itself(
     assert str(cards[1]).endswith("…") and len(str(cards[1])) == 61
     assert cards[0].accounts == (("facebook", accounts[1].name), ("linkedin", accounts[0].name))
     assert (cards[0].thumbnail, cards[0].thumbnail_alt) == ("", "")
+
+
+@pytest.mark.parametrize("language", ["en", "de", "tr", "ja"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "view=month&date=2025-03-05",
+        "date=2025-03-05&campaign=1&campaign=2&status=draft&page=3",
+        "campaign=1&q=M%C3%BCller+%26+S%C3%B6hne&date=x&view=week&page=2",
+    ],
+)
+def test_a_pages_more_links_and_words_are_what_each_day_looked_up_alone_would_give(
+    rf: Any, language: str, query: str
+) -> None:
+    request = rf.get(f"/calendar/?{query}")
+    with translation.override(language):
+        more = MoreWords(request)
+        for day, count in [(dt.date(2025, 3, 12), 2), (dt.date(2025, 12, 1), 1), (dt.date(2026, 1, 31), 2)]:
+            context = ngettext("post on %(day)s", "posts on %(day)s", count) % {
+                "day": f"{formats.date_format(day, 'l')}, {formats.date_format(day, 'DATE_FORMAT')}"
+            }
+            assert more(day, count) == (
+                _query(request, view=LIST, date=day.isoformat()) + f"#day-{day.isoformat()}",
+                ngettext("+%(count)d more", "+%(count)d more", count) % {"count": count},
+                context,
+            )
