@@ -1113,9 +1113,10 @@ class PostForm(forms.Form):
 # After a refused stale save -------------------------------------------------------------------
 
 # The editor's fields a colleague's change is taken into when this user left them as they were
-# (a revision's snapshot holds each; the title from snapshot format 2). Targets, media, people and
-# the time are not merged: for those the notice's list of changes is all there is, and the user's
-# input stands.
+# (a revision's snapshot holds each; the title from snapshot format 2). The target accounts with
+# their own texts are merged as one field too. Media and people are not merged, nor the time (a
+# snapshot does not hold it): for those the notice's list of changes is all there is, and the
+# user's input stands.
 MERGED_FIELDS: Final = ("title", "body", "link", "hashtags", "sources", "content_type", "language")
 
 
@@ -1167,8 +1168,52 @@ def stale_merge(form: PostForm, *, post_pk: int, opened: int | None) -> tuple[in
             taken.append(label)
         else:
             both.append(label)
+    _merge_targets(form, data, base=base, theirs=theirs, taken=taken, both=both)
     form.data = data
     return current_id, StaleMerge(taken=tuple(taken), both=tuple(both))
+
+
+def _snapshot_targets(content: dict[str, Any]) -> dict[int, str]:
+    return {int(target["account_id"]): target.get("body_override") or "" for target in content.get("targets") or []}
+
+
+def _same_targets(one: dict[int, str], other: dict[int, str]) -> bool:
+    return one.keys() == other.keys() and all(_same(text, other[pk]) for pk, text in one.items())
+
+
+def _merge_targets(
+    form: PostForm, data: Any, *, base: dict[str, Any], theirs: dict[str, Any], taken: list[str], both: list[str]
+) -> None:
+    """Merge the target accounts and their own texts as one field, as ``stale_merge`` does each text field."""
+    if "targets" not in base or "targets" not in theirs or "targets" not in form.cleaned_data:
+        return
+    accounts = {account.pk: account for account in form.accounts}
+    old, new = _snapshot_targets(base), _snapshot_targets(theirs)
+    mine = {
+        account.pk: (form.cleaned_data.get(f"override_{account.pk}") or "").strip()
+        for account in form.cleaned_data["targets"]
+    }
+    if _same_targets(old, new) or _same_targets(mine, new):
+        return
+    label = str(form.fields["targets"].label)
+    if not _same_targets(mine, old):
+        both.append(label)
+        return
+    if not new.keys() <= accounts.keys():
+        return  # an account the editor no longer offers (switched off since) cannot be ticked: the user's stands
+    chosen = [accounts[pk] for pk in accounts if pk in new]
+    if isinstance(data, QueryDict):
+        data.setlist("targets", [str(account.pk) for account in chosen])
+    else:
+        data["targets"] = [str(account.pk) for account in chosen]
+    for pk, text in new.items():
+        data[f"override_{pk}"] = text
+        form.cleaned_data[f"override_{pk}"] = text
+    form.cleaned_data["targets"] = chosen
+    form.cleaned_data["target_specs"] = [
+        TargetSpec(account=account, body_override=new[account.pk]) for account in chosen
+    ]
+    taken.append(label)
 
 
 # Campaigns ------------------------------------------------------------------------------------

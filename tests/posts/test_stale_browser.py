@@ -134,3 +134,42 @@ def test_dragging_a_card_someone_moved_meanwhile_says_so_and_shows_it_where_it_i
     expect(page.locator(f'td[data-date="{theirs.isoformat()}"] article', has_text="Blutspende")).to_be_visible()
     post.refresh_from_db()
     assert timezone.localtime(post.scheduled_at).date() == theirs
+
+
+def test_an_account_the_first_editor_added_stays_ticked_with_its_text_and_saving_again_keeps_both(
+    page: Any, second_page: Any, team: Any, campaign: Any, post_factory: Any, account_factory: Any
+) -> None:
+    jana, _ = team
+    facebook = account_factory("facebook", name="Klinikum Nord")
+    instagram = account_factory("instagram", name="Klinikum Nord Insta")
+    post = post_factory(jana, campaign, title="Infotag", body="Infotag im Dezember.", targets=[facebook])
+    edit = reverse("posts:post_edit", args=[post.pk])
+    browser_login(page, "editor")
+    browser_login(second_page, "other_editor")
+    page.goto(edit)
+    second_page.goto(edit)
+
+    # Jana adds Instagram with a text for it alone; the second editor changes only the hashtags.
+    page.get_by_role("checkbox", name="Klinikum Nord Insta").check()
+    page.get_by_label("Text for Klinikum Nord Insta only").fill(FIRST)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("The draft was saved.")).to_be_visible()
+    second_page.get_by_label("Hashtags").fill("Herzgesundheit Infotag")
+    saved = lambda response: response.request.method == "POST" and response.url.endswith(edit)  # noqa: E731
+    with second_page.expect_response(saved) as answer:
+        second_page.get_by_role("button", name="Save draft").click()
+    assert answer.value.status == 409
+
+    expect(second_page.locator("[data-stale] [data-stale-taken]")).to_have_text(
+        "Taken over from this change, as you had left them as they were: Target accounts."
+    )
+    expect(second_page.get_by_role("checkbox", name="Klinikum Nord Insta")).to_be_checked()
+    expect(second_page.get_by_label("Text for Klinikum Nord Insta only")).to_have_value(FIRST)
+    second_page.get_by_role("button", name="Save draft").click()
+    expect(second_page.get_by_text("The draft was saved.")).to_be_visible()
+    post.refresh_from_db()
+    assert post.hashtags == ["Herzgesundheit", "Infotag"]
+    assert {(target.account_id, target.body_override) for target in post.targets.all()} == {
+        (facebook.pk, ""),
+        (instagram.pk, FIRST),
+    }

@@ -1,6 +1,7 @@
 """No lost update: the editor and the calendar's move form refuse a save over a colleague's change."""
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -155,6 +156,65 @@ def test_a_text_both_changed_keeps_the_users_and_says_both_changed_it(
     merge = refused.context["stale_merge"]
     assert merge.taken == ("Sources",) and merge.both == ("Text",)
     assert "Changed by both of you, yours is kept below: Text." in refused.text
+
+
+INSTAGRAM_ONLY = "Nur hier: Anmeldung über den Link in der Bio ✨ – Hörsaal 3, Haus B."
+
+
+def shown_form(response: Any) -> dict[str, Any]:
+    """Return the refused form's fields as the page shows them, to send again as the browser would."""
+    fields = {key: values if len(values) > 1 else values[0] for key, values in response.context["form"].data.lists()}
+    # The page's hidden fields name where the form now starts: the colleague's version and revision.
+    return {**fields, "version": response.context["version"], "revision": response.context["revision"]}
+
+
+def test_saving_again_keeps_the_colleagues_added_account_and_its_text_where_the_user_left_the_targets(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(colleague, campaign, targets=accounts[:1], body="Infotag im Dezember.")
+    mine = edit_data(post, body=MINE)  # the second editor rewrites the text, the targets as they were
+    added = TargetSpec(account=accounts[1], body_override=INSTAGRAM_ONLY)
+    post_update(post=post, actor=colleague, targets=[TargetSpec(account=accounts[0]), added])
+    client = client_for(second_editor)
+
+    refused = client.post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert refused.status_code == 409
+    form = refused.context["form"]
+    assert sorted(form["targets"].value()) == sorted(str(account.pk) for account in accounts[:2])
+    assert form[f"override_{accounts[1].pk}"].value() == INSTAGRAM_ONLY
+    assert form["body"].value() == MINE
+    merge = refused.context["stale_merge"]
+    assert merge.taken == ("Target accounts",) and merge.both == ()
+    assert "Taken over from this change, as you had left them as they were: Target accounts." in refused.text
+    assert re.search(rf'id="id_targets_{accounts[1].pk}"[^>]* checked>', refused.text)  # ticked on the page
+
+    again = client.post(reverse("posts:post_edit", args=[post.pk]), shown_form(refused))
+
+    assert again.status_code == 302
+    post.refresh_from_db()
+    assert post.body == MINE
+    assert {(target.account_id, target.body_override) for target in post.targets.all()} == {
+        (accounts[0].pk, ""),
+        (accounts[1].pk, INSTAGRAM_ONLY),
+    }
+
+
+def test_targets_both_changed_keep_the_users_and_say_both_changed_them(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, accounts: list[Any]
+) -> None:
+    post = post_factory(colleague, campaign, targets=accounts[:1], body="Infotag im Dezember.")
+    mine = edit_data(post, **{f"override_{accounts[0].pk}": "Nur auf Facebook: Parkplätze P3 (Tel. 030 1234-567)."})
+    post_update(post=post, actor=colleague, targets=[TargetSpec(account=accounts[1])])
+
+    refused = client_for(second_editor).post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert refused.status_code == 409
+    form = refused.context["form"]
+    assert form["targets"].value() == [str(accounts[0].pk)]
+    assert form[f"override_{accounts[0].pk}"].value().startswith("Nur auf Facebook")
+    merge = refused.context["stale_merge"]
+    assert merge.taken == () and merge.both == ("Target accounts",)
 
 
 def test_without_the_opened_revision_nothing_is_merged(
