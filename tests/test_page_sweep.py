@@ -46,22 +46,41 @@ ADMIN_SAMPLES = 2
 ADMIN_QUERY_VARIANTS = 1
 
 
+# Attributes that name other elements of the page by id: a screen reader reads those with this one.
+ID_REFERENCES = ("aria-describedby", "aria-labelledby", "aria-controls", "aria-errormessage")
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+        self.references: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
         if tag == "a":
-            href = dict(attrs).get("href")
+            href = named.get("href")
             if href:
                 self.hrefs.append(href)
+        if named.get("id"):
+            self.ids.add(str(named["id"]))
+        for attribute in ID_REFERENCES:
+            for target in (named.get(attribute) or "").split():
+                self.references.append((attribute, target))
 
 
 def links_of(html: str) -> list[str]:
     parser = _Links()
     parser.feed(html)
     return parser.hrefs
+
+
+def dangling_references(html: str) -> list[str]:
+    """Return each ``aria-describedby="x"`` (and the like) of the page whose id ``x`` no element has."""
+    parser = _Links()
+    parser.feed(html)
+    return [f'{attribute}="{target}"' for attribute, target in parser.references if target not in parser.ids]
 
 
 @dataclass
@@ -73,6 +92,8 @@ class Sweep:
     failures: list[str] = field(default_factory=list)
     # HTML answers without the strict Content-Security-Policy (tests/test_csp.py has all of it).
     without_policy: list[str] = field(default_factory=list)
+    # Pages whose aria references name an id that no element of the page has.
+    dangling: list[str] = field(default_factory=list)
 
     def reached(self) -> set[str]:
         return {url for url, status in self.statuses.items() if status == 200}
@@ -132,7 +153,9 @@ def sweep(client: Client, username: str) -> Sweep:
         if response.status_code in {301, 302, 303, 307, 308}:
             hrefs = [response["Location"]]
         elif response.status_code == 200 and html:
-            hrefs = links_of(response.content.decode())
+            page = response.content.decode()
+            hrefs = links_of(page)
+            result.dangling += [f"{username} GET {url}: {reference}" for reference in dangling_references(page)]
         else:
             continue
         for href in hrefs:
@@ -197,6 +220,16 @@ def test_no_page_answers_5xx_for_any_user(sweeps: dict[str, Sweep]) -> None:
 def test_every_html_page_has_a_content_security_policy(sweeps: dict[str, Sweep]) -> None:
     assert [url for result in sweeps.values() for url in result.without_policy] == []
     assert sum(len(result.reached()) for result in sweeps.values()) > 500
+
+
+def test_every_aria_reference_names_an_element_of_its_page(sweeps: dict[str, Sweep]) -> None:
+    # Our pages, not Django's admin templates: a tabular inline's help is a header icon, and the
+    # read-only password field's help has no id there (the admin is governance's, in Django's hands).
+    dangling = [entry for result in sweeps.values() for entry in result.dangling if " GET /admin/" not in entry]
+    assert dangling == []
+    assert dangling_references('<input aria-describedby="id_x_helptext id_x_error"><p id="id_x_helptext">') == [
+        'aria-describedby="id_x_error"'
+    ]
 
 
 def test_the_sweep_shows_every_post_state_and_every_publication_state(sweeps: dict[str, Sweep]) -> None:

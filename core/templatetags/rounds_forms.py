@@ -31,10 +31,20 @@ def field_row(field: BoundField) -> SafeString:
         else ""
     )
     errors = field.errors
+    # The widget names both by id in its aria-describedby (Django's BoundField): a screen reader reads them with it.
+    errors_html = (
+        format_html(
+            '<div id="{}_error">{}</div>',
+            field.auto_id,
+            format_html_join("", '<p class="error" role="alert">{}</p>', ((error,) for error in errors)),
+        )
+        if errors
+        else ""
+    )
     return format_html(
         '<div class="field{}">\n  {}\n  {}\n  {}\n</div>',
         " has-error" if errors else "",
         head,
         help_text,
-        format_html_join("", '<p class="error" role="alert">{}</p>', ((error,) for error in errors)),
+        errors_html,
     )
