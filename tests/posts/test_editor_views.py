@@ -441,11 +441,27 @@ def test_viewer_sees_the_post_but_cannot_edit_it(
     assert detail.status_code == 200
     assert "Hand hygiene" in detail.text
     assert reverse("posts:post_edit", args=[post.pk]) not in detail.text
-    assert client.get(reverse("posts:post_edit", args=[post.pk])).status_code == 403
+    page = client.get(reverse("posts:post_edit", args=[post.pk]))
+    assert page.status_code == 403
+    # The viewer's role is the reason, not the post's state.
+    assert "You may not change posts of this campaign." in page.text and "current state" not in page.text
     response = client.post(reverse("posts:post_edit", args=[post.pk]), edit_data(post, body="Viewer was here"))
     assert response.status_code == 403
     post.refresh_from_db()
     assert post.body == "Wash your hands: it saves lives."
+
+
+def test_the_campaigns_editor_refused_a_withdrawn_post_is_told_it_is_its_state(
+    client: Any, editor: Any, campaign: Any, post_factory: Any
+) -> None:
+    post = post_factory(editor, campaign, title="Hand hygiene")
+    Post.objects.filter(pk=post.pk).update(status=PostStatus.WITHDRAWN)
+    client.force_login(editor)
+
+    page = client.get(reverse("posts:post_edit", args=[post.pk]))
+
+    assert page.status_code == 403
+    assert "You may not edit this post in its current state." in page.text
 
 
 # Findings -------------------------------------------------------------------------------------
