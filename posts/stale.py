@@ -64,7 +64,9 @@ def _label(choices: type[models.TextChoices], value: str) -> str:
 
 
 def _targets(targets: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{t['platform']} {t['handle']}" + (" *" if t["body_override"] else "") for t in targets) or "—"
+    """Return the accounts in one line, each with a text for it alone marked so ("instagram @klinikum (own text)")."""
+    own = " (" + _("own text") + ")"
+    return ", ".join(f"{t['platform']} {t['handle']}" + (own if t["body_override"] else "") for t in targets) or "—"
 
 
 def _content_lines() -> list[tuple[str, str, Callable[[Any], str]]]:

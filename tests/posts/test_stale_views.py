@@ -188,6 +188,8 @@ def test_saving_again_keeps_the_colleagues_added_account_and_its_text_where_the_
     assert merge.taken == ("Target accounts",) and merge.both == ()
     assert "Taken over from this change, as you had left them as they were: Target accounts." in refused.text
     assert re.search(rf'id="id_targets_{accounts[1].pk}"[^>]* checked>', refused.text)  # ticked on the page
+    changed = {change.label: change for change in refused.context["stale"].changes}["Targets"]
+    assert f"{accounts[1].handle} (own text)" in changed.new and "(own text)" not in changed.old
 
     again = client.post(reverse("posts:post_edit", args=[post.pk]), shown_form(refused))
 
