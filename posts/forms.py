@@ -1013,10 +1013,7 @@ class PostForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         self._clean_schedule(cleaned)
-        cleaned["target_specs"] = [
-            TargetSpec(account=account, body_override=(cleaned.get(f"override_{account.pk}") or "").strip())
-            for account in cleaned.get("targets") or []
-        ]
+        cleaned["target_specs"] = target_specs_of(cleaned)
         self._clean_existing_media(cleaned)
         self._clean_uploads(cleaned)
         self._clean_featured(cleaned)
@@ -1108,6 +1105,14 @@ class PostForm(forms.Form):
         """Return the content fields for post_create/post_update."""
         fields = ("title", "body", "link", "hashtags", "content_type", "language", "sources")
         return {field: self.cleaned_data[field] for field in fields}
+
+
+def target_specs_of(cleaned: Mapping[str, Any]) -> list[TargetSpec]:
+    """Return the service's targets of the editor's cleaned input: each ticked account with its own text."""
+    return [
+        TargetSpec(account=account, body_override=(cleaned.get(f"override_{account.pk}") or "").strip())
+        for account in cleaned.get("targets") or []
+    ]
 
 
 # After a refused stale save -------------------------------------------------------------------
@@ -1210,9 +1215,7 @@ def _merge_targets(
         data[f"override_{pk}"] = text
         form.cleaned_data[f"override_{pk}"] = text
     form.cleaned_data["targets"] = chosen
-    form.cleaned_data["target_specs"] = [
-        TargetSpec(account=account, body_override=new[account.pk]) for account in chosen
-    ]
+    form.cleaned_data["target_specs"] = target_specs_of(form.cleaned_data)
     taken.append(label)
 
 

@@ -3,6 +3,7 @@
 from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext as _
 
 from people.models import User
 from posts.models import Campaign, Post
@@ -31,6 +32,18 @@ class PostPolicy:
     @cached_property
     def is_editor(self) -> bool:
         return bool(self.user.is_authenticated and self.user.has_perm("posts.change_post"))
+
+    def refusal(self, post: Post | CardPost, action: str, *, in_state: str) -> str:
+        """Return why this user may not take ``action`` on ``post``, "" if they may.
+
+        The role or the campaign's team, where that is the reason: saying "current state" would
+        mislead a viewer. Otherwise ``in_state``, the action's own words for a post in the wrong state.
+        """
+        if action in self.actions(post):
+            return ""
+        if post.campaign_id not in self.editable_campaign_ids:
+            return _("You may not change posts of this campaign.")
+        return in_state
 
     @cached_property
     def editable_campaign_ids(self) -> frozenset[int]:

@@ -295,12 +295,9 @@ def account_save(*, account: Account, actor: User, credentials: dict[str, Any] |
 
 
 def _ensure(policy: PostPolicy, post: Post, action: str) -> None:
-    if action in policy.actions(post):
-        return
-    if post.campaign_id not in policy.editable_campaign_ids:
-        # The role or the campaign's team, not the post's state: saying "current state" would mislead.
-        raise PermissionDenied(_("You may not change posts of this campaign."))
-    raise PermissionDenied(_("You may not do this with this post in its current state."))
+    refusal = policy.refusal(post, action, in_state=_("You may not do this with this post in its current state."))
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 def post_transition(

@@ -162,11 +162,9 @@ def post_edit_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     version = version_of(model=Post, pk=pk)
     post = _visible_post(request, pk, whole=True)
     policy = PostPolicy(request.user)
-    if EDIT not in policy.actions(post):
-        if post.campaign_id not in policy.editable_campaign_ids:
-            # The role or the campaign's team, not the post's state (posts.services says the same).
-            return forbidden(request, _("You may not change posts of this campaign."))
-        return forbidden(request, _("You may not edit this post in its current state."))
+    refusal = policy.refusal(post, EDIT, in_state=_("You may not edit this post in its current state."))
+    if refusal:
+        return forbidden(request, refusal)
     if request.method != "POST":
         return _editor_page(request, PostForm(user=request.user, post=post, policy=policy), post, version=version)
     form = PostForm(request.POST, request.FILES, user=request.user, post=post, policy=policy)
