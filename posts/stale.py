@@ -70,17 +70,17 @@ def _targets(targets: list[dict[str, Any]]) -> str:
 
 
 def _content_lines() -> list[tuple[str, str, Callable[[Any], str]]]:
-    """Return each snapshot key with its label and how to show it in one short line."""
+    """Return each snapshot key with its label and how to write its value as text (shortened by the caller)."""
     return [
-        ("title", _("Internal title"), _short),
-        ("body", _("Text"), _short),
-        ("link", _("Link"), _short),
+        ("title", _("Internal title"), str),
+        ("body", _("Text"), str),
+        ("link", _("Link"), str),
         ("hashtags", _("Hashtags"), lambda tags: " ".join(f"#{tag}" for tag in tags)),
         ("content_type", _("Content type"), lambda value: _label(ContentType, value)),
         ("language", _("Language"), str),
-        ("sources", _("Sources"), _short),
-        ("targets", _("Targets"), lambda targets: _short(_targets(targets))),
-        ("media", _("Images"), lambda items: "; ".join(_short(item["alt_text"]) for item in items) or "—"),
+        ("sources", _("Sources"), str),
+        ("targets", _("Targets"), _targets),
+        ("media", _("Images"), lambda items: "; ".join(item["alt_text"] for item in items) or "—"),
         ("featured", _("Featured people"), lambda people: str(len(people))),
         ("purpose", _("Campaign purpose"), lambda value: _label(Purpose, value)),
     ]
@@ -102,9 +102,10 @@ def _content_changes(*, post: Post, since_number: int) -> list[Change]:
         # unknown (a title change then writes its own event, shown below).
         if old.get(key) == new.get(key) or key not in old:
             continue
-        before, after = show(old.get(key, "")), show(new.get(key, ""))
+        before_text, after_text = show(old.get(key, "")), show(new.get(key, ""))
+        before, after = _short(before_text), _short(after_text)
         if before == after:  # two long texts that differ only past what a short line shows
-            before, after = _around_difference(old.get(key, ""), new.get(key, ""))
+            before, after = _around_difference(before_text, after_text)
         changes.append(Change(label, before, after))
     return changes
 

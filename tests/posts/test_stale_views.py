@@ -158,6 +158,7 @@ def test_a_text_both_changed_keeps_the_users_and_says_both_changed_it(
     assert "Changed by both of you, yours is kept below: Text." in refused.text
 
 
+PLATFORMS = ("facebook", "instagram", "linkedin", "x")
 INSTAGRAM_ONLY = "Nur hier: Anmeldung über den Link in der Bio ✨ – Hörsaal 3, Haus B."
 
 
@@ -369,3 +370,21 @@ def test_a_change_late_in_a_long_text_is_shown_where_it_differs(
     changes = {change.label: change for change in response.context["stale"].changes}
     assert "1234567" in changes["Text"].old and "7654321" in changes["Text"].new
     assert "What changed:" in response.text
+
+
+def test_a_target_added_past_a_short_lines_end_is_shown_by_name_not_as_data(
+    colleague: Any, second_editor: Any, campaign: Any, post_factory: Any, account_factory: Any
+) -> None:
+    kept = [account_factory(platform, handle=f"klinikum-nord-{platform}-karriere") for platform in PLATFORMS]
+    added = account_factory("webhook", handle="intranet-klinikum-nord")
+    post = post_factory(colleague, campaign, targets=kept)
+    mine = edit_data(post, body=MINE)
+    specs = [TargetSpec(account=account) for account in kept] + [TargetSpec(account=added, body_override=THEIRS)]
+    post_update(post=post, actor=colleague, targets=specs)
+
+    refused = client_for(second_editor).post(reverse("posts:post_edit", args=[post.pk]), mine)
+
+    assert refused.status_code == 409
+    line = {change.label: change for change in refused.context["stale"].changes}["Targets"]
+    assert "intranet-klinikum-nord (own text)" in line.new and "intranet" not in line.old
+    assert "account_id" not in line.old + line.new
